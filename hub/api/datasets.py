@@ -1,0 +1,102 @@
+"""/api/v1/datasets: the catalogue as other departments see it (restricted datasets stay hidden)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_restx import Api, Resource, fields
+
+from hub.api.models import namespace
+from hub.auth import current_viewer
+from hub.catalog import Dataset
+from hub.context import Hub, current_hub
+from hub.errors import DatasetNotFound
+from publish import query as q
+from publish import versions
+from publish.access import Viewer, can_see_dataset, visible_fields
+
+
+def visible_dataset(hub: Hub, dataset_id: str, viewer: Viewer) -> Dataset:
+    """The dataset, or 404 when it does not exist *or* the viewer may not know it exists."""
+    dataset = hub.catalog.dataset(dataset_id)
+    if not can_see_dataset(dataset, viewer):
+        raise DatasetNotFound(f"Không có bộ dữ liệu «{dataset_id}»", f"No dataset «{dataset_id}»", dataset=dataset_id)
+    return dataset
+
+
+def schema_for_viewer(dataset: Dataset, viewer: Viewer) -> dict[str, Any]:
+    shown = set(visible_fields(dataset, viewer))
+    descriptor = dict(dataset.schema.descriptor)
+    descriptor["fields"] = [f for f in descriptor["fields"] if f["name"] in shown]
+    return descriptor
+
+
+def dataset_summary(hub: Hub, dataset: Dataset, *, full: bool = False, viewer: Viewer | None = None) -> dict[str, Any]:
+    latest = versions.latest_load(hub.store, dataset.id)
+    out: dict[str, Any] = {
+        "id": dataset.id,
+        "title": dataset.entry.get("title"),
+        "description": dataset.entry.get("description"),
+        "publisher": dataset.publisher,
+        "access": dataset.access,
+        "licence": dataset.licence,
+        "themes": dataset.themes,
+        "keywords": dataset.entry.get("keywords"),
+        "frequency": dataset.entry.get("frequency"),
+        "version": hub.store.current_version(dataset.id),
+        "records": q.count_current(hub.store, dataset),
+        "last_updated": latest["finished_at"] if latest else None,
+        "quality_score": latest["quality_score"] if latest else None,
+        "geometry": dataset.schema.geometry_kind,
+        "links": {
+            "self": f"/api/v1/datasets/{dataset.id}",
+            "records": f"/api/v1/datasets/{dataset.id}/records",
+        },
+    }
+    if full:
+        out["schema"] = schema_for_viewer(dataset, viewer or Viewer())
+        out["versions"] = versions.versions(hub.store, dataset.id)
+    return out
+
+
+def register(api: Api, hub: Hub) -> None:
+    ns = namespace(api, "datasets", "Bộ dữ liệu / Datasets")
+    text = api.model("Text", {"vi": fields.String, "en": fields.String})
+    summary = api.model("DatasetSummary", {
+        "id": fields.String(description="Mã bộ dữ liệu / dataset id"),
+        "title": fields.Nested(text),
+        "description": fields.Nested(text),
+        "publisher": fields.String,
+        "access": fields.String(enum=["open", "shared", "restricted"]),
+        "licence": fields.String,
+        "themes": fields.List(fields.String),
+        "frequency": fields.String,
+        "version": fields.Integer(description="Phiên bản hiện hành / current version"),
+        "records": fields.Integer(description="Số bản ghi hiện hành / current records"),
+        "last_updated": fields.String,
+        "quality_score": fields.Float,
+        "geometry": fields.String(enum=["point", "polygon", None]),
+    })
+    error = api.model("Error", {"code": fields.String, "message": fields.Nested(text), "context": fields.Raw})
+    listing = api.model("DatasetList", {"datasets": fields.List(fields.Nested(summary))})
+
+    @ns.route("")
+    class DatasetList(Resource):
+        @ns.doc("list_datasets")
+        @ns.response(200, "Các bộ dữ liệu người gọi được xem / datasets the caller may see", listing)
+        def get(self) -> dict[str, Any]:
+            hub = current_hub()
+            viewer = current_viewer()
+            return {"datasets": [dataset_summary(hub, ds) for ds in hub.catalog if can_see_dataset(ds, viewer)]}
+
+    @ns.route("/<string:dataset_id>")
+    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+    class DatasetDetail(Resource):
+        @ns.doc("get_dataset")
+        @ns.response(200, "Siêu dữ liệu, lược đồ và phiên bản / metadata, schema and versions", summary)
+        @ns.response(404, "Không có / not found", error)
+        def get(self, dataset_id: str) -> dict[str, Any]:
+            hub = current_hub()
+            viewer = current_viewer()
+            dataset = visible_dataset(hub, dataset_id, viewer)
+            return dataset_summary(hub, dataset, full=True, viewer=viewer)

@@ -1,0 +1,75 @@
+"""Parsing the records endpoint's query string into a `publish.query.Query`.
+
+Filters follow `field=value` (equals) and `field__op=value` with op one of ne, gt, gte, lt, lte, in
+(comma-separated), contains, null (true/false) — the same spelling as Datasette's table filters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hub.catalog import Dataset
+from publish.query import Filter, Query, QueryError, decode_cursor
+
+RESERVED = {"q", "bbox", "near", "commune", "sort", "fields", "limit", "cursor", "as_of", "format", "offset", "bom"}
+SUFFIX_OPS = ("ne", "gt", "gte", "lt", "lte", "in", "contains", "null")
+
+
+def _floats(raw: str, count: int, name: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in raw.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != count:
+        raise QueryError(f"«{name}» cần {count} số cách nhau bằng dấu phẩy", f"«{name}» needs {count} comma-separated numbers",
+                         field=name)
+    return values
+
+
+def parse_query(args: Mapping[str, str], dataset: Dataset, *, max_page_size: int) -> Query:
+    query = Query()
+    names = set(dataset.schema.field_names)
+    for key, value in args.items():
+        if key in RESERVED:
+            continue
+        name, _, op = key.partition("__")
+        if name not in names:
+            raise QueryError(f"Không có trường «{name}» để lọc", f"No field «{name}» to filter on", field=name)
+        op = op or "eq"
+        if op not in SUFFIX_OPS and op != "eq":
+            raise QueryError(f"Phép lọc không hợp lệ «{op}»", f"Unknown filter operator «{op}»", field=key)
+        if op == "null":
+            op = "null" if value.lower() in ("true", "1", "") else "notnull"
+        query.filters.append(Filter(name, op, value.split(",") if op == "in" else value))
+    query.q = args.get("q") or None
+    if args.get("bbox"):
+        query.bbox = _floats(args["bbox"], 4, "bbox")  # type: ignore[assignment]
+    if args.get("near"):
+        query.near = _floats(args["near"], 3, "near")  # type: ignore[assignment]
+    query.commune = args.get("commune") or None
+    if args.get("sort"):
+        for part in args["sort"].split(","):
+            part = part.strip()
+            if part:
+                query.sort.append((part.lstrip("-"), part.startswith("-")))
+    if args.get("fields"):
+        query.fields = [f.strip() for f in args["fields"].split(",") if f.strip()]
+    try:
+        query.limit = int(args.get("limit", 100))
+        query.offset = int(args.get("offset", 0))
+    except ValueError:
+        raise QueryError("«limit» và «offset» phải là số nguyên", "«limit» and «offset» must be integers", field="limit") from None
+    if query.limit < 1 or query.limit > max_page_size:
+        raise QueryError(f"«limit» phải từ 1 đến {max_page_size}", f"«limit» must be between 1 and {max_page_size}",
+                         field="limit")
+    if query.offset < 0:
+        raise QueryError("«offset» không được âm", "«offset» must not be negative", field="offset")
+    if args.get("as_of"):
+        try:
+            query.version = int(args["as_of"])
+        except ValueError:
+            raise QueryError("«as_of» phải là số phiên bản", "«as_of» must be a version number", field="as_of") from None
+    if args.get("cursor"):
+        version, offset = decode_cursor(args["cursor"])
+        query.version, query.offset = version, offset
+    return query

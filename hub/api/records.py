@@ -1,0 +1,158 @@
+"""/api/v1/datasets/<id>/records: filtered, searchable, paged records as JSON, GeoJSON or CSV."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, request, stream_with_context
+from flask_restx import Api, Resource, fields
+
+from hub.api.datasets import visible_dataset
+from hub.api.models import model_for, namespace
+from hub.api.params import parse_query
+from hub.auth import current_viewer
+from hub.context import Hub, current_hub
+from publish import query as q
+from publish.exports.csv import csv_chunks
+from publish.exports.geojson import feature, geojson_chunks
+
+FORMATS = ("json", "geojson", "csv")
+
+RECORD_PARAMS = {
+    "q": "Tìm kiếm không dấu / full-text search, ignores case and diacritics ('khach san' finds 'Khách sạn')",
+    "<field>": "Lọc bằng / equals; also <field>__ne, __gt, __gte, __lt, __lte, __in (a,b), __contains, __null (true/false)",
+    "bbox": "min_lon,min_lat,max_lon,max_lat (WGS84)",
+    "near": "lat,lon,radius_m",
+    "commune": "Mã xã/phường / code of a commune or ward whose boundary contains the record",
+    "sort": "field or -field, comma-separated",
+    "fields": "Các trường cần lấy / fields to return, comma-separated",
+    "limit": "Số bản ghi mỗi trang / page size (default 100, at most the server's maximum)",
+    "cursor": "Con trỏ trang tiếp / next page cursor from the previous answer (pinned to one version)",
+    "as_of": "Đọc theo phiên bản / read as of this version",
+    "format": "json (default), geojson or csv",
+}
+
+
+def register(api: Api, hub: Hub) -> None:
+    ns = namespace(api, "datasets", "Bộ dữ liệu / Datasets")
+    any_record = api.model("Record", {"*": fields.Wildcard(fields.Raw)})
+    page = api.model("RecordPage", {
+        "dataset": fields.String,
+        "version": fields.Integer(description="Phiên bản đang đọc / version being read"),
+        "total": fields.Integer(description="Tổng số bản ghi khớp / matching records"),
+        "limit": fields.Integer,
+        "fields": fields.List(fields.String),
+        "next_cursor": fields.String(description="null on the last page"),
+        "next": fields.String(description="URL of the next page"),
+        "records": fields.List(fields.Nested(any_record)),
+    })
+    error = api.models.get("Error")
+
+    def list_records(dataset_id: str) -> Any:
+        hub = current_hub()
+        viewer = current_viewer()
+        dataset = visible_dataset(hub, dataset_id, viewer)
+        fmt = request.args.get("format", "json")
+        if fmt not in FORMATS:
+            raise q.QueryError(f"Định dạng không hỗ trợ «{fmt}»", f"Unsupported format «{fmt}»", field="format")
+        query = parse_query(request.args, dataset, max_page_size=hub.settings.max_page_size
+                            if fmt != "csv" else max(hub.settings.max_page_size, 100_000))
+        if fmt == "csv":
+            if "limit" not in request.args:
+                query.limit = 10_000_000  # the whole (filtered) dataset, streamed
+            return _csv(hub, dataset, query, viewer)
+        query.with_geometry = fmt == "geojson"
+        result = q.records(hub.store, dataset, query, viewer)
+        next_url = None
+        if result.next_cursor:
+            args = {k: v for k, v in request.args.items() if k not in ("cursor", "offset")}
+            args["cursor"] = result.next_cursor
+            next_url = request.base_url + "?" + urlencode(args)
+        if fmt == "geojson":
+            body = {"type": "FeatureCollection", "version": result.version, "total": result.total,
+                    "next_cursor": result.next_cursor, "next": next_url,
+                    "features": [feature(r, _id_field(dataset)) for r in result.rows]}
+            return Response(json.dumps(body, ensure_ascii=False, default=str), mimetype="application/geo+json")
+        return {"dataset": dataset.id, "version": result.version, "total": result.total, "limit": query.limit,
+                "fields": result.fields, "next_cursor": result.next_cursor, "next": next_url,
+                "records": result.rows}
+
+    @ns.route("/<string:dataset_id>/records", doc=False)
+    class Records(Resource):
+        def get(self, dataset_id: str) -> Any:
+            return list_records(dataset_id)
+
+    # One documented route per dataset, so the OpenAPI document carries each dataset's own record model
+    # and filters, derived from its schema. Restricted datasets are served but not advertised.
+    for ds in hub.catalog:
+        if ds.access != "restricted":
+            _document_dataset_route(api, ns, ds, page, error, list_records)
+
+    @ns.route("/<string:dataset_id>/records/<path:key>")
+    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+    @ns.param("key", "Khoá chính / primary key (parts joined with ',')")
+    class Record(Resource):
+        @ns.doc("get_record", params={"as_of": RECORD_PARAMS["as_of"], "format": "json (default) or geojson"})
+        @ns.response(200, "Một bản ghi / one record", any_record)
+        @ns.response(404, "Không có / not found", error)
+        def get(self, dataset_id: str, key: str) -> Any:
+            hub = current_hub()
+            viewer = current_viewer()
+            dataset = visible_dataset(hub, dataset_id, viewer)
+            version = request.args.get("as_of", type=int)
+            row = q.get_record(hub.store, dataset, key, viewer, version=version)
+            if request.args.get("format") == "geojson":
+                return Response(json.dumps(feature(row, _id_field(dataset)), ensure_ascii=False, default=str),
+                                mimetype="application/geo+json")
+            return row
+
+
+def _document_dataset_route(api: Api, ns: Any, dataset: Any, page: Any, error: Any, handler: Any) -> None:
+    record = model_for(ns, dataset)
+    dataset_page = api.inherit(f"Page_{dataset.id.replace('-', '_')}", page, {
+        "records": fields.List(fields.Nested(record)),
+    })
+    params = dict(RECORD_PARAMS)
+    params.pop("<field>")
+    for f in dataset.schema.fields:
+        params[f.name] = (f"{f.title('vi')} / {f.title('en')}: lọc bằng / equals; also {f.name}__ne, __gt, __gte, "
+                          f"__lt, __lte, __in, __contains, __null")
+
+    def get(self: Resource) -> Any:
+        return handler(dataset.id)
+
+    get.__doc__ = f"{dataset.title('vi')} / {dataset.title('en')}"
+    get = ns.doc(f"list_{dataset.id.replace('-', '_')}_records", params=params)(get)
+    get = ns.response(200, "Một trang bản ghi / one page of records", dataset_page)(get)
+    get = ns.response(400, "Tham số sai / bad parameter", error)(get)
+    get = ns.response(404, "Không có / not found", error)(get)
+    resource = type(f"Records_{dataset.id.replace('-', '_')}", (Resource,), {"get": get})
+    ns.route(f"/{dataset.id}/records", endpoint=f"records_{dataset.id}")(resource)
+
+
+def _id_field(dataset: Any) -> str | None:
+    pk = dataset.schema.primary_key
+    return pk[0] if len(pk) == 1 else None
+
+
+def _csv(hub: Hub, dataset: Any, query: q.Query, viewer: Any) -> Response:
+    names, _ = q.select_columns(hub.store, dataset, query, viewer)
+    rows = q.iter_records(hub.store, dataset, query, viewer)
+    if query.limit < 10_000_000:
+        rows = _take(rows, query.limit)
+    bom = request.args.get("bom") in ("1", "true")
+    response = Response(stream_with_context(csv_chunks(names, rows, bom=bom)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{dataset.id}.csv"'
+    return response
+
+
+def _take(rows: Any, n: int) -> Any:
+    for i, row in enumerate(rows):
+        if i >= n:
+            return
+        yield row
+
+
+__all__ = ["register", "geojson_chunks"]

@@ -1,0 +1,37 @@
+"""Who is calling: turns the request's credentials into a `Viewer` for the access rules.
+
+The embedded foundation serves anonymous callers only; API keys (`Authorization: Bearer ...`) are resolved
+by `resolve_key` once clients and keys exist (see hub/keys.py).
+"""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from publish.access import ANONYMOUS, Viewer
+
+
+def current_viewer() -> Viewer:
+    if "viewer" not in g:
+        g.viewer = _from_request()
+    return g.viewer
+
+
+def _from_request() -> Viewer:
+    token = bearer_token()
+    if not token:
+        return ANONYMOUS
+    try:
+        from hub.keys import resolve_key
+    except ModuleNotFoundError:
+        return ANONYMOUS
+    return resolve_key(token)
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    # CKAN clients (ckanapi) send the token raw, in Authorization or X-CKAN-API-Key
+    raw = request.headers.get("X-CKAN-API-Key") or header
+    return raw.strip() or None

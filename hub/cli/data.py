@@ -1,0 +1,116 @@
+"""Data commands: init, ingest, validate, datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hub import pipeline
+from hub.cli.common import console, open_hub, print_table, row_progress
+from hub.errors import InputError
+from publish import query, versions
+
+
+def _print_outcome(outcome: pipeline.Outcome) -> None:
+    load = outcome.load
+    status_vi = {"committed": "đã nạp", "unchanged": "không đổi", "rejected": "bị từ chối", "valid": "hợp lệ",
+                 "invalid": "có lỗi"}.get(outcome.status, outcome.status)
+    line = (f"{outcome.dataset}: {status_vi} / {outcome.status} — đọc/read {outcome.rows_read}, "
+            f"hợp lệ/valid {outcome.rows_valid}, loại/rejected {outcome.rows_rejected}")
+    if load is not None and load.status == "committed":
+        line += (f"; phiên bản/version {load.version}: thêm/added {load.rows_added}, đổi/changed {load.rows_changed}, "
+                 f"xoá/removed {load.rows_removed}, giữ nguyên/unchanged {load.rows_unchanged}")
+    console.print(line)
+    errors = outcome.report.get("errors") or [e for t in outcome.report.get("tasks", []) for e in t.get("errors", [])]
+    for err in errors[:20]:
+        console.print(f"  • {err.get('messages', {}).get('vi') or err.get('message')}", markup=False)
+    if len(errors) > 20:
+        console.print(f"  … và {len(errors) - 20} lỗi khác / and {len(errors) - 20} more errors")
+
+
+def load_samples(hub: object) -> int:
+    """Ingest every dataset's default source file, in foreign-key order. Returns how many failed."""
+    failed = 0
+    for dataset in hub.catalog.load_order():  # type: ignore[attr-defined]
+        if not dataset.source:
+            continue
+        path = hub.catalog.resolve(dataset.source)  # type: ignore[attr-defined]
+        with row_progress(f"{dataset.id} ← {path.name}") as progress:
+            outcome = pipeline.run(hub.store, dataset.id, path, user="hub init", progress=progress)  # type: ignore[attr-defined]
+        _print_outcome(outcome)
+        failed += outcome.status not in ("committed", "unchanged")
+    return failed
+
+
+def register(cli: click.Group) -> None:
+    @cli.command()
+    @click.option("--samples", is_flag=True, help="Also load every dataset's default source file (samples/).")
+    def init(samples: bool) -> None:
+        """Create or upgrade the store (tables from the schemas) and optionally load the samples.
+
+        Running it again is safe: unchanged sample files create no new version."""
+        hub = open_hub(init=True)
+        console.print(f"Kho dữ liệu sẵn sàng / store ready: {hub.store.engine.url.render_as_string(hide_password=True)}")
+        if samples and load_samples(hub):
+            raise SystemExit(6)
+
+    @cli.command()
+    @click.argument("dataset")
+    @click.argument("file", type=click.Path(path_type=Path))
+    @click.option("--encoding", help="Source text encoding (utf-8, utf-16, cp1258, tcvn3, vni); detected if omitted.")
+    @click.option("--sheet", help="Excel sheet name (default: the first sheet with a table).")
+    @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xls", "json", "geojson"]),
+                  help="Source format; taken from the file extension if omitted.")
+    @click.option("--user", default=None, help="Who runs the load (recorded in its provenance).")
+    def ingest(dataset: str, file: Path, encoding: str | None, sheet: str | None, fmt: str | None,
+               user: str | None) -> None:
+        """Read FILE, validate it against DATASET's schema and publish it as the dataset's next version."""
+        hub = open_hub(init=True)
+        hub.catalog.dataset(dataset)
+        with row_progress(f"{dataset} ← {file.name}") as progress:
+            outcome = pipeline.run(hub.store, dataset, file, encoding=encoding, sheet=sheet, format=fmt,
+                                   user=user or _whoami(), progress=progress)
+        _print_outcome(outcome)
+        if outcome.status == "rejected":
+            raise SystemExit(6)
+
+    @cli.command()
+    @click.argument("dataset")
+    @click.argument("file", type=click.Path(path_type=Path))
+    @click.option("--encoding", help="Source text encoding; detected if omitted.")
+    @click.option("--sheet", help="Excel sheet name.")
+    @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xls", "json", "geojson"]))
+    def validate(dataset: str, file: Path, encoding: str | None, sheet: str | None, fmt: str | None) -> None:
+        """Check FILE against DATASET's rules without loading it; exit status 6 when it has errors."""
+        hub = open_hub(init=True)
+        with row_progress(f"{dataset} ← {file.name}") as progress:
+            outcome = pipeline.run(hub.store, dataset, file, load=False, encoding=encoding, sheet=sheet, format=fmt,
+                                   progress=progress)
+        _print_outcome(outcome)
+        if not outcome.valid:
+            raise SystemExit(6)
+
+    @cli.command()
+    def datasets() -> None:
+        """List the catalogue's datasets with their current version and record count."""
+        hub = open_hub(init=True)
+        rows = []
+        for ds in hub.catalog:
+            latest = versions.latest_load(hub.store, ds.id)
+            rows.append([ds.id, ds.title("vi"), ds.access, hub.store.current_version(ds.id) or "-",
+                         query.count_current(hub.store, ds), (latest or {}).get("finished_at", "-")])
+        print_table("Bộ dữ liệu / Datasets", ["id", "tên / title", "truy cập / access", "phiên bản / version",
+                                               "bản ghi / records", "cập nhật / updated"], rows)
+
+
+def _whoami() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+__all__ = ["register", "load_samples", "InputError"]

@@ -1,0 +1,31 @@
+"""Alembic environment for the hub's own tables (hub_*). Dataset tables are derived from schemas instead."""
+
+from alembic import context
+
+from publish.tables import metadata
+
+config = context.config
+connection = config.attributes.get("connection")
+
+
+def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001, ANN201 - alembic hook signature
+    # Only the hub's own tables are Alembic's business; ds_* and SpatiaLite tables are not.
+    if type_ == "table":
+        return name.startswith("hub_")
+    return True
+
+
+if connection is None:
+    from publish.db import create_engine
+
+    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as conn:
+        context.configure(connection=conn, target_metadata=metadata, include_object=include_object,
+                          render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+else:
+    context.configure(connection=connection, target_metadata=metadata, include_object=include_object,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()

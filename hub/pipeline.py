@@ -1,0 +1,148 @@
+"""`ingest` → `validate` → `publish`: one source file becomes a new version of a dataset (or a report).
+
+This is the only place the three stages meet; each stage stays usable on its own. The CLI, the API upload
+and background jobs all call `run()`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub.catalog import Dataset
+from hub.errors import InputError
+from publish.loads import Loader, LoadResult
+from publish.store import Store
+
+Progress = Callable[[int], None]  # called with the number of source rows read so far
+
+
+@dataclass
+class Outcome:
+    dataset: str
+    source: str
+    valid: bool
+    rows_read: int
+    rows_valid: int
+    rows_rejected: int
+    report: dict[str, Any]
+    load: LoadResult | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.load is not None:
+            return self.load.status
+        return "valid" if self.valid else "invalid"
+
+
+def file_facts(path: Path) -> dict[str, Any]:
+    """sha256 and size of a source file, read in blocks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return {"source_sha256": digest.hexdigest(), "source_size": size}
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"Không tìm thấy tệp {path}", f"File not found: {path}", file=str(path))
+    if not path.is_file():
+        raise InputError(f"{path} không phải là tệp", f"{path} is not a file", file=str(path))
+    try:
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise InputError(f"Không đọc được tệp {path}: {exc.strerror}", f"Cannot read {path}: {exc.strerror}",
+                         file=str(path)) from None
+
+
+def foreign_key_sets(store: Store, dataset: Dataset) -> dict[str, set[tuple[str, ...]]]:
+    """Published keys of every other dataset this one points at (checked against current versions)."""
+    out: dict[str, set[tuple[str, ...]]] = {}
+    for fk in dataset.schema.foreign_keys:
+        resource = fk["reference"].get("resource")
+        if not resource or resource == dataset.id:
+            continue
+        ref_fields = fk["reference"]["fields"]
+        ref_fields = [ref_fields] if isinstance(ref_fields, str) else list(ref_fields)
+        out[resource] = store.key_set(resource, ref_fields)
+    return out
+
+
+def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, encoding: str | None = None,
+        sheet: str | None = None, format: str | None = None, user: str | None = None,
+        source_name: str | None = None, progress: Progress | None = None) -> Outcome:
+    """Read, normalise and validate `path` for `dataset_id`; with `load`, publish it as a new version.
+
+    The dataset's policy decides what a schema error does: `reject` refuses the whole file (its invalid rows
+    and report are kept with the refused load), `quarantine` loads the valid rows and keeps the others.
+    """
+    from ingest import read_table
+    from validate import Validator
+
+    path = Path(path)
+    dataset = store.catalog.dataset(dataset_id)
+    _check_file(path)
+    table = read_table(path, dataset.schema.descriptor, encoding=encoding, sheet=sheet, format=format,
+                       header_overrides=dataset.header_overrides(path.name))
+    validator = Validator(dataset.schema.descriptor, foreign_keys=foreign_key_sets(store, dataset),
+                          source=source_name or path.name)
+    provenance = {"source_name": source_name or path.name, "format": table.format, "encoding": table.encoding,
+                  "created_by": user, **file_facts(path)}
+    loader = Loader(store, dataset, provenance) if load else None
+    rows_valid = rows_rejected = 0
+    try:
+        if loader:
+            loader.open()
+        for batch in table.batches():
+            valid, invalid = validator.check(batch)
+            rows_valid += len(valid)
+            rows_rejected += len(invalid)
+            if loader:
+                loader.stage(valid)
+                loader.reject(invalid)
+            if progress:
+                progress(table.rows_read)
+        report = validator.finish()
+        report_dict = _full_report(report.to_dict(), table, dataset)
+        result = None
+        if loader:
+            refused = dataset.policy == "reject" and not report.valid
+            result = loader.commit(report=report_dict, rows_read=table.rows_read, keep_rejected_only=refused)
+    except BaseException as exc:
+        if loader:
+            loader.fail(f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        if loader:
+            loader.close()
+    return Outcome(dataset=dataset.id, source=str(path), valid=report.valid, rows_read=table.rows_read,
+                   rows_valid=rows_valid, rows_rejected=rows_rejected, report=report_dict, load=result)
+
+
+def _full_report(validation: dict[str, Any], table: Any, dataset: Dataset) -> dict[str, Any]:
+    """The frictionless-shaped validation report plus what ingest did to the data (kept with the load)."""
+    validation = dict(validation)
+    validation["hub"] = {
+        "dataset": dataset.id,
+        "source": {"file": table.path.name, "format": table.format, "encoding": table.encoding, "sheet": table.sheet,
+                   "headers": list(table.headers), "mapping": dict(table.mapping)},
+        "unknown_columns": list(table.unknown_columns),
+        "missing_fields": list(table.missing_fields),
+        "rows_read": table.rows_read,
+        "changes": [_change_dict(c) for c in table.changes[:10_000]],
+        "changes_total": len(table.changes),
+    }
+    return validation
+
+
+def _change_dict(change: Any) -> dict[str, Any]:
+    return {"row": change.row, "field": change.field, "original": change.original, "value": change.value,
+            "rule": change.rule}

@@ -1,0 +1,29 @@
+"""Enterprise (tax) codes: 10 digits, or 13 for a branch written "0123456789-001".
+
+Excel stores codes typed as numbers and drops the leading zero (Hà Nội codes start with 01): a 9- or 12-
+digit code gets it back. Spaces, dots and odd dashes are removed.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["normalise_enterprise_code"]
+
+
+def normalise_enterprise_code(text: str) -> str | None:
+    """'0123456789 - 001' -> '0123456789-001'; None when it is not 10 or 13 digits."""
+    text = text.strip().removesuffix(".0")
+    if not re.fullmatch(r"[\d\s.\-–_/]+", text):
+        return None
+    groups = re.findall(r"\d+", text)
+    digits = "".join(groups)
+    if len(groups) == 2 and len(groups[1]) == 3 and len(groups[0]) in (9, 10):
+        digits = groups[0].zfill(10) + groups[1]
+    elif len(digits) in (9, 12):
+        digits = "0" + digits
+    if len(digits) == 10:
+        return digits
+    if len(digits) == 13:
+        return f"{digits[:10]}-{digits[10:]}"
+    return None

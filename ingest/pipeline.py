@@ -1,0 +1,194 @@
+"""read_table: a source file to batches of canonical text rows for validation.
+
+reader (one per format) -> header mapping (aliases) -> column normalisers -> row step (coordinates) ->
+pandas DataFrames of str/None, one column per schema field in schema order plus "_row", the source row
+number counted like frictionless (header = 1) or, for spreadsheets, the sheet's own row number.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas
+
+from hub.errors import InputError
+from ingest.cells import Change, normalise_column
+from ingest.geometry import fix_points
+from ingest.headers import VN2000_X, VN2000_Y, HeaderMatcher, map_headers
+from ingest.plan import plan_fields
+from ingest.readers._table import RawTable
+
+__all__ = ["read_table", "SourceTable", "Change", "MAX_CHANGES", "FORMATS"]
+
+MAX_CHANGES = 100_000
+FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".tab": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xls": "xls",
+    ".json": "json",
+    ".geojson": "geojson",
+}
+
+
+class SourceTable:
+    """A source file opened for ingest: what was found in it, and its rows as batches."""
+
+    def __init__(
+        self, path: Path, format: str, raw: RawTable, schema: Mapping, matcher: HeaderMatcher
+    ) -> None:
+        self.path = path
+        self.format = format
+        self.encoding = raw.encoding
+        self.sheet = raw.sheet
+        self.headers = [h for h in raw.headers if h]
+        found = map_headers(self.headers, matcher, raw.alternatives)
+        self.mapping = found.mapping
+        self.unknown_columns = found.unknown_columns
+        self.missing_fields = found.missing_fields
+        self.changes: list[Change] = []
+        self.changes_not_kept = 0
+        self.rows_read = 0
+        self._raw = raw
+        self._schema = schema
+        self._fields = [f["name"] for f in schema.get("fields", [])]
+        self._specs = {f["name"]: f for f in schema.get("fields", [])}
+        self._plan = plan_fields(schema)
+        self._missing_values = frozenset(v for v in schema.get("missingValues", [""]) if v)
+        self._columns: list[tuple[int, str]] = []  # (index in raw cells, target)
+        for index, header in enumerate(raw.headers):
+            target = self.mapping.get(header) if header else None
+            if target and target not in {t for _, t in self._columns}:
+                self._columns.append((index, target))
+        self._consumed = False
+
+    def __repr__(self) -> str:
+        return (
+            f"SourceTable({os.fspath(self.path)!r}, format={self.format!r}, encoding={self.encoding!r}, "
+            f"sheet={self.sheet!r}, mapping={self.mapping!r})"
+        )
+
+    def _record(self, change: Change) -> None:
+        if len(self.changes) < MAX_CHANGES:
+            self.changes.append(change)
+        else:
+            self.changes_not_kept += 1
+
+    def batches(self, size: int = 50_000) -> Iterator[pandas.DataFrame]:
+        """DataFrames of at most `size` rows; the file is streamed, so this can be iterated once."""
+        if self._consumed:
+            raise RuntimeError("SourceTable.batches() can be iterated only once")
+        self._consumed = True
+        buffer: list[tuple[int, list[Any]]] = []
+        for row in self._raw.rows:
+            buffer.append(row)
+            if len(buffer) >= size:
+                yield self._frame(buffer)
+                buffer = []
+        if buffer:
+            yield self._frame(buffer)
+
+    def _frame(self, buffer: list[tuple[int, list[Any]]]) -> pandas.DataFrame:
+        self.rows_read += len(buffer)
+        rows = [number for number, _ in buffer]
+        n = len(buffer)
+        data: dict[str, list[str | None]] = {name: [None] * n for name in self._fields}
+        plane: dict[str, list[str | None]] = {}
+        for index, target in self._columns:
+            cells = [cells[index] for _, cells in buffer]
+            if target in (VN2000_X, VN2000_Y):
+                plane[target] = normalise_column(
+                    target, "number", {}, cells, rows, self._missing_values, lambda change: None
+                )
+                continue
+            data[target] = normalise_column(
+                target,
+                self._plan[target],
+                self._specs[target],
+                cells,
+                rows,
+                self._missing_values,
+                self._record,
+            )
+        geometry = self._schema.get("geometry") or {}
+        if geometry.get("type") == "point" and geometry.get("latitude") in data:
+            lat, lon = geometry["latitude"], geometry["longitude"]
+            commune = next((f for f, r in self._plan.items() if r == "commune"), None)
+            fix_points(
+                lat,
+                lon,
+                data[lat],
+                data[lon],
+                plane.get(VN2000_X),
+                plane.get(VN2000_Y),
+                data.get(commune) if commune else None,
+                rows,
+                self._record,
+            )
+        frame = pandas.DataFrame({name: pandas.Series(data[name], dtype=object) for name in self._fields})
+        frame["_row"] = pandas.Series(rows, dtype="int64")
+        return frame
+
+
+def _format_for(path: Path, format: str | None) -> str:
+    if format:
+        fmt = format.lower().lstrip(".")
+        fmt = {"tsv": "csv", "xlsm": "xlsx", "txt": "csv"}.get(fmt, fmt)
+    else:
+        fmt = FORMATS.get(path.suffix.lower(), "")
+    if fmt not in {"csv", "xlsx", "xls", "json", "geojson"}:
+        raise InputError(
+            f"Không hỗ trợ định dạng tệp '{format or path.suffix}' (CSV, XLSX, XLS, JSON, GeoJSON)",
+            f"Unsupported file format '{format or path.suffix}' (CSV, XLSX, XLS, JSON, GeoJSON)",
+            code="unsupported-format",
+            file=os.fspath(path),
+        )
+    return fmt
+
+
+def read_table(
+    path: Path | str,
+    schema: dict,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    format: str | None = None,
+    header_overrides: dict[str, str] | None = None,
+) -> SourceTable:
+    """Open a source file for `schema`. Unreadable input raises an InputError subclass now, before any row."""
+    path = Path(path)
+    file = os.fspath(path)
+    if not path.is_file():
+        raise InputError("Không tìm thấy tệp", "File not found", code="file-not-found", file=file)
+    if path.stat().st_size == 0:
+        raise InputError("Tệp rỗng", "The file is empty", code="empty-file", file=file)
+    fmt = _format_for(path, format)
+    matcher = HeaderMatcher(schema, header_overrides)
+    if fmt == "csv":
+        from ingest.readers.csv import read_csv
+
+        tsv = (format or "").lower() == "tsv" or path.suffix.lower() in (".tsv", ".tab")
+        raw = read_csv(path, matcher, encoding=encoding, tsv=tsv)
+    elif fmt == "xlsx":
+        from ingest.readers.xlsx import read_xlsx
+
+        raw = read_xlsx(path, matcher, sheet=sheet)
+    elif fmt == "xls":
+        from ingest.readers.xls import read_xls
+
+        raw = read_xls(path, matcher, sheet=sheet)
+    elif fmt == "json":
+        from ingest.readers.json import read_json
+
+        raw = read_json(path, matcher, encoding=encoding)
+    else:
+        from ingest.readers.geojson import read_geojson
+
+        raw = read_geojson(path, matcher, schema, encoding=encoding)
+    return SourceTable(path, fmt, raw, schema, matcher)

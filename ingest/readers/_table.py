@@ -1,0 +1,191 @@
+"""What every reader hands to the pipeline, and the report-sheet shape shared by CSV and spreadsheets.
+
+Department report sheets put a title block above the table ("UBND TỈNH ĐỒNG NAI ... DANH SÁCH ..."),
+merge header cells over two or three rows ("Địa chỉ" over "Xã/phường" and "Số nhà"), sometimes add a
+row of column numbers "(1) (2) (3)", and end with notes and signatures ("Ghi chú:", "Người lập biểu").
+We find the header row by how many schema fields it names, flatten the header levels to "Parent Child"
+and stop at the first notes row.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from hub.errors import HeaderError
+from ingest._fold import fold_words
+from ingest.headers import HeaderMatcher
+
+__all__ = ["RawTable", "Row", "locate_header", "data_rows", "is_note_row", "is_blank"]
+
+Row = tuple[int, list[Any]]
+HEAD_ROWS = 30
+_NOTE_PREFIXES = (
+    "ghi chu",
+    "luu y",
+    "nguoi lap",
+    "nguoi ky",
+    "noi nhan",
+    "thu truong",
+    "giam doc",
+    "pho giam doc",
+    "ke toan",
+    "xac nhan",
+    "lanh dao",
+    "truong phong",
+    "ky ghi ro",
+    "ky ten",
+    "tm ",
+    "kt ",
+    "ubnd",
+)
+_SIGNED_DATE = re.compile(r"\bngay\b.*\bthang\b.*\bnam\b")
+_NUMBERING = re.compile(r"[(\[]?(\d{1,2})[)\]]?")
+
+
+@dataclass
+class RawTable:
+    headers: list[str]
+    rows: Iterator[Row]
+    encoding: str | None = None
+    sheet: str | None = None
+    alternatives: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _text(cell: Any) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, (datetime, date, time)):
+        return cell.isoformat()
+    return unicodedata.normalize("NFC", " ".join(str(cell).split()))
+
+
+def is_blank(cells: Sequence[Any]) -> bool:
+    return all(_text(c) == "" for c in cells)
+
+
+def is_note_row(cells: Sequence[Any]) -> bool:
+    """A notes or signature row below the table: few cells, starting with 'Ghi chú', 'Người lập biểu'..."""
+    texts = [_text(c) for c in cells if _text(c)]
+    if not texts or len(texts) > 3 or not isinstance(next(c for c in cells if _text(c)), str):
+        return False
+    first = fold_words(texts[0])
+    return first.startswith(_NOTE_PREFIXES) or (len(texts) <= 2 and bool(_SIGNED_DATE.search(first)))
+
+
+def _is_numbering_row(cells: Sequence[Any]) -> bool:
+    texts = [_text(c) for c in cells if _text(c)]
+    if len(texts) < 3:
+        return False
+    numbers = []
+    for text in texts:
+        m = _NUMBERING.fullmatch(text.removesuffix(".0"))
+        if not m:
+            return False
+        numbers.append(int(m[1]))
+    return numbers == list(range(numbers[0], numbers[0] + len(numbers))) and numbers[0] in (0, 1)
+
+
+def _looks_like_label(cell: Any) -> bool:
+    if not isinstance(cell, str):
+        return False
+    text = cell.strip()
+    return bool(text) and not re.fullmatch(r"[\d\s.,/:\-+()%]+", text)
+
+
+def flatten(levels: Sequence[Sequence[Any]]) -> tuple[list[str], list[list[str]]]:
+    """Header levels (top first) to one header per column: 'Parent Child'; alternatives: child, parent."""
+    width = max(len(r) for r in levels)
+    grid = [[_text(r[i]) if i < len(r) else "" for i in range(width)] for r in levels]
+    for li in range(len(grid) - 1):  # a merged parent spans the blanks to its right that have children
+        last = ""
+        for c in range(width):
+            if grid[li][c]:
+                last = grid[li][c]
+            elif last and any(grid[lj][c] for lj in range(li + 1, len(grid))):
+                grid[li][c] = last
+            else:
+                last = ""
+    headers, alternatives = [], []
+    for c in range(width):
+        parts: list[str] = []
+        for li in range(len(grid)):
+            if grid[li][c] and grid[li][c] not in parts:
+                parts.append(grid[li][c])
+        headers.append(" ".join(parts))
+        alternatives.append(list(reversed(parts)) if len(parts) > 1 else [])
+    return headers, alternatives
+
+
+def _is_subheader(levels: Sequence[Sequence[Any]], row: Sequence[Any]) -> bool:
+    top = levels[0]
+    cells = [(c, v) for c, v in enumerate(row) if _text(v)]
+    if not cells or any(not _looks_like_label(v) for _, v in cells):
+        return False
+
+    def above(c: int) -> str:
+        return " ".join(_text(lv[c]) for lv in levels if c < len(lv))
+
+    for c, _ in cells:
+        if not above(c).strip():
+            continue
+        starts_group = c + 1 < len(top) and not _text(top[c + 1]) and c + 1 < len(row) and _text(row[c + 1])
+        if not starts_group:
+            return False
+    return True
+
+
+def locate_header(head: Sequence[Row], matcher: HeaderMatcher, *, file: str, sheet: str | None = None):
+    """Index of the header's first row, number of header rows, flattened headers and alternatives."""
+    best: tuple[int, int, int, list[str], list[list[str]]] | None = None
+    for i, (_, cells) in enumerate(head):
+        if not any(_looks_like_label(c) for c in cells):
+            continue
+        levels = [cells]
+        headers, alts = flatten(levels)
+        score = matcher.score(headers, alts)
+        j = i + 1
+        while len(levels) < 3 and j < len(head) and _is_subheader(levels, head[j][1]):
+            h2, a2 = flatten([*levels, head[j][1]])
+            s2 = matcher.score(h2, a2)
+            if s2 < score:
+                break
+            levels.append(head[j][1])
+            headers, alts, score = h2, a2, s2
+            j += 1
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, i, len(levels), headers, alts)
+    if best is None:
+        raise HeaderError(
+            "Không tìm thấy dòng tiêu đề cột nào khớp với lược đồ",
+            "No header row naming any field of the schema was found",
+            file=file,
+            sheet=sheet,
+        )
+    _, index, depth, headers, alts = best
+    return index, depth, headers, alts
+
+
+def data_rows(head: Sequence[Row], rest: Iterator[Row], start: int, width: int) -> Iterator[Row]:
+    """Rows after the header: blank rows skipped, a column-numbering row skipped, stop at notes."""
+    first = True
+
+    def chained() -> Iterator[Row]:
+        yield from head[start:]
+        yield from rest
+
+    for number, cells in chained():
+        if is_blank(cells):
+            continue
+        if first and _is_numbering_row(cells):
+            first = False
+            continue
+        first = False
+        if is_note_row(cells):
+            return
+        cells = list(cells[:width]) + [None] * (width - len(cells))
+        yield number, cells

@@ -1,0 +1,95 @@
+"""Connecting to the store: SQLite + SpatiaLite (embedded default) or PostgreSQL + PostGIS.
+
+The machine's Python `sqlite3` cannot load extensions, so SQLite goes through `sqlean` (a drop-in DB-API
+module that can), and each new connection loads Debian's `mod_spatialite`. WAL mode lets readers keep reading
+the previous version while a load writes the next one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from hub.errors import StoreError
+
+SPATIALITE = "mod_spatialite"
+
+
+def create_engine(url: str, *, readonly: bool = False, **kw: Any) -> Engine:
+    """An engine for `url` with the spatial extension ready on every connection."""
+    if url.startswith("sqlite"):
+        import sqlean
+
+        engine = sa.create_engine(url, module=sqlean, connect_args={"timeout": 60, "check_same_thread": False}, **kw)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        # pysqlite's own transaction handling defers BEGIN; emit it ourselves so a write transaction
+        # takes the lock at its start (BEGIN IMMEDIATE) and readers get a consistent snapshot.
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if url.startswith("postgresql"):
+        engine = sa.create_engine(url, pool_pre_ping=True, **kw)
+        return engine
+    raise StoreError(f"Không hỗ trợ cơ sở dữ liệu {url!r}", f"Unsupported database URL {url!r}")
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_begin)
+    try:
+        dbapi_conn.enable_load_extension(True)
+        dbapi_conn.load_extension(SPATIALITE)
+        dbapi_conn.enable_load_extension(False)
+    except Exception as exc:  # noqa: BLE001 - turned into a clear message
+        raise StoreError(
+            "Không nạp được SpatiaLite (cài gói libsqlite3-mod-spatialite)",
+            f"Cannot load SpatiaLite (install the Debian package libsqlite3-mod-spatialite): {exc}",
+        ) from exc
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=60000")
+    if not cur.execute("SELECT 1 FROM sqlite_master WHERE name='spatial_ref_sys'").fetchone():
+        cur.execute("SELECT InitSpatialMetadata(1)")
+    cur.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    mode = conn.info.get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_sqlite(engine: Engine | sa.Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once, turning a driver error into one clear line."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+            if engine.dialect.name == "postgresql":
+                _ensure_postgis(conn)
+                conn.commit()
+    except StoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+        raise StoreError(
+            f"Không kết nối được cơ sở dữ liệu {engine.url.render_as_string(hide_password=True)}: {reason}",
+            f"Cannot connect to the database {engine.url.render_as_string(hide_password=True)}: {reason}",
+        ) from None
+
+
+def _ensure_postgis(conn: sa.Connection) -> None:
+    have = conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname='postgis'")).first()
+    if not have:
+        try:
+            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(
+                "Cơ sở dữ liệu chưa có PostGIS (cài postgresql-15-postgis-3 và chạy CREATE EXTENSION postgis)",
+                "The database has no PostGIS (install postgresql-15-postgis-3 and run CREATE EXTENSION postgis)",
+            ) from exc

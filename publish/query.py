@@ -1,0 +1,288 @@
+"""Reading records: filters, full-text search, geographic filters, sort, paging, versions.
+
+The API, the web site, CKAN's datastore_search and the exports all read through `records()`, so access
+rules, versions and search behave the same everywhere. Pages are pinned to one version (`as of`), so paging
+stays stable while a new load lands.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.catalog import Dataset
+from hub.errors import HubError, NotFound
+from hub.text import fold_words
+from publish.access import ANONYMOUS, Viewer, redactor, visible_fields
+from publish.store import Store
+
+OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "null", "notnull")
+
+
+class QueryError(HubError):
+    code = "bad-query"
+
+
+@dataclass
+class Filter:
+    field: str
+    op: str
+    value: Any = None
+
+
+@dataclass
+class Query:
+    filters: list[Filter] = field(default_factory=list)
+    q: str | None = None
+    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+    near: tuple[float, float, float] | None = None  # lat, lon, radius in metres
+    commune: str | None = None  # code of an admin unit whose boundary contains the record
+    sort: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
+    fields: list[str] | None = None
+    limit: int = 100
+    offset: int = 0
+    version: int | None = None  # None: current
+    with_geometry: bool = False
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    version: int | None
+    total: int | None
+    next_cursor: str | None
+    fields: list[str]
+
+
+def encode_cursor(version: int | None, offset: int) -> str:
+    raw = json.dumps({"v": version, "o": offset}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int | None, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return data["v"], int(data["o"])
+    except (ValueError, KeyError, TypeError):
+        raise QueryError("Con trỏ trang không hợp lệ", "The page cursor is not valid", field="cursor") from None
+
+
+def version_clause(table: sa.Table, version: int | None) -> sa.ColumnElement[bool]:
+    if version is None:
+        return table.c._to.is_(None)
+    return sa.and_(table.c._from <= version, sa.or_(table.c._to.is_(None), table.c._to > version))
+
+
+def _coerce(dataset: Dataset, name: str, value: Any) -> Any:
+    ftype = dataset.schema.field(name).type
+    if value is None:
+        return None
+    try:
+        if ftype == "integer":
+            return int(value)
+        if ftype == "number":
+            return float(value)
+        if ftype == "boolean":
+            return str(value).lower() in ("true", "1", "yes", "có", "co")
+        if ftype == "date":
+            return value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        raise QueryError(f"Giá trị «{value}» không đúng kiểu {ftype} của trường «{name}»",
+                         f"Value «{value}» is not a valid {ftype} for field «{name}»", field=name) from None
+    return str(value)
+
+
+def where_clauses(store: Store, dataset: Dataset, query: Query, viewer: Viewer) -> list[sa.ColumnElement[bool]]:
+    table = store.table(dataset)
+    allowed = set(visible_fields(dataset, viewer))
+    clauses: list[sa.ColumnElement[bool]] = [version_clause(table, query.version)]
+    for flt in query.filters:
+        if flt.field not in allowed:
+            raise QueryError(f"Không có trường «{flt.field}»", f"No field «{flt.field}»", field=flt.field)
+        if flt.op not in OPERATORS:
+            raise QueryError(f"Phép lọc không hợp lệ «{flt.op}»", f"Unknown filter operator «{flt.op}»", field=flt.field)
+        col = table.c[flt.field]
+        if flt.op == "null":
+            clauses.append(col.is_(None))
+        elif flt.op == "notnull":
+            clauses.append(col.is_not(None))
+        elif flt.op == "in":
+            values = flt.value if isinstance(flt.value, list) else str(flt.value).split(",")
+            clauses.append(col.in_([_coerce(dataset, flt.field, v) for v in values]))
+        elif flt.op == "contains":
+            clauses.append(sa.func.lower(sa.cast(col, sa.Text)).contains(str(flt.value).lower(), autoescape=True))
+        else:
+            value = _coerce(dataset, flt.field, flt.value)
+            op = {"eq": "__eq__", "ne": "__ne__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}[flt.op]
+            clauses.append(getattr(col, op)(value))
+    if query.q:
+        for word in fold_words(query.q):
+            clauses.append(table.c._search.contains(word, autoescape=True))
+    clauses.extend(_geo_clauses(store, dataset, query))
+    return clauses
+
+
+def _geo_clauses(store: Store, dataset: Dataset, query: Query) -> list[sa.ColumnElement[bool]]:
+    if not (query.bbox or query.near or query.commune):
+        return []
+    if not dataset.schema.geometry_kind:
+        raise QueryError("Bộ dữ liệu không có vị trí", "This dataset has no geometry", dataset=dataset.id)
+    table = store.table(dataset)
+    pg = store.dialect == "postgresql"
+    out: list[sa.ColumnElement[bool]] = []
+    if query.bbox:
+        x1, y1, x2, y2 = query.bbox
+        env = sa.func.ST_MakeEnvelope(x1, y1, x2, y2, 4326) if pg else sa.func.BuildMbr(x1, y1, x2, y2, 4326)
+        out.append(sa.func.ST_Intersects(table.c._geom, env) == (True if pg else 1))
+    if query.near:
+        lat, lon, radius = query.near
+        # a bounding box around the point first (cheap, uses the coordinates), then the exact distance
+        dlat = radius / 111_320.0
+        dlon = radius / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
+        if pg:
+            point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), 4326)
+            out.append(sa.func.ST_DWithin(sa.func.geography(table.c._geom), sa.func.geography(point), radius))
+        else:
+            point = sa.func.MakePoint(lon, lat, 4326)
+            env = sa.func.BuildMbr(lon - dlon, lat - dlat, lon + dlon, lat + dlat, 4326)
+            out.append(sa.func.MbrIntersects(table.c._geom, env) == 1)
+            out.append(sa.func.ST_Distance(table.c._geom, point, 1) <= radius)
+    if query.commune:
+        units = store.table("admin-units")
+        boundary = (
+            sa.select(units.c._geom).where(units.c._to.is_(None), units.c.code == str(query.commune)).scalar_subquery()
+        )
+        out.append(sa.func.ST_Within(table.c._geom, boundary) == (True if pg else 1))
+    return out
+
+
+def _order_by(dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer) -> list[Any]:
+    allowed = set(visible_fields(dataset, viewer))
+    order: list[Any] = []
+    for name, descending in query.sort:
+        if name not in allowed:
+            raise QueryError(f"Không sắp xếp được theo «{name}»", f"Cannot sort by «{name}»", field=name)
+        col = table.c[name]
+        order.append(col.desc().nulls_last() if descending else col.asc().nulls_last())
+    order.extend([table.c._key, table.c._id])
+    return order
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return value
+    return value
+
+
+def select_columns(store: Store, dataset: Dataset, query: Query, viewer: Viewer) -> tuple[list[str], list[Any]]:
+    table = store.table(dataset)
+    visible = visible_fields(dataset, viewer)
+    names = visible
+    if query.fields:
+        unknown = [f for f in query.fields if f not in visible]
+        if unknown:
+            raise QueryError(f"Không có trường: {', '.join(unknown)}", f"No such field: {', '.join(unknown)}",
+                             field=unknown[0])
+        names = [f for f in visible if f in query.fields]
+    cols: list[Any] = [table.c[n] for n in names]
+    # conditional personal fields need their condition column even when not selected
+    extra = [c for (_, c, _) in _conditions(dataset, viewer) if c not in names]
+    cols += [table.c[c] for c in extra]
+    if query.with_geometry and dataset.schema.geometry_kind:
+        cols.append(sa.func.ST_AsGeoJSON(table.c._geom).label("_geometry") if store.dialect == "postgresql"
+                    else sa.func.AsGeoJSON(table.c._geom).label("_geometry"))
+    return names, cols
+
+
+def _conditions(dataset: Dataset, viewer: Viewer) -> list[tuple[str, str, Any]]:
+    from publish.access import conditional_personal
+
+    return conditional_personal(dataset, viewer)
+
+
+def resolve_version(store: Store, dataset: Dataset, version: int | None) -> int | None:
+    current = store.current_version(dataset.id)
+    if version is None:
+        return current
+    if current is None or version < 1 or version > current:
+        raise NotFound(f"Không có phiên bản {version} của «{dataset.id}»", f"No version {version} of «{dataset.id}»",
+                       dataset=dataset.id)
+    return version
+
+
+def records(store: Store, dataset: Dataset, query: Query | None = None, viewer: Viewer = ANONYMOUS, *,
+            count: bool = True) -> Page:
+    """One page of records the viewer may see."""
+    query = query or Query()
+    query.version = resolve_version(store, dataset, query.version)
+    table = store.table(dataset)
+    names, cols = select_columns(store, dataset, query, viewer)
+    clauses = where_clauses(store, dataset, query, viewer)
+    stmt = (sa.select(*cols).where(*clauses).order_by(*_order_by(dataset, table, query, viewer))
+            .limit(query.limit + 1).offset(query.offset))
+    redact = redactor(dataset, viewer)
+    with store.read_engine.connect() as conn:
+        result = conn.execute(stmt).mappings().all()
+        total = conn.execute(sa.select(sa.func.count()).select_from(table).where(*clauses)).scalar() if count else None
+    more = len(result) > query.limit
+    rows = [_shape(dict(r), names, redact, query.with_geometry) for r in result[: query.limit]]
+    next_cursor = encode_cursor(query.version, query.offset + query.limit) if more else None
+    return Page(rows=rows, version=query.version, total=total, next_cursor=next_cursor, fields=names)
+
+
+def iter_records(store: Store, dataset: Dataset, query: Query | None = None, viewer: Viewer = ANONYMOUS,
+                 *, batch_size: int = 5000) -> Iterator[dict[str, Any]]:
+    """Every matching record, streamed in batches with flat memory (for exports and big CSV answers)."""
+    query = query or Query()
+    query.version = resolve_version(store, dataset, query.version)
+    table = store.table(dataset)
+    names, cols = select_columns(store, dataset, query, viewer)
+    clauses = where_clauses(store, dataset, query, viewer)
+    stmt = sa.select(*cols).where(*clauses).order_by(*_order_by(dataset, table, query, viewer))
+    if query.limit and query.offset:
+        stmt = stmt.offset(query.offset)
+    redact = redactor(dataset, viewer)
+    with store.read_engine.connect().execution_options(stream_results=True, yield_per=batch_size) as conn:
+        for row in conn.execute(stmt).mappings():
+            yield _shape(dict(row), names, redact, query.with_geometry)
+
+
+def get_record(store: Store, dataset: Dataset, key: str, viewer: Viewer = ANONYMOUS, *,
+               version: int | None = None, with_geometry: bool = True) -> dict[str, Any]:
+    """One record by its primary key (several key fields joined with ',')."""
+    pk = dataset.schema.primary_key
+    parts = key.split(",") if len(pk) > 1 else [key]
+    if len(parts) != len(pk):
+        raise QueryError("Khoá chính không đúng số phần", "The primary key has the wrong number of parts", field=",".join(pk))
+    query = Query(filters=[Filter(f, "eq", v) for f, v in zip(pk, parts, strict=True)], limit=1, version=version,
+                  with_geometry=with_geometry)
+    page = records(store, dataset, query, viewer, count=False)
+    if not page.rows:
+        raise NotFound(f"Không có bản ghi «{key}» trong «{dataset.id}»", f"No record «{key}» in «{dataset.id}»",
+                       dataset=dataset.id)
+    return page.rows[0]
+
+
+def _shape(row: dict[str, Any], names: list[str], redact: Any, with_geometry: bool) -> dict[str, Any]:
+    redact(row)
+    out = {n: jsonable(row.get(n)) for n in names}
+    if with_geometry:
+        geometry = row.get("_geometry")
+        out["_geometry"] = json.loads(geometry) if geometry else None
+    return out
+
+
+def count_current(store: Store, dataset: Dataset) -> int:
+    table = store.table(dataset)
+    with store.read_engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c._to.is_(None))).scalar() or 0

@@ -1,0 +1,122 @@
+"""The store: one database (SpatiaLite or PostGIS) holding the hub's tables and a table per dataset.
+
+`Store` is what every stage gets to talk to the database: the engine, the catalogue, and the tables derived
+from the catalogue's schemas. It does no loading or querying itself (see loads.py, query.py, versions.py).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from functools import cached_property
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hub.catalog import Catalog, Dataset
+from publish import tables
+from publish.db import check_connection, create_engine
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as stored in every timestamp column (CKAN and DCAT want naive UTC too)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Store:
+    def __init__(self, engine: Engine, catalog: Catalog, *, read_engine: Engine | None = None) -> None:
+        self.engine = engine
+        self.read_engine = read_engine or engine
+        self.catalog = catalog
+        self.metadata = sa.MetaData()
+
+    @classmethod
+    def connect(cls, url: str, catalog: Catalog, *, replica_url: str | None = None) -> Store:
+        engine = create_engine(url)
+        check_connection(engine)
+        read_engine = None
+        if replica_url:
+            read_engine = create_engine(replica_url)
+            check_connection(read_engine)
+        return cls(engine, catalog, read_engine=read_engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def table(self, dataset: Dataset | str) -> sa.Table:
+        ds = self.catalog.dataset(dataset) if isinstance(dataset, str) else dataset
+        return tables.table_for(ds, self.metadata)
+
+    @cached_property
+    def all_tables(self) -> dict[str, sa.Table]:
+        return {ds.id: self.table(ds) for ds in self.catalog}
+
+    def init(self) -> None:
+        """Create or upgrade everything: the hub's tables (Alembic) and one table per dataset."""
+        from hub import migrate
+
+        migrate.upgrade(self.engine)
+        with self.engine.begin() as conn:
+            for ds in self.catalog.load_order():
+                self.table(ds).create(conn, checkfirst=True)
+        self.recover_interrupted_loads()
+
+    def is_initialised(self) -> bool:
+        return sa.inspect(self.engine).has_table("hub_loads")
+
+    def recover_interrupted_loads(self) -> int:
+        """Mark loads left 'running' by a process that no longer exists as failed (e.g. after kill -9).
+
+        Their data never committed (a load is one transaction), so readers still see the previous version;
+        this only makes the history say what happened.
+        """
+        with self.engine.begin() as conn:
+            running = conn.execute(
+                sa.select(tables.loads.c.id, tables.loads.c.pid).where(tables.loads.c.status == "running")
+            ).all()
+            dead = [row.id for row in running if not _process_alive(row.pid)]
+            if dead:
+                conn.execute(
+                    tables.loads.update()
+                    .where(tables.loads.c.id.in_(dead))
+                    .values(status="failed", finished_at=utcnow(),
+                            error="Tiến trình nạp bị dừng giữa chừng / The load process stopped before it finished")
+                )
+        return len(dead)
+
+    def current_version(self, dataset: str, conn: sa.Connection | None = None) -> int | None:
+        query = sa.select(sa.func.max(tables.loads.c.version)).where(
+            tables.loads.c.dataset == dataset, tables.loads.c.status == "committed"
+        )
+        if conn is not None:
+            return conn.execute(query).scalar()
+        with self.read_engine.connect() as c:
+            return c.execute(query).scalar()
+
+    def key_set(self, dataset: str, fields: list[str]) -> set[tuple[str, ...]]:
+        """The keys currently published in `dataset`, as text tuples, for foreign-key checks."""
+        table = self.table(dataset)
+        cols = [table.c[f] for f in fields]
+        with self.read_engine.connect() as conn:
+            rows = conn.execute(sa.select(*cols).where(table.c._to.is_(None)))
+            return {tuple("" if v is None else str(v) for v in row) for row in rows}
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+
+def _process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

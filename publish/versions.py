@@ -1,0 +1,69 @@
+"""The history of a dataset: its loads and versions, as plain dicts for the CLI, API and web."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from publish import tables
+from publish.store import Store
+
+SUMMARY_COLUMNS = [
+    "id", "dataset", "version", "status", "source_name", "source_sha256", "source_size", "format", "encoding",
+    "created_by", "started_at", "finished_at", "rows_read", "rows_loaded", "rows_rejected", "rows_unchanged",
+    "rows_added", "rows_changed", "rows_removed", "quality_score", "error",
+]
+
+
+def _row(row: Any) -> dict[str, Any]:
+    out = {}
+    for name in SUMMARY_COLUMNS:
+        value = getattr(row, name)
+        out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out
+
+
+def loads(store: Store, dataset: str | None = None, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Loads newest first (every attempt, including refused and failed ones)."""
+    t = tables.loads
+    stmt = sa.select(*[t.c[n] for n in SUMMARY_COLUMNS]).order_by(t.c.id.desc()).limit(limit)
+    if dataset:
+        stmt = stmt.where(t.c.dataset == dataset)
+    with store.read_engine.connect() as conn:
+        return [_row(r) for r in conn.execute(stmt)]
+
+
+def versions(store: Store, dataset: str) -> list[dict[str, Any]]:
+    """Committed versions, newest first."""
+    t = tables.loads
+    stmt = (sa.select(*[t.c[n] for n in SUMMARY_COLUMNS])
+            .where(t.c.dataset == dataset, t.c.status == "committed").order_by(t.c.version.desc()))
+    with store.read_engine.connect() as conn:
+        return [_row(r) for r in conn.execute(stmt)]
+
+
+def latest_load(store: Store, dataset: str) -> dict[str, Any] | None:
+    """The newest load that produced or confirmed the current data (committed or unchanged)."""
+    t = tables.loads
+    stmt = (sa.select(*[t.c[n] for n in SUMMARY_COLUMNS])
+            .where(t.c.dataset == dataset, t.c.status.in_(("committed", "unchanged"))).order_by(t.c.id.desc()).limit(1))
+    with store.read_engine.connect() as conn:
+        row = conn.execute(stmt).first()
+    return _row(row) if row else None
+
+
+def load_report(store: Store, load_id: int) -> dict[str, Any] | None:
+    with store.read_engine.connect() as conn:
+        raw = conn.execute(sa.select(tables.loads.c.report).where(tables.loads.c.id == load_id)).scalar()
+    return json.loads(raw) if raw else None
+
+
+def rejected_rows(store: Store, load_id: int, *, limit: int | None = None) -> list[dict[str, Any]]:
+    t = tables.rejected_rows
+    stmt = sa.select(t.c.row_number, t.c.data, t.c.errors).where(t.c.load_id == load_id).order_by(t.c.row_number)
+    if limit:
+        stmt = stmt.limit(limit)
+    with store.read_engine.connect() as conn:
+        return [{"row": r.row_number, "data": json.loads(r.data), "errors": json.loads(r.errors)} for r in conn.execute(stmt)]

@@ -1,0 +1,180 @@
+"""Shared fixtures: a real store on both backends (SpatiaLite file, PostGIS schema), a hub, a live server.
+
+PostgreSQL is the machine's own at 127.0.0.1:5432 (override with HUB_TEST_POSTGRES_URL). Each test that
+asks for a fresh store gets its own PostgreSQL schema (dropped afterwards) or SQLite file. When CI is set, an
+unreachable PostgreSQL fails the run instead of skipping its tests.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hub.catalog import Catalog, load_catalog
+from hub.config import PROJECT_ROOT, Settings
+from hub.context import Hub
+from publish.store import Store
+
+POSTGRES_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = ["spatialite", "postgis"]
+
+
+def _postgres_problem() -> str | None:
+    try:
+        engine = sa.create_engine(POSTGRES_URL)
+        with engine.connect() as conn:
+            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            conn.commit()
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001
+        return f"PostgreSQL + PostGIS not usable at {POSTGRES_URL}: {str(exc).splitlines()[0]}"
+    return None
+
+
+_PG_PROBLEM: list[str | None] = []
+
+
+def require_postgres() -> None:
+    if not _PG_PROBLEM:
+        _PG_PROBLEM.append(_postgres_problem())
+    problem = _PG_PROBLEM[0]
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(PROJECT_ROOT / "catalog.yaml")
+
+
+def database_url(backend: str, tmp_dir: Path) -> tuple[str, str | None]:
+    """A fresh database URL for `backend`, and the PostgreSQL schema to drop afterwards."""
+    if backend == "spatialite":
+        return f"sqlite:///{tmp_dir / 'hub.db'}", None
+    require_postgres()
+    schema = "t_" + uuid.uuid4().hex[:12]
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema},public", schema
+
+
+def drop_schema(schema: str | None) -> None:
+    if schema:
+        engine = sa.create_engine(POSTGRES_URL)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    url, schema = database_url(backend, tmp_path)
+    yield url
+    drop_schema(schema)
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=db_url, storage_dir=tmp_path / "storage", secret_key="test-secret")
+
+
+@pytest.fixture
+def hub(settings: Settings) -> Iterator[Hub]:
+    """A fresh, empty, initialised hub on the test's backend."""
+    opened = Hub.open(settings, init=True)
+    yield opened
+    opened.store.dispose()
+
+
+@pytest.fixture
+def store(hub: Hub) -> Store:
+    return hub.store
+
+
+def load_all_samples(hub: Hub) -> None:
+    from hub import pipeline
+
+    for dataset in hub.catalog.load_order():
+        outcome = pipeline.run(hub.store, dataset.id, hub.catalog.resolve(dataset.source), user="tests")
+        assert outcome.status in ("committed", "unchanged"), (dataset.id, outcome.report.get("errors"))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def sample_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """A hub with every sample loaded, shared by read-only tests of one backend. Do not change its data."""
+    tmp = tmp_path_factory.mktemp(f"sample-{request.param}")
+    url, schema = database_url(request.param, tmp)
+    settings = Settings(database_url=url, storage_dir=tmp / "storage", secret_key="test-secret")
+    opened = Hub.open(settings, init=True)
+    load_all_samples(opened)
+    yield opened
+    opened.store.dispose()
+    drop_schema(schema)
+
+
+@pytest.fixture
+def sample_client(sample_hub: Hub):  # noqa: ANN201
+    from hub.app import create_app
+
+    app = create_app(sample_hub.settings, hub=sample_hub)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """A real HTTP server (werkzeug, threaded) serving a hub in this process."""
+
+    def __init__(self, app, port: int) -> None:  # noqa: ANN001
+        from werkzeug.serving import make_server
+
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live hub on SpatiaLite with every sample loaded, for client and browser tests (read-only)."""
+    from hub.app import create_app
+
+    tmp = tmp_path_factory.mktemp("live")
+    settings = Settings(database_url=f"sqlite:///{tmp / 'hub.db'}", storage_dir=tmp / "storage",
+                        secret_key="test-secret")
+    opened = Hub.open(settings, init=True)
+    load_all_samples(opened)
+    server = LiveServer(create_app(settings, hub=opened), free_port()).start()
+    yield server
+    server.stop()
+    opened.store.dispose()

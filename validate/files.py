@@ -1,0 +1,104 @@
+"""Validate a canonical CSV file (UTF-8, comma, header row = the schema's field names, in order).
+
+The file is read with Python's csv module, as frictionless reads CSV, so rows are numbered the same way
+(header = row 1; an empty line is a row, and a blank one). Rows of a different length than the header are
+passed on with the batch contract of validator.py ("_missing", "_extra"). Header problems (labels that
+differ from the schema) are the ingest stage's job and are not reported here.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .report import Report
+from .schema import compile_schema
+from .validator import Validator
+
+BATCH_SIZE = 50_000
+
+
+def _frame(records: list[list[str]], first_row: int, names: list[str]) -> pd.DataFrame:
+    n = len(names)
+    missing = np.zeros(len(records), dtype=np.int64)
+    extra: list[Any] = [None] * len(records)
+    padded: list[list[Any]] = []
+    for k, cells in enumerate(records):
+        width = len(cells)
+        if width == n:
+            padded.append(cells)
+        elif width < n:
+            padded.append(cells + [None] * (n - width))
+            missing[k] = n - width
+        else:
+            padded.append(cells[:n])
+            extra[k] = cells[n:]
+    columns = list(zip(*padded, strict=True)) if padded else [() for _ in names]
+    data: dict[str, Any] = {}
+    for name, values in zip(names, columns, strict=True):
+        arr = np.empty(len(records), dtype=object)
+        arr[:] = values
+        data[name] = arr
+    data["_row"] = np.arange(first_row, first_row + len(records), dtype=np.int64)
+    data["_missing"] = missing
+    extras = np.empty(len(records), dtype=object)
+    extras[:] = extra
+    data["_extra"] = extras
+    return pd.DataFrame(data)
+
+
+def read_csv_batches(
+    path: str | Path, names: list[str], *, batch_size: int = BATCH_SIZE, encoding: str = "utf-8"
+) -> Iterator[pd.DataFrame]:
+    """Batches of text rows in the validator's input shape; the header row is skipped."""
+    with open(path, newline="", encoding=encoding) as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        records: list[list[str]] = []
+        first_row = 2
+        for cells in reader:
+            records.append(cells)
+            if len(records) >= batch_size:
+                yield _frame(records, first_row, names)
+                first_row += len(records)
+                records = []
+        if records:
+            yield _frame(records, first_row, names)
+
+
+def _file_stats(path: Path) -> dict[str, Any]:
+    md5, sha256, size = hashlib.md5(), hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            md5.update(chunk)
+            sha256.update(chunk)
+            size += len(chunk)
+    return {"md5": md5.hexdigest(), "sha256": sha256.hexdigest(), "bytes": size}
+
+
+def validate_file(
+    path: str | Path,
+    schema: dict[str, Any],
+    *,
+    batch_size: int = BATCH_SIZE,
+    encoding: str = "utf-8",
+    **kw: Any,
+) -> Report:
+    """Validate a CSV file against a schema; keyword arguments go to `Validator`."""
+    path = Path(path)
+    kw.setdefault("source", str(path))
+    validator = Validator(schema, **kw)
+    names = compile_schema(schema).field_names
+    for frame in read_csv_batches(path, names, batch_size=batch_size, encoding=encoding):
+        validator.check(frame)
+    report = validator.finish()
+    report.stats.update(_file_stats(path))
+    if not report.name:
+        report.name = path.stem
+    return report

@@ -1,0 +1,502 @@
+"""The schema validator: frictionless's errors, in frictionless's order, from column-wise checks.
+
+Input batches (from ingest) are pandas DataFrames of canonical text, in file order:
+- one column per schema field, named after the field, holding str or None (None = empty/absent cell);
+- "_row": the source row number (header = 1, first data row = 2);
+- optional "_missing": int, how many trailing schema fields the source row did not have (a short row);
+  0/None/NaN for a full row. Those cells must be None. An empty source line is a row with all fields absent;
+- optional "_extra": list of str, the texts of the cells beyond the schema's fields (a long row), or None.
+
+Order of errors within a row, as frictionless 5.21 produces it (its Row reads cells lazily, and the
+integrity checks read their fields first):
+ 1. for each unique field (schema order): the field's own cell errors; on a repeat, all the remaining cell
+    errors of the row (as in 4), then the unique-error;
+ 2. the primary key fields' cell errors; on an all-None or repeated key, the rest (4), then primary-key;
+ 3. for each foreign key: its fields' cell errors; when not found, the rest (4), then foreign-key;
+ 4. the rest: remaining fields' cell errors in schema order (a type-error, or the failed constraints in the
+    type's constraint order), then extra-cell errors, then missing-cell errors; if no field has a value the
+    whole list so far is replaced by one blank-row error (errors of steps 1-3 appended later stay).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .casting import INVALID, CastColumn, cast_column, read_value, texts_of
+from .constraints import constraint_failures
+from .keys import KeyMemory, all_none, row_tuples
+from .messages import bilingual
+from .report import Report, ReportError
+from .schema import FieldSpec, ForeignKeySpec, TableSpec, compile_schema
+
+_FK_ORDER = 1_000_000  # foreign-key errors come last in a row, by foreign key
+_NOTE_SAME = "the same as in the row at position %s"
+_NOTE_PK_NONE = 'cells composing the primary keys are all "None"'
+
+
+def _str(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+@dataclass
+class _ForeignKey:
+    spec: ForeignKeySpec
+    index: int
+    self_reference: bool
+    lookup: set[tuple[Any, ...]] | None  # None: not checked (no keys given for that dataset)
+
+
+@dataclass
+class _Pending:
+    """A row whose reference to the same file was not found yet: decided in finish()."""
+
+    row: int
+    index: int  # position in its batch
+    fk: int
+    values: tuple[Any, ...]
+    cells: list[str]
+    was_valid: bool = True
+
+
+@dataclass
+class _Batch:
+    """Everything the row assembly needs about one batch."""
+
+    rows: list[int]
+    columns: dict[str, CastColumn]
+    cell_error_rows: dict[str, set[int]]
+    constraints: dict[str, list[tuple[str, np.ndarray]]]
+    missing_counts: np.ndarray
+    extras: list[Any]
+    blank: np.ndarray
+    unique_prev: dict[str, list[int | None]] = field(default_factory=dict)
+    pk_prev: list[int | None] | None = None
+    pk_none: np.ndarray | None = None
+    pk_values: list[tuple[Any, ...]] | None = None
+    fk_missing: dict[int, np.ndarray] = field(default_factory=dict)
+    fk_values: dict[int, list[tuple[Any, ...]]] = field(default_factory=dict)
+
+
+class Validator:
+    """Validate the batches of one file against one schema; `finish()` gives the report."""
+
+    def __init__(
+        self,
+        schema: dict[str, Any],
+        *,
+        foreign_keys: dict[str, set[tuple[Any, ...]]] | None = None,
+        limit_errors: int | None = None,
+        source: str | None = None,
+        lang: str = "vi",
+    ) -> None:
+        self.schema = schema
+        self.spec: TableSpec = compile_schema(schema)
+        self.limit_errors = limit_errors
+        self.source = source
+        self.lang = lang
+        self._started = time.perf_counter()
+        self._errors: list[ReportError] = []
+        self._order: list[tuple[int, int]] = []
+        self._warnings: list[str] = []
+        self._rows = 0
+        self._row_chunks: list[np.ndarray] = []
+        self._limit_row: int | None = None  # the row at which the error limit was reached
+        self._rows_at_limit = 0
+        self._unique = {f.name: KeyMemory() for f in self.spec.unique_fields}
+        names = set(self.spec.field_names)
+        self._has_pk = bool(self.spec.primary_key) and set(self.spec.primary_key) <= names
+        self._pk = KeyMemory()
+        self._fks: list[_ForeignKey] = []
+        self._self_lookup: dict[tuple[str, ...], set[tuple[Any, ...]]] = {}
+        self._pending: list[_Pending] = []
+        for index, fk in enumerate(self.spec.foreign_keys):
+            if not set(fk.fields) <= names:
+                continue
+            is_self = fk.self_reference or fk.resource == self.spec.name
+            lookup: set[tuple[Any, ...]] | None = None
+            if is_self:
+                self._self_lookup.setdefault(fk.reference_fields, set())
+            elif foreign_keys is not None and fk.resource in foreign_keys:
+                lookup = self._typed_lookup(fk, foreign_keys[fk.resource])
+            else:
+                self._warnings.append(
+                    f'foreign key "{", ".join(fk.fields)}" to "{fk.resource}" not checked: no keys given'
+                )
+            self._fks.append(_ForeignKey(fk, index, is_self, lookup))
+        self._defer = bool(self._self_lookup)
+
+    # -- public -------------------------------------------------------------------------------------------
+
+    def check(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Validate one batch; returns (valid typed rows, invalid text rows with "_errors")."""
+        spec = self.spec
+        n = len(frame)
+        rows_arr = frame["_row"].to_numpy(dtype=np.int64)
+        rows = rows_arr.tolist()
+        self._rows += n
+        if self._defer:
+            self._row_chunks.append(rows_arr)
+        batch = self._read(frame, rows)
+        pending_before = len(self._pending)
+        self._check_unique(batch)
+        self._check_primary_key(batch)
+        self._check_foreign_keys(batch)
+
+        bad = batch.blank.copy()
+        for names in batch.cell_error_rows.values():
+            if names:
+                bad[list(names)] = True
+        bad |= batch.missing_counts > 0
+        bad |= np.fromiter((bool(e) for e in batch.extras), dtype=bool, count=n)
+        for prev in batch.unique_prev.values():
+            bad |= np.fromiter((p is not None for p in prev), dtype=bool, count=n)
+        if batch.pk_prev is not None and batch.pk_none is not None:
+            bad |= batch.pk_none | np.fromiter((p is not None for p in batch.pk_prev), dtype=bool, count=n)
+        for missing in batch.fk_missing.values():
+            bad |= missing
+
+        for p in self._pending[pending_before:]:
+            p.was_valid = not bad[p.index]
+
+        messages: list[list[str]] = []
+        for i in np.flatnonzero(bad).tolist():
+            errors = self._assemble(batch, i)
+            messages.append([e.messages.get(self.lang, e.message) for e in errors])
+            self._record(errors, rows[i], i, n)
+
+        typed = {f.name: batch.columns[f.name].to_series(frame.index) for f in spec.fields}
+        typed["_row"] = frame["_row"]
+        valid = pd.DataFrame(typed, index=frame.index)[~bad]
+        invalid = frame[bad].copy()
+        invalid["_errors"] = pd.Series(messages, index=invalid.index, dtype=object)
+        return valid, invalid
+
+    def finish(self) -> Report:
+        """The report of every batch checked; references to the same file are decided here."""
+        late: list[int] = []
+        if self._pending:
+            late = self._resolve_pending()
+        errors, rows = self._errors, self._rows
+        warnings = list(self._warnings)
+        limit = self.limit_errors
+        if self._defer and limit and len(errors) >= limit:
+            order = sorted(range(len(errors)), key=self._order.__getitem__)
+            errors = [errors[k] for k in order]
+            limit_row = errors[limit - 1].rowNumber
+            all_rows = np.sort(np.concatenate(self._row_chunks)) if self._row_chunks else np.array([])
+            rows = int(np.searchsorted(all_rows, limit_row, side="right"))
+            errors = errors[:limit]
+            warnings.append(f"reached error limit: {limit}")
+        elif self._limit_row is not None:
+            rows = self._rows_at_limit
+            errors = errors[:limit]
+            warnings.append(f"reached error limit: {limit}")
+        elif self._defer:
+            order = sorted(range(len(errors)), key=self._order.__getitem__)
+            errors = [errors[k] for k in order]
+        return Report(
+            valid=not errors,
+            stats={
+                "rows": rows,
+                "errors": len(errors),
+                "warnings": len(warnings),
+                "seconds": round(time.perf_counter() - self._started, 3),
+                "fields": len(self.spec.fields),
+            },
+            errors=errors,
+            warnings=warnings,
+            name=self.spec.name or "",
+            place=self.source or "<memory>",
+            labels=self.spec.field_names,
+            late_invalid_rows=late,
+        )
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    def _typed_lookup(self, fk: ForeignKeySpec, keys: set[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+        """Published keys of another dataset, read with our fields' types so that "7" matches 7."""
+        fields = [self.spec.field(name) for name in fk.fields]
+        out: set[tuple[Any, ...]] = set()
+        for key in keys:
+            key_tuple = key if isinstance(key, tuple) else (key,)
+            typed = []
+            for spec, value in zip(fields, key_tuple, strict=False):
+                read = read_value(spec, value)
+                typed.append(value if read is INVALID else read)
+            out.add(tuple(typed))
+        return out
+
+    def _read(self, frame: pd.DataFrame, rows: list[int]) -> _Batch:
+        spec = self.spec
+        n = len(frame)
+        n_fields = len(spec.fields)
+        if "_missing" in frame.columns:
+            missing_counts = pd.to_numeric(frame["_missing"], errors="coerce").fillna(0).to_numpy(np.int64)
+        else:
+            missing_counts = np.zeros(n, dtype=np.int64)
+        if "_extra" in frame.columns:
+            extras = [
+                e if isinstance(e, (list, tuple)) and len(e) else None for e in frame["_extra"].tolist()
+            ]
+        else:
+            extras = [None] * n
+        columns: dict[str, CastColumn] = {}
+        cell_error_rows: dict[str, set[int]] = {}
+        constraints: dict[str, list[tuple[str, np.ndarray]]] = {}
+        blank = np.ones(n, dtype=bool)
+        for f in spec.fields:
+            absent = missing_counts > (n_fields - f.number)
+            column = cast_column(f, texts_of(frame[f.name]), absent if absent.any() else None)
+            columns[f.name] = column
+            failed = constraint_failures(column)
+            constraints[f.name] = failed
+            any_error = column.type_error.copy()
+            for _, mask in failed:
+                any_error |= mask
+            cell_error_rows[f.name] = set(np.flatnonzero(any_error).tolist())
+            blank &= column.missing
+        return _Batch(
+            rows=rows,
+            columns=columns,
+            cell_error_rows=cell_error_rows,
+            constraints=constraints,
+            missing_counts=missing_counts,
+            extras=extras,
+            blank=blank,
+        )
+
+    def _check_unique(self, batch: _Batch) -> None:
+        for name, memory in self._unique.items():
+            values = batch.columns[name].values.tolist()
+            batch.unique_prev[name] = memory.previous(values, batch.rows, skip_none=True)
+
+    def _check_primary_key(self, batch: _Batch) -> None:
+        if not self._has_pk:
+            return
+        cols = [batch.columns[name].values for name in self.spec.primary_key]
+        keys = row_tuples(cols)
+        none = all_none(cols)
+        prev = self._pk.previous(
+            (None if z else k for k, z in zip(keys, none, strict=True)), batch.rows, skip_none=True
+        )
+        batch.pk_prev, batch.pk_none, batch.pk_values = prev, none, keys
+
+    def _check_foreign_keys(self, batch: _Batch) -> None:
+        for ref_fields, lookup in self._self_lookup.items():
+            ref_cols = [batch.columns[name].values for name in ref_fields]
+            none = all_none(ref_cols)
+            lookup.update(k for k, z in zip(row_tuples(ref_cols), none, strict=True) if not z)
+        for fk in self._fks:
+            cols = [batch.columns[name].values for name in fk.spec.fields]
+            keys = row_tuples(cols)
+            none = all_none(cols)
+            batch.fk_values[fk.index] = keys
+            if fk.self_reference:
+                lookup = self._self_lookup[fk.spec.reference_fields]
+                for i in np.flatnonzero(~none).tolist():
+                    if keys[i] not in lookup:
+                        self._pending.append(
+                            _Pending(batch.rows[i], i, fk.index, keys[i], self._cells(batch, i))
+                        )
+                continue
+            if fk.lookup is None:
+                continue
+            found = np.fromiter((k in fk.lookup for k in keys), dtype=bool, count=len(keys))
+            batch.fk_missing[fk.index] = ~found & ~none
+
+    # -- errors -------------------------------------------------------------------------------------------
+
+    def _cells(self, batch: _Batch, i: int) -> list[str]:
+        present = len(self.spec.fields) - int(batch.missing_counts[i])
+        cells = [_str(batch.columns[f.name].texts[i]) for f in self.spec.fields[:present]]
+        if batch.extras[i]:
+            cells += [_str(e) for e in batch.extras[i]]
+        return cells
+
+    def _cell_errors(
+        self, batch: _Batch, f: FieldSpec, i: int, row: int, cells: list[str]
+    ) -> list[ReportError]:
+        column = batch.columns[f.name]
+        absent = f.number > len(self.spec.fields) - int(batch.missing_counts[i])
+        text = "None" if absent else _str(column.texts[i])  # frictionless writes str(None) for an absent cell
+        if column.type_error[i]:
+            note = f'type is "{f.type}/{f.format}"'
+            return [self._error("type-error", row, f, note=note, cells=cells, cell=text)]
+        out = []
+        for name, mask in batch.constraints[f.name]:
+            if mask[i]:
+                note = f'constraint "{name}" is "{f.constraints[name]}"'
+                out.append(
+                    self._error(
+                        "constraint-error", row, f, note=note, cells=cells, cell=text, constraint=name
+                    )
+                )
+        return out
+
+    def _error(
+        self,
+        kind: str,
+        row: int,
+        f: FieldSpec | None,
+        *,
+        note: str,
+        cells: list[str],
+        cell: str | None = None,
+        constraint: str | None = None,
+        **ctx: Any,
+    ) -> ReportError:
+        error = ReportError(
+            type=kind,
+            rowNumber=row,
+            note=note,
+            cells=cells,
+            cell=cell,
+            fieldName=None if f is None else f.name,
+            fieldNumber=None if f is None else f.number,
+            constraint=constraint,
+        )
+        error.messages = bilingual(kind, row, f, cell=cell or "", constraint=constraint, **ctx)
+        return error
+
+    def _assemble(self, batch: _Batch, i: int) -> list[ReportError]:
+        """The errors of row i in frictionless's order (see the module docstring)."""
+        spec = self.spec
+        row = batch.rows[i]
+        cells = self._cells(batch, i)
+        seq: list[ReportError] = []
+        processed: set[str] = set()
+        done = False
+
+        def process(f: FieldSpec) -> None:
+            if f.name not in processed:
+                processed.add(f.name)
+                if i in batch.cell_error_rows[f.name]:
+                    seq.extend(self._cell_errors(batch, f, i, row, cells))
+
+        def finish_row() -> None:
+            nonlocal seq, done
+            if done:
+                return
+            done = True
+            for f in spec.fields:
+                process(f)
+            n_fields = len(spec.fields)
+            for k, text in enumerate(batch.extras[i] or (), start=n_fields + 1):
+                err = self._error(
+                    "extra-cell", row, None, note="", cells=cells, cell=_str(text), field_number=k
+                )
+                err.fieldName, err.fieldNumber = "", k
+                seq.append(err)
+            missing = int(batch.missing_counts[i])
+            for f in spec.fields[n_fields - missing :] if missing else ():
+                seq.append(self._error("missing-cell", row, f, note="", cells=cells, cell=""))
+            if batch.blank[i]:
+                seq = [self._error("blank-row", row, None, note="", cells=cells)]
+
+        for f in spec.unique_fields:
+            process(f)
+            prev = batch.unique_prev[f.name][i]
+            if prev is not None:
+                finish_row()
+                value = _str(batch.columns[f.name].values[i])
+                seq.append(
+                    self._error(
+                        "unique-error", row, f, note=_NOTE_SAME % prev, cells=cells, cell=value, previous=prev
+                    )
+                )
+        if self._has_pk and batch.pk_none is not None and batch.pk_prev is not None:
+            for name in spec.primary_key:
+                process(spec.field(name))
+            prev = batch.pk_prev[i]
+            if batch.pk_none[i] or prev is not None:
+                finish_row()
+                note = _NOTE_PK_NONE if batch.pk_none[i] else _NOTE_SAME % prev
+                values = [_str(v) for v in batch.pk_values[i]] if batch.pk_values else []
+                seq.append(
+                    self._error(
+                        "primary-key",
+                        row,
+                        None,
+                        note=note,
+                        cells=cells,
+                        fields=list(spec.primary_key),
+                        values=values,
+                        previous=prev,
+                    )
+                )
+        for fk in self._fks:
+            for name in fk.spec.fields:
+                process(spec.field(name))
+            missing_mask = batch.fk_missing.get(fk.index)
+            if missing_mask is not None and missing_mask[i]:
+                finish_row()
+                seq.append(self._fk_error(fk, row, batch.fk_values[fk.index][i], cells))
+        finish_row()
+        return seq
+
+    def _fk_error(self, fk: _ForeignKey, row: int, values: tuple[Any, ...], cells: list[str]) -> ReportError:
+        s = fk.spec
+        texts = [_str(v) if v is not None else "None" for v in values]
+        note = (
+            f'for "{", ".join(s.fields)}": values "{", ".join(texts)}" not found in the lookup table '
+            f'"{s.resource}" as "{", ".join(s.reference_fields)}"'
+        )
+        first = self.spec.field(s.fields[0]) if len(s.fields) == 1 else None
+        error = ReportError(
+            type="foreign-key",
+            rowNumber=row,
+            note=note,
+            cells=cells,
+            fieldNames=list(s.fields),
+            fieldCells=[_str(v) for v in values],
+            referenceName=s.resource,
+            referenceFieldNames=list(s.reference_fields),
+        )
+        error.messages = bilingual(
+            "foreign-key",
+            row,
+            first,
+            values=texts,
+            resource=s.resource,
+            self_name=self.spec.name,
+            reference_fields=list(s.reference_fields),
+        )
+        return error
+
+    def _record(self, errors: list[ReportError], row: int, index: int, batch_size: int) -> None:
+        if self._limit_row is not None:
+            return
+        for position, error in enumerate(errors):
+            self._errors.append(error)
+            base = _FK_ORDER + self._fk_position(error) if error.type == "foreign-key" else position
+            self._order.append((row, base))
+        limit = self.limit_errors
+        if limit and not self._defer and len(self._errors) >= limit:
+            self._limit_row = row
+            self._rows_at_limit = self._rows - (batch_size - index - 1)
+
+    def _fk_position(self, error: ReportError) -> int:
+        for fk in self._fks:
+            if fk.spec.fields == tuple(error.fieldNames or ()) and fk.spec.resource == error.referenceName:
+                return fk.index
+        return 0
+
+    def _resolve_pending(self) -> list[int]:
+        late: list[int] = []
+        fks = {fk.index: fk for fk in self._fks}
+        for p in self._pending:
+            fk = fks[p.fk]
+            if p.values in self._self_lookup[fk.spec.reference_fields]:
+                continue
+            error = self._fk_error(fk, p.row, p.values, p.cells)
+            self._errors.append(error)
+            self._order.append((p.row, _FK_ORDER + fk.index))
+            if p.was_valid:
+                late.append(p.row)
+        self._pending = []
+        return sorted(set(late))
