@@ -1,7 +1,7 @@
 """Who is calling: turns the request's credentials into a `Viewer` for the access rules.
 
-The embedded foundation serves anonymous callers only; API keys (`Authorization: Bearer ...`) are resolved
-by `resolve_key` once clients and keys exist (see hub/keys.py).
+No credentials: an anonymous citizen. An API key (`Authorization: Bearer ...`, or raw as CKAN clients send
+it): the client it belongs to (hub/keys.py); a bad, expired or revoked key is a 401, never anonymous.
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ def _from_request() -> Viewer:
     token = bearer_token()
     if not token:
         return ANONYMOUS
-    try:
-        from hub.keys import resolve_key
-    except ModuleNotFoundError:
-        return ANONYMOUS
+    from hub.keys import resolve_key
+
     return resolve_key(token)
 
 

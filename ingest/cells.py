@@ -79,9 +79,7 @@ def _commune(text: str) -> tuple[str, str] | None:
     return match_commune(text)
 
 
-def _rule_function(
-    rule: str, spec: Mapping, style: str
-) -> Callable[[str], str | tuple[str, str] | None] | None:
+def _rule_function(rule: str, spec: Mapping, style: str) -> Callable[[str], str | tuple[str, str] | None] | None:
     if rule == "date":
         return parse_date
     if rule in ("number", "integer"):
@@ -141,9 +139,7 @@ def normalise_column(
         texts.append(text)
         typed.append(not is_text)
     style = (
-        number_style(t for t, ty in zip(texts, typed, strict=True) if not ty)
-        if rule in ("number", "integer")
-        else "vi"
+        number_style(t for t, ty in zip(texts, typed, strict=True) if not ty) if rule in ("number", "integer") else "vi"
     )
     function = _rule_function(rule, spec, style)
     out: list[str | None] = []
@@ -154,9 +150,7 @@ def normalise_column(
             cell = cells[i]
             if typed[i] and rule in ("number", "integer", "latitude", "longitude"):
                 result = None  # already canonical; plane or swapped coordinates are fixed per row
-            elif (
-                typed[i] and rule == "date" and isinstance(cell, (int, float)) and not isinstance(cell, bool)
-            ):
+            elif typed[i] and rule == "date" and isinstance(cell, (int, float)) and not isinstance(cell, bool):
                 result = excel_serial_to_date(cell)
             else:
                 if text not in memo:  # the same value repeats down a column (communes, types...)

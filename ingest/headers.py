@@ -55,9 +55,7 @@ class HeaderMatcher:
                 if key:
                     self.keys.setdefault(key, f["name"])
         self.overrides = {fold(k): v for k, v in (overrides or {}).items()}
-        unknown = [
-            v for v in self.overrides.values() if v not in self.fields and v not in (VN2000_X, VN2000_Y)
-        ]
+        unknown = [v for v in self.overrides.values() if v not in self.fields and v not in (VN2000_X, VN2000_Y)]
         if unknown:
             raise HeaderError(
                 f"header_overrides trỏ tới trường không có trong lược đồ: {', '.join(unknown)}",

@@ -40,9 +40,7 @@ FORMATS = {
 class SourceTable:
     """A source file opened for ingest: what was found in it, and its rows as batches."""
 
-    def __init__(
-        self, path: Path, format: str, raw: RawTable, schema: Mapping, matcher: HeaderMatcher
-    ) -> None:
+    def __init__(self, path: Path, format: str, raw: RawTable, schema: Mapping, matcher: HeaderMatcher) -> None:
         self.path = path
         self.format = format
         self.encoding = raw.encoding

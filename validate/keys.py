@@ -25,9 +25,7 @@ class KeyMemory:
     def __init__(self) -> None:
         self._last: dict[Any, int] = {}
 
-    def previous(
-        self, keys: Iterable[Any], rows: Iterable[int], *, skip_none: bool = False
-    ) -> list[int | None]:
+    def previous(self, keys: Iterable[Any], rows: Iterable[int], *, skip_none: bool = False) -> list[int | None]:
         """For each key, the latest earlier row with the same key (None if new); remembers this row."""
         last = self._last
         out: list[int | None] = []

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .casting import INVALID, CastColumn, cast_column, read_value, texts_of
+from .casting import INVALID, CastColumn, cast_column, column_reader, read_value, texts_of
 from .constraints import constraint_failures
 from .keys import KeyMemory, all_none, row_tuples
 from .messages import bilingual
@@ -107,6 +107,7 @@ class Validator:
         self._row_chunks: list[np.ndarray] = []
         self._limit_row: int | None = None  # the row at which the error limit was reached
         self._rows_at_limit = 0
+        self._readers = {f.name: column_reader(f) for f in self.spec.fields}
         self._unique = {f.name: KeyMemory() for f in self.spec.unique_fields}
         names = set(self.spec.field_names)
         self._has_pk = bool(self.spec.primary_key) and set(self.spec.primary_key) <= names
@@ -166,7 +167,7 @@ class Validator:
         messages: list[list[str]] = []
         for i in np.flatnonzero(bad).tolist():
             errors = self._assemble(batch, i)
-            messages.append([e.messages.get(self.lang, e.message) for e in errors])
+            messages.append([e.messages.get(self.lang) or e.message for e in errors])
             self._record(errors, rows[i], i, n)
 
         typed = {f.name: batch.columns[f.name].to_series(frame.index) for f in spec.fields}
@@ -240,9 +241,7 @@ class Validator:
         else:
             missing_counts = np.zeros(n, dtype=np.int64)
         if "_extra" in frame.columns:
-            extras = [
-                e if isinstance(e, (list, tuple)) and len(e) else None for e in frame["_extra"].tolist()
-            ]
+            extras = [e if isinstance(e, (list, tuple)) and len(e) else None for e in frame["_extra"].tolist()]
         else:
             extras = [None] * n
         columns: dict[str, CastColumn] = {}
@@ -251,7 +250,9 @@ class Validator:
         blank = np.ones(n, dtype=bool)
         for f in spec.fields:
             absent = missing_counts > (n_fields - f.number)
-            column = cast_column(f, texts_of(frame[f.name]), absent if absent.any() else None)
+            column = cast_column(
+                f, texts_of(frame[f.name]), absent if absent.any() else None, reader=self._readers[f.name]
+            )
             columns[f.name] = column
             failed = constraint_failures(column)
             constraints[f.name] = failed
@@ -300,9 +301,7 @@ class Validator:
                 lookup = self._self_lookup[fk.spec.reference_fields]
                 for i in np.flatnonzero(~none).tolist():
                     if keys[i] not in lookup:
-                        self._pending.append(
-                            _Pending(batch.rows[i], i, fk.index, keys[i], self._cells(batch, i))
-                        )
+                        self._pending.append(_Pending(batch.rows[i], i, fk.index, keys[i], self._cells(batch, i)))
                 continue
             if fk.lookup is None:
                 continue
@@ -318,9 +317,7 @@ class Validator:
             cells += [_str(e) for e in batch.extras[i]]
         return cells
 
-    def _cell_errors(
-        self, batch: _Batch, f: FieldSpec, i: int, row: int, cells: list[str]
-    ) -> list[ReportError]:
+    def _cell_errors(self, batch: _Batch, f: FieldSpec, i: int, row: int, cells: list[str]) -> list[ReportError]:
         column = batch.columns[f.name]
         absent = f.number > len(self.spec.fields) - int(batch.missing_counts[i])
         text = "None" if absent else _str(column.texts[i])  # frictionless writes str(None) for an absent cell
@@ -331,11 +328,7 @@ class Validator:
         for name, mask in batch.constraints[f.name]:
             if mask[i]:
                 note = f'constraint "{name}" is "{f.constraints[name]}"'
-                out.append(
-                    self._error(
-                        "constraint-error", row, f, note=note, cells=cells, cell=text, constraint=name
-                    )
-                )
+                out.append(self._error("constraint-error", row, f, note=note, cells=cells, cell=text, constraint=name))
         return out
 
     def _error(
@@ -387,9 +380,7 @@ class Validator:
                 process(f)
             n_fields = len(spec.fields)
             for k, text in enumerate(batch.extras[i] or (), start=n_fields + 1):
-                err = self._error(
-                    "extra-cell", row, None, note="", cells=cells, cell=_str(text), field_number=k
-                )
+                err = self._error("extra-cell", row, None, note="", cells=cells, cell=_str(text), field_number=k)
                 err.fieldName, err.fieldNumber = "", k
                 seq.append(err)
             missing = int(batch.missing_counts[i])
@@ -405,9 +396,7 @@ class Validator:
                 finish_row()
                 value = _str(batch.columns[f.name].values[i])
                 seq.append(
-                    self._error(
-                        "unique-error", row, f, note=_NOTE_SAME % prev, cells=cells, cell=value, previous=prev
-                    )
+                    self._error("unique-error", row, f, note=_NOTE_SAME % prev, cells=cells, cell=value, previous=prev)
                 )
         if self._has_pk and batch.pk_none is not None and batch.pk_prev is not None:
             for name in spec.primary_key:

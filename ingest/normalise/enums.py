@@ -10,9 +10,7 @@ from ingest._fold import fold
 __all__ = ["enum_index", "normalise_enum"]
 
 
-def enum_index(
-    values: Sequence[str], labels: Mapping[str, Mapping[str, str]] | None = None
-) -> dict[str, str]:
+def enum_index(values: Sequence[str], labels: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, str]:
     """Folded slug and labels -> slug."""
     index: dict[str, str] = {}
     for value in values:

@@ -37,9 +37,7 @@ _OLD_MOBILE = {
     "0199": "059",
 }
 _SPLIT = re.compile(r"\s*(?:[;,/]|\s-\s|\s–\s|\bhoặc\b|\bvà\b)\s*")
-_LABEL = re.compile(
-    r"^(?:đt|dt|tel|fax|sđt|sdt|di động|dđ|dd|cđ|mobile|hotline|phone)\s*[:.]?\s*", re.IGNORECASE
-)
+_LABEL = re.compile(r"^(?:đt|dt|tel|fax|sđt|sdt|di động|dđ|dd|cđ|mobile|hotline|phone)\s*[:.]?\s*", re.IGNORECASE)
 
 
 def _one(text: str) -> str | None:

@@ -64,12 +64,18 @@ def _text(cell: Any) -> str:
     return unicodedata.normalize("NFC", " ".join(str(cell).split()))
 
 
+def _filled(cell: Any) -> bool:
+    return cell is not None and (not isinstance(cell, str) or not cell.isspace() and cell != "")
+
+
 def is_blank(cells: Sequence[Any]) -> bool:
-    return all(_text(c) == "" for c in cells)
+    return not any(_filled(c) for c in cells)
 
 
 def is_note_row(cells: Sequence[Any]) -> bool:
     """A notes or signature row below the table: few cells, starting with 'Ghi chú', 'Người lập biểu'..."""
+    if sum(1 for c in cells if _filled(c)) > 3:
+        return False
     texts = [_text(c) for c in cells if _text(c)]
     if not texts or len(texts) > 3 or not isinstance(next(c for c in cells if _text(c)), str):
         return False

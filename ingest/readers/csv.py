@@ -130,9 +130,7 @@ def _records(lines: Iterator[str], delimiter: str, file: str) -> Iterator[Row]:
         yield number, cells
 
 
-def read_csv(
-    path: Path, matcher: HeaderMatcher, *, encoding: str | None = None, tsv: bool = False
-) -> RawTable:
+def read_csv(path: Path, matcher: HeaderMatcher, *, encoding: str | None = None, tsv: bool = False) -> RawTable:
     """Open a CSV/TSV file; headers are read (and checked) now, rows stream when iterated."""
     file = os.fspath(path)
     sample = _sample(path)

@@ -34,11 +34,7 @@ def flatten_feature(feature: Any, geometry: Mapping) -> Any:
         coords = None
         if isinstance(geom, dict) and geom.get("type") == "Point":
             coords = geom.get("coordinates")
-        elif (
-            isinstance(geom, dict)
-            and geom.get("type") == "MultiPoint"
-            and len(geom.get("coordinates") or []) == 1
-        ):
+        elif isinstance(geom, dict) and geom.get("type") == "MultiPoint" and len(geom.get("coordinates") or []) == 1:
             coords = geom["coordinates"][0]
         if coords and len(coords) >= 2:
             record[lon], record[lat] = _number(coords[0]), _number(coords[1])
@@ -47,11 +43,7 @@ def flatten_feature(feature: Any, geometry: Mapping) -> Any:
     return record
 
 
-def read_geojson(
-    path: Path, matcher: HeaderMatcher, schema: Mapping, *, encoding: str | None = None
-) -> RawTable:
+def read_geojson(path: Path, matcher: HeaderMatcher, schema: Mapping, *, encoding: str | None = None) -> RawTable:
     geometry = schema.get("geometry") or {}
-    features: Iterator[Any] = (
-        flatten_feature(f, geometry) for f in stream_objects(path, ("features",), encoding)
-    )
+    features: Iterator[Any] = (flatten_feature(f, geometry) for f in stream_objects(path, ("features",), encoding))
     return objects_table(path, features, matcher, what="GeoJSON")

@@ -38,9 +38,7 @@ def _open(path: Path, encoding: str | None) -> IO[bytes]:
     fh.seek(0)
     if encoding and encoding.lower().replace("_", "-") not in ("utf-8", "utf8", "utf-8-sig"):
         fh.close()
-        raise EncodingError(
-            "Tệp JSON phải là UTF-8", "JSON files must be UTF-8", file=os.fspath(path), detail=encoding
-        )
+        raise EncodingError("Tệp JSON phải là UTF-8", "JSON files must be UTF-8", file=os.fspath(path), detail=encoding)
     if head.startswith(b"\xef\xbb\xbf"):
         fh.read(3)
     elif head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) == 4 and (head[1] == 0 or head[0] == 0)):
@@ -94,9 +92,7 @@ def objects_table(path: Path, objects: Iterator[Any], matcher: HeaderMatcher, wh
     """Columns from the first records' keys; rows stream."""
     head = list(islice(objects, HEAD_RECORDS))
     if not head:
-        raise InputError(
-            "Tệp không có bản ghi nào", "The file has no records", code="empty-file", file=os.fspath(path)
-        )
+        raise InputError("Tệp không có bản ghi nào", "The file has no records", code="empty-file", file=os.fspath(path))
     headers: dict[str, None] = {}
     for obj in head:
         if not isinstance(obj, dict):

@@ -23,9 +23,7 @@ def site_schema() -> dict:
         "titles": {"vi": "Thử", "en": "Test"},
         "geometry": {"type": "point", "latitude": "lat", "longitude": "lon"},
         "primaryKey": ["code"],
-        "foreignKeys": [
-            {"fields": "commune_code", "reference": {"resource": "admin-units", "fields": "code"}}
-        ],
+        "foreignKeys": [{"fields": "commune_code", "reference": {"resource": "admin-units", "fields": "code"}}],
         "fields": [
             _field("code", aliases=["Mã số", "STT"]),
             {

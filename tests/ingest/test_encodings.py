@@ -18,18 +18,14 @@ ALL_LETTERS = "aàảãáạăằẳẵắặâầẩẫấậeèẻẽéẹê�
 
 
 @pytest.mark.parametrize("sentence", SENTENCES)
-@pytest.mark.parametrize(
-    "encoder, codec", [(encode_tcvn3, "tcvn3"), (encode_vni, "vni"), (encode_cp1258, "cp1258")]
-)
+@pytest.mark.parametrize("encoder, codec", [(encode_tcvn3, "tcvn3"), (encode_vni, "vni"), (encode_cp1258, "cp1258")])
 def test_legacy_encodings_are_detected_and_round_trip(sentence, encoder, codec):
     data = encoder(sentence)
     assert detect_encoding(data, file="x.csv") == codec
     assert unicodedata.normalize("NFC", data.decode(codec)) == sentence
 
 
-@pytest.mark.parametrize(
-    "encoder, codec", [(encode_tcvn3, "tcvn3"), (encode_vni, "vni"), (encode_cp1258, "cp1258")]
-)
+@pytest.mark.parametrize("encoder, codec", [(encode_tcvn3, "tcvn3"), (encode_vni, "vni"), (encode_cp1258, "cp1258")])
 def test_every_vietnamese_letter_round_trips(encoder, codec):
     for text in (ALL_LETTERS, ALL_LETTERS.upper() if codec != "tcvn3" else "ĂÂÊÔƠƯĐ"):
         assert unicodedata.normalize("NFC", encoder(text).decode(codec)) == text
@@ -37,10 +33,7 @@ def test_every_vietnamese_letter_round_trips(encoder, codec):
 
 def test_known_legacy_byte_strings_decode():
     assert b"Vi\xd6t Nam \xa7\xe5ng Nai".decode("tcvn3") == "Việt Nam Đồng Nai"  # "ViÖt Nam §ång Nai"
-    assert (
-        unicodedata.normalize("NFC", "Vieät Nam Ñoàng Nai".encode("cp1252").decode("vni"))
-        == "Việt Nam Đồng Nai"
-    )
+    assert unicodedata.normalize("NFC", "Vieät Nam Ñoàng Nai".encode("cp1252").decode("vni")) == "Việt Nam Đồng Nai"
 
 
 @pytest.mark.parametrize(

@@ -72,9 +72,7 @@ def test_values_not_understood_pass_through_unchanged(tmp_path, site_schema):
 
 def test_missing_values_of_the_schema_become_none(tmp_path, site_schema):
     site_schema["missingValues"] = ["", "-", "N/A"]
-    (frame,) = list(
-        read_table(_write(tmp_path, "Tên di tích,Địa chỉ\nĐình,-\nChùa,N/A\n"), site_schema).batches()
-    )
+    (frame,) = list(read_table(_write(tmp_path, "Tên di tích,Địa chỉ\nĐình,-\nChùa,N/A\n"), site_schema).batches())
     assert frame["address"].tolist() == [None, None]
 
 

@@ -7,9 +7,7 @@ from ingest import read_table
 from ingest.legacy_codecs import encode_cp1258, encode_tcvn3, encode_vni
 from ingest.readers.csv import MAX_LINE
 
-SENTENCE = (
-    "Đình Tân Lân, Người lập biểu, Chùa Bửu Phong, Văn miếu Trấn Biên, ở Việt Nam, Ông Đỗ Ư Ơ Ă Â Ê Ô Đ"
-)
+SENTENCE = "Đình Tân Lân, Người lập biểu, Chùa Bửu Phong, Văn miếu Trấn Biên, ở Việt Nam, Ông Đỗ Ư Ơ Ă Â Ê Ô Đ"
 CSV_TEXT = (
     "Tên di tích,Địa chỉ,Ngày QĐ\n"
     f'"{SENTENCE}",Phường Trấn Biên,19/11/2020\n'

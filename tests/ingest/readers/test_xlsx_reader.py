@@ -37,9 +37,7 @@ def _report_workbook(path, *, extra_sheet_first=False):
     ws["G5"], ws["H5"] = "Vĩ độ", "Kinh độ"
     for col, n in zip("ABCDEGH", range(1, 8), strict=True):
         ws[f"{col}6"] = f"({n})"
-    ws.append(
-        ["DT-01", "Đình Tân Lân", datetime(2020, 11, 19), "Số 1", "Phường Trấn Biên", None, 10.9456, 106.8281]
-    )
+    ws.append(["DT-01", "Đình Tân Lân", datetime(2020, 11, 19), "Số 1", "Phường Trấn Biên", None, 10.9456, 106.8281])
     ws.append(["DT-02", "Chùa Bửu Phong", 44154, "", "xã Hàng Gòn", None, "10°56'12\"N", "106°49'30\"E"])
     ws.append([None] * 8)
     ws.append(["Ghi chú: số liệu đến 31/12/2025"])
