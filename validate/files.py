@@ -28,8 +28,8 @@ def _frame(records: list[list[str]], first_row: int, names: list[str]) -> pd.Dat
     n = len(names)
     missing = np.zeros(len(records), dtype=np.int64)
     extra: list[Any] = [None] * len(records)
-    padded: list[list[Any]] = []
-    for k, cells in enumerate(records):
+    padded: list[list[Any]] = records if set(map(len, records)) <= {n} else []
+    for k, cells in enumerate(records if not padded else ()):
         width = len(cells)
         if width == n:
             padded.append(cells)

@@ -28,9 +28,7 @@ def frictionless_report(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if resources:
-            descriptors = [
-                {"name": "main", "path": path.name, "schema": schema, "dialect": {"headerRows": [1]}}
-            ]
+            descriptors = [{"name": "main", "path": path.name, "schema": schema, "dialect": {"headerRows": [1]}}]
             for name, (other, other_schema) in resources.items():
                 descriptors.append({"name": name, "path": other.name, "schema": other_schema})
             package = Package(

@@ -27,13 +27,70 @@ FIELDS: list[dict[str, Any]] = [
 ]
 
 TRICKY = [
-    " 5", "+5", "1_000", "٣", "５", "5.0", "1e3", "-0", "00012", "1,000", "\u00a05", "NaN", "inf", "Infinity",
-    "sNaN", ".5", "5.", "0x1", "1,234.5", "$12", "12%", "2020-1-5", " 2020-01-05", "2020-01-05 ", "20200105",
-    "0999-01-01", "2020-02-30", "٢٠٢٠-01-01", "999-01-01", "2020-01-05\n", "05/06/2020", "5/6/2020",
-    "có", " có", "Có", "x", "không", "true", "TRUE", "1", "0", "a@b.vn", "a@b", "x y@b.vn", "a@localhost",
-    "nguyễn@b.vn", "a@bü.vn", "a.b@c.d.vn", '"a b"@c.vn', "a@@b.vn", "a@b.vn.", "a@-b.vn", "a..b@c.vn",
-    "http://x.vn", "x.vn", "mailto:a@b", "http://", "http://x y", "https://dulich.dongnai.gov.vn/vi/đi",
-    '{"type": "Point", "coordinates": [107.0, 11.0]}', '{"type": "Point"}', "[1, 2]", "POINT (1 2)", "",
+    " 5",
+    "+5",
+    "1_000",
+    "٣",
+    "５",
+    "5.0",
+    "1e3",
+    "-0",
+    "00012",
+    "1,000",
+    "\u00a05",
+    "NaN",
+    "inf",
+    "Infinity",
+    "sNaN",
+    ".5",
+    "5.",
+    "0x1",
+    "1,234.5",
+    "$12",
+    "12%",
+    "2020-1-5",
+    " 2020-01-05",
+    "2020-01-05 ",
+    "20200105",
+    "0999-01-01",
+    "2020-02-30",
+    "٢٠٢٠-01-01",
+    "999-01-01",
+    "2020-01-05\n",
+    "05/06/2020",
+    "5/6/2020",
+    "có",
+    " có",
+    "Có",
+    "x",
+    "không",
+    "true",
+    "TRUE",
+    "1",
+    "0",
+    "a@b.vn",
+    "a@b",
+    "x y@b.vn",
+    "a@localhost",
+    "nguyễn@b.vn",
+    "a@bü.vn",
+    "a.b@c.d.vn",
+    '"a b"@c.vn',
+    "a@@b.vn",
+    "a@b.vn.",
+    "a@-b.vn",
+    "a..b@c.vn",
+    "http://x.vn",
+    "x.vn",
+    "mailto:a@b",
+    "http://",
+    "http://x y",
+    "https://dulich.dongnai.gov.vn/vi/đi",
+    '{"type": "Point", "coordinates": [107.0, 11.0]}',
+    '{"type": "Point"}',
+    "[1, 2]",
+    "POINT (1 2)",
+    "",
 ]
 
 
@@ -45,7 +102,7 @@ def _same(desc: dict[str, Any], text: str) -> None:
     assert (ours is INVALID) == their_error, (desc, text, theirs, ours)
     if not their_error:
         assert type(ours) is type(theirs), (desc, text, theirs, ours)
-        assert ours == theirs or str(ours) == str(theirs), (desc, text, theirs, ours)  # NaN != NaN
+        assert str(ours) == str(theirs) and repr(ours) == repr(theirs), (desc, text, theirs, ours)
 
 
 @pytest.mark.parametrize("desc", FIELDS, ids=lambda d: f"{d['type']}-{d.get('format', '')}")
@@ -55,7 +112,7 @@ def test_tricky_cells_read_like_frictionless(desc: dict[str, Any], text: str) ->
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(alphabet=st.sampled_from(list("0123456789-+.,eE_ @aéđ.vnxy:/\"") + ["٣", "\n"]), min_size=1))
+@given(text=st.text(alphabet=st.sampled_from(list('0123456789-+.,eE_ @aéđ.vnxy:/"') + ["٣", "\n"]), min_size=1))
 def test_any_text_reads_like_frictionless(text: str) -> None:
     for desc in FIELDS:
         _same(desc, text)

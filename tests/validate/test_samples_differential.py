@@ -33,8 +33,7 @@ def _compare(path: Path, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]
     if schema.get("foreignKeys"):
         admin = write_csv(tmp_path / "ref-admin-units.csv", ["code"], [[c] for c in codes])
         resources = {"admin-units": (admin, ADMIN_SCHEMA)}
-    return compare(main, schema, foreign_keys={"admin-units": {(c,) for c in codes}}, resources=resources,
-                   batch_size=6)
+    return compare(main, schema, foreign_keys={"admin-units": {(c,) for c in codes}}, resources=resources, batch_size=6)
 
 
 @pytest.mark.parametrize("path", MESSY, ids=[p.stem for p in MESSY])
