@@ -113,9 +113,10 @@ class Schema:
 
     @property
     def search_fields(self) -> list[str]:
+        # personal fields never enter the search text: a match would reveal them to anyone who can search
         declared = self.descriptor.get("searchFields")
         if declared:
-            return list(declared)
+            return [n for n in declared if n in self.field_names and not self.field(n).personal]
         return [f.name for f in self.fields if f.type == "string" and not f.personal][:4]
 
     @property

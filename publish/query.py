@@ -100,9 +100,18 @@ def _coerce(dataset: Dataset, name: str, value: Any) -> Any:
     return str(value)
 
 
+def queryable_fields(dataset: Dataset, viewer: Viewer) -> set[str]:
+    """Fields the viewer may filter and sort on. A field blanked on some rows (personalWhen) is shown but not
+    queryable: which rows match a filter on it, or their order, would give the blanked values away."""
+    from publish.access import conditional_personal
+
+    hidden = {name for name, _, _ in conditional_personal(dataset, viewer)}
+    return set(visible_fields(dataset, viewer)) - hidden
+
+
 def where_clauses(store: Store, dataset: Dataset, query: Query, viewer: Viewer) -> list[sa.ColumnElement[bool]]:
     table = store.table(dataset)
-    allowed = set(visible_fields(dataset, viewer))
+    allowed = queryable_fields(dataset, viewer)
     clauses: list[sa.ColumnElement[bool]] = [version_clause(table, query.version)]
     for flt in query.filters:
         if flt.field not in allowed:
@@ -165,7 +174,7 @@ def _geo_clauses(store: Store, dataset: Dataset, query: Query) -> list[sa.Column
 
 
 def _order_by(dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer) -> list[Any]:
-    allowed = set(visible_fields(dataset, viewer))
+    allowed = queryable_fields(dataset, viewer)
     order: list[Any] = []
     for name, descending in query.sort:
         if name not in allowed:

@@ -1,0 +1,94 @@
+/* Maps of the catalogue (Leaflet from the xstatic-leaflet package, no tiles from the internet).
+   Everything comes from data-* attributes of #map (the Content-Security-Policy allows no inline script):
+   data-geojson  URL of a FeatureCollection (the dataset's records, following the page's filters)
+   data-geometry one GeoJSON geometry (a record page)
+   data-base     URL of the commune boundaries drawn underneath, instead of a tile layer
+   data-kind     point | polygon
+   data-text-*   translated messages
+   Text from the data only ever reaches the page through textContent, never as HTML. */
+(function () {
+  "use strict";
+  var el = document.getElementById("map");
+  if (!el || !window.L) { return; }
+  var data = el.dataset;
+  // The province's bounding box, from the schemas' latitude/longitude limits.
+  var PROVINCE = [[10.5797, 106.4118], [12.3, 107.5758]];
+  var status = document.getElementById("map-status");
+
+  function say(text) { if (status) { status.textContent = text; } }
+  function fill(template, n) { return (template || "").replace("{n}", String(n)); }
+
+  var map = L.map(el, { scrollWheelZoom: false, zoomSnap: 0.25 });
+  map.attributionControl.setPrefix(false);
+  if (data.attribution) { map.attributionControl.addAttribution(data.attribution.replace(/</g, "&lt;")); }
+  map.fitBounds(PROVINCE);
+
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: "application/geo+json, application/json" } }).then(function (r) {
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.json();
+    });
+  }
+
+  function popup(props) {
+    var box = document.createElement("div");
+    var strong = document.createElement("strong");
+    strong.textContent = props.label || props.key || "";
+    box.appendChild(strong);
+    if (props.url) {
+      box.appendChild(document.createElement("br"));
+      var a = document.createElement("a");
+      a.href = props.url;
+      a.textContent = data.textOpen || "→";
+      box.appendChild(a);
+    }
+    return box;
+  }
+
+  function marker(feature, latlng) {
+    var label = (feature.properties && (feature.properties.label || feature.properties.key)) || data.label || "";
+    var m = L.marker(latlng, {
+      icon: L.divIcon({ className: "hub-marker", iconSize: [16, 16], iconAnchor: [8, 8], popupAnchor: [0, -8] }),
+      title: label, keyboard: true, riseOnHover: true
+    });
+    m.on("add", function () { var icon = m.getElement(); if (icon) { icon.setAttribute("aria-label", label); } });
+    return m;
+  }
+
+  function dataLayer(geojson) {
+    return L.geoJSON(geojson, {
+      pointToLayer: marker,
+      style: function () { return { className: "hub-area", color: "#0b4f6c", weight: 1.5, fillColor: "#2f8fb5", fillOpacity: 0.25 }; },
+      onEachFeature: function (feature, layer) {
+        if (feature.properties && (feature.properties.label || feature.properties.url)) { layer.bindPopup(popup(feature.properties)); }
+      }
+    });
+  }
+
+  var base = data.base ? getJSON(data.base).catch(function () { return null; }) : Promise.resolve(null);
+  var records = data.geojson ? getJSON(data.geojson)
+    : Promise.resolve({ type: "FeatureCollection", features: data.geometry
+      ? [{ type: "Feature", geometry: JSON.parse(data.geometry), properties: { label: data.label } }] : [] });
+
+  Promise.all([base, records]).then(function (both) {
+    if (both[0]) {
+      L.geoJSON(both[0], { interactive: false, style: function () {
+        return { className: "hub-boundary", color: "#7d8f9c", weight: 0.8, fillColor: "#f2f5f7", fillOpacity: 1 };
+      } }).addTo(map);
+    }
+    var fc = both[1];
+    var layer = dataLayer(fc).addTo(map);
+    var bounds = layer.getBounds();
+    if (bounds.isValid()) {
+      map.fitBounds(bounds, { padding: [20, 20], maxZoom: data.geometry ? 13 : 12 });
+    }
+    if (data.geojson) {
+      var n = fc.features.length;
+      say(fill(data.textCount, n) + (fc.truncated ? " " + fill(data.textTruncated, n) : ""));
+    }
+    el.setAttribute("data-ready", "true");
+  }).catch(function () {
+    say(data.textError || "");
+    el.setAttribute("data-ready", "error");
+  });
+}());

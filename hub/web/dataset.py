@@ -1,0 +1,106 @@
+"""The dataset page: metadata, validation status, data dictionary, preview, map, downloads, API, history.
+
+It reads through the same functions as the sharing API (publish.query.records, publish.versions), as the
+anonymous viewer, so what a citizen sees here is exactly what the open API and the downloads give.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import render_template, request, url_for
+
+from hub.api.datasets import visible_dataset
+from hub.catalog import Dataset
+from hub.context import current_hub
+from hub.web.blueprint import bp, public_base
+from hub.web.catalogue import cards, count_view
+from hub.web.dictionary import dictionary, foreign_targets
+from hub.web.formatting import cell
+from hub.web.i18n import current_lang
+from hub.web.preview import PAGE_SIZES, Preview, columns, parse_preview, protected
+from hub.web.records import base_map_url, record_url
+from publish import versions
+from publish.access import ANONYMOUS
+from publish.query import Page, QueryError, records
+
+PREVIEW_CELL_CHARS = 90
+LONG_CELL_CHARS = 30  # longer texts wrap in a wider column; shorter ones stay on one line
+
+
+def _rows(dataset: Dataset, page: Page, refs: dict[str, str]) -> list[dict[str, Any]]:
+    """Rows ready for the template: display text per column, the record's page, links along foreign keys."""
+    shown = columns(dataset)
+    out = []
+    for row in page.rows:
+        cells = []
+        for f in shown:
+            link = None
+            if f.name in refs and row.get(f.name) is not None:
+                link = url_for("web.record_page", dataset_id=refs[f.name], key=str(row[f.name]))
+            text = cell(row.get(f.name), f)
+            cells.append((f, _short(text), link, len(text) > LONG_CELL_CHARS))
+        out.append({"url": record_url(dataset, row), "cells": cells})
+    return out
+
+
+def _short(text: str, limit: int = PREVIEW_CELL_CHARS) -> str:
+    """Long texts (descriptions) are cut in the preview so rows stay readable; the record page has them whole."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def api_example(dataset: Dataset) -> str:
+    # shell-quoted: the command is meant to be pasted into a terminal
+    return "curl " + shlex.quote(f"{public_base()}/api/v1/datasets/{dataset.id}/records?{urlencode({'limit': 5})}")
+
+
+def _map(dataset: Dataset, preview: Preview) -> dict[str, Any] | None:
+    if not dataset.schema.geometry_kind:
+        return None
+    filters = {k: v for k, v in preview.args().items() if k == "q" or k.startswith("f.")}
+    return {"kind": dataset.schema.geometry_kind,
+            "geojson": url_for("web.map_geojson", dataset_id=dataset.id, **filters),
+            "base": base_map_url(dataset)}
+
+
+@bp.get("/datasets/<dataset_id>")
+def dataset_page(dataset_id: str):  # noqa: ANN201
+    hub = current_hub()
+    dataset = visible_dataset(hub, dataset_id, ANONYMOUS)
+    card = cards(hub.store, hub.catalog, ANONYMOUS, ids=[dataset.id])[0]
+    preview = parse_preview(dataset, request.args)
+    error = None
+    page = None
+    try:
+        page = records(hub.store, dataset, preview.query(), ANONYMOUS)
+    except QueryError as exc:  # a filter value of the wrong type: say so next to the table
+        error = exc.message(current_lang())
+    if "page" not in request.args and error is None:
+        count_view(hub.store, dataset.id)
+    refs = foreign_targets(dataset, hub.catalog, ANONYMOUS)
+    base = url_for("web.dataset_page", dataset_id=dataset.id)
+    history = versions.versions(hub.store, dataset.id)
+    return render_template(
+        "dataset.html",
+        dataset=dataset,
+        card=card,
+        publisher=hub.catalog.publishers.get(dataset.publisher, {}),
+        licence=hub.catalog.licences.get(dataset.licence, {}),
+        themes=[(t, hub.catalog.themes.get(t, {})) for t in dataset.themes],
+        entries=dictionary(dataset, hub.catalog, ANONYMOUS),
+        columns=columns(dataset),
+        protected=protected(dataset),
+        preview=preview,
+        page=page,
+        rows=_rows(dataset, page, refs) if page else [],
+        pages=preview.pages(page.total) if page else 1,
+        page_sizes=PAGE_SIZES,
+        base=base,
+        error=error,
+        map=_map(dataset, preview),
+        api_example=api_example(dataset),
+        api_url=f"/api/v1/datasets/{dataset.id}/records",
+        history=history,
+    ), 400 if error else 200

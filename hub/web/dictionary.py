@@ -1,0 +1,114 @@
+"""The data dictionary of a dataset, derived from its Table Schema: no field is named anywhere else.
+
+Only fields the viewer may see are described (publish.access.visible_fields): a field the public never gets
+is not advertised either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext, lazy_gettext
+
+from hub.catalog import Catalog, Dataset, Field
+from publish.access import ANONYMOUS, Viewer, can_see_dataset, visible_fields
+
+TYPES = {
+    "string": lazy_gettext("Text"),
+    "integer": lazy_gettext("Whole number"),
+    "number": lazy_gettext("Number"),
+    "boolean": lazy_gettext("Yes / no"),
+    "date": lazy_gettext("Date (YYYY-MM-DD)"),
+    "datetime": lazy_gettext("Date and time"),
+    "geojson": lazy_gettext("Geometry (GeoJSON)"),
+}
+STRING_FORMATS = {"email": lazy_gettext("e-mail address"), "uri": lazy_gettext("web address")}
+
+__all__ = ["Entry", "dictionary", "foreign_targets"]
+
+
+@dataclass
+class Entry:
+    field: Field
+    title_vi: str
+    title_en: str
+    description: dict[str, str]
+    type_label: str
+    constraints: list[str]
+    values: list[tuple[str, str, str]] = field(default_factory=list)  # (value, label vi, label en)
+    reference: str | None = None  # dataset id this field points at, when the public may open it
+    reference_title: dict[str, str] = field(default_factory=dict)
+    key: bool = False
+
+
+def _constraints(f: Field) -> list[str]:
+    c = f.constraints
+    out: list[str] = []
+    if c.get("required"):
+        out.append(gettext("required"))
+    if c.get("unique"):
+        out.append(gettext("unique"))
+    if "minimum" in c:
+        out.append(gettext("at least %(value)s", value=c["minimum"]))
+    if "maximum" in c:
+        out.append(gettext("at most %(value)s", value=c["maximum"]))
+    if "minLength" in c:
+        out.append(gettext("at least %(n)s characters", n=c["minLength"]))
+    if "maxLength" in c:
+        out.append(gettext("at most %(n)s characters", n=c["maxLength"]))
+    if "pattern" in c:
+        out.append(gettext("pattern %(pattern)s", pattern=_bare_pattern(c["pattern"])))
+    return out
+
+
+def _bare_pattern(pattern: str) -> str:
+    """'(?:DT-\\d{4})' -> 'DT-\\d{4}': the group is only there for frictionless's anchoring (docs/schemas.md)."""
+    if not (pattern.startswith("(?:") and pattern.endswith(")")):
+        return pattern
+    depth, i = 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2  # an escaped character is never a group
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i < len(pattern) - 1:
+            return pattern  # the first group closes early: "(?:a)|(?:b)" keeps its groups
+        i += 1
+    return pattern[3:-1]
+
+
+def foreign_targets(dataset: Dataset, catalog: Catalog, viewer: Viewer = ANONYMOUS) -> dict[str, str]:
+    """field name -> dataset id it refers to, for single-field foreign keys into datasets the viewer may see."""
+    out: dict[str, str] = {}
+    for fk in dataset.schema.foreign_keys:
+        names = fk.get("fields")
+        names = [names] if isinstance(names, str) else list(names or [])
+        target = fk.get("reference", {}).get("resource")
+        if len(names) == 1 and target in catalog.datasets and can_see_dataset(catalog.datasets[target], viewer):
+            out[names[0]] = target
+    return out
+
+
+def dictionary(dataset: Dataset, catalog: Catalog, viewer: Viewer = ANONYMOUS) -> list[Entry]:
+    shown = visible_fields(dataset, viewer)
+    refs = foreign_targets(dataset, catalog, viewer)
+    pk = set(dataset.schema.primary_key)
+    out = []
+    for name in shown:
+        f = dataset.schema.field(name)
+        kind = str(TYPES.get(f.type, f.type))
+        fmt = f.descriptor.get("format")
+        if fmt in STRING_FORMATS:
+            kind += f" ({STRING_FORMATS[fmt]})"
+        values: list[tuple[str, str, str]] = []
+        for value in f.enum or []:
+            values.append((str(value), f.enum_label(value, "vi"), f.enum_label(value, "en")))
+        descriptions: dict[str, Any] = f.descriptor.get("descriptions") or {}
+        ref = refs.get(name)
+        ref_title = (catalog.datasets[ref].entry.get("title") or {}) if ref else {}
+        out.append(Entry(f, f.title("vi"), f.title("en"), descriptions, kind, _constraints(f), values,
+                         ref, ref_title, name in pk))
+    return out

@@ -1,0 +1,61 @@
+"""`/datasets/<id>/download.<fmt>`: the whole dataset (or one version) as a file, streamed.
+
+publish.exports.export_stream does the work (access rules, version pinning, every format); until that
+module existed this fell back to the CSV and GeoJSON writers, which `_fallback_stream` keeps for a store
+built without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Response, abort, request, stream_with_context
+
+from hub.api.datasets import visible_dataset
+from hub.catalog import Dataset
+from hub.context import current_hub
+from hub.web.blueprint import bp
+from hub.web.catalogue import count_download, download_formats
+from publish.access import ANONYMOUS
+from publish.store import Store
+
+_FALLBACK_FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "geojson": ("application/geo+json", "geojson")}
+
+
+def _fallback_stream(store: Store, dataset: Dataset, fmt: str, *, version: int | None, bom: bool) -> Iterator[bytes]:
+    from publish.exports.csv import csv_chunks
+    from publish.exports.geojson import geojson_chunks
+    from publish.query import Query, iter_records, resolve_version, select_columns
+
+    query = Query(version=resolve_version(store, dataset, version), limit=0, with_geometry=fmt == "geojson")
+    names, _ = select_columns(store, dataset, query, ANONYMOUS)
+    rows = iter_records(store, dataset, query, ANONYMOUS)
+    chunks = csv_chunks(names, rows, bom=bom) if fmt == "csv" else geojson_chunks(rows)
+    return (c.encode("utf-8") for c in chunks if c)
+
+
+def export(store: Store, dataset: Dataset, fmt: str, *, version: int | None, bom: bool) -> tuple[Iterator[bytes], str, str]:
+    """(chunks, mimetype, file name). Access and version are checked before the first chunk."""
+    try:
+        from publish.exports import FORMATS, export_filename, export_stream
+    except ImportError:
+        chunks = _fallback_stream(store, dataset, fmt, version=version, bom=bom)
+        mimetype, ext = _FALLBACK_FORMATS[fmt]
+        return chunks, mimetype, f"{dataset.id}{f'-v{version}' if version else ''}.{ext}"
+    chunks = export_stream(store, dataset, fmt, ANONYMOUS, version=version, bom=bom)
+    return chunks, FORMATS[fmt][0], export_filename(dataset, fmt, version)
+
+
+@bp.get("/datasets/<dataset_id>/download.<fmt>")
+def download(dataset_id: str, fmt: str) -> Response:
+    hub = current_hub()
+    dataset = visible_dataset(hub, dataset_id, ANONYMOUS)
+    if fmt not in download_formats(dataset):
+        abort(404)
+    version = request.args.get("version", type=int)
+    bom = request.args.get("bom") in ("1", "true")
+    chunks, mimetype, filename = export(hub.store, dataset, fmt, version=version, bom=bom)
+    count_download(hub.store, dataset.id)
+    response = Response(stream_with_context(chunks), content_type=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

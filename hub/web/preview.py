@@ -1,0 +1,116 @@
+"""The dataset page's preview table: its query string turned into a publish.query.Query, and back into links.
+
+Everything is server-side and plain GET, so paging, column filters and sorting work without JavaScript:
+`?q=words&f.<field>=value&sort=-field&page=2&per=20`. Enum fields filter on the exact value (a select list),
+text fields on "contains", other types on equality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from math import ceil
+from urllib.parse import urlencode
+
+from hub.catalog import Dataset, Field
+from publish.access import ANONYMOUS, Viewer, conditional_personal, visible_fields
+from publish.query import Filter, Query
+
+PAGE_SIZES = (10, 20, 50, 100)
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE = 100_000
+
+__all__ = ["Preview", "columns", "parse_preview"]
+
+
+def columns(dataset: Dataset, viewer: Viewer = ANONYMOUS) -> list[Field]:
+    """Fields shown as table columns: what the viewer may see, minus geometries (those go on the map)."""
+    return [dataset.schema.field(n) for n in visible_fields(dataset, viewer)
+            if dataset.schema.field(n).type != "geojson"]
+
+
+def protected(dataset: Dataset, viewer: Viewer = ANONYMOUS) -> set[str]:
+    """Fields blanked on some rows (personalWhen): shown, but never filtered or sorted on, since the matching
+    rows or their order would give away the blanked values."""
+    return {name for name, _, _ in conditional_personal(dataset, viewer)}
+
+
+@dataclass
+class Preview:
+    dataset: Dataset
+    q: str = ""
+    filters: dict[str, str] = field(default_factory=dict)
+    sort: tuple[str, bool] | None = None  # (field, descending)
+    page: int = 1
+    per: int = DEFAULT_PAGE_SIZE
+
+    def query(self) -> Query:
+        out = Query(q=self.q or None, limit=self.per, offset=(self.page - 1) * self.per)
+        for name, value in self.filters.items():
+            f = self.dataset.schema.field(name)
+            op = "eq" if f.enum or f.type != "string" else "contains"
+            out.filters.append(Filter(name, op, value))
+        if self.sort:
+            out.sort = [self.sort]
+        return out
+
+    def args(self, **changes: object) -> dict[str, str]:
+        """The query string of this preview with some parts changed (None removes a part)."""
+        current: dict[str, object] = {"q": self.q, "sort": self._sort_arg(self.sort), "page": self.page,
+                                      "per": self.per}
+        current.update({f"f.{k}": v for k, v in self.filters.items()})
+        current.update(changes)
+        defaults = {"page": 1, "per": DEFAULT_PAGE_SIZE}
+        return {k: str(v) for k, v in current.items() if v not in (None, "") and defaults.get(k) != v}
+
+    def url(self, base: str, **changes: object) -> str:
+        args = self.args(**changes)
+        return base + ("?" + urlencode(args) if args else "")
+
+    def sort_link_value(self, name: str) -> str:
+        """Clicking a column header: ascending first, then descending, then back to ascending."""
+        if self.sort == (name, False):
+            return "-" + name
+        return name
+
+    def aria_sort(self, name: str) -> str | None:
+        if self.sort and self.sort[0] == name:
+            return "descending" if self.sort[1] else "ascending"
+        return None
+
+    def pages(self, total: int | None) -> int:
+        return max(1, ceil((total or 0) / self.per))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.filters or self.sort)
+
+    @staticmethod
+    def _sort_arg(sort: tuple[str, bool] | None) -> str | None:
+        if not sort:
+            return None
+        return ("-" if sort[1] else "") + sort[0]
+
+
+def _int(raw: str | None, default: int, low: int, high: int) -> int:
+    try:
+        value = int(raw) if raw is not None else default
+    except ValueError:
+        return default
+    return min(max(value, low), high)
+
+
+def parse_preview(dataset: Dataset, args: Mapping[str, str], viewer: Viewer = ANONYMOUS) -> Preview:
+    """Read the preview's state; unknown or hidden fields are ignored rather than reported (links get edited)."""
+    shown = {f.name for f in columns(dataset, viewer)} - protected(dataset, viewer)
+    preview = Preview(dataset, q=(args.get("q") or "").strip()[:200])
+    for key, value in args.items():
+        if key.startswith("f.") and key[2:] in shown and value.strip():
+            preview.filters[key[2:]] = value.strip()[:200]
+    sort = (args.get("sort") or "").strip()
+    if sort.lstrip("-") in shown:
+        preview.sort = (sort.lstrip("-"), sort.startswith("-"))
+    per = _int(args.get("per"), DEFAULT_PAGE_SIZE, 1, max(PAGE_SIZES))
+    preview.per = per if per in PAGE_SIZES else DEFAULT_PAGE_SIZE
+    preview.page = _int(args.get("page"), 1, 1, MAX_PAGE)
+    return preview

@@ -1,0 +1,138 @@
+"""A page per record (a shareable URL with a small map) and the GeoJSON the maps draw.
+
+The map GeoJSON is our own rather than the API's `?format=geojson`: it carries only what a marker needs
+(the record's key, its label and its page), follows the dataset page's filters, and answers in one request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from threading import Lock
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, abort, render_template, request, url_for
+
+from hub.api.datasets import visible_dataset
+from hub.catalog import Dataset, Schema
+from hub.context import current_hub
+from hub.web.blueprint import bp, public_base
+from hub.web.dictionary import foreign_targets
+from hub.web.formatting import cell
+from hub.web.preview import columns, parse_preview
+from publish.access import ANONYMOUS, can_see_dataset
+from publish.query import Page, get_record, records
+
+MAP_LIMIT = 5000  # markers drawn at most; the page says when there are more
+# Polygons are simplified for the overview maps: the province's 95 commune boundaries go from ~500 kB to ~200 kB
+# (~47 kB gzipped), which a phone can afford on every map page. 0.001° is about 110 m.
+SIMPLIFY_DEGREES = 0.001
+_CACHE: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+_CACHE_SIZE = 32
+_CACHE_LOCK = Lock()  # gunicorn's gthread workers serve several requests at once
+
+__all__ = ["MAP_LIMIT", "label_field", "record_key", "record_url"]
+
+
+def label_field(schema: Schema) -> str:
+    """The field that names a record: `name` when there is one, else the first search field, else the key."""
+    if "name" in schema.field_names:
+        return "name"
+    return (schema.search_fields or schema.primary_key)[0]
+
+
+def record_key(dataset: Dataset, row: dict[str, Any]) -> str | None:
+    """The record's primary key as the API spells it (parts joined with ','), None if a part is hidden."""
+    parts = [row.get(f) for f in dataset.schema.primary_key]
+    if any(p is None for p in parts):
+        return None
+    return ",".join(str(p) for p in parts)
+
+
+def record_url(dataset: Dataset, row: dict[str, Any]) -> str | None:
+    key = record_key(dataset, row)
+    return url_for("web.record_page", dataset_id=dataset.id, key=key) if key else None
+
+
+@bp.get("/datasets/<dataset_id>/records/<path:key>")
+def record_page(dataset_id: str, key: str):  # noqa: ANN201
+    hub = current_hub()
+    dataset = visible_dataset(hub, dataset_id, ANONYMOUS)
+    row = get_record(hub.store, dataset, key, ANONYMOUS, with_geometry=bool(dataset.schema.geometry_kind))
+    refs = foreign_targets(dataset, hub.catalog, ANONYMOUS)
+    shown = [(f, row.get(f.name), cell(row.get(f.name), f), refs.get(f.name)) for f in columns(dataset)]
+    geometry = row.get("_geometry")
+    return render_template(
+        "record.html", dataset=dataset, key=key, label=row.get(label_field(dataset.schema)) or key, fields=shown,
+        geometry=json.dumps(geometry, separators=(",", ":")) if geometry else None,
+        base_map=base_map_url(dataset),
+        api_url=f"/api/v1/datasets/{dataset.id}/records/{quote(key, safe=',')}",
+        page_url=public_base() + request.path,
+    )
+
+
+def base_map_url(dataset: Dataset) -> str | None:
+    """Commune boundaries drawn under the data (the site loads no tiles from the internet)."""
+    units = current_hub().catalog.datasets.get("admin-units")
+    if units is None or units.id == dataset.id or not units.schema.geometry_kind:
+        return None
+    if not can_see_dataset(units, ANONYMOUS):
+        return None
+    return url_for("web.map_geojson", dataset_id=units.id)
+
+
+@bp.get("/datasets/<dataset_id>/map.geojson")
+def map_geojson(dataset_id: str) -> Response:
+    hub = current_hub()
+    dataset = visible_dataset(hub, dataset_id, ANONYMOUS)
+    if not dataset.schema.geometry_kind:
+        abort(404)
+    preview = parse_preview(dataset, request.args)
+    query = preview.query()
+    label = label_field(dataset.schema)
+    query.fields = list(dict.fromkeys([*dataset.schema.primary_key, label]))
+    query.limit, query.offset, query.sort, query.with_geometry = MAP_LIMIT, 0, [], True
+    # the answer only changes with a new version: keep the last few (the base map is asked for on every map page)
+    cache_key = (str(hub.store.engine.url), dataset.id, hub.store.current_version(dataset.id),
+                 tuple(sorted(preview.args().items())))
+    with _CACHE_LOCK:
+        body = _CACHE.get(cache_key)
+    if body is None:
+        body = _feature_collection(dataset, records(hub.store, dataset, query, ANONYMOUS), label)
+        with _CACHE_LOCK:
+            _CACHE[cache_key] = body
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    response = Response(body, mimetype="application/geo+json")
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+def _feature_collection(dataset: Dataset, page: Page, label: str) -> bytes:
+    features = []
+    for row in page.rows:
+        if not row.get("_geometry"):
+            continue
+        features.append({"type": "Feature", "geometry": lighten(row["_geometry"]),
+                         "properties": {"key": record_key(dataset, row), "label": row.get(label),
+                                        "url": record_url(dataset, row)}})
+    body = {"type": "FeatureCollection", "version": page.version, "total": page.total,
+            "truncated": page.next_cursor is not None, "features": features}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _round(coords: Any, digits: int) -> Any:
+    if isinstance(coords, (int, float)):
+        return round(coords, digits)
+    return [_round(c, digits) for c in coords]
+
+
+def lighten(geometry: dict[str, Any]) -> dict[str, Any]:
+    """A geometry for an overview map: points to 6 decimals (~0.1 m), polygons simplified, 4 decimals (~11 m)."""
+    if geometry.get("type") == "Point":
+        return {"type": "Point", "coordinates": _round(geometry["coordinates"], 6)}
+    from shapely.geometry import mapping, shape
+
+    simple = mapping(shape(geometry).simplify(SIMPLIFY_DEGREES, preserve_topology=True))
+    return {"type": simple["type"], "coordinates": _round(simple["coordinates"], 4)}
