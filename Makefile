@@ -35,7 +35,7 @@ lint:
 	$(BIN)/ruff check .
 
 test: setup-test lint
-	$(BIN)/pytest -n 2 --dist loadgroup -q
+	$(BIN)/pytest -n 2 -q
 
 bench:
 	sh scripts/system-packages.sh bench

@@ -2,18 +2,28 @@
 
 No credentials: an anonymous citizen. An API key (`Authorization: Bearer ...`, or raw as CKAN clients send
 it): the client it belongs to (hub/keys.py); a bad, expired or revoked key is a 401, never anonymous.
+The Viewer is looked up once per request and kept on `flask.g`.
 """
 
 from __future__ import annotations
 
 from flask import g, request
 
+from hub.errors import AccessDenied, Unauthenticated
 from publish.access import ANONYMOUS, Viewer
+
+__all__ = ["current_viewer", "bearer_token", "key_prefix", "require_role"]
 
 
 def current_viewer() -> Viewer:
     if "viewer" not in g:
-        g.viewer = _from_request()
+        if "refused" in g:  # asked again after a refusal (rate limiter, then the view): no second lookup
+            raise g.refused
+        try:
+            g.viewer = _from_request()
+        except Unauthenticated as exc:
+            g.refused = exc
+            raise
     return g.viewer
 
 
@@ -23,7 +33,11 @@ def _from_request() -> Viewer:
         return ANONYMOUS
     from hub.keys import resolve_key
 
-    return resolve_key(token)
+    try:
+        return resolve_key(token)
+    except Unauthenticated as exc:
+        g.refused_client = getattr(exc, "client", None)  # a revoked or expired key's owner, for the audit log
+        raise
 
 
 def bearer_token() -> str | None:
@@ -33,3 +47,24 @@ def bearer_token() -> str | None:
     # CKAN clients (ckanapi) send the token raw, in Authorization or X-CKAN-API-Key
     raw = request.headers.get("X-CKAN-API-Key") or header
     return raw.strip() or None
+
+
+def key_prefix(token: str | None) -> str | None:
+    """The public part of a hub key (`hub_<prefix>_...`), to name a refused key in the audit log."""
+    parts = (token or "").split("_")
+    if len(parts) >= 3 and parts[0] == "hub" and len(parts[1]) <= 16 and parts[1].isalnum():
+        return parts[1]
+    return None
+
+
+def require_role(*roles: str) -> Viewer:
+    """The caller, if its role is one of `roles`: 401 without a key, 403 with a key of another role.
+
+    Checked before anything is looked up, so the answer never depends on whether a dataset exists."""
+    viewer = current_viewer()
+    if not viewer.authenticated:
+        raise Unauthenticated("Cần khoá API (Authorization: Bearer ...)", "An API key is required (Authorization: Bearer ...)")
+    if viewer.role not in roles:
+        raise AccessDenied(f"Vai trò «{viewer.role}» không được dùng chức năng này (cần: {', '.join(roles)})",
+                           f"Role «{viewer.role}» may not use this (needs: {', '.join(roles)})")
+    return viewer

@@ -256,10 +256,12 @@ def load_catalog(path: Path | str) -> Catalog:
     except FileNotFoundError:
         raise CatalogError(f"Không tìm thấy tệp danh mục {path}", f"Catalogue file not found: {path}", file=str(path)) from None
     except yaml.YAMLError as exc:
+        # PyYAML's own message spans several lines; keep the problem and where it is, on one line
         mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark else None
-        raise CatalogError(f"Tệp danh mục không phải YAML hợp lệ: {exc}", f"Catalogue file is not valid YAML: {exc}",
-                           file=str(path), row=row) from None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        row, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise CatalogError(f"Tệp danh mục không phải YAML hợp lệ: {problem}", f"Catalogue file is not valid YAML: {problem}",
+                           file=str(path), row=row, column=column) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("datasets"), list):
         raise CatalogError("Tệp danh mục phải có mục «datasets» là một danh sách",
                            "The catalogue file needs a «datasets» list", file=str(path))

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from hub.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-only-change-me"
 
 # name -> help text; README and `hub check-config` list these (a test keeps them in step).
 SETTINGS_HELP: dict[str, str] = {
@@ -29,6 +32,12 @@ SETTINGS_HELP: dict[str, str] = {
     "max_upload_mb": "largest accepted upload, in megabytes",
     "max_page_size": "largest page of records the API returns",
     "rate_limit": "requests per minute per client on the API",
+    "bind": "address the web service listens on: host:port, or unix:/run/hub/web.sock",
+    "workers": "web worker processes (gunicorn); about 2 per CPU core",
+    "threads": "threads per web worker process (gunicorn gthread)",
+    "job_timeout": "longest a background job (ingest, export, CKAN push) may run, in seconds",
+    "proxies": "reverse proxies in front of the hub (nginx: 1) whose X-Forwarded-* headers are trusted",
+    "log_format": "json (one JSON object per line, for journald and log shippers) or text",
 }
 
 
@@ -37,7 +46,7 @@ class Settings:
     database_url: str = "sqlite:///hub.db"
     replica_url: str | None = None
     redis_url: str | None = None
-    secret_key: str = "dev-only-change-me"
+    secret_key: str = DEFAULT_SECRET_KEY
     storage_dir: Path = Path("storage")
     catalog_path: Path = PROJECT_ROOT / "catalog.yaml"
     log_level: str = "INFO"
@@ -46,27 +55,24 @@ class Settings:
     max_upload_mb: int = 200
     max_page_size: int = 1000
     rate_limit: int = 600
+    bind: str = "127.0.0.1:8080"
+    workers: int = 2
+    threads: int = 4
+    job_timeout: int = 3600
+    proxies: int = 0
+    log_format: str = "json"
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_env(cls, prefix: str = "HUB_", environ: dict[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            if f.name == "extra":
-                continue
-            raw = env.get(prefix + f.name.upper())
-            if raw is None or raw == "":
-                continue
-            values[f.name] = _convert(f.name, raw, f.type)
-        settings = cls(**values)  # type: ignore[arg-type]
-        problems = settings.problems()
-        if problems:
+    def from_env(cls, prefix: str = "HUB_", environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment; a ConfigError naming every mistake when they cannot run."""
+        reading = read_env(prefix, environ)
+        if reading.problems:
             raise ConfigError(
-                "Cấu hình sai: " + "; ".join(p[0] for p in problems),
-                "Configuration error: " + "; ".join(p[1] for p in problems),
+                "Cấu hình sai: " + "; ".join(p[0] for p in reading.problems),
+                "Configuration error: " + "; ".join(p[1] for p in reading.problems),
             )
-        return settings
+        return reading.settings
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -91,6 +97,30 @@ class Settings:
                         "HUB_MAX_PAGE_SIZE, HUB_MAX_UPLOAD_MB and HUB_RATE_LIMIT must be greater than 0"))
         if not Path(self.catalog_path).is_file():
             out.append((f"Không tìm thấy tệp danh mục {self.catalog_path}", f"Catalogue file not found: {self.catalog_path}"))
+        out.extend(self._serving_problems())
+        return out
+
+    def _serving_problems(self) -> list[tuple[str, str]]:
+        """Mistakes that matter once the hub is served to others (production)."""
+        out: list[tuple[str, str]] = []
+        if not self.base_url.startswith(("http://", "https://")):
+            out.append((f"HUB_BASE_URL phải bắt đầu bằng http:// hoặc https:// (đang là {self.base_url!r})",
+                        f"HUB_BASE_URL must start with http:// or https:// (got {self.base_url!r})"))
+        elif self.secret_key == DEFAULT_SECRET_KEY and not is_local_url(self.base_url):
+            # A public hub signing sessions with a key everyone can read in our source is open to forgery.
+            out.append(("HUB_SECRET_KEY vẫn là giá trị mặc định trong khi HUB_BASE_URL là địa chỉ công khai; "
+                        "hãy đặt một khoá bí mật ngẫu nhiên (python3 -c 'import secrets; print(secrets.token_hex(32))')",
+                        "HUB_SECRET_KEY is still the default while HUB_BASE_URL is public; set a random secret "
+                        "(python3 -c 'import secrets; print(secrets.token_hex(32))')"))
+        if self.workers < 1 or self.threads < 1 or self.job_timeout < 1 or self.proxies < 0:
+            out.append(("HUB_WORKERS, HUB_THREADS và HUB_JOB_TIMEOUT phải lớn hơn 0, HUB_PROXIES không được âm",
+                        "HUB_WORKERS, HUB_THREADS and HUB_JOB_TIMEOUT must be greater than 0, HUB_PROXIES not negative"))
+        if self.log_format not in ("json", "text"):
+            out.append((f"HUB_LOG_FORMAT phải là json hoặc text (đang là {self.log_format!r})",
+                        f"HUB_LOG_FORMAT must be json or text (got {self.log_format!r})"))
+        if not (self.bind.startswith("unix:") or self.bind.rpartition(":")[2].isdigit()):
+            out.append((f"HUB_BIND phải là host:cổng hoặc unix:/đường/dẫn.sock (đang là {self.bind!r})",
+                        f"HUB_BIND must be host:port or unix:/path.sock (got {self.bind!r})"))
         return out
 
     @property
@@ -98,7 +128,45 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
-def _convert(name: str, raw: str, annotation: object) -> object:
+@dataclass(frozen=True)
+class EnvReading:
+    """What the environment gave: the settings, where each value came from, and every mistake."""
+
+    settings: Settings
+    sources: dict[str, str]  # setting name -> "environment: HUB_X" or "default"
+    problems: list[tuple[str, str]]
+
+
+def read_env(prefix: str = "HUB_", environ: Mapping[str, str] | None = None) -> EnvReading:
+    """Read every setting, collecting all mistakes instead of stopping at the first (for `hub check-config`)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    sources: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
+    for f in fields(Settings):
+        if f.name == "extra":
+            continue
+        variable = prefix + f.name.upper()
+        raw = env.get(variable)
+        if raw is None or raw == "":
+            sources[f.name] = "default"
+            continue
+        sources[f.name] = f"environment: {variable}"
+        try:
+            values[f.name] = _convert(variable, raw, f.type)
+        except ConfigError as exc:
+            problems.append((exc.vi, exc.en))
+    settings = Settings(**values)  # type: ignore[arg-type]
+    return EnvReading(settings, sources, problems + settings.problems())
+
+
+def is_local_url(url: str) -> bool:
+    """True when `url` points at this machine (a developer's or a test's hub, not a public one)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "127.0.0.1", "::1", "") or host.endswith(".localhost")
+
+
+def _convert(variable: str, raw: str, annotation: object) -> object:
     kind = str(annotation)
     if "Path" in kind:
         return Path(raw)
@@ -106,6 +174,6 @@ def _convert(name: str, raw: str, annotation: object) -> object:
         try:
             return int(raw)
         except ValueError:
-            raise ConfigError(f"HUB_{name.upper()} phải là số nguyên: {raw!r}",
-                              f"HUB_{name.upper()} must be an integer: {raw!r}") from None
+            raise ConfigError(f"{variable} phải là số nguyên: {raw!r}",
+                              f"{variable} must be an integer: {raw!r}") from None
     return raw

@@ -15,12 +15,17 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from hub import audit
 from hub.errors import HubError, NotFound, Unauthenticated
 from publish import tables
 from publish.access import Viewer
 from publish.store import Store, utcnow
 
+__all__ = ["ROLES", "IssuedKey", "create_client", "issue_key", "revoke_keys", "grant", "ungrant", "set_disabled",
+           "clients", "resolve_key"]
+
 ROLES = ("department", "steward", "admin")
+TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is refreshed at most this often (a write per request is too much)
 
 
 @dataclass(frozen=True)
@@ -34,8 +39,18 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _log(store: Store, actor: str | None, action: str, client: str, **detail: object) -> None:
+    """Key and grant changes go into the audit chain too: who gave whom access to what, and why."""
+    dataset = detail.pop("dataset", None)
+    audit.append(store, client=actor or "cli", method="ADMIN", path=f"keys {action} {client}",
+                 dataset=dataset, detail={"client": client, **{k: v for k, v in detail.items() if v is not None}})
+
+
 def create_client(store: Store, name: str, role: str = "department", *, title: str | None = None,
-                  contact: str | None = None) -> int:
+                  contact: str | None = None, actor: str | None = None) -> int:
+    if not name or len(name) > 100 or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise HubError("Tên bên sử dụng chỉ gồm chữ, số, '-', '_', '.' (tối đa 100 ký tự)",
+                       "A client name has only letters, digits, '-', '_', '.' (at most 100 characters)", field="name")
     if role not in ROLES:
         raise HubError(f"Vai trò phải là một trong {', '.join(ROLES)}", f"Role must be one of {', '.join(ROLES)}",
                        field="role")
@@ -43,9 +58,11 @@ def create_client(store: Store, name: str, role: str = "department", *, title: s
         exists = conn.execute(sa.select(tables.clients.c.id).where(tables.clients.c.name == name)).scalar()
         if exists:
             raise HubError(f"Đã có bên sử dụng «{name}»", f"Client «{name}» already exists", field="name")
-        return conn.execute(tables.clients.insert().values(
+        new_id = conn.execute(tables.clients.insert().values(
             name=name, role=role, title=title, contact=contact, created_at=utcnow(), disabled=False,
         )).inserted_primary_key[0]
+    _log(store, actor, "create-client", name, role=role)
+    return new_id
 
 
 def client_id(store: Store, name: str, conn: sa.Connection | None = None) -> int:
@@ -63,7 +80,10 @@ def _with(store: Store, fn):  # noqa: ANN001, ANN202
         return fn(conn)
 
 
-def issue_key(store: Store, client: str, *, days: int | None = 365) -> IssuedKey:
+def issue_key(store: Store, client: str, *, days: int | None = 365, actor: str | None = None) -> IssuedKey:
+    """A new key for `client`, valid `days` days (None: no expiry). The token is returned once, never stored."""
+    if days is not None and days < 1:
+        raise HubError("Số ngày hiệu lực phải lớn hơn 0", "The number of valid days must be greater than 0", field="days")
     prefix = secrets.token_hex(4)
     token = f"hub_{prefix}_{secrets.token_urlsafe(32)}"
     expires = utcnow() + timedelta(days=days) if days else None
@@ -72,17 +92,20 @@ def issue_key(store: Store, client: str, *, days: int | None = 365) -> IssuedKey
         conn.execute(tables.api_keys.insert().values(
             client_id=cid, prefix=prefix, hash=_digest(token), created_at=utcnow(), expires_at=expires,
         ))
+    _log(store, actor, "issue", client, prefix=prefix, expires_at=expires.isoformat() if expires else None)
     return IssuedKey(client, token, expires)
 
 
-def revoke_keys(store: Store, client: str, prefix: str | None = None) -> int:
+def revoke_keys(store: Store, client: str, prefix: str | None = None, *, actor: str | None = None) -> int:
     """Revoke one key (by prefix) or all keys of a client. Returns how many."""
     with store.engine.begin() as conn:
         cid = client_id(store, client, conn)
         stmt = tables.api_keys.update().where(tables.api_keys.c.client_id == cid, tables.api_keys.c.revoked_at.is_(None))
         if prefix:
             stmt = stmt.where(tables.api_keys.c.prefix == prefix)
-        return conn.execute(stmt.values(revoked_at=utcnow())).rowcount
+        count = conn.execute(stmt.values(revoked_at=utcnow())).rowcount
+    _log(store, actor, "revoke", client, prefix=prefix, revoked=count)
+    return count
 
 
 def grant(store: Store, client: str, dataset: str, *, personal: bool = False, purpose: str | None = None,
@@ -101,6 +124,50 @@ def grant(store: Store, client: str, dataset: str, *, personal: bool = False, pu
             client_id=cid, dataset=dataset, personal=personal, purpose=purpose, granted_at=utcnow(),
             granted_by=granted_by,
         ))
+    _log(store, granted_by, "grant", client, dataset=dataset, personal=personal, purpose=purpose)
+
+
+def ungrant(store: Store, client: str, dataset: str, *, actor: str | None = None) -> int:
+    """Withdraw a client's grant on a dataset (and with it any personal-data grant). Returns how many."""
+    with store.engine.begin() as conn:
+        cid = client_id(store, client, conn)
+        count = conn.execute(tables.grants.delete().where(tables.grants.c.client_id == cid,
+                                                          tables.grants.c.dataset == dataset)).rowcount
+    _log(store, actor, "ungrant", client, dataset=dataset, removed=count)
+    return count
+
+
+def set_disabled(store: Store, client: str, disabled: bool = True, *, actor: str | None = None) -> None:
+    """Disable (or enable again) a client: while disabled, none of its keys works."""
+    with store.engine.begin() as conn:
+        cid = client_id(store, client, conn)
+        conn.execute(tables.clients.update().where(tables.clients.c.id == cid).values(disabled=disabled))
+    _log(store, actor, "disable" if disabled else "enable", client)
+
+
+def clients(store: Store) -> list[dict[str, object]]:
+    """Every client with its keys (prefix, dates, state — never a hash) and grants, for `hub keys list`."""
+    c, k, g = tables.clients, tables.api_keys, tables.grants
+    now = utcnow()
+    with store.engine.connect() as conn:
+        out = {r.id: {"name": r.name, "role": r.role, "title": r.title, "contact": r.contact,
+                      "created_at": r.created_at.isoformat(timespec="seconds"), "disabled": bool(r.disabled),
+                      "keys": [], "grants": []}
+               for r in conn.execute(sa.select(c).order_by(c.c.name))}
+        for r in conn.execute(sa.select(k).order_by(k.c.id)):
+            state = ("revoked" if r.revoked_at else "expired" if r.expires_at and r.expires_at < now else "active")
+            out[r.client_id]["keys"].append({
+                "prefix": r.prefix, "state": state, "created_at": _iso(r.created_at), "expires_at": _iso(r.expires_at),
+                "revoked_at": _iso(r.revoked_at), "last_used_at": _iso(r.last_used_at)})
+        for r in conn.execute(sa.select(g).order_by(g.c.dataset)):
+            out[r.client_id]["grants"].append({
+                "dataset": r.dataset, "personal": bool(r.personal), "purpose": r.purpose,
+                "granted_at": _iso(r.granted_at), "granted_by": r.granted_by})
+    return list(out.values())
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
 
 
 def resolve_key(token: str, store: Store | None = None) -> Viewer:
@@ -113,20 +180,30 @@ def resolve_key(token: str, store: Store | None = None) -> Viewer:
     if len(parts) < 3 or parts[0] != "hub":
         raise _bad_key()
     prefix = parts[1]
-    k, c = tables.api_keys, tables.clients
+    k, c, g = tables.api_keys, tables.clients, tables.grants
+    digest = _digest(token)
+    # one query on the hot path: the key, its client and the client's grants (one row per grant)
     with store.read_engine.connect() as conn:
         rows = conn.execute(
-            sa.select(k.c.hash, k.c.expires_at, k.c.revoked_at, c.id, c.name, c.role, c.disabled)
-            .join(c, c.c.id == k.c.client_id).where(k.c.prefix == prefix)
+            sa.select(k.c.id.label("key_id"), k.c.hash, k.c.expires_at, k.c.revoked_at, k.c.last_used_at, c.c.name,
+                      c.c.role, c.c.disabled, g.c.dataset, g.c.personal)
+            .join(c, c.c.id == k.c.client_id).outerjoin(g, g.c.client_id == c.c.id).where(k.c.prefix == prefix)
         ).all()
-        match = next((r for r in rows if hmac.compare_digest(r.hash, _digest(token))), None)
-        if match is None or match.revoked_at is not None or match.disabled:
-            raise _bad_key()
-        if match.expires_at is not None and match.expires_at < utcnow():
-            raise Unauthenticated("Khoá API đã hết hạn", "The API key has expired")
-        granted = conn.execute(
-            sa.select(tables.grants.c.dataset, tables.grants.c.personal).where(tables.grants.c.client_id == match.id)
-        ).all()
+    mine = [r for r in rows if hmac.compare_digest(r.hash, digest)]
+    if not mine:
+        raise _bad_key()
+    match = mine[0]
+    if match.revoked_at is not None or match.disabled:
+        raise _bad_key(match.name)
+    if match.expires_at is not None and match.expires_at < utcnow():
+        refused = Unauthenticated("Khoá API đã hết hạn", "The API key has expired")
+        refused.client = match.name
+        raise refused
+    granted = [r for r in mine if r.dataset is not None]
+    now = utcnow()
+    if match.last_used_at is None or now - match.last_used_at > TOUCH_EVERY:
+        with store.engine.begin() as conn:
+            conn.execute(k.update().where(k.c.id == match.key_id).values(last_used_at=now))
     return Viewer(
         name=match.name,
         role=match.role,
@@ -135,5 +212,8 @@ def resolve_key(token: str, store: Store | None = None) -> Viewer:
     )
 
 
-def _bad_key() -> Unauthenticated:
-    return Unauthenticated("Khoá API không hợp lệ hoặc đã bị thu hồi", "The API key is not valid or has been revoked")
+def _bad_key(client: str | None = None) -> Unauthenticated:
+    refused = Unauthenticated("Khoá API không hợp lệ hoặc đã bị thu hồi", "The API key is not valid or has been revoked")
+    # whose key it was, for the audit log only (not in the answer): known only when the whole key matched
+    refused.client = client
+    return refused

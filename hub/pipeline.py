@@ -9,13 +9,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.catalog import Dataset
 from hub.errors import InputError
 from publish.loads import Loader, LoadResult
 from publish.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from validate.quality import QualityRun
+    from validate.quality_geo import Boundaries
 
 Progress = Callable[[int], None]  # called with the number of source rows read so far
 
@@ -31,12 +38,15 @@ class Outcome:
     report: dict[str, Any]
     load: LoadResult | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)
+    quality_score: float | None = None
+    blocked: bool = False  # a `block` quality expectation failed: the load is refused
+    rejected: pd.DataFrame | None = None  # the first invalid rows (text), when run(keep_rejected=n)
 
     @property
     def status(self) -> str:
         if self.load is not None:
             return self.load.status
-        return "valid" if self.valid else "invalid"
+        return "valid" if self.valid and not self.blocked else "invalid"
 
 
 def file_facts(path: Path) -> dict[str, Any]:
@@ -78,11 +88,15 @@ def foreign_key_sets(store: Store, dataset: Dataset) -> dict[str, set[tuple[str,
 
 def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, encoding: str | None = None,
         sheet: str | None = None, format: str | None = None, user: str | None = None,
-        source_name: str | None = None, progress: Progress | None = None) -> Outcome:
+        source_name: str | None = None, progress: Progress | None = None, today: date | None = None,
+        keep_rejected: int = 0) -> Outcome:
     """Read, normalise and validate `path` for `dataset_id`; with `load`, publish it as a new version.
 
     The dataset's policy decides what a schema error does: `reject` refuses the whole file (its invalid rows
     and report are kept with the refused load), `quarantine` loads the valid rows and keeps the others.
+    Then the dataset's quality suite (schemas/<id>.quality.yaml) runs on the valid rows; a failed `block`
+    expectation refuses the load like `reject`. `today` is the date quality rules mean by "today" (default:
+    the current date); `keep_rejected` keeps that many invalid rows in the outcome for the steward's files.
     """
     from ingest import read_table
     from validate import Validator
@@ -97,12 +111,18 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
     provenance = {"source_name": source_name or path.name, "format": table.format, "encoding": table.encoding,
                   "created_by": user, **file_facts(path)}
     loader = Loader(store, dataset, provenance) if load else None
+    quality = _quality_run(store, dataset, today)
     rows_valid = rows_rejected = 0
+    kept: list[pd.DataFrame] = []
     try:
         if loader:
             loader.open()
         for batch in table.batches():
             valid, invalid = validator.check(batch)
+            if quality is not None:
+                quality.add(valid)
+            if rows_rejected < keep_rejected and len(invalid):
+                kept.append(invalid.iloc[: keep_rejected - rows_rejected])
             rows_valid += len(valid)
             rows_rejected += len(invalid)
             if loader:
@@ -112,10 +132,18 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
                 progress(table.rows_read)
         report = validator.finish()
         report_dict = _full_report(report.to_dict(), table, dataset)
+        if quality is not None:
+            report_dict["quality"] = quality.run()
+        from validate.quality import quality_score
+
+        score = quality_score(table.rows_read, rows_valid, report_dict.get("quality"))
+        blocked = bool((report_dict.get("quality") or {}).get("blocked"))
+        report_dict["hub"]["quality_score"] = score
         result = None
         if loader:
-            refused = dataset.policy == "reject" and not report.valid
-            result = loader.commit(report=report_dict, rows_read=table.rows_read, keep_rejected_only=refused)
+            refused = (dataset.policy == "reject" and not report.valid) or blocked
+            result = loader.commit(report=report_dict, rows_read=table.rows_read, quality_score=score,
+                                   keep_rejected_only=refused)
     except BaseException as exc:
         if loader:
             loader.fail(f"{type(exc).__name__}: {exc}")
@@ -123,8 +151,48 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
     finally:
         if loader:
             loader.close()
+    rejected = None
+    if kept:
+        import pandas as pd
+
+        rejected = pd.concat(kept)
     return Outcome(dataset=dataset.id, source=str(path), valid=report.valid, rows_read=table.rows_read,
-                   rows_valid=rows_valid, rows_rejected=rows_rejected, report=report_dict, load=result)
+                   rows_valid=rows_valid, rows_rejected=rows_rejected, report=report_dict, load=result,
+                   quality_score=score, blocked=blocked, rejected=rejected)
+
+
+def _quality_run(store: Store, dataset: Dataset, today: date | None) -> QualityRun | None:
+    """The dataset's quality check, or None when it has no suite (then Great Expectations is never imported)."""
+    from validate.quality_suite import load_suite
+
+    suite = load_suite(dataset.schema)
+    if suite is None or not suite.expectations:
+        return None
+    from validate.quality import QualityRun
+
+    return QualityRun(suite, dataset.schema, boundaries=lambda: admin_boundaries(store), today=today)
+
+
+def admin_boundaries(store: Store, dataset_id: str = "admin-units") -> Boundaries | None:
+    """The published commune boundaries (for "inside the province/commune" checks), built once per version."""
+    import sqlalchemy as sa
+
+    from validate.quality_geo import Boundaries, cached
+
+    dataset = store.catalog.datasets.get(dataset_id)
+    field_name = (dataset.schema.geometry or {}).get("field") if dataset else None
+    version = store.current_version(dataset_id) if field_name else None
+    if dataset is None or not version:
+        return None
+
+    def load() -> Boundaries:
+        table = store.table(dataset)
+        key = dataset.schema.primary_key[0]
+        with store.read_engine.connect() as conn:
+            rows = conn.execute(sa.select(table.c[key], table.c[field_name]).where(table.c._to.is_(None))).all()
+        return Boundaries.from_geojson(rows)
+
+    return cached((store.engine.url.render_as_string(), version), load)
 
 
 def _full_report(validation: dict[str, Any], table: Any, dataset: Dataset) -> dict[str, Any]:

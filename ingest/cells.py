@@ -4,28 +4,37 @@ Readers give Python values: text from CSV/JSON, numbers, dates and booleans from
 A typed value is first written as canonical text (12.0 -> "12", a datetime at midnight -> "2020-11-19");
 that is not a change, it is how the source shows the cell. Text then goes through the text normaliser
 and the field's normaliser; a value the normaliser cannot understand stays as it is.
+
+A column is handled as a whole, because per-cell Python calls are what made ingest slow: the text step
+finds dirty cells with whole-column searches, a column already in canonical form (ingest.canonical) skips
+its normaliser, and otherwise the normaliser runs once per distinct value (columns repeat: communes, types,
+dates). Only changed cells become `Change` records, and only up to the log's limit.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import compress
+from operator import is_not, itemgetter
 from typing import Any
 
+from ingest.canonical import all_canonical, needing_work
 from ingest.normalise.booleans import parse_boolean
 from ingest.normalise.communes import match_commune
 from ingest.normalise.coordinates import format_degrees, parse_degrees
 from ingest.normalise.dates import excel_serial_to_date, parse_date
 from ingest.normalise.enterprise import normalise_enterprise_code
 from ingest.normalise.enums import enum_index, normalise_enum
-from ingest.normalise.numbers import format_number, number_style, parse_number, reading_style
+from ingest.normalise.numbers import format_number, number_style_of_counts, parse_number, reading_style
 from ingest.normalise.phones import normalise_phone
-from ingest.normalise.text import normalise_text
+from ingest.normalise.text import normalise_texts
 
-__all__ = ["Change", "typed_text", "normalise_column"]
+__all__ = ["Change", "ChangeLog", "typed_text", "normalise_column"]
 
 
 @dataclass
@@ -37,6 +46,28 @@ class Change:
     original: str
     value: str | None
     rule: str
+
+
+class ChangeLog:
+    """The changes of one file, in order: the first `limit` are kept for the report, the rest counted."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept: list[Change] = []
+        self.not_kept = 0
+
+    def add(self, change: Change) -> None:
+        if len(self.kept) < self.limit:
+            self.kept.append(change)
+        else:
+            self.not_kept += 1
+
+    def add_cells(self, field: str, rows: Sequence[int], originals: Sequence[Any], values: Sequence[Any],
+                  indices: Sequence[int], rule_of: Callable[[int], str]) -> None:
+        """Changes of the cells at `indices` (in row order); Change objects only for those kept."""
+        room = max(self.limit - len(self.kept), 0)
+        self.kept.extend(Change(rows[i], field, originals[i], values[i], rule_of(i)) for i in indices[:room])
+        self.not_kept += max(len(indices) - room, 0)
 
 
 def typed_text(value: Any) -> str:
@@ -52,9 +83,15 @@ def typed_text(value: Any) -> str:
         return value.date().isoformat() if value.time() == time(0) else value.isoformat()
     if isinstance(value, (date, time)):
         return value.isoformat()
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, (dict, list)):  # JSON numbers come as Decimal: written as the GeoJSON reader does
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_number)
     return str(value)
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _geojson(text: str) -> str | None:
@@ -111,6 +148,85 @@ _RULE_NAMES = {
 }
 
 
+_NUMERIC = ("number", "integer", "latitude", "longitude")
+
+
+def _texts(cells: Sequence[Any], missing_values: frozenset[str]) -> tuple[Sequence[Any], list[Any], list[int]]:
+    """(originals, texts, indices of typed cells): each cell as the source shows it, and after the text step."""
+    kinds = set(map(type, cells))
+    typed: list[int] = []
+    if kinds <= {str, type(None)}:
+        originals: Sequence[Any] = cells
+        if type(None) in kinds:
+            at = [i for i, c in enumerate(cells) if c is not None]
+            texts: list[Any] = [None] * len(cells)
+            for i, t in zip(at, normalise_texts([cells[i] for i in at]), strict=True):
+                texts[i] = t
+        else:
+            texts = normalise_texts(cells if isinstance(cells, list) else list(cells))
+    else:  # spreadsheets and JSON: typed cells are written as text, text cells normalised
+        originals = [c if c is None or isinstance(c, str) else typed_text(c) for c in cells]
+        typed = [i for i, c in enumerate(cells) if c is not None and not isinstance(c, str)]
+        texts = list(originals)
+        at = [i for i, c in enumerate(cells) if isinstance(c, str)]
+        for i, t in zip(at, normalise_texts([cells[i] for i in at]), strict=True):
+            texts[i] = t
+    if missing_values:
+        texts = [None if t in missing_values else t for t in texts]
+    return originals, texts, typed
+
+
+def _apply_rule(
+    rule: str, spec: Mapping, cells: Sequence[Any], texts: list[Any], typed: list[int]
+) -> tuple[list[Any], dict[str, str], dict[int, str], Callable[[str], str]]:
+    """(values, {text: value} for the texts the normaliser changed, {index: value} for typed cells changed
+    apart, the rule name of a changed text). Typed numbers are canonical already; a typed number in a date
+    column is an Excel serial."""
+    apart: dict[int, str] = {}
+    work = texts
+    if typed and (rule in _NUMERIC or rule == "date"):
+        work = list(texts)
+        for i in typed:
+            cell = cells[i]
+            if rule in _NUMERIC:
+                work[i] = None
+            elif isinstance(cell, (int, float)) and not isinstance(cell, bool):
+                work[i] = None
+                serial = excel_serial_to_date(cell)
+                if serial is not None and serial != texts[i]:
+                    apart[i] = serial
+    changed: dict[str, str] = {}
+    names: dict[str, str] = {}  # rule names given by the normaliser itself (communes)
+    style = "vi"
+    if rule != "text" and not all_canonical(rule, work):
+        distinct = set(work)
+        distinct.discard(None)
+        todo = list(needing_work(rule, distinct))
+        if todo and rule in ("number", "integer"):  # the style is voted by every text of the column
+            skip = set(typed)
+            style = number_style_of_counts(Counter([t for i, t in enumerate(texts) if i not in skip] if skip else texts))
+        function = _rule_function(rule, spec, style)
+        results = map(function, todo)  # type: ignore[arg-type]
+        if rule == "commune":
+            for text, result in zip(todo, results, strict=True):
+                if result is not None and result[0] != text:  # type: ignore[index]
+                    changed[text], names[text] = result  # type: ignore[misc]
+        else:
+            changed = {t: r for t, r in zip(todo, results, strict=True) if r is not None and r != t}  # type: ignore[misc]
+    values = list(map(changed.get, work, work)) if changed else work  # C-level: dict.get(text, text) per cell
+    if work is not texts:
+        for i in typed:
+            values[i] = apart.get(i, texts[i])
+    default = _RULE_NAMES.get(rule, rule)
+
+    def name(text: str) -> str:
+        if rule in ("number", "integer"):
+            return f"number-{reading_style(text, style)}"
+        return names.get(text, default)
+
+    return values, changed, apart, name
+
+
 def normalise_column(
     field: str,
     rule: str,
@@ -118,54 +234,30 @@ def normalise_column(
     cells: Sequence[Any],
     rows: Sequence[int],
     missing_values: frozenset[str],
-    record: Callable[[Change], None],
+    log: ChangeLog | None,
 ) -> list[str | None]:
-    """Canonical text for each cell of one field in a batch; changes go to `record`."""
-    originals: list[str | None] = []
-    texts: list[str | None] = []
-    typed: list[bool] = []
-    for cell in cells:
-        if cell is None:
-            originals.append(None)
-            texts.append(None)
-            typed.append(False)
-            continue
-        is_text = isinstance(cell, str)
-        original = cell if is_text else typed_text(cell)
-        text = normalise_text(original) if is_text else original
-        if text is not None and text in missing_values:
-            text = None
-        originals.append(original)
-        texts.append(text)
-        typed.append(not is_text)
-    style = (
-        number_style(t for t, ty in zip(texts, typed, strict=True) if not ty) if rule in ("number", "integer") else "vi"
-    )
-    function = _rule_function(rule, spec, style)
-    out: list[str | None] = []
-    memo: dict[str, Any] = {}
-    for i, text in enumerate(texts):
-        value, changed_by = text, "text"
-        if text is not None and function is not None:
-            cell = cells[i]
-            if typed[i] and rule in ("number", "integer", "latitude", "longitude"):
-                result = None  # already canonical; plane or swapped coordinates are fixed per row
-            elif typed[i] and rule == "date" and isinstance(cell, (int, float)) and not isinstance(cell, bool):
-                result = excel_serial_to_date(cell)
-            else:
-                if text not in memo:  # the same value repeats down a column (communes, types...)
-                    memo[text] = function(text)
-                result = memo[text]
-            if isinstance(result, tuple):
-                result, changed_by = result
-            elif result is not None:
-                changed_by = _RULE_NAMES.get(rule, rule)
-            if result is not None:
-                if rule in ("number", "integer"):
-                    changed_by = f"number-{reading_style(text, style)}"
-                value = result
-        out.append(value)
-        original = originals[i]
-        if original is not None and value != original and not (value is None and not original.strip()):
-            record(Change(rows[i], field, original, value, changed_by if value != text else "text"))
-    return out
+    """Canonical text for each cell of one field in a batch; changed cells go to `log` (None: not kept)."""
+    originals, texts, typed = _texts(cells, missing_values)
+    values, changed, apart, name = _apply_rule(rule, spec, cells, texts, typed)
+    if log is None or (texts is originals and not changed and not apart):
+        return values
+    # unchanged cells are the very same str objects all along, so identity finds the candidates fast
+    candidates = list(compress(range(len(values)), map(is_not, values, originals)))
+    if not candidates:
+        return values
+    if len(candidates) > 1:
+        pick = itemgetter(*candidates)  # C-level gathering of the candidates' values
+        picked: Any = zip(candidates, pick(values), pick(originals), strict=True)
+    else:
+        picked = [(candidates[0], values[candidates[0]], originals[candidates[0]])]
+    # a blank cell read as None is not a change; a missing value ("-") read as None is
+    indices = [i for i, v, o in picked if v != o and (v is not None or o.strip())]
+
+    def rule_of(i: int) -> str:
+        if i in apart:
+            return "date"
+        text = texts[i]
+        return name(text) if text is not None and text in changed and values[i] != text else "text"
+
+    log.add_cells(field, rows, originals, values, indices, rule_of)
+    return values

@@ -163,7 +163,14 @@ def _vni_table() -> dict[int, str]:
 
 TCVN3_TABLE = _tcvn3_table()
 VNI_TABLE = _vni_table()
-_TCVN3_ENCODE = {ch: bytes([b]) for b, ch in _TCVN3_HIGH.items()}
+# Letters by the TCVN3 table; punctuation and symbols the table keeps from Windows-1252 ("–", "“", "…") by
+# their byte there, so that a sentence with a dash can be written too.
+_TCVN3_ENCODE = {
+    ch: bytes([b])
+    for b, ch in TCVN3_TABLE.items()
+    if b >= 0x80 and b not in _TCVN3_HIGH and unicodedata.category(ch)[0] in "PS"
+}
+_TCVN3_ENCODE.update({ch: bytes([b]) for b, ch in _TCVN3_HIGH.items()})
 
 
 def encode_tcvn3(text: str) -> bytes:

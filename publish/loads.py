@@ -1,14 +1,19 @@
 """Atomic, versioned loads.
 
 A load has two phases on one connection:
-1. staging: validated rows go into a TEMPORARY table (PostgreSQL `COPY`, SQLite one executemany per batch).
-   Temporary tables are private to the connection, so staging takes no lock readers or other loads notice.
+1. staging: validated rows go into a TEMPORARY table (PostgreSQL binary `COPY`, SQLite one executemany per
+   batch). Temporary tables are private to the connection, so staging takes no lock readers or other loads
+   notice. The rows' keys, hashes and search text are built column by column (publish/staging.py).
 2. apply: one transaction, holding the dataset's lock (an advisory lock on PostgreSQL, the write lock on
-   SQLite), compares staging with the current rows by key and hash, closes the rows that changed or went away
-   (`_to = v`), inserts the new and changed ones (`_from = v`, geometry built in SQL) and records the version.
+   SQLite), compares staging with the current rows by key and hash, closes
+   the rows that changed or went away (`_to = v`), inserts the new and changed ones (`_from = v`, geometry
+   built in SQL) and records the version.
 
 Readers see the previous version until phase 2 commits. A load killed at any point leaves nothing: its
 `running` entry in hub_loads is marked failed at the next start (Store.recover_interrupted_loads).
+
+The first load into an empty table is a bulk load (publish/bulk.py): indexes are built after the rows
+instead of row by row, about twice as fast for a big first file.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from __future__ import annotations
 import json
 import os
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,11 +31,23 @@ import sqlalchemy as sa
 
 from hub.catalog import Dataset
 from hub.errors import LoadConflict
-from publish import tables
-from publish.rows import rejected_records, stored_rows
+from publish import bulk, tables
+from publish.rows import rejected_records
+from publish.staging import stored_rows_fast
 from publish.store import Store, utcnow
 
 LOCK_TIMEOUT_SECONDS = 60
+
+# staging column types per schema type: (PostgreSQL, SQLite, psycopg binary COPY type)
+_STAGE_TYPES = {
+    "integer": ("BIGINT", "INTEGER", "int8"),
+    "number": ("DOUBLE PRECISION", "REAL", "float8"),
+    "boolean": ("BOOLEAN", "BOOLEAN", "bool"),
+    "date": ("DATE", "DATE", "date"),
+    "datetime": ("TIMESTAMP", "TIMESTAMP", "timestamp"),
+    "year": ("INTEGER", "INTEGER", "int4"),
+}
+_TEXT = ("TEXT", "TEXT", "text")
 
 
 @dataclass
@@ -67,6 +86,65 @@ def geometry_sql(store: Store, dataset: Dataset, alias: str) -> str | None:
     return f"SetSRID(GeomFromGeoJSON({column}), 4326)"
 
 
+def conflict(dataset_id: str) -> LoadConflict:
+    return LoadConflict(
+        f"Bộ dữ liệu «{dataset_id}» đang được nạp bởi tiến trình khác; hãy thử lại sau",
+        f"Dataset «{dataset_id}» is being loaded by another process; try again later",
+        dataset=dataset_id,
+    )
+
+
+@contextmanager
+def locked_transaction(store: Store, conn: sa.Connection, dataset_id: str) -> Iterator[sa.Connection]:
+    """A write transaction holding `dataset_id`'s lock; a second writer waits up to LOCK_TIMEOUT_SECONDS,
+    then gets LoadConflict. Loads and rollbacks of one dataset never interleave."""
+    conn.info["sqlite_begin"] = "IMMEDIATE"  # SQLite: the database's write lock, taken at BEGIN
+    if store.dialect == "sqlite":  # how long BEGIN IMMEDIATE waits for another writer (on the raw connection:
+        # through SQLAlchemy the PRAGMA would open a transaction first)
+        conn.connection.driver_connection.execute(f"PRAGMA busy_timeout = {LOCK_TIMEOUT_SECONDS * 1000}")
+    try:
+        with conn.begin():
+            if store.dialect == "postgresql":
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(dataset_id.encode())})
+            yield conn
+    except sa.exc.OperationalError as exc:
+        text = str(exc).lower()
+        if "locked" in text or "lock timeout" in text:
+            raise conflict(dataset_id) from None
+        raise
+    finally:
+        conn.info.pop("sqlite_begin", None)
+        if store.dialect == "sqlite" and not conn.closed:
+            conn.connection.driver_connection.execute("PRAGMA busy_timeout = 60000")  # the engine's default
+
+
+def change_counts(conn: sa.Connection, table: str, incoming: str) -> tuple[int, int, int, int]:
+    """(incoming rows, of which keys not current, of which identical to a current row, current rows).
+
+    PostgreSQL: one FULL OUTER JOIN (a hash join). SQLite plans that join as a nested loop (quadratic: ten
+    minutes for 50,000 rows), so there each incoming row looks its key up in the unique index of current keys.
+    """
+    if conn.dialect.name == "postgresql":
+        total, added, unchanged, current = conn.exec_driver_sql(
+            f"SELECT count(s._key), count(*) FILTER (WHERE d._key IS NULL AND s._key IS NOT NULL), "
+            f"count(*) FILTER (WHERE s._hash = d._hash), count(d._key) "
+            f"FROM ({incoming}) s FULL OUTER JOIN (SELECT _key, _hash FROM {table} WHERE _to IS NULL) d "
+            f"ON d._key = s._key").one()
+        return int(total), int(added), int(unchanged), int(current)
+    found = f"SELECT 1 FROM {table} d WHERE d._to IS NULL AND d._key = s._key"
+    total, added, unchanged = conn.exec_driver_sql(
+        f"SELECT count(*), coalesce(sum(CASE WHEN NOT EXISTS ({found}) THEN 1 ELSE 0 END), 0), "
+        f"coalesce(sum(CASE WHEN EXISTS ({found} AND d._hash = s._hash) THEN 1 ELSE 0 END), 0) FROM ({incoming}) s"
+    ).one()
+    current = conn.exec_driver_sql(f"SELECT count(*) FROM {table} WHERE _to IS NULL").scalar() or 0
+    return int(total), int(added), int(unchanged), int(current)
+
+
+def next_version(store: Store, conn: sa.Connection, dataset_id: str) -> int:
+    return (store.current_version(dataset_id, conn) or 0) + 1
+
+
 class Loader:
     """One load of one dataset. Use as a context manager: stage(), reject(), then commit() or fail()."""
 
@@ -82,6 +160,9 @@ class Loader:
         self._stage_name = f"stg_{dataset.table_name}_{os.getpid()}"
         self._reject_name = f"rej_{dataset.table_name}_{os.getpid()}"
         self._finished = False
+        slot = 0 if self.store.dialect == "postgresql" else 1
+        self._types = [_STAGE_TYPES.get(f.type, _TEXT) for f in dataset.schema.fields]
+        self._column_types = [t[slot] for t in self._types]
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def __enter__(self) -> Loader:
@@ -107,8 +188,7 @@ class Loader:
             pg = self.store.dialect == "postgresql"
             for name in (self._stage_name, self._reject_name):
                 self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {'pg_temp.' if pg else 'temp.'}{name}")
-            types = [self._sql_type(f.type) for f in self.dataset.schema.fields]
-            cols = ", ".join(f"{n} {t}" for n, t in zip(names, types, strict=True))
+            cols = ", ".join(f"{n} {t}" for n, t in zip(names, self._column_types, strict=True))
             self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {self._stage_name} (_key TEXT, _hash TEXT, _search TEXT, {cols})")
             self.conn.exec_driver_sql(
                 f"CREATE TEMPORARY TABLE {self._reject_name} (row_number INTEGER, data TEXT, errors TEXT)"
@@ -132,11 +212,12 @@ class Loader:
         """Stage a batch of valid, typed rows. Returns how many."""
         if frame.empty:
             return 0
-        rows = list(stored_rows(frame, self.dataset.schema))
+        pg = self.store.dialect == "postgresql"
+        rows = stored_rows_fast(frame, self.dataset.schema, [t[2] for t in self._types] if pg else None)
         assert self.conn is not None
         with self.conn.begin():
             if self.store.dialect == "postgresql":
-                self._copy(self._stage_name, ["_key", "_hash", "_search", *self.dataset.schema.field_names], rows)
+                self._copy_binary(rows)
             else:
                 marks = ", ".join("?" for _ in range(len(rows[0])))
                 self.conn.exec_driver_sql(f"INSERT INTO {self._stage_name} VALUES ({marks})", rows)
@@ -165,6 +246,16 @@ class Loader:
             for row in rows:
                 copy.write_row(row)
 
+    def _copy_binary(self, rows: list[tuple[Any, ...]]) -> None:
+        """Binary COPY: about twice as fast as text. stored_rows_fast gave every value its column's type."""
+        assert self.conn is not None
+        types = ["text", "text", "text", *(t[2] for t in self._types)]
+        raw = self.conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY {self._stage_name} FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+
     # -- apply -------------------------------------------------------------------------------------------------
     def commit(self, *, report: dict[str, Any] | None = None, rows_read: int | None = None,
                quality_score: float | None = None, keep_rejected_only: bool = False) -> LoadResult:
@@ -178,58 +269,23 @@ class Loader:
         result = LoadResult(self.load_id, self.dataset.id, "rejected" if keep_rejected_only else "committed",
                             rows_read=rows_read if rows_read is not None else self.rows_staged + self.rows_rejected,
                             rows_rejected=self.rows_rejected, report=report)
-        if not keep_rejected_only:
+        first = not keep_rejected_only and bulk.is_empty(conn, self.table.name)
+        if not keep_rejected_only and not first:
             with conn.begin():
                 conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{self._stage_name} ON {self._stage_name} (_key, _hash)")
-        conn.info["sqlite_begin"] = "IMMEDIATE"
-        try:
-            with conn.begin():
-                self._lock(conn)
-                if not keep_rejected_only:
+                if self.store.dialect == "postgresql":
+                    conn.exec_driver_sql(f"ANALYZE {self._stage_name}")
+        with bulk.tuned(conn), locked_transaction(self.store, conn, self.dataset.id):
+            if not keep_rejected_only:
+                if first and bulk.is_empty(conn, self.table.name):  # checked again under the lock
+                    self._apply_first(conn, result)
+                else:
                     self._apply(conn, result)
-                self._record(conn, result, report, quality_score)
-        except sa.exc.OperationalError as exc:
-            if "locked" in str(exc).lower() or "lock timeout" in str(exc).lower():
-                raise LoadConflict(
-                    f"Bộ dữ liệu «{self.dataset.id}» đang được nạp bởi tiến trình khác; hãy thử lại sau",
-                    f"Dataset «{self.dataset.id}» is being loaded by another process; try again later",
-                    dataset=self.dataset.id,
-                ) from None
-            raise
-        finally:
-            conn.info.pop("sqlite_begin", None)
+            self._record(conn, result, report, quality_score)
         self._finished = True
         return result
 
-    def _lock(self, conn: sa.Connection) -> None:
-        if self.store.dialect == "postgresql":
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(self.dataset.id.encode())})
-        # SQLite: BEGIN IMMEDIATE already holds the database's write lock.
-
-    def _apply(self, conn: sa.Connection, result: LoadResult) -> None:
-        t, s = self.table.name, self._stage_name
-        count = lambda sql: conn.exec_driver_sql(sql).scalar() or 0  # noqa: E731
-        current = "d._to IS NULL AND d._key = s._key"
-        staged = count(f"SELECT count(*) FROM {s}")
-        result.rows_added = count(f"SELECT count(*) FROM {s} s WHERE NOT EXISTS (SELECT 1 FROM {t} d WHERE {current})")
-        result.rows_unchanged = count(
-            f"SELECT count(*) FROM {s} s WHERE EXISTS (SELECT 1 FROM {t} d WHERE {current} AND d._hash = s._hash)"
-        )
-        result.rows_changed = staged - result.rows_added - result.rows_unchanged
-        result.rows_removed = count(
-            f"SELECT count(*) FROM {t} d WHERE d._to IS NULL AND NOT EXISTS (SELECT 1 FROM {s} s WHERE s._key = d._key)"
-        )
-        result.rows_loaded = staged
-        if result.rows_added + result.rows_changed + result.rows_removed == 0:
-            result.status = "unchanged"
-            return
-        version = (self.store.current_version(self.dataset.id, conn) or 0) + 1
-        result.version = version
-        conn.exec_driver_sql(
-            f"UPDATE {t} SET _to = {version} WHERE _to IS NULL AND NOT EXISTS "
-            f"(SELECT 1 FROM {s} s WHERE s._key = {t}._key AND s._hash = {t}._hash)"
-        )
+    def _insert_sql(self, version: int, where: str = "") -> str:
         fields = self._quoted_fields()
         target = ["_key", "_hash", "_from", "_search", *fields]
         source = ["s._key", "s._hash", str(version), "s._search", *(f"s.{f}" for f in fields)]
@@ -237,17 +293,47 @@ class Loader:
         if geom:
             target.append("_geom")
             source.append(geom)
-        conn.exec_driver_sql(
-            f"INSERT INTO {t} ({', '.join(target)}) SELECT {', '.join(source)} FROM {s} s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {t} d WHERE {current})"
-        )
+        return f"INSERT INTO {self.table.name} ({', '.join(target)}) SELECT {', '.join(source)} FROM {self._stage_name} s {where}"
+
+    def _apply_first(self, conn: sa.Connection, result: LoadResult) -> None:
+        """Everything staged is new: insert it in one statement with the indexes built afterwards."""
+        result.rows_loaded = result.rows_added = self.rows_staged
+        if not self.rows_staged:
+            result.status = "unchanged"
+            return
+        result.version = next_version(self.store, conn, self.dataset.id)
+        with bulk.indexes_deferred(conn, self.store, self.table):
+            conn.exec_driver_sql(self._insert_sql(result.version))
+
+    def _apply(self, conn: sa.Connection, result: LoadResult) -> None:
+        t, s = self.table.name, self._stage_name
+        # the lookups below need it; made before the lock unless this load expected an empty table
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{s} ON {s} (_key, _hash)")
+        staged, added, unchanged, current = change_counts(conn, t, f"SELECT _key, _hash FROM {s}")
+        removed = current - (staged - added)  # keys are unique on both sides
+        result.rows_loaded, result.rows_added, result.rows_removed = staged, added, removed
+        result.rows_unchanged = unchanged
+        result.rows_changed = staged - added - unchanged
+        if result.rows_added + result.rows_changed + result.rows_removed == 0:
+            result.status = "unchanged"
+            return
+        version = result.version = next_version(self.store, conn, self.dataset.id)
+        if result.rows_changed + result.rows_removed:
+            conn.exec_driver_sql(
+                f"UPDATE {t} SET _to = {version} WHERE _to IS NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {s} s WHERE s._key = {t}._key AND s._hash = {t}._hash)"
+            )
+        if result.rows_added + result.rows_changed:
+            conn.exec_driver_sql(self._insert_sql(
+                version, f"WHERE NOT EXISTS (SELECT 1 FROM {t} d WHERE d._to IS NULL AND d._key = s._key)"))
 
     def _record(self, conn: sa.Connection, result: LoadResult, report: dict[str, Any] | None,
                 quality_score: float | None) -> None:
-        conn.exec_driver_sql(
-            f"INSERT INTO hub_rejected_rows (load_id, row_number, data, errors) "
-            f"SELECT {self.load_id}, row_number, data, errors FROM {self._reject_name}"
-        )
+        if self.rows_rejected:
+            conn.exec_driver_sql(
+                f"INSERT INTO hub_rejected_rows (load_id, row_number, data, errors) "
+                f"SELECT {self.load_id}, row_number, data, errors FROM {self._reject_name}"
+            )
         conn.execute(
             tables.loads.update().where(tables.loads.c.id == self.load_id).values(
                 status=result.status, version=result.version, finished_at=utcnow(),
@@ -275,13 +361,3 @@ class Loader:
     def _quoted_fields(self) -> list[str]:
         return [f'"{name}"' for name in self.dataset.schema.field_names]
 
-    def _sql_type(self, field_type: str) -> str:
-        pg = self.store.dialect == "postgresql"
-        return {
-            "integer": "BIGINT",
-            "number": "DOUBLE PRECISION" if pg else "REAL",
-            "boolean": "BOOLEAN",
-            "date": "DATE",
-            "datetime": "TIMESTAMP",
-            "year": "INTEGER",
-        }.get(field_type, "TEXT")

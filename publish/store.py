@@ -54,9 +54,10 @@ class Store:
 
     def init(self) -> None:
         """Create or upgrade everything: the hub's tables (Alembic) and one table per dataset."""
-        from hub import migrate
+        from hub import audit, migrate
 
         migrate.upgrade(self.engine)
+        audit.ensure_append_only(self.engine)  # triggers refusing UPDATE and DELETE of the audit log
         with self.engine.begin() as conn:
             for ds in self.catalog.load_order():
                 self.table(ds).create(conn, checkfirst=True)

@@ -100,15 +100,19 @@ audit_log = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Column("request_id", sa.String(64)),
-    sa.Column("client", sa.String(100)),
+    sa.Column("client", sa.String(100), index=True),
+    sa.Column("ip", sa.String(64)),
     sa.Column("method", sa.String(10)),
     sa.Column("path", sa.Text),
-    sa.Column("dataset", sa.String(100)),
+    sa.Column("dataset", sa.String(100), index=True),
     sa.Column("query", sa.Text),
     sa.Column("status", sa.Integer),
     sa.Column("rows", sa.Integer),
+    sa.Column("personal", sa.Boolean),  # personal fields were returned
+    sa.Column("detail", sa.Text),  # JSON: what a management action changed, a refused key's prefix...
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("ix_hub_audit_at", "at"),
 )
 
 jobs = sa.Table(
@@ -128,6 +132,11 @@ jobs = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("started_at", sa.DateTime),
     sa.Column("finished_at", sa.DateTime),
+    # which process runs the job ("host:pid") and when it last said it was alive: a job whose process died
+    # (kill -9, OOM) is marked failed by the next worker start or once its heartbeat is stale (hub/jobs.py)
+    sa.Column("worker", sa.String(200)),
+    sa.Column("heartbeat_at", sa.DateTime),
+    sa.Index("ix_hub_jobs_status", "status"),
 )
 
 dataset_stats = sa.Table(
@@ -138,7 +147,43 @@ dataset_stats = sa.Table(
     sa.Column("downloads", sa.Integer, nullable=False, server_default="0"),
 )
 
-HUB_TABLES = [loads, rejected_rows, clients, api_keys, grants, audit_log, jobs, dataset_stats]
+# Federated CKAN packages: what trusted peers (a district's or another province's hub) push into ours through
+# the CKAN Action API (hub/ckan). They are not schema-driven datasets: CKAN's own dictionaries, kept as JSON.
+ckan_organizations = sa.Table(
+    "hub_ckan_organizations",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("data", sa.Text, nullable=False),  # JSON: title, description, image_url, extras...
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("modified", sa.DateTime, nullable=False),
+)
+
+ckan_packages = sa.Table(
+    "hub_ckan_packages",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("owner_org", sa.String(36), index=True),
+    sa.Column("private", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("data", sa.Text, nullable=False),  # JSON: the package dictionary without its resources
+    sa.Column("created_by", sa.String(100)),
+    sa.Column("metadata_created", sa.DateTime, nullable=False),
+    sa.Column("metadata_modified", sa.DateTime, nullable=False),
+)
+
+ckan_resources = sa.Table(
+    "hub_ckan_resources",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("package_id", sa.String(36), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),  # JSON: the resource dictionary
+    sa.Column("upload_path", sa.Text),  # uploaded file, relative to settings.storage_dir
+)
+
+HUB_TABLES = [loads, rejected_rows, clients, api_keys, grants, audit_log, jobs, dataset_stats,
+              ckan_organizations, ckan_packages, ckan_resources]
 
 _TYPES: dict[str, type[sa.types.TypeEngine]] = {
     "string": sa.Text,

@@ -13,7 +13,7 @@ from publish.store import Store
 SUMMARY_COLUMNS = [
     "id", "dataset", "version", "status", "source_name", "source_sha256", "source_size", "format", "encoding",
     "created_by", "started_at", "finished_at", "rows_read", "rows_loaded", "rows_rejected", "rows_unchanged",
-    "rows_added", "rows_changed", "rows_removed", "quality_score", "error",
+    "rows_added", "rows_changed", "rows_removed", "quality_score", "error", "note",
 ]
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_restx import Api, Resource, fields
 
+from hub.api.errors import responses
 from hub.api.models import namespace
 from hub.auth import current_viewer
 from hub.catalog import Dataset
@@ -84,7 +85,9 @@ def register(api: Api, hub: Hub) -> None:
     class DatasetList(Resource):
         @ns.doc("list_datasets")
         @ns.response(200, "Các bộ dữ liệu người gọi được xem / datasets the caller may see", listing)
+        @responses(ns, error, 401, 429)
         def get(self) -> dict[str, Any]:
+            """Các bộ dữ liệu người gọi được xem / the datasets the caller may see"""
             hub = current_hub()
             viewer = current_viewer()
             return {"datasets": [dataset_summary(hub, ds) for ds in hub.catalog if can_see_dataset(ds, viewer)]}
@@ -94,8 +97,9 @@ def register(api: Api, hub: Hub) -> None:
     class DatasetDetail(Resource):
         @ns.doc("get_dataset")
         @ns.response(200, "Siêu dữ liệu, lược đồ và phiên bản / metadata, schema and versions", summary)
-        @ns.response(404, "Không có / not found", error)
+        @responses(ns, error, 401, 404, 429)
         def get(self, dataset_id: str) -> dict[str, Any]:
+            """Siêu dữ liệu, lược đồ và phiên bản của bộ dữ liệu / a dataset's metadata, schema and versions"""
             hub = current_hub()
             viewer = current_viewer()
             dataset = visible_dataset(hub, dataset_id, viewer)

@@ -9,12 +9,15 @@ from urllib.parse import urlencode
 from flask import Response, request, stream_with_context
 from flask_restx import Api, Resource, fields
 
+from hub import audit
 from hub.api.datasets import visible_dataset
+from hub.api.errors import responses
 from hub.api.models import model_for, namespace
 from hub.api.params import parse_query
 from hub.auth import current_viewer
 from hub.context import Hub, current_hub
 from publish import query as q
+from publish.access import conditional_personal, sees_personal
 from publish.exports.csv import csv_chunks
 from publish.exports.geojson import feature, geojson_chunks
 
@@ -54,17 +57,20 @@ def register(api: Api, hub: Hub) -> None:
         hub = current_hub()
         viewer = current_viewer()
         dataset = visible_dataset(hub, dataset_id, viewer)
+        audit.note(dataset=dataset.id)
         fmt = request.args.get("format", "json")
         if fmt not in FORMATS:
             raise q.QueryError(f"Định dạng không hỗ trợ «{fmt}»", f"Unsupported format «{fmt}»", field="format")
         query = parse_query(request.args, dataset, max_page_size=hub.settings.max_page_size
                             if fmt != "csv" else max(hub.settings.max_page_size, 100_000))
+        _refuse_blanked_filters(dataset, viewer, query)
         if fmt == "csv":
             if "limit" not in request.args:
                 query.limit = 10_000_000  # the whole (filtered) dataset, streamed
             return _csv(hub, dataset, query, viewer)
         query.with_geometry = fmt == "geojson"
         result = q.records(hub.store, dataset, query, viewer)
+        audit.note(dataset=dataset.id, rows=len(result.rows), personal=_personal_returned(dataset, viewer, result.fields))
         next_url = None
         if result.next_cursor:
             args = {k: v for k, v in request.args.items() if k not in ("cursor", "offset")}
@@ -96,13 +102,17 @@ def register(api: Api, hub: Hub) -> None:
     class Record(Resource):
         @ns.doc("get_record", params={"as_of": RECORD_PARAMS["as_of"], "format": "json (default) or geojson"})
         @ns.response(200, "Một bản ghi / one record", any_record)
-        @ns.response(404, "Không có / not found", error)
+        @responses(ns, error, 400, 401, 404, 429)
         def get(self, dataset_id: str, key: str) -> Any:
+            """Một bản ghi theo khoá chính / one record by its primary key"""
             hub = current_hub()
             viewer = current_viewer()
             dataset = visible_dataset(hub, dataset_id, viewer)
             version = request.args.get("as_of", type=int)
+            if version is None and request.args.get("as_of"):
+                raise q.QueryError("«as_of» phải là số phiên bản", "«as_of» must be a version number", field="as_of")
             row = q.get_record(hub.store, dataset, key, viewer, version=version)
+            audit.note(dataset=dataset.id, rows=1, personal=_personal_returned(dataset, viewer, list(row)))
             if request.args.get("format") == "geojson":
                 return Response(json.dumps(feature(row, _id_field(dataset)), ensure_ascii=False, default=str),
                                 mimetype="application/geo+json")
@@ -126,10 +136,27 @@ def _document_dataset_route(api: Api, ns: Any, dataset: Any, page: Any, error: A
     get.__doc__ = f"{dataset.title('vi')} / {dataset.title('en')}"
     get = ns.doc(f"list_{dataset.id.replace('-', '_')}_records", params=params)(get)
     get = ns.response(200, "Một trang bản ghi / one page of records", dataset_page)(get)
-    get = ns.response(400, "Tham số sai / bad parameter", error)(get)
-    get = ns.response(404, "Không có / not found", error)(get)
+    get = responses(ns, error, 400, 401, 404, 429)(get)
     resource = type(f"Records_{dataset.id.replace('-', '_')}", (Resource,), {"get": get})
     ns.route(f"/{dataset.id}/records", endpoint=f"records_{dataset.id}")(resource)
+
+
+def _refuse_blanked_filters(dataset: Any, viewer: Any, query: q.Query) -> None:
+    """A field blanked on some rows for this viewer (personalWhen) must not be filtered or sorted on: the
+    matching rows and their order would reveal the hidden values one question at a time."""
+    blanked = {name for name, _, _ in conditional_personal(dataset, viewer)}
+    for name in [f.field for f in query.filters] + [name for name, _ in query.sort]:
+        if name in blanked:
+            raise q.QueryError(f"Không lọc hay sắp xếp được theo «{name}» (dữ liệu cá nhân)",
+                               f"Cannot filter or sort by «{name}» (personal data)", field=name)
+    if query.q and not sees_personal(dataset, viewer) and any(
+            dataset.schema.field(name).personal for name in dataset.schema.search_fields):
+        raise q.QueryError("Bộ dữ liệu này chỉ tìm kiếm được với quyền dữ liệu cá nhân",
+                           "Full-text search of this dataset needs its personal-data grant", field="q")
+
+
+def _personal_returned(dataset: Any, viewer: Any, names: list[str]) -> bool:
+    return sees_personal(dataset, viewer) and any(f.personal for f in dataset.schema.fields if f.name in names)
 
 
 def _id_field(dataset: Any) -> str | None:
@@ -142,6 +169,8 @@ def _csv(hub: Hub, dataset: Any, query: q.Query, viewer: Any) -> Response:
     rows = q.iter_records(hub.store, dataset, query, viewer)
     if query.limit < 10_000_000:
         rows = _take(rows, query.limit)
+    audit.note(dataset=dataset.id, personal=_personal_returned(dataset, viewer, names))
+    rows = audit.counted(rows)
     bom = request.args.get("bom") in ("1", "true")
     response = Response(stream_with_context(csv_chunks(names, rows, bom=bom)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{dataset.id}.csv"'

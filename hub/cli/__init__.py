@@ -23,7 +23,8 @@ EXIT_CODES: list[tuple[type[errors.HubError], int]] = [
     (errors.HubError, 1),
 ]
 
-COMMAND_MODULES = ["hub.cli.data", "hub.cli.serve", "hub.cli.history", "hub.cli.admin", "hub.cli.ops", "hub.cli.ckan"]
+COMMAND_MODULES = ["hub.cli.data", "hub.cli.serve", "hub.cli.history", "hub.cli.admin", "hub.cli.ops", "hub.cli.ckan",
+                   "hub.cli.report"]
 
 
 def exit_code(exc: errors.HubError) -> int:

@@ -63,15 +63,23 @@ def register(cli: click.Group) -> None:
     @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xls", "json", "geojson"]),
                   help="Source format; taken from the file extension if omitted.")
     @click.option("--user", default=None, help="Who runs the load (recorded in its provenance).")
+    @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+                  help="Also write report.json, report.html and rows-to-fix.xlsx into this folder.")
+    @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+                  help="Language of the HTML report.")
     def ingest(dataset: str, file: Path, encoding: str | None, sheet: str | None, fmt: str | None,
-               user: str | None) -> None:
+               user: str | None, out: Path | None, lang: str) -> None:
         """Read FILE, validate it against DATASET's schema and publish it as the dataset's next version."""
         hub = open_hub(init=True)
         hub.catalog.dataset(dataset)
         with row_progress(f"{dataset} ← {file.name}") as progress:
             outcome = pipeline.run(hub.store, dataset, file, encoding=encoding, sheet=sheet, format=fmt,
-                                   user=user or _whoami(), progress=progress)
+                                   user=user or _whoami(), progress=progress,
+                                   keep_rejected=ROWS_TO_FIX_KEPT if out else 0)
         _print_outcome(outcome)
+        _print_quality(outcome, lang)
+        if out:
+            _write_files(hub, outcome, out, lang)
         if outcome.status == "rejected":
             raise SystemExit(6)
 
@@ -81,14 +89,24 @@ def register(cli: click.Group) -> None:
     @click.option("--encoding", help="Source text encoding; detected if omitted.")
     @click.option("--sheet", help="Excel sheet name.")
     @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xls", "json", "geojson"]))
-    def validate(dataset: str, file: Path, encoding: str | None, sheet: str | None, fmt: str | None) -> None:
-        """Check FILE against DATASET's rules without loading it; exit status 6 when it has errors."""
+    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+                  help="Folder for report.json, report.html and rows-to-fix.xlsx.")
+    @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+                  help="Language of the summary and the HTML report.")
+    def validate(dataset: str, file: Path, encoding: str | None, sheet: str | None, fmt: str | None, out: Path,
+                 lang: str) -> None:
+        """Check FILE against DATASET's rules and quality suite without loading it, print a summary and write
+        report.json, report.html and rows-to-fix.xlsx; exit status 6 when it has errors or a blocking quality
+        problem."""
+        from hub.cli.report import print_summary
+
         hub = open_hub(init=True)
         with row_progress(f"{dataset} ← {file.name}") as progress:
             outcome = pipeline.run(hub.store, dataset, file, load=False, encoding=encoding, sheet=sheet, format=fmt,
-                                   progress=progress)
-        _print_outcome(outcome)
-        if not outcome.valid:
+                                   progress=progress, keep_rejected=ROWS_TO_FIX_KEPT)
+        print_summary(outcome.report, lang=lang, status=outcome.status)
+        _write_files(hub, outcome, out, lang)
+        if not outcome.valid or outcome.blocked:
             raise SystemExit(6)
 
     @cli.command()
@@ -102,6 +120,33 @@ def register(cli: click.Group) -> None:
                          query.count_current(hub.store, ds), (latest or {}).get("finished_at", "-")])
         print_table("Bộ dữ liệu / Datasets", ["id", "tên / title", "truy cập / access", "phiên bản / version",
                                                "bản ghi / records", "cập nhật / updated"], rows)
+
+
+ROWS_TO_FIX_KEPT = 200_000  # rejected rows kept in memory for rows-to-fix.xlsx
+
+
+def _print_quality(outcome: pipeline.Outcome, lang: str) -> None:
+    quality = outcome.report.get("quality") or {}
+    if not quality:
+        return
+    failed = [e for e in quality.get("expectations", []) if not e.get("success")]
+    score = "—" if outcome.quality_score is None else f"{outcome.quality_score * 100:.1f} %"
+    console.print(f"  Chất lượng / quality: {score}; không đạt / failed {len(failed)} / {len(quality['expectations'])}"
+                  + ("; bị chặn / blocked" if quality.get("blocked") else ""))
+    for e in failed:
+        mark = "⛔" if e.get("severity") == "block" else "⚠"
+        console.print(f"    {mark} {e['description'].get(lang) or e['description']['vi']}: {e.get('unexpected', 0)}",
+                      markup=False)
+
+
+def _write_files(hub: object, outcome: pipeline.Outcome, out: Path, lang: str) -> None:
+    from hub.cli.report import print_files
+    from validate.render_files import write_report_files
+    from validate.render_xlsx import rows_from_frame
+
+    dataset = hub.catalog.dataset(outcome.dataset)  # type: ignore[attr-defined]
+    print_files(write_report_files(outcome.report, out, rows_from_frame(outcome.rejected), lang=lang,
+                                   schema=dataset.schema, dataset_title=dataset.title(lang)))
 
 
 def _whoami() -> str:

@@ -15,7 +15,13 @@ def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001, AN
     return True
 
 
-if connection is None:
+if context.is_offline_mode():
+    # `hub migrate --sql`: write the SQL for review instead of running it
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata,
+                      include_object=include_object, literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+elif connection is None:
     from publish.db import create_engine
 
     engine = create_engine(config.get_main_option("sqlalchemy.url"))

@@ -38,6 +38,9 @@ _PREFIX = re.compile(
 )
 
 
+_CODE = re.compile(r"\d{4,5}(?:\.0)?")
+
+
 def tone_key(text: str) -> str:
     """'Biên Hoà' and 'biên hòa' -> 'bien hoa2'; keeps the tone of each syllable, not its position."""
     out = []
@@ -97,7 +100,7 @@ def match_commune(text: str, index: CommuneIndex | None = None) -> tuple[str, st
     'commune-crosswalk' for a unit abolished in 2025. None when unknown or ambiguous."""
     index = index or load_communes()
     text = unicodedata.normalize("NFC", text).strip()
-    if re.fullmatch(r"\d{4,5}(?:\.0)?", text):
+    if _CODE.fullmatch(text):
         code = text.removesuffix(".0").zfill(5)
         if code in index.codes:
             return code, "commune-code"

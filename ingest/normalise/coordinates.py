@@ -35,6 +35,8 @@ _DMS = re.compile(
     (?P<h2>[NSEWBĐTnsewbđt])?""",
     re.VERBOSE,
 )
+_DECIMAL = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+_DEGREE_SIGN = re.compile(r"[°º˚]|độ")
 _NEGATIVE = set("SWsw")  # Vietnamese B (Bắc), Đ (Đông) and N (read as North) are positive here
 
 
@@ -45,10 +47,10 @@ def _num(text: str) -> float:
 def parse_degrees(text: str) -> float | None:
     """'10.9456' / '10,9456' / '10°56'12\"N' / '106 49 30 E' -> decimal degrees; None if not understood."""
     text = text.strip()
-    if re.fullmatch(r"[+-]?\d+(?:[.,]\d+)?", text):
+    if _DECIMAL.fullmatch(text):
         return _num(text)
     m = _DMS.fullmatch(text)
-    if not m or (m["m"] is None and m["s"] is None and not re.search(r"[°º˚]|độ", text)):
+    if not m or (m["m"] is None and m["s"] is None and not _DEGREE_SIGN.search(text)):
         return None
     value = _num(m["d"]) + (_num(m["m"]) / 60 if m["m"] else 0) + (_num(m["s"]) / 3600 if m["s"] else 0)
     if (m["m"] and _num(m["m"]) >= 60) or (m["s"] and _num(m["s"]) >= 60):

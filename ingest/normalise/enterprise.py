@@ -10,13 +10,16 @@ import re
 
 __all__ = ["normalise_enterprise_code"]
 
+_CODE_CHARS = re.compile(r"[\d\s.\-–_/]+")
+_DIGIT_GROUPS = re.compile(r"\d+")
+
 
 def normalise_enterprise_code(text: str) -> str | None:
     """'0123456789 - 001' -> '0123456789-001'; None when it is not 10 or 13 digits."""
     text = text.strip().removesuffix(".0")
-    if not re.fullmatch(r"[\d\s.\-–_/]+", text):
+    if not _CODE_CHARS.fullmatch(text):
         return None
-    groups = re.findall(r"\d+", text)
+    groups = _DIGIT_GROUPS.findall(text)
     digits = "".join(groups)
     if len(groups) == 2 and len(groups[1]) == 3 and len(groups[0]) in (9, 10):
         digits = groups[0].zfill(10) + groups[1]

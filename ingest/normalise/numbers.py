@@ -9,14 +9,15 @@ either style.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-__all__ = ["number_style", "parse_number", "format_number", "reading_style"]
+__all__ = ["number_style", "number_style_of_counts", "parse_number", "format_number", "reading_style"]
 
 _VI = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
 _EN = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _GROUPED_INT = re.compile(r"-?\d{1,3}(?:[.,]\d{3})+")
 _SPACED = re.compile(r"(?<=\d)[ \u00a0\u202f'](?=\d{3}\b)")
+_BARE_FRACTION = re.compile(r"(-?)[.,](\d+)")
 _UNITS = re.compile(r"\s*(?:vnđ|vnd|đồng|đ)\.?$", re.IGNORECASE)
 
 
@@ -28,16 +29,25 @@ def _clean(text: str) -> str:
 
 def number_style(values: Iterable[str | None]) -> str:
     """'vi' or 'en' from the values that only one style can read; 'vi' when nothing decides."""
-    vi = en = 0
+    counts: dict[str, int] = {}
     for value in values:
+        if value:
+            counts[value] = counts.get(value, 0) + 1
+    return number_style_of_counts(counts)
+
+
+def number_style_of_counts(counts: Mapping[str, int]) -> str:
+    """number_style of a column given as {value: how many times it occurs} (each value read once)."""
+    vi = en = 0
+    for value, count in counts.items():
         if not value:
             continue
         text = _clean(value)
         in_vi, in_en = bool(_VI.fullmatch(text)), bool(_EN.fullmatch(text))
         if in_vi and not in_en:
-            vi += 1
+            vi += count
         elif in_en and not in_vi:
-            en += 1
+            en += count
     return "en" if en > vi else "vi"
 
 
@@ -66,7 +76,7 @@ def parse_number(text: str, style: str = "vi", *, integer: bool = False) -> str 
         out = text.replace(".", "").replace(",", ".")
     elif in_en:
         out = text.replace(",", "")
-    elif m := re.fullmatch(r"(-?)[.,](\d+)", text):  # ".5" / ",5"
+    elif m := _BARE_FRACTION.fullmatch(text):  # ".5" / ",5"
         out = f"{m[1]}0.{m[2]}"
     else:
         return None

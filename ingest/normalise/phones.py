@@ -40,12 +40,13 @@ _SPLIT = re.compile(r"\s*(?:[;,/]|\s-\s|\s–\s|\bhoặc\b|\bvà\b)\s*")
 _LABEL = re.compile(r"^(?:đt|dt|tel|fax|sđt|sdt|di động|dđ|dd|cđ|mobile|hotline|phone)\s*[:.]?\s*", re.IGNORECASE)
 
 
-def _one(text: str) -> str | None:
-    text = _LABEL.sub("", text.strip())
-    if not re.fullmatch(r"[\d\s.\-()+]+", text) or not text.strip():
-        return None
-    digits = re.sub(r"\D", "", text)
-    if text.lstrip().startswith("+84") or (digits.startswith("84") and len(digits) in (11, 12)):
+_PHONE_CHARS = re.compile(r"[\d\s.\-()+]+")
+_NON_DIGIT = re.compile(r"\D")
+_PLAIN = str.maketrans("", "", " .()+")  # a single number written with these only cannot be split
+
+
+def _from_digits(digits: str, plus84: bool) -> str | None:
+    if plus84 or (digits.startswith("84") and len(digits) in (11, 12)):
         digits = "0" + digits[2:]
     elif digits.startswith("0084"):
         digits = "0" + digits[4:]
@@ -64,8 +65,18 @@ def _one(text: str) -> str | None:
     return digits
 
 
+def _one(text: str) -> str | None:
+    text = _LABEL.sub("", text.strip())
+    if not _PHONE_CHARS.fullmatch(text) or not text.strip():
+        return None
+    return _from_digits(_NON_DIGIT.sub("", text), text.lstrip().startswith("+84"))
+
+
 def normalise_phone(text: str) -> str | None:
     """Canonical phone number(s); None when any part is not a Vietnamese phone number."""
+    plain = text.translate(_PLAIN)
+    if plain.isdigit() and plain.isascii():  # the usual single number: no split, no label, no regex
+        return _from_digits(plain, text.lstrip().startswith("+84"))
     parts = [p for p in _SPLIT.split(text.strip()) if p.strip()]
     if not parts:
         return None

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from itertools import chain
 from typing import Any
 
 from hub.errors import HeaderError
@@ -176,22 +177,30 @@ def locate_header(head: Sequence[Row], matcher: HeaderMatcher, *, file: str, she
     return index, depth, headers, alts
 
 
-def data_rows(head: Sequence[Row], rest: Iterator[Row], start: int, width: int) -> Iterator[Row]:
-    """Rows after the header: blank rows skipped, a column-numbering row skipped, stop at notes."""
-    first = True
+def data_rows(head: Sequence[Row], rest: Iterator[Row], start: int, width: int, *, text: bool = False) -> Iterator[Row]:
+    """Rows after the header: blank rows skipped, a column-numbering row skipped, stop at notes.
 
-    def chained() -> Iterator[Row]:
-        yield from head[start:]
-        yield from rest
-
-    for number, cells in chained():
+    With `text` (CSV: every cell a str) a row with more than three cells holding something other than
+    whitespace is plainly data, found with C-level list methods instead of a look at each cell."""
+    rows = chain(head[start:], rest)
+    for number, cells in rows:  # only the first row that is not blank may be a column-numbering row
         if is_blank(cells):
             continue
-        if first and _is_numbering_row(cells):
-            first = False
-            continue
-        first = False
+        if _is_numbering_row(cells):
+            break
         if is_note_row(cells):
             return
-        cells = list(cells[:width]) + [None] * (width - len(cells))
-        yield number, cells
+        yield number, _fit(cells, width)
+        break
+    isspace = str.isspace
+    for number, cells in rows:
+        if not (text and len(cells) - cells.count("") > 3 and not any(map(isspace, cells))):
+            if is_blank(cells):
+                continue
+            if is_note_row(cells):
+                return
+        yield number, cells if len(cells) == width and text else _fit(cells, width)
+
+
+def _fit(cells: Sequence[Any], width: int) -> list[Any]:
+    return list(cells[:width]) + [None] * (width - len(cells))

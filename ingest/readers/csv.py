@@ -82,52 +82,46 @@ def _bad_bytes(codec: str, number: int, file: str, error: Exception) -> Encoding
     )
 
 
-def _lines(path: Path, codec: str, file: str) -> Iterator[str]:
-    """Physical lines, decoded, each at most MAX_LINE long. ASCII-based codecs are decoded line by line
-    so an undecodable byte is reported on its own line; UTF-16 goes through a text stream."""
+def _bad_line(path: Path, codec: str) -> int:
+    """The number of the first physical line whose bytes do not decode (read again, only after an error)."""
     number = 0
-    if codec.startswith(("utf-16", "utf-32")):
-        with open(path, encoding=codec, newline="") as stream:
-            while True:
-                try:
-                    line = stream.readline(MAX_LINE + 1)
-                except UnicodeDecodeError as e:
-                    raise _bad_bytes(codec, number + 1, file, e) from None
-                if not line:
-                    return
-                number += 1
-                if len(line) > MAX_LINE:
-                    raise _too_long(number, file)
-                yield line
     with path.open("rb") as fh:
-        while line := fh.readline(MAX_LINE + 1):
+        for number, line in enumerate(fh, start=1):
+            try:
+                line.decode(codec)
+            except UnicodeDecodeError:
+                return number
+    return number + 1
+
+
+def _lines(path: Path, codec: str, file: str) -> Iterator[str]:
+    """Physical lines, decoded, each at most MAX_LINE long. Decoding runs in C on the whole stream; an
+    undecodable byte is then reported with its own line number, found by reading the file again."""
+    number = 0
+    line_by_line = codec.startswith(("utf-16", "utf-32"))  # lines cannot be re-split in bytes
+    with open(path, encoding=codec, newline="") as stream:
+        readline = stream.readline
+        while True:
+            try:
+                line = readline(MAX_LINE + 1)
+            except UnicodeDecodeError as e:
+                raise _bad_bytes(codec, number + 1 if line_by_line else _bad_line(path, codec), file, e) from None
+            if not line:
+                return
             number += 1
             if len(line) > MAX_LINE:
                 raise _too_long(number, file)
-            try:
-                yield line.decode(codec)
-            except UnicodeDecodeError as e:
-                raise _bad_bytes(codec, number, file, e) from None
+            yield line
 
 
-def _records(lines: Iterator[str], delimiter: str, file: str) -> Iterator[Row]:
-    reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True)
-    number = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            raise InputError(
-                f"Không đọc được bản ghi CSV số {number + 1}: {e}",
-                f"Cannot parse CSV record {number + 1}: {e}",
-                code="csv-error",
-                file=file,
-                row=number + 1,
-            ) from None
-        number += 1
-        yield number, cells
+def _csv_error(e: csv.Error, number: int, file: str) -> InputError:
+    return InputError(
+        f"Không đọc được bản ghi CSV số {number}: {e}",
+        f"Cannot parse CSV record {number}: {e}",
+        code="csv-error",
+        file=file,
+        row=number,
+    )
 
 
 def read_csv(path: Path, matcher: HeaderMatcher, *, encoding: str | None = None, tsv: bool = False) -> RawTable:
@@ -139,27 +133,43 @@ def read_csv(path: Path, matcher: HeaderMatcher, *, encoding: str | None = None,
     codec = check_encoding(encoding, file=file) if encoding else detect_encoding(sample, file=file)
     text_sample = sample[:SAMPLE].decode(codec, errors="replace")
     delimiter = _sniff(text_sample.lstrip("\ufeff"), tsv or path.suffix.lower() == ".tsv")
-    records = _records(_lines(path, codec, file), delimiter, file)
+    lines = _lines(path, codec, file)  # holds the open file: closed when the rows end or fail
+    reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True)
+    head: list[Row] = []
     try:
-        head: list[Row] = []
-        for row in records:
-            if head == [] and row[1] and row[1][0].startswith("\ufeff"):
-                row[1][0] = row[1][0][1:]
-            head.append(row)
-            if len(head) >= HEAD_ROWS:
+        while len(head) < HEAD_ROWS:
+            cells = next(reader, None)
+            if cells is None:
                 break
+            if not head and cells and cells[0].startswith("\ufeff"):
+                cells[0] = cells[0][1:]
+            head.append((len(head) + 1, cells))
         if not head:
             raise InputError("Tệp rỗng", "The file is empty", code="empty-file", file=file)
         index, depth, headers, alts = locate_header(head, matcher, file=file)
+    except csv.Error as e:
+        lines.close()
+        raise _csv_error(e, len(head) + 1, file) from None
     except BaseException:
-        records.close()
+        lines.close()
         raise
 
     def rows() -> Iterator[Row]:
         try:
-            yield from data_rows(head, records, index + depth, len(headers))
+            yield from data_rows(head, _numbered(reader, len(head), file), index + depth, len(headers), text=True)
         finally:
-            records.close()
+            lines.close()
 
     alternatives = {h: a for h, a in zip(headers, alts, strict=True) if a}
     return RawTable(headers=headers, rows=rows(), encoding=codec, alternatives=alternatives)
+
+
+def _numbered(reader: Iterator[list[str]], done: int, file: str) -> Iterator[Row]:
+    """(record number, cells) for the records after the first `done`; a csv error names its record."""
+    number = done
+    try:
+        for cells in reader:
+            number += 1
+            yield number, cells
+    except csv.Error as e:
+        raise _csv_error(e, number + 1, file) from None

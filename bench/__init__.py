@@ -1,0 +1,1 @@
+"""Benchmarks of the hub (run as modules: python -m bench.ingest)."""

@@ -1,0 +1,319 @@
+"""Ingest benchmark: a generated accommodation register through the whole pipeline, beside frictionless.
+
+    python -m bench.ingest --rows 1000000            # every stage, a table and a JSON line
+    python -m bench.ingest --rows 200000 --stages ingest,frictionless
+
+Each measurement runs in its own process, so its peak memory (ru_maxrss from wait4, i.e. VmHWM) is its own
+and nothing is shared or warmed between them. The timed part excludes interpreter start, imports and setup;
+frictionless is timed the same way, on the same file in the same run. Figures are given per wall second and
+per CPU second of the measured process: on a shared machine the CPU figure is the steadier one, but it leaves
+out the database server's own work (PostGIS), which the wall figure includes.
+
+Stages:
+- `ingest`: read + normalise only (ingest.read_table, every batch);
+- `validate`: hub.pipeline.run(load=False): read, normalise, validate;
+- `spatialite`, `postgis`: hub.pipeline.run: read, normalise, validate, load into a fresh store;
+- `frictionless`: what `frictionless validate FILE` runs (`frictionless.validate`, schema inferred, as a
+  steward would run it; errors not capped, so that every row is read).
+
+The file is shaped like a department's accommodation register (bench/generate.py). A million rows need
+keys wider than the published `LT-\\d{4}` and the register has a dd/mm/yyyy notification date, so the
+benchmark runs on a copy of the catalogue whose accommodation schema has a wider key pattern and one date
+field more; everything else (aliases, normalisers, validation, storage) is the product's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.generate import CODE_PATTERN, generate
+
+__all__ = ["run", "bench_catalog", "STAGES"]
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGES = ("ingest", "validate", "spatialite", "postgis", "frictionless")
+POSTGRES_URL = os.environ.get("HUB_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DATASET = "accommodation"
+NOTIFIED_ON = {
+    "name": "notified_on",
+    "type": "date",
+    "titles": {"vi": "Ngày thông báo hoạt động", "en": "Notified on"},
+    "aliases": ["Ngày thông báo", "Ngày thông báo đủ điều kiện"],
+    "classification": "public",
+}
+
+
+def bench_catalog(folder: Path) -> Path:
+    """A copy of catalog.yaml and schemas/ in `folder`, with the benchmark's accommodation schema."""
+    shutil.copy(ROOT / "catalog.yaml", folder / "catalog.yaml")
+    shutil.copytree(ROOT / "schemas", folder / "schemas", dirs_exist_ok=True)
+    (folder / "samples").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "samples" / "admin-units.geojson", folder / "samples" / "admin-units.geojson")
+    path = folder / "schemas" / f"{DATASET}.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    for f in schema["fields"]:
+        if f["name"] == "code":
+            f["constraints"]["pattern"] = CODE_PATTERN
+    schema["fields"].append(NOTIFIED_ON)
+    path.write_text(json.dumps(schema, ensure_ascii=False, indent=1), encoding="utf-8")
+    return folder / "catalog.yaml"
+
+
+# ---- the measured processes -------------------------------------------------------------------------------
+
+
+def _peak_kb() -> int:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _child(stage: str, file: Path, catalog_path: Path, db_url: str | None) -> dict[str, Any]:
+    """One measurement, inside its own process; returns figures as a dict (printed as JSON)."""
+    from hub.catalog import load_catalog
+
+    if stage == "frictionless":  # the call `frictionless validate FILE` makes, errors not capped
+        import frictionless
+
+        os.chdir(file.parent)  # a relative path: frictionless refuses absolute paths of untrusted files
+        start, cpu = time.perf_counter(), time.process_time()
+        report = frictionless.validate(file.name, limit_errors=1_000_000_000)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        task = report.tasks[0]
+        return {"rows": task.stats["rows"], "seconds": seconds, "cpu_seconds": cpu, "valid": report.valid,
+                "errors": task.stats["errors"]}
+    catalog = load_catalog(catalog_path)
+    dataset = catalog.dataset(DATASET)
+    if stage == "ingest":
+        from ingest import read_table
+
+        start, cpu = time.perf_counter(), time.process_time()
+        table = read_table(file, dataset.schema.descriptor)
+        rows = sum(len(frame) for frame in table.batches())
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        return {"rows": rows, "seconds": seconds, "cpu_seconds": cpu,
+                "changes": len(table.changes) + table.changes_not_kept}
+
+    from hub import pipeline
+    from publish.store import Store
+
+    parts = _time_parts()
+    store = Store.connect(db_url, catalog)
+    store.init()
+    # the communes first, so that foreign keys resolve (not timed)
+    admin = pipeline.run(store, "admin-units", catalog.resolve("samples/admin-units.geojson"), user="bench")
+    assert admin.status == "committed", admin.report.get("errors")
+    for part in parts.values():
+        part[:] = [0.0, 0.0]
+    start, cpu = time.perf_counter(), time.process_time()
+    outcome = pipeline.run(store, DATASET, file, load=stage != "validate", user="bench")
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    store.dispose()
+    breakdown = {name: {"seconds": round(w, 2), "cpu_seconds": round(c, 2)} for name, (w, c) in parts.items()}
+    breakdown["other"] = {"seconds": round(seconds - sum(w for w, _ in parts.values()), 2),
+                          "cpu_seconds": round(cpu - sum(c for _, c in parts.values()), 2)}
+    return {
+        "parts": breakdown,
+        "rows": outcome.rows_read,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "status": outcome.status,
+        "rows_valid": outcome.rows_valid,
+        "rows_rejected": outcome.rows_rejected,
+        "errors": outcome.report["tasks"][0]["stats"]["errors"],
+    }
+
+
+def _time_parts() -> dict[str, list[float]]:
+    """Wall and CPU seconds spent in each part of pipeline.run, by wrapping the parts' entry points (in the
+    measured process only; nothing else changes): read + normalise (each batch ingest yields), schema
+    validation, quality checks, loading."""
+    from ingest.pipeline import SourceTable
+    from publish.loads import Loader
+    from validate import Validator
+    from validate.quality import QualityRun
+
+    parts: dict[str, list[float]] = {"read+normalise": [0.0, 0.0], "validate": [0.0, 0.0], "quality": [0.0, 0.0],
+                                     "load": [0.0, 0.0]}
+
+    def timed(part: list[float], function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                part[0] += time.perf_counter() - wall
+                part[1] += time.process_time() - cpu
+        return wrapper
+
+    batches = SourceTable.batches
+
+    def timed_batches(self: Any, *args: Any, **kwargs: Any) -> Any:
+        stream = batches(self, *args, **kwargs)
+        step = timed(parts["read+normalise"], lambda: next(stream, None))
+        while (frame := step()) is not None:
+            yield frame
+
+    SourceTable.batches = timed_batches  # type: ignore[method-assign]
+    for cls, names, part in ((Validator, ("check", "finish"), "validate"), (QualityRun, ("add", "run"), "quality"),
+                             (Loader, ("open", "stage", "reject", "commit"), "load")):
+        for name in names:
+            setattr(cls, name, timed(parts[part], getattr(cls, name)))
+    return parts
+
+
+def _spawn(argv: list[str]) -> tuple[str, int, float]:
+    """Run a process to its end; its stdout, its own peak RSS in KB (wait4's ru_maxrss), wall seconds."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        stderr = proc.stderr.read() if proc.stderr else b""
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[:4]} failed ({proc.returncode}): {stderr.decode('utf-8', 'replace')[-3000:]}")
+    return text, usage.ru_maxrss, wall
+
+
+def _postgres_schema() -> tuple[str, str]:
+    import sqlalchemy as sa
+
+    schema = "bench_" + uuid.uuid4().hex[:10]
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema},public", schema
+
+
+def _drop_schema(schema: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
+
+
+def measure(stage: str, file: Path, catalog_path: Path, work: Path) -> dict[str, Any]:
+    """One stage on `file`, in a fresh process: rows, seconds, rows/second, peak RSS in MB."""
+    db_url, schema = None, None
+    if stage in ("spatialite", "validate"):  # validate needs the communes stored for foreign keys
+        db_url = f"sqlite:///{work / ('hub-' + uuid.uuid4().hex[:8] + '.db')}"
+    elif stage == "postgis":
+        db_url, schema = _postgres_schema()
+    args = json.dumps({"stage": stage, "file": str(file), "catalog": str(catalog_path), "db_url": db_url})
+    try:
+        text, peak, wall = _spawn([sys.executable, "-m", "bench.ingest", "--child", args])
+    finally:
+        if schema:
+            _drop_schema(schema)
+        if db_url and db_url.startswith("sqlite:///"):
+            for leftover in work.glob(Path(db_url.removeprefix("sqlite:///")).name + "*"):
+                leftover.unlink()
+    figures = json.loads(text.strip().splitlines()[-1])
+    figures.update(stage=stage, wall_seconds=round(wall, 2), peak_rss_mb=round(peak / 1024, 1))
+    figures["rows_per_second"] = round(figures["rows"] / figures["seconds"]) if figures["seconds"] else None
+    figures["rows_per_cpu_second"] = round(figures["rows"] / figures["cpu_seconds"]) if figures["cpu_seconds"] else None
+    figures["seconds"] = round(figures["seconds"], 2)
+    figures["cpu_seconds"] = round(figures["cpu_seconds"], 2)
+    return figures
+
+
+def run(rows: int, *, seed: int = 1, error_rate: float = 0.0, stages: tuple[str, ...] = STAGES,
+        workdir: Path | None = None, fmt: str = "csv") -> dict[str, Any]:
+    """Generate `rows` rows and measure every stage; rows/second of each pipeline stage is also given as a
+    ratio to frictionless's (the product goal: the full pipeline at least twice frictionless's speed)."""
+    own = workdir is None
+    work = Path(tempfile.mkdtemp(prefix="bench-ingest-")) if own else Path(workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        catalog_path = bench_catalog(work)
+        file = work / f"accommodation-{rows}.{fmt}"
+        start = time.perf_counter()
+        planted = generate(DATASET, rows, file, seed=seed, error_rate=error_rate, fmt=fmt)
+        result: dict[str, Any] = {
+            "rows": rows,
+            "format": fmt,
+            "bytes": planted["bytes"],
+            "seed": seed,
+            "error_rate": error_rate,
+            "planted_errors": len(planted["errors"]),
+            "generate_seconds": round(time.perf_counter() - start, 1),
+            "stages": {},
+        }
+        for stage in stages:
+            if stage == "frictionless" and fmt != "csv":
+                continue
+            result["stages"][stage] = measure(stage, file, catalog_path, work)
+        base = result["stages"].get("frictionless", {})
+        for figures in result["stages"].values():
+            for key, ratio in (("rows_per_second", "vs_frictionless"), ("rows_per_cpu_second", "cpu_vs_frictionless")):
+                if base.get(key):
+                    figures[ratio] = round(figures[key] / base[key], 2)
+        return result
+    finally:
+        if own:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _table(result: dict[str, Any]) -> str:
+    lines = [f"{result['rows']:,} rows, {result['bytes'] / 1e6:.0f} MB {result['format']}, seed {result['seed']}",
+             f"{'stage':<13}{'rows/s':>10}{'seconds':>9}{'x fl.':>7}{'rows/cpu-s':>12}{'cpu s':>8}{'x fl.':>7}"
+             f"{'peak MB':>9}"]
+    for stage, f in result["stages"].items():
+        lines.append(f"{stage:<13}{f['rows_per_second']:>10,}{f['seconds']:>9}{f.get('vs_frictionless', ''):>7}"
+                     f"{f['rows_per_cpu_second']:>12,}{f['cpu_seconds']:>8}{f.get('cpu_vs_frictionless', ''):>7}"
+                     f"{f['peak_rss_mb']:>9}")
+    for stage, f in result["stages"].items():
+        if f.get("parts"):
+            lines.append(f"  {stage}: " + ", ".join(f"{name} {v['seconds']}s ({v['cpu_seconds']} cpu)"
+                                                    for name, v in f["parts"].items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--error-rate", type=float, default=0.0)
+    parser.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    parser.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated, of: {', '.join(STAGES)}")
+    parser.add_argument("--workdir", type=Path, help="keep the generated file and databases here")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        spec = json.loads(args.child)
+        figures = _child(spec["stage"], Path(spec["file"]), Path(spec["catalog"]), spec["db_url"])
+        print(json.dumps(figures))
+        return 0
+    stages = tuple(s for s in args.stages.split(",") if s)
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        parser.error(f"unknown stages: {', '.join(sorted(unknown))}")
+    result = run(args.rows, seed=args.seed, error_rate=args.error_rate, stages=stages, workdir=args.workdir,
+                 fmt=args.format)
+    print(_table(result))
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+"""The one table `python -m bench` prints (and writes to docs/benchmarks.md with --write-docs).
+
+Everything in it comes from the results dict of this run; nothing is typed in. Ratios are the headline: they
+are measured side by side in the same run, so they move less with the machine's load than absolute figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["render", "write_docs"]
+
+LABEL = 40  # width of the label column
+CELL = 11
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def _ratio(value: float | None, goal: float | None = None) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:.2f}×"
+    if goal is None:
+        return text
+    return text + (" ✓" if value >= goal else " ✗")
+
+
+def _line(label: str, cells: Iterable[str], goal: str = "", width: int = CELL) -> str:
+    return f"{label:<{LABEL}}" + "".join(f"{c:>{width}}" for c in cells) + (f"   {goal}" if goal else "")
+
+
+def _runs_notes(section: dict[str, Any], sizes: list[int], runs_at: dict[str, int], names: dict[str, str]) -> list[str]:
+    """Figures measured a different number of times than the size's default, said once per section."""
+    notes = []
+    for s in sizes:
+        for key, label in names.items():
+            entry = (section.get(str(s)) or {}).get(key)
+            if isinstance(entry, dict) and entry.get("runs") not in (None, runs_at[str(s)]):
+                notes.append(f"  ({s:,}) {label}: {entry['runs']} run{'s' if entry['runs'] != 1 else ''}")
+    return notes
+
+
+def _notes(section: dict[str, Any], sizes: list[int]) -> list[str]:
+    return [f"  ({s:,}) {note}" for s in sizes for note in (section.get(str(s)) or {}).get("notes", [])]
+
+
+def _head(sizes: list[int], columns: tuple[str, ...]) -> list[str]:
+    width = CELL * len(columns)
+    return [f"{'':<{LABEL}}" + "".join(f"{f'{s:,} rows':>{width}}" for s in sizes),
+            _line("", [c for _ in sizes for c in columns]) + "   goal"]
+
+
+def render(results: dict[str, Any]) -> str:
+    sizes: list[int] = results["sizes"]
+    runs_at: dict[str, int] = results["runs_at"]
+    sections = results["sections"]
+    m = results["machine"]
+    la0, la1 = results["load_start"], results.get("load_end") or results["load_start"]
+    busy = max(la0[0], la1[0]) > (m["cores"] or 1) * 0.5
+    out = [
+        f"Đồng Nai culture, sports and tourism data hub — benchmarks, {results['started']}",
+        f"command:  {results['command']}",
+        f"machine:  {m['cores']} cores, {m['cpu']}, {m['memory_gb']} GB RAM, {m['os']}",
+        f"load avg: {la0[0]:.2f} {la0[1]:.2f} {la0[2]:.2f} at start, {la1[0]:.2f} {la1[1]:.2f} {la1[2]:.2f} at end"
+        + ("  (busy with other work: absolute figures are noisy; ratios, measured side by side, less so)"
+           if busy else ""),
+        "software: " + ", ".join(f"{k} {v}" for k, v in results.get("versions", {}).items() if v),
+        "figures:  " + "; ".join(f"median of {runs_at[str(s)]} run{'s' if runs_at[str(s)] != 1 else ''} at {s:,} rows"
+                                 for s in sizes) + " (other run counts noted). rows/s: rows ÷ wall seconds of the",
+        "          measured step; rows/CPU-s: rows ÷ that process's CPU seconds (steadier on a busy machine, but",
+        "          leaves out the database server's work); peak MB: that process's own RSS high-water mark",
+        "",
+    ]
+    triple = ("rows/s", "rows/CPU-s", "peak MB")
+
+    if "ingest" in sections:
+        ing = sections["ingest"]
+        out += ["INGEST — a generated accommodation register as district offices send it (CSV, Vietnamese headers,",
+                "  labels, dd/mm/yyyy, decimal commas, phones in many forms, 1% planted errors); hub pipeline =",
+                "  read, normalise, validate, quality suite, load (hub.pipeline.run, bench/ingest.py)",
+                *_head(sizes, triple)]
+        labels = {"postgis": "hub pipeline → PostGIS", "spatialite": "hub pipeline → SpatiaLite",
+                  "frictionless": "frictionless validate FILE (inferred)", "copy": "PostgreSQL COPY of the file (text)"}
+        for key, label in labels.items():
+            if any(key in ing.get(str(s), {}) for s in sizes):
+                cells = []
+                for s in sizes:
+                    e = ing.get(str(s), {}).get(key) or {}
+                    cells += [_num(e.get("rows_per_second")), _num(e.get("rows_per_cpu_second")), _num(e.get("peak_rss_mb"))]
+                out.append(_line(label, cells))
+        for hub in ("postgis", "spatialite"):
+            for peer, goal, goal_text in (("frictionless", 2.0, "≥ 2× frictionless (wall)"), ("copy", None, "")):
+                if any(f"{hub}_vs_{peer}" in ing.get(str(s), {}) for s in sizes):
+                    cells = []
+                    for s in sizes:
+                        d = ing.get(str(s), {})
+                        cells += [_ratio(d.get(f"{hub}_vs_{peer}"), goal), _ratio(d.get(f"{hub}_cpu_vs_{peer}")), ""]
+                    out.append(_line(f"  hub ({hub}) ÷ {peer}", cells, goal_text))
+        out += _runs_notes(ing, sizes, runs_at, labels) + _notes(ing, sizes) + [""]
+
+    if "validation" in sections:
+        val = sections["validation"]
+        labels = {"hub": "hub validate_file (Validator)", "frictionless": "frictionless.validate(file, schema)"}
+        out += ["VALIDATION ALONE — the hub's canonical form of the same file, the same schema for both (types,",
+                "  required, patterns, enums, ranges, primary key; foreign keys left out of both), errors not capped",
+                *_head(sizes, triple)]
+        for key, label in labels.items():
+            cells = []
+            for s in sizes:
+                e = val.get(str(s), {}).get(key) or {}
+                cells += [_num(e.get("rows_per_second")), _num(e.get("rows_per_cpu_second")), _num(e.get("peak_rss_mb"))]
+            out.append(_line(label, cells))
+        cells = []
+        for s in sizes:
+            d = val.get(str(s), {})
+            cells += [_ratio(d.get("vs_frictionless"), 10.0), _ratio(d.get("cpu_vs_frictionless")), ""]
+        out.append(_line("  hub ÷ frictionless", cells, "≥ 10× (wall)"))
+        found = [f"{s:,}: hub {d['hub']['errors']:,}, frictionless {d['frictionless']['errors']:,}"
+                 for s in sizes if "hub" in (d := val.get(str(s), {})) and "frictionless" in d]
+        if found:
+            out.append("  errors reported — " + "; ".join(found))
+        out += _runs_notes(val, sizes, runs_at, labels) + _notes(val, sizes) + [""]
+
+    if "load" in sections:
+        ld = sections["load"]
+        out += ["LOAD — publish.loads.Loader fed typed frames (staging, versions, geometry, indexes, the load's record)",
+                "  beside the raw floor (bench/load.py: COPY + GiST index on PostGIS; executemany + spatial index on",
+                "  SpatiaLite); reload = the same rows again with 1% changed",
+                *_head(sizes, ("rows/s", "÷ raw"))]
+        for backend, name, raw in (("postgis", "PostGIS", "COPY"), ("spatialite", "SpatiaLite", "executemany")):
+            if not any(backend in ld.get(str(s), {}) for s in sizes):
+                continue
+            entries = [ld.get(str(s), {}).get(backend) or {} for s in sizes]
+            goal = 0.5 if backend == "postgis" else None
+            first = [c for e in entries for c in (_num(e.get("hub_rows_per_second")), _ratio(e.get("ratio_to_raw"), goal))]
+            if backend == "postgis":
+                goal_text = "≥ 0.5× COPY"
+            else:
+                goal_text = "≥ 40,000 rows/s: " + " ".join(
+                    "—" if e.get("hub_rows_per_second") is None else "✓" if e["hub_rows_per_second"] >= 40_000 else "✗"
+                    for e in entries)
+            out.append(_line(f"hub load → {name}", first, goal_text))
+            out.append(_line(f"hub reload → {name}", [c for e in entries
+                                                       for c in (_num(e.get("reload_rows_per_second")), "")]))
+            out.append(_line(f"raw {raw} → {name}", [c for e in entries for c in (_num(e.get("raw_rows_per_second")), "")]))
+        out += _runs_notes(ld, sizes, runs_at, {"postgis": "PostGIS", "spatialite": "SpatiaLite"}) + _notes(ld, sizes)
+        out.append("")
+
+    if sections.get("api"):
+        out += _api(sections["api"]) + [""]
+
+    if "exports" in sections:
+        ex = sections["exports"]
+        labels = {"csv": "CSV", "geojson": "GeoJSON", "xlsx": "XLSX"}
+        out += ["EXPORTS — publish.exports.export_stream of the whole dataset, read to the end (bytes counted, not",
+                "  kept); before MB = the process's RSS when the export started",
+                *_head(sizes, ("rows/s", "peak MB", "before MB"))]
+        for fmt, label in labels.items():
+            cells = []
+            for s in sizes:
+                e = (ex.get(str(s)) or {}).get(fmt) or {}
+                cells += [_num(e.get("rows_per_second")), _num(e.get("peak_rss_mb")), _num(e.get("rss_before_mb"))]
+            out.append(_line(label, cells))
+        out += _runs_notes(ex, sizes, runs_at, labels) + _notes(ex, sizes) + [""]
+
+    out.append("TIME: " + ", ".join(f"{k} {v:.0f} s" for k, v in results.get("timings", {}).items())
+               + f"; total {results.get('total_seconds', 0) / 60:.1f} min")
+    out += [f"note: {note}" for note in results.get("notes", [])]
+    return "\n".join(out)
+
+
+def _api(api: dict[str, Any]) -> list[str]:
+    from bench.api import ENDPOINTS
+
+    targets = api["targets"]
+    names = [n for n in ("hub (PostGIS)", "hub (SpatiaLite)", "Datasette", "bare (PostGIS)", "bare (SpatiaLite)")
+             if n in targets]
+    width = 19
+    out = [f"API — {api['rows']:,} rows, wrk -t2 -c{api['connections']} -d{api['duration']}s --latency: requests/s and "
+           f"(p50 / p99 ms); page of 100:",
+           f"  median of {api['runs']} rounds, other endpoints {api['other_runs']}. hub: `hub serve --workers 2` "
+           "(gunicorn gthread) with a",
+           "  department's key: key check, access rules, personal-data filter, audit log, rate limiter (limit raised",
+           "  so it never refuses) all on. Datasette: one process (its model), suggest_facets off. bare: Flask +",
+           "  SQLAlchemy, 2 sync workers, the same 100 rows and nothing else",
+           f"{'':<24}" + "".join(f"{n:>{width}}" for n in names)]
+    for endpoint, label in ENDPOINTS.items():
+        if not any(endpoint in targets[n] for n in names):
+            continue
+        rps = [_num(targets[n][endpoint].get("rps"), 1) if endpoint in targets[n] else "" for n in names]
+        lat = [f"({_num(targets[n][endpoint].get('p50_ms'))} / {_num(targets[n][endpoint].get('p99_ms'))})"
+               if endpoint in targets[n] else "" for n in names]
+        out.append(f"{label:<24}" + "".join(f"{c:>{width}}" for c in rps))
+        out.append(f"{'':<24}" + "".join(f"{c:>{width}}" for c in lat))
+        if endpoint == "csv":
+            rows = [_num(targets[n][endpoint].get("rows_per_second")) if endpoint in targets[n] else "" for n in names]
+            out.append(f"{'  CSV rows/s':<24}" + "".join(f"{c:>{width}}" for c in rows))
+    r = api["ratios"]
+    out.append("")
+    for backend in ("PostGIS", "SpatiaLite"):
+        hub = f"hub ({backend})"
+        if hub not in targets:
+            continue
+        p99 = targets[hub].get("page", {}).get("p99_ms")
+        out += [
+            _line(f"  {hub} ÷ bare, page", [_ratio(r.get(f"{hub} / bare ({backend}) page"), 0.9)], "≥ 0.9×"),
+            _line(f"  {hub} ÷ Datasette, page", [_ratio(r.get(f"{hub} / Datasette page"), 4.0)], "≥ 4×"),
+            _line(f"  {hub} ÷ Datasette, filtered", [_ratio(r.get(f"{hub} / Datasette filtered"))]),
+            _line(f"  {hub} ÷ Datasette, record", [_ratio(r.get(f"{hub} / Datasette record"))]),
+            _line(f"  {hub} ÷ Datasette, CSV rows/s", [_ratio(r.get(f"{hub} / Datasette csv"), 1.0)], "≥ 1×"),
+            _line(f"  {hub} p99, page", [f"{_num(p99)} ms" + ("" if p99 is None else " ✓" if p99 < 100 else " ✗")],
+                  f"< 100 ms at {api['connections']} connections"),
+        ]
+    for n in names:
+        for endpoint, e in targets[n].items():
+            if e.get("non_2xx") or e.get("socket_errors"):
+                out.append(f"  {n} {endpoint}: {e['non_2xx']} non-2xx answers, {e['socket_errors']} socket errors")
+    return out
+
+
+def write_docs(results: dict[str, Any], table: str, path: Path) -> None:
+    """docs/benchmarks.md: how to run, what is measured, and this run's table with the command that made it."""
+    text = f"""# Benchmarks
+
+The hub is measured beside its peers in one run, with one command; speed goals are judged by these ratios,
+never by timed tests. This page is written by `python -m bench --write-docs` from the run's own output: do not
+edit the table by hand.
+
+```sh
+make bench                                   # Debian packages, .venv, then python -m bench
+.venv/bin/python -m bench                    # 100,000 and 1,000,000 rows, every section (about 20 min on 2 cores)
+.venv/bin/python -m bench --quick            # 20,000 rows, one run each, short wrk runs: checks the harness only
+.venv/bin/python -m bench --sections api --sizes 100000 --runs 3
+```
+
+What it does (bench/):
+- `generate.py` writes a seeded accommodation register as offices send it (Vietnamese names with diacritics,
+  labels, dd/mm/yyyy dates, enterprise codes, phones in many forms, points inside the province) with a share of
+  planted errors; `ingest.py` times the hub's pipeline and `frictionless validate` on it, each in its own process.
+- `validation.py` validates the hub's canonical form of the same file with the hub's Validator and with
+  frictionless, same schema.
+- `load.py` times the Loader against PostgreSQL `COPY` (PostGIS) and executemany (SpatiaLite).
+- `api.py` serves the same rows with the hub (PostGIS and SpatiaLite, a department key: every access rule on),
+  Datasette (from `bench/.venv-peers`, created on first run) and `bare_app.py` (Flask + SQLAlchemy, nothing
+  else), and loads them with `wrk`.
+- `exports.py` times `publish.exports.export_stream` (CSV, GeoJSON, XLSX) of the whole dataset.
+- PostgreSQL is the one at `HUB_BENCH_POSTGRES_URL` (default: the tests' server); the benchmark creates
+  `bench_*` databases and drops them at the end.
+
+Figures from a machine busy with other work are noisy; the load average is printed with the table.
+
+## Latest run
+
+Command: `{results['command']}`
+
+```text
+{table}
+```
+"""
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,104 @@
+"""gunicorn settings for the hub's web service. `hub serve` reads this file; so can plain
+`gunicorn -c deploy/gunicorn.conf.py`. Every value comes from the hub's settings (HUB_* variables, see
+`hub check-config`), so /etc/hub/hub.env stays the one place an operator edits.
+
+Worker model
+------------
+- HUB_WORKERS processes (default 2; about 2 per CPU core), each with HUB_THREADS threads (gthread, default 4).
+  A request holds one thread; threads wait on PostgreSQL in parallel, processes use the cores. Requests in
+  flight at most: workers × threads (8 by default). nginx in front buffers slow clients and uploads, so a
+  thread is only held while the app works.
+- Database connections: each process keeps a SQLAlchemy pool (5, up to 15 under load), so budget
+  PostgreSQL's max_connections ≥ app servers × HUB_WORKERS × 15 + workers × 2 + 10 for operators.
+- preload_app: the master builds the app once (catalogue, schemas, migrations) and forks; a configuration
+  or database mistake stops the master before any worker starts, with one clear line per mistake.
+- A worker is recycled after 2000 ± 200 requests (bounded memory: pandas and large exports), and killed if
+  one request runs past `timeout`; long work (large ingests, exports) belongs to background jobs instead.
+- Metrics: request counters live in files under PROMETHEUS_MULTIPROC_DIR (wiped at start), so /metrics
+  adds up all worker processes. The systemd unit points it at /run/hub-web/metrics.
+"""
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from hub.config import read_env
+
+_reading = read_env()
+if _reading.problems:
+    for vi, en in _reading.problems:
+        print(f"Lỗi cấu hình / configuration error: {vi} / {en}", file=sys.stderr)
+    sys.exit(3)
+_settings = _reading.settings
+
+# Before anything imports prometheus_client: it picks its multiprocess mode at import time.
+_OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path(tempfile.gettempdir()) / f"hub-metrics-{os.getpid()}"))
+from hub import metrics  # noqa: E402
+
+metrics.prepare_multiprocess_dir(Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]))
+
+wsgi_app = "hub.app:create_app()"
+bind = [_settings.bind]
+workers = _settings.workers
+worker_class = "gthread"
+threads = _settings.threads
+timeout = 120
+graceful_timeout = 30
+keepalive = 5  # nginx keeps upstream connections open (upstream keepalive)
+max_requests = 2000
+max_requests_jitter = 200
+preload_app = True
+proc_name = "hub-web"
+forwarded_allow_ips = "127.0.0.1,::1"  # the scheme nginx saw (X-Forwarded-Proto) is trusted from here only
+accesslog = None  # hub/observability.py logs one JSON line per request, with its request id
+# gunicorn ≥ 23's control socket lives in $HOME and would be shared by two hubs on one machine; systemd's
+# signals (reload = HUP, stop = TERM) are how this service is managed.
+control_socket_disable = True
+
+# gunicorn's own messages in the same JSON lines as the app's (journald keeps them)
+_FORMATTER = "hub.observability.JsonFormatter" if _settings.log_format == "json" else "hub.observability.TextFormatter"
+logconfig_dict = {
+    "root": {"level": _settings.log_level.upper(), "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": _settings.log_level.upper(), "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+        "alembic": {"level": "DEBUG" if _settings.log_level.upper() == "DEBUG" else "WARNING"},
+    },
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "hub", "stream": "ext://sys.stderr"}},
+    "formatters": {"hub": {"()": _FORMATTER}},
+}
+
+
+def _hub(server):  # noqa: ANN001, ANN202
+    app = getattr(server.app, "callable", None)
+    return app.extensions["hub"] if app is not None else None
+
+
+def when_ready(server):  # noqa: ANN001, ANN201
+    """The master opened database connections while building the app: close them before forking."""
+    hub = _hub(server)
+    if hub is not None:
+        hub.store.dispose()
+    server.log.info("hub web service ready on %s (%d workers × %d threads)", ", ".join(bind), workers, threads)
+
+
+def post_fork(server, worker):  # noqa: ANN001, ANN201
+    """A worker must not reuse the master's pooled connections (close=False leaves the master's alone)."""
+    hub = _hub(server)
+    if hub is not None:
+        hub.store.engine.dispose(close=False)
+        if hub.store.read_engine is not hub.store.engine:
+            hub.store.read_engine.dispose(close=False)
+
+
+def child_exit(server, worker):  # noqa: ANN001, ANN201
+    metrics.mark_process_dead(worker.pid)
+
+
+def on_exit(server):  # noqa: ANN001, ANN201
+    if _OWN_METRICS_DIR:  # a folder we made up in /tmp: leave nothing behind
+        import shutil
+
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -1,0 +1,250 @@
+"""/api/v1/datasets/<id>/loads: the loads of a dataset, a load's validation report and its rejected rows.
+
+For data stewards and admins only (401 without a key, 403 for other roles, decided before the dataset is
+looked up). Reports and rejected rows hold the source file's cells, personal data included, so what a
+caller may not see is blanked exactly as in the records: personal fields unless the caller is granted the
+dataset's personal data, `personalWhen` fields on the rows where the condition holds (or cannot be told).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import sqlalchemy as sa
+from flask import request
+from flask_restx import Api, Resource, fields
+
+from hub import audit
+from hub.api.datasets import visible_dataset
+from hub.api.errors import document_handlers, responses
+from hub.api.models import namespace
+from hub.auth import require_role
+from hub.catalog import Dataset
+from hub.context import Hub, current_hub
+from hub.errors import NotFound
+from publish import tables, versions
+from publish.access import Viewer, sees_personal
+from publish.query import QueryError
+
+__all__ = ["register", "redact_report", "redact_row"]
+
+ROLES = ("steward", "admin")
+HIDDEN = "***"
+
+
+# -- blanking what the caller may not see ------------------------------------------------------------------------
+
+def _rules(dataset: Dataset, viewer: Viewer) -> list[tuple[str, Any]]:
+    """(personal field, its personalWhen or None) for each field this viewer must not see."""
+    if sees_personal(dataset, viewer):
+        return []
+    return [(f.name, f.personal_when) for f in dataset.schema.fields if f.personal]
+
+
+def _hidden_on_row(dataset: Dataset, rules: list[tuple[str, Any]], row: dict[str, Any]) -> list[str]:
+    # a column the schema does not know (an unmapped source header) may hold anything: hidden as well
+    hidden = [name for name in row if name not in dataset.schema.field_names]
+    for name, when in rules:
+        if when:
+            value = row.get(when["field"])
+            enum = dataset.schema.field(when["field"]).enum
+            # shown only when the row clearly is not the personal case (a valid value other than `equals`)
+            clearly_not = value not in (None, "", when.get("equals")) and (not enum or value in enum)
+            if clearly_not:
+                continue
+        hidden.append(name)
+    return hidden
+
+
+def _scrub(text: Any, secrets: list[str]) -> Any:
+    if not isinstance(text, str):
+        return text
+    for secret in secrets:
+        text = text.replace(secret, HIDDEN)
+    return text
+
+
+def _secrets(row: dict[str, Any], hidden: list[str]) -> list[str]:
+    values = {str(row[n]) for n in hidden if row.get(n) not in (None, "")}
+    return sorted((v for v in values if len(v) >= 3), key=len, reverse=True)  # longest first: no partial leftovers
+
+
+def redact_row(dataset: Dataset, viewer: Viewer, data: dict[str, Any], messages: list[Any]) -> tuple[dict, list]:
+    """A rejected row (source cells by field name) and its error messages, as this viewer may see them."""
+    rules = _rules(dataset, viewer)
+    if not rules:
+        return data, messages
+    hidden = _hidden_on_row(dataset, rules, data)
+    secrets = _secrets(data, hidden)
+    data = {k: (None if k in hidden else v) for k, v in data.items()}
+    return data, [_scrub_deep(m, secrets) for m in messages]
+
+
+def _scrub_deep(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _scrub_deep(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_deep(v, secrets) for v in value]
+    return _scrub(value, secrets)
+
+
+def redact_report(dataset: Dataset, viewer: Viewer, report: dict[str, Any]) -> dict[str, Any]:
+    """A validation report (frictionless shape) with the cells and messages about hidden values blanked."""
+    rules = _rules(dataset, viewer)
+    if not rules or not report:
+        return report
+    report = copy.deepcopy(report)
+    everything: set[str] = set()
+    for task in report.get("tasks") or [{"labels": [], "errors": report.get("errors") or []}]:
+        labels = task.get("labels") or []
+        for error in task.get("errors") or []:
+            cells = error.get("cells")
+            if not isinstance(cells, list):
+                # an error without the row's cells (a header or file error) names no value we could check
+                continue
+            row = dict(zip(labels, cells, strict=False))
+            hidden = _hidden_on_row(dataset, rules, row)
+            secrets = _secrets(row, hidden)
+            everything.update(secrets)
+            error["cells"] = [None if label in hidden else cell for label, cell in zip(labels, cells, strict=False)]
+            if isinstance(error.get("fieldCells"), list):
+                error["fieldCells"] = [None if name in hidden else cell for name, cell
+                                       in zip(error.get("fieldNames") or [], error["fieldCells"], strict=False)]
+            for key in ("cell", "message", "note", "messages", "description"):
+                if key in error:
+                    error[key] = None if key == "cell" and error.get("fieldName") in hidden else \
+                        _scrub_deep(error[key], secrets)
+    # what the normalisers changed (hub section): the row is not at hand, so every personal field is blanked
+    personal = {name for name, _ in rules}
+    for change in (report.get("hub") or {}).get("changes") or []:
+        if isinstance(change, dict) and change.get("field") in personal:
+            change["original"] = change["value"] = None
+    # and the values seen hidden anywhere above are blanked wherever else the report repeats them
+    return _scrub_deep(report, sorted(everything, key=len, reverse=True))
+
+
+# -- lookups -----------------------------------------------------------------------------------------------------
+
+def _load(hub: Hub, dataset: Dataset, load_id: int) -> dict[str, Any]:
+    """The load's summary, if it belongs to the dataset (404 otherwise: ids are not a way to peek across)."""
+    t = tables.loads
+    with hub.store.read_engine.connect() as conn:
+        row = conn.execute(sa.select(*[t.c[n] for n in versions.SUMMARY_COLUMNS])
+                           .where(t.c.id == load_id, t.c.dataset == dataset.id)).first()
+    if row is None:
+        raise NotFound(f"Không có lần nạp {load_id} của «{dataset.id}»", f"No load {load_id} of «{dataset.id}»",
+                       dataset=dataset.id)
+    return {n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(versions.SUMMARY_COLUMNS, row, strict=True)}
+
+
+def _limit(default: int, most: int) -> int:
+    raw = request.args.get("limit", str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= most:
+        raise QueryError(f"«limit» phải từ 1 đến {most}", f"«limit» must be between 1 and {most}", field="limit")
+    return value
+
+
+def _dataset_for_steward(dataset_id: str) -> tuple[Hub, Dataset, Viewer]:
+    viewer = require_role(*ROLES)  # before the dataset: a department learns nothing about which ids exist
+    hub = current_hub()
+    dataset = visible_dataset(hub, dataset_id, viewer)
+    audit.note(dataset=dataset.id)
+    return hub, dataset, viewer
+
+
+# -- endpoints ---------------------------------------------------------------------------------------------------
+
+def register(api: Api, hub: Hub) -> None:
+    ns = namespace(api, "datasets", "Bộ dữ liệu / Datasets")
+    error = api.models.get("Error")
+    load = api.model("Load", {
+        "id": fields.Integer(description="Mã lần nạp / load id"),
+        "dataset": fields.String,
+        "version": fields.Integer(description="Phiên bản tạo ra (nếu có) / version it produced, if any"),
+        "status": fields.String(description="committed, unchanged, rejected, failed, running...",
+                                enum=["running", "committed", "unchanged", "rejected", "failed", "pending", "discarded"]),
+        "source_name": fields.String(description="Tệp nguồn / source file"),
+        "source_sha256": fields.String,
+        "source_size": fields.Integer,
+        "format": fields.String,
+        "encoding": fields.String,
+        "created_by": fields.String(description="Người nạp / who loaded it"),
+        "started_at": fields.String,
+        "finished_at": fields.String,
+        "rows_read": fields.Integer,
+        "rows_loaded": fields.Integer,
+        "rows_rejected": fields.Integer,
+        "rows_unchanged": fields.Integer,
+        "rows_added": fields.Integer,
+        "rows_changed": fields.Integer,
+        "rows_removed": fields.Integer,
+        "quality_score": fields.Float,
+        "error": fields.String,
+    })
+    load_list = api.model("LoadList", {"dataset": fields.String, "loads": fields.List(fields.Nested(load))})
+    load_report = api.inherit("LoadReport", load, {
+        "report": fields.Raw(description="Báo cáo kiểm tra (dạng frictionless) / validation report (frictionless shape)"),
+    })
+    rejected = api.model("RejectedRow", {
+        "row": fields.Integer(description="Số dòng trong tệp nguồn / row number in the source file"),
+        "data": fields.Raw(description="Các ô của dòng / the row's cells by field"),
+        "errors": fields.List(fields.Raw, description="Lỗi / errors (Vietnamese messages)"),
+    })
+    rejected_page = api.model("RejectedRows", {
+        "dataset": fields.String, "load": fields.Integer, "rows_rejected": fields.Integer,
+        "rows": fields.List(fields.Nested(rejected)),
+    })
+
+    document_handlers(api)  # the API-wide error handler needs a description in the OpenAPI document
+    guarded = responses(ns, error, 400, 401, 403, 404, 429)
+
+    @ns.route("/<string:dataset_id>/loads")
+    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+    class Loads(Resource):
+        @ns.doc("list_loads", security=[{"bearer": []}],
+                params={"limit": "Số lần nạp / how many, newest first (1-1000, default 100)"})
+        @ns.response(200, "Các lần nạp, mới nhất trước / loads, newest first", load_list)
+        @guarded
+        def get(self, dataset_id: str) -> dict[str, Any]:
+            """Các lần nạp của bộ dữ liệu / the loads of a dataset (stewards, admins)"""
+            hub, dataset, _ = _dataset_for_steward(dataset_id)
+            rows = versions.loads(hub.store, dataset.id, limit=_limit(100, 1000))
+            return {"dataset": dataset.id, "loads": rows}
+
+    @ns.route("/<string:dataset_id>/loads/<int:load_id>")
+    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+    @ns.param("load_id", "Mã lần nạp / load id")
+    class LoadReport(Resource):
+        @ns.doc("get_load_report", security=[{"bearer": []}])
+        @ns.response(200, "Lần nạp và báo cáo kiểm tra / the load and its validation report", load_report)
+        @guarded
+        def get(self, dataset_id: str, load_id: int) -> dict[str, Any]:
+            """Báo cáo kiểm tra của một lần nạp / a load's validation report (stewards, admins)"""
+            hub, dataset, viewer = _dataset_for_steward(dataset_id)
+            out = _load(hub, dataset, load_id)
+            out["report"] = redact_report(dataset, viewer, versions.load_report(hub.store, load_id) or {})
+            return out
+
+    @ns.route("/<string:dataset_id>/loads/<int:load_id>/rejected")
+    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+    @ns.param("load_id", "Mã lần nạp / load id")
+    class RejectedRows(Resource):
+        @ns.doc("list_rejected_rows", security=[{"bearer": []}],
+                params={"limit": "Số dòng / how many rows, in source order (1-10000, default 1000)"})
+        @ns.response(200, "Các dòng bị loại và lỗi / rejected rows and their errors", rejected_page)
+        @guarded
+        def get(self, dataset_id: str, load_id: int) -> dict[str, Any]:
+            """Các dòng bị loại của một lần nạp / a load's rejected rows (stewards, admins)"""
+            hub, dataset, viewer = _dataset_for_steward(dataset_id)
+            summary = _load(hub, dataset, load_id)
+            rows = []
+            for item in versions.rejected_rows(hub.store, load_id, limit=_limit(1000, 10_000)):
+                data, errors = redact_row(dataset, viewer, item["data"], item["errors"])
+                rows.append({"row": item["row"], "data": data, "errors": errors})
+            audit.note(rows=len(rows), personal=sees_personal(dataset, viewer))
+            return {"dataset": dataset.id, "load": load_id, "rows_rejected": summary["rows_rejected"], "rows": rows}

@@ -1,0 +1,147 @@
+"""POST /api/v1/datasets/<id>/uploads: a steward sends a source file; it is ingested, validated and loaded.
+
+The file is kept under storage/uploads/<dataset>/ (it is the load's provenance). On the embedded default
+the ingest runs during the request and the answer carries the load and its validation report; with Redis
+configured it runs as a background job and the answer is 202 with the job to follow (Location header).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Response, g, request
+from flask_restx import Api, Resource, fields, reqparse
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+
+from hub import jobs
+from hub.api.errors import error_body
+from hub.api.jobs import job_body
+from hub.api.models import namespace
+from hub.auth import current_viewer
+from hub.context import Hub, current_hub
+from hub.errors import AccessDenied, HubError, InputError, Unauthenticated
+from publish.store import utcnow
+
+FORMATS = ("csv", "xlsx", "xls", "json", "geojson")
+UPLOAD_ROLES = ("steward", "admin")
+
+parser = reqparse.RequestParser()
+parser.add_argument("file", location="files", type=FileStorage, required=True,
+                    help="Tệp nguồn / the source file (CSV, XLSX, XLS, JSON, GeoJSON)")
+parser.add_argument("encoding", location="form", help="Bảng mã / text encoding (utf-8, cp1258, tcvn3, vni...); "
+                    "detected if omitted")
+parser.add_argument("sheet", location="form", help="Trang tính Excel / Excel sheet name")
+parser.add_argument("format", location="form", choices=FORMATS, help="Định dạng / format; from the file name if omitted")
+
+
+class UploadTooLarge(HubError):
+    code = "upload-too-large"
+
+
+def save_upload(hub: Hub, dataset_id: str, upload: FileStorage) -> tuple[str, str]:
+    """Store the uploaded file; returns (path relative to the storage folder, the name the steward gave it)."""
+    original = Path(upload.filename or "").name or "upload"
+    safe = secure_filename(original) or "upload"
+    if "." not in safe and "." in original:  # secure_filename drops a name of only Vietnamese letters
+        safe = "upload" + Path(original).suffix.lower()
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+    relative = Path("uploads") / dataset_id / f"{stamp}-{uuid.uuid4().hex[:8]}-{safe}"
+    target = Path(hub.settings.storage_dir) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    with partial.open("wb") as handle:
+        for block in iter(lambda: upload.stream.read(1 << 20), b""):
+            handle.write(block)
+    partial.rename(target)
+    return str(relative), original
+
+
+def _allowed(viewer: Any) -> None:
+    if not viewer.authenticated:
+        raise Unauthenticated("Cần khoá API của cán bộ quản lý dữ liệu để gửi tệp",
+                              "Uploading needs the API key of a data steward")
+    if viewer.role not in UPLOAD_ROLES:
+        raise AccessDenied("Chỉ cán bộ quản lý dữ liệu (steward) hoặc quản trị (admin) được gửi tệp",
+                           "Only data stewards and admins may upload files")
+
+
+def _inline_answer(job: jobs.Job) -> Response:
+    result = job.result or {}
+    status = result.get("status")
+    body: dict[str, Any] = {"job": job_body(job), "load": result.get("load"), "report": result.get("report")}
+    code = 201 if status == "committed" else 200
+    if status == "rejected":
+        refused = HubError("Tệp bị từ chối vì dữ liệu không đạt quy tắc của bộ dữ liệu (xem báo cáo)",
+                           "The file was refused: its data breaks the dataset's rules (see the report)",
+                           code="validation-failed", dataset=job.dataset)
+        body = {**error_body(refused), **body}
+        code = 422
+    return Response(json.dumps(body, ensure_ascii=False, default=str), status=code, mimetype="application/json")
+
+
+def register(api: Api, hub: Hub) -> None:
+    ns = namespace(api, "datasets", "Bộ dữ liệu / Datasets")
+    error = api.models.get("Error")
+    answer = api.model("UploadResult", {
+        "job": fields.Raw(description="Công việc nạp / the ingest job (GET /api/v1/jobs/<id>)"),
+        "load": fields.Raw(description="Lần nạp: phiên bản, số dòng thêm/đổi/xoá / the load: version, rows "
+                                       "added, changed, removed, rejected"),
+        "report": fields.Raw(description="Báo cáo kiểm tra (dạng frictionless, tối đa 100 lỗi) / validation "
+                                         "report (frictionless shape, first 100 errors)"),
+    })
+    queued = api.model("UploadQueued", {
+        "job": fields.Raw(description="Công việc đã xếp hàng / the queued job"),
+        "status": fields.String(description="queued"),
+        "url": fields.String(description="Theo dõi tại / follow it at (also the Location header)"),
+    })
+
+    @ns.route("/<string:dataset_id>/uploads")
+    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+    class Uploads(Resource):
+        @ns.doc("upload_source_file", security=[{"bearer": []}])
+        @ns.expect(parser)
+        @ns.response(201, "Đã nạp phiên bản mới / loaded as a new version", answer)
+        @ns.response(200, "Không đổi gì / nothing changed (same data as the current version)", answer)
+        @ns.response(202, "Đang chạy nền / accepted: the ingest runs as a background job", queued)
+        @ns.response(400, "Không đọc được tệp / unreadable file or bad parameter", error)
+        @ns.response(401, "Cần khoá API / API key required", error)
+        @ns.response(403, "Chỉ steward hoặc admin / stewards and admins only", error)
+        @ns.response(404, "Không có bộ dữ liệu / no such dataset", error)
+        @ns.response(409, "Đang có lần nạp khác / another load of this dataset is running", error)
+        @ns.response(413, "Tệp quá lớn / file larger than HUB_MAX_UPLOAD_MB", error)
+        @ns.response(422, "Dữ liệu bị từ chối / data refused by validation (report included)", answer)
+        @ns.response(503, "Hàng đợi hoặc CSDL không trả lời / queue or database unavailable", error)
+        def post(self, dataset_id: str) -> Any:
+            """Gửi tệp nguồn để kiểm tra và nạp / send a source file to validate and load as the next version"""
+            hub = current_hub()
+            viewer = current_viewer()
+            _allowed(viewer)
+            hub.catalog.dataset(dataset_id)  # 404 before reading the body
+            try:
+                upload = request.files.get("file")
+                form = request.form
+            except RequestEntityTooLarge:
+                too_big = UploadTooLarge(f"Tệp lớn hơn giới hạn {hub.settings.max_upload_mb} MB",
+                                         f"The file is larger than the {hub.settings.max_upload_mb} MB limit")
+                return error_body(too_big), 413
+            if upload is None or not upload.filename:
+                raise InputError("Thiếu tệp (trường «file» của biểu mẫu multipart)",
+                                 "No file sent (the multipart form field «file»)", field="file")
+            fmt = form.get("format") or None
+            if fmt and fmt not in FORMATS:
+                raise InputError(f"Định dạng không hỗ trợ «{fmt}»", f"Unsupported format «{fmt}»", field="format")
+            relative, original = save_upload(hub, dataset_id, upload)
+            params = {"dataset": dataset_id, "path": relative, "source_name": original, "format": fmt,
+                      "encoding": form.get("encoding") or None, "sheet": form.get("sheet") or None,
+                      "request_id": g.get("request_id")}
+            job = jobs.submit(hub, "ingest", params, created_by=viewer.name)
+            if job.status in jobs.DONE:
+                return _inline_answer(job)
+            url = f"{request.script_root}/api/v1/jobs/{job.id}"
+            body = {"job": job_body(job), "status": job.status, "url": url}
+            return body, 202, {"Location": url}

@@ -1,0 +1,166 @@
+"""What the catalogue and the store say about our datasets, as plain values for CKAN, DCAT and the CKAN push.
+
+Everything here is derived: titles and descriptions from catalog.yaml, the data dictionary from the Table
+Schema (cut to what the viewer may see), dates and record counts from the store's loads. Identifiers are
+UUIDs derived from our own ids (uuid5), so a package or resource keeps its id across restarts, machines and
+base URLs, which is what harvesters key on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.catalog import Catalog, Dataset
+from publish import tables
+from publish.access import Viewer, visible_fields
+from publish.query import count_current
+from publish.store import Store
+
+__all__ = ["NAMESPACE", "Facts", "RESOURCE_KINDS", "ResourceKind", "ckan_time", "dataset_facts", "dictionary",
+           "download_url", "hub_id", "landing_url", "resource_kinds"]
+
+# Fixed forever: changing it would give every package, resource and organisation a new id.
+NAMESPACE = uuid.UUID("6f1c2f0e-5b7a-5d3e-9a41-d0e9a1c8b7f2")
+
+
+def hub_id(kind: str, key: str) -> str:
+    """A stable UUID for one of our things: hub_id('dataset', 'heritage-sites')."""
+    return str(uuid.uuid5(NAMESPACE, f"{kind}:{key}"))
+
+
+def ckan_time(value: datetime | str | None) -> str | None:
+    """Naive UTC ISO 8601 with microseconds and no 'Z', as CKAN writes metadata_modified (harvesters compare
+    these as strings, so '2025-01-02T03:04:05' and '2025-01-02T03:04:05.000000' must not both occur)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The store's side of a dataset: its current version, records and dates (naive UTC)."""
+
+    version: int | None
+    records: int
+    created: datetime  # the first committed load, or when the catalogue entry appeared
+    modified: datetime  # the newer of the last committed load and the last catalogue/schema edit
+    data_modified: datetime | None  # the last committed load
+
+
+def _file_time(*paths: Any) -> datetime:
+    stamps = [p.stat().st_mtime for p in paths if p is not None and p.exists()]
+    return datetime.fromtimestamp(max(stamps) if stamps else 0, UTC).replace(tzinfo=None)
+
+
+# Record counts only change with a new version: (database, dataset, version) -> count, per process.
+_COUNTS: dict[tuple[str, str, int], int] = {}
+
+
+def _count(store: Store, dataset: Dataset, version: int) -> int:
+    key = (str(store.engine.url), dataset.id, version)
+    if key not in _COUNTS:
+        if len(_COUNTS) > 10_000:
+            _COUNTS.clear()
+        _COUNTS[key] = count_current(store, dataset)
+    return _COUNTS[key]
+
+
+def dataset_facts(store: Store, datasets: list[Dataset]) -> dict[str, Facts]:
+    """Facts for several datasets in one query on the loads (counts are kept per version)."""
+    t = tables.loads
+    ids = [d.id for d in datasets]
+    stmt = (sa.select(t.c.dataset, sa.func.max(t.c.version), sa.func.min(t.c.started_at), sa.func.max(t.c.finished_at))
+            .where(t.c.status == "committed", t.c.dataset.in_(ids)).group_by(t.c.dataset))
+    with store.read_engine.connect() as conn:
+        loaded = {row[0]: row[1:] for row in conn.execute(stmt)} if ids else {}
+    out: dict[str, Facts] = {}
+    for ds in datasets:
+        edited = _file_time(store.catalog.path, ds.schema.path)
+        version, first, last = loaded.get(ds.id, (None, None, None))
+        out[ds.id] = Facts(
+            version=version,
+            records=_count(store, ds, version) if version else 0,
+            created=first or edited,
+            modified=max(last, edited) if last else edited,
+            data_modified=last,
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    """One file every dataset offers: a data export or the data dictionary."""
+
+    kind: str  # csv, geojson, dictionary
+    format: str  # CKAN's format label
+    mimetype: str
+    extension: str
+    label: dict[str, str]  # {vi, en}
+    description: dict[str, str]
+    datastore: bool = False  # served by datastore_search
+
+
+RESOURCE_KINDS = (
+    ResourceKind("csv", "CSV", "text/csv", "csv", {"vi": "Dữ liệu CSV", "en": "CSV data"},
+                 {"vi": "Toàn bộ bản ghi hiện hành, mã hoá UTF-8.", "en": "Every current record, UTF-8 encoded."},
+                 datastore=True),
+    ResourceKind("geojson", "GeoJSON", "application/geo+json", "geojson", {"vi": "Bản đồ GeoJSON", "en": "GeoJSON map"},
+                 {"vi": "Bản ghi hiện hành kèm vị trí (WGS 84).", "en": "Current records with their location (WGS 84)."}),
+    ResourceKind("dictionary", "JSON", "application/json", "schema.json",
+                 {"vi": "Từ điển dữ liệu", "en": "Data dictionary"},
+                 {"vi": "Mô tả các trường (Table Schema của Frictionless Data): tên, kiểu, ràng buộc.",
+                  "en": "The fields described as a Frictionless Table Schema: names, types, constraints."}),
+)
+
+
+def resource_kinds(dataset: Dataset) -> list[ResourceKind]:
+    """The files this dataset offers: GeoJSON only when its records have a geometry."""
+    return [k for k in RESOURCE_KINDS if k.kind != "geojson" or dataset.schema.geometry_kind]
+
+
+def landing_url(base: str, dataset: Dataset) -> str:
+    """The dataset's page on the catalogue web site (hub/web)."""
+    return f"{base}/datasets/{dataset.id}"
+
+
+def download_url(base: str, dataset: Dataset, kind: ResourceKind) -> str:
+    """Where the file is downloaded: the web site's stable export URL for data, ours for the dictionary."""
+    if kind.kind == "dictionary":
+        rid = hub_id("resource", f"{dataset.id}/{kind.kind}")
+        return f"{base}/dataset/{dataset.id}/resource/{rid}/download/{dataset.id}.{kind.extension}"
+    return f"{base}/datasets/{dataset.id}/download.{kind.extension}"
+
+
+def dictionary(dataset: Dataset, viewer: Viewer) -> dict[str, Any]:
+    """The dataset's Table Schema as the viewer's CSV has it: hidden fields are not even described."""
+    from publish.exports.datapackage import package_schema
+
+    schema = package_schema(dataset, viewer, visible_fields(dataset, viewer))
+    schema.setdefault("name", dataset.id)
+    schema["titles"] = dataset.schema.descriptor.get("titles") or {"vi": dataset.title("vi"), "en": dataset.title("en")}
+    return schema
+
+
+def publisher_name(catalog: Catalog, publisher: str, lang: str = "vi") -> str:
+    name = (catalog.publishers.get(publisher) or {}).get("name") or publisher
+    return name if isinstance(name, str) else (name.get(lang) or name.get("vi") or publisher)
+
+
+def contact(catalog: Catalog, dataset: Dataset) -> dict[str, str]:
+    """Who answers questions about the dataset: its catalogue contact, else its publisher, else the site."""
+    entry = dataset.entry.get("contact") or {}
+    publisher = catalog.publishers.get(dataset.publisher) or {}
+    site = catalog.site.get("contact") or {}
+    return {
+        "name": entry.get("name") or publisher_name(catalog, dataset.publisher) or site.get("name", ""),
+        "email": entry.get("email") or publisher.get("email") or site.get("email", ""),
+    }

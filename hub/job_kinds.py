@@ -1,0 +1,151 @@
+"""What each kind of background job does: ingest a stored file, write an export file, push to CKAN.
+
+Each runner takes the hub, the job (its `params` as submitted) and a progress reporter, and returns the
+result to record with the job plus the load it made (if any). They call the same library functions as the
+CLI and the API (hub.pipeline.run, publish.exports.export_stream); a HubError they raise is the job's error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hub.context import Hub
+from hub.errors import ConfigError, HubError, InputError
+
+if TYPE_CHECKING:
+    from hub.jobs import Job, Progress
+
+REPORT_ERRORS_KEPT = 100  # errors copied into the job's result; the load keeps the whole report
+
+
+def storage_path(hub: Hub, relative: str) -> Path:
+    """A path inside the storage folder; params hold paths relative to it, so every host resolves them."""
+    root = Path(hub.settings.storage_dir).resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents:
+        raise InputError(f"Đường dẫn nằm ngoài thư mục lưu trữ: {relative}", f"Path outside the storage folder: {relative}",
+                         file=relative)
+    return path
+
+
+# -- ingest -------------------------------------------------------------------------------------------------
+def estimate_rows(path: Path) -> int | None:
+    """Rows in a text table (lines less the header), for a progress fraction; None for other formats."""
+    if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
+        return None
+    lines = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            lines += block.count(b"\n")
+    return max(lines - 1, 1)
+
+
+def compact_report(report: dict[str, Any], limit: int = REPORT_ERRORS_KEPT) -> dict[str, Any]:
+    """The validation report with at most `limit` errors and normalisation changes (counts kept)."""
+    out = dict(report)
+    out["tasks"] = []
+    for task in report.get("tasks", []):
+        task = dict(task)
+        task["errors_total"] = len(task.get("errors", []))
+        task["errors"] = task.get("errors", [])[:limit]
+        out["tasks"].append(task)
+    if isinstance(report.get("hub"), dict):
+        out["hub"] = dict(report["hub"])
+        out["hub"]["changes"] = out["hub"].get("changes", [])[:limit]
+    return out
+
+
+def ingest_result(outcome: Any) -> dict[str, Any]:
+    load = outcome.load.to_dict() if outcome.load is not None else None
+    if load:
+        load.pop("report", None)
+    return {"status": outcome.status, "dataset": outcome.dataset, "valid": outcome.valid,
+            "rows_read": outcome.rows_read, "rows_valid": outcome.rows_valid, "rows_rejected": outcome.rows_rejected,
+            "load": load, "report": compact_report(outcome.report)}
+
+
+def run_ingest(hub: Hub, job: Job, progress: Progress) -> tuple[dict[str, Any], int | None]:
+    from hub import pipeline
+
+    p = job.params
+    path = storage_path(hub, p["path"])
+    total = estimate_rows(path)
+    progress.update(0.0, f"Bắt đầu đọc {p.get('source_name') or path.name} / reading started", force=True)
+    outcome = pipeline.run(hub.store, p["dataset"], path, encoding=p.get("encoding"), sheet=p.get("sheet"),
+                           format=p.get("format"), user=job.created_by, source_name=p.get("source_name"),
+                           progress=lambda rows: progress.rows(rows, total))
+    return ingest_result(outcome), outcome.load.load_id if outcome.load is not None else None
+
+
+# -- export -------------------------------------------------------------------------------------------------
+def run_export(hub: Hub, job: Job, progress: Progress) -> tuple[dict[str, Any], int | None]:
+    """Write the export to storage/exports: public/ (anonymous viewer: what nginx serves at /exports/) or
+    private/<job id>/ (a named viewer's export, which may hold internal or personal fields)."""
+    from publish.access import ANONYMOUS, Viewer
+    from publish.exports import FORMATS, export_filename, export_stream
+
+    p = job.params
+    viewer = ANONYMOUS
+    if p.get("viewer"):
+        v = p["viewer"]
+        viewer = Viewer(name=v.get("name"), role=v.get("role"), datasets=frozenset(v.get("datasets", [])),
+                        personal=frozenset(v.get("personal", [])))
+    dataset = hub.catalog.dataset(p["dataset"])
+    fmt = p.get("format", "csv")
+    version = p.get("version") or hub.store.current_version(dataset.id)
+    chunks = export_stream(hub.store, dataset, fmt, viewer, version=version, bom=bool(p.get("bom")))
+    public = viewer == ANONYMOUS
+    folder = Path("exports") / ("public" if public else f"private/{job.id}")
+    name = export_filename(dataset, fmt, version)
+    target = storage_path(hub, str(folder / name))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{name}.{job.id}.part")
+    digest, size = hashlib.sha256(), 0
+    try:
+        with partial.open("wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+                progress.update(None, f"Đã ghi {size:,} byte / wrote {size:,} bytes")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)  # readers see the whole file or the previous one, never half
+    finally:
+        partial.unlink(missing_ok=True)
+    result = {"dataset": dataset.id, "format": fmt, "version": version, "file": str(folder / name), "bytes": size,
+              "sha256": digest.hexdigest(), "mimetype": FORMATS[fmt][0]}
+    if public:
+        result["url"] = f"{hub.settings.base_url.rstrip('/')}/exports/{name}"
+    return result, None
+
+
+# -- CKAN push ----------------------------------------------------------------------------------------------
+CKAN_KEY_ENV = "HUB_CKAN_API_KEY"  # read where the job runs: the key never goes into hub_jobs or Redis
+
+
+def run_ckan_push(hub: Hub, job: Job, progress: Progress) -> tuple[dict[str, Any], int | None]:
+    """publish.ckan_push.push for params {url, dataset?, dry_run?, name_prefix?}."""
+    try:
+        from publish import ckan_push
+    except ModuleNotFoundError as exc:
+        if exc.name != "publish.ckan_push":
+            raise
+        raise HubError("Bản này chưa có chức năng đẩy dữ liệu lên CKAN",
+                       "This version of the hub cannot push to CKAN (publish/ckan_push.py is missing)") from None
+    api_key = os.environ.get(CKAN_KEY_ENV)
+    if not api_key:
+        raise ConfigError(f"Thiếu khoá API của cổng CKAN: đặt {CKAN_KEY_ENV} trong môi trường của worker",
+                          f"No CKAN API key: set {CKAN_KEY_ENV} in the worker's environment")
+    p = job.params
+    progress.update(0.0, f"Đang đẩy lên / pushing to {p['url']}", force=True)
+    result = ckan_push.push(hub.store, p["url"], api_key, dataset=p.get("dataset"), dry_run=bool(p.get("dry_run")),
+                            name_prefix=p.get("name_prefix") or "", settings=hub.settings,
+                            progress=lambda ds: progress.update(None, f"Đang đẩy / pushing {ds}", force=True))
+    return result, None
+
+
+RUNNERS = {"ingest": run_ingest, "export": run_export, "ckan-push": run_ckan_push}

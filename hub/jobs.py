@@ -1,0 +1,337 @@
+"""Background jobs: ingests of large files, exports of large datasets and pushes to CKAN.
+
+`submit(hub, kind, params)` records the job in hub_jobs and, when Redis is configured (HUB_REDIS_URL), puts
+its id on the RQ queue for `hub worker`; on the embedded default it runs the job at once, in the caller's
+process. Either way the steward follows the same row: status, progress, result or error (`hub jobs`,
+GET /api/v1/jobs/<id>).
+
+Only the job id travels through Redis; parameters stay in the database and secrets stay in the worker's
+environment. A job whose process dies (kill -9, out of memory, power cut) cannot say so itself: the next
+worker start, or anyone reading the job once its heartbeat is stale, marks it failed (`reap_dead`). Its load
+never committed (loads are one transaction, publish/loads.py), so readers still see the previous version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.context import Hub
+from hub.errors import HubError, NotFound, StoreError
+from publish import tables
+from publish.store import Store, utcnow
+
+log = logging.getLogger("hub.jobs")
+
+QUEUE = "hub"  # the RQ queue `hub worker` listens on
+HEARTBEAT_SECONDS = 10
+STALE_AFTER = timedelta(seconds=120)  # no heartbeat for this long: the job's process is gone
+KINDS = ("ingest", "export", "ckan-push")
+DONE = ("finished", "failed")
+
+#: the hub a `hub worker` process opened; work horses forked from it use it (hub/worker.py sets it)
+worker_hub: Hub | None = None
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str
+    status: str  # queued, running, finished, failed
+    dataset: str | None
+    load_id: int | None
+    progress: float
+    message: str | None
+    params: dict[str, Any]
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+    created_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    worker: str | None
+    heartbeat_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, datetime):
+                out[key] = value.isoformat()
+        return out
+
+
+def _job(row: Any) -> Job:
+    values = {f.name: row._mapping.get(f.name) for f in fields(Job)}  # columns added later are ignored
+    for key in ("params", "result", "error"):
+        values[key] = json.loads(values[key]) if values.get(key) else ({} if key == "params" else None)
+    values["progress"] = values.get("progress") or 0.0
+    return Job(**values)
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# -- submitting and reading ---------------------------------------------------------------------------------
+def submit(hub: Hub, kind: str, params: dict[str, Any], *, created_by: str | None = None) -> Job:
+    """Record a job and queue it (Redis configured) or run it now (embedded default). Returns the job as it
+    stands afterwards: queued, or finished/failed when it ran inline (a HubError of an inline job is raised
+    after the job is recorded as failed)."""
+    if kind not in KINDS:
+        raise HubError(f"Loại công việc không hợp lệ «{kind}»", f"Unknown job kind «{kind}»", field="kind")
+    secret = next((name for name in params if any(word in name for word in ("key", "password", "secret"))), None)
+    if secret:
+        # parameters are stored in hub_jobs and shown to stewards: secrets come from the worker's environment
+        raise HubError("Không gửi khoá bí mật trong tham số công việc", "Job parameters must not carry secrets",
+                       field=secret)
+    job_id = uuid.uuid4().hex
+    with hub.store.engine.begin() as conn:
+        conn.execute(tables.jobs.insert().values(
+            id=job_id, kind=kind, status="queued", dataset=params.get("dataset"), progress=0.0,
+            params=json.dumps(params, ensure_ascii=False, default=str), created_by=created_by, created_at=utcnow(),
+        ))
+    if hub.settings.redis_url:
+        _enqueue(hub, job_id)
+    else:
+        execute(job_id, hub, reraise=True)
+    return get(hub.store, job_id, reap=False)
+
+
+def _enqueue(hub: Hub, job_id: str) -> None:
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq import Queue
+
+    try:
+        queue = Queue(QUEUE, connection=Redis.from_url(hub.settings.redis_url, socket_timeout=10))
+        queue.enqueue("hub.jobs.execute", job_id, job_id=job_id, job_timeout=hub.settings.job_timeout,
+                      result_ttl=7 * 86400, failure_ttl=30 * 86400, description=f"hub job {job_id}")
+    except RedisError as exc:
+        error = StoreError("Không đưa được công việc vào hàng đợi (Redis không trả lời)",
+                           f"Cannot queue the job: Redis does not answer ({type(exc).__name__})")
+        _finish(hub.store, job_id, "failed", error=_error_dict(error))
+        raise error from None
+
+
+def get(store: Store, job_id: str, *, reap: bool = True) -> Job:
+    if reap:
+        reap_dead(store)
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(tables.jobs).where(tables.jobs.c.id == job_id)).first()
+    if row is None:
+        raise NotFound(f"Không có công việc «{job_id}»", f"No job «{job_id}»", field="job")
+    return _job(row)
+
+
+def list_jobs(store: Store, *, status: str | None = None, dataset: str | None = None, created_by: str | None = None,
+              limit: int = 50) -> list[Job]:
+    """Newest first."""
+    reap_dead(store)
+    t = tables.jobs
+    stmt = sa.select(t).order_by(t.c.created_at.desc()).limit(limit)
+    for column, value in (("status", status), ("dataset", dataset), ("created_by", created_by)):
+        if value:
+            stmt = stmt.where(t.c[column] == value)
+    with store.engine.connect() as conn:
+        return [_job(r) for r in conn.execute(stmt)]
+
+
+# -- running ------------------------------------------------------------------------------------------------
+class Progress:
+    """Records how far a job is (throttled: at most one write a second) and keeps its heartbeat fresh."""
+
+    def __init__(self, store: Store, job_id: str) -> None:
+        self.store, self.job_id = store, job_id
+        self._last = 0.0
+
+    def update(self, fraction: float | None, message: str, *, force: bool = False) -> None:
+        import time
+
+        now = time.monotonic()
+        if not force and now - self._last < 1.0:
+            return
+        self._last = now
+        values: dict[str, Any] = {"message": message, "heartbeat_at": utcnow()}
+        if fraction is not None:
+            values["progress"] = max(0.0, min(fraction, 0.99))
+        with self.store.engine.begin() as conn:
+            conn.execute(tables.jobs.update().where(tables.jobs.c.id == self.job_id).values(**values))
+
+    def rows(self, done: int, total: int | None) -> None:
+        if total:
+            self.update(done / total, f"Đã đọc {done:,} / {total:,} dòng / read {done:,} of {total:,} rows")
+        else:
+            self.update(None, f"Đã đọc {done:,} dòng / read {done:,} rows")
+
+
+def execute(job_id: str, hub: Hub | None = None, *, reraise: bool = False) -> None:
+    """Run one job (the RQ entry point, and the inline path). A job runs at most once: only a queued job
+    starts."""
+    hub = hub or worker_hub or _hub_from_env()
+    if hub is worker_hub and hub is not None:
+        hub.store.engine.dispose(close=False)  # a forked work horse must not share the worker's connections
+    if not _claim(hub.store, job_id):
+        log.warning("job %s is not queued any more; not running it twice", job_id)
+        return
+    job = get(hub.store, job_id, reap=False)
+    log.info("job %s (%s) started", job_id, job.kind, extra={"job_id": job_id, "request_id": job.params.get("request_id")})
+    try:
+        with _heartbeat(hub.store, job_id):
+            result, load_id = RUNNERS[job.kind](hub, job, Progress(hub.store, job_id))
+    except HubError as exc:
+        _finish(hub.store, job_id, "failed", error=_error_dict(exc))
+        log.info("job %s failed: %s", job_id, exc.message("en"), extra={"job_id": job_id})
+        if reraise:
+            raise
+        return
+    except BaseException as exc:  # noqa: BLE001 - recorded, then passed on (RQ logs the traceback)
+        _finish(hub.store, job_id, "failed", error=_error_dict(exc))
+        log.exception("job %s failed", job_id, extra={"job_id": job_id})
+        raise
+    _finish(hub.store, job_id, "finished", result=result, load_id=load_id)
+    log.info("job %s finished", job_id, extra={"job_id": job_id})
+
+
+def _hub_from_env() -> Hub:
+    from hub.config import Settings
+
+    return Hub.open(Settings.from_env())
+
+
+def _claim(store: Store, job_id: str) -> bool:
+    now = utcnow()
+    with store.engine.begin() as conn:
+        return conn.execute(
+            tables.jobs.update().where(tables.jobs.c.id == job_id, tables.jobs.c.status == "queued")
+            .values(status="running", started_at=now, heartbeat_at=now, worker=this_process())
+        ).rowcount == 1
+
+
+@contextmanager
+def _heartbeat(store: Store, job_id: str) -> Iterator[None]:
+    """Beat from a thread while the job runs, so a long SQL statement does not look like a dead worker."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            try:
+                with store.engine.begin() as conn:
+                    conn.execute(tables.jobs.update().where(tables.jobs.c.id == job_id, tables.jobs.c.status == "running")
+                                 .values(heartbeat_at=utcnow()))
+            except sa.exc.SQLAlchemyError:
+                log.warning("job %s: heartbeat not recorded", job_id)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def _finish(store: Store, job_id: str, status: str, *, result: dict[str, Any] | None = None,
+            error: dict[str, Any] | None = None, load_id: int | None = None) -> None:
+    values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "heartbeat_at": utcnow()}
+    if status == "finished":
+        values["progress"] = 1.0
+        values["message"] = "Hoàn tất / finished"
+    if result is not None:
+        values["result"] = json.dumps(result, ensure_ascii=False, default=str)
+    if error is not None:
+        values["error"] = json.dumps(error, ensure_ascii=False, default=str)
+        values["message"] = error["message"]["en"][:500]
+    if load_id is not None:
+        values["load_id"] = load_id
+    with store.engine.begin() as conn:
+        conn.execute(tables.jobs.update().where(tables.jobs.c.id == job_id).values(**values))
+
+
+def _error_dict(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, HubError):
+        return exc.to_dict()
+    return {"code": "internal-error", "context": {"exception": type(exc).__name__},
+            "message": {"vi": f"Lỗi nội bộ khi chạy công việc: {type(exc).__name__}: {exc}",
+                        "en": f"Internal error while running the job: {type(exc).__name__}: {exc}"}}
+
+
+# -- jobs whose process died --------------------------------------------------------------------------------
+def mark_dead(store: Store, job: Job, reason_vi: str, reason_en: str) -> None:
+    """Mark a running job failed, and the load its process left running (the data never committed)."""
+    error = {"code": "worker-died", "context": {"worker": job.worker},
+             "message": {"vi": reason_vi, "en": reason_en}}
+    with store.engine.begin() as conn:
+        changed = conn.execute(tables.jobs.update().where(tables.jobs.c.id == job.id, tables.jobs.c.status == "running")
+                               .values(status="failed", finished_at=utcnow(), message=reason_en[:500],
+                                       error=json.dumps(error, ensure_ascii=False))).rowcount
+        pid = _pid_of(job.worker)
+        if changed and pid and job.started_at is not None:
+            loads = tables.loads
+            conn.execute(loads.update().where(
+                loads.c.status == "running", loads.c.pid == pid, loads.c.started_at >= job.started_at,
+                loads.c.dataset == job.dataset,
+            ).values(status="failed", finished_at=utcnow(), error=f"{reason_vi} / {reason_en}"))
+    if changed:
+        log.warning("job %s marked failed: %s", job.id, reason_en, extra={"job_id": job.id})
+
+
+def reap_dead(store: Store) -> int:
+    """Mark failed every running job whose process is gone: on this host a pid that no longer runs, on any
+    host a heartbeat older than STALE_AFTER. Returns how many."""
+    t = tables.jobs
+    with store.engine.connect() as conn:
+        running = [_job(r) for r in conn.execute(sa.select(t).where(t.c.status == "running"))]
+    host = socket.gethostname()
+    stale_before = utcnow() - STALE_AFTER
+    count = 0
+    for job in running:
+        worker_host, _, _ = (job.worker or "").rpartition(":")
+        if worker_host == host and not pid_running(_pid_of(job.worker)):
+            mark_dead(store, job, f"Tiến trình chạy công việc ({job.worker}) đã dừng giữa chừng",
+                      f"The process running the job ({job.worker}) stopped before it finished")
+            count += 1
+        elif job.heartbeat_at is not None and job.heartbeat_at < stale_before:
+            mark_dead(store, job, f"Công việc không còn tín hiệu từ {job.heartbeat_at:%H:%M:%S} UTC ({job.worker})",
+                      f"No heartbeat from the job since {job.heartbeat_at:%H:%M:%S} UTC ({job.worker})")
+            count += 1
+    return count
+
+
+def _pid_of(worker: str | None) -> int | None:
+    tail = (worker or "").rpartition(":")[2]
+    return int(tail) if tail.isdigit() else None
+
+
+def pid_running(pid: int | None) -> bool:
+    """True while `pid` runs on this host. A zombie (dead, not yet reaped by its parent) is not running."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+# The job kinds live in hub/job_kinds.py; imported last because they use Progress and Job from here.
+from hub.job_kinds import RUNNERS  # noqa: E402
+
+__all__ = ["DONE", "Job", "KINDS", "Progress", "QUEUE", "RUNNERS", "execute", "get", "list_jobs", "mark_dead",
+           "reap_dead", "submit"]

@@ -1,0 +1,181 @@
+"""Prometheus metrics at /metrics.
+
+Two sources, so the numbers are right with any number of gunicorn workers, app servers and job workers:
+- requests (count by route and status, latency histogram by route) are counted in each web process; under
+  gunicorn, prometheus_client's multiprocess mode adds up the processes' files in PROMETHEUS_MULTIPROC_DIR
+  (deploy/gunicorn.conf.py sets it up and wipes it at start);
+- loads, their rows, rejected rows, dataset versions and jobs are read from the database at scrape time, so
+  every process's work (a `hub worker` on another machine, a CLI ingest) is counted once.
+
+Routes are the URL rules (`/api/v1/datasets/<string:dataset_id>/records`), never raw paths, so a crawler
+asking for a million URLs cannot create a million series.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from hub.context import Hub, current_hub
+from publish import tables
+
+log = logging.getLogger("hub.metrics")
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+disable_created_metrics()  # the *_created series double the output and no dashboard of ours reads them
+_process_registry = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter("hub_http_requests", "HTTP requests answered, by method, route and status",
+                   ["method", "route", "status"], registry=_process_registry)
+LATENCY = Histogram("hub_http_request_duration_seconds", "Time to answer an HTTP request, by method and route",
+                    ["method", "route"], registry=_process_registry,
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+
+
+def multiprocess_dir() -> Path | None:
+    value = os.environ.get(MULTIPROC_ENV)
+    return Path(value) if value else None
+
+
+def prepare_multiprocess_dir(path: Path) -> None:
+    """Create the folder and remove the previous run's files (prometheus_client requires a clean start)."""
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def mark_process_dead(pid: int) -> None:
+    """gunicorn's child_exit hook: fold a finished worker's live gauges away (counters are kept)."""
+    if multiprocess_dir():
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
+
+
+class StoreCollector(Collector):
+    """Loads, rows, versions and jobs, counted in the database when Prometheus scrapes."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("hub_store_up", "1 when the database answered this scrape")
+        try:
+            yield from self._from_database()
+            up.add_metric([], 1)
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("metrics: database not readable: %s", type(exc).__name__)
+            up.add_metric([], 0)
+        yield up
+        if self.hub.settings.redis_url:
+            yield from self._queue()
+
+    def _from_database(self) -> Iterator[Metric]:
+        loads, jobs = tables.loads, tables.jobs
+        loads_total = CounterMetricFamily("hub_loads", "Loads attempted, by dataset and outcome",
+                                          labels=["dataset", "status"])
+        rows = CounterMetricFamily("hub_load_rows", "Rows of committed loads, by dataset and what happened to them",
+                                   labels=["dataset", "kind"])
+        rejected = CounterMetricFamily("hub_rejected_rows", "Rows refused by validation, by dataset", labels=["dataset"])
+        version = GaugeMetricFamily("hub_dataset_version", "Current published version, by dataset", labels=["dataset"])
+        job_count = GaugeMetricFamily("hub_jobs", "Background jobs, by kind and status", labels=["kind", "status"])
+        kinds = ("read", "loaded", "added", "changed", "removed")
+        with self.hub.store.engine.connect() as conn:
+            for r in conn.execute(sa.select(
+                loads.c.dataset, loads.c.status, sa.func.count(),
+                *[sa.func.coalesce(sa.func.sum(loads.c[f"rows_{k}"]), 0) for k in kinds],
+                sa.func.coalesce(sa.func.sum(loads.c.rows_rejected), 0), sa.func.max(loads.c.version),
+            ).group_by(loads.c.dataset, loads.c.status)):
+                loads_total.add_metric([r[0], r[1]], r[2])
+                if r[1] == "committed":
+                    for i, kind in enumerate(kinds):
+                        rows.add_metric([r[0], kind], r[3 + i])
+                    version.add_metric([r[0]], r[9] or 0)
+                if r[1] in ("committed", "unchanged", "rejected"):
+                    rejected.add_metric([r[0]], r[8])
+            for r in conn.execute(sa.select(jobs.c.kind, jobs.c.status, sa.func.count())
+                                  .group_by(jobs.c.kind, jobs.c.status)):
+                job_count.add_metric([r[0], r[1]], r[2])
+        yield from (loads_total, rows, _summed(rejected), version, job_count)
+
+    def _queue(self) -> Iterator[Metric]:
+        from redis import Redis
+        from redis.exceptions import RedisError
+        from rq import Queue
+
+        from hub.jobs import QUEUE
+
+        queued = GaugeMetricFamily("hub_job_queue_length", "Jobs waiting on the Redis queue")
+        try:
+            queued.add_metric([], Queue(QUEUE, connection=Redis.from_url(self.hub.settings.redis_url,
+                                                                          socket_timeout=2)).count)
+        except RedisError:
+            return
+        yield queued
+
+
+def _summed(family: CounterMetricFamily) -> CounterMetricFamily:
+    """Add up samples with the same labels (committed + unchanged + rejected loads of one dataset)."""
+    totals: dict[str, float] = {}
+    for sample in family.samples:
+        key = sample.labels["dataset"]
+        totals[key] = totals.get(key, 0) + sample.value
+    out = CounterMetricFamily(family.name, family.documentation, labels=["dataset"])
+    for dataset, value in totals.items():
+        out.add_metric([dataset], value)
+    return out
+
+
+def _start() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+def _count(response: Response) -> Response:
+    route = request.url_rule.rule if request.url_rule else "<unmatched>"
+    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+    started = g.get("metrics_started")
+    if started is not None:
+        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+    return response
+
+
+def metrics() -> Response:
+    folder = multiprocess_dir()
+    if folder:
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=str(folder))
+    else:
+        registry = _process_registry
+    store_registry = CollectorRegistry(auto_describe=False)
+    store_registry.register(StoreCollector(current_hub()))
+    body = generate_latest(registry) + generate_latest(store_registry)
+    return Response(body, mimetype=CONTENT_TYPE_LATEST.split(";")[0], headers={"Cache-Control": "no-store"})
+
+
+def register(app: Flask) -> None:
+    folder = multiprocess_dir()
+    if folder:
+        folder.mkdir(parents=True, exist_ok=True)
+    app.before_request(_start)
+    app.after_request(_count)
+    app.add_url_rule("/metrics", "metrics", metrics)
+
+
+__all__ = ["LATENCY", "REQUESTS", "StoreCollector", "mark_process_dead", "prepare_multiprocess_dir", "register"]

@@ -1,0 +1,128 @@
+"""Request ids and logs: one JSON line per request, every log line carrying the request id.
+
+The request id comes from the caller's (or nginx's) `X-Request-ID` when it looks like one, else we make
+one; it goes back in the response header and onto `flask.g.request_id`, where the audit log and the jobs a
+request submits pick it up. Grep one id across nginx's access log, the app's log and the audit table to
+follow a request end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+
+from hub.config import Settings
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")  # longer, or other characters: not trusted, replaced
+_HANDLER_MARK = "_hub_handler"
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+request_log = logging.getLogger("hub.request")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC), level, logger, message, request id, and any `extra` fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if has_request_context() and "request_id" in g:
+            out["request_id"] = g.request_id
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_") and value is not None:
+                out[key] = value
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if has_request_context() and "request_id" in g:
+            text += f" [request_id={g.request_id}]"
+        return text
+
+
+def configure_logging(settings: Settings) -> None:
+    """Send every log line to stderr (journald keeps it under systemd) in the configured format. Safe to
+    call again: our handler is replaced, other handlers are left alone."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _HANDLER_MARK, False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
+    setattr(handler, _HANDLER_MARK, True)
+    root.addHandler(handler)
+    root.setLevel(settings.log_level.upper())
+    quiet_libraries(settings.log_level)
+
+
+def quiet_libraries(level: str) -> None:
+    """Alembic says a dozen INFO lines at every start; keep them for DEBUG."""
+    if level.upper() != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _start() -> None:
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def _finish(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    started = g.get("request_started")
+    viewer = g.get("viewer")
+    request_log.info(
+        "%s %s %s", request.method, request.path, response.status_code,
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "route": request.url_rule.rule if request.url_rule else None,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+            "bytes": response.calculate_content_length(),
+            "client": getattr(viewer, "name", None),
+            "remote_addr": request.remote_addr,
+            "user_agent": request.user_agent.string[:200] or None,
+        },
+    )
+    return response
+
+
+def register(app: Flask) -> None:
+    settings: Settings = app.extensions["hub"].settings
+    if settings.proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # behind nginx: the client's address, scheme and host come from X-Forwarded-* (trusted N hops deep)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies,  # type: ignore[method-assign]
+                                x_host=settings.proxies)
+    if not app.testing and not logging.getLogger().handlers:
+        configure_logging(settings)
+    if any(isinstance(h.formatter, (JsonFormatter, TextFormatter)) for h in logging.getLogger().handlers):
+        from flask.logging import default_handler
+
+        app.logger.removeHandler(default_handler)  # our root handler already writes every line once
+    app.before_request(_start)
+    app.after_request(_finish)
+
+
+__all__ = ["JsonFormatter", "configure_logging", "register", "REQUEST_ID"]

@@ -1,0 +1,317 @@
+"""What every request goes through: authentication up front, rate limits, body size limits, then on the way out
+conditional responses (ETag / 304), the audit log, gzip and security headers.
+
+One `after_request` does the outgoing steps in a fixed order (304 first, so the audit records the status the
+caller got; the audit before gzip, so a refused audit write never sends data; headers last). Rate limits are
+flask-limiter's, keyed per client (per IP for anonymous callers and refused keys), in memory for the embedded
+hub and in Redis when HUB_REDIS_URL is set (in memory, each gunicorn worker counts on its own).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import math
+import time
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import unquote_plus
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from hub import audit
+from hub.api.errors import error_body, status_for
+from hub.auth import bearer_token, current_viewer, key_prefix
+from hub.context import Hub
+from hub.errors import HubError, StoreError, Unauthenticated
+
+__all__ = ["register", "SMALL_BODY_LIMIT"]
+
+log = logging.getLogger("hub.security")
+
+SMALL_BODY_LIMIT = 1024 * 1024  # bodies that are not file uploads (JSON, forms): 1 MB is plenty
+MAX_QUERY_STRING = 8 * 1024
+COMPRESSIBLE = ("application/json", "application/geo+json", "application/ld+json", "application/xml",
+                "application/javascript", "image/svg+xml", "text/")
+JSON_TYPES = ("application/json", "application/geo+json", "application/ld+json")
+MIN_GZIP_BYTES = 1024
+
+
+# -- incoming --------------------------------------------------------------------------------------------------
+
+def _authenticate() -> Response | None:
+    """A presented key is checked before anything else on the sharing API: a bad key is 401 even for open data.
+
+    Elsewhere (CKAN API, web site) the parts' own views call current_viewer() and answer in their own shape."""
+    if request.path.startswith("/api/v1"):
+        try:
+            current_viewer()
+        except Unauthenticated as exc:
+            response = jsonify(error_body(exc))
+            response.status_code = 401
+            return response
+    return None
+
+
+def _limit_body() -> Response | None:
+    """File uploads may be as large as HUB_MAX_UPLOAD_MB; any other body (JSON, forms) 1 MB."""
+    uploads = request.mimetype in ("multipart/form-data", "application/octet-stream")
+    limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) if uploads else SMALL_BODY_LIMIT
+    if limit:
+        request.max_content_length = limit  # also enforced while a body sent without Content-Length is read
+        if request.content_length is not None and request.content_length > limit:
+            return _too_large(limit)
+    if len(request.query_string) > MAX_QUERY_STRING:
+        return _error(414, "uri-too-long", "Địa chỉ yêu cầu quá dài", "The request URI is too long")
+    return None
+
+
+def _too_large(limit: int) -> Response:
+    mb = math.ceil(limit / 1024 / 1024)
+    return _error(413, "too-large", f"Nội dung gửi lên quá lớn (tối đa {mb} MB)",
+                  f"The request body is too large (at most {mb} MB)", limit_bytes=limit)
+
+
+def _error(status: int, code: str, vi: str, en: str, **context: Any) -> Response:
+    response = jsonify(HubError(vi, en, code=code, **context).to_dict())
+    response.status_code = status
+    return response
+
+
+# -- rate limits -----------------------------------------------------------------------------------------------
+
+def _client_key() -> str:
+    try:
+        viewer = current_viewer()
+    except HubError:
+        viewer = None
+    if viewer is not None and viewer.authenticated:
+        return f"client:{viewer.name}"
+    return f"ip:{request.remote_addr}"
+
+
+def _rate_limited(limit: RequestLimit) -> Response:
+    retry = max(1, int(limit.reset_at - time.time()))  # as flask-limiter computes its Retry-After header
+    response = _error(429, "rate-limited", f"Quá nhiều yêu cầu; hãy thử lại sau {retry} giây",
+                      f"Too many requests; try again in {retry} seconds", limit=str(limit.limit), retry_after=retry)
+    response.headers["Retry-After"] = str(retry)
+    return response
+
+
+def _limiter(app: Flask, hub: Hub) -> Limiter:
+    return Limiter(
+        _client_key,
+        app=app,
+        default_limits=[f"{hub.settings.rate_limit} per minute"],
+        default_limits_exempt_when=lambda: not request.path.startswith("/api/"),
+        storage_uri=hub.settings.redis_url or "memory://",
+        strategy="sliding-window-counter",
+        headers_enabled=True,
+        in_memory_fallback_enabled=True,  # Redis down: keep limiting per worker rather than fail
+        swallow_errors=True,
+        on_breach=_rate_limited,
+        key_prefix="hub",
+    )
+
+
+# -- outgoing --------------------------------------------------------------------------------------------------
+
+def _conditional(response: Response) -> Response:
+    """A weak ETag on JSON answers; a matching If-None-Match gets 304 with no body."""
+    if (request.method not in ("GET", "HEAD") or response.status_code != 200 or response.is_streamed
+            or response.mimetype not in JSON_TYPES or response.headers.get("ETag")):
+        return response
+    response.set_etag(hashlib.blake2b(response.get_data(), digest_size=16).hexdigest(), weak=True)
+    if request.if_none_match:
+        response.make_conditional(request)
+    return response
+
+
+def _audit(hub: Hub, response: Response) -> Response:
+    """One chained entry for every request that presented a key and every answer about a non-open dataset."""
+    token = bearer_token()
+    dataset_id = g.get("audit_dataset") or (request.view_args or {}).get("dataset_id")
+    dataset = hub.catalog.datasets.get(dataset_id) if dataset_id else None
+    if not token and (dataset is None or dataset.is_open):
+        return response
+    viewer = g.get("viewer")
+    if viewer is None and token and "refused_client" not in g:  # not looked up yet (a route that never asked)
+        try:
+            viewer = current_viewer()
+        except HubError:
+            viewer = None
+    detail, client = None, viewer.name if viewer is not None else None
+    if token and (viewer is None or not viewer.authenticated):
+        detail, client = {"refused_key": key_prefix(token)}, g.get("refused_client")
+    entry = {
+        "request_id": g.get("request_id") or request.headers.get("X-Request-ID") or uuid.uuid4().hex,
+        "client": client,
+        "ip": request.remote_addr,
+        "method": request.method,
+        "path": request.path[:2000],
+        "dataset": dataset.id if dataset is not None else None,
+        "query": unquote_plus(request.query_string.decode("latin-1")) or None,
+        "status": response.status_code,
+        "rows": g.get("audit_rows"),
+        "personal": g.get("audit_personal"),
+        "detail": detail,
+    }
+    counter = g.get("audit_counter")  # set by audit.counted() for streamed answers
+    if response.is_streamed and counter is not None:
+        # the rows are known once the answer has been sent; the entry is written then
+        store = hub.store
+
+        def write_when_sent() -> None:
+            try:
+                audit.append(store, **{**entry, "rows": counter.n})
+            except Exception:  # noqa: BLE001 - nothing left to refuse; make it loud instead
+                log.exception("audit entry of a streamed answer could not be written: %s", entry)
+
+        response.call_on_close(write_when_sent)
+        return response
+    try:
+        audit.append(hub.store, **entry)
+    except Exception:  # noqa: BLE001 - an answer that cannot be audited is not sent
+        log.exception("audit entry could not be written: %s", entry)
+        exc = StoreError("Không ghi được nhật ký kiểm toán; yêu cầu bị từ chối",
+                         "The audit log could not be written; the request was refused")
+        failed = jsonify(error_body(exc))
+        failed.status_code = status_for(exc)
+        return failed
+    return response
+
+
+def _compress(response: Response) -> Response:
+    # only whole 200 answers: a 206 range or a 304 must stay as they are
+    if (response.status_code != 200 or request.method == "HEAD" or "Content-Encoding" in response.headers
+            or not response.mimetype or not response.mimetype.startswith(COMPRESSIBLE)):
+        return response
+    response.vary.add("Accept-Encoding")
+    if request.accept_encodings.quality("gzip") <= 0:
+        return response
+    if response.is_streamed:
+        response.response = _gzip_stream(response.response)
+        response.direct_passthrough = False  # a file sent as is (send_file) is now our generator
+        response.headers.pop("Content-Length", None)
+    else:
+        data = response.get_data()
+        if len(data) < MIN_GZIP_BYTES:
+            return response
+        response.set_data(gzip.compress(data, compresslevel=5, mtime=0))
+    response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
+def _gzip_stream(chunks: Iterable[bytes | str]) -> Iterator[bytes]:
+    packer = zlib.compressobj(5, zlib.DEFLATED, 31)  # wbits 31: gzip framing
+    try:
+        for chunk in chunks:
+            out = packer.compress(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+            if out:
+                yield out
+        yield packer.flush()
+    finally:
+        close = getattr(chunks, "close", None)
+        if close:
+            close()
+
+
+def _headers(response: Response) -> Response:
+    h = response.headers
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        # pages may use their own scripts and styles; they may not be framed or load plugins
+        h.setdefault("Content-Security-Policy", "frame-ancestors 'none'; object-src 'none'; base-uri 'self'")
+    else:
+        h.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    if request.is_secure:
+        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.path.startswith("/api/"):
+        response.vary.add("Authorization")
+        if "Cache-Control" not in h and response.status_code in (200, 304):
+            private = g.get("viewer") is not None and g.viewer.authenticated
+            h["Cache-Control"] = "private, no-cache" if private else "no-cache"
+    if response.status_code == 401:
+        h.setdefault("WWW-Authenticate", 'Bearer realm="hub"')
+    elif response.status_code not in (429, 503):
+        h.pop("Retry-After", None)  # flask-limiter sends it on every answer; it means something only on these
+    return response
+
+
+HTTP_MESSAGES = {
+    400: ("Yêu cầu không hợp lệ", "Bad request"),
+    404: ("Không tìm thấy", "Not found"),
+    405: ("Phương thức không được phép với địa chỉ này", "Method not allowed for this URL"),
+    406: ("Không có định dạng trả về phù hợp", "No acceptable representation"),
+    413: ("Nội dung gửi lên quá lớn", "The request body is too large"),
+    415: ("Kiểu nội dung gửi lên không được hỗ trợ", "Unsupported media type"),
+}
+
+
+def _http_errors(app: Flask) -> None:
+    """HTTP errors raised before or around the views (rate limits, unknown URLs, wrong methods, big bodies)
+    answer with our error body on the sharing API too. flask-restx routes errors of its own URLs to its
+    handler, which would drop flask-limiter's prepared 429 answer, so this wraps the router it installed."""
+    routed = app.handle_user_exception
+
+    def handle(exc: Exception) -> Any:
+        if isinstance(exc, RateLimitExceeded) and exc.response is not None:
+            return exc.response
+        if isinstance(exc, RequestEntityTooLarge):
+            return _too_large(request.max_content_length or SMALL_BODY_LIMIT)
+        if isinstance(exc, HTTPException) and exc.code in HTTP_MESSAGES and request.path.startswith("/api/v1"):
+            vi, en = HTTP_MESSAGES[exc.code]
+            response = _error(exc.code, f"http-{exc.code}", vi, en)
+            if exc.code == 405 and getattr(exc, "valid_methods", None):
+                response.headers["Allow"] = ", ".join(exc.valid_methods)
+            return response
+        return routed(exc)
+
+    app.handle_user_exception = handle  # type: ignore[method-assign]
+
+
+def _document(app: Flask) -> None:
+    """Every sharing-API operation may answer 401 (a bad key) and 429 (over the rate limit): the OpenAPI
+    document says so for each, including operations other modules add (the spec is built on first request)."""
+    from flask_restx import Resource
+
+    from hub.api.errors import RESPONSES
+
+    for endpoint, view in app.view_functions.items():
+        cls = getattr(view, "view_class", None)
+        if not endpoint.startswith("api.") or not (isinstance(cls, type) and issubclass(cls, Resource)):
+            continue
+        doc = cls.__dict__.get("__apidoc__", {})
+        if doc is False:
+            continue
+        responses = dict(doc.get("responses") or {})
+        for code in (401, 429):
+            if code not in responses and str(code) not in responses:
+                responses[code] = RESPONSES[code]
+        cls.__apidoc__ = {**doc, "responses": responses}
+
+
+def register(app: Flask) -> None:
+    hub: Hub = app.extensions["hub"]
+
+    @app.after_request  # registered before the limiter's: Flask runs them in reverse, so this one runs last
+    def outgoing(response: Response) -> Response:
+        response = _conditional(response)
+        response = _audit(hub, response)
+        response = _compress(response)
+        return _headers(response)
+
+    # order: the limiter (a refused key is counted against its IP, not the client it names), body limits, keys
+    app.extensions["hub_limiter"] = _limiter(app, hub)
+    app.before_request(_limit_body)
+    app.before_request(_authenticate)
+    _http_errors(app)
+    _document(app)

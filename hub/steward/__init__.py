@@ -1,0 +1,25 @@
+"""The steward workspace (/steward): sign in with a steward key, upload a file, read its report, publish or
+discard it, and look back at every load. See hub/steward/views.py."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+__all__ = ["register"]
+
+
+def register(app: Flask) -> None:
+    from datetime import timedelta
+
+    from hub.steward.views import bp
+
+    # the workspace's signed session: not readable by scripts, not sent by other sites' forms, a working day long
+    # (Flask's defaults are changed only where nobody set them)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
+    hub = app.extensions.get("hub")
+    if hub is not None and hub.settings.base_url.startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.register_blueprint(bp)

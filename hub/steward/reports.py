@@ -1,0 +1,58 @@
+"""A stored load's report, as the steward's files or page: the report kept with the load (hub_loads.report)
+and its rejected rows (hub_rejected_rows), rendered the same way as a fresh validation.
+
+The CLI (`hub report LOAD_ID`) runs on the server for the operator and renders everything; the web workspace
+passes the signed-in steward as `viewer`, and personal values are blanked as the reports API blanks them
+(hub/api/reports.py asks publish.access), unless the steward is granted the dataset's personal data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.catalog import Dataset
+from hub.errors import NotFound
+from publish import tables, versions
+from publish.access import Viewer
+from publish.store import Store
+from validate.render_files import write_report_files
+
+MAX_ROWS = 200_000  # rejected rows put into rows-to-fix.xlsx
+
+__all__ = ["load_summary", "load_files", "stored_report"]
+
+
+def load_summary(store: Store, load_id: int) -> dict[str, Any]:
+    """The load's row of hub_loads as a dict; NotFound for an unknown id."""
+    t = tables.loads
+    with store.read_engine.connect() as conn:
+        row = conn.execute(sa.select(*[t.c[n] for n in versions.SUMMARY_COLUMNS]).where(t.c.id == load_id)).first()
+    if row is None:
+        raise NotFound(f"Không có lần nạp {load_id}", f"No load {load_id}", field="load")
+    return {n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(versions.SUMMARY_COLUMNS, row, strict=True)}
+
+
+def stored_report(store: Store, load_id: int, viewer: Viewer | None = None
+                  ) -> tuple[Dataset, dict[str, Any], list[tuple[int, dict[str, Any]]]]:
+    """(dataset, report, rejected rows) of a load, blanked for `viewer` when one is given."""
+    summary = load_summary(store, load_id)
+    dataset = store.catalog.dataset(summary["dataset"])
+    report = versions.load_report(store, load_id) or {}
+    rows = [(int(r["row"]), r["data"]) for r in versions.rejected_rows(store, load_id, limit=MAX_ROWS)]
+    if viewer is not None:
+        from hub.api.reports import redact_report, redact_row
+
+        report = redact_report(dataset, viewer, report)
+        rows = [(n, redact_row(dataset, viewer, data, [])[0]) for n, data in rows]
+    return dataset, report, rows
+
+
+def load_files(store: Store, load_id: int, out_dir: Path | str, *, lang: str = "vi",
+               viewer: Viewer | None = None) -> dict[str, Path]:
+    """report.json, report.html and rows-to-fix.xlsx of a stored load, written into `out_dir`."""
+    dataset, report, rows = stored_report(store, load_id, viewer)
+    return write_report_files(report, out_dir, rows, lang=lang, schema=dataset.schema,
+                              dataset_title=dataset.title(lang))

@@ -1,0 +1,221 @@
+"""Uploads in the steward workspace: validate first, then publish or discard (no Flask here).
+
+An upload lives in its own folder, storage/uploads/steward/<token>/: the file as sent (source/), its state
+(state.json, rewritten atomically) and, once checked, report.json, report.html and rows-to-fix.xlsx. The
+check is `hub.pipeline.run(load=False)` and publishing is `hub.pipeline.run(load=True)` on the kept file, both
+in a background thread of the web process, so a page can show progress; the state lives in the folder, not
+in the process, so any gunicorn worker can show it, and a check whose process died shows as stale (no
+heartbeat for STALE_SECONDS) and can be discarded. Discarding deletes the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from werkzeug.utils import secure_filename
+
+from hub.context import Hub
+from hub.errors import HubError, InputError, NotFound
+from publish.store import utcnow
+
+log = logging.getLogger("hub.steward")
+
+RUNNING = ("validating", "publishing")
+STALE_SECONDS = 120
+ROWS_KEPT = 200_000  # rejected rows written to rows-to-fix.xlsx
+_TOKEN_CHARS = set("0123456789abcdef")
+
+__all__ = ["Upload", "create", "discard", "get", "list_uploads", "publish", "start", "validate"]
+
+
+@dataclass
+class Upload:
+    token: str
+    dataset: str
+    source_name: str  # the name the steward's file had
+    file: str  # path inside the upload folder
+    created_by: str
+    created_at: str
+    status: str = "validating"  # validating, validated, publishing, published, failed
+    rows_read: int = 0
+    updated_at: float = field(default_factory=time.time)
+    summary: dict[str, Any] = field(default_factory=dict)  # of the check: valid, blocked, rows, score...
+    load: dict[str, Any] | None = None  # the load publishing made
+    error: dict[str, Any] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status in RUNNING
+
+    @property
+    def stale(self) -> bool:
+        return self.running and time.time() - self.updated_at > STALE_SECONDS
+
+
+def root(hub: Hub) -> Path:
+    return Path(hub.settings.storage_dir) / "uploads" / "steward"
+
+
+def folder(hub: Hub, token: str) -> Path:
+    if len(token) != 32 or not set(token) <= _TOKEN_CHARS:
+        raise NotFound("Không có tệp tải lên này", "No such upload", field="upload")
+    return root(hub) / token
+
+
+def _save(hub: Hub, upload: Upload) -> None:
+    upload.updated_at = time.time()
+    path = folder(hub, upload.token) / "state.json"
+    partial = path.with_name(f".state.{os.getpid()}.{threading.get_ident()}.part")
+    partial.write_text(json.dumps(asdict(upload), ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def get(hub: Hub, token: str) -> Upload:
+    path = folder(hub, token) / "state.json"
+    try:
+        return Upload(**json.loads(path.read_text(encoding="utf-8")))
+    except (FileNotFoundError, json.JSONDecodeError, TypeError):
+        raise NotFound("Không có tệp tải lên này", "No such upload", field="upload") from None
+
+
+def list_uploads(hub: Hub, created_by: str | None = None) -> list[Upload]:
+    """Uploads not yet discarded, newest first (of one steward when `created_by` is given)."""
+    found = []
+    base = root(hub)
+    if not base.is_dir():
+        return []
+    for entry in base.iterdir():
+        try:
+            upload = get(hub, entry.name)
+        except NotFound:
+            continue
+        if created_by is None or upload.created_by == created_by:
+            found.append(upload)
+    return sorted(found, key=lambda u: u.created_at, reverse=True)
+
+
+def create(hub: Hub, dataset_id: str, stream: BinaryIO, filename: str, created_by: str) -> Upload:
+    """Keep the uploaded file in a new upload folder (not checked yet: see start())."""
+    dataset = hub.catalog.dataset(dataset_id)
+    original = Path(filename or "").name
+    if not original:
+        raise InputError("Chưa chọn tệp", "No file chosen", field="file")
+    safe = secure_filename(original) or "upload"
+    if "." not in safe and "." in original:  # secure_filename drops names made only of Vietnamese letters
+        safe = "upload" + Path(original).suffix.lower()
+    token = uuid.uuid4().hex
+    target = folder(hub, token) / "source" / safe
+    target.parent.mkdir(parents=True)
+    with target.open("wb") as handle:
+        shutil.copyfileobj(stream, handle, 1 << 20)
+    if target.stat().st_size == 0:
+        shutil.rmtree(folder(hub, token), ignore_errors=True)
+        raise InputError("Tệp rỗng", "The file is empty", file=original)
+    upload = Upload(token=token, dataset=dataset.id, source_name=original, file=f"source/{safe}",
+                    created_by=created_by, created_at=utcnow().isoformat(timespec="seconds"))
+    _save(hub, upload)
+    return upload
+
+
+def _progress(hub: Hub, upload: Upload):  # noqa: ANN202 - a callback
+    last = [0.0]
+
+    def update(rows: int) -> None:
+        upload.rows_read = rows
+        if time.monotonic() - last[0] > 0.5:
+            last[0] = time.monotonic()
+            _save(hub, upload)
+
+    return update
+
+
+def validate(hub: Hub, upload: Upload) -> Upload:
+    """Check the kept file without loading it; write the report files next to it."""
+    from hub import pipeline
+    from validate.render_files import write_report_files
+    from validate.render_xlsx import rows_from_frame
+
+    base = folder(hub, upload.token)
+    dataset = hub.catalog.dataset(upload.dataset)
+    try:
+        outcome = pipeline.run(hub.store, dataset.id, base / upload.file, load=False, source_name=upload.source_name,
+                               user=upload.created_by, progress=_progress(hub, upload), keep_rejected=ROWS_KEPT)
+        write_report_files(outcome.report, base, rows_from_frame(outcome.rejected), schema=dataset.schema,
+                           dataset_title=dataset.title("vi"))
+    except HubError as exc:
+        return _failed(hub, upload, exc.to_dict())
+    except Exception as exc:  # noqa: BLE001 - shown to the steward, logged for the operator
+        log.exception("steward upload %s: check failed", upload.token)
+        return _failed(hub, upload, {"code": "internal-error", "message": {
+            "vi": f"Lỗi khi kiểm tra tệp: {type(exc).__name__}", "en": f"The check failed: {type(exc).__name__}"}})
+    refused = outcome.blocked or (dataset.policy == "reject" and not outcome.valid)
+    upload.status = "validated"
+    upload.rows_read = outcome.rows_read
+    upload.summary = {"valid": outcome.valid, "blocked": outcome.blocked, "refused": refused,
+                      "rows_read": outcome.rows_read, "rows_valid": outcome.rows_valid,
+                      "rows_rejected": outcome.rows_rejected, "quality_score": outcome.quality_score,
+                      "policy": dataset.policy}
+    _save(hub, upload)
+    return upload
+
+
+def publish(hub: Hub, upload: Upload) -> Upload:
+    """Load the kept file as the dataset's next version (the pipeline checks it again: data may have moved)."""
+    from hub import pipeline
+
+    try:
+        outcome = pipeline.run(hub.store, upload.dataset, folder(hub, upload.token) / upload.file,
+                               source_name=upload.source_name, user=upload.created_by,
+                               progress=_progress(hub, upload))
+    except HubError as exc:
+        return _failed(hub, upload, exc.to_dict())
+    except Exception as exc:  # noqa: BLE001
+        log.exception("steward upload %s: publishing failed", upload.token)
+        return _failed(hub, upload, {"code": "internal-error", "message": {
+            "vi": f"Lỗi khi nạp: {type(exc).__name__}", "en": f"Publishing failed: {type(exc).__name__}"}})
+    load = outcome.load.to_dict() if outcome.load is not None else {}
+    load.pop("report", None)
+    upload.status = "published"
+    upload.load = load
+    _save(hub, upload)
+    return upload
+
+
+def _failed(hub: Hub, upload: Upload, error: dict[str, Any]) -> Upload:
+    upload.status = "failed"
+    upload.error = error
+    _save(hub, upload)
+    return upload
+
+
+def start(hub: Hub, upload: Upload, step: str) -> threading.Thread:
+    """Run `validate` or `publish` in a background thread; the upload's state says how it goes."""
+    if step not in ("validate", "publish"):
+        raise ValueError(step)
+    if step == "publish":
+        if upload.status != "validated":
+            raise HubError("Chỉ nạp được tệp đã kiểm tra xong", "Only a checked file can be published", field="upload")
+        upload.status = "publishing"
+        upload.rows_read = 0
+        _save(hub, upload)
+    work = validate if step == "validate" else publish
+    thread = threading.Thread(target=work, args=(hub, upload), name=f"steward-{step}-{upload.token[:8]}", daemon=True)
+    thread.start()
+    return thread
+
+
+def discard(hub: Hub, upload: Upload) -> None:
+    """Delete the upload's folder (the file, its reports). A running check must finish or go stale first."""
+    if upload.running and not upload.stale:
+        raise HubError("Tệp đang được xử lý; hãy đợi xong rồi huỷ", "The file is being processed; wait, then discard",
+                       field="upload")
+    shutil.rmtree(folder(hub, upload.token), ignore_errors=True)

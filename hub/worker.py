@@ -1,0 +1,119 @@
+"""`hub worker`: runs background jobs from the RQ queue on Redis.
+
+The worker model: one `hub worker` process per service instance takes one job at a time and runs it in a
+forked child (RQ's "work horse"), so the memory a large ingest used goes back to the system when it ends,
+and a job that overruns HUB_JOB_TIMEOUT is killed without taking the worker with it. Run more workers (more
+systemd instances, or more machines) for more jobs at once.
+
+Three ways a job whose process dies still ends up `failed`:
+- the work horse dies (out of memory, kill -9) and the worker lives: RQ reports it to `_horse_killed`;
+- the worker itself dies: the horse gets SIGKILL too (PR_SET_PDEATHSIG), so no job outlives its worker,
+  and the next `hub worker` start on that host finds the dead pid (`jobs.reap_dead`);
+- the whole machine is gone: any reader marks the job failed once its heartbeat is stale.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import socket
+from typing import Any
+
+from rq import Queue, Worker
+
+from hub import jobs
+from hub.config import Settings
+from hub.context import Hub
+from hub.errors import ConfigError
+
+log = logging.getLogger("hub.worker")
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent (the worker) dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the heartbeat still catches the orphan's end
+        return
+
+
+class HubWorker(Worker):
+    """RQ's forking worker whose work horses never outlive it."""
+
+    def main_work_horse(self, job: Any, queue: Any) -> None:
+        parent = os.getppid()
+        _die_with_parent()
+        if os.getppid() != parent:  # the worker died between fork and prctl
+            os._exit(1)
+        super().main_work_horse(job, queue)
+
+
+def _horse_killed(hub: Hub):  # noqa: ANN202 - an RQ callback
+    def handler(rq_job: Any, retpid: int, ret_val: int, rusage: Any) -> None:
+        signal_no = os.WTERMSIG(ret_val) if ret_val and os.WIFSIGNALED(ret_val) else None
+        how = f"signal {signal_no}" if signal_no else f"status {ret_val}"
+        try:
+            job = jobs.get(hub.store, rq_job.id, reap=False)
+        except Exception:  # noqa: BLE001 - not one of ours
+            return
+        job.worker = f"{socket.gethostname()}:{retpid}"
+        hint_vi = " (có thể do hết bộ nhớ)" if signal_no == signal.SIGKILL else ""
+        hint_en = " (perhaps out of memory)" if signal_no == signal.SIGKILL else ""
+        jobs.mark_dead(hub.store, job, f"Tiến trình chạy công việc bị dừng ({how}){hint_vi}",
+                       f"The process running the job was killed ({how}){hint_en}")
+        hub.store.engine.dispose()  # the next horse forks with an empty pool
+
+    return handler
+
+
+def require_redis(settings: Settings) -> None:
+    if not settings.redis_url:
+        raise ConfigError("`hub worker` cần HUB_REDIS_URL; không có Redis thì công việc chạy ngay khi gửi",
+                          "`hub worker` needs HUB_REDIS_URL; without Redis, jobs run inline when submitted")
+
+
+def run(hub: Hub, *, burst: bool = False, name: str | None = None) -> None:
+    """Work until stopped (SIGTERM: finish the current job, then exit; a second SIGTERM: stop it now)."""
+    settings = hub.settings
+    require_redis(settings)
+    from redis import Redis
+
+    jobs.worker_hub = hub
+    _preload()
+    reaped = jobs.reap_dead(hub.store)
+    recovered = hub.store.recover_interrupted_loads()
+    if reaped or recovered:
+        log.warning("marked %d job(s) and %d load(s) of dead processes as failed", reaped, recovered)
+    connection = Redis.from_url(settings.redis_url)
+    worker = HubWorker([Queue(jobs.QUEUE, connection=connection)], connection=connection, name=name,
+                       work_horse_killed_handler=_horse_killed(hub))
+    hub.store.dispose()  # pooled connections must not be shared with forked horses
+    log.info("worker %s listening on queue %r at %s", worker.name, jobs.QUEUE, _safe_url(settings.redis_url))
+    worker.work(burst=burst, logging_level=settings.log_level.upper(), with_scheduler=False)
+
+
+def _preload() -> None:
+    """Import the heavy libraries once, here: every work horse is a fork of this process and inherits them,
+    instead of spending seconds importing pandas and Great Expectations at the start of each job."""
+    import importlib
+
+    for name in ("hub.pipeline", "ingest", "validate", "publish.exports", "great_expectations"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional part this installation does not have
+            log.debug("not preloaded: %s", name)
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def _safe_url(url: str) -> str:
+    from redis.connection import parse_url
+
+    try:
+        parts = parse_url(url)
+    except ValueError:
+        return "redis"
+    return f"redis://{parts.get('host', 'localhost')}:{parts.get('port', 6379)}/{parts.get('db', 0)}"

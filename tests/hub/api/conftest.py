@@ -1,0 +1,138 @@
+"""Fixtures for the access tests: a catalogue with a restricted dataset, and callers of every role with keys.
+
+`sports-venues` is made restricted in a copy of catalog.yaml (schema and source paths made absolute); `licences`
+stays shared and holds the personal fields. A rejected load of the messy licences file gives the report and
+rejected-row endpoints personal data to hide.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hub import keys, pipeline
+from hub.config import PROJECT_ROOT, Settings
+from hub.context import Hub
+from tests.conftest import BACKENDS, database_url, drop_schema, load_all_samples
+
+RESTRICTED = "sports-venues"
+PERSONAL = "licences"
+SAMPLES = PROJECT_ROOT / "samples"
+
+# caller -> (role, grants: dataset -> purpose of a personal grant or None)
+CALLERS: dict[str, tuple[str | None, dict[str, str | None]]] = {
+    "anonymous": (None, {}),
+    "department": ("department", {}),
+    "department-granted": ("department", {RESTRICTED: None}),
+    "department-personal": ("department", {PERSONAL: "Xác minh người được cấp phép / verifying licence holders",
+                                           RESTRICTED: None}),
+    "steward": ("steward", {}),
+    "admin": ("admin", {}),
+}
+
+
+def restricted_catalog(tmp: Path) -> Path:
+    raw = yaml.safe_load((PROJECT_ROOT / "catalog.yaml").read_text(encoding="utf-8"))
+    for entry in raw["datasets"]:
+        entry["schema"] = str(PROJECT_ROOT / entry["schema"])
+        if entry.get("source"):
+            entry["source"] = str(PROJECT_ROOT / entry["source"])
+        if entry["id"] == RESTRICTED:
+            entry["access"] = "restricted"
+            entry["clients"] = []
+    path = tmp / "catalog.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Secured:
+    """A hub with samples loaded, a restricted dataset, and a key per caller."""
+
+    hub: Hub
+    tokens: dict[str, str] = field(default_factory=dict)
+    rejected_load: int | None = None
+
+    def headers(self, caller: str) -> dict[str, str]:
+        token = self.tokens.get(caller)
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def app(self, **changes: object):  # noqa: ANN201 - a Flask app
+        from hub.app import create_app
+
+        hub = Hub(self.hub.settings.replace(**changes), self.hub.catalog, self.hub.store) if changes else self.hub
+        app = create_app(hub.settings, hub=hub)
+        app.config["TESTING"] = True
+        return app
+
+
+def make_secured(backend: str, tmp: Path) -> tuple[Secured, str | None]:
+    url, schema = database_url(backend, tmp)
+    settings = Settings(database_url=url, storage_dir=tmp / "storage", secret_key="test-secret",
+                        catalog_path=restricted_catalog(tmp), rate_limit=100_000)
+    hub = Hub.open(settings, init=True)
+    load_all_samples(hub)
+    outcome = pipeline.run(hub.store, PERSONAL, SAMPLES / "messy" / "licences.csv", user="tests")
+    secured = Secured(hub, rejected_load=outcome.load.load_id if outcome.load else None)
+    for caller, (role, grants) in CALLERS.items():
+        if role is None:
+            continue
+        keys.create_client(hub.store, caller, role, actor="tests")
+        secured.tokens[caller] = keys.issue_key(hub.store, caller, days=30, actor="tests").token
+        for dataset, purpose in grants.items():
+            keys.grant(hub.store, caller, dataset, personal=purpose is not None, purpose=purpose, granted_by="tests")
+    return secured, schema
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def secured(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
+    """Shared by read-only tests of one backend (they may add audit entries, nothing else)."""
+    made, schema = make_secured(request.param, tmp_path_factory.mktemp(f"secured-{request.param}"))
+    yield made
+    made.hub.store.dispose()
+    drop_schema(schema)
+
+
+@pytest.fixture(scope="session")
+def secured_client(secured: Secured):  # noqa: ANN201 - a Flask test client
+    return secured.app().test_client()
+
+
+def personal_values() -> set[str]:
+    """Values that are personal in the licences samples (clean and messy): none may reach an ungranted caller.
+
+    Values that also appear in a non-personal place (a public field of any sample) would make the check
+    meaningless, so they are left out."""
+    from hub.catalog import load_catalog
+
+    catalog = load_catalog(PROJECT_ROOT / "catalog.yaml")
+    schema = catalog.dataset(PERSONAL).schema
+    found: set[str] = set()
+    for path in (SAMPLES / "licences.csv", SAMPLES / "messy" / "licences.csv"):
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                for f in schema.fields:
+                    when = f.personal_when
+                    if f.personal and row.get(f.name) and (not when or row.get(when["field"]) == when["equals"]):
+                        found.add(row[f.name])
+    public: set[str] = set()
+    for ds in catalog:
+        source = catalog.resolve(ds.source) if ds.source else None
+        if source is None or source.suffix != ".csv":
+            continue
+        with source.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                public.update(v for k, v in row.items() if ds.id != PERSONAL or not schema.field(k).personal)
+    return {v for v in found - public if len(v) >= 6}
+
+
+def restricted_values() -> set[str]:
+    """Codes and names of the restricted dataset's rows: none may reach a caller without the grant."""
+    with (SAMPLES / f"{RESTRICTED}.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {r["code"] for r in rows} | {r["name"] for r in rows}

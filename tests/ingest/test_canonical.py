@@ -1,0 +1,120 @@
+"""The fast column path gives, cell for cell, what the plain normalisers give one cell at a time.
+
+ingest.cells skips the normaliser for texts its rule's pattern calls canonical, runs it once per distinct
+value and finds dirty text with whole-column searches. These tests hold that to the per-cell reference:
+the normalisers themselves, applied cell by cell.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ingest.canonical import _ONE, PATTERNS, all_canonical
+from ingest.cells import _RULE_NAMES, Change, ChangeLog, _rule_function, normalise_column
+from ingest.normalise.numbers import number_style, reading_style
+from ingest.normalise.text import normalise_text
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "accommodation.json").read_text("utf-8"))
+SPECS = {f["name"]: f for f in SCHEMA["fields"]}
+LOOSE = {  # wider than each pattern; hypothesis draws from these and keeps what the pattern accepts
+    "date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+    "integer": r"-?[0-9]{1,8}",
+    "number": r"-?[0-9]{1,6}(\.[0-9]{1,6})?",
+    "boolean": r"true|false",
+    "phone": r"0[0-9]{9,10}",
+    "enterprise": r"[0-9]{10}(-[0-9]{3})?",
+    "latitude": r"-?[0-9]{1,3}(\.[0-9]{1,8})?",
+    "longitude": r"-?[0-9]{1,3}(\.[0-9]{1,8})?",
+}
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+
+
+@pytest.mark.parametrize("rule", sorted(PATTERNS))
+@FAST
+@given(data=st.data())
+def test_a_text_called_canonical_is_left_as_it_is_by_its_normaliser(rule, data):
+    text = data.draw(st.from_regex(LOOSE[rule], fullmatch=True).filter(_ONE[rule].fullmatch))
+    for style in ("vi", "en"):
+        assert _rule_function(rule, {}, style)(text) in (text, None)
+
+
+@pytest.mark.parametrize(
+    "rule, texts, expected",
+    [
+        ("date", ["2020-11-19", None, "1999-01-01"], True),
+        ("date", ["2020-11-19", "19/11/2020"], False),
+        ("date", ["२०२०-११-१९"], False),  # other scripts' digits are rewritten by the normaliser
+        ("number", ["1.5", "1234.567", "-3"], True),
+        ("number", ["1.234"], False),  # Vietnamese style reads it as 1234
+        ("integer", ["-0"], False),
+        ("phone", ["0909123456", "02513822123"], True),
+        ("phone", ["0613822123"], False),  # the old Đồng Nai area code
+        ("latitude", ["10.9456", "107", "-0.5"], True),
+        ("latitude", ["10.94560"], False),
+        ("commune", ["26041"], False),  # communes are looked up, never assumed canonical
+        ("date", [None, None], True),
+    ],
+)
+def test_a_column_is_canonical_only_when_every_value_is(rule, texts, expected):
+    assert all_canonical(rule, texts) is expected
+
+
+def _reference(rule: str, spec: dict, cells: list[str | None], rows: list[int]) -> tuple[list, list[Change]]:
+    """The plain path: text normaliser, then the field's normaliser, cell by cell."""
+    texts = [None if c is None else normalise_text(c) for c in cells]
+    style = number_style(texts) if rule in ("number", "integer") else "vi"
+    function = _rule_function(rule, spec, style)
+    values, changes = [], []
+    for row, cell, text in zip(rows, cells, texts, strict=True):
+        value, by = text, "text"
+        result = function(text) if function and text is not None else None
+        if isinstance(result, tuple):
+            result, by = result
+        elif result is not None:
+            by = f"number-{reading_style(text, style)}" if rule in ("number", "integer") else _RULE_NAMES.get(rule, rule)
+        if result is not None:
+            value = result
+        values.append(value)
+        if cell is not None and value != cell and not (value is None and not cell.strip()):
+            changes.append(Change(row, "f", cell, value, by if value != text else "text"))
+    return values, changes
+
+
+COLUMNS = {  # field, rule, values an office writes (canonical, messy, wrong) for the column strategy
+    "date": ("notified_on", "date", ["2020-11-19", "19/11/2020", "5/3/01", "31/02/2020", "44154", " 2020-11-19 "]),
+    "integer": ("rooms", "integer", ["12", "1.200", "1,200", "12.0", "-0", "+7", "nhiều", "007"]),
+    "number": ("area", "number", ["1.5", "1.234", "1,5", "1.234,5", "1,234.5", "-0", "12"]),
+    "phone": ("phone", "phone", ["0909123456", "0251 3822 123", "(061) 3822 123", "+84 909 123 456", "gọi sau",
+                                 "0909123456 / 0251 3822 123", "02513822123"]),
+    "enterprise": ("enterprise_code", "enterprise", ["3600123456", "3600 123 456", "123456789", "MST 1"]),
+    "latitude": ("lat", "latitude", ["10.9456", "10,9456", "10°56'12\"N", "10.94560", "1210000", "-0"]),
+    "commune": ("commune_code", "commune", ["26041", "Phường Trấn Biên", "P. Tân Phong", "Xã Không Có", "25198"]),
+    "enum": ("type", "enum", ["khach_san", "Khách sạn", "KHÁCH SẠN", "homestay", "khách sạn mini"]),
+    "text": ("name", "text", ["Đình", "  Đình  Tân  ", "Ho\u0300a", "a\u00a0b", "", "\u200b"]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(COLUMNS))
+@FAST
+@given(data=st.data())
+def test_a_column_is_normalised_as_each_of_its_cells_would_be(kind, data):
+    field, rule, words = COLUMNS[kind]
+    spec = SPECS.get(field, {"name": field})
+    cells = data.draw(st.lists(st.one_of(st.sampled_from(words), st.none(), st.text(max_size=6)), max_size=30))
+    rows = list(range(2, len(cells) + 2))
+    log = ChangeLog(limit=10_000)
+    values = normalise_column("f", rule, spec, list(cells), rows, frozenset(), log)
+    want_values, want_changes = _reference(rule, spec, cells, rows)
+    assert values == want_values
+    assert log.kept == want_changes
+
+
+def test_changes_past_the_limit_are_counted_not_kept():
+    log = ChangeLog(limit=3)
+    normalise_column("f", "date", {}, ["1/2/2003"] * 5, [2, 3, 4, 5, 6], frozenset(), log)
+    assert [c.row for c in log.kept] == [2, 3, 4] and log.not_kept == 2

@@ -1,0 +1,72 @@
+"""The deployment files in deploy/ are valid for the tools that read them (nginx, systemd, gunicorn)."""
+
+from __future__ import annotations
+
+import runpy
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hub.config import PROJECT_ROOT, Settings
+from tests.ops.conftest import hub_env, run_hub
+from tests.ops.stack import NGINX, free_ports, render_nginx
+
+DEPLOY = PROJECT_ROOT / "deploy"
+
+
+@pytest.mark.parametrize("tls", [True, False], ids=["tls", "plain"])
+def test_rendered_nginx_site_passes_nginx_own_check(tmp_path: Path, tls: bool) -> None:
+    if not Path(NGINX).exists():
+        pytest.skip("nginx is not installed")
+    static = tmp_path / "static"
+    static.mkdir()
+    port, http_port = free_ports(2)
+    settings = Settings(storage_dir=tmp_path / "storage", base_url="https://dulieu.dongnai.gov.vn", bind="unix:/run/hub/web.sock")
+    conf = render_nginx(settings, tmp_path, port=port, http_port=http_port, static_dir=static, tls=tls)
+    site = (tmp_path / "site.conf").read_text(encoding="utf-8")
+    assert "server unix:/run/hub/web.sock" in site and "client_max_body_size 201m;" in site
+    assert ("ssl_protocols TLSv1.2 TLSv1.3;" in site) is tls
+    checked = subprocess.run([NGINX, "-t", "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "error.log")],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_nginx_config_command_fills_in_this_installation(tmp_path: Path) -> None:
+    env = hub_env(base_url="https://dulieu.dongnai.gov.vn", secret_key="0123456789abcdef0123456789abcdef",
+                  storage_dir="/var/lib/hub/storage", bind="127.0.0.1:8081")
+    result = run_hub("nginx-config", "--certificate", "/etc/hub/tls/cert.pem", "--metrics-allow", "10.20.0.0/24",
+                     env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "server_name dulieu.dongnai.gov.vn;" in result.stdout and "server 127.0.0.1:8081" in result.stdout
+    assert "alias /var/lib/hub/storage/exports/public/;" in result.stdout
+    assert "ssl_certificate     /etc/hub/tls/cert.pem;" in result.stdout
+    assert "allow 10.20.0.0/24;" in result.stdout and "{{" not in result.stdout
+
+
+def test_systemd_units_are_valid(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    venv_hub = Path(shutil.which("hub") or PROJECT_ROOT / ".venv" / "bin" / "hub")
+    names = ["hub-web.service", "hub-worker.service", "hub-backup.service", "hub-backup.timer"]
+    for name in names:  # the units name /opt/hub/.venv/bin/hub: point them at this checkout's venv
+        text = (DEPLOY / "systemd" / name).read_text(encoding="utf-8")
+        (tmp_path / name).write_text(text.replace("/opt/hub/.venv/bin/hub", str(venv_hub)), encoding="utf-8")
+    result = subprocess.run([analyze, "verify", *[str(tmp_path / n) for n in names]], capture_output=True, text=True,
+                            timeout=60, cwd=tmp_path)
+    problems = [line for line in result.stderr.splitlines()
+                if line.strip() and "user" not in line.lower()]  # the `hub` user exists only on servers
+    assert not problems, result.stderr
+
+
+def test_gunicorn_configuration_follows_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in hub_env(workers=5, threads=3, bind="unix:/run/hub/web.sock", log_level="WARNING").items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    config = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    assert config["workers"] == 5 and config["threads"] == 3 and config["worker_class"] == "gthread"
+    assert config["bind"] == ["unix:/run/hub/web.sock"] and config["preload_app"] is True
+    assert config["logconfig_dict"]["root"]["level"] == "WARNING"
+    assert (tmp_path / "metrics").is_dir()

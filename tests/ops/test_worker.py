@@ -1,0 +1,134 @@
+"""Jobs on the Redis queue and `hub worker`: 202 answers, the worker running them, and jobs whose process
+was killed ending up failed (never "running" forever)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+
+from hub import jobs
+from hub.app import create_app
+from hub.context import Hub
+from tests.ops.conftest import HUB, api_key, bearer, flush_redis, hub_env, redis_db_url, run_hub
+from tests.ops.data import travel_agencies_csv
+from tests.ops.test_jobs import dead_pid, running_job
+
+# Queueing does not depend on the database: SpatiaLite here, PostGIS in the production-shape test.
+ON_SPATIALITE = pytest.mark.parametrize("communes_hub", ["spatialite"], indirect=True)
+
+
+@pytest.fixture
+def queued_hub(communes_hub: Hub) -> Iterator[Hub]:
+    """The communes hub, with jobs going to Redis (a database number of this module's own)."""
+    url = redis_db_url()
+    yield Hub(communes_hub.settings.replace(redis_url=url), communes_hub.catalog, communes_hub.store)
+    flush_redis(url)
+
+
+def worker_env(hub: Hub) -> dict[str, str]:
+    return hub_env(database_url=hub.settings.database_url, redis_url=hub.settings.redis_url,
+                   storage_dir=hub.settings.storage_dir, log_format="text")
+
+
+def wait_for(condition, timeout: float = 60, every: float = 0.2):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"condition not met in {timeout}s")
+
+
+def test_worker_without_redis_is_one_clear_line(tmp_path: Path) -> None:
+    result = run_hub("worker", env=hub_env(database_url=f"sqlite:///{tmp_path / 'hub.db'}"), cwd=tmp_path)
+    assert result.returncode == 3
+    assert [line for line in result.stderr.splitlines() if line.strip()] == [
+        line for line in result.stderr.splitlines() if "HUB_REDIS_URL" in line]
+
+
+@ON_SPATIALITE
+def test_queued_upload_answers_202_and_the_worker_runs_it(queued_hub: Hub, tmp_path: Path) -> None:
+    app = create_app(queued_hub.settings, hub=queued_hub)
+    app.config["TESTING"] = True
+    client = app.test_client()
+    steward = api_key(queued_hub, "steward")
+    source = travel_agencies_csv(tmp_path / "dai-ly.csv", 100, start=900_000)
+    answer = client.post("/api/v1/datasets/travel-agencies/uploads", headers=bearer(steward),
+                         data={"file": (BytesIO(source.read_bytes()), source.name)}, content_type="multipart/form-data")
+    assert answer.status_code == 202, answer.json
+    location = answer.headers["Location"]
+    assert location == answer.json["url"] == f"/api/v1/jobs/{answer.json['job']['id']}"
+    assert client.get(location, headers=bearer(steward)).json["status"] == "queued"
+    assert client.get(location, headers=bearer(api_key(queued_hub, "department"))).status_code == 404
+    assert client.get(location).status_code == 401
+    listed = client.get("/api/v1/jobs?status=queued", headers=bearer(steward)).json
+    assert answer.json["job"]["id"] in [j["id"] for j in listed]
+
+    # a job left "running" by a worker that died on this host before this one started
+    orphan_id, _ = running_job(queued_hub, worker=f"{socket.gethostname()}:{dead_pid()}", heartbeat_ago=timedelta(0))
+
+    burst = run_hub("worker", "--burst", env=worker_env(queued_hub), cwd=tmp_path, timeout=300)
+    assert burst.returncode == 0, burst.stderr
+    job = client.get(location, headers=bearer(steward)).json
+    assert job["status"] == "finished", job
+    assert job["result"]["status"] == "committed" and job["result"]["load"]["rows_loaded"] == 100
+    assert job["progress"] == 1.0 and job["worker"].startswith(socket.gethostname())
+    orphan = jobs.get(queued_hub.store, orphan_id, reap=False)  # marked by the worker's start, not by a reader
+    assert orphan.status == "failed" and orphan.error["code"] == "worker-died"
+
+
+@ON_SPATIALITE
+def test_killed_work_horse_fails_its_job_and_leaves_the_data(queued_hub: Hub, tmp_path: Path) -> None:
+    before = queued_hub.store.current_version("travel-agencies")
+    uploads = Path(queued_hub.settings.storage_dir) / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    travel_agencies_csv(uploads / "lon.csv", 60_000, start=700_000)  # a few seconds of work
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen([*HUB, "worker"], env=worker_env(queued_hub), cwd=tmp_path, stdout=log,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        job = jobs.submit(queued_hub, "ingest", {"dataset": "travel-agencies", "path": "uploads/lon.csv"})
+        running = wait_for(lambda: (j := jobs.get(queued_hub.store, job.id, reap=False)).status == "running" and j,
+                           timeout=120)
+        horse = int(running.worker.rpartition(":")[2])
+        assert horse != worker.pid  # the job runs in a forked work horse
+        os.kill(horse, signal.SIGKILL)  # what the kernel's out-of-memory killer does
+        failed = wait_for(lambda: (j := jobs.get(queued_hub.store, job.id, reap=False)).status == "failed" and j)
+        assert "killed (signal 9)" in failed.error["message"]["en"], failed.error
+        assert worker.poll() is None  # the worker lives on for the next job
+        assert queued_hub.store.current_version("travel-agencies") == before
+        with queued_hub.store.engine.connect() as conn:
+            import sqlalchemy as sa
+
+            running_loads = conn.execute(sa.text("SELECT count(*) FROM hub_loads WHERE status = 'running'")).scalar()
+        assert running_loads == 0
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        log.close()
+
+
+@ON_SPATIALITE
+def test_rq_is_only_a_transport(queued_hub: Hub) -> None:
+    """Only the job id goes through Redis: parameters stay in the database."""
+    from redis import Redis
+    from rq import Queue
+
+    job = jobs.submit(queued_hub, "export", {"dataset": "admin-units", "format": "csv"})
+    [rq_job] = Queue(jobs.QUEUE, connection=Redis.from_url(queued_hub.settings.redis_url)).get_jobs()
+    assert rq_job.id == job.id and rq_job.args == (job.id,) and rq_job.func_name == "hub.jobs.execute"
+    assert "admin-units" not in str(rq_job.kwargs)

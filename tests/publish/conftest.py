@@ -1,0 +1,113 @@
+"""Fixtures of the store tests: hubs with samples loaded, generated typed frames, a command-line runner."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hub import pipeline
+from hub.catalog import Catalog
+from hub.context import Hub
+from publish.loads import Loader, LoadResult
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "samples"
+
+
+def ingest(hub: Hub, dataset: str, path: Path, user: str = "tests") -> pipeline.Outcome:
+    return pipeline.run(hub.store, dataset, path, user=user)
+
+
+@pytest.fixture(scope="session")
+def units_frame(catalog: Catalog) -> pd.DataFrame:
+    """The communes sample, read and validated once per session (validating its 95 boundaries takes
+    seconds; loading them takes a fraction of one)."""
+    from ingest import read_table
+    from validate import Validator
+
+    schema = catalog.dataset("admin-units").schema
+    table = read_table(SAMPLES / "admin-units.geojson", schema.descriptor)
+    validator = Validator(schema.descriptor)
+    frames = []
+    for batch in table.batches():
+        valid, invalid = validator.check(batch)
+        assert invalid.empty
+        frames.append(valid)
+    return pd.concat(frames)
+
+
+def load_units(hub: Hub, frame: pd.DataFrame) -> LoadResult:
+    """Publish the communes through the real loader, as `hub ingest` would after validation."""
+    dataset = hub.catalog.dataset("admin-units")
+    with Loader(hub.store, dataset, {"source_name": "admin-units.geojson", "created_by": "tests"}) as loader:
+        loader.stage(frame)
+        result = loader.commit(rows_read=len(frame))
+    assert result.status == "committed"
+    return result
+
+
+@pytest.fixture
+def units_loaded(hub: Hub, units_frame: pd.DataFrame) -> Hub:
+    """A fresh hub with the communes loaded (every other dataset's foreign keys point at them)."""
+    load_units(hub, units_frame)
+    return hub
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def accommodation_frame(start: int, count: int, *, tag: str = "") -> pd.DataFrame:
+    """Typed accommodation rows as the validator hands them to the loader (codes LT-<start..>)."""
+    ids = range(start, start + count)
+    frame = pd.DataFrame({
+        "code": [f"LT-{i:07d}" for i in ids],
+        "enterprise_code": [f"99{i:08d}" for i in ids],
+        "name": [f"Khách sạn Đồng Nai {i}{tag}" for i in ids],
+        "type": ["khach_san"] * count,
+        "star_rank": pd.array([(i % 5) + 1 for i in ids], dtype="Int64"),
+        "rooms": pd.array([10 + i % 90 for i in ids], dtype="Int64"),
+        "address": [f"Số {i % 500}, đường Võ Thị Sáu, tỉnh Đồng Nai" for i in ids],
+        "commune_code": ["26368"] * count,
+        "phone": ["02513894643"] * count,
+        "email": [f"lt{i}@example.vn" for i in ids],
+        "website": pd.array([None] * count, dtype="string"),
+        "lat": pd.array([10.6 + (i % 1000) / 1000 for i in ids], dtype="Float64"),
+        "lon": pd.array([106.5 + (i % 1000) / 1000 for i in ids], dtype="Float64"),
+        "status": ["dang_hoat_dong"] * count,
+    })
+    for name in ("code", "enterprise_code", "name", "type", "address", "commune_code", "phone", "email", "status"):
+        frame[name] = frame[name].astype("string")
+    return frame
+
+
+def hub_env(hub: Hub) -> dict[str, str]:
+    """The environment a `hub` command needs to open this test's hub."""
+    env = dict(os.environ)
+    env.update(HUB_DATABASE_URL=hub.settings.database_url, HUB_STORAGE_DIR=str(hub.settings.storage_dir),
+               HUB_SECRET_KEY="test-secret", HUB_LOG_LEVEL="WARNING")
+    return env
+
+
+def hub_command(hub: Hub, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the real `hub` command line against this test's hub."""
+    done = subprocess.run([sys.executable, "-m", "hub", *args], env=hub_env(hub), cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done

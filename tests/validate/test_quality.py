@@ -1,0 +1,160 @@
+"""Quality suites (schemas/<id>.quality.yaml) run with Great Expectations on the rows that passed the schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hub import pipeline
+from hub.catalog import Schema
+from hub.errors import CatalogError
+from tests.steward.reference import DATASETS, MESSY, SAMPLES, SAMPLES_DAY, expected, reference_hub
+from validate.quality import QualityRun, quality_score
+from validate.quality_suite import load_suite
+
+#: findings on rows the sample did not plant, each explained: they are true problems of those rows
+EXPLAINED = {"travel-agencies": {6}}  # row 6 holds row 7's domestic licence (the planted duplicate) yet is "quoc_te"
+SOURCES = {sid: SAMPLES / ("admin-units.geojson" if sid == "admin-units" else f"{sid}.csv") for sid in DATASETS}
+
+
+def _quality(sid: str, path: Path) -> tuple[pipeline.Outcome, dict]:
+    hub = reference_hub()
+    outcome = pipeline.run(hub.store, sid, path, load=False, today=SAMPLES_DAY)
+    return outcome, outcome.report["quality"]
+
+
+def _found(quality: dict) -> set[tuple[str, int, str]]:
+    return {(e["type"], r["rowNumber"], f) for e in quality["expectations"] if not e["success"]
+            for r in e["rows"] for f in e["fields"]}
+
+
+@pytest.mark.parametrize("sid", DATASETS)
+def test_every_planted_quality_problem_is_found(sid: str) -> None:
+    outcome, quality = _quality(sid, MESSY / f"{sid}.csv")
+    found = _found(quality)
+    for planted in expected(sid)["quality"]:
+        assert (planted["type"], planted["rowNumber"], planted["fieldName"]) in found, (planted, sorted(found))
+    # other findings only where the sample planted a schema error that ingest repaired (the row became valid)
+    # or in whole-file completeness checks, never on a row the sample's author marked as clean
+    quality_rows = {q["rowNumber"] for q in expected(sid)["quality"]} | EXPLAINED.get(sid, set())
+    repaired_rows = {e["rowNumber"] for e in expected(sid)["errors"]} & {c["row"] for c in outcome.report["hub"]["changes"]}
+    for e in quality["expectations"]:
+        if not e["success"] and not e.get("threshold"):
+            for r in e["rows"]:
+                assert r["rowNumber"] in quality_rows | repaired_rows, (e["id"], r)
+
+
+@pytest.mark.parametrize("sid", DATASETS)
+def test_clean_sample_meets_every_expectation(sid: str) -> None:
+    outcome, quality = _quality(sid, SOURCES[sid])
+    assert outcome.valid and not outcome.blocked
+    assert [e["id"] for e in quality["expectations"] if not e["success"]] == []
+    assert outcome.quality_score == 1.0
+    assert quality["notes"] == []  # boundaries were there: every point was checked
+
+
+def test_a_quality_row_names_the_fields_and_values_to_look_at() -> None:
+    _, quality = _quality("accommodation", MESSY / "accommodation.csv")
+    star = next(e for e in quality["expectations"] if e["id"] == "star-rank-not-applicable")
+    assert star["success"] is False and star["severity"] == "warn" and star["unexpected"] == 1
+    assert star["rows"] == [{"rowNumber": 18, "values": {"star_rank": 3, "type": "nha_o_co_phong_cho_khach_du_lich_thue"}}]
+    assert star["description"]["vi"].startswith("Chỉ khách sạn") and star["description"]["en"].startswith("Only hotels")
+    assert star["expectation"] == "expect_column_values_to_be_null"
+
+
+def test_personal_values_never_reach_the_quality_section() -> None:
+    _, quality = _quality("licences", MESSY / "licences.csv")
+    text = json.dumps(quality, ensure_ascii=False)
+    cccd = "075190999123"  # row 20: an organisation's row with a CCCD number (planted)
+    assert cccd in (MESSY / "licences.csv").read_text(encoding="utf-8") and cccd not in text
+    flagged = next(e for e in quality["expectations"] if e["id"] == "unexpected-personal-data")
+    assert flagged["rows"][0]["rowNumber"] == 20 and flagged["rows"][0]["hidden"] == ["holder_id_number"]
+
+
+def test_a_blocking_expectation_marks_the_file_blocked() -> None:
+    outcome, quality = _quality("licences", MESSY / "licences.csv")
+    expiry = next(e for e in quality["expectations"] if e["id"] == "expiry-before-issue")
+    assert expiry["severity"] == "block" and not expiry["success"]
+    assert quality["blocked"] and outcome.blocked and outcome.status == "invalid"
+
+
+def test_without_published_boundaries_points_are_not_checked_and_the_report_says_so(hub) -> None:  # noqa: ANN001
+    outcome = pipeline.run(hub.store, "sports-venues", MESSY / "sports-venues.csv", load=False, today=SAMPLES_DAY)
+    quality = outcome.report["quality"]
+    province = next(e for e in quality["expectations"] if e["id"] == "point-outside-province")
+    assert province["success"] and province["checked"] == 0
+    assert quality["notes"] and "boundaries" in quality["notes"][0]["en"]
+
+
+def test_score_is_valid_share_times_weighted_share_met() -> None:
+    entries = [{"weight": 1.0, "success": True, "met": 1.0}, {"weight": 3.0, "success": False, "met": 0.5}]
+    assert quality_score(200, 150, {"expectations": entries}) == round(0.75 * (1 + 3 * 0.5) / 4, 4)
+    assert quality_score(10, 10, None) == 1.0
+    assert quality_score(0, 0, None) is None
+
+
+def test_many_failures_are_all_counted_and_twenty_are_listed() -> None:
+    schema = reference_hub().catalog.dataset("accommodation").schema
+    suite = load_suite(schema)
+    n = 30_000
+    rows = np.arange(2, n + 2)
+    frame = pd.DataFrame({
+        "code": [f"LT-{i:05d}" for i in range(n)], "name": ["Nhà nghỉ A"] * n, "address": [f"Số {i}" for i in range(n)],
+        "type": ["nha_nghi_du_lich"] * n, "star_rank": pd.array([2] * n, dtype="Int64"),
+        "rooms": pd.array([12] * n, dtype="Int64"), "phone": pd.Series([None] * n, dtype="str"),
+        "lat": pd.array([11.0] * n, dtype="Float64"), "lon": pd.array([107.0] * n, dtype="Float64"),
+        "commune_code": ["26041"] * n, "_row": rows})
+    run = QualityRun(suite, schema, today=SAMPLES_DAY)
+    run.add(frame.iloc[: n // 2])
+    run.add(frame.iloc[n // 2:])
+    quality = run.run()
+    star = next(e for e in quality["expectations"] if e["id"] == "star-rank-not-applicable")
+    assert star["unexpected"] == n and star["checked"] == n and star["met"] == 0.0
+    assert [r["rowNumber"] for r in star["rows"]] == list(range(2, 22))
+    phone = next(e for e in quality["expectations"] if e["id"] == "phone-completeness")
+    assert not phone["success"] and phone["threshold"] == 0.8 and phone["unexpected"] == n
+
+
+def test_the_same_name_at_the_same_address_is_a_duplicate_whatever_the_accents(tmp_path: Path) -> None:
+    schema = reference_hub().catalog.dataset("heritage-sites").schema
+    frame = pd.DataFrame({"code": ["DT-0001", "DT-0002", "DT-0003"], "name": ["Đình Tân Lân", "đình tan lan ", "Đình Khác"],
+                          "address": ["Phường Trấn Biên", "phuong tran bien", "Phường Trấn Biên"],
+                          "_row": [2, 3, 4]})
+    run = QualityRun(load_suite(schema), schema, today=SAMPLES_DAY)
+    run.add(frame.assign(**{c: None for c in schema.field_names if c not in frame.columns}))
+    duplicate = next(e for e in run.run()["expectations"] if e["id"] == "duplicate-site")
+    assert duplicate["unexpected"] == 2 and duplicate["severity"] == "block"
+    assert [(r["rowNumber"], r["same_as"]) for r in duplicate["rows"]] == [(2, [3]), (3, [2])]
+
+
+def test_every_dataset_suite_loads_against_its_schema() -> None:
+    for dataset in reference_hub().catalog:
+        suite = load_suite(dataset.schema)
+        assert suite is not None and suite.expectations, dataset.id
+        for e in suite.expectations:
+            assert e.description["vi"] and e.description["en"] and e.severity in ("warn", "block")
+
+
+def test_a_mistake_in_a_suite_names_the_file_and_the_expectation(tmp_path: Path) -> None:
+    descriptor = {"name": "demo", "fields": [{"name": "code", "type": "string"}], "primaryKey": ["code"]}
+    (tmp_path / "demo.quality.yaml").write_text(
+        "expectations:\n  - id: code-filled\n    check: filled\n    field: kode\n"
+        "    description: {vi: Có mã, en: Has a code}\n", encoding="utf-8")
+    with pytest.raises(CatalogError) as caught:
+        load_suite(Schema(descriptor, tmp_path / "demo.json"))
+    assert caught.value.context["file"].endswith("demo.quality.yaml") and caught.value.context["field"] == "code-filled"
+    assert "kode" in caught.value.vi and "kode" in caught.value.en
+
+
+def test_a_file_without_valid_rows_is_reported_by_the_schema_not_blocked_by_quality(tmp_path: Path) -> None:
+    lines = (SAMPLES / "heritage-sites.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    broken = tmp_path / "broken.csv"
+    broken.write_text(lines[0] + lines[1].replace("DT-0001", "DT1", 1), encoding="utf-8")
+    outcome, quality = _quality("heritage-sites", broken)
+    assert outcome.rows_valid == 0 and not outcome.valid and not outcome.blocked
+    assert quality["rows"] == 0 and all(e["success"] and e["checked"] == 0 for e in quality["expectations"])
+    assert outcome.quality_score == 0.0

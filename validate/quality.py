@@ -1,0 +1,357 @@
+"""Quality checks with Great Expectations on the rows that passed the schema, and the quality score.
+
+`QualityRun` follows the pipeline's batches: from each batch of valid, typed rows it keeps only the columns
+the suite reads, in compact dtypes (categories for enums, datetime64 for dates, hashes instead of the text
+compared by `unique_together`), so a million rows cost tens of megabytes, not the whole file. `run()` then
+adds the derived columns (conditions, points inside the province or commune), validates the frame with a
+Great Expectations 1.x ephemeral context and returns the report's "quality" section.
+
+Typed data only (pitfalls.md: with pandas 3 a bad value would turn a numeric column into text and a range
+expectation would raise): the schema validator has typed these rows already. The rows carry their source row
+number as the index, so GE's unexpected index list is the steward's row numbers (validate/quality_gx.py runs GE:
+counts over every row, examples from leading rows).
+
+Quality score of a load, in [0, 1]:  (valid rows / rows read) × Σ weight·met / Σ weight,  where `met` is 1 for
+a passed expectation and the share of the rows it checked that meet it for a failed one. A file with
+no quality suite scores its share of valid rows.
+
+`import great_expectations` takes 3-4 s and ~200 MB: it happens inside `run()`, only when a suite exists.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+
+from hub.catalog import Schema
+from hub.text import fold
+
+from . import quality_gx
+from .quality_geo import Boundaries
+from .quality_suite import Condition, Expectation, Suite, resolve
+
+EXAMPLES = 20  # unexpected rows listed per expectation
+GE_CHECKS = {
+    "filled": "expect_column_values_to_not_be_null",
+    "empty": "expect_column_values_to_be_null",
+    "between": "expect_column_values_to_be_between",
+    "one_of": "expect_column_values_to_be_in_set",
+    "matches": "expect_column_values_to_match_regex",
+    "not_matches": "expect_column_values_to_not_match_regex",
+    "not_before": "expect_column_pair_values_a_to_be_greater_than_b",
+    "unique_together": "expect_column_values_to_be_unique",
+    "inside_province": "expect_column_values_to_be_in_set",
+    "inside_commune": "expect_column_values_to_be_in_set",
+    "inside_own_boundary": "expect_column_values_to_be_in_set",
+}
+
+__all__ = ["EXAMPLES", "QualityRun", "quality_score"]
+
+
+class QualityRun:
+    """One file's quality check: `add()` each batch of valid typed rows, then `run()`."""
+
+    def __init__(self, suite: Suite, schema: Schema, *, boundaries: Callable[[], Boundaries | None] | None = None,
+                 today: date | None = None, examples: int = EXAMPLES) -> None:
+        self.suite = suite
+        self.schema = schema
+        self.today = today or date.today()
+        self.examples = examples
+        self._boundaries = boundaries
+        self._parts: list[pd.DataFrame] = []
+        hashed_only = {f for e in suite.expectations if e.check == "unique_together" for f in e.fields}
+        others = {n for e in suite.expectations if e.check != "unique_together" for n in e.needs}
+        self._keep = [n for n in suite.needs if n in others or n not in hashed_only]
+        self._presence = _presence_only(suite)
+        self._in_province: dict[Any, np.ndarray] = {}
+        self.rows = 0
+
+    # -- collecting ---------------------------------------------------------------------------------------------
+    def add(self, valid: pd.DataFrame) -> None:
+        """Keep what the suite needs from one batch of valid, typed rows (the validator's first output)."""
+        if valid.empty:
+            return
+        index = pd.Index(valid["_row"].to_numpy(dtype=np.int64), name="_row")
+        part: dict[str, Any] = {name: self._compact(name, valid[name]).set_axis(index) for name in self._keep}
+        for n, e in enumerate(self.suite.expectations):
+            if e.check == "unique_together":
+                part[f"hub_key_{n}"] = pd.Series(_folded_hash(valid, list(e.fields)), index=index)
+            elif e.extract:
+                text = pd.Series(_texts(valid[e.field]), index=index, dtype=object)
+                found = text.str.extract(e.extract, expand=False)
+                part[f"hub_extract_{n}"] = pd.to_numeric(found, errors="coerce").astype("Float64")
+        frame = pd.DataFrame(part, index=index)
+        self._parts.append(frame)
+        self.rows += len(frame)
+
+    def _compact(self, name: str, series: pd.Series) -> pd.Series:
+        """The column in the smallest dtype that keeps what the suite reads of it."""
+        f = self.schema.field(name)
+        if name in self._presence:  # only "is it filled?" is asked: a nullable boolean, not the text
+            present = series.notna().to_numpy()
+            return pd.Series(pd.arrays.BooleanArray(np.ones(len(series), dtype=bool), ~present))
+        if f.type == "date":
+            return pd.to_datetime(pd.Series(_texts(series), dtype=object), errors="coerce")
+        if f.type == "string" and (f.enum or series.nunique() <= len(series) // 2):  # codes, kinds: few values
+            return pd.Series(pd.Categorical(_texts(series), categories=f.enum or None))
+        return series
+
+    def frame(self) -> pd.DataFrame:
+        if not self._parts:
+            return pd.DataFrame({n: pd.Series(dtype=object) for n in self._keep},
+                                index=pd.Index([], dtype=np.int64, name="_row"))
+        if len(self._parts) > 1:
+            parts, columns = self._parts, {}
+            for name in parts[0].columns:
+                pieces = [p[name] for p in parts]
+                if all(isinstance(p.dtype, pd.CategoricalDtype) for p in pieces):
+                    values = union_categoricals([p.array for p in pieces], ignore_order=True)
+                    columns[name] = pd.Series(values, copy=False)
+                else:
+                    columns[name] = pd.concat([p.astype(object) if isinstance(p.dtype, pd.CategoricalDtype) else p
+                                               for p in pieces], ignore_index=True)
+            index = pd.Index(np.concatenate([p.index.to_numpy() for p in parts]), name="_row")
+            self._parts = [pd.DataFrame({k: v.set_axis(index) for k, v in columns.items()}, index=index)]
+        return self._parts[0]
+
+    # -- running ------------------------------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """Validate the collected rows with Great Expectations; the report's "quality" section."""
+        frame = self.frame()
+        if frame.empty:  # no valid row: nothing to expect anything of (the schema errors say why)
+            results = [({"success": True}, [], None) for _ in self.suite.expectations]
+            geo_notes = [{"vi": "Không có dòng hợp lệ nào để kiểm tra chất lượng", "en": "No valid row to check"}]
+        else:
+            geo_notes = self._derive(frame)
+            results = quality_gx.validate(frame, self._configs(frame), self.examples)
+        entries = [self._entry(n, e, frame, *results[n]) for n, e in enumerate(self.suite.expectations)]
+        failed = [e for e in entries if e["success"] is False]
+        return {
+            "suite": self.suite.path.name,
+            "engine": f"great_expectations {quality_gx.gx().__version__}",
+            "today": self.today.isoformat(),
+            "rows": int(len(frame)),
+            "valid": not failed,
+            "blocked": any(e["severity"] == "block" for e in failed),
+            "stats": {"expectations": len(entries), "passed": len(entries) - len(failed),
+                      "failed_warn": sum(e["severity"] == "warn" for e in failed),
+                      "failed_block": sum(e["severity"] == "block" for e in failed),
+                      "unexpected_rows": int(sum(e["unexpected"] for e in failed))},
+            "notes": geo_notes,
+            "expectations": entries,
+        }
+
+    def _derive(self, frame: pd.DataFrame) -> list[dict[str, str]]:
+        """Condition masks and point tests as columns GE can check; notes when boundaries are missing."""
+        notes: list[dict[str, str]] = []
+        boundaries: Boundaries | None = None
+        if self.suite.uses_geography and self._boundaries is not None:
+            boundaries = self._boundaries()
+        for n, e in enumerate(self.suite.expectations):
+            if e.where:
+                frame[f"hub_where_{n}"] = _mask(frame, e.where, self.today)
+            if e.check in ("inside_province", "inside_commune", "inside_own_boundary"):
+                frame[f"hub_geo_{n}"] = self._inside(frame, e, boundaries)
+        if self.suite.uses_geography and not boundaries:
+            notes.append({"vi": "Chưa có ranh giới đơn vị hành chính: chưa kiểm tra được vị trí các điểm",
+                          "en": "No administrative boundaries yet: point positions were not checked"})
+        return notes
+
+    def _inside(self, frame: pd.DataFrame, e: Expectation, boundaries: Boundaries | None) -> pd.Series:
+        lon = _floats(frame[e.lon])
+        lat = _floats(frame[e.lat])
+        out = np.full(len(frame), np.nan)
+        own = None
+        if e.check == "inside_own_boundary":
+            own = Boundaries.from_geojson(zip(frame[e.code].tolist(), frame[e.boundary].tolist(), strict=True))
+        province = boundaries or own
+        if province:
+            key = (id(province), e.lat, e.lon)  # the province test is shared by the suite's point checks
+            if key not in self._in_province:
+                self._in_province[key] = province.inside_province(lon, lat)
+            in_province = self._in_province[key]
+            known = ~(np.isnan(lon) | np.isnan(lat))
+            if e.check == "inside_province":
+                out[known] = in_province[known]
+            else:  # a point outside the province is reported once, by inside_province
+                codes = frame[e.commune if e.check == "inside_commune" else e.code].astype(object).to_numpy()
+                inside = province.inside_units(lon, lat, codes)
+                if own is not None and boundaries is not None:  # the row's own boundary first, then the published
+                    mine = own.inside_units(lon, lat, codes)
+                    inside = np.where(np.isnan(mine), inside, mine)
+                out = np.where(in_province, inside, np.nan)
+        return pd.Series(pd.arrays.BooleanArray(out == 1.0, np.isnan(out)), index=frame.index)
+
+    def _configs(self, frame: pd.DataFrame) -> list[Any]:
+        gxe = quality_gx.gx().expectations
+        from great_expectations.expectations.row_conditions import Column
+
+        out = []
+        for n, e in enumerate(self.suite.expectations):
+            common: dict[str, Any] = {"meta": {"hub_id": e.id, "hub_n": n}}
+            if e.where:  # GE's Condition objects (string conditions are deprecated since GX 1.9)
+                common["row_condition"] = Column(f"hub_where_{n}") == True  # noqa: E712
+            column = f"hub_extract_{n}" if e.extract else e.field
+            if e.check == "filled":
+                exp = gxe.ExpectColumnValuesToNotBeNull(column=column, mostly=e.share, **common)
+            elif e.check == "empty":
+                exp = gxe.ExpectColumnValuesToBeNull(column=column, **common)
+            elif e.check == "between":
+                low, high = (self._bound(frame, column, v) for v in (e.minimum, e.maximum))
+                exp = gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high, **common)
+            elif e.check == "one_of":
+                exp = gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(e.values), **common)
+            elif e.check == "matches":
+                exp = gxe.ExpectColumnValuesToMatchRegex(column=column, regex=e.pattern, **common)
+            elif e.check == "not_matches":
+                exp = gxe.ExpectColumnValuesToNotMatchRegex(column=column, regex=e.pattern, **common)
+            elif e.check == "not_before":
+                exp = gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=e.field, column_B=e.other, or_equal=True,
+                                                                   ignore_row_if="either_value_is_missing", **common)
+            elif e.check == "unique_together":
+                exp = gxe.ExpectColumnValuesToBeUnique(column=f"hub_key_{n}", **common)
+            else:
+                exp = gxe.ExpectColumnValuesToBeInSet(column=f"hub_geo_{n}", value_set=[True], **common)
+            out.append(exp)
+        return out
+
+    def _bound(self, frame: pd.DataFrame, column: str, value: Any) -> Any:
+        if value is None:
+            return None
+        value = resolve(value, self.today)
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            return pd.Timestamp(value)
+        return value
+
+    def _entry(self, n: int, e: Expectation, frame: pd.DataFrame, result: dict[str, Any],
+               rows: list[int], error: str | None) -> dict[str, Any]:
+        checked = int(result.get("element_count") or 0) - int(result.get("missing_count") or 0)
+        unexpected = int(result.get("unexpected_count") or 0)
+        success = bool(result.get("success")) if error is None else False
+        entry: dict[str, Any] = {
+            "id": e.id, "type": e.type, "check": e.check, "expectation": GE_CHECKS[e.check], "severity": e.severity,
+            "weight": e.weight, "description": dict(e.description), "fields": e.report_fields,
+            "success": success, "checked": checked, "unexpected": unexpected,
+            "met": round(1 - unexpected / checked, 6) if checked else 1.0,
+            "rows": self._rows(n, e, frame, rows), "rows_total": unexpected, "error": error,
+        }
+        if e.check == "filled" and e.share < 1:
+            entry["threshold"] = e.share
+        return entry
+
+    def _rows(self, n: int, e: Expectation, frame: pd.DataFrame, rows: list[int]) -> list[dict[str, Any]]:
+        """The listed unexpected rows with the values a steward needs to see (personal values left out)."""
+        shown = [f for f in dict.fromkeys([*e.report_fields, *e.condition_fields]) if f in frame.columns]
+        personal = {f.name for f in self.schema.fields if f.personal}
+        out = []
+        for row in rows[: self.examples]:
+            values = {f: (None if f in personal else _plain(frame.at[row, f])) for f in shown}
+            item: dict[str, Any] = {"rowNumber": int(row), "values": values}
+            hidden = [f for f in shown if f in personal]
+            if hidden:
+                item["hidden"] = hidden
+            if e.check == "unique_together":
+                key = frame.at[row, f"hub_key_{n}"]
+                item["same_as"] = [int(r) for r in frame.index[frame[f"hub_key_{n}"] == key][:10] if r != row]
+            if e.extract:
+                item["values"][f"{e.field} → {e.extract}"] = _plain(frame.at[row, f"hub_extract_{n}"])
+            out.append(item)
+        return out
+
+
+def quality_score(rows_read: int, rows_valid: int, quality: dict[str, Any] | None) -> float | None:
+    """(valid rows / rows read) × weighted share of expectations met; None for a file without rows."""
+    if not rows_read:
+        return None
+    score = rows_valid / rows_read
+    entries = (quality or {}).get("expectations") or []
+    total = sum(e["weight"] for e in entries)
+    if total:
+        score *= sum(e["weight"] * (1.0 if e["success"] else e["met"]) for e in entries) / total
+    return round(score, 4)
+
+
+# -- helpers ----------------------------------------------------------------------------------------------------------
+
+def _presence_only(suite: Suite) -> set[str]:
+    """Fields the suite only asks "filled or not" of (completeness, conditions): kept as booleans, not text."""
+    presence: set[str] = set()
+    values: set[str] = set()
+    for e in suite.expectations:
+        if e.check == "filled" and not e.extract:
+            presence.add(e.field)  # type: ignore[arg-type]
+        else:
+            values.update(n for n in e.needs if n not in e.condition_fields)
+        for c in e.where:
+            (presence if c.op in ("empty", "filled") else values).add(c.field)
+    return presence - values
+
+
+def _mask(frame: pd.DataFrame, conditions: tuple[Condition, ...], today: date) -> np.ndarray:
+    """Rows where every condition holds (a missing value holds only `empty`)."""
+    mask = np.ones(len(frame), dtype=bool)
+    for c in conditions:
+        column = frame[c.field]
+        present = column.notna().to_numpy()
+        value = resolve(c.value, today)
+        if pd.api.types.is_datetime64_any_dtype(column) and isinstance(value, date):
+            value = pd.Timestamp(value)
+        values = tuple(resolve(v, today) for v in c.value) if isinstance(c.value, tuple) else ()
+        if c.op == "empty":
+            held = ~present if value else present
+        elif c.op == "filled":
+            held = present if value else ~present
+        elif c.op in ("equals", "not"):
+            held = present & (column.astype(object) == value).to_numpy(dtype=bool)
+            held = held if c.op == "equals" else present & ~held
+        elif c.op in ("in", "not_in"):
+            held = present & column.astype(object).isin(values).to_numpy(dtype=bool)
+            held = held if c.op == "in" else present & ~held
+        else:
+            filled = column.where(column.notna())
+            compare = {"before": filled < value, "after": filled > value, "at_least": filled >= value,
+                       "at_most": filled <= value}[c.op]
+            held = present & compare.fillna(False).to_numpy(dtype=bool)
+        mask &= held
+    return mask
+
+
+def _folded_hash(frame: pd.DataFrame, fields: list[str]) -> pd.arrays.IntegerArray:
+    """One int64 per row for the folded values of `fields`; NA where any of them is empty."""
+    columns = [_texts(frame[f]) for f in fields]
+    keys = ["\x1f".join(fold(str(v)) for v in values) if all(v is not None for v in values) else None
+            for values in zip(*columns, strict=True)]
+    missing = np.array([k is None for k in keys], dtype=bool)
+    hashed = pd.util.hash_pandas_object(pd.Series([k or "" for k in keys], dtype=object), index=False)
+    return pd.arrays.IntegerArray(hashed.to_numpy().view(np.int64), missing)
+
+
+def _texts(series: pd.Series) -> list[Any]:
+    """Values as Python objects with None for missing (pandas' str dtype holds NaN)."""
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else v
+            for v in series.astype(object).tolist()]
+
+
+def _floats(series: pd.Series) -> np.ndarray:
+    return pd.to_numeric(series, errors="coerce").astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly: None for missing, ISO text for dates, Python numbers."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value

@@ -1,0 +1,98 @@
+"""Great Expectations plumbing for validate/quality.py: one ephemeral context per process, two kinds of pass.
+
+Counts come from one BASIC pass over every row. Row numbers of failed expectations come from SUMMARY passes
+over leading rows only: GE builds its unexpected index list with one pandas lookup per failing row of the
+batch (about 0.3 ms each), so asking it on a million rows where 40 % fail would take minutes; as many leading
+rows as should hold the examples we list are enough, doubled until they do.
+
+`import great_expectations` costs 3-4 s and ~200 MB, so it happens here, on first use only.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import uuid
+from typing import Any
+
+import pandas as pd
+
+_GX_LOCK = threading.Lock()  # one ephemeral context per process; GE is not made for concurrent use
+_CONTEXT: Any = None
+
+__all__ = ["gx", "validate"]
+
+
+def gx() -> Any:
+    """great_expectations, imported on first use; its INFO chatter (hundreds of lines) kept out of our logs."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations
+
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):  # these set their own level
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return great_expectations
+
+
+def _context() -> Any:
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    global _CONTEXT
+    if _CONTEXT is None:
+        context = gx().get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        context.config.analytics_enabled = False
+        _CONTEXT = context
+    return _CONTEXT
+
+
+def validate(frame: pd.DataFrame, configs: list[Any], examples: int) -> list[tuple[dict[str, Any], list[int], str | None]]:
+    """(result, unexpected row numbers to list, error) per expectation config, in order."""
+    with _GX_LOCK:
+        source = _context().data_sources.add_or_update_pandas("hub")
+        out: list[list[Any]] = []
+        for found in _run(source, frame, configs, {"result_format": "BASIC", "partial_unexpected_count": 0}):
+            info = found.get("exception_info") or {}
+            error = info.get("exception_message") if info.get("raised_exception") else None
+            out.append([dict(found.get("result") or {}, success=found.get("success")), [], error])
+        n = len(frame)
+        pending = {k: _first_size(n, int(item[0]["unexpected_count"]), examples) for k, item in enumerate(out)
+                   if item[2] is None and item[0].get("unexpected_count")}
+        while pending:
+            size = min(pending.values())
+            group = [k for k, s in pending.items() if s == size]
+            summary = {"result_format": "SUMMARY", "partial_unexpected_count": examples}
+            for k, found in zip(group, _run(source, frame.iloc[:size], [configs[k] for k in group], summary),
+                                strict=True):
+                rows = [int(item["_row"]) if isinstance(item, dict) else int(item)
+                        for item in (found.get("result") or {}).get("partial_unexpected_index_list") or []]
+                if len(rows) >= min(examples, int(out[k][0]["unexpected_count"])) or size >= n:
+                    out[k][1] = sorted(rows)
+                    del pending[k]
+                else:
+                    pending[k] = min(n, size * 2)
+    return [tuple(item) for item in out]  # type: ignore[misc]
+
+
+def _first_size(n: int, unexpected: int, examples: int) -> int:
+    """Leading rows likely to hold 2 × `examples` failures, as a power of two (so expectations share passes)."""
+    wanted = n * 2 * examples / max(unexpected, 1)
+    return min(n, max(256, 2 ** math.ceil(math.log2(max(wanted, 1)))))
+
+
+def _run(source: Any, frame: pd.DataFrame, configs: list[Any], result_format: dict[str, Any]) -> list[dict[str, Any]]:
+    """Validate `frame` with a suite of (copies of) `configs`; each result as a JSON-able dict, in order."""
+    name = f"rows-{uuid.uuid4().hex[:8]}"
+    asset = source.add_dataframe_asset(name)
+    try:
+        batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
+        copies = []
+        for config in configs:  # an expectation belongs to one suite: each pass gets copies
+            copy = config.copy()
+            copy.id = None
+            copies.append(copy)
+        results = batch.validate(gx().ExpectationSuite(name=name, expectations=copies), result_format=result_format)
+        by_id = {r.expectation_config.meta.get("hub_n"): r.to_json_dict() for r in results.results}
+        return [by_id[c.meta.get("hub_n")] for c in copies]
+    finally:
+        source.delete_asset(name)
