@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -33,6 +33,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from hub.context import Hub, current_hub
+from hub.errors import HubError
 from publish import tables
 
 log = logging.getLogger("hub.metrics")
@@ -154,7 +155,27 @@ def _count(response: Response) -> Response:
     return response
 
 
+def _may_scrape() -> bool:
+    """Metrics name every dataset (restricted ones too) and their sizes: only the machine itself (Prometheus
+    on loopback, or nginx's allow-list in front) or an admin key may read them."""
+    import ipaddress
+
+    from hub.auth import current_viewer
+
+    try:
+        if ipaddress.ip_address(request.remote_addr or "").is_loopback:
+            return True
+    except ValueError:
+        pass
+    try:
+        return current_viewer().is_admin
+    except HubError:
+        return False
+
+
 def metrics() -> Response:
+    if not _may_scrape():
+        abort(404)
     folder = multiprocess_dir()
     if folder:
         from prometheus_client import multiprocess

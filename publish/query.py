@@ -10,6 +10,9 @@ from __future__ import annotations
 import base64
 import json
 import math
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -50,6 +53,7 @@ class Query:
     offset: int = 0
     version: int | None = None  # None: current
     with_geometry: bool = False
+    key: str | None = None  # the stored key (`_key`), when the filters name one record by its primary key
 
 
 @dataclass
@@ -75,10 +79,16 @@ def decode_cursor(cursor: str) -> tuple[int | None, int]:
         raise QueryError("Con trỏ trang không hợp lệ", "The page cursor is not valid", field="cursor") from None
 
 
+_OPEN = 2**31 - 1  # "not superseded": larger than any version
+
+
 def version_clause(table: sa.Table, version: int | None) -> sa.ColumnElement[bool]:
     if version is None:
         return table.c._to.is_(None)
-    return sa.and_(table.c._from <= version, sa.or_(table.c._to.is_(None), table.c._to > version))
+    # coalesce rather than `_to IS NULL OR _to > v`: SQLite answers the OR with a multi-index scan of every
+    # row and then sorts them all for a page of 100; without the OR it walks the key index in order and
+    # stops at the page's end (30 ms -> 1 ms at 20,000 rows). PostgreSQL plans both alike.
+    return sa.and_(table.c._from <= version, sa.func.coalesce(table.c._to, _OPEN) > version)
 
 
 def _coerce(dataset: Dataset, name: str, value: Any) -> Any:
@@ -132,6 +142,8 @@ def where_clauses(store: Store, dataset: Dataset, query: Query, viewer: Viewer) 
             value = _coerce(dataset, flt.field, flt.value)
             op = {"eq": "__eq__", "ne": "__ne__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}[flt.op]
             clauses.append(getattr(col, op)(value))
+    if query.key is not None:
+        clauses.append(table.c._key == query.key)
     if query.q:
         for word in fold_words(query.q):
             clauses.append(table.c._search.contains(word, autoescape=True))
@@ -220,7 +232,12 @@ def _conditions(dataset: Dataset, viewer: Viewer) -> list[tuple[str, str, Any]]:
 
 
 def resolve_version(store: Store, dataset: Dataset, version: int | None) -> int | None:
-    current = store.current_version(dataset.id)
+    return _resolve_version(store, dataset, version)
+
+
+def _resolve_version(store: Store, dataset: Dataset, version: int | None,
+                     conn: sa.Connection | None = None) -> int | None:
+    current = store.current_version(dataset.id, conn)
     if version is None:
         return current
     if current is None or version < 1 or version > current:
@@ -229,20 +246,70 @@ def resolve_version(store: Store, dataset: Dataset, version: int | None) -> int 
     return version
 
 
+class _Totals:
+    """Counts of matching rows, remembered per worker process for a minute.
+
+    A page's total is `count(*)` over every matching row of a committed version, which never changes once
+    committed (a load or a rollback adds a new version; the query is pinned to one). Counting costs a scan of
+    the whole version (about 20 ms per 20,000 rows on PostgreSQL), more than the page itself, and every page
+    of a listing asks the same count. The minute bounds what a restore from backup could leave stale."""
+
+    TTL = 60.0
+    SIZE = 2048
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[Any, ...], tuple[float, int]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> int | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or hit[0] < time.monotonic():
+                return None
+            self._items.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: tuple[Any, ...], total: int) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic() + self.TTL, total)
+            self._items.move_to_end(key)
+            while len(self._items) > self.SIZE:
+                self._items.popitem(last=False)
+
+
+_TOTALS = _Totals()
+
+
+def _total(conn: sa.Connection, store: Store, table: sa.Table, clauses: list[sa.ColumnElement[bool]],
+           version: int | None) -> int:
+    stmt = sa.select(sa.func.count()).select_from(table).where(*clauses)
+    if version is None:  # an unversioned dataset's rows may change: never remembered
+        return conn.execute(stmt).scalar() or 0
+    compiled = stmt.compile(dialect=conn.dialect)
+    key = (store.read_engine.url.render_as_string(), table.name, version, str(compiled),
+           tuple(sorted((k, repr(v)) for k, v in compiled.params.items())))
+    total = _TOTALS.get(key)
+    if total is None:
+        total = conn.execute(stmt).scalar() or 0
+        _TOTALS.put(key, total)
+    return total
+
+
 def records(store: Store, dataset: Dataset, query: Query | None = None, viewer: Viewer = ANONYMOUS, *,
             count: bool = True) -> Page:
     """One page of records the viewer may see."""
     query = query or Query()
-    query.version = resolve_version(store, dataset, query.version)
     table = store.table(dataset)
-    names, cols = select_columns(store, dataset, query, viewer)
-    clauses = where_clauses(store, dataset, query, viewer)
-    stmt = (sa.select(*cols).where(*clauses).order_by(*_order_by(dataset, table, query, viewer))
-            .limit(query.limit + 1).offset(query.offset))
     redact = redactor(dataset, viewer)
+    # one connection for the version, the page and its count: each checkout costs a round trip (pre-ping)
     with store.read_engine.connect() as conn:
+        query.version = _resolve_version(store, dataset, query.version, conn)
+        names, cols = select_columns(store, dataset, query, viewer)
+        clauses = where_clauses(store, dataset, query, viewer)
+        stmt = (sa.select(*cols).where(*clauses).order_by(*_order_by(dataset, table, query, viewer))
+                .limit(query.limit + 1).offset(query.offset))
         result = conn.execute(stmt).mappings().all()
-        total = conn.execute(sa.select(sa.func.count()).select_from(table).where(*clauses)).scalar() if count else None
+        total = _total(conn, store, table, clauses, query.version) if count else None
     more = len(result) > query.limit
     rows = [_shape(dict(r), names, redact, query.with_geometry) for r in result[: query.limit]]
     next_cursor = encode_cursor(query.version, query.offset + query.limit) if more else None
@@ -275,6 +342,11 @@ def get_record(store: Store, dataset: Dataset, key: str, viewer: Viewer = ANONYM
         raise QueryError("Khoá chính không đúng số phần", "The primary key has the wrong number of parts", field=",".join(pk))
     query = Query(filters=[Filter(f, "eq", v) for f, v in zip(pk, parts, strict=True)], limit=1, version=version,
                   with_geometry=with_geometry)
+    # The stored key (`_key`, indexed) says the same as the key fields' filters; without it the database
+    # finds the record by scanning every row (no index on the fields themselves): 20 ms -> 0.5 ms at 20,000.
+    from publish.rows import KEY_SEPARATOR, canonical
+
+    query.key = KEY_SEPARATOR.join(canonical(_coerce(dataset, f, v)) for f, v in zip(pk, parts, strict=True))
     page = records(store, dataset, query, viewer, count=False)
     if not page.rows:
         raise NotFound(f"Không có bản ghi «{key}» trong «{dataset.id}»", f"No record «{key}» in «{dataset.id}»",

@@ -148,6 +148,44 @@ def _geojson_validators() -> dict[str, Any]:
     }
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _positions(value: Any, minimum: int) -> bool:
+    # frictionless's GeoJSON profile: a position is exactly two numbers (additionalItems: false)
+    return isinstance(value, list) and len(value) >= minimum and all(
+        isinstance(p, list) and len(p) == 2 and _is_number(p[0]) and _is_number(p[1]) for p in value
+    )
+
+
+_GEOMETRY_CHECKS = {
+    "Point": lambda c: _positions([c], 1),
+    "MultiPoint": lambda c: _positions(c, 0),
+    "LineString": lambda c: _positions(c, 2),
+    "MultiLineString": lambda c: isinstance(c, list) and all(_positions(line, 2) for line in c),
+    "Polygon": lambda c: isinstance(c, list) and all(_positions(ring, 4) for ring in c),
+    "MultiPolygon": lambda c: isinstance(c, list) and all(
+        isinstance(poly, list) and all(_positions(ring, 4) for ring in poly) for poly in c),
+}
+
+
+def _plain_geometry_ok(value: dict[str, Any]) -> bool | None:
+    """The GeoJSON profile's answer for a plain geometry, computed directly (True), or None to ask jsonschema.
+
+    jsonschema walks its $ref/oneOf tree for every coordinate pair: a commune boundary of a few thousand
+    points takes a quarter of a second that way. Only the clear valid case is decided here; anything unusual
+    (crs, GeometryCollection, Feature, a failing shape) goes to jsonschema so the verdict stays the profile's.
+    """
+    check = _GEOMETRY_CHECKS.get(value.get("type"))  # type: ignore[arg-type]
+    if check is None or "crs" in value or "coordinates" not in value:
+        return None
+    bbox = value.get("bbox")
+    if bbox is not None and not (isinstance(bbox, list) and all(_is_number(b) for b in bbox)):
+        return None
+    return True if check(value["coordinates"]) else None
+
+
 def _geojson_reader(field: FieldSpec) -> Reader:
     fmt = field.format
 
@@ -158,6 +196,8 @@ def _geojson_reader(field: FieldSpec) -> Reader:
             return INVALID
         if not isinstance(value, dict):
             return INVALID
+        if fmt == "default" and _plain_geometry_ok(value) is True:
+            return value
         if fmt in ("default", "topojson"):
             try:
                 _geojson_validators()[fmt].validate(value)

@@ -9,8 +9,9 @@ from typing import Any
 import click
 import sqlalchemy as sa
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from hub.cli.common import console, err_console, open_hub, print_table
+from hub.cli.common import console, err_console, open_hub
 from hub.errors import NotFound
 from publish import tables, versions
 from publish.access import ANONYMOUS, Viewer
@@ -48,6 +49,16 @@ def _table_progress(progress: Progress) -> Any:
     return update
 
 
+def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    """A table whose long cells wrap instead of being cut (file names and keys must stay whole)."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
 def _short(value: Any, width: int = 40) -> str:
     text = "∅" if value is None else str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -63,13 +74,13 @@ def register(cli: click.Group) -> None:
         hub = open_hub(init=True)
         hub.catalog.dataset(dataset)
         rows = versions.loads(hub.store, dataset, limit=limit) if every else versions.versions(hub.store, dataset)
-        print_table(f"Phiên bản của / versions of {dataset}",
-                    ["phiên bản / version", "trạng thái / status", "nguồn / source", "sha256", "người nạp / by",
-                     "lúc / at (UTC)", "+", "~", "−", "=", "loại / rejected", "ghi chú / note"],
+        _print_table(f"Phiên bản của / versions of {dataset}",
+                    ["v", "trạng thái / status", "nguồn / source", "sha256", "người nạp / by", "lúc / at (UTC)",
+                     "+ ~ − =", "loại / rejected", "ghi chú / note"],
                     [[r["version"] or "-", r["status"], r["source_name"], (r["source_sha256"] or "")[:12],
-                      r["created_by"], (r["finished_at"] or r["started_at"] or "")[:19], r["rows_added"],
-                      r["rows_changed"], r["rows_removed"], r["rows_unchanged"], r["rows_rejected"],
-                      r["note"] or r["error"] or ""] for r in rows])
+                      r["created_by"], (r["finished_at"] or r["started_at"] or "")[:19],
+                      f"{r['rows_added']} {r['rows_changed']} {r['rows_removed']} {r['rows_unchanged']}",
+                      r["rows_rejected"], r["note"] or r["error"] or ""] for r in rows])
 
     @cli.command()
     @click.argument("dataset")
@@ -98,7 +109,7 @@ def register(cli: click.Group) -> None:
                 detail = _short((change.record or {}).get(label), 60)
             rows.append([{"added": "+", "changed": "~", "removed": "−"}[change.op], change.key, change.version, detail])
         if rows:
-            print_table("Thay đổi / changes", ["", "khoá / key", "phiên bản / version", "chi tiết / detail"], rows)
+            _print_table("Thay đổi / changes", ["", "khoá / key", "phiên bản / version", "chi tiết / detail"], rows)
         if len(found) > limit:
             console.print(f"… và {len(found) - limit} thay đổi khác / and {len(found) - limit} more (--limit)")
 

@@ -21,7 +21,7 @@ SEES_PERSONAL = {"department-personal"}
 SEES_RESTRICTED = {"department-granted", "department-personal", "steward", "admin"}
 SKIP_ENDPOINTS = {"static", "web.static", "web.leaflet", "restx_doc.static", "api.doc", "ckan.download"}
 RECORD_VARIANTS = ["?limit=1000", "?format=geojson&limit=1000", "?format=csv"]
-# Operators' endpoints that name every dataset (not its rows) by design; they belong on the internal network.
+# /metrics names every dataset (not its rows); it answers only loopback (as the test client is) and admin keys.
 NAMES_DATASETS = {"/metrics"}
 CKAN_READS = ["package_list", "current_package_list_with_resources?limit=100", "package_search?rows=100",
               "organization_list?all_fields=true"]
