@@ -23,7 +23,7 @@ from itertools import compress
 from operator import is_not, itemgetter
 from typing import Any
 
-from ingest.canonical import all_canonical, needing_work
+from ingest.canonical import all_canonical, needing_work, phones_by_digits, with_decimal_point
 from ingest.normalise.booleans import parse_boolean
 from ingest.normalise.communes import match_commune
 from ingest.normalise.coordinates import format_degrees, parse_degrees
@@ -32,7 +32,7 @@ from ingest.normalise.enterprise import normalise_enterprise_code
 from ingest.normalise.enums import enum_index, normalise_enum
 from ingest.normalise.numbers import format_number, number_style_of_counts, parse_number, reading_style
 from ingest.normalise.phones import normalise_phone
-from ingest.normalise.text import normalise_texts
+from ingest.normalise.text import normalise_texts, normalise_texts_flagged
 
 __all__ = ["Change", "ChangeLog", "typed_text", "normalise_column"]
 
@@ -151,8 +151,9 @@ _RULE_NAMES = {
 _NUMERIC = ("number", "integer", "latitude", "longitude")
 
 
-def _texts(cells: Sequence[Any], missing_values: frozenset[str]) -> tuple[Sequence[Any], list[Any], list[int]]:
-    """(originals, texts, indices of typed cells): each cell as the source shows it, and after the text step."""
+def _texts(cells: Sequence[Any], missing_values: frozenset[str]) -> tuple[Sequence[Any], list[Any], list[int], bool]:
+    """(originals, texts, indices of typed cells, whether the text step changed any cell other than an empty
+    one): each cell as the source shows it, and after the text step."""
     kinds = set(map(type, cells))
     typed: list[int] = []
     if kinds <= {str, type(None)}:
@@ -160,10 +161,11 @@ def _texts(cells: Sequence[Any], missing_values: frozenset[str]) -> tuple[Sequen
         if type(None) in kinds:
             at = [i for i, c in enumerate(cells) if c is not None]
             texts: list[Any] = [None] * len(cells)
-            for i, t in zip(at, normalise_texts([cells[i] for i in at]), strict=True):
+            found, changed = normalise_texts_flagged([cells[i] for i in at])
+            for i, t in zip(at, found, strict=True):
                 texts[i] = t
         else:
-            texts = normalise_texts(cells if isinstance(cells, list) else list(cells))
+            texts, changed = normalise_texts_flagged(cells if isinstance(cells, list) else list(cells))
     else:  # spreadsheets and JSON: typed cells are written as text, text cells normalised
         originals = [c if c is None or isinstance(c, str) else typed_text(c) for c in cells]
         typed = [i for i, c in enumerate(cells) if c is not None and not isinstance(c, str)]
@@ -171,9 +173,11 @@ def _texts(cells: Sequence[Any], missing_values: frozenset[str]) -> tuple[Sequen
         at = [i for i, c in enumerate(cells) if isinstance(c, str)]
         for i, t in zip(at, normalise_texts([cells[i] for i in at]), strict=True):
             texts[i] = t
-    if missing_values:
+        changed = True
+    if missing_values and not missing_values.isdisjoint(texts):
         texts = [None if t in missing_values else t for t in texts]
-    return originals, texts, typed
+        changed = True
+    return originals, texts, typed, changed
 
 
 def _apply_rule(
@@ -205,6 +209,14 @@ def _apply_rule(
         if todo and rule in ("number", "integer"):  # the style is voted by every text of the column
             skip = set(typed)
             style = number_style_of_counts(Counter([t for i, t in enumerate(texts) if i not in skip] if skip else texts))
+        if rule in ("latitude", "longitude"):  # shortcuts for the usual office forms, same results
+            for text in todo:
+                if "," in text and (point := with_decimal_point(rule, text)):
+                    changed[text] = point
+        elif rule == "phone":
+            changed.update(phones_by_digits(todo))
+        if changed:
+            todo = [t for t in todo if t not in changed]
         function = _rule_function(rule, spec, style)
         results = map(function, todo)  # type: ignore[arg-type]
         if rule == "commune":
@@ -212,7 +224,7 @@ def _apply_rule(
                 if result is not None and result[0] != text:  # type: ignore[index]
                     changed[text], names[text] = result  # type: ignore[misc]
         else:
-            changed = {t: r for t, r in zip(todo, results, strict=True) if r is not None and r != t}  # type: ignore[misc]
+            changed.update((t, r) for t, r in zip(todo, results, strict=True) if r is not None and r != t)  # type: ignore[misc]
     values = list(map(changed.get, work, work)) if changed else work  # C-level: dict.get(text, text) per cell
     if work is not texts:
         for i in typed:
@@ -227,6 +239,19 @@ def _apply_rule(
     return values, changed, apart, name
 
 
+def _changed_cells(values: list[Any], originals: Sequence[Any]) -> list[int]:
+    """Indices of the cells whose value differs from what the source shows."""
+    # unchanged cells are the very same str objects all along, so identity finds the candidates fast
+    candidates = list(compress(range(len(values)), map(is_not, values, originals)))
+    if len(candidates) > 1:
+        pick = itemgetter(*candidates)  # C-level gathering of the candidates' values
+        picked: Any = zip(candidates, pick(values), pick(originals), strict=True)
+    else:
+        picked = [(i, values[i], originals[i]) for i in candidates]
+    # a blank cell read as None is not a change; a missing value ("-") read as None is
+    return [i for i, v, o in picked if v != o and (v is not None or o.strip())]
+
+
 def normalise_column(
     field: str,
     rule: str,
@@ -237,21 +262,14 @@ def normalise_column(
     log: ChangeLog | None,
 ) -> list[str | None]:
     """Canonical text for each cell of one field in a batch; changed cells go to `log` (None: not kept)."""
-    originals, texts, typed = _texts(cells, missing_values)
+    originals, texts, typed, text_changed = _texts(cells, missing_values)
     values, changed, apart, name = _apply_rule(rule, spec, cells, texts, typed)
-    if log is None or (texts is originals and not changed and not apart):
+    if log is None or not (text_changed or changed or apart):
         return values
-    # unchanged cells are the very same str objects all along, so identity finds the candidates fast
-    candidates = list(compress(range(len(values)), map(is_not, values, originals)))
-    if not candidates:
-        return values
-    if len(candidates) > 1:
-        pick = itemgetter(*candidates)  # C-level gathering of the candidates' values
-        picked: Any = zip(candidates, pick(values), pick(originals), strict=True)
+    if not (text_changed or typed):  # every change is the normaliser's, on a text that is the cell itself
+        indices = list(compress(range(len(texts)), map(changed.__contains__, texts)))
     else:
-        picked = [(candidates[0], values[candidates[0]], originals[candidates[0]])]
-    # a blank cell read as None is not a change; a missing value ("-") read as None is
-    indices = [i for i, v, o in picked if v != o and (v is not None or o.strip())]
+        indices = _changed_cells(values, originals)
 
     def rule_of(i: int) -> str:
         if i in apart:

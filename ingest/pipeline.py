@@ -107,11 +107,13 @@ class SourceTable:
         self.rows_read += len(buffer)
         rows = [number for number, _ in buffer]
         n = len(buffer)
-        columns = list(zip(*(cells for _, cells in buffer), strict=True))
+        columns: list[Any] = list(zip(*(cells for _, cells in buffer), strict=True))
+        buffer.clear()  # the row lists go now; a column's raw cells go once it is normalised
         data: dict[str, list[str | None]] = {}
         plane: dict[str, list[str | None]] = {}
         for index, target in self._columns:
             cells = list(columns[index])
+            columns[index] = None
             if target in (VN2000_X, VN2000_Y):
                 plane[target] = normalise_column(target, "number", {}, cells, rows, self._missing_values, None)
                 continue

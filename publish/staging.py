@@ -65,9 +65,8 @@ def _column(series: pd.Series) -> tuple[list[Any], list[str], type | None]:
         values = series.to_numpy(dtype=object, na_value=None).tolist()
         return values, ["\x00" if v is None else str(v) for v in values], int
     if pd.api.types.is_float_dtype(dtype):
-        array = series.to_numpy(dtype=object, na_value=None)
-        if dtype == np.float64 or dtype == np.float32:
-            array[pd.isna(series).to_numpy()] = None
+        array = np.array(series.to_numpy(dtype=object), dtype=object)  # a writable copy
+        array[pd.isna(series).to_numpy()] = None  # NaN and pd.NA alike
         values = array.tolist()
         return values, [_float_text(v) for v in values], float
     values = python_values(series.to_frame(), [series.name])[0]  # dates, timestamps, mixed: the general path

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
+from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -56,7 +57,8 @@ def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*["" if v is None else str(v) for v in row])
-    console.print(table)
+    # piped or redirected output (scripts, logs) is not bound to a terminal's 80 columns
+    (console if console.is_terminal else Console(width=200)).print(table)
 
 
 def _short(value: Any, width: int = 40) -> str:

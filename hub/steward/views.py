@@ -38,7 +38,9 @@ def _lang() -> str:
 def _helpers() -> dict[str, Any]:
     lang = _lang()
     return {"t": lambda key: labels.text(key, lang), "csrf_token": auth.csrf_token, "steward": auth.current_steward(),
-            "st": lambda status: labels.text(f"st_{status}", lang) if f"st_{status}" in labels.LABELS else status}
+            "st": lambda status: labels.text(f"st_{status}", lang) if f"st_{status}" in labels.LABELS else status,
+            "pct": lambda score: "—" if score is None else
+            (f"{score * 100:.1f} %".replace(".", ",") if lang == "vi" else f"{score * 100:.1f} %")}
 
 
 @bp.before_request

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalise_text", "normalise_texts", "SEP"]
+__all__ = ["normalise_text", "normalise_texts", "normalise_texts_flagged", "SEP"]
 
 SEP = "\x00"  # joins a column's cells for whole-column regexes (ingest.canonical); never in clean text
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
@@ -55,6 +55,11 @@ def normalise_texts(values: list[str]) -> list[str | None]:
     """normalise_text of every value of a column (all str), cell for cell the same result.
 
     Returns `values` itself when no cell changes."""
+    return normalise_texts_flagged(values)[0]
+
+
+def normalise_texts_flagged(values: list[str]) -> tuple[list[str | None], bool]:
+    """normalise_texts, and whether any cell changed other than an empty one becoming None."""
     # Joined with single spaces, a doubled space, or a space at a cell's start or end, shows as "  " (or a
     # space at either end of the whole); empty cells are left out of the join.
     joined = " ".join(filter(None, values))
@@ -68,8 +73,10 @@ def normalise_texts(values: list[str]) -> list[str | None]:
         dirty += [i for i, v in enumerate(values) if not unicodedata.is_normalized("NFC", v)]
     empty = "" in values
     if not dirty and not empty:
-        return values  # type: ignore[return-value]
+        return values, False  # type: ignore[return-value]
     out: list[str | None] = [v or None for v in values] if empty else list(values)
+    changed = False
     for i in dirty:
-        out[i] = normalise_text(values[i])
-    return out
+        out[i] = text = normalise_text(values[i])
+        changed = changed or text != values[i]
+    return out, changed

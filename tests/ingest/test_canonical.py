@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.canonical import _ONE, PATTERNS, all_canonical
+from ingest.canonical import _ONE, PATTERNS, all_canonical, phones_by_digits, with_decimal_point
 from ingest.cells import _RULE_NAMES, Change, ChangeLog, _rule_function, normalise_column
 from ingest.normalise.numbers import number_style, reading_style
+from ingest.normalise.phones import normalise_phone
 from ingest.normalise.text import normalise_text
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "accommodation.json").read_text("utf-8"))
@@ -41,6 +42,20 @@ def test_a_text_called_canonical_is_left_as_it_is_by_its_normaliser(rule, data):
     text = data.draw(st.from_regex(LOOSE[rule], fullmatch=True).filter(_ONE[rule].fullmatch))
     for style in ("vi", "en"):
         assert _rule_function(rule, {}, style)(text) in (text, None)
+
+
+@FAST
+@given(text=st.from_regex(r"-?[0-9]{1,4},[0-9]{1,8}", fullmatch=True))
+def test_degrees_with_a_decimal_comma_are_read_as_the_normaliser_reads_them(text):
+    point = with_decimal_point("latitude", text)
+    assert point is None or point == _rule_function("latitude", {}, "vi")(text)
+
+
+@FAST
+@given(texts=st.lists(st.from_regex(r"\+?[0-9 .()\-]{1,16}", fullmatch=True), max_size=8))
+def test_phones_written_with_spaces_dots_and_brackets_are_read_as_the_normaliser_reads_them(texts):
+    for text, digits in phones_by_digits(texts).items():
+        assert digits == normalise_phone(text)
 
 
 @pytest.mark.parametrize(

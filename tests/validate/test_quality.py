@@ -12,7 +12,15 @@ import pytest
 from hub import pipeline
 from hub.catalog import Schema
 from hub.errors import CatalogError
-from tests.steward.reference import DATASETS, MESSY, SAMPLES, SAMPLES_DAY, expected, reference_hub
+from tests.steward.reference import (
+    DATASETS,
+    MESSY,
+    SAMPLES,
+    SAMPLES_DAY,
+    expected,
+    reference_hub,
+    write_admin_units_csv,
+)
 from validate.quality import QualityRun, quality_score
 from validate.quality_suite import load_suite
 
@@ -82,7 +90,8 @@ def test_a_blocking_expectation_marks_the_file_blocked() -> None:
     assert quality["blocked"] and outcome.blocked and outcome.status == "invalid"
 
 
-def test_without_published_boundaries_points_are_not_checked_and_the_report_says_so(hub) -> None:  # noqa: ANN001
+def test_without_published_boundaries_points_are_not_checked_and_the_report_says_so(hub, tmp_path: Path) -> None:  # noqa: ANN001
+    pipeline.run(hub.store, "admin-units", write_admin_units_csv(tmp_path / "units.csv"), user="tests")  # codes only
     outcome = pipeline.run(hub.store, "sports-venues", MESSY / "sports-venues.csv", load=False, today=SAMPLES_DAY)
     quality = outcome.report["quality"]
     province = next(e for e in quality["expectations"] if e["id"] == "point-outside-province")
