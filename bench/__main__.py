@@ -137,7 +137,8 @@ class Bench:
         from bench.proc import repeat
 
         out = self.section("ingest", size)
-        keys = ("rows_per_second", "rows_per_cpu_second", "peak_rss_mb", "seconds")
+        # vm_hwm_mb: the measured process's own peak (bench/ingest.py reports it beside wait4's ru_maxrss)
+        keys = ("rows_per_second", "rows_per_cpu_second", "peak_rss_mb", "vm_hwm_mb", "seconds")
         runs = self.runs(size)
         pg = postgres_problem() is None
         stages = [s for s in self.args.ingest_backends if s != "postgis" or pg] + ["frictionless"]

@@ -37,7 +37,7 @@ from ingest.normalise.text import normalise_texts, normalise_texts_flagged
 __all__ = ["Change", "ChangeLog", "typed_text", "normalise_column"]
 
 
-@dataclass
+@dataclass(slots=True)  # up to MAX_CHANGES of them are kept per file
 class Change:
     """One cell a normaliser changed."""
 

@@ -88,6 +88,11 @@ class SourceTable:
         """Changes past MAX_CHANGES: counted, not kept."""
         return self._log.not_kept
 
+    @property
+    def changes_total(self) -> int:
+        """Every cell the normalisers changed, kept or not."""
+        return len(self._log.kept) + self._log.not_kept
+
     def batches(self, size: int = 50_000) -> Iterator[pandas.DataFrame]:
         """DataFrames of at most `size` rows; the file is streamed, so this can be iterated once."""
         if self._consumed:

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import json
 import os
-import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -94,6 +93,31 @@ def conflict(dataset_id: str) -> LoadConflict:
     )
 
 
+def take_lock(store: Store, conn: sa.Connection, dataset_id: str) -> None:
+    """Inside a transaction: PostgreSQL's advisory lock of the dataset (SQLite's BEGIN IMMEDIATE holds the
+    database's write lock already)."""
+    if store.dialect == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
+        if (conn.dialect.server_version_info or (0,)) >= (14,):
+            # a loader killed mid-statement: the server stops at once instead of finishing the statement
+            # (holding the dataset's lock) before it notices nobody will commit
+            conn.exec_driver_sql("SET LOCAL client_connection_check_interval = '1s'")
+        # keyed by schema too: hubs sharing one database (test schemas, say) do not wait for each other
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/' || :d))"), {"d": dataset_id})
+
+
+@contextmanager
+def conflicts_reported(store: Store, conn: sa.Connection, dataset_id: str) -> Iterator[None]:
+    """A lock wait that timed out becomes LoadConflict, the message people and scripts understand."""
+    try:
+        yield
+    except sa.exc.OperationalError as exc:
+        text = str(exc).lower()
+        if "locked" in text or "lock timeout" in text:
+            raise conflict(dataset_id) from None
+        raise
+
+
 @contextmanager
 def locked_transaction(store: Store, conn: sa.Connection, dataset_id: str) -> Iterator[sa.Connection]:
     """A write transaction holding `dataset_id`'s lock; a second writer waits up to LOCK_TIMEOUT_SECONDS,
@@ -103,16 +127,9 @@ def locked_transaction(store: Store, conn: sa.Connection, dataset_id: str) -> It
         # through SQLAlchemy the PRAGMA would open a transaction first)
         conn.connection.driver_connection.execute(f"PRAGMA busy_timeout = {LOCK_TIMEOUT_SECONDS * 1000}")
     try:
-        with conn.begin():
-            if store.dialect == "postgresql":
-                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(dataset_id.encode())})
+        with conflicts_reported(store, conn, dataset_id), conn.begin():
+            take_lock(store, conn, dataset_id)
             yield conn
-    except sa.exc.OperationalError as exc:
-        text = str(exc).lower()
-        if "locked" in text or "lock timeout" in text:
-            raise conflict(dataset_id) from None
-        raise
     finally:
         conn.info.pop("sqlite_begin", None)
         if store.dialect == "sqlite" and not conn.closed:
@@ -160,6 +177,7 @@ class Loader:
         self._stage_name = f"stg_{dataset.table_name}_{os.getpid()}"
         self._reject_name = f"rej_{dataset.table_name}_{os.getpid()}"
         self._finished = False
+        self._direct: bulk.DirectLoad | None | bool = None  # None: not decided yet; False: staging
         slot = 0 if self.store.dialect == "postgresql" else 1
         self._types = [_STAGE_TYPES.get(f.type, _TEXT) for f in dataset.schema.fields]
         self._column_types = [t[slot] for t in self._types]
@@ -197,7 +215,7 @@ class Loader:
     def close(self) -> None:
         if self.conn is not None:
             try:
-                if self.conn.in_transaction():
+                if self.conn.in_transaction():  # an unfinished direct load: its new table goes with it
                     self.conn.rollback()
                 with self.conn.begin():
                     self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self._stage_name}")
@@ -213,16 +231,31 @@ class Loader:
         if frame.empty:
             return 0
         pg = self.store.dialect == "postgresql"
-        rows = stored_rows_fast(frame, self.dataset.schema, [t[2] for t in self._types] if pg else None)
+        copy_types = [t[2] for t in self._types]
+        rows = stored_rows_fast(frame, self.dataset.schema, copy_types if pg else None)
         assert self.conn is not None
-        with self.conn.begin():
-            if self.store.dialect == "postgresql":
-                self._copy_binary(rows)
-            else:
-                marks = ", ".join("?" for _ in range(len(rows[0])))
-                self.conn.exec_driver_sql(f"INSERT INTO {self._stage_name} VALUES ({marks})", rows)
+        if self._direct is None:
+            self._direct = self._start_direct()
+        if self._direct:
+            self._direct.copy(rows, self.dataset.schema.field_names, copy_types)
+        else:
+            with self.conn.begin():
+                if pg:
+                    self._copy_binary(rows)
+                else:
+                    marks = ", ".join("?" for _ in range(len(rows[0])))
+                    self.conn.exec_driver_sql(f"INSERT INTO {self._stage_name} VALUES ({marks})", rows)
         self.rows_staged += len(rows)
         return len(rows)
+
+    def _start_direct(self) -> bulk.DirectLoad | bool:
+        assert self.conn is not None and self.load_id is not None
+        geometry = self.dataset.schema.geometry
+        if not bulk.DirectLoad.possible(self.conn, self.store, self.table, geometry):
+            return False
+        version = next_version(self.store, self.conn, self.dataset.id)  # expected; checked again under the lock
+        self.conn.rollback()  # the look-ups' implicit transaction; the direct load opens its own
+        return bulk.DirectLoad(self.conn, self.table, f"{self.table.name}__load_{self.load_id}", version, geometry)
 
     def reject(self, frame: pd.DataFrame) -> int:
         """Keep invalid rows (source text and errors) for the steward."""
@@ -230,7 +263,7 @@ class Loader:
             return 0
         rows = list(rejected_records(frame, self.dataset.schema))
         assert self.conn is not None
-        with self.conn.begin():
+        with nullcontext() if self._direct else self.conn.begin():  # a direct load's transaction is open
             if self.store.dialect == "postgresql":
                 self._copy(self._reject_name, ["row_number", "data", "errors"], rows)
             else:
@@ -269,12 +302,14 @@ class Loader:
         result = LoadResult(self.load_id, self.dataset.id, "rejected" if keep_rejected_only else "committed",
                             rows_read=rows_read if rows_read is not None else self.rows_staged + self.rows_rejected,
                             rows_rejected=self.rows_rejected, report=report)
+        if self._direct:
+            self._commit_direct(conn, self._direct, result, quality_score, keep_rejected_only)
+            self._finished = True
+            return result
         first = not keep_rejected_only and bulk.is_empty(conn, self.table.name)
-        if not keep_rejected_only and not first:
-            with conn.begin():
+        if not keep_rejected_only and not first and self.store.dialect == "sqlite":
+            with conn.begin():  # SQLite looks staged rows up by key (PostgreSQL hash-joins, no index needed)
                 conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{self._stage_name} ON {self._stage_name} (_key, _hash)")
-                if self.store.dialect == "postgresql":
-                    conn.exec_driver_sql(f"ANALYZE {self._stage_name}")
         with bulk.tuned(conn), locked_transaction(self.store, conn, self.dataset.id):
             if not keep_rejected_only:
                 if first and bulk.is_empty(conn, self.table.name):  # checked again under the lock
@@ -284,6 +319,34 @@ class Loader:
             self._record(conn, result, report, quality_score)
         self._finished = True
         return result
+
+    def _commit_direct(self, conn: sa.Connection, direct: bulk.DirectLoad, result: LoadResult,
+                       quality_score: float | None, keep_rejected_only: bool) -> None:
+        """Finish a direct load in the transaction it began: swap its table in, or apply from it."""
+        with conflicts_reported(self.store, conn, self.dataset.id):
+            take_lock(self.store, conn, self.dataset.id)
+            conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{bulk.PG_MEMORY}'")
+            conn.exec_driver_sql(f"SET LOCAL work_mem = '{bulk.PG_MEMORY}'")
+            swapped = False
+            if not keep_rejected_only and self.rows_staged and bulk.is_empty(conn, self.table.name) \
+                    and next_version(self.store, conn, self.dataset.id) == direct.version:
+                swapped = direct.swap()
+            if swapped:
+                result.version = direct.version
+                result.rows_loaded = result.rows_added = self.rows_staged
+            elif not keep_rejected_only:  # someone loaded first: the new table is this load's staging table
+                staging, self._stage_name = self._stage_name, direct.name
+                try:
+                    if bulk.is_empty(conn, self.table.name):
+                        self._apply_first(conn, result)
+                    else:
+                        self._apply(conn, result)
+                finally:
+                    self._stage_name = staging
+            if not swapped:
+                conn.exec_driver_sql(f"DROP TABLE {direct.name}")
+            self._record(conn, result, result.report, quality_score)
+            direct.transaction.commit()
 
     def _insert_sql(self, version: int, where: str = "") -> str:
         fields = self._quoted_fields()
@@ -307,8 +370,8 @@ class Loader:
 
     def _apply(self, conn: sa.Connection, result: LoadResult) -> None:
         t, s = self.table.name, self._stage_name
-        # the lookups below need it; made before the lock unless this load expected an empty table
-        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{s} ON {s} (_key, _hash)")
+        if self.store.dialect == "sqlite":  # made before the lock unless this load expected an empty table
+            conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{s} ON {s} (_key, _hash)")
         staged, added, unchanged, current = change_counts(conn, t, f"SELECT _key, _hash FROM {s}")
         removed = current - (staged - added)  # keys are unique on both sides
         result.rows_loaded, result.rows_added, result.rows_removed = staged, added, removed

@@ -65,10 +65,15 @@ def _column(series: pd.Series) -> tuple[list[Any], list[str], type | None]:
         values = series.to_numpy(dtype=object, na_value=None).tolist()
         return values, ["\x00" if v is None else str(v) for v in values], int
     if pd.api.types.is_float_dtype(dtype):
-        array = np.array(series.to_numpy(dtype=object), dtype=object)  # a writable copy
-        array[pd.isna(series).to_numpy()] = None  # NaN and pd.NA alike
-        values = array.tolist()
-        return values, [_float_text(v) for v in values], float
+        numbers = series.to_numpy(dtype="float64", na_value=np.nan)
+        odd = np.flatnonzero(np.isnan(numbers) | (numbers == np.floor(numbers)))  # missing or integer-valued
+        values = numbers.tolist()
+        texts = list(map(repr, values))
+        for i in odd.tolist():
+            if values[i] != values[i]:
+                values[i] = None
+            texts[i] = _float_text(values[i])
+        return values, texts, float
     values = python_values(series.to_frame(), [series.name])[0]  # dates, timestamps, mixed: the general path
     return values, [canonical(v) for v in values], None
 

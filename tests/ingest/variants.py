@@ -152,7 +152,8 @@ def write_variant(catalog: Catalog, dataset: Dataset, fmt: str, folder: Path) ->
     """Write the canonical sample of `dataset` in `fmt` into `folder`; the file's path."""
     records = canonical_records(catalog, dataset)
     writer = _Writer(catalog, dataset)
-    path = folder / f"{dataset.id}-{fmt}.{ {'csv-utf8': 'csv', 'csv-tcvn3': 'csv'}.get(fmt, fmt)}"
+    suffix = "csv" if fmt.startswith("csv") else fmt
+    path = folder / f"{dataset.id}-{fmt}.{suffix}"
     if fmt == "csv-utf8":  # Excel in a Vietnamese locale: BOM, ';', Vietnamese notation everywhere
         path.write_bytes(_csv(writer, records, [f.title("vi") for f in writer.fields], ";", True).encode("utf-8-sig"))
     elif fmt == "csv-tcvn3":  # an old office PC: TCVN3 bytes, headers by alias, communes by name
