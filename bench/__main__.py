@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -71,8 +72,17 @@ def _versions() -> dict[str, str | None]:
             "gunicorn": dist("gunicorn"), "wrk": wrk}
 
 
+class Interrupted(BaseException):  # not an Exception: a failed step is noted and skipped, a stop is not
+    """SIGTERM or Ctrl-C: stop measuring, clean up, print what was measured."""
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
 class Bench:
-    def __init__(self, args: argparse.Namespace, command: str) -> None:
+    def __init__(self, args: argparse.Namespace, command: str, checkpoint: Path | None = None) -> None:
+        self.checkpoint = checkpoint
         self.args = args
         self.work = Path(args.workdir or tempfile.mkdtemp(prefix="hub-bench-"))
         self.work.mkdir(parents=True, exist_ok=True)
@@ -105,6 +115,15 @@ class Bench:
         finally:
             self.timings[key] = self.timings.get(key, 0) + time.perf_counter() - start
             log(f"{key} done in {time.perf_counter() - start:.0f} s")
+            self.save()
+
+    def save(self) -> None:
+        """The figures so far, after every step: a run stopped half-way keeps what it measured."""
+        if self.checkpoint:
+            self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            partial = {**self.results, "timings": {k: round(v, 1) for k, v in self.timings.items()},
+                       "notes": self.notes}
+            self.checkpoint.write_text(json.dumps(partial, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
     def section(self, name: str, size: int) -> dict[str, Any]:
         return self.results["sections"].setdefault(name, {}).setdefault(str(size), {"notes": []})
@@ -254,6 +273,7 @@ class Bench:
 
     def run(self) -> dict[str, Any]:
         start = time.perf_counter()
+        previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             self.timed("setup", self.setup)
             (self.work / "api").mkdir(exist_ok=True)
@@ -272,7 +292,12 @@ class Bench:
                     leftover.unlink()
             if "api" in self.args.sections and self.args.api_rows not in self.args.sizes:
                 self.reads_api_only()
+        except Interrupted as stop:
+            log(f"stopped by {stop}: cleaning up, then the table of what was measured")
+            self.notes.append(f"the run was stopped ({stop}) before its end: the table holds what was measured")
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             for step in reversed(self.cleanup):
                 step()
             if not self.args.workdir:
@@ -344,12 +369,12 @@ def main(argv: list[str] | None = None) -> int:
     raw = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     command = "python -m bench" + ("" if not raw else " " + " ".join(raw))
-    results = Bench(args, command).run()
+    out = args.json or ROOT / "bench" / "out" / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    results = Bench(args, command, checkpoint=out).run()
     from bench.report import render, write_docs
 
     table = render(results)
     print(table)
-    out = args.json or ROOT / "bench" / "out" / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     log(f"results: {out}")

@@ -49,15 +49,23 @@ def spawn(argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | Non
         proc = subprocess.Popen(argv, stdout=out, stderr=None if stderr_through else err, cwd=cwd,
                                 env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
         deadline = start + timeout
-        while True:  # wait4 with a deadline: a stuck child must not hang the whole run
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
+        try:
+            while True:  # wait4 with a deadline: a stuck child must not hang the whole run
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.perf_counter() > deadline:
+                    proc.kill()
+                    _, status, usage = os.wait4(proc.pid, 0)
+                    break
+                time.sleep(0.05)
+        except BaseException:  # we are being stopped: so is the child (it would go on measuring alone)
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-                _, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.05)
+            raise
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - start
         out.seek(0)

@@ -206,7 +206,7 @@ def _full_report(validation: dict[str, Any], table: Any, dataset: Dataset) -> di
         "missing_fields": list(table.missing_fields),
         "rows_read": table.rows_read,
         "changes": [_change_dict(c) for c in table.changes[:10_000]],
-        "changes_total": len(table.changes),
+        "changes_total": table.changes_total,
     }
     return validation
 

@@ -14,6 +14,7 @@ dates). Only changed cells become `Change` records, and only up to the log's lim
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -184,17 +185,24 @@ def _apply_rule(
     rule: str, spec: Mapping, cells: Sequence[Any], texts: list[Any], typed: list[int]
 ) -> tuple[list[Any], dict[str, str], dict[int, str], Callable[[str], str]]:
     """(values, {text: value} for the texts the normaliser changed, {index: value} for typed cells changed
-    apart, the rule name of a changed text). Typed numbers are canonical already; a typed number in a date
-    column is an Excel serial."""
+    apart, the rule name of a changed text). Typed numbers are canonical already, except that degrees get
+    the seven decimals text degrees get; a typed number in a date column is an Excel serial."""
     apart: dict[int, str] = {}
     work = texts
     if typed and (rule in _NUMERIC or rule == "date"):
         work = list(texts)
         for i in typed:
             cell = cells[i]
+            number = isinstance(cell, (int, float, Decimal)) and not isinstance(cell, bool)
             if rule in _NUMERIC:
                 work[i] = None
-            elif isinstance(cell, (int, float)) and not isinstance(cell, bool):
+                if rule in ("latitude", "longitude") and number and texts[i] is not None:
+                    degrees = float(cell)
+                    if math.isfinite(degrees) and abs(degrees) <= 1000:  # metres: the row step's (VN-2000)
+                        text = format_degrees(degrees)
+                        if text != texts[i]:
+                            apart[i] = text
+            elif number:
                 work[i] = None
                 serial = excel_serial_to_date(cell)
                 if serial is not None and serial != texts[i]:
@@ -273,7 +281,7 @@ def normalise_column(
 
     def rule_of(i: int) -> str:
         if i in apart:
-            return "date"
+            return _RULE_NAMES.get(rule, rule)
         text = texts[i]
         return name(text) if text is not None and text in changed and values[i] != text else "text"
 

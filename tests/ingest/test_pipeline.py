@@ -136,3 +136,15 @@ def test_real_schemas_map_a_typical_accommodation_sheet(tmp_path):
         "02513822123",
         "26068",
     ]
+
+
+def test_degrees_typed_in_a_sheet_get_the_seven_decimals_of_degrees_typed_as_text(tmp_path, site_schema):
+    import json
+
+    text = read_table(_write(tmp_path, "Tên di tích,Vĩ độ,Kinh độ\nĐình,10.123456789,106.8\n"), site_schema)
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps([{"Tên di tích": "Đình", "Vĩ độ": 10.123456789, "Kinh độ": 106.8}]), encoding="utf-8")
+    typed = read_table(path, site_schema)
+    (a,), (b,) = list(text.batches()), list(typed.batches())
+    assert a["lat"].tolist() == b["lat"].tolist() == ["10.1234568"]
+    assert [(c.field, c.rule) for c in typed.changes] == [("lat", "coordinate")]
