@@ -117,8 +117,7 @@ def _sqlite(conn: sa.Connection, table: str, geometry: bool) -> Iterator[None]:
 class DirectLoad:
     """PostgreSQL, first load of a point (or geometry-less) dataset: rows are COPYed straight into a new table
     shaped like the dataset's, and at commit that table *becomes* the dataset's table (drop the empty one,
-    rename, recreate its indexes). Each row is written once instead of staged and copied again, and the server
-    writes it while Python prepares the next batch.
+    rename, recreate its indexes). Each row is written once instead of staged and copied again.
 
     The new table lives in one transaction held open from the first batch to the commit: nobody else sees
     it, the dataset's table takes no lock until the swap, and a load killed part way leaves nothing behind.
@@ -132,6 +131,9 @@ class DirectLoad:
         self.name = name
         self.version = version
         self.geometry = geometry
+        self._copy: Any = None
+        self._copy_context: Any = None
+        self._cursor: Any = None
         self.transaction = conn.begin()
         # from the table's definition, not `LIKE`: that would lock the dataset's table until commit, and a
         # second load's swap would then wait for this one while this one waits for its lock
@@ -144,28 +146,54 @@ class DirectLoad:
                 and not conn.in_transaction() and is_empty(conn, table.name))
 
     def copy(self, rows: list[tuple[Any, ...]], field_names: list[str], copy_types: list[str]) -> None:
-        """rows: (key, hash, search, *field values) with values typed for binary COPY."""
+        """rows: (key, hash, search, *field values) with values typed for binary COPY.
+
+        One COPY stays open across batches (until finish()), its data sent by a writer thread: the server
+        stores batch k while Python prepares batch k+1, instead of each waiting for the other."""
+        if self._copy is None:
+            self._open(field_names, copy_types)
+        version = self.version
+        write = self._copy.write_row
+        if self.geometry:
+            lon = 3 + field_names.index(self.geometry["longitude"])
+            lat = 3 + field_names.index(self.geometry["latitude"])
+            for r in rows:
+                write((r[0], r[1], version, *r[2:], _point(r[lon], r[lat])))
+        else:
+            for r in rows:
+                write((r[0], r[1], version, *r[2:]))
+
+    def _open(self, field_names: list[str], copy_types: list[str]) -> None:
+        from psycopg.copy import QueuedLibpqWriter
+
         columns = ["_key", "_hash", "_from", "_search", *field_names]
         types = ["text", "text", "int4", "text", *copy_types]
-        version = self.version
         if self.geometry:
-            lon, lat = 3 + field_names.index(self.geometry["longitude"]), 3 + field_names.index(self.geometry["latitude"])
             columns.append("_geom")
             types.append("bytea")  # the column's own binary input (EWKB) reads these bytes
-            out = ((r[0], r[1], version, *r[2:], _point(r[lon], r[lat])) for r in rows)
-        else:
-            out = ((r[0], r[1], version, *r[2:]) for r in rows)
-        raw = self.conn.connection.driver_connection
         cols = ", ".join(f'"{c}"' for c in columns)
-        with raw.cursor() as cur, cur.copy(f"COPY {self.name} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(types)
-            for row in out:
-                copy.write_row(row)
+        self._cursor = self.conn.connection.driver_connection.cursor()
+        self._copy_context = self._cursor.copy(f"COPY {self.name} ({cols}) FROM STDIN (FORMAT BINARY)",
+                                               writer=QueuedLibpqWriter(self._cursor))
+        self._copy = self._copy_context.__enter__()
+        self._copy.set_types(types)
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """End the open COPY (before any other statement on the connection); with `error`, abandon it."""
+        if self._copy is None:
+            return
+        context, cursor = self._copy_context, self._cursor
+        self._copy = self._copy_context = self._cursor = None
+        try:
+            context.__exit__(type(error) if error else None, error, None)
+        finally:
+            cursor.close()
 
     def swap(self) -> bool:
         """Inside the locked transaction: make the new table the dataset's, with the old one's names,
         indexes, constraints, comments and grants. False (nothing changed) if not possible; then the caller
         applies from the new table as from a staging table."""
+        self.finish()
         conn, table = self.conn, self.table.name
         savepoint = conn.begin_nested()
         try:

@@ -5,23 +5,23 @@ A load has two phases on one connection:
    batch). Temporary tables are private to the connection, so staging takes no lock readers or other loads
    notice. The rows' keys, hashes and search text are built column by column (publish/staging.py).
 2. apply: one transaction, holding the dataset's lock (an advisory lock on PostgreSQL, the write lock on
-   SQLite), compares staging with the current rows by key and hash, closes
-   the rows that changed or went away (`_to = v`), inserts the new and changed ones (`_from = v`, geometry
-   built in SQL) and records the version.
+   SQLite), compares staging with the current rows by key and hash, closes the rows that changed or went
+   away (`_to = v`), inserts the new and changed ones (`_from = v`, geometry built in SQL) and records the
+   version.
 
 Readers see the previous version until phase 2 commits. A load killed at any point leaves nothing: its
 `running` entry in hub_loads is marked failed at the next start (Store.recover_interrupted_loads).
 
 The first load into an empty table is a bulk load (publish/bulk.py): indexes are built after the rows
-instead of row by row, about twice as fast for a big first file.
+instead of row by row. On PostgreSQL a first load of a point or geometry-less dataset skips staging: rows
+are COPYed into a new table inside one open transaction, which replaces the empty table at commit.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,13 +29,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from hub.catalog import Dataset
-from hub.errors import LoadConflict
 from publish import bulk, tables
+from publish.locks import conflicts_reported, locked_transaction, next_version, take_lock
 from publish.rows import rejected_records
 from publish.staging import stored_rows_fast
 from publish.store import Store, utcnow
-
-LOCK_TIMEOUT_SECONDS = 60
 
 # staging column types per schema type: (PostgreSQL, SQLite, psycopg binary COPY type)
 _STAGE_TYPES = {
@@ -85,57 +83,6 @@ def geometry_sql(store: Store, dataset: Dataset, alias: str) -> str | None:
     return f"SetSRID(GeomFromGeoJSON({column}), 4326)"
 
 
-def conflict(dataset_id: str) -> LoadConflict:
-    return LoadConflict(
-        f"Bộ dữ liệu «{dataset_id}» đang được nạp bởi tiến trình khác; hãy thử lại sau",
-        f"Dataset «{dataset_id}» is being loaded by another process; try again later",
-        dataset=dataset_id,
-    )
-
-
-def take_lock(store: Store, conn: sa.Connection, dataset_id: str) -> None:
-    """Inside a transaction: PostgreSQL's advisory lock of the dataset (SQLite's BEGIN IMMEDIATE holds the
-    database's write lock already)."""
-    if store.dialect == "postgresql":
-        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
-        if (conn.dialect.server_version_info or (0,)) >= (14,):
-            # a loader killed mid-statement: the server stops at once instead of finishing the statement
-            # (holding the dataset's lock) before it notices nobody will commit
-            conn.exec_driver_sql("SET LOCAL client_connection_check_interval = '1s'")
-        # keyed by schema too: hubs sharing one database (test schemas, say) do not wait for each other
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/' || :d))"), {"d": dataset_id})
-
-
-@contextmanager
-def conflicts_reported(store: Store, conn: sa.Connection, dataset_id: str) -> Iterator[None]:
-    """A lock wait that timed out becomes LoadConflict, the message people and scripts understand."""
-    try:
-        yield
-    except sa.exc.OperationalError as exc:
-        text = str(exc).lower()
-        if "locked" in text or "lock timeout" in text:
-            raise conflict(dataset_id) from None
-        raise
-
-
-@contextmanager
-def locked_transaction(store: Store, conn: sa.Connection, dataset_id: str) -> Iterator[sa.Connection]:
-    """A write transaction holding `dataset_id`'s lock; a second writer waits up to LOCK_TIMEOUT_SECONDS,
-    then gets LoadConflict. Loads and rollbacks of one dataset never interleave."""
-    conn.info["sqlite_begin"] = "IMMEDIATE"  # SQLite: the database's write lock, taken at BEGIN
-    if store.dialect == "sqlite":  # how long BEGIN IMMEDIATE waits for another writer (on the raw connection:
-        # through SQLAlchemy the PRAGMA would open a transaction first)
-        conn.connection.driver_connection.execute(f"PRAGMA busy_timeout = {LOCK_TIMEOUT_SECONDS * 1000}")
-    try:
-        with conflicts_reported(store, conn, dataset_id), conn.begin():
-            take_lock(store, conn, dataset_id)
-            yield conn
-    finally:
-        conn.info.pop("sqlite_begin", None)
-        if store.dialect == "sqlite" and not conn.closed:
-            conn.connection.driver_connection.execute("PRAGMA busy_timeout = 60000")  # the engine's default
-
-
 def change_counts(conn: sa.Connection, table: str, incoming: str) -> tuple[int, int, int, int]:
     """(incoming rows, of which keys not current, of which identical to a current row, current rows).
 
@@ -156,10 +103,6 @@ def change_counts(conn: sa.Connection, table: str, incoming: str) -> tuple[int, 
     ).one()
     current = conn.exec_driver_sql(f"SELECT count(*) FROM {table} WHERE _to IS NULL").scalar() or 0
     return int(total), int(added), int(unchanged), int(current)
-
-
-def next_version(store: Store, conn: sa.Connection, dataset_id: str) -> int:
-    return (store.current_version(dataset_id, conn) or 0) + 1
 
 
 class Loader:
@@ -215,6 +158,8 @@ class Loader:
     def close(self) -> None:
         if self.conn is not None:
             try:
+                if self._direct:
+                    self._direct.finish(RuntimeError("load abandoned"))
                 if self.conn.in_transaction():  # an unfinished direct load: its new table goes with it
                     self.conn.rollback()
                 with self.conn.begin():
@@ -263,6 +208,8 @@ class Loader:
             return 0
         rows = list(rejected_records(frame, self.dataset.schema))
         assert self.conn is not None
+        if self._direct:
+            self._direct.finish()  # the connection runs one statement at a time
         with nullcontext() if self._direct else self.conn.begin():  # a direct load's transaction is open
             if self.store.dialect == "postgresql":
                 self._copy(self._reject_name, ["row_number", "data", "errors"], rows)
@@ -323,6 +270,7 @@ class Loader:
     def _commit_direct(self, conn: sa.Connection, direct: bulk.DirectLoad, result: LoadResult,
                        quality_score: float | None, keep_rejected_only: bool) -> None:
         """Finish a direct load in the transaction it began: swap its table in, or apply from it."""
+        direct.finish()
         with conflicts_reported(self.store, conn, self.dataset.id):
             take_lock(self.store, conn, self.dataset.id)
             conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{bulk.PG_MEMORY}'")

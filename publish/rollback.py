@@ -15,7 +15,8 @@ import os
 from hub.catalog import Dataset
 from hub.errors import HubError, NotFound
 from publish import tables
-from publish.loads import LoadResult, change_counts, locked_transaction, next_version
+from publish.loads import LoadResult, change_counts
+from publish.locks import locked_transaction, next_version
 from publish.store import Store, utcnow
 
 

@@ -33,7 +33,7 @@ class _FoldedWords(dict):
         return folded
 
 
-_CACHE_LIMIT = 1_000_000
+_CACHE_LIMIT = 200_000  # words; a few MB
 _WORDS = _FoldedWords()
 
 

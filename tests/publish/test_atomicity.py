@@ -11,13 +11,15 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from hub.context import Hub
 from hub.errors import LoadConflict
-from publish import loads, query, versions
-from publish.loads import Loader, locked_transaction
+from publish import loads, locks, query, versions
+from publish.loads import Loader
+from publish.locks import locked_transaction
 from publish.query import Query
 from publish.store import Store
 from tests.publish.conftest import SAMPLES, accommodation_frame, hub_env, ingest
@@ -211,7 +213,7 @@ def test_second_load_at_once_waits_and_both_apply_whole(hub: Hub) -> None:
 def test_load_refused_with_clear_message_while_another_holds_the_dataset(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     store = hub.store
     dataset = store.catalog.dataset("accommodation")
-    monkeypatch.setattr(loads, "LOCK_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(locks, "LOCK_TIMEOUT_SECONDS", 1)
     holding, release = threading.Event(), threading.Event()
 
     def other_load() -> None:  # another process applying a load of the same dataset, taking its time
@@ -236,3 +238,20 @@ def test_load_refused_with_clear_message_while_another_holds_the_dataset(hub: Hu
         assert conn.execute(sa.select(sa.func.count()).select_from(store.table("accommodation"))).scalar() == 0
     last = versions.loads(store, "accommodation")[0]
     assert last["status"] == "failed" and "LoadConflict" in last["error"]
+
+
+def test_first_load_failing_part_way_leaves_nothing_behind(hub: Hub) -> None:
+    store = hub.store
+    dataset = store.catalog.dataset("accommodation")
+    with pytest.raises(RuntimeError), Loader(store, dataset, {"source_name": "broken.csv"}) as loader:
+        loader.stage(accommodation_frame(1, 3_000))
+        loader.reject(pd.DataFrame({"code": ["x"], "_row": [2], "_errors": [["bad"]]}))
+        loader.stage(accommodation_frame(3_001, 3_000))
+        raise RuntimeError("the validator crashed")
+    assert store.current_version("accommodation") is None
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(store.table("accommodation"))).scalar() == 0
+        assert not [t for t in sa.inspect(conn).get_table_names() if "__load_" in t]
+    last = versions.loads(store, "accommodation")[0]
+    assert last["status"] == "failed" and "validator crashed" in last["error"]
+    assert _load(store, [accommodation_frame(1, 100)], "good.csv").version == 1  # and the next load works
