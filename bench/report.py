@@ -255,7 +255,18 @@ What it does (bench/):
 - PostgreSQL is the one at `HUB_BENCH_POSTGRES_URL` (default: the tests' server); the benchmark creates
   `bench_*` databases and drops them at the end.
 
-Figures from a machine busy with other work are noisy; the load average is printed with the table.
+Figures from a machine busy with other work are noisy; the load average is printed with the table. Each
+figure is the median of `--runs` runs (3) up to 200,000 rows; past that the slow steps run once, frictionless's
+schema validation runs on the first 100,000 rows and XLSX is skipped (`--all` lifts all three); the table
+says wherever that happened, and how long each section took. A stopped run (Ctrl-C, SIGTERM) cleans up and
+prints what it measured; the JSON of every run is kept in `bench/out/` (gitignored).
+
+To see where a slow figure's time goes, profile the same step with py-spy (`pip install -e '.[bench]'`):
+
+```sh
+.venv/bin/py-spy record -r 100 -f raw -o pipeline.txt --subprocesses -- .venv/bin/python -m bench.ingest --rows 100000 --stages postgis
+.venv/bin/py-spy record -p <gunicorn worker pid> -d 10 -f raw -o api.txt   # while wrk runs against `hub serve`
+```
 
 ## Latest run
 
