@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,11 +37,10 @@ from typing import Any
 
 from bench.generate import CODE_PATTERN, generate
 
-__all__ = ["run", "bench_catalog", "STAGES"]
+__all__ = ["run", "measure", "bench_catalog", "STAGES"]
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("ingest", "validate", "spatialite", "postgis", "frictionless")
-POSTGRES_URL = os.environ.get("HUB_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DATASET = "accommodation"
 NOTIFIED_ON = {
     "name": "notified_on",
@@ -70,15 +68,6 @@ def bench_catalog(folder: Path) -> Path:
 
 
 # ---- the measured processes -------------------------------------------------------------------------------
-
-
-def _peak_kb() -> int:
-    """VmHWM: this process's peak resident memory, in KB."""
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def _child(stage: str, file: Path, catalog_path: Path, db_url: str | None) -> dict[str, Any]:
@@ -175,65 +164,33 @@ def _time_parts() -> dict[str, list[float]]:
     return parts
 
 
-def _spawn(argv: list[str]) -> tuple[str, int, float]:
-    """Run a process to its end; its stdout, its own peak RSS in KB (wait4's ru_maxrss), wall seconds."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        stderr = proc.stderr.read() if proc.stderr else b""
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.perf_counter() - start
-        out.seek(0)
-        text = out.read().decode("utf-8", "replace")
-    if proc.returncode != 0:
-        raise RuntimeError(f"{argv[:4]} failed ({proc.returncode}): {stderr.decode('utf-8', 'replace')[-3000:]}")
-    return text, usage.ru_maxrss, wall
-
-
-def _postgres_schema() -> tuple[str, str]:
-    import sqlalchemy as sa
-
-    schema = "bench_" + uuid.uuid4().hex[:10]
-    engine = sa.create_engine(POSTGRES_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema},public", schema
-
-
-def _drop_schema(schema: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(POSTGRES_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    engine.dispose()
-
-
 def measure(stage: str, file: Path, catalog_path: Path, work: Path) -> dict[str, Any]:
-    """One stage on `file`, in a fresh process: rows, seconds, rows/second, peak RSS in MB."""
-    db_url, schema = None, None
+    """One stage on `file`, in a fresh process: rows, seconds, rows/second and memory in MB.
+
+    Memory comes three ways: `vm_hwm_mb`, the measured process's own peak (VmHWM, read by it at its end);
+    `ru_maxrss_mb`, wait4's figure, which also counts what the forked child shared with this (generating)
+    parent before exec (bench/proc.py); `peak_rss_mb`, the first of them that is known."""
+    from bench.proc import create_database, database_url, drop_database, spawn
+
+    db_url, database = None, None
     if stage in ("spatialite", "validate"):  # validate needs the communes stored for foreign keys
         db_url = f"sqlite:///{work / ('hub-' + uuid.uuid4().hex[:8] + '.db')}"
     elif stage == "postgis":
-        db_url, schema = _postgres_schema()
+        database = create_database("ingest")
+        db_url = database_url(database)
     args = json.dumps({"stage": stage, "file": str(file), "catalog": str(catalog_path), "db_url": db_url})
     try:
-        text, peak, wall = _spawn([sys.executable, "-m", "bench.ingest", "--child", args])
+        text, ru_maxrss_kb, wall = spawn([sys.executable, "-m", "bench.ingest", "--child", args])
     finally:
-        if schema:
-            _drop_schema(schema)
+        if database:
+            drop_database(database)
         if db_url and db_url.startswith("sqlite:///"):
             for leftover in work.glob(Path(db_url.removeprefix("sqlite:///")).name + "*"):
                 leftover.unlink()
     figures = json.loads(text.strip().splitlines()[-1])
-    # VmHWM of the measured program itself; wait4's ru_maxrss also counts the pages the forked child
-    # shared with this (generating) parent before exec, so it is only the fallback
-    peak_mb = figures.pop("vm_hwm_mb", None) or round(peak / 1024, 1)
-    figures.update(stage=stage, wall_seconds=round(wall, 2), peak_rss_mb=peak_mb)
+    figures["ru_maxrss_mb"] = round(ru_maxrss_kb / 1024, 1)
+    figures["vm_hwm_mb"] = figures.get("vm_hwm_mb") or None
+    figures.update(stage=stage, wall_seconds=round(wall, 2), peak_rss_mb=figures["vm_hwm_mb"] or figures["ru_maxrss_mb"])
     figures["rows_per_second"] = round(figures["rows"] / figures["seconds"]) if figures["seconds"] else None
     figures["rows_per_cpu_second"] = round(figures["rows"] / figures["cpu_seconds"]) if figures["cpu_seconds"] else None
     figures["seconds"] = round(figures["seconds"], 2)
@@ -306,7 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         spec = json.loads(args.child)
         figures = _child(spec["stage"], Path(spec["file"]), Path(spec["catalog"]), spec["db_url"])
-        figures["vm_hwm_mb"] = round(_peak_kb() / 1024, 1)  # the process's own view, beside wait4's
+        from bench.proc import own_peak_mb  # imported after the work: its modules do not raise the peak
+
+        figures["vm_hwm_mb"] = own_peak_mb()  # the process's own view, beside wait4's
         print(json.dumps(figures))
         return 0
     stages = tuple(s for s in args.stages.split(",") if s)

@@ -14,7 +14,20 @@ from typing import Any
 
 from hub.catalog import Schema
 
-__all__ = ["LABELS", "TYPE_TITLES", "BadRow", "ErrorGroup", "ReportView", "label", "row_messages", "view"]
+__all__ = ["LABELS", "TYPE_TITLES", "BadRow", "ErrorGroup", "Labels", "ReportView", "label", "row_messages", "view"]
+
+
+
+class Labels(dict[str, dict[str, str]]):
+    """Texts by key, Vietnamese and English side by side so that one file shows both languages; the
+    steward's workspace (hub/steward/labels.py) keeps its own table of the same kind."""
+
+    def text(self, key: str, lang: str, **values: Any) -> str:
+        """The text in `lang` (Vietnamese when there is none), with `{name}` slots filled from `values`."""
+        pair = self[key]
+        text = pair.get(lang) or pair["vi"]
+        return text.format(**values) if values else text
+
 
 #: Vietnamese and English titles of frictionless's error types (frictionless only has English ones).
 TYPE_TITLES: dict[str, dict[str, str]] = {
@@ -28,7 +41,7 @@ TYPE_TITLES: dict[str, dict[str, str]] = {
     "blank-row": {"vi": "Dòng trống", "en": "Blank row"},
 }
 
-LABELS: dict[str, dict[str, str]] = {
+LABELS = Labels({
     "title": {"vi": "Báo cáo kiểm tra dữ liệu", "en": "Data validation report"},
     "dataset": {"vi": "Bộ dữ liệu", "en": "Dataset"},
     "file": {"vi": "Tệp nguồn", "en": "Source file"},
@@ -88,12 +101,11 @@ LABELS: dict[str, dict[str, str]] = {
     "generated": {"vi": "Tạo bởi cổng dữ liệu VHTTDL Đồng Nai", "en": "Made by the Đồng Nai culture data hub"},
     "notes": {"vi": "Ghi chú", "en": "Notes"},
     "whole_row": {"vi": "cả dòng", "en": "whole row"},
-}
+})
 
 
 def label(key: str, lang: str, **values: Any) -> str:
-    text = LABELS[key].get(lang) or LABELS[key]["vi"]
-    return text.format(**values) if values else text
+    return LABELS.text(key, lang, **values)
 
 
 @dataclass

@@ -17,8 +17,7 @@ from flask import Blueprint, Response, request
 from hub.auth import current_viewer
 from hub.ckan.errors import ckan_error_for
 from hub.ckan.registry import ACTIONS, Ctx
-from hub.config import Settings
-from hub.context import current_hub
+from hub.context import current_hub, public_base
 from hub.errors import HubError
 
 __all__ = ["blueprint", "public_base"]
@@ -26,14 +25,6 @@ __all__ = ["blueprint", "public_base"]
 log = logging.getLogger("hub.ckan")
 blueprint = Blueprint("ckan", __name__)
 JSON_TYPE = "application/json;charset=utf-8"
-
-
-def public_base() -> str:
-    """Absolute URLs start here: HUB_BASE_URL when it was set, else the address the request came to."""
-    configured = current_hub().settings.base_url.rstrip("/")
-    if configured != Settings.base_url.rstrip("/"):
-        return configured
-    return request.host_url.rstrip("/")
 
 
 def _json(body: Any, status: int) -> Response:

@@ -3,7 +3,12 @@ site's; stewards' pages keep their own pairs here so one file shows both languag
 
 from __future__ import annotations
 
-LABELS: dict[str, dict[str, str]] = {
+from validate.render_model import LABELS as REPORT
+from validate.render_model import Labels
+
+__all__ = ["LABELS", "text"]
+
+LABELS = Labels({
     "workspace": {"vi": "Khu làm việc của cán bộ dữ liệu", "en": "Data steward workspace"},
     "sign_in": {"vi": "Đăng nhập", "en": "Sign in"},
     "sign_out": {"vi": "Đăng xuất", "en": "Sign out"},
@@ -14,7 +19,7 @@ LABELS: dict[str, dict[str, str]] = {
     "upload_title": {"vi": "Kiểm tra một tệp mới", "en": "Check a new file"},
     "upload_help": {"vi": "Tệp được kiểm tra trước, chưa nạp: đọc báo cáo rồi mới chọn nạp hoặc huỷ.",
                     "en": "The file is checked first, not loaded: read the report, then publish or discard it."},
-    "dataset": {"vi": "Bộ dữ liệu", "en": "Dataset"},
+    "dataset": REPORT["dataset"],
     "file": {"vi": "Tệp (CSV, XLSX, XLS, JSON, GeoJSON)", "en": "File (CSV, XLSX, XLS, JSON, GeoJSON)"},
     "check": {"vi": "Tải lên và kiểm tra", "en": "Upload and check"},
     "my_uploads": {"vi": "Tệp đã tải lên", "en": "Uploaded files"},
@@ -29,7 +34,7 @@ LABELS: dict[str, dict[str, str]] = {
     "uploaded": {"vi": "Tải lên lúc (UTC)", "en": "Uploaded (UTC)"},
     "when": {"vi": "Lúc (UTC)", "en": "When (UTC)"},
     "by": {"vi": "Người nạp", "en": "By"},
-    "source": {"vi": "Tệp nguồn", "en": "Source file"},
+    "source": REPORT["file"],
     "rows": {"vi": "Dòng đọc", "en": "Rows read"},
     "rejected": {"vi": "Dòng bị loại", "en": "Rejected"},
     "added": {"vi": "Thêm", "en": "Added"},
@@ -70,9 +75,8 @@ LABELS: dict[str, dict[str, str]] = {
     "all_datasets": {"vi": "Tất cả bộ dữ liệu", "en": "All datasets"},
     "load": {"vi": "Lần nạp", "en": "Load"},
     "error": {"vi": "Lỗi", "en": "Error"},
-}
+})
 
 
 def text(key: str, lang: str) -> str:
-    pair = LABELS[key]
-    return pair.get(lang) or pair["vi"]
+    return LABELS.text(key, lang)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, send_from_directory
+from flask import Blueprint, render_template, send_from_directory
 
-from hub.config import Settings
-from hub.context import current_hub
 from hub.errors import HubError
 from hub.web.i18n import current_lang
 
@@ -27,12 +25,3 @@ def leaflet(filename: str):  # noqa: ANN201
     from xstatic.pkg import leaflet as package
 
     return send_from_directory(package.BASE_DIR, filename, max_age=7 * 24 * 3600)
-
-
-def public_base() -> str:
-    """Start of absolute links (share links, the curl example): HUB_BASE_URL when it was set, else the address
-    the request came to — the same rule as the CKAN API's links."""
-    configured = current_hub().settings.base_url.rstrip("/")
-    if configured != Settings.base_url.rstrip("/"):
-        return configured
-    return request.host_url.rstrip("/")

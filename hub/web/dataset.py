@@ -14,8 +14,8 @@ from flask import render_template, request, url_for
 
 from hub.api.datasets import visible_dataset
 from hub.catalog import Dataset
-from hub.context import current_hub
-from hub.web.blueprint import bp, public_base
+from hub.context import current_hub, public_base
+from hub.web.blueprint import bp
 from hub.web.catalogue import cards, count_view
 from hub.web.dictionary import dictionary, foreign_targets
 from hub.web.formatting import cell

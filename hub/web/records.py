@@ -16,8 +16,8 @@ from flask import Response, abort, render_template, request, url_for
 
 from hub.api.datasets import visible_dataset
 from hub.catalog import Dataset, Schema
-from hub.context import current_hub
-from hub.web.blueprint import bp, public_base
+from hub.context import current_hub, public_base
+from hub.web.blueprint import bp
 from hub.web.dictionary import foreign_targets
 from hub.web.formatting import cell
 from hub.web.preview import columns, parse_preview
