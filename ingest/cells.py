@@ -26,7 +26,7 @@ from typing import Any
 
 from ingest.canonical import all_canonical, needing_work, phones_by_digits, with_decimal_point
 from ingest.normalise.booleans import parse_boolean
-from ingest.normalise.communes import match_commune
+from ingest.normalise.communes import match_commune, unresolved_old_units
 from ingest.normalise.coordinates import format_degrees, parse_degrees
 from ingest.normalise.dates import excel_serial_to_date, parse_date
 from ingest.normalise.enterprise import normalise_enterprise_code
@@ -272,6 +272,10 @@ def normalise_column(
     """Canonical text for each cell of one field in a batch; changed cells go to `log` (None: not kept)."""
     originals, texts, typed, text_changed = _texts(cells, missing_values)
     values, changed, apart, name = _apply_rule(rule, spec, cells, texts, typed)
+    if rule == "commune" and log is not None and (unsure := unresolved_old_units(set(values) - changed.keys())):
+        # left as written for validation to refuse; the log says why (an old name shared by several units)
+        at = [i for i, v in enumerate(values) if v in unsure]
+        log.add_cells(field, rows, originals, values, at, lambda i: unsure[values[i]])
     if log is None or not (text_changed or changed or apart):
         return values
     if not (text_changed or typed):  # every change is the normaliser's, on a text that is the cell itself

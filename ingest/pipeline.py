@@ -65,6 +65,7 @@ class SourceTable:
         self._specs = {f["name"]: f for f in schema.get("fields", [])}
         self._plan = plan_fields(schema)
         self._missing_values = frozenset(v for v in schema.get("missingValues", [""]) if v)
+        self._width = len(raw.headers)  # source columns, blank-headed ones too: a full row's length
         self._columns: list[tuple[int, str]] = []  # (index in raw cells, target)
         for index, header in enumerate(raw.headers):
             target = self.mapping.get(header) if header else None
@@ -143,9 +144,41 @@ class SourceTable:
                 self._log.add,
             )
         empty = [None] * n
+        shapes = self._raw.shapes
+        odd = [(k, shapes.pop(number)) for k, number in enumerate(rows) if number in shapes] if shapes else []
+        missing = [0] * n
+        extra: list[list[str] | None] = [None] * n
+        for k, (lacking, beyond) in odd:
+            missing[k] = self._missing_fields(self._width - lacking, data, k)
+            for name in self._fields[len(self._fields) - missing[k]:]:
+                if name in data:
+                    data[name][k] = None  # the validator's contract: a missing cell holds nothing
+            extra[k] = beyond
         frame = pandas.DataFrame({name: pandas.Series(data.get(name, empty), dtype=object) for name in self._fields})
         frame["_row"] = pandas.Series(rows, dtype="int64")
+        if odd:  # rows of another length than the header: the validator reports missing and extra cells
+            frame["_missing"] = pandas.Series(missing, dtype="int64")
+            frame["_extra"] = pandas.Series(extra, dtype=object)
         return frame
+
+    def _missing_fields(self, present: int, data: Mapping[str, list[str | None]], k: int) -> int:
+        """How many trailing schema fields row `k`, of `present` source cells, lacks, as the validator counts.
+
+        The validator (like frictionless) takes a short row's missing cells to be the last fields of the
+        schema. That is exact when the source columns come in schema order; otherwise the trailing fields
+        that are absent (their column beyond the row's end), or empty with no column in the file, are
+        counted, and an absent field before them stays empty, which a `required` constraint still reports."""
+        absent = {target for index, target in self._columns if index >= present}
+        mapped = {target for _, target in self._columns}
+        count = 0
+        for name in reversed(self._fields):
+            value = data[name][k] if name in data else None
+            if name not in absent and (name in mapped or value is not None):
+                break
+            count += 1
+        while count and self._fields[len(self._fields) - count] not in absent:
+            count -= 1  # start at an absent field: a column the whole file lacks is not this row's fault
+        return count
 
 
 @contextmanager

@@ -1,7 +1,9 @@
 """Enterprise (tax) codes: 10 digits, or 13 for a branch written "0123456789-001".
 
 Excel stores codes typed as numbers and drops the leading zero (Hà Nội codes start with 01): a 9- or 12-
-digit code gets it back. Spaces, dots and odd dashes are removed.
+digit number gets it back. Only a bare number: a code written with a dash or spaces ("99-1234567") was typed
+as text, so Excel kept every digit and a missing one is the office's mistake to report, not ours to guess.
+Spaces, dots and odd dashes are removed.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ def normalise_enterprise_code(text: str) -> str | None:
         return None
     groups = _DIGIT_GROUPS.findall(text)
     digits = "".join(groups)
-    if len(groups) == 2 and len(groups[1]) == 3 and len(groups[0]) in (9, 10):
-        digits = groups[0].zfill(10) + groups[1]
-    elif len(digits) in (9, 12):
+    if len(groups) == 2 and len(groups[1]) == 3 and len(groups[0]) == 10:
+        digits = groups[0] + groups[1]
+    elif len(digits) in (9, 12) and text.isdigit():
         digits = "0" + digits
     if len(digits) == 10:
         return digits

@@ -21,9 +21,11 @@ from hub.errors import HeaderError
 from ingest._fold import fold_words
 from ingest.headers import HeaderMatcher
 
-__all__ = ["RawTable", "Row", "locate_header", "data_rows", "is_note_row", "is_blank"]
+__all__ = ["RawTable", "Row", "Shape", "locate_header", "data_rows", "is_note_row", "is_blank"]
 
 Row = tuple[int, list[Any]]
+#: a row of another length than the header: (cells it lacked at the end, texts of the cells beyond the header)
+Shape = tuple[int, list[str] | None]
 HEAD_ROWS = 30
 _NOTE_PREFIXES = (
     "ghi chu",
@@ -55,6 +57,8 @@ class RawTable:
     encoding: str | None = None
     sheet: str | None = None
     alternatives: dict[str, list[str]] = field(default_factory=dict)
+    #: rows of another length than the header, filled in by `data_rows` as the rows stream
+    shapes: dict[int, Shape] = field(default_factory=dict)
 
 
 def _text(cell: Any) -> str:
@@ -177,12 +181,29 @@ def locate_header(head: Sequence[Row], matcher: HeaderMatcher, *, file: str, she
     return index, depth, headers, alts
 
 
-def data_rows(head: Sequence[Row], rest: Iterator[Row], start: int, width: int, *, text: bool = False) -> Iterator[Row]:
-    """Rows after the header: blank rows skipped, a column-numbering row skipped, stop at notes.
+def data_rows(
+    head: Sequence[Row],
+    rest: Iterator[Row],
+    start: int,
+    width: int,
+    *,
+    text: bool = False,
+    shapes: dict[int, Shape] | None = None,
+) -> Iterator[Row]:
+    """Rows after the header, each `width` cells long: a column-numbering row skipped, stop at notes.
+
+    A blank row between data rows is kept, its cells None: the validator reports it as frictionless does.
+    Blank rows before the first data row or after the last one (spacers under a title or a header, before
+    the notes) are dropped. Rows of another length than the header are cut or padded, and their shape goes
+    to `shapes` (row number -> (cells the row lacked, texts beyond the header up to the last filled one)):
+    with `text` (CSV: a row's length is what the file holds) both; for spreadsheets, whose rows have no
+    length of their own, only the cells beyond the header. Empty cells beyond the header (a trailing
+    delimiter) hold nothing to lose and are not reported.
 
     With `text` (CSV: every cell a str) a row with more than three cells holding something other than
     whitespace is plainly data, found with C-level list methods instead of a look at each cell."""
     rows = chain(head[start:], rest)
+    shapes = {} if shapes is None else shapes
     for number, cells in rows:  # only the first row that is not blank may be a column-numbering row
         if is_blank(cells):
             continue
@@ -190,16 +211,37 @@ def data_rows(head: Sequence[Row], rest: Iterator[Row], start: int, width: int, 
             break
         if is_note_row(cells):
             return
-        yield number, _fit(cells, width)
+        yield number, _shaped(number, cells, width, text, shapes)
         break
     isspace = str.isspace
+    blanks: list[Row] = []  # held until a data row shows they are inside the table
     for number, cells in rows:
         if not (text and len(cells) - cells.count("") > 3 and not any(map(isspace, cells))):
             if is_blank(cells):
+                blanks.append((number, cells))
                 continue
             if is_note_row(cells):
                 return
-        yield number, cells if len(cells) == width and text else _fit(cells, width)
+        if blanks:
+            for blank_number, blank in blanks:
+                _shaped(blank_number, blank, width, text, shapes)
+                yield blank_number, [None] * width
+            blanks.clear()
+        yield number, cells if len(cells) == width and text else _shaped(number, cells, width, text, shapes)
+
+
+def _shaped(number: int, cells: Sequence[Any], width: int, text: bool, shapes: dict[int, Shape]) -> list[Any]:
+    """`cells` cut or padded to `width`; a short or long row's shape recorded in `shapes`."""
+    size = len(cells)
+    if size > width:
+        extra = list(cells[width:])
+        while extra and not _filled(extra[-1]):  # a trailing delimiter or the sheet's last column: no data
+            extra.pop()
+        if extra:
+            shapes[number] = (0, extra if text else [_text(c) for c in extra])
+    elif size < width and text:
+        shapes[number] = (width - size, None)
+    return _fit(cells, width)
 
 
 def _fit(cells: Sequence[Any], width: int) -> list[Any]:

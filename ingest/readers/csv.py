@@ -15,7 +15,7 @@ from pathlib import Path
 from hub.errors import EncodingError, InputError
 from ingest.encodings import check_encoding, detect_encoding
 from ingest.headers import HeaderMatcher
-from ingest.readers._table import HEAD_ROWS, RawTable, Row, data_rows, locate_header
+from ingest.readers._table import HEAD_ROWS, RawTable, Row, Shape, data_rows, locate_header
 
 __all__ = ["read_csv", "MAX_LINE"]
 
@@ -154,14 +154,17 @@ def read_csv(path: Path, matcher: HeaderMatcher, *, encoding: str | None = None,
         lines.close()
         raise
 
+    shapes: dict[int, Shape] = {}
+
     def rows() -> Iterator[Row]:
         try:
-            yield from data_rows(head, _numbered(reader, len(head), file), index + depth, len(headers), text=True)
+            numbered = _numbered(reader, len(head), file)
+            yield from data_rows(head, numbered, index + depth, len(headers), text=True, shapes=shapes)
         finally:
             lines.close()
 
     alternatives = {h: a for h, a in zip(headers, alts, strict=True) if a}
-    return RawTable(headers=headers, rows=rows(), encoding=codec, alternatives=alternatives)
+    return RawTable(headers=headers, rows=rows(), encoding=codec, alternatives=alternatives, shapes=shapes)
 
 
 def _numbered(reader: Iterator[list[str]], done: int, file: str) -> Iterator[Row]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hub.errors import HeaderError, InputError
 from ingest.headers import HeaderMatcher
-from ingest.readers._table import HEAD_ROWS, RawTable, Row, data_rows, locate_header
+from ingest.readers._table import HEAD_ROWS, RawTable, Row, Shape, data_rows, locate_header
 from ingest.readers._zipcheck import check_xlsx
 
 __all__ = ["read_xlsx", "open_sheet_rows"]
@@ -88,14 +88,16 @@ def read_xlsx(path: Path, matcher: HeaderMatcher, *, sheet: str | None = None) -
         wb.close()
         raise
 
+    shapes: dict[int, Shape] = {}
+
     def rows() -> Iterator[Row]:
         try:
-            yield from data_rows(head, rest, index + depth, len(headers))
+            yield from data_rows(head, rest, index + depth, len(headers), shapes=shapes)
         finally:
             wb.close()
 
     alternatives = {h: a for h, a in zip(headers, alts, strict=True) if a}
-    return RawTable(headers=headers, rows=rows(), sheet=name, alternatives=alternatives)
+    return RawTable(headers=headers, rows=rows(), sheet=name, alternatives=alternatives, shapes=shapes)
 
 
 def _guarded(rows: Iterator[Row], file: str, sheet: str) -> Iterator[Row]:

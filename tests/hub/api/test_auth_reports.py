@@ -26,7 +26,7 @@ def test_steward_reads_report_and_rejected_rows_without_personal_values(secured:
     report_url, rejected_url = _report_urls(secured)
     report = secured_client.get(report_url, headers=secured.headers("steward")).get_json()
     errors = report["report"]["tasks"][0]["errors"]
-    assert report["status"] == "rejected" and len(errors) == report["rows_rejected"]
+    assert report["status"] == "rejected" and len({e["rowNumber"] for e in errors}) == report["rows_rejected"]
     fields = {e.get("fieldName") for e in errors}
     assert {"issue_date", "holder_id_number"} <= fields  # the steward still learns what is wrong, and where
     id_error = next(e for e in errors if e.get("fieldName") == "holder_id_number")
