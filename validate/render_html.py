@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from hub.catalog import Schema
 
-from .render_model import TYPE_TITLES, ReportView, label, view
+from .render_model import TYPE_TITLES, ReportView, label, rule_title, view
 from .render_svg import bar_chart
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -68,6 +68,7 @@ def render_fragment(report: dict[str, Any], *, lang: str = "vi", schema: Schema 
         v=v, lang=lang, dataset_title=dataset_title or v.hub.get("dataset") or v.task.get("name", ""),
         L=lambda key, **kw: label(key, lang, **kw), num=lambda x: _number(x, lang), pct=lambda x: _percent(x, lang),
         type_title=lambda t: (TYPE_TITLES.get(t) or {}).get(lang) or t, msg=message, max_changes=MAX_CHANGES,
+        rule=lambda r: rule_title(r, lang),
         chart_types=bar_chart(type_titles, label("by_type", lang), chart_id="chart-types"),
         chart_fields=bar_chart(field_titles, label("by_field", lang), chart_id="chart-fields"),
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from hub.catalog import Schema
 
-__all__ = ["LABELS", "TYPE_TITLES", "BadRow", "ErrorGroup", "Labels", "ReportView", "label", "row_messages", "view"]
+__all__ = ["LABELS", "RULE_TITLES", "TYPE_TITLES", "BadRow", "ErrorGroup", "Labels", "ReportView", "label", "row_messages", "rule_title", "view"]
 
 
 
@@ -40,6 +40,37 @@ TYPE_TITLES: dict[str, dict[str, str]] = {
     "extra-cell": {"vi": "Dòng thừa ô", "en": "Extra cell"},
     "blank-row": {"vi": "Dòng trống", "en": "Blank row"},
 }
+
+#: What each normalisation rule of ingest/ did, for the change log (unknown rules show as their name).
+RULE_TITLES: dict[str, dict[str, str]] = {
+    "text": {"vi": "Khoảng trắng, Unicode NFC", "en": "Spacing, Unicode NFC"},
+    "date": {"vi": "Ngày về dạng yyyy-mm-dd", "en": "Date to yyyy-mm-dd"},
+    "number-vi": {"vi": "Số viết kiểu Việt Nam (1.234,5)", "en": "Number in Vietnamese notation (1.234,5)"},
+    "number-en": {"vi": "Số viết kiểu Anh (1,234.5)", "en": "Number in English notation (1,234.5)"},
+    "number": {"vi": "Số", "en": "Number"},
+    "boolean": {"vi": "Có/không", "en": "Yes/no"},
+    "phone": {"vi": "Số điện thoại", "en": "Phone number"},
+    "enterprise-code": {"vi": "Mã số doanh nghiệp", "en": "Enterprise code"},
+    "enum": {"vi": "Tên gọi → mã danh mục", "en": "Label → code of the list"},
+    "coordinate": {"vi": "Toạ độ (độ phút giây, dấu phẩy)", "en": "Coordinate (DMS, decimal comma)"},
+    "latlon-swap": {"vi": "Vĩ độ và kinh độ bị đổi chỗ", "en": "Latitude and longitude swapped"},
+    "vn2000": {"vi": "Toạ độ VN-2000 → WGS84", "en": "VN-2000 coordinates → WGS84"},
+    "geojson": {"vi": "Hình học GeoJSON", "en": "GeoJSON geometry"},
+    "commune-name": {"vi": "Tên xã/phường → mã", "en": "Commune/ward name → code"},
+    "commune-code": {"vi": "Mã xã/phường", "en": "Commune/ward code"},
+    "commune-crosswalk": {"vi": "Xã/phường trước 2025 → mã hiện nay", "en": "Pre-2025 commune → today's code"},
+    "commune-name-shared-with-old-unit": {"vi": "Tên hiện nay, trùng tên một đơn vị cũ nơi khác",
+                                          "en": "Today's name, shared with a former unit elsewhere"},
+    "commune-ambiguous-old-name": {"vi": "Không sửa: tên cũ trùng ở nhiều nơi",
+                                   "en": "Not repaired: the old name is ambiguous"},
+    "commune-split-old-unit": {"vi": "Không sửa: đơn vị cũ bị chia cho nhiều xã/phường",
+                               "en": "Not repaired: the former unit was split between communes"},
+}
+
+
+def rule_title(rule: str, lang: str) -> str:
+    return (RULE_TITLES.get(rule) or {}).get(lang) or rule
+
 
 LABELS = Labels({
     "title": {"vi": "Báo cáo kiểm tra dữ liệu", "en": "Data validation report"},

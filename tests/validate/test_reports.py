@@ -125,6 +125,13 @@ def test_english_report_reads_in_english() -> None:
     assert "Row 3" in html and "The expiry date is not earlier than the issue date" in html
 
 
+def test_change_log_says_in_words_what_each_repair_did() -> None:
+    report = _validate("licences").report
+    vi, en = render_html(report, lang="vi"), render_html(report, lang="en")
+    assert "Ngày về dạng yyyy-mm-dd" in vi and "Tên gọi → mã danh mục" in vi and "Số điện thoại" in vi
+    assert "Date to yyyy-mm-dd" in en and "Label → code of the list" in en and "Ngày về dạng" not in en
+
+
 def test_rows_to_fix_keep_the_source_headers_and_go_back_through_ingest(tmp_path: Path) -> None:
     lines = (MESSY / "heritage-sites.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     source = tmp_path / "danh-sach-di-tich.csv"
