@@ -13,11 +13,13 @@ version yet waits for the first one instead of seeing nothing; on SQLite, reader
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateTable
 
@@ -107,11 +109,139 @@ def _sqlite(conn: sa.Connection, table: str, geometry: bool) -> Iterator[None]:
         conn.exec_driver_sql(
             "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
             "WHERE lower(f_table_name) = lower(?) AND lower(f_geometry_column) = '_geom'", (table,))
-    if spatial:  # what CreateSpatialIndex does, without its per-row alignment call (the R*Tree module itself
-        # rounds a box outward when it stores it in 32-bit floats, so no point falls outside its box)
+    if spatial and not _rtree_packed(conn, rtree, table):  # else what CreateSpatialIndex does, row by row
         conn.exec_driver_sql(
             f'INSERT INTO "{rtree}" (pkid, xmin, xmax, ymin, ymax) SELECT ROWID, MbrMinX(_geom), MbrMaxX(_geom), '
             f'MbrMinY(_geom), MbrMaxY(_geom) FROM "{table}" WHERE MbrMinX(_geom) IS NOT NULL')
+
+
+# -- SpatiaLite's R*Tree, packed -------------------------------------------------------------------------------
+_ROUND_TOWARDS, _ROUND_AWAY = 1.0 - 1.0 / 8388608.0, 1.0 + 1.0 / 8388608.0
+
+
+def _down(values: np.ndarray) -> np.ndarray:
+    """float32 of each value rounded towards -inf, exactly as SQLite's rtree stores a lower bound
+    (rtreeValueDown in ext/rtree/rtree.c)."""
+    out = values.astype(np.float32)
+    high = out.astype(np.float64) > values
+    out[high] = (values[high] * np.where(values[high] < 0, _ROUND_AWAY, _ROUND_TOWARDS)).astype(np.float32)
+    return out
+
+
+def _up(values: np.ndarray) -> np.ndarray:
+    """float32 rounded towards +inf, as rtreeValueUp stores an upper bound."""
+    out = values.astype(np.float32)
+    low = out.astype(np.float64) < values
+    out[low] = (values[low] * np.where(values[low] < 0, _ROUND_TOWARDS, _ROUND_AWAY)).astype(np.float32)
+    return out
+
+
+def _tiles(boxes: np.ndarray, capacity: int) -> list[np.ndarray]:
+    """Sort-Tile-Recursive packing: groups of at most `capacity` box indexes, neighbours together (vertical
+    slices by x centre, then runs by y centre); sizes within a slice differ by one at most, so every node is
+    at least about half full."""
+    count = len(boxes)
+    nodes = -(-count // capacity)
+    order = np.argsort(boxes[:, 0].astype(np.float64) + boxes[:, 1], kind="stable")
+    centre_y = boxes[:, 2].astype(np.float64) + boxes[:, 3]
+    groups: list[np.ndarray] = []
+    for column in np.array_split(order, math.ceil(math.sqrt(nodes))):
+        column = column[np.argsort(centre_y[column], kind="stable")]
+        groups.extend(np.array_split(column, -(-len(column) // capacity)))
+    return groups
+
+
+def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
+    """Fill SpatiaLite's R*Tree of `table` (2-D, empty) in one go: build the tree packed in numpy and write
+    SQLite's rtree shadow tables (`_node`, `_parent`, `_rowid`) directly, in the rtree's own format (see
+    "The data for each node" in ext/rtree/rtree.c). Inserting a million boxes through the rtree module one by
+    one takes about 15 seconds (it chooses a leaf and may split for each); this about one. False, having
+    changed nothing, when the R*Tree is not of the expected shape; then the caller inserts row by row."""
+    columns = [row[1] for row in conn.exec_driver_sql(f'PRAGMA table_info("{rtree}_rowid")')]
+    size = conn.exec_driver_sql(f'SELECT length(data) FROM "{rtree}_node" WHERE nodeno = 1').scalar()
+    cell = np.dtype([("id", ">i8"), ("box", ">f4", 4)])
+    dimensions = len(conn.exec_driver_sql(f'PRAGMA table_info("{rtree}")').all()) - 1
+    if columns != ["rowid", "nodeno"] or dimensions != 4 or not size or (size - 4) // cell.itemsize < 4:
+        return False
+    capacity = (size - 4) // cell.itemsize
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(f'SELECT ROWID, MbrMinX(_geom), MbrMaxX(_geom), MbrMinY(_geom), MbrMaxY(_geom) FROM "{table}" '
+                       f"WHERE MbrMinX(_geom) IS NOT NULL")
+        found = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, 5)
+    finally:
+        cursor.close()
+    ids = found[:, 0].astype(np.int64)
+    boxes = np.column_stack([_down(found[:, 1]), _up(found[:, 2]), _down(found[:, 3]), _up(found[:, 4])])
+    nodes: list[tuple[int, bytes]] = []
+    parents: list[tuple[int, int]] = []
+    leaf_of = np.empty(0, dtype=np.int64)
+    depth, number = 0, 1  # the root is node 1 and says how many levels lie below it
+    while True:
+        groups = _tiles(boxes, capacity) if len(ids) > capacity else [np.arange(len(ids))]
+        root = len(groups) == 1
+        order = np.concatenate(groups) if groups else np.arange(0)
+        sizes = np.array([len(g) for g in groups], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        numbers = np.array([1], dtype=np.int64) if root else np.arange(number + 1, number + 1 + len(groups))
+        number = int(numbers[-1]) if not root else number
+        cells = np.empty(len(order), dtype=cell)
+        cells["id"], cells["box"] = ids[order], boxes[order]
+        data = cells.tobytes()
+        for node, start, count in zip(numbers.tolist(), starts.tolist(), sizes.tolist(), strict=True):
+            body = data[start * cell.itemsize:(start + count) * cell.itemsize]
+            head = struct.pack(">HH", depth if root else 0, count)
+            nodes.append((node, head + body + bytes(size - 4 - len(body))))
+        if depth == 0:
+            leaf_of = np.empty(len(order), dtype=np.int64)
+            leaf_of[order] = np.repeat(numbers, sizes)  # the leaf of each entry
+        else:
+            parents.extend(zip(ids[order].tolist(), np.repeat(numbers, sizes).tolist(), strict=True))
+        if root:
+            break
+        sorted_boxes = boxes[order]
+        boxes = np.column_stack([np.minimum.reduceat(sorted_boxes[:, 0], starts), np.maximum.reduceat(sorted_boxes[:, 1], starts),
+                                 np.minimum.reduceat(sorted_boxes[:, 2], starts), np.maximum.reduceat(sorted_boxes[:, 3], starts)])
+        ids, depth = numbers, depth + 1
+    raw = conn.connection.driver_connection
+    raw.execute(f'DELETE FROM "{rtree}_node"')
+    raw.execute(f'DELETE FROM "{rtree}_parent"')
+    raw.execute(f'DELETE FROM "{rtree}_rowid"')
+    raw.executemany(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)', sorted(nodes))
+    raw.executemany(f'INSERT INTO "{rtree}_parent" (nodeno, parentnode) VALUES (?, ?)', sorted(parents))
+    entries = found[:, 0].astype(np.int64)
+    by_rowid = np.argsort(entries, kind="stable")
+    raw.executemany(f'INSERT INTO "{rtree}_rowid" (rowid, nodeno) VALUES (?, ?)',
+                    zip(entries[by_rowid].tolist(), leaf_of[by_rowid].tolist(), strict=True))
+    return True
+
+
+class CopyStream:
+    """One `COPY table (columns) FROM STDIN` in PostgreSQL's text format (publish.staging.COPY_DELIMITER between
+    columns), kept open across batches inside the connection's open transaction. A writer thread sends the
+    data, so the server stores one batch while Python builds the next."""
+
+    def __init__(self, conn: sa.Connection, table: str, columns: list[str]) -> None:
+        from psycopg.copy import QueuedLibpqWriter
+
+        from publish.staging import COPY_DELIMITER
+
+        cols = ", ".join(f'"{c}"' for c in columns)
+        self._cursor = conn.connection.driver_connection.cursor()
+        self._context = self._cursor.copy(
+            f"COPY {table} ({cols}) FROM STDIN (FORMAT text, DELIMITER E'\\x{ord(COPY_DELIMITER):02x}')",
+            writer=QueuedLibpqWriter(self._cursor))
+        self._copy = self._context.__enter__()
+
+    def write(self, data: bytes) -> None:
+        self._copy.write(data)
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """End the COPY (before any other statement on the connection); with `error`, abandon it."""
+        try:
+            self._context.__exit__(type(error) if error else None, error, None)
+        finally:
+            self._cursor.close()
 
 
 class DirectLoad:
@@ -131,63 +261,38 @@ class DirectLoad:
         self.name = name
         self.version = version
         self.geometry = geometry
-        self._copy: Any = None
-        self._copy_context: Any = None
-        self._cursor: Any = None
+        self._stream: CopyStream | None = None
         self.transaction = conn.begin()
         # from the table's definition, not `LIKE`: that would lock the dataset's table until commit, and a
         # second load's swap would then wait for this one while this one waits for its lock
         ddl = CreateTable(table.to_metadata(sa.MetaData(), name=name)).compile(dialect=conn.dialect)
         conn.exec_driver_sql(str(ddl).replace("%", "%%"))
+        # the primary key's index too is built after the rows (swap() adds it), not row by row
+        primary = conn.execute(sa.text("SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass) "
+                                       "AND contype = 'p'"), {"t": name}).scalar()
+        if primary:
+            conn.exec_driver_sql(f'ALTER TABLE {name} DROP CONSTRAINT "{primary}"')
 
     @staticmethod
     def possible(conn: sa.Connection, store: Store, table: sa.Table, geometry: dict | None) -> bool:
         return (conn.dialect.name == "postgresql" and (geometry is None or geometry["type"] == "point")
                 and not conn.in_transaction() and is_empty(conn, table.name))
 
-    def copy(self, rows: list[tuple[Any, ...]], field_names: list[str], copy_types: list[str]) -> None:
-        """rows: (key, hash, search, *field values) with values typed for binary COPY.
+    def copy(self, data: bytes, columns: list[str]) -> None:
+        """One batch as COPY text (publish.staging.copy_text: key, hash, version, search, fields, point).
 
         One COPY stays open across batches (until finish()), its data sent by a writer thread: the server
         stores batch k while Python prepares batch k+1, instead of each waiting for the other."""
-        if self._copy is None:
-            self._open(field_names, copy_types)
-        version = self.version
-        write = self._copy.write_row
-        if self.geometry:
-            lon = 3 + field_names.index(self.geometry["longitude"])
-            lat = 3 + field_names.index(self.geometry["latitude"])
-            for r in rows:
-                write((r[0], r[1], version, *r[2:], _point(r[lon], r[lat])))
-        else:
-            for r in rows:
-                write((r[0], r[1], version, *r[2:]))
-
-    def _open(self, field_names: list[str], copy_types: list[str]) -> None:
-        from psycopg.copy import QueuedLibpqWriter
-
-        columns = ["_key", "_hash", "_from", "_search", *field_names]
-        types = ["text", "text", "int4", "text", *copy_types]
-        if self.geometry:
-            columns.append("_geom")
-            types.append("bytea")  # the column's own binary input (EWKB) reads these bytes
-        cols = ", ".join(f'"{c}"' for c in columns)
-        self._cursor = self.conn.connection.driver_connection.cursor()
-        self._copy_context = self._cursor.copy(f"COPY {self.name} ({cols}) FROM STDIN (FORMAT BINARY)",
-                                               writer=QueuedLibpqWriter(self._cursor))
-        self._copy = self._copy_context.__enter__()
-        self._copy.set_types(types)
+        if self._stream is None:
+            names = ["_key", "_hash", "_from", "_search", *columns, *(["_geom"] if self.geometry else [])]
+            self._stream = CopyStream(self.conn, self.name, names)
+        self._stream.write(data)
 
     def finish(self, error: BaseException | None = None) -> None:
         """End the open COPY (before any other statement on the connection); with `error`, abandon it."""
-        if self._copy is None:
-            return
-        context, cursor = self._copy_context, self._cursor
-        self._copy = self._copy_context = self._cursor = None
-        try:
-            context.__exit__(type(error) if error else None, error, None)
-        finally:
-            cursor.close()
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            stream.finish(error)
 
     def swap(self) -> bool:
         """Inside the locked transaction: make the new table the dataset's, with the old one's names,
@@ -207,6 +312,8 @@ class DirectLoad:
                                                "WHERE conrelid = :o AND contype IN ('u', 'c', 'f', 'x')"), {"o": old}).all()
             primary = "SELECT conname FROM pg_constraint WHERE conrelid = :o AND contype = 'p'"
             old_pk, new_pk = one(primary, o=old), one(primary, o=new)
+            old_pk_definition = one("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = :o "
+                                    "AND contype = 'p'", o=old)
             grants = conn.execute(sa.text(
                 "SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END "
                 "FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
@@ -219,6 +326,9 @@ class DirectLoad:
                 conn.exec_driver_sql(f"ALTER SEQUENCE {new_seq} RENAME TO {old_seq.split('.')[-1]}")
             if old_pk and new_pk:
                 conn.exec_driver_sql(f'ALTER TABLE {table} RENAME CONSTRAINT "{new_pk}" TO "{old_pk}"')
+            elif old_pk:  # dropped at the start, to build its index once
+                conn.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{old_pk}" {old_pk_definition}'
+                                     .replace("%", "%%"))
             for name, definition in constraints:
                 conn.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'.replace("%", "%%"))
             for definition in indexes:
@@ -244,13 +354,3 @@ class DirectLoad:
                 if column.comment:
                     cur.execute(sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
                         sql.Identifier(table), sql.Identifier(column.name), sql.Literal(column.comment)))
-
-
-def _point(lon: Any, lat: Any) -> bytes | None:
-    """EWKB of a point in SRID 4326 (little-endian, the SRID flag set)."""
-    if lon is None or lat is None:
-        return None
-    return _EWKB_POINT.pack(1, 0x20000001, 4326, lon, lat)
-
-
-_EWKB_POINT = struct.Struct("<BIIdd")

@@ -1,9 +1,10 @@
 """Atomic, versioned loads.
 
 A load has two phases on one connection:
-1. staging: validated rows go into a TEMPORARY table (PostgreSQL binary `COPY`, SQLite one executemany per
-   batch). Temporary tables are private to the connection, so staging takes no lock readers or other loads
-   notice. The rows' keys, hashes and search text are built column by column (publish/staging.py).
+1. staging: validated rows go into a TEMPORARY table (PostgreSQL: one `COPY` in text format kept open across
+   batches, each batch's text built whole by publish/staging.copy_text; SQLite: one executemany per batch).
+   Temporary tables are private to the connection, so staging takes no lock readers or other loads notice.
+   The rows' keys, hashes and search text are built column by column (publish/staging.py).
 2. apply: one transaction, holding the dataset's lock (an advisory lock on PostgreSQL, the write lock on
    SQLite), compares staging with the current rows by key and hash, closes the rows that changed or went
    away (`_to = v`), inserts the new and changed ones (`_from = v`, geometry built in SQL) and records the
@@ -13,8 +14,9 @@ Readers see the previous version until phase 2 commits. A load killed at any poi
 `running` entry in hub_loads is marked failed at the next start (Store.recover_interrupted_loads).
 
 The first load into an empty table is a bulk load (publish/bulk.py): indexes are built after the rows
-instead of row by row. On PostgreSQL a first load of a point or geometry-less dataset skips staging: rows
-are COPYed into a new table inside one open transaction, which replaces the empty table at commit.
+instead of row by row (on SpatiaLite the R*Tree is written packed, in one go). On PostgreSQL a first load of
+a point or geometry-less dataset skips staging: rows are COPYed into a new table inside one open
+transaction, which replaces the empty table at commit.
 """
 
 from __future__ import annotations
@@ -32,19 +34,19 @@ from hub.catalog import Dataset
 from publish import bulk, tables
 from publish.locks import conflicts_reported, locked_transaction, next_version, take_lock
 from publish.rows import rejected_records
-from publish.staging import stored_rows_fast
+from publish.staging import copy_text, stored_rows_fast
 from publish.store import Store, utcnow
 
-# staging column types per schema type: (PostgreSQL, SQLite, psycopg binary COPY type)
+# staging column types per schema type: (PostgreSQL, SQLite)
 _STAGE_TYPES = {
-    "integer": ("BIGINT", "INTEGER", "int8"),
-    "number": ("DOUBLE PRECISION", "REAL", "float8"),
-    "boolean": ("BOOLEAN", "BOOLEAN", "bool"),
-    "date": ("DATE", "DATE", "date"),
-    "datetime": ("TIMESTAMP", "TIMESTAMP", "timestamp"),
-    "year": ("INTEGER", "INTEGER", "int4"),
+    "integer": ("BIGINT", "INTEGER"),
+    "number": ("DOUBLE PRECISION", "REAL"),
+    "boolean": ("BOOLEAN", "BOOLEAN"),
+    "date": ("DATE", "DATE"),
+    "datetime": ("TIMESTAMP", "TIMESTAMP"),
+    "year": ("INTEGER", "INTEGER"),
 }
-_TEXT = ("TEXT", "TEXT", "text")
+_TEXT = ("TEXT", "TEXT")
 
 
 @dataclass
@@ -121,9 +123,9 @@ class Loader:
         self._reject_name = f"rej_{dataset.table_name}_{os.getpid()}"
         self._finished = False
         self._direct: bulk.DirectLoad | None | bool = None  # None: not decided yet; False: staging
+        self._stream: bulk.CopyStream | None = None  # PostgreSQL: the COPY into the staging table
         slot = 0 if self.store.dialect == "postgresql" else 1
-        self._types = [_STAGE_TYPES.get(f.type, _TEXT) for f in dataset.schema.fields]
-        self._column_types = [t[slot] for t in self._types]
+        self._column_types = [_STAGE_TYPES.get(f.type, _TEXT)[slot] for f in dataset.schema.fields]
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def __enter__(self) -> Loader:
@@ -160,6 +162,7 @@ class Loader:
             try:
                 if self._direct:
                     self._direct.finish(RuntimeError("load abandoned"))
+                self._end_stream(RuntimeError("load abandoned"))
                 if self.conn.in_transaction():  # an unfinished direct load: its new table goes with it
                     self.conn.rollback()
                 with self.conn.begin():
@@ -175,23 +178,36 @@ class Loader:
         """Stage a batch of valid, typed rows. Returns how many."""
         if frame.empty:
             return 0
-        pg = self.store.dialect == "postgresql"
-        copy_types = [t[2] for t in self._types]
-        rows = stored_rows_fast(frame, self.dataset.schema, copy_types if pg else None)
         assert self.conn is not None
-        if self._direct is None:
-            self._direct = self._start_direct()
-        if self._direct:
-            self._direct.copy(rows, self.dataset.schema.field_names, copy_types)
+        schema = self.dataset.schema
+        if self.store.dialect == "postgresql":
+            if self._direct is None:
+                self._direct = self._start_direct()
+            if self._direct:
+                geometry = self._direct.geometry
+                point = (geometry["longitude"], geometry["latitude"]) if geometry else None
+                self._direct.copy(copy_text(frame, schema, version=self._direct.version, point=point),
+                                  schema.field_names)
+            else:
+                if self._stream is None:  # one COPY into the staging table, open until commit or reject
+                    if not self.conn.in_transaction():
+                        self.conn.begin()
+                    self._stream = bulk.CopyStream(self.conn, self._stage_name, ["_key", "_hash", "_search",
+                                                                                 *schema.field_names])
+                self._stream.write(copy_text(frame, schema))
         else:
+            rows = stored_rows_fast(frame, schema)
+            marks = ", ".join("?" for _ in range(len(rows[0])))
             with self.conn.begin():
-                if pg:
-                    self._copy_binary(rows)
-                else:
-                    marks = ", ".join("?" for _ in range(len(rows[0])))
-                    self.conn.exec_driver_sql(f"INSERT INTO {self._stage_name} VALUES ({marks})", rows)
-        self.rows_staged += len(rows)
-        return len(rows)
+                self.conn.exec_driver_sql(f"INSERT INTO {self._stage_name} VALUES ({marks})", rows)
+        self.rows_staged += len(frame)
+        return len(frame)
+
+    def _end_stream(self, error: BaseException | None = None) -> None:
+        """Finish the staging COPY (PostgreSQL), so the connection can run other statements."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            stream.finish(error)
 
     def _start_direct(self) -> bulk.DirectLoad | bool:
         assert self.conn is not None and self.load_id is not None
@@ -210,7 +226,8 @@ class Loader:
         assert self.conn is not None
         if self._direct:
             self._direct.finish()  # the connection runs one statement at a time
-        with nullcontext() if self._direct else self.conn.begin():  # a direct load's transaction is open
+        self._end_stream()
+        with nullcontext() if self.conn.in_transaction() else self.conn.begin():  # a COPY's transaction is open
             if self.store.dialect == "postgresql":
                 self._copy(self._reject_name, ["row_number", "data", "errors"], rows)
             else:
@@ -223,16 +240,6 @@ class Loader:
         raw = self.conn.connection.driver_connection
         cols = ", ".join(f'"{c}"' for c in columns)
         with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-    def _copy_binary(self, rows: list[tuple[Any, ...]]) -> None:
-        """Binary COPY: about twice as fast as text. stored_rows_fast gave every value its column's type."""
-        assert self.conn is not None
-        types = ["text", "text", "text", *(t[2] for t in self._types)]
-        raw = self.conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {self._stage_name} FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
 
@@ -253,6 +260,9 @@ class Loader:
             self._commit_direct(conn, self._direct, result, quality_score, keep_rejected_only)
             self._finished = True
             return result
+        self._end_stream()
+        if conn.in_transaction():  # the staging COPY's
+            conn.commit()
         first = not keep_rejected_only and bulk.is_empty(conn, self.table.name)
         if not keep_rejected_only and not first and self.store.dialect == "sqlite":
             with conn.begin():  # SQLite looks staged rows up by key (PostgreSQL hash-joins, no index needed)

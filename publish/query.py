@@ -83,8 +83,11 @@ _OPEN = 2**31 - 1  # "not superseded": larger than any version
 
 
 def version_clause(table: sa.Table, version: int | None) -> sa.ColumnElement[bool]:
+    """The rows of `version`, a resolved version: None (the dataset has no committed version) is version 0,
+    which has no rows. Not "the current rows": a reader that found no version, then read while the first
+    load committed, would otherwise see that version's rows labelled with no version at all."""
     if version is None:
-        return table.c._to.is_(None)
+        version = 0
     # coalesce rather than `_to IS NULL OR _to > v`: SQLite answers the OR with a multi-index scan of every
     # row and then sorts them all for a page of 100; without the OR it walks the key index in order and
     # stops at the page's end (30 ms -> 1 ms at 20,000 rows). PostgreSQL plans both alike.
@@ -152,6 +155,9 @@ def where_clauses(store: Store, dataset: Dataset, query: Query, viewer: Viewer) 
 
 
 def _geo_clauses(store: Store, dataset: Dataset, query: Query) -> list[sa.ColumnElement[bool]]:
+    """Geographic filters. Each first narrows the rows by bounding box through the spatial index (PostGIS:
+    `&&` on the GiST index; SpatiaLite: the R*Tree `idx_<table>__geom`, which no SpatiaLite function consults
+    by itself), then checks exactly, so both backends give the same rows."""
     if not (query.bbox or query.near or query.commune):
         return []
     if not dataset.schema.geometry_kind:
@@ -161,21 +167,23 @@ def _geo_clauses(store: Store, dataset: Dataset, query: Query) -> list[sa.Column
     out: list[sa.ColumnElement[bool]] = []
     if query.bbox:
         x1, y1, x2, y2 = query.bbox
-        env = sa.func.ST_MakeEnvelope(x1, y1, x2, y2, 4326) if pg else sa.func.BuildMbr(x1, y1, x2, y2, 4326)
-        out.append(sa.func.ST_Intersects(table.c._geom, env) == (True if pg else 1))
+        if pg:
+            out.append(sa.func.ST_Intersects(table.c._geom, sa.func.ST_MakeEnvelope(x1, y1, x2, y2, 4326)))
+        else:
+            out.extend(_rtree_prefilter(store, table, (x1, y1, x2, y2)))
+            out.append(sa.func.ST_Intersects(table.c._geom, sa.func.BuildMbr(x1, y1, x2, y2, 4326)) == 1)
     if query.near:
         lat, lon, radius = query.near
-        # a bounding box around the point first (cheap, uses the coordinates), then the exact distance
-        dlat = radius / 111_320.0
-        dlon = radius / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
+        box = near_box(lat, lon, radius)
         if pg:
             point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), 4326)
+            # geography(_geom) has no index: the box on the geometry column uses the GiST index
+            out.append(table.c._geom.op("&&")(sa.func.ST_MakeEnvelope(*box, 4326)))
             out.append(sa.func.ST_DWithin(sa.func.geography(table.c._geom), sa.func.geography(point), radius))
         else:
-            point = sa.func.MakePoint(lon, lat, 4326)
-            env = sa.func.BuildMbr(lon - dlon, lat - dlat, lon + dlon, lat + dlat, 4326)
-            out.append(sa.func.MbrIntersects(table.c._geom, env) == 1)
-            out.append(sa.func.ST_Distance(table.c._geom, point, 1) <= radius)
+            out.extend(_rtree_prefilter(store, table, box))
+            out.append(sa.func.MbrIntersects(table.c._geom, sa.func.BuildMbr(*box, 4326)) == 1)
+            out.append(sa.func.ST_Distance(table.c._geom, sa.func.MakePoint(lon, lat, 4326), 1) <= radius)
     if query.commune:
         units = store.table("admin-units")
         boundary = (
@@ -183,6 +191,39 @@ def _geo_clauses(store: Store, dataset: Dataset, query: Query) -> list[sa.Column
         )
         out.append(sa.func.ST_Within(table.c._geom, boundary) == (True if pg else 1))
     return out
+
+
+def near_box(lat: float, lon: float, radius: float) -> tuple[float, float, float, float]:
+    """(min lon, min lat, max lon, max lat) holding every point within `radius` metres of (lat, lon) on the
+    WGS84 ellipsoid. A degree of latitude is at least 110,574 m and a degree of longitude at latitude φ at least
+    111,319 m × cos φ, so dividing by 110,000 m and 111,000 m × cos of the box's farthest latitude errs outward."""
+    dlat = radius / 110_000.0
+    far = min(abs(lat) + dlat, 89.9)
+    dlon = min(radius / (111_000.0 * max(math.cos(math.radians(far)), 1e-6)), 360.0)
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
+
+
+_RTREES: set[tuple[str, str]] = set()  # (database, table) known to have SpatiaLite's R*Tree
+
+
+def _rtree_prefilter(store: Store, table: sa.Table, box: tuple[float, float, float, float]
+                     ) -> list[sa.ColumnElement[bool]]:
+    """SpatiaLite: `_id` among the R*Tree entries whose box meets `box` (the R*Tree keeps each geometry's
+    box, rounded outward to 32-bit floats, under the row's ROWID, which is `_id`). Nothing when the table has
+    no spatial index."""
+    rtree = f"idx_{table.name}__geom"
+    known = (store.read_engine.url.render_as_string(), table.name)
+    if known not in _RTREES:
+        with store.read_engine.connect() as conn:
+            if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (rtree,)).first():
+                _RTREES.add(known)
+            else:
+                return []
+    x1, y1, x2, y2 = box
+    index = sa.table(rtree, sa.column("pkid"), sa.column("xmin"), sa.column("xmax"), sa.column("ymin"),
+                     sa.column("ymax"))
+    return [table.c._id.in_(sa.select(index.c.pkid).where(
+        index.c.xmin <= x2, index.c.xmax >= x1, index.c.ymin <= y2, index.c.ymax >= y1))]
 
 
 def _order_by(dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer) -> list[Any]:

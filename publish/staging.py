@@ -6,11 +6,17 @@ is converted once according to its pandas dtype, and search text is folded word 
 (a register repeats the same few thousand Vietnamese words). The output is the same tuples, value for value
 and hash for hash (tests/publish/test_staging.py checks it on every sample and on generated text), so loads
 made either way recognise each other's unchanged rows.
+
+For PostgreSQL, `copy_text` turns a batch straight into COPY text: the canonical texts the hash is made of
+are the column values PostgreSQL parses, so a row's line is a few joins of strings already built, and the
+whole batch goes to the server as one block instead of row by row.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
@@ -37,12 +43,74 @@ _CACHE_LIMIT = 200_000  # words; a few MB
 _WORDS = _FoldedWords()
 
 
-def fold_batch(texts: list[str]) -> list[str]:
+def _fold_by_words(texts: list[str]) -> list[str]:
     """`hub.text.fold` of every text, word by word through a cache (a register repeats the same few thousand
     words). Folding never creates or removes whitespace inside a word and `fold` collapses whitespace, so
     joining the non-empty folded words gives exactly `fold(text)`."""
     folded = _WORDS.__getitem__
     return [" ".join(filter(None, map(folded, text.split()))) for text in texts]
+
+
+# fold_batch works on code points in numpy: fold(text) is NFD, marks (Mn) removed, casefold, 'đ' as 'd', every
+# one of them letter by letter, then whitespace collapsed and stripped. So each code point has one folded
+# form, learnt the first time it is seen. NFD also reorders a run of combining characters; that matters only
+# when some are not marks (Mn), so a letter of that kind, or one that folds to several letters ('ß' -> 'ss'),
+# sends its text to `fold` itself.
+_UNKNOWN, _REMOVE, _ODD, _SPACE = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0x20
+_FOLDED = np.full(0x110000, _UNKNOWN, dtype=np.uint32)
+
+
+def _learn(code_points: list[int]) -> None:
+    for point in code_points:
+        letter = chr(point)
+        if unicodedata.combining(letter) and unicodedata.category(letter) != "Mn":
+            _FOLDED[point] = _ODD
+            continue
+        folded = fold(letter) if not letter.isspace() else " "
+        if letter.isspace():
+            _FOLDED[point] = _SPACE
+        elif not folded:
+            _FOLDED[point] = _REMOVE
+        elif len(folded) > 1 or folded.isspace():
+            _FOLDED[point] = _ODD
+        else:
+            _FOLDED[point] = ord(folded)
+
+
+def fold_batch(texts: list[str]) -> list[str]:
+    """`hub.text.fold` of every text, the whole batch at once: its texts joined by NUL, folded as an array of
+    code points, split again. About three times faster than folding word by word."""
+    joined = "\x00".join(texts)
+    try:
+        points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    except UnicodeEncodeError:  # a lone surrogate
+        return _fold_by_words(texts)
+    folded = _FOLDED[points]
+    unknown = folded == _UNKNOWN
+    if unknown.any():
+        _learn(np.unique(points[unknown]).tolist())
+        folded = _FOLDED[points]
+    separators = folded == 0
+    if np.count_nonzero(separators) != len(texts) - 1:  # a text holds a NUL
+        return _fold_by_words(texts)
+    odd = np.flatnonzero(folded == _ODD)
+    folded = folded[folded != _REMOVE]
+    if len(folded):  # a space after a space, a separator or the start goes
+        drop = np.empty(len(folded), dtype=bool)
+        drop[0] = folded[0] == _SPACE
+        drop[1:] = (folded[1:] == _SPACE) & ((folded[:-1] == _SPACE) | (folded[:-1] == 0))
+        folded = folded[~drop]
+    if len(folded):  # then a space before a separator or the end
+        last = np.empty(len(folded), dtype=bool)
+        last[-1] = True
+        last[:-1] = folded[1:] == 0
+        folded = folded[~((folded == _SPACE) & last)]
+    if len(odd):
+        folded[folded == _ODD] = 0xFFFD  # a placeholder: those texts are folded one by one below
+    out = folded.tobytes().decode("utf-32-le").split("\x00")
+    for row in np.unique(np.cumsum(separators)[odd]).tolist():
+        out[row] = fold(texts[row])
+    return out
 
 
 def _float_text(value: float | None) -> str:
@@ -111,12 +179,8 @@ def _typed(values: list[Any], known: type | None, copy_type: str) -> list[Any]:
     return [v if v is None or type(v) is kind else convert(v) for v in values]
 
 
-def stored_rows_fast(frame: pd.DataFrame, schema: Schema, copy_types: list[str] | None = None) -> list[tuple[Any, ...]]:
-    """(key, hash, search, *field values) per row, exactly as `publish.rows.stored_rows` gives them.
-
-    With `copy_types` (the binary COPY type of each field), values are also given the Python type that COPY
-    column takes."""
-    names = schema.field_names
+def _columns(frame: pd.DataFrame, names: list[str]) -> tuple[list[list[Any]], list[list[str]], list[type | None]]:
+    """(values, canonical texts, known Python type) of each field, in `names` order."""
     n = len(frame)
     values: list[list[Any]] = []
     texts: list[list[str]] = []
@@ -131,16 +195,92 @@ def stored_rows_fast(frame: pd.DataFrame, schema: Schema, copy_types: list[str] 
         values.append(v)
         texts.append(t)
         kinds.append(k)
-    index = {name: i for i, name in enumerate(names)}
+    return values, texts, kinds
+
+
+def _keys_hashes_search(schema: Schema, values: list[list[Any]], texts: list[list[str]]
+                        ) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Per row: the key, the hash, the folded search text, and the joined canonical texts the hash is of."""
+    n = len(values[0]) if values else 0
+    index = {name: i for i, name in enumerate(schema.field_names)}
     pk = [texts[index[name]] for name in schema.primary_key]
-    keys = pk[0] if len(pk) == 1 else [KEY_SEPARATOR.join(parts) for parts in zip(*pk, strict=True)]
+    keys = pk[0] if len(pk) == 1 else list(map(KEY_SEPARATOR.join, zip(*pk, strict=True)))
+    joined = list(map(KEY_SEPARATOR.join, zip(*texts, strict=True)))
     md5: Callable[..., Any] = hashlib.md5
-    hashes = [md5(KEY_SEPARATOR.join(row).encode("utf-8"), usedforsecurity=False).hexdigest()
-              for row in zip(*texts, strict=True)]
+    hashes = [md5(row.encode("utf-8"), usedforsecurity=False).hexdigest() for row in joined]
     # a None is left out of the search text; as "" it only adds a space, which folding collapses
     search_columns = [[v if isinstance(v, str) else ("" if v is None else str(v)) for v in values[index[name]]]
                       for name in schema.search_fields if name in index]
     search = fold_batch([" ".join(parts) for parts in zip(*search_columns, strict=True)]) if search_columns else [""] * n
+    return keys, hashes, search, joined
+
+
+def stored_rows_fast(frame: pd.DataFrame, schema: Schema, copy_types: list[str] | None = None) -> list[tuple[Any, ...]]:
+    """(key, hash, search, *field values) per row, exactly as `publish.rows.stored_rows` gives them.
+
+    With `copy_types` (the binary COPY type of each field), values are also given the Python type that COPY
+    column takes."""
+    values, texts, kinds = _columns(frame, schema.field_names)
+    keys, hashes, search, _ = _keys_hashes_search(schema, values, texts)
     if copy_types:
         values = [v if k is type(None) else _typed(v, k, t) for v, k, t in zip(values, kinds, copy_types, strict=True)]
     return list(zip(keys, hashes, search, *values, strict=True))
+
+
+# PostgreSQL's COPY text format, with the unit separator (already the hash's separator) between columns: a
+# row's line is then its key, hash and search text joined to the very string its hash was made from.
+COPY_DELIMITER = KEY_SEPARATOR
+COPY_NULL = "\\N"
+_COPY_SPECIAL = ("\\", "\n", "\r", COPY_DELIMITER)
+_EWKB_POINTS = np.dtype([("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")])
+
+
+def _escaped(texts: list[str]) -> list[str] | None:
+    """The COPY text form of a column's canonical texts, or None when no value needs escaping (the usual)."""
+    together = "".join(texts)
+    if not any(c in together for c in _COPY_SPECIAL):
+        return None
+    return [t.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace(COPY_DELIMITER, "\\x1f")
+            for t in texts]
+
+
+def points_hex(lon: list[Any], lat: list[Any]) -> list[str]:
+    """Hex EWKB of each point in SRID 4326 (what PostGIS reads from text), COPY_NULL where a coordinate is
+    missing. Built for the whole batch at once by numpy."""
+    n = len(lon)
+    points = np.empty(n, dtype=_EWKB_POINTS)
+    points["order"], points["type"], points["srid"] = 1, 0x20000001, 4326
+    points["x"] = np.array(lon, dtype="float64")  # None -> NaN
+    points["y"] = np.array(lat, dtype="float64")
+    width = 2 * _EWKB_POINTS.itemsize
+    text = points.tobytes().hex()
+    out = [text[i:i + width] for i in range(0, n * width, width)]
+    for i in np.flatnonzero(np.isnan(points["x"]) | np.isnan(points["y"])).tolist():
+        out[i] = COPY_NULL
+    return out
+
+
+def copy_text(frame: pd.DataFrame, schema: Schema, *, version: int | None = None,
+              point: tuple[str, str] | None = None) -> bytes:
+    """The batch as PostgreSQL COPY text (DELIMITER COPY_DELIMITER): per row the key, hash, [version,] search
+    text, every field, [the point as hex EWKB from the (longitude, latitude) fields], with the same keys and
+    hashes as `stored_rows_fast`. PostgreSQL parses each canonical text back to the field's type (shortest
+    round-trip floats, ISO dates, true/false)."""
+    values, texts, _ = _columns(frame, schema.field_names)
+    keys, hashes, search, joined = _keys_hashes_search(schema, values, texts)
+    extra: list[Any] = []
+    if point is not None:
+        index = {name: i for i, name in enumerate(schema.field_names)}
+        extra.append(points_hex(values[index[point[0]]], values[index[point[1]]]))
+    head: list[Any] = [keys, hashes, *([itertools.repeat(str(version))] if version is not None else []), search]
+    text = "\n".join(map(COPY_DELIMITER.join, zip(*head, joined, *extra, strict=False))) + "\n"
+    # the usual batch needs no escaping: no backslash or carriage return, one line break and the expected
+    # delimiters per row (four scans of the text instead of one per value)
+    columns = len(head) + len(schema.field_names) + len(extra)
+    if ("\\" in text or "\r" in text or text.count("\n") != len(keys)
+            or text.count(COPY_DELIMITER) != len(keys) * (columns - 1)):
+        texts = [_escaped(t) or t for t in texts]
+        joined = list(map(COPY_DELIMITER.join, zip(*texts, strict=True)))
+        head = [_escaped(keys) or keys, hashes, *head[2:-1], _escaped(search) or search]
+        text = "\n".join(map(COPY_DELIMITER.join, zip(*head, joined, *extra, strict=False))) + "\n"
+    return text.encode("utf-8").replace(b"\x00", COPY_NULL.encode())

@@ -230,5 +230,7 @@ def table_for(dataset: Dataset, md: sa.MetaData | None = None) -> sa.Table:
     sa.Index(f"ix_{name}_current", table.c._key, unique=True, postgresql_where=table.c._to.is_(None),
              sqlite_where=table.c._to.is_(None))
     sa.Index(f"ix_{name}_key", table.c._key, table.c._from)
-    sa.Index(f"ix_{name}_to", table.c._to)
+    # superseded rows only (the change feed asks `_to > v`): a first load, all current, builds it empty
+    sa.Index(f"ix_{name}_to", table.c._to, postgresql_where=table.c._to.is_not(None),
+             sqlite_where=table.c._to.is_not(None))
     return table

@@ -53,9 +53,7 @@ def test_reader_sees_old_then_new_and_never_a_mix_during_large_loads(hub: Hub) -
     # v2: the first 5,000 renamed, the last 2,000 gone, 3,000 new
     v2 = [accommodation_frame(1, 5_000, tag=" (v2)"), accommodation_frame(5_001, ROWS - 7_000),
           accommodation_frame(ROWS + 1, 3_000)]
-    # Before any version commits, records() reads current rows unpinned (publish/query.py turns "no version"
-    # into `_to IS NULL`), so its count may already be the first version's while its version is still None.
-    api_states = {(None, 0): 0, (None, ROWS): 0, (1, ROWS): 1, (2, ROWS + 1_000): 2}
+    api_states = {(None, 0): 0, (1, ROWS): 1, (2, ROWS + 1_000): 2}
     table_states = {(0, 0): 0, (ROWS, 0): 1, (ROWS + 1_000, 5_000): 2}
     seen: list[tuple[tuple, tuple]] = []
     failures: list[BaseException] = []
@@ -89,6 +87,36 @@ def test_reader_sees_old_then_new_and_never_a_mix_during_large_loads(hub: Hub) -
         assert order == sorted(order), "a reader went back to an older version"
         assert set(order) == {0, 1, 2}
     assert len(seen) > 20  # the reader really polled during the loads
+
+
+def test_reader_that_found_no_version_sees_nothing_even_if_the_first_load_commits_meanwhile(hub: Hub) -> None:
+    """A reader looks the version up, then reads the rows (on PostgreSQL in autocommit: two snapshots). If
+    the first load commits between the two, the reader must still answer "no version, no rows", not the new
+    rows under no version. The load is committed exactly there, from a hook on the reader's engine."""
+    store = hub.store
+    dataset = store.catalog.dataset("accommodation")
+    loader = Loader(store, dataset, {"source_name": "first.csv"})
+    loader.open()
+    loader.stage(accommodation_frame(1, 500))
+    committed: list[loads.LoadResult] = []
+    armed = [True]  # the next version look-up is the reader's; the commit's own look-ups pass by
+
+    def commit_after_version_lookup(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if armed[0] and "hub_loads" in statement and "max(" in statement.lower():
+            armed[0] = False
+            committed.append(loader.commit())
+
+    sa.event.listen(store.read_engine, "after_cursor_execute", commit_after_version_lookup)
+    try:
+        page = query.records(store, dataset, Query(limit=10))
+    finally:
+        sa.event.remove(store.read_engine, "after_cursor_execute", commit_after_version_lookup)
+        loader.close()
+    assert committed and committed[0].version == 1  # the load did commit between the reader's two steps
+    assert (page.version, page.total, page.rows) == (None, 0, [])
+    assert list(query.iter_records(store, dataset, Query(version=None)))  # a new reader sees version 1
+    after = query.records(store, dataset, Query(limit=10))
+    assert (after.version, after.total) == (1, 500)
 
 
 def _big_travel_agencies(path: Path, rows: int) -> Path:
@@ -149,7 +177,7 @@ def test_load_killed_part_way_leaves_old_version_served_and_is_marked_failed(uni
             assert time.monotonic() < deadline
             time.sleep(0.02)
         if phase in ("staging", "first-load"):
-            time.sleep(1.0)
+            time.sleep(0.3)  # into staging (30,000 rows are read, validated and staged in a few seconds)
             assert not _applying(hub.store, application)
         else:
             while not _applying(hub.store, application):

@@ -115,3 +115,69 @@ def test_points_are_stored_as_geometry(units_loaded: Hub) -> None:
     record = query.get_record(hub.store, dataset, row["code"])
     lon, lat = record["_geometry"]["coordinates"]
     assert (round(lon, 5), round(lat, 5)) == (round(float(row["lon"]), 5), round(float(row["lat"]), 5))
+
+
+def test_awkward_text_and_numbers_are_stored_exactly_and_recognised_unchanged(hub: Hub) -> None:
+    """Values PostgreSQL's COPY text format would misread unescaped (backslashes, line breaks, tabs, the
+    column delimiter, a literal '\\N') come back exactly, and reloading them changes nothing."""
+    from tests.publish.conftest import accommodation_frame
+
+    awkward = ["a\\b", "dòng\nmới", "tab\there", "\\N", "x\x1fy", "cr\r", "", "  đầu cuối  ", "Hòa\\\\n"]
+    frame = accommodation_frame(1, len(awkward))
+    frame["name"] = pd.array(awkward, dtype="string")
+    frame["address"] = pd.array([None, *awkward[1:]], dtype="string")
+    frame["lat"] = pd.array([10.123456789012345, 11.0, None, 10.5, 1e-7 + 10, 12.2, 10.6, 10.7, 10.8], dtype="Float64")
+    frame["rooms"] = pd.array([0, -1, 2**40, None, 5, 6, 7, 8, 9], dtype="Int64")
+    dataset = hub.catalog.dataset("accommodation")
+
+    def load(frames: list[pd.DataFrame]) -> object:
+        with Loader(hub.store, dataset, {"source_name": "awkward.csv"}) as loader:
+            for batch in frames:
+                loader.stage(batch)
+            return loader.commit()
+
+    assert load([frame.iloc[:4], frame.iloc[4:]]).version == 1
+    rows = query.records(hub.store, dataset, Query(limit=100, with_geometry=True)).rows
+    by_code = {r["code"]: r for r in rows}
+    for i, source in enumerate(frame.to_dict("records")):
+        stored = by_code[source["code"]]
+        for name in ("name", "address", "lat", "rooms"):
+            expected = None if pd.isna(source[name]) else source[name]
+            assert stored[name] == expected, (name, stored[name], expected)
+        point = stored["_geometry"]
+        assert (point is None) == pd.isna(source["lat"]), i
+        if point:
+            assert point["coordinates"] == pytest.approx([source["lon"], source["lat"]], abs=1e-9)  # GeoJSON rounds
+    again = load([frame])
+    assert again.status == "unchanged" and again.rows_unchanged == len(awkward)
+    frame.loc[0, "name"] = "a\\b (sửa)"
+    changed = load([frame])
+    assert (changed.version, changed.rows_changed, changed.rows_unchanged) == (2, 1, len(awkward) - 1)
+
+
+def test_spatial_index_of_a_first_load_finds_exactly_the_points_in_a_box(hub: Hub) -> None:
+    """A first load builds the spatial index in one go (SpatiaLite: the R*Tree written packed); it is a valid
+    index that later loads keep maintaining, and box queries through it find exactly the points inside."""
+    from tests.publish.conftest import accommodation_frame
+
+    dataset = hub.catalog.dataset("accommodation")
+    frame = accommodation_frame(1, 3_000)
+    frame["lon"] = pd.array([106.4 + (i * 7919 % 3000) / 2500 for i in range(3_000)], dtype="Float64")
+    frame.loc[::97, "lat"] = None  # some rows have no point
+    with Loader(hub.store, dataset, {"source_name": "points.csv"}) as loader:
+        loader.stage(frame.iloc[:1_700])
+        loader.stage(frame.iloc[1_700:])
+        assert loader.commit().version == 1
+    edited = frame.copy()
+    edited.loc[:99, "lon"] = 107.9  # moved out of every box below
+    with Loader(hub.store, dataset, {"source_name": "moved.csv"}) as loader:
+        loader.stage(edited)
+        assert loader.commit().rows_changed == 100
+    if hub.store.dialect == "sqlite":
+        with hub.store.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT rtreecheck('idx_ds_accommodation__geom')").scalar() == "ok"
+    points = {r["code"]: (r["lon"], r["lat"]) for r in edited.to_dict("records") if not pd.isna(r["lat"])}
+    for box in [(106.5, 10.7, 107.0, 11.2), (106.4, 10.6, 107.6, 11.6), (107.3, 10.6, 107.4, 10.65)]:
+        expected = {c for c, (x, y) in points.items() if box[0] <= x <= box[2] and box[1] <= y <= box[3]}
+        rows = query.records(hub.store, dataset, Query(bbox=box, limit=5_000)).rows
+        assert {r["code"] for r in rows} == expected and expected

@@ -65,7 +65,18 @@ VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầ
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from(list(VIETNAMESE + " \t\n\u00a0,.-'0123456789İßǅ\u0301\u0323")),
+@given(st.lists(st.text(alphabet=st.sampled_from(list(VIETNAMESE + " \t\n\u00a0\u3000\u2028\x1c\u200b,.-'0123456789"
+                                                         "İßǅﬁΣς\u0301\u0323\u0345\U00016ff0\U00016ff1\x00")),
                         max_size=40), max_size=20))
 def test_fold_batch_equals_fold(texts: list[str]) -> None:
     assert fold_batch(texts) == [fold(t) for t in texts]
+
+
+def test_fold_batch_equals_fold_across_unicode() -> None:
+    """Every seventh code point, alone and beside another: letters that fold to several, marks that are not
+    Mn, spaces of every kind, unassigned points."""
+    letters = [chr(i) for i in range(0, 0x30000, 7) if not 0xD800 <= i < 0xE000]
+    for start in range(0, len(letters), 500):
+        texts = letters[start:start + 500]
+        texts += [a + b for a, b in zip(texts, reversed(texts), strict=True)]
+        assert fold_batch(texts) == [fold(t) for t in texts]
