@@ -7,9 +7,8 @@ Sets up what it needs (the peers' virtual environment bench/.venv-peers with Dat
 PostgreSQL, generated files in a temporary folder), measures, cleans up, and prints the table with the machine's
 facts and how long each section took. The time budget (about 20 minutes on 2 cores): every figure at the
 smaller sizes is the median of --runs runs; past 200,000 rows the slow steps run --runs-large times (1 by
-default), frictionless's schema validation runs on the first 100,000 rows (it streams: its rate does not
-depend on the size) and XLSX is not exported (openpyxl needs minutes) — the table says so wherever it happens;
---all measures everything at every size.
+default) and frictionless's schema validation runs on the first 100,000 rows (it streams: its rate does not
+depend on the size) — the table says so wherever it happens; --all measures everything at every size.
 """
 
 from __future__ import annotations
@@ -257,16 +256,11 @@ class Bench:
             if want_exports:
                 store = next((s for s in stores if s.backend == "PostGIS"), stores[0])
                 out = self.section("exports", size)
-                formats = ("csv", "geojson", "xlsx") if (size <= LARGE or self.args.all) else ("csv", "geojson")
                 runs = self.runs(size)
-                xlsx_runs = runs if self.args.all else 1
-                measured = self.timed(f"exports {_label(size)}", lambda: exports.run(
-                    store.url, runs=runs, formats=formats, runs_for={"xlsx": xlsx_runs}))
+                measured = self.timed(f"exports {_label(size)}", lambda: exports.run(store.url, runs=runs))
                 out.update(measured or {})
                 if store.backend != "PostGIS":
                     out["notes"].append("exports read from SpatiaLite (PostgreSQL not reachable)")
-                if "xlsx" not in formats:
-                    out["notes"].append("XLSX not exported at this size (openpyxl runs minutes; --all does it)")
         finally:
             for step in reversed(cleanup):
                 step()

@@ -256,8 +256,8 @@ What it does (bench/):
   `bench_*` databases and drops them at the end.
 
 Figures from a machine busy with other work are noisy; the load average is printed with the table. Each
-figure is the median of `--runs` runs (3) up to 200,000 rows; past that the slow steps run once, frictionless's
-schema validation runs on the first 100,000 rows and XLSX is skipped (`--all` lifts all three); the table
+figure is the median of `--runs` runs (3) up to 200,000 rows; past that the slow steps run once and frictionless's
+schema validation runs on the first 100,000 rows (`--all` lifts both); the table
 says wherever that happened, and how long each section took. A stopped run (Ctrl-C, SIGTERM) cleans up and
 prints what it measured; the JSON of every run is kept in `bench/out/` (gitignored).
 

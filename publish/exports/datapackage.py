@@ -5,15 +5,13 @@ CSV we write (ISO dates, `true`/`false`, no foreign keys to resources outside th
 `frictionless validate datapackage.json` accepts the unzipped package. The CSV's sha256 and size are
 recorded too, so a copy damaged on the way fails validation.
 
-The zip is written to a sink that is drained after each chunk (zipfile writes data descriptors when the
-output cannot seek), so the archive streams with flat memory.
+The zip is written to a `ZipSink` drained after each chunk, so the archive streams with flat memory.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import io
 import json
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -22,33 +20,10 @@ from typing import Any
 from hub.catalog import Dataset
 from publish.access import Viewer, conditional_personal
 from publish.exports.csv import csv_chunks
+from publish.exports.zipsink import ZipSink
 from publish.store import Store, utcnow
 
 DIALECT = {"delimiter": ",", "doubleQuote": True, "lineTerminator": "\r\n", "quoteChar": '"', "header": True}
-
-
-class _Sink(io.RawIOBase):
-    """A write-only, non-seekable file collecting what zipfile writes until it is drained."""
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-        self._offset = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self._buffer += data
-        self._offset += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._offset
-
-    def drain(self) -> bytes:
-        out = bytes(self._buffer)
-        self._buffer.clear()
-        return out
 
 
 def package_schema(dataset: Dataset, viewer: Viewer, names: list[str]) -> dict[str, Any]:
@@ -117,7 +92,7 @@ def package_descriptor(store: Store, dataset: Dataset, viewer: Viewer, names: li
 
 def datapackage_stream(store: Store, dataset: Dataset, viewer: Viewer, names: list[str],
                        rows: Iterable[dict[str, Any]], *, version: int | None, bom: bool = False) -> Iterator[bytes]:
-    sink = _Sink()
+    sink = ZipSink()
     path = f"data/{dataset.id}.csv"
     digest = hashlib.sha256()
     size = 0

@@ -5,16 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import struct
 import zipfile
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from hub.catalog import Catalog
 from hub.context import Hub
 from hub.errors import DatasetNotFound, NotFound
 from publish.access import ANONYMOUS, Viewer
 from publish.exports import FORMATS, ExportError, export_stream
+from publish.exports.xlsx import DATA_SHEET, DICTIONARY_SHEET, xlsx_stream
+from publish.query import iter_records
 from tests.publish.conftest import SAMPLES, hub_command, ingest, read_rows, write_rows
 
 DEPARTMENT = Viewer(name="so-ke-hoach", role="department")  # authenticated, no personal data granted
@@ -108,6 +114,75 @@ def test_xlsx_export_has_data_and_a_data_dictionary_from_the_schema(sample_hub: 
     assert list(entries) == schema.field_names
     assert entries["rooms"][1:4] == ("Số buồng", "Rooms", "integer")
     assert "khach_san = Khách sạn / Hotel" in entries["type"][7]
+
+
+def test_xlsx_export_keeps_numbers_and_dates_as_excel_types(sample_hub: Hub) -> None:
+    sheet = openpyxl.load_workbook(io.BytesIO(_bytes(sample_hub, "accommodation", "xlsx"))).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    first = dict(zip(header, sheet[2], strict=True))
+    source = read_rows(SAMPLES / "accommodation.csv")[0]
+    assert (first["rooms"].value, first["rooms"].data_type) == (int(source["rooms"]), "n")
+    assert (first["lat"].value, first["lat"].data_type) == (float(source["lat"]), "n")
+    assert (first["code"].value, first["code"].data_type) == (source["code"], "s")
+    assert first["website"].value is None  # an empty field is an empty cell
+    licences = openpyxl.load_workbook(io.BytesIO(_bytes(sample_hub, "licences", "xlsx", DEPARTMENT))).worksheets[0]
+    header = [c.value for c in licences[1]]
+    issued = dict(zip(header, licences[2], strict=True))["issue_date"]
+    samples = {r["number"]: r for r in read_rows(SAMPLES / "licences.csv")}
+    number = dict(zip(header, licences[2], strict=True))["number"].value
+    assert issued.value == datetime.fromisoformat(samples[number]["issue_date"])
+    assert issued.number_format == "yyyy-mm-dd"
+
+
+def test_xlsx_rows_beyond_a_sheet_go_on_to_further_sheets_with_the_header(sample_hub: Hub) -> None:
+    dataset = sample_hub.catalog.dataset("accommodation")
+    names = dataset.schema.field_names
+    records = list(iter_records(sample_hub.store, dataset))
+    for limits in ({"max_rows": 4}, {"max_sheet_bytes": 3000}):  # Excel's row limit, zipfile's size limit
+        data = b"".join(xlsx_stream(dataset, names, iter_records(sample_hub.store, dataset), **limits))
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        *sheets, dictionary = book.worksheets
+        assert len(sheets) > 1 and dictionary.title == DICTIONARY_SHEET
+        assert [s.title for s in sheets[:2]] == [DATA_SHEET, f"{DATA_SHEET} 2"]
+        rows = []
+        for sheet in sheets:
+            values = list(sheet.iter_rows(values_only=True))
+            assert list(values[0]) == names
+            assert len(values) <= limits.get("max_rows", len(values))
+            rows += [r[names.index("code")] for r in values[1:]]
+        assert rows == [r["code"] for r in records]  # every record once, in order
+
+
+def test_xlsx_text_is_kept_as_written_and_the_download_starts_before_the_last_row(catalog: Catalog) -> None:
+    dataset = catalog.dataset("heritage-sites")
+    names = ["code", "name"]
+    tricky = ["  padded  ", "Bến & <Đình> \"x\"", "line\r\nbreak", "=1+1", "-5", "bell\x07gone", "Hoà Hòa"]
+    data = b"".join(xlsx_stream(dataset, names, ({"code": f"DT{i}", "name": t} for i, t in enumerate(tricky))))
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    shown = [sheet.cell(row=i + 2, column=2) for i in range(len(tricky))]
+    assert [c.value for c in shown] == [t.replace("\x07", "") for t in tricky]
+    assert {c.data_type for c in shown} == {"s"}
+    read = 0
+
+    def many() -> Iterator[dict[str, str]]:
+        nonlocal read
+        for i in range(200_000):
+            read += 1
+            yield {"code": f"DT{i:06d}", "name": f"Đình làng số {i}"}
+
+    first = next(iter(xlsx_stream(dataset, names, many())))
+    assert first.startswith(b"PK") and read < 200_000
+
+
+def test_xlsx_zip_has_no_zip64_local_headers_that_excel_refuses(sample_hub: Hub) -> None:
+    data = _bytes(sample_hub, "accommodation", "xlsx")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        assert "[Content_Types].xml" in archive.namelist() and "xl/workbook.xml" in archive.namelist()
+        for info in archive.infolist():
+            signature, version, _, _, _, _, _, _, _, _, extra = struct.unpack(
+                "<IHHHHHIIIHH", data[info.header_offset:info.header_offset + 30])
+            assert (signature, version, extra) == (0x04034B50, 20, 0), info.filename
 
 
 def test_data_package_export_is_accepted_by_frictionless(sample_hub: Hub, tmp_path: Path,
