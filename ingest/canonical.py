@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import compress, repeat
+from operator import and_, ne, not_
 
+from ingest.normalise.phones import phone_from_plain
 from ingest.normalise.text import SEP
 
-__all__ = ["PATTERNS", "all_canonical", "needing_work", "with_decimal_point", "phones_by_digits"]
+__all__ = ["PATTERNS", "all_canonical", "needing_work", "with_decimal_point", "degrees_by_text", "phones_by_digits"]
 
 _END = rf"(?![^{SEP}])"  # the end of a cell, alone or inside a SEP-joined column
 PATTERNS: dict[str, str] = {
@@ -65,14 +68,43 @@ def with_decimal_point(rule: str, text: str) -> str | None:
     return point if _ONE[rule].fullmatch(point) else None
 
 
+# decimal degrees with at most 7 decimals and no leading zero: format_degrees(float(text)) is the text
+# itself without trailing zeros (the double is far closer to the text than half of the 7th decimal)
+_PLAIN_DEGREES = re.compile(r"-?(?:0|[1-9][0-9]{0,2})\.[0-9]{1,7}")
+
+
+def degrees_by_text(texts: list[str]) -> dict[str, str]:
+    """{text: degrees} for the texts written as plain decimal degrees with a point or a decimal comma and at
+    most seven decimals ("10,9456", "10.945600"), that the coordinate normaliser changes: what it gives
+    them, found with C-level passes over the column (no call per value)."""
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:
+        return {}
+    pointed = joined.replace(",", ".").split("\n")
+    picked = list(compress(zip(texts, pointed, strict=True), map(_PLAIN_DEGREES.fullmatch, pointed)))
+    if not picked:
+        return {}
+    originals, found = zip(*picked, strict=True)
+    values = list(map(str.rstrip, map(str.rstrip, found, repeat("0")), repeat(".")))
+    if "-0" in values:  # -0.000 is 0
+        values = ["0" if v == "-0" else v for v in values]
+    return dict(compress(zip(originals, values, strict=True), map(ne, originals, values)))
+
+
 def phones_by_digits(texts: list[str]) -> dict[str, str]:
-    """{text: digits} for the phones written with spaces, dots and brackets only ("0251 3822 123", "(0251)
-    3822.123") whose digits are a canonical number: what normalise_phone gives them, found with a few C-level
-    passes over the column instead of a call per value."""
+    """{text: what normalise_phone gives it} for the texts that are a single number written with digits,
+    spaces, dots, brackets and '+' only ("0251 3822 123", "(061) 3822.123", "+84 909 123 456") and that it
+    changes: their digits are found with a few C-level passes over the column, and a canonical number is
+    taken as it is instead of a call per value."""
     joined = "\n".join(texts)  # the text step leaves no line break inside a cell
     if joined.count("\n") != len(texts) - 1:
         return {}
-    digits = joined.encode("utf-8", "surrogatepass").translate(None, b" .()").decode("utf-8", "surrogatepass")
+    digits = joined.encode("utf-8", "surrogatepass").translate(None, b" .()+").decode("utf-8", "surrogatepass")
     parts = digits.split("\n")
-    canonical = set(filter(_ONE["phone"].fullmatch, parts))
-    return {t: d for t, d in zip(texts, parts, strict=True) if d in canonical and d != t}
+    canonical = list(map(bool, map(_ONE["phone"].fullmatch, parts)))
+    # a canonical number is what it says ("+84 ..." gives digits "84...", never canonical)
+    out = dict(compress(zip(texts, parts, strict=True), map(and_, canonical, map(ne, texts, parts))))
+    for text, plain in compress(zip(texts, parts, strict=True), map(not_, canonical)):
+        if plain.isdigit() and plain.isascii() and (value := phone_from_plain(text, plain)) not in (None, text):
+            out[text] = value
+    return out

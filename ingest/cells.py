@@ -24,7 +24,7 @@ from itertools import compress
 from operator import is_not, itemgetter
 from typing import Any
 
-from ingest.canonical import all_canonical, needing_work, phones_by_digits, with_decimal_point
+from ingest.canonical import all_canonical, degrees_by_text, needing_work, phones_by_digits
 from ingest.normalise.booleans import parse_boolean
 from ingest.normalise.communes import match_commune, unresolved_old_units
 from ingest.normalise.coordinates import format_degrees, parse_degrees
@@ -150,12 +150,16 @@ _RULE_NAMES = {
 
 
 _NUMERIC = ("number", "integer", "latitude", "longitude")
+_IN_BULK = ("latitude", "longitude", "phone")
 
 
-def _texts(cells: Sequence[Any], missing_values: frozenset[str]) -> tuple[Sequence[Any], list[Any], list[int], bool]:
+def _texts(
+    cells: Sequence[Any], missing_values: frozenset[str], texts_only: bool = False
+) -> tuple[Sequence[Any], list[Any], list[int], bool]:
     """(originals, texts, indices of typed cells, whether the text step changed any cell other than an empty
-    one): each cell as the source shows it, and after the text step."""
-    kinds = set(map(type, cells))
+    one): each cell as the source shows it, and after the text step. `texts_only`: the reader gives str or
+    None only (CSV), so the cells' types need no look."""
+    kinds = ({str, type(None)} if None in cells else {str}) if texts_only else set(map(type, cells))
     typed: list[int] = []
     if kinds <= {str, type(None)}:
         originals: Sequence[Any] = cells
@@ -179,6 +183,34 @@ def _texts(cells: Sequence[Any], missing_values: frozenset[str]) -> tuple[Sequen
         texts = [None if t in missing_values else t for t in texts]
         changed = True
     return originals, texts, typed, changed
+
+
+def _normalise_distinct(rule: str, spec: Mapping, style: str, todo: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """({text: value} for those of the distinct texts `todo` the normaliser changes, {text: rule name} given
+    by the normaliser itself)."""
+    changed: dict[str, str] = {}
+    names: dict[str, str] = {}  # rule names given by the normaliser itself (communes)
+    if rule in _IN_BULK:  # shortcuts for the usual office forms, same results
+        changed.update(degrees_by_text(todo) if rule != "phone" else phones_by_digits(todo))
+    if changed:
+        todo = list(set(todo).difference(changed))
+    function = _rule_function(rule, spec, style)
+    results = map(function, todo)  # type: ignore[arg-type]
+    if rule == "commune":
+        for text, result in zip(todo, results, strict=True):
+            if result is not None and result[0] != text:  # type: ignore[index]
+                changed[text], names[text] = result  # type: ignore[misc]
+    else:
+        changed.update((t, r) for t, r in zip(todo, results, strict=True) if r is not None and r != t)  # type: ignore[misc]
+    return changed, names
+
+
+def _style(rule: str, texts: list[Any], typed: list[int]) -> str:
+    """The number style of a column, voted by every text of it but the typed cells."""
+    if rule not in ("number", "integer"):
+        return "vi"
+    skip = set(typed)
+    return number_style_of_counts(Counter([t for i, t in enumerate(texts) if i not in skip] if skip else texts))
 
 
 def _apply_rule(
@@ -214,25 +246,9 @@ def _apply_rule(
         distinct = set(work)
         distinct.discard(None)
         todo = list(needing_work(rule, distinct))
-        if todo and rule in ("number", "integer"):  # the style is voted by every text of the column
-            skip = set(typed)
-            style = number_style_of_counts(Counter([t for i, t in enumerate(texts) if i not in skip] if skip else texts))
-        if rule in ("latitude", "longitude"):  # shortcuts for the usual office forms, same results
-            for text in todo:
-                if "," in text and (point := with_decimal_point(rule, text)):
-                    changed[text] = point
-        elif rule == "phone":
-            changed.update(phones_by_digits(todo))
-        if changed:
-            todo = [t for t in todo if t not in changed]
-        function = _rule_function(rule, spec, style)
-        results = map(function, todo)  # type: ignore[arg-type]
-        if rule == "commune":
-            for text, result in zip(todo, results, strict=True):
-                if result is not None and result[0] != text:  # type: ignore[index]
-                    changed[text], names[text] = result  # type: ignore[misc]
-        else:
-            changed.update((t, r) for t, r in zip(todo, results, strict=True) if r is not None and r != t)  # type: ignore[misc]
+        if todo:
+            style = _style(rule, texts, typed)
+        changed, names = _normalise_distinct(rule, spec, style, todo)
     values = list(map(changed.get, work, work)) if changed else work  # C-level: dict.get(text, text) per cell
     if work is not texts:
         for i in typed:
@@ -260,6 +276,11 @@ def _changed_cells(values: list[Any], originals: Sequence[Any]) -> list[int]:
     return [i for i, v, o in picked if v != o and (v is not None or o.strip())]
 
 
+def _unresolved(values: set[str]) -> dict[str, str]:
+    values.discard(None)  # type: ignore[arg-type]
+    return unresolved_old_units(values)
+
+
 def normalise_column(
     field: str,
     rule: str,
@@ -268,11 +289,14 @@ def normalise_column(
     rows: Sequence[int],
     missing_values: frozenset[str],
     log: ChangeLog | None,
+    *,
+    texts_only: bool = False,
 ) -> list[str | None]:
-    """Canonical text for each cell of one field in a batch; changed cells go to `log` (None: not kept)."""
-    originals, texts, typed, text_changed = _texts(cells, missing_values)
+    """Canonical text for each cell of one field in a batch; changed cells go to `log` (None: not kept).
+    `texts_only`: every cell is str or None (CSV)."""
+    originals, texts, typed, text_changed = _texts(cells, missing_values, texts_only)
     values, changed, apart, name = _apply_rule(rule, spec, cells, texts, typed)
-    if rule == "commune" and log is not None and (unsure := unresolved_old_units(set(values) - changed.keys())):
+    if rule == "commune" and log is not None and (unsure := _unresolved(set(values) - changed.keys())):
         # left as written for validation to refuse; the log says why (an old name shared by several units)
         at = [i for i, v in enumerate(values) if v in unsure]
         log.add_cells(field, rows, originals, values, at, lambda i: unsure[values[i]])

@@ -43,6 +43,11 @@ def _float(text: str | None) -> float | None:
         return None
 
 
+# A missing cell reads as NaN. numpy reads a few texts to_numeric would not ("1_0"): a row is then looked
+# at or not as float() reads it, which is how fix_points reads the row itself, so nothing it changes is missed.
+_NAN = {None: "nan"}
+
+
 def _rows_to_check(lats: Sequence[str | None], lons: Sequence[str | None], plane: bool) -> list[int]:
     """Rows fix_points may change: a coordinate that is not a plain number, a point outside the province
     (swapped, or VN-2000 metres), or, when plane columns exist, a missing coordinate."""
@@ -50,7 +55,12 @@ def _rows_to_check(lats: Sequence[str | None], lons: Sequence[str | None], plane
     def parse(values: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
         cells = np.empty(len(values), dtype=object)
         cells[:] = values
-        return np.asarray(pandas.to_numeric(cells, errors="coerce"), dtype=float), pandas.isna(cells)
+        missing = pandas.isna(cells)
+        try:  # the usual column: plain decimals, read by numpy in one C loop
+            numbers = np.array(list(map(_NAN.get, values, values)), dtype=float)
+        except (TypeError, ValueError):
+            numbers = np.asarray(pandas.to_numeric(cells, errors="coerce"), dtype=float)
+        return numbers, missing
 
     (lat, lat_none), (lon, lon_none) = parse(lats), parse(lons)
     margin = 0.05

@@ -7,6 +7,11 @@ number counted like frictionless (header = 1) or, for spreadsheets, the sheet's 
 A batch is built column by column (ingest.cells), with Python's cyclic garbage collector paused: building
 tens of thousands of row lists triggers collections that walk every object of the process, which cost a
 third of the reading time, and none of these objects form cycles.
+
+CSV records are taken from the csv module in bulk while the rows are plainly data (regular length, not
+blank, not notes): a stretch of such records becomes a batch with no Python step per row; any other
+record goes through the reader's row stream (ingest.readers._table.data_rows) as before, so row numbers
+and row shapes are the same either way.
 """
 
 from __future__ import annotations
@@ -26,11 +31,12 @@ from ingest.cells import Change, ChangeLog, normalise_column
 from ingest.geometry import fix_points
 from ingest.headers import VN2000_X, VN2000_Y, HeaderMatcher, map_headers
 from ingest.plan import plan_fields
-from ingest.readers._table import RawTable
+from ingest.readers._table import RawTable, Records, Row, plainly_data
 
 __all__ = ["read_table", "SourceTable", "Change", "MAX_CHANGES", "FORMATS"]
 
 MAX_CHANGES = 100_000
+_BULK = 8192  # records taken at once on the CSV fast path: a record that is not plainly data sends as many row by row
 FORMATS = {
     ".csv": "csv",
     ".txt": "csv",
@@ -100,21 +106,48 @@ class SourceTable:
             raise RuntimeError("SourceTable.batches() can be iterated only once")
         self._consumed = True
         rows = iter(self._raw.rows)
+        clean = False
         while True:
             with _gc_paused():  # the row lists die inside, before the collector is back
-                frame = self._frame(list(islice(rows, size)))
+                if self._raw.records is None:
+                    buffer = list(islice(rows, size))
+                    numbers, records = [number for number, _ in buffer], [cells for _, cells in buffer]
+                    del buffer
+                else:
+                    numbers, records, clean = self._take(rows, self._raw.records, size, clean)
+                frame = self._frame(numbers, records)
             if frame is None:
                 return
             yield frame
 
-    def _frame(self, buffer: list[tuple[int, list[Any]]]) -> pandas.DataFrame | None:
-        if not buffer:
+    def _take(self, rows: Iterator[Row], records: Records, size: int, clean: bool) -> tuple[list[int], list[list[Any]], bool]:
+        """Up to `size` rows, as `rows` gives them: while the stream stands right after a data row (`clean`),
+        records are taken in bulk and, when they are plainly data rows, used as they are."""
+        numbers: list[int] = []
+        out: list[list[Any]] = []
+        while len(out) < size:
+            if clean and not records.given_back:
+                first, chunk = records.bulk(min(size - len(out), _BULK))
+                if plainly_data(chunk, self._width):
+                    numbers.extend(range(first, first + len(chunk)))
+                    out.extend(chunk)
+                    continue
+                records.give_back(first, chunk)
+            item = next(rows, None)
+            if item is None:
+                break
+            numbers.append(item[0])
+            out.append(item[1])
+            clean = item[1].count(None) != len(item[1])  # a blank row comes out as Nones: others may follow
+        return numbers, out, clean
+
+    def _frame(self, rows: list[int], records: list[list[Any]]) -> pandas.DataFrame | None:
+        if not records:
             return None
-        self.rows_read += len(buffer)
-        rows = [number for number, _ in buffer]
-        n = len(buffer)
-        columns: list[Any] = list(zip(*(cells for _, cells in buffer), strict=True))
-        buffer.clear()  # the row lists go now; a column's raw cells go once it is normalised
+        self.rows_read += len(records)
+        n = len(records)
+        columns: list[Any] = list(zip(*records, strict=True))
+        records.clear()  # the row lists go now; a column's raw cells go once it is normalised
         data: dict[str, list[str | None]] = {}
         plane: dict[str, list[str | None]] = {}
         for index, target in self._columns:
@@ -124,7 +157,8 @@ class SourceTable:
                 plane[target] = normalise_column(target, "number", {}, cells, rows, self._missing_values, None)
                 continue
             data[target] = normalise_column(
-                target, self._plan[target], self._specs[target], cells, rows, self._missing_values, self._log
+                target, self._plan[target], self._specs[target], cells, rows, self._missing_values, self._log,
+                texts_only=self._raw.records is not None,
             )
         geometry = self._schema.get("geometry") or {}
         if geometry.get("type") == "point" and geometry.get("latitude") in self._specs:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["normalise_phone"]
+__all__ = ["normalise_phone", "phone_from_plain"]
 
 _OLD_AREA = {"061": "0251", "0651": "0271"}
 _OLD_MOBILE = {
@@ -83,11 +83,16 @@ def _one(text: str) -> str | None:
     return _from_digits(_NON_DIGIT.sub("", text), text.lstrip().startswith("+84"), text.isdigit())
 
 
+def phone_from_plain(text: str, plain: str) -> str | None:
+    """normalise_phone of `text` whose `plain` form (without spaces, dots, brackets and '+') is ASCII digits."""
+    return _from_digits(plain, text.lstrip().startswith("+84"), plain == text.strip())
+
+
 def normalise_phone(text: str) -> str | None:
     """Canonical phone number(s); None when any part is not a Vietnamese phone number."""
     plain = text.translate(_PLAIN)
     if plain.isdigit() and plain.isascii():  # the usual single number: no split, no label, no regex
-        return _from_digits(plain, text.lstrip().startswith("+84"), plain == text.strip())
+        return phone_from_plain(text, plain)
     parts = [p for p in _SPLIT.split(text.strip()) if p.strip()]
     if not parts:
         return None

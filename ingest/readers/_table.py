@@ -15,13 +15,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from itertools import chain
-from typing import Any
+from operator import itemgetter
+from typing import Any, Protocol
 
 from hub.errors import HeaderError
 from ingest._fold import fold_words
 from ingest.headers import HeaderMatcher
 
-__all__ = ["RawTable", "Row", "Shape", "locate_header", "data_rows", "is_note_row", "is_blank"]
+__all__ = ["RawTable", "Records", "Row", "Shape", "locate_header", "data_rows", "is_note_row", "is_blank", "plainly_data"]
 
 Row = tuple[int, list[Any]]
 #: a row of another length than the header: (cells it lacked at the end, texts of the cells beyond the header)
@@ -50,6 +51,19 @@ _SIGNED_DATE = re.compile(r"\bngay\b.*\bthang\b.*\bnam\b")
 _NUMBERING = re.compile(r"[(\[]?(\d{1,2})[)\]]?")
 
 
+class Records(Protocol):
+    """The records under a CSV header, for the pipeline's fast path: while the row stream stands right after a
+    data row, records can be taken in bulk (C-level) instead of row by row; those that are not plainly data
+    rows are given back, and the row stream then gives them as it always does."""
+
+    @property
+    def given_back(self) -> bool: ...
+
+    def bulk(self, size: int) -> tuple[int, list[list[str]]]: ...
+
+    def give_back(self, first: int, records: list[list[str]]) -> None: ...
+
+
 @dataclass
 class RawTable:
     headers: list[str]
@@ -59,6 +73,8 @@ class RawTable:
     alternatives: dict[str, list[str]] = field(default_factory=dict)
     #: rows of another length than the header, filled in by `data_rows` as the rows stream
     shapes: dict[int, Shape] = field(default_factory=dict)
+    #: the records under the header, when the reader can hand them over in bulk (CSV: every cell str or None)
+    records: Records | None = None
 
 
 def _text(cell: Any) -> str:
@@ -228,6 +244,22 @@ def data_rows(
                 yield blank_number, [None] * width
             blanks.clear()
         yield number, cells if len(cells) == width and text else _shaped(number, cells, width, text, shapes)
+
+
+def plainly_data(records: Sequence[Sequence[Any]], width: int) -> bool:
+    """Whether `data_rows`, standing right after a data row, gives each of `records` as it is: every record
+    `width` cells long (no shape to record) and four of its cells or more holding something (not blank,
+    not a notes row). Checked column by column, in C, on the columns that are filled in every record."""
+    if not records or set(map(len, records)) != {width}:
+        return False
+    filled = 0
+    for j in range(width):
+        column = list(map(itemgetter(j), records))
+        if "" not in column and not any(map(str.isspace, column)):
+            filled += 1
+            if filled > 3:
+                return True
+    return False
 
 
 def _shaped(number: int, cells: Sequence[Any], width: int, text: bool, shapes: dict[int, Shape]) -> list[Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 from hub.errors import EncodingError, InputError
@@ -155,24 +156,65 @@ def read_csv(path: Path, matcher: HeaderMatcher, *, encoding: str | None = None,
         raise
 
     shapes: dict[int, Shape] = {}
+    records = _Records(reader, len(head), file)
+    records.give_back(index + depth + 1, [cells for _, cells in head[index + depth :]])  # read already
 
     def rows() -> Iterator[Row]:
         try:
-            numbered = _numbered(reader, len(head), file)
-            yield from data_rows(head, numbered, index + depth, len(headers), text=True, shapes=shapes)
+            yield from data_rows([], records, 0, len(headers), text=True, shapes=shapes)
         finally:
             lines.close()
 
     alternatives = {h: a for h, a in zip(headers, alts, strict=True) if a}
-    return RawTable(headers=headers, rows=rows(), encoding=codec, alternatives=alternatives, shapes=shapes)
+    return RawTable(
+        headers=headers, rows=rows(), encoding=codec, alternatives=alternatives, shapes=shapes, records=records
+    )
 
 
-def _numbered(reader: Iterator[list[str]], done: int, file: str) -> Iterator[Row]:
-    """(record number, cells) for the records after the first `done`; a csv error names its record."""
-    number = done
-    try:
-        for cells in reader:
-            number += 1
-            yield number, cells
-    except csv.Error as e:
-        raise _csv_error(e, number + 1, file) from None
+class _Records:
+    """(record number, cells) for the records after the first `done`; a csv error names its record.
+
+    `bulk` hands over many records at once, read in C, for the pipeline's fast path (RawTable.records)."""
+
+    def __init__(self, reader: Iterator[list[str]], done: int, file: str) -> None:
+        self._reader = reader
+        self._file = file
+        self.number = done
+        self._back: list[list[str]] = []  # records handed over in bulk and given back, in reverse order
+
+    def __iter__(self) -> _Records:
+        return self
+
+    def __next__(self) -> Row:
+        if self._back:
+            cells = self._back.pop()
+        else:
+            try:
+                cells = next(self._reader)
+            except csv.Error as e:
+                raise _csv_error(e, self.number + 1, self._file) from None
+        self.number += 1
+        return self.number, cells
+
+    @property
+    def given_back(self) -> bool:
+        """Whether records given back are still to come through `next`."""
+        return bool(self._back)
+
+    def bulk(self, size: int) -> tuple[int, list[list[str]]]:
+        """(number of the first, up to `size` records, read in C); [] at the end. Not while records given
+        back are still to come."""
+        assert not self._back
+        first = self.number + 1
+        records: list[list[str]] = []
+        try:
+            records.extend(islice(self._reader, size))  # the records read before an error stay in the list
+        except csv.Error as e:
+            raise _csv_error(e, first + len(records), self._file) from None
+        self.number += len(records)
+        return first, records
+
+    def give_back(self, first: int, records: list[list[str]]) -> None:
+        """Records from `bulk` not used: `next` gives them again, numbered from `first` on."""
+        self._back.extend(reversed(records))
+        self.number = first - 1

@@ -5,6 +5,7 @@ all on the source's own row numbers. Spacer rows around a table (under a title, 
 from __future__ import annotations
 
 import openpyxl
+import pandas
 import pytest
 
 from ingest import read_table
@@ -101,3 +102,35 @@ def test_xlsx_blank_row_between_data_rows_is_reported_spacers_are_not(tmp_path, 
     path = tmp_path / "venues.xlsx"
     wb.save(path)
     assert _errors(path) == [("blank-row", 7, None), ("primary-key", 7, None)]
+
+
+def test_csv_row_numbers_and_shapes_hold_in_a_long_file(tmp_path):
+    """Long stretches of plain rows are read in bulk; the odd rows among them keep their numbers and shapes."""
+    lines, blank, short, long, sparse = ["code,name,rooms,phone"], [], [], [], []
+    for number in range(2, 40_002):
+        if number % 9_001 == 0:
+            lines.append("")
+            blank.append(number)
+        elif number % 7_919 == 0:
+            lines.append(f"A{number},Sen")
+            short.append(number)
+        elif number % 10_007 == 0:
+            lines.append(f"A{number},Sen,1,0909123456,thừa")
+            long.append(number)
+        elif number % 6_007 == 0:
+            lines.append(f"A{number},  ,,")  # one cell filled: still a data row
+            sparse.append(number)
+        else:
+            lines.append(f"A{number},Sen,{number % 50},0909123456")
+    path = tmp_path / "venues.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    frames = list(read_table(path, SCHEMA).batches(size=15_000))
+    frame = pandas.concat(frames, ignore_index=True)
+    assert [len(f) for f in frames] == [15_000, 15_000, 10_000]
+    assert frame["_row"].tolist() == list(range(2, 40_002))
+    by_row = frame.set_index("_row")
+    assert by_row.loc[blank, "code"].isna().all()
+    assert by_row.loc[short, "_missing"].tolist() == [2] * len(short)
+    assert by_row.loc[long, "_extra"].tolist() == [["thừa"]] * len(long)
+    assert by_row.loc[sparse, "name"].isna().all() and by_row.loc[sparse, "code"].tolist() == [f"A{n}" for n in sparse]
+    assert by_row.loc[40_001, "rooms"] == str(40_001 % 50)
