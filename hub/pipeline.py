@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from validate.quality_geo import Boundaries
 
 Progress = Callable[[int], None]  # called with the number of source rows read so far
+# rows per batch: each batch's text, typed and staged copies are alive at once, so smaller batches keep the
+# peak memory of a million-row file down; past a few thousand rows the per-batch overheads no longer matter
+BATCH_ROWS = 5_000
 
 
 @dataclass
@@ -117,7 +120,7 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
     try:
         if loader:
             loader.open()
-        for batch in table.batches():
+        for batch in table.batches(BATCH_ROWS):
             valid, invalid = validator.check(batch)
             if quality is not None:
                 quality.add(valid)
@@ -131,9 +134,15 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
             if progress:
                 progress(table.rows_read)
         report = validator.finish()
+        validator = None  # its key memory goes before the quality run and the commit need memory
+        release_memory()
+        schema_valid = report.valid
         report_dict = _full_report(report.to_dict(), table, dataset)
+        report = None  # the dict is what is kept
         if quality is not None:
             report_dict["quality"] = quality.run()
+            quality = None  # the rows it kept go before the commit
+            release_memory()
         from validate.quality import quality_score
 
         score = quality_score(table.rows_read, rows_valid, report_dict.get("quality"))
@@ -141,7 +150,7 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
         report_dict["hub"]["quality_score"] = score
         result = None
         if loader:
-            refused = (dataset.policy == "reject" and not report.valid) or blocked
+            refused = (dataset.policy == "reject" and not schema_valid) or blocked
             result = loader.commit(report=report_dict, rows_read=table.rows_read, quality_score=score,
                                    keep_rejected_only=refused)
     except BaseException as exc:
@@ -156,9 +165,25 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
         import pandas as pd
 
         rejected = pd.concat(kept)
-    return Outcome(dataset=dataset.id, source=str(path), valid=report.valid, rows_read=table.rows_read,
+    return Outcome(dataset=dataset.id, source=str(path), valid=schema_valid, rows_read=table.rows_read,
                    rows_valid=rows_valid, rows_rejected=rows_rejected, report=report_dict, load=result,
                    quality_score=score, blocked=blocked, rejected=rejected)
+
+
+def release_memory() -> None:
+    """Give the heap the batches left behind back to the system before the next memory-hungry step.
+
+    glibc keeps freed blocks of the batches' short-lived arrays in its arenas, so without a trim the quality
+    run (Great Expectations) and the commit (SQLite's page cache) stack on top of them in the resident size.
+    """
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def _quality_run(store: Store, dataset: Dataset, today: date | None) -> QualityRun | None:

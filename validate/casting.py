@@ -18,7 +18,7 @@ import base64
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -42,6 +42,7 @@ Reader = Callable[[str], Any]
 
 #: readers that are cheap enough to call on every value; the others run once per distinct value.
 _CHEAP_TYPES = {"integer", "number", "boolean"}
+_CHEAP_FORMATS = {"uri", "email"}  # fast readers, mostly distinct values: no memory of what they read
 
 
 def _integer_reader(field: FieldSpec) -> Reader:
@@ -248,14 +249,26 @@ def _string_reader(field: FieldSpec) -> Reader | None:
         import rfc3986
         from rfc3986 import exceptions as rfc_exceptions
         from rfc3986 import validators as rfc_validators
+        from rfc3986.misc import URI_MATCHER
 
-        def read_uri(text: str) -> Any:
+        def read_uri_fully(text: str) -> Any:
             checker = rfc_validators.Validator().require_presence_of("scheme")
             try:
                 checker.validate(rfc3986.uri_reference(text))
             except rfc_exceptions.ValidationError:
                 return INVALID
             return text
+
+        def read_uri(text: str) -> Any:
+            # rfc3986's validator refuses only a missing scheme or a password in the userinfo (which needs an
+            # "@" in the authority): decided here from the same parsing regex; the rest goes the full way
+            if not text.isascii():
+                return read_uri_fully(text)
+            match = URI_MATCHER.match(text)
+            if match.group("scheme") is None:
+                return INVALID
+            authority = match.group("authority")
+            return text if authority is None or "@" not in authority else read_uri_fully(text)
 
         return read_uri
     if fmt == "uuid":
@@ -317,21 +330,37 @@ class CastColumn:
     values: np.ndarray  # object: the typed value, None where missing or invalid
     missing: np.ndarray  # bool: no value (empty, a missingValues text, or an absent cell)
     type_error: np.ndarray  # bool
+    _numbers: Any = field(default=None, repr=False)  # machine numbers of the cells with a value, once read
+
+    def numbers(self) -> np.ndarray | None:
+        """int64 (integer) or float64 (number) of the cells with a value, in order; None if they do not fit
+        (an integer beyond 64 bits, a signalling NaN). Read once, shared by the bounds and `to_series`."""
+        if self._numbers is None:
+            values = self.values[~(self.missing | self.type_error)]
+            try:
+                if self.field.type == "integer":
+                    self._numbers = np.array(values.tolist(), dtype=np.int64)
+                else:
+                    self._numbers = values.astype(np.float64)  # float(Decimal) per value, in C
+            except (OverflowError, ValueError):
+                self._numbers = False
+        return None if self._numbers is False else self._numbers
 
     def to_series(self, index: pd.Index) -> pd.Series:
         """The typed pandas column: Int64, Float64, boolean, date objects, or text."""
         ftype = self.field.type
         ok = ~(self.missing | self.type_error)
         if ftype == "integer":
-            try:
-                data = np.zeros(len(self.values), dtype=np.int64)
-                data[ok] = np.array(self.values[ok].tolist(), dtype=np.int64)
-            except OverflowError:  # an integer beyond 64 bits: valid for frictionless, kept as an object
+            numbers = self.numbers()
+            if numbers is None:  # an integer beyond 64 bits: valid for frictionless, kept as an object
                 return pd.Series(self.values, index=index, dtype=object)
+            data = np.zeros(len(self.values), dtype=np.int64)
+            data[ok] = numbers
             return pd.Series(pd.arrays.IntegerArray(data, ~ok), index=index)
         if ftype == "number":
             data = np.zeros(len(self.values), dtype=np.float64)
-            data[ok] = np.array([float(v) for v in self.values[ok]], dtype=np.float64)
+            numbers = self.numbers()
+            data[ok] = numbers if numbers is not None else self.values[ok].astype(np.float64)
             return pd.Series(pd.arrays.FloatingArray(data, ~ok), index=index)
         if ftype == "boolean":
             data = np.zeros(len(self.values), dtype=bool)
@@ -346,9 +375,15 @@ class CastColumn:
 
 def texts_of(series: pd.Series) -> np.ndarray:
     """The column as an object array of str/None (pandas' str dtype stores missing as NaN)."""
+    return texts_and_none(series)[0]
+
+
+def texts_and_none(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """texts_of(series) and where it is None."""
     arr = series.to_numpy(dtype=object, copy=True)
-    arr[pd.isna(arr)] = None
-    return arr
+    none = pd.isna(arr)
+    arr[none] = None
+    return arr, none
 
 
 _MISS = object()
@@ -373,16 +408,18 @@ def cached(reader: Reader) -> Reader:
 def column_reader(field: FieldSpec) -> Reader | None:
     """The reader to use across the batches of a file: slow readers remember what they read."""
     reader = reader_for(field)
-    if reader is None or field.type in _CHEAP_TYPES:
+    if reader is None or field.type in _CHEAP_TYPES or field.format in _CHEAP_FORMATS:
         return reader
     return cached(reader)
 
 
 def cast_column(
-    field: FieldSpec, texts: np.ndarray, absent: np.ndarray | None = None, reader: Reader | None = _MISS
+    field: FieldSpec, texts: np.ndarray, absent: np.ndarray | None = None, reader: Reader | None = _MISS,
+    none: np.ndarray | None = None,
 ) -> CastColumn:
-    """Read one column. `absent` marks cells the source row did not have (short rows): always missing."""
-    missing = pd.isna(texts)  # texts_of() leaves only None as a missing marker
+    """Read one column. `absent` marks cells the source row did not have (short rows): always missing;
+    `none`, if known, marks the None cells of `texts`."""
+    missing = np.equal(texts, None) if none is None else none.copy()  # texts_of() leaves only None as missing
     extra_missing = [m for m in field.missing_values if m != ""]
     if "" in field.missing_values:
         missing |= texts == ""
@@ -399,7 +436,7 @@ def cast_column(
         present = np.flatnonzero(~missing)
         if len(present):
             subset = texts[present]
-            if field.type in _CHEAP_TYPES:
+            if field.type in _CHEAP_TYPES or field.format in _CHEAP_FORMATS:
                 parsed = object_array(list(map(reader, subset)))
             else:
                 codes, uniques = pd.factorize(subset)

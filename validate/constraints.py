@@ -13,12 +13,14 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .casting import CastColumn, read_value
 
@@ -44,15 +46,12 @@ def _bound_failures(
 ) -> np.ndarray:
     ftype = column.field.type
     if ftype == "integer" and isinstance(bound, int):
-        try:
-            arr = np.array(values.tolist(), dtype=np.int64)
-        except OverflowError:
-            arr = None
+        arr = column.numbers()
         if arr is not None and abs(bound) < 2**62:
             return ~compare(arr, bound)
     if ftype == "number":
+        arr = column.numbers()
         try:
-            arr = np.array([float(v) for v in values], dtype=np.float64)
             fbound = float(bound)
         except (ValueError, OverflowError):
             arr = None
@@ -76,6 +75,20 @@ def _enum_failures(column: CastColumn, values: np.ndarray, allowed_raw: list[Any
     return np.fromiter((v not in allowed_set for v in values), dtype=bool, count=len(values))
 
 
+def _pattern_failures(values: np.ndarray, pattern: str) -> np.ndarray:
+    match = _compiled(pattern).match
+    if len(values) > 64 and len(set(values[:64].tolist())) < 32:  # codes, kinds repeat: match each text once
+        codes, uniques = pd.factorize(values)
+        if len(uniques) * 2 < len(values):
+            return np.array([match(v) is None for v in uniques.tolist()], dtype=bool)[codes]
+    return np.array([match(v) is None for v in values.tolist()], dtype=bool)  # no match object kept alive
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(f"^{pattern}$")
+
+
 def constraint_failures(column: CastColumn) -> list[tuple[str, np.ndarray]]:
     """For each constraint of the field (report order), a mask of the cells that break it."""
     field = column.field
@@ -97,8 +110,7 @@ def constraint_failures(column: CastColumn) -> list[tuple[str, np.ndarray]]:
         elif name == "maxLength":
             fails = np.fromiter(map(len, values), dtype=np.int64, count=len(values)) > constraint
         elif name == "pattern":
-            match = re.compile(f"^{constraint}$").match
-            fails = np.fromiter((match(v) is None for v in values), dtype=bool, count=len(values))
+            fails = _pattern_failures(values, constraint)
         elif name == "enum":
             fails = _enum_failures(column, values, list(constraint))
         else:

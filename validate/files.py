@@ -39,18 +39,16 @@ def _frame(records: list[list[str]], first_row: int, names: list[str]) -> pd.Dat
         else:
             padded.append(cells[:n])
             extra[k] = cells[n:]
-    columns = list(zip(*padded, strict=True)) if padded else [() for _ in names]
-    data: dict[str, Any] = {}
-    for name, values in zip(names, columns, strict=True):
-        arr = np.empty(len(records), dtype=object)
-        arr[:] = values
-        data[name] = arr
-    data["_row"] = np.arange(first_row, first_row + len(records), dtype=np.int64)
-    data["_missing"] = missing
+    table = np.empty((len(records), n), dtype=object)  # numpy transposes the rows in C, not zip(*rows)
+    if len(records):
+        table[:] = padded
+    frame = pd.DataFrame(table, columns=names, dtype=object)  # object: no str inference of every column
+    frame["_row"] = np.arange(first_row, first_row + len(records), dtype=np.int64)
+    frame["_missing"] = missing
     extras = np.empty(len(records), dtype=object)
     extras[:] = extra
-    data["_extra"] = extras
-    return pd.DataFrame(data)
+    frame["_extra"] = extras
+    return frame
 
 
 def read_csv_batches(
@@ -96,7 +94,7 @@ def validate_file(
     validator = Validator(schema, **kw)
     names = compile_schema(schema).field_names
     for frame in read_csv_batches(path, names, batch_size=batch_size, encoding=encoding):
-        validator.check(frame)
+        validator.scan(frame)
     report = validator.finish()
     report.stats.update(_file_stats(path))
     if not report.name:

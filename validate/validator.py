@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .casting import INVALID, CastColumn, cast_column, column_reader, read_value, texts_of
+from .casting import INVALID, CastColumn, cast_column, column_reader, read_value, texts_and_none
 from .constraints import constraint_failures
-from .keys import KeyMemory, all_none, row_tuples
+from .keys import KeyMemory, all_none, encodable, encode_keys, row_tuples
 from .messages import bilingual
 from .report import Report, ReportError
 from .schema import FieldSpec, ForeignKeySpec, TableSpec, compile_schema
@@ -74,10 +74,10 @@ class _Batch:
     missing_counts: np.ndarray
     extras: list[Any]
     blank: np.ndarray
-    unique_prev: dict[str, list[int | None]] = field(default_factory=dict)
-    pk_prev: list[int | None] | None = None
+    unique_prev: dict[str, np.ndarray] = field(default_factory=dict)  # -1: no earlier row
+    pk_prev: np.ndarray | None = None
     pk_none: np.ndarray | None = None
-    pk_values: list[tuple[Any, ...]] | None = None
+    pk_columns: list[np.ndarray] | None = None
     fk_missing: dict[int, np.ndarray] = field(default_factory=dict)
     fk_values: dict[int, list[tuple[Any, ...]]] = field(default_factory=dict)
 
@@ -108,10 +108,11 @@ class Validator:
         self._limit_row: int | None = None  # the row at which the error limit was reached
         self._rows_at_limit = 0
         self._readers = {f.name: column_reader(f) for f in self.spec.fields}
-        self._unique = {f.name: KeyMemory() for f in self.spec.unique_fields}
+        self._unique = {f.name: KeyMemory(exact=not encodable([f.type])) for f in self.spec.unique_fields}
         names = set(self.spec.field_names)
         self._has_pk = bool(self.spec.primary_key) and set(self.spec.primary_key) <= names
-        self._pk = KeyMemory()
+        self._pk_exact = not self._has_pk or not encodable([self.spec.field(n).type for n in self.spec.primary_key])
+        self._pk = KeyMemory(exact=self._pk_exact)
         self._fks: list[_ForeignKey] = []
         self._self_lookup: dict[tuple[str, ...], set[tuple[Any, ...]]] = {}
         self._pending: list[_Pending] = []
@@ -135,7 +136,20 @@ class Validator:
 
     def check(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Validate one batch; returns (valid typed rows, invalid text rows with "_errors")."""
-        spec = self.spec
+        batch, bad, messages = self._validate(frame)
+        typed = {f.name: batch.columns[f.name].to_series(frame.index) for f in self.spec.fields}
+        typed["_row"] = frame["_row"]
+        valid = pd.DataFrame(typed, index=frame.index)[~bad]
+        invalid = frame[bad].copy()
+        invalid["_errors"] = pd.Series(messages, index=invalid.index, dtype=object)
+        return valid, invalid
+
+    def scan(self, frame: pd.DataFrame) -> int:
+        """Validate one batch for the report only (no rows handed back); returns how many rows are invalid."""
+        _, bad, _ = self._validate(frame)
+        return int(bad.sum())
+
+    def _validate(self, frame: pd.DataFrame) -> tuple[_Batch, np.ndarray, list[list[str]]]:
         n = len(frame)
         rows_arr = frame["_row"].to_numpy(dtype=np.int64)
         rows = rows_arr.tolist()
@@ -155,9 +169,9 @@ class Validator:
         bad |= batch.missing_counts > 0
         bad |= np.fromiter((bool(e) for e in batch.extras), dtype=bool, count=n)
         for prev in batch.unique_prev.values():
-            bad |= np.fromiter((p is not None for p in prev), dtype=bool, count=n)
+            bad |= prev >= 0
         if batch.pk_prev is not None and batch.pk_none is not None:
-            bad |= batch.pk_none | np.fromiter((p is not None for p in batch.pk_prev), dtype=bool, count=n)
+            bad |= batch.pk_none | (batch.pk_prev >= 0)
         for missing in batch.fk_missing.values():
             bad |= missing
 
@@ -169,13 +183,7 @@ class Validator:
             errors = self._assemble(batch, i)
             messages.append([e.messages.get(self.lang) or e.message for e in errors])
             self._record(errors, rows[i], i, n)
-
-        typed = {f.name: batch.columns[f.name].to_series(frame.index) for f in spec.fields}
-        typed["_row"] = frame["_row"]
-        valid = pd.DataFrame(typed, index=frame.index)[~bad]
-        invalid = frame[bad].copy()
-        invalid["_errors"] = pd.Series(messages, index=invalid.index, dtype=object)
-        return valid, invalid
+        return batch, bad, messages
 
     def finish(self) -> Report:
         """The report of every batch checked; references to the same file are decided here."""
@@ -250,9 +258,8 @@ class Validator:
         blank = np.ones(n, dtype=bool)
         for f in spec.fields:
             absent = missing_counts > (n_fields - f.number)
-            column = cast_column(
-                f, texts_of(frame[f.name]), absent if absent.any() else None, reader=self._readers[f.name]
-            )
+            texts, none = texts_and_none(frame[f.name])
+            column = cast_column(f, texts, absent if absent.any() else None, reader=self._readers[f.name], none=none)
             columns[f.name] = column
             failed = constraint_failures(column)
             constraints[f.name] = failed
@@ -273,19 +280,24 @@ class Validator:
 
     def _check_unique(self, batch: _Batch) -> None:
         for name, memory in self._unique.items():
-            values = batch.columns[name].values.tolist()
-            batch.unique_prev[name] = memory.previous(values, batch.rows, skip_none=True)
+            values = batch.columns[name].values
+            keys = values.tolist() if self._unique_exact(name) else encode_keys([values], all_none([values]))
+            batch.unique_prev[name] = memory.previous(keys, batch.rows)
+
+    def _unique_exact(self, name: str) -> bool:
+        return not encodable([self.spec.field(name).type])
 
     def _check_primary_key(self, batch: _Batch) -> None:
         if not self._has_pk:
             return
         cols = [batch.columns[name].values for name in self.spec.primary_key]
-        keys = row_tuples(cols)
         none = all_none(cols)
-        prev = self._pk.previous(
-            (None if z else k for k, z in zip(keys, none, strict=True)), batch.rows, skip_none=True
-        )
-        batch.pk_prev, batch.pk_none, batch.pk_values = prev, none, keys
+        if self._pk_exact:
+            keys: Any = [None if z else k for k, z in zip(row_tuples(cols), none, strict=True)]
+        else:
+            keys = encode_keys(cols, none)
+        batch.pk_prev = self._pk.previous(keys, batch.rows)
+        batch.pk_none, batch.pk_columns = none, cols
 
     def _check_foreign_keys(self, batch: _Batch) -> None:
         for ref_fields, lookup in self._self_lookup.items():
@@ -391,8 +403,8 @@ class Validator:
 
         for f in spec.unique_fields:
             process(f)
-            prev = batch.unique_prev[f.name][i]
-            if prev is not None:
+            prev = int(batch.unique_prev[f.name][i])
+            if prev >= 0:
                 finish_row()
                 value = _str(batch.columns[f.name].values[i])
                 seq.append(
@@ -401,11 +413,11 @@ class Validator:
         if self._has_pk and batch.pk_none is not None and batch.pk_prev is not None:
             for name in spec.primary_key:
                 process(spec.field(name))
-            prev = batch.pk_prev[i]
-            if batch.pk_none[i] or prev is not None:
+            prev = int(batch.pk_prev[i])
+            if batch.pk_none[i] or prev >= 0:
                 finish_row()
                 note = _NOTE_PK_NONE if batch.pk_none[i] else _NOTE_SAME % prev
-                values = [_str(v) for v in batch.pk_values[i]] if batch.pk_values else []
+                values = [_str(c[i]) for c in batch.pk_columns] if batch.pk_columns else []
                 seq.append(
                     self._error(
                         "primary-key",
@@ -415,7 +427,7 @@ class Validator:
                         cells=cells,
                         fields=list(spec.primary_key),
                         values=values,
-                        previous=prev,
+                        previous=prev if prev >= 0 else None,
                     )
                 )
         for fk in self._fks:

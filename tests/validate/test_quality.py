@@ -167,3 +167,11 @@ def test_a_file_without_valid_rows_is_reported_by_the_schema_not_blocked_by_qual
     assert outcome.rows_valid == 0 and not outcome.valid and not outcome.blocked
     assert quality["rows"] == 0 and all(e["success"] and e["checked"] == 0 for e in quality["expectations"])
     assert outcome.quality_score == 0.0
+
+
+@pytest.mark.parametrize("sid", ["accommodation", "heritage-sites", "licences"])
+def test_quality_findings_do_not_depend_on_how_the_file_is_batched(sid: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, whole = _quality(sid, MESSY / f"{sid}.csv")
+    monkeypatch.setattr(pipeline, "BATCH_ROWS", 3)  # many small batches: categories differ from batch to batch
+    _, batched = _quality(sid, MESSY / f"{sid}.csv")
+    assert batched == whole
