@@ -25,7 +25,7 @@ from sqlalchemy.schema import CreateTable
 
 from publish.store import Store
 
-SQLITE_CACHE_KIB = 256 * 1024  # page cache while applying: index builds over a million rows stay in memory
+SQLITE_CACHE_KIB = 64 * 1024  # page cache while applying: more speeds index builds, but counts in the ingest's 500 MB
 PG_MEMORY = "256MB"
 
 
@@ -151,6 +151,14 @@ def _tiles(boxes: np.ndarray, capacity: int) -> list[np.ndarray]:
     return groups
 
 
+def _node_rows(data: bytes, numbers: np.ndarray, starts: np.ndarray, sizes: np.ndarray, depth: int, cell_size: int,
+               node_size: int) -> Iterator[tuple[int, bytes]]:
+    """(node number, node blob) of one level: a 4-byte head (depth, cell count), the cells, zero padding."""
+    for node, start, count in zip(numbers.tolist(), starts.tolist(), sizes.tolist(), strict=True):
+        body = data[start * cell_size:(start + count) * cell_size]
+        yield node, struct.pack(">HH", depth, count) + body + bytes(node_size - 4 - len(body))
+
+
 def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
     """Fill SpatiaLite's R*Tree of `table` (2-D, empty) in one go: build the tree packed in numpy and write
     SQLite's rtree shadow tables (`_node`, `_parent`, `_rowid`) directly, in the rtree's own format (see
@@ -168,12 +176,22 @@ def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
     try:
         cursor.execute(f'SELECT ROWID, MbrMinX(_geom), MbrMaxX(_geom), MbrMinY(_geom), MbrMaxY(_geom) FROM "{table}" '
                        f"WHERE MbrMinX(_geom) IS NOT NULL")
-        found = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, 5)
+        id_parts, box_parts = [], []  # in slices: a million rows as Python tuples would cost ~200 MB at once
+        while chunk := cursor.fetchmany(50_000):
+            found = np.array(chunk, dtype=np.float64)
+            id_parts.append(found[:, 0].astype(np.int64))
+            box_parts.append(np.column_stack([_down(found[:, 1]), _up(found[:, 2]), _down(found[:, 3]),
+                                              _up(found[:, 4])]))
     finally:
         cursor.close()
-    ids = found[:, 0].astype(np.int64)
-    boxes = np.column_stack([_down(found[:, 1]), _up(found[:, 2]), _down(found[:, 3]), _up(found[:, 4])])
-    nodes: list[tuple[int, bytes]] = []
+    entries = np.concatenate(id_parts) if id_parts else np.empty(0, dtype=np.int64)
+    boxes = np.concatenate(box_parts) if box_parts else np.empty((0, 4), dtype=np.float32)
+    del id_parts, box_parts
+    ids = entries
+    raw = conn.connection.driver_connection
+    raw.execute(f'DELETE FROM "{rtree}_node"')
+    raw.execute(f'DELETE FROM "{rtree}_parent"')
+    raw.execute(f'DELETE FROM "{rtree}_rowid"')
     parents: list[tuple[int, int]] = []
     leaf_of = np.empty(0, dtype=np.int64)
     depth, number = 0, 1  # the root is node 1 and says how many levels lie below it
@@ -188,10 +206,11 @@ def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
         cells = np.empty(len(order), dtype=cell)
         cells["id"], cells["box"] = ids[order], boxes[order]
         data = cells.tobytes()
-        for node, start, count in zip(numbers.tolist(), starts.tolist(), sizes.tolist(), strict=True):
-            body = data[start * cell.itemsize:(start + count) * cell.itemsize]
-            head = struct.pack(">HH", depth if root else 0, count)
-            nodes.append((node, head + body + bytes(size - 4 - len(body))))
+        del cells
+        # one level's nodes are written as they are made: a million entries' nodes never sit in memory twice
+        raw.executemany(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)',
+                        _node_rows(data, numbers, starts, sizes, depth if root else 0, cell.itemsize, size))
+        del data
         if depth == 0:
             leaf_of = np.empty(len(order), dtype=np.int64)
             leaf_of[order] = np.repeat(numbers, sizes)  # the leaf of each entry
@@ -203,16 +222,12 @@ def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
         boxes = np.column_stack([np.minimum.reduceat(sorted_boxes[:, 0], starts), np.maximum.reduceat(sorted_boxes[:, 1], starts),
                                  np.minimum.reduceat(sorted_boxes[:, 2], starts), np.maximum.reduceat(sorted_boxes[:, 3], starts)])
         ids, depth = numbers, depth + 1
-    raw = conn.connection.driver_connection
-    raw.execute(f'DELETE FROM "{rtree}_node"')
-    raw.execute(f'DELETE FROM "{rtree}_parent"')
-    raw.execute(f'DELETE FROM "{rtree}_rowid"')
-    raw.executemany(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)', sorted(nodes))
     raw.executemany(f'INSERT INTO "{rtree}_parent" (nodeno, parentnode) VALUES (?, ?)', sorted(parents))
-    entries = found[:, 0].astype(np.int64)
     by_rowid = np.argsort(entries, kind="stable")
-    raw.executemany(f'INSERT INTO "{rtree}_rowid" (rowid, nodeno) VALUES (?, ?)',
-                    zip(entries[by_rowid].tolist(), leaf_of[by_rowid].tolist(), strict=True))
+    rowids, leaves = entries[by_rowid], leaf_of[by_rowid]
+    for start in range(0, len(rowids), 50_000):  # in slices, for the same reason
+        raw.executemany(f'INSERT INTO "{rtree}_rowid" (rowid, nodeno) VALUES (?, ?)',
+                        zip(rowids[start:start + 50_000].tolist(), leaves[start:start + 50_000].tolist(), strict=True))
     return True
 
 
