@@ -4,6 +4,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
+BENCH_ARGS ?=
 
 .PHONY: run test setup setup-test lint bench serve clean
 
@@ -40,7 +41,7 @@ test: setup-test lint
 bench:
 	sh scripts/system-packages.sh bench
 	$(MAKE) --no-print-directory $(VENV)/.installed
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf hub.db hub.db-* storage artifacts .pytest_cache

@@ -236,6 +236,7 @@ edit the table by hand.
 
 ```sh
 make bench                                   # Debian packages, .venv, then python -m bench
+make bench BENCH_ARGS=--write-docs          # the same, and this page rewritten from the run
 .venv/bin/python -m bench                    # 100,000 and 1,000,000 rows, every section (about 20 min on 2 cores)
 .venv/bin/python -m bench --quick            # 20,000 rows, one run each, short wrk runs: checks the harness only
 .venv/bin/python -m bench --sections api --sizes 100000 --runs 3
