@@ -151,11 +151,11 @@ def _tiles(boxes: np.ndarray, capacity: int) -> list[np.ndarray]:
     return groups
 
 
-def _node_rows(data: bytes, numbers: np.ndarray, starts: np.ndarray, sizes: np.ndarray, depth: int, cell_size: int,
+def _node_rows(cells: np.ndarray, numbers: np.ndarray, starts: np.ndarray, sizes: np.ndarray, depth: int,
                node_size: int) -> Iterator[tuple[int, bytes]]:
     """(node number, node blob) of one level: a 4-byte head (depth, cell count), the cells, zero padding."""
     for node, start, count in zip(numbers.tolist(), starts.tolist(), sizes.tolist(), strict=True):
-        body = data[start * cell_size:(start + count) * cell_size]
+        body = cells[start:start + count].tobytes()
         yield node, struct.pack(">HH", depth, count) + body + bytes(node_size - 4 - len(body))
 
 
@@ -200,17 +200,16 @@ def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
         root = len(groups) == 1
         order = np.concatenate(groups) if groups else np.arange(0)
         sizes = np.array([len(g) for g in groups], dtype=np.int64)
+        del groups
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        numbers = np.array([1], dtype=np.int64) if root else np.arange(number + 1, number + 1 + len(groups))
+        numbers = np.array([1], dtype=np.int64) if root else np.arange(number + 1, number + 1 + len(sizes))
         number = int(numbers[-1]) if not root else number
         cells = np.empty(len(order), dtype=cell)
         cells["id"], cells["box"] = ids[order], boxes[order]
-        data = cells.tobytes()
-        del cells
         # one level's nodes are written as they are made: a million entries' nodes never sit in memory twice
         raw.executemany(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)',
-                        _node_rows(data, numbers, starts, sizes, depth if root else 0, cell.itemsize, size))
-        del data
+                        _node_rows(cells, numbers, starts, sizes, depth if root else 0, size))
+        del cells
         if depth == 0:
             leaf_of = np.empty(len(order), dtype=np.int64)
             leaf_of[order] = np.repeat(numbers, sizes)  # the leaf of each entry
