@@ -58,11 +58,10 @@ def measure(url: str, fmt: str) -> dict[str, Any]:
     return figures
 
 
-def run(url: str, *, runs: int = 3, formats: tuple[str, ...] = FORMATS,
-        runs_for: dict[str, int] | None = None) -> dict[str, Any]:
-    """Median rows/s, seconds and peak RSS per format (`runs_for` overrides the run count of a format)."""
+def run(url: str, *, runs: int = 3, formats: tuple[str, ...] = FORMATS) -> dict[str, Any]:
+    """Median rows/s, seconds and peak RSS per format."""
     keys = ("rows_per_second", "seconds", "peak_rss_mb", "rss_before_mb")
-    return {fmt: repeat((runs_for or {}).get(fmt, runs), lambda fmt=fmt: measure(url, fmt), keys) for fmt in formats}
+    return {fmt: repeat(runs, lambda fmt=fmt: measure(url, fmt), keys) for fmt in formats}
 
 
 def main(argv: list[str] | None = None) -> int:
