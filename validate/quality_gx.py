@@ -5,15 +5,23 @@ over leading rows only: GE builds its unexpected index list with one pandas look
 batch (about 0.3 ms each), so asking it on a million rows where 40 % fail would take minutes; as many leading
 rows as should hold the examples we list are enough, doubled until they do.
 
-`import great_expectations` costs 3-4 s and ~200 MB, so it happens here, on first use only.
+`import great_expectations` costs 3-4 s and ~140 MB, so it happens here, on first use only; scipy.stats and
+altair, which it imports for expectations and charts the hub never uses (KL divergence, KS tests), are loaded
+lazily: that halves the import's memory (~65 MB), which matters to a million-row ingest's peak.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import logging
 import math
+import sys
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -22,12 +30,46 @@ _GX_LOCK = threading.Lock()  # one ephemeral context per process; GE is not made
 _CONTEXT: Any = None
 
 __all__ = ["gx", "validate"]
+# imported by great_expectations at import time, used only by expectations and renderers the hub never runs
+LAZY_PACKAGES = frozenset({"scipy", "altair"})
+
+
+class _LazyFinder(importlib.abc.MetaPathFinder):
+    """Finds modules of `packages` as the other finders do, but defers running their Python code until one
+    of their attributes is used (importlib.util.LazyLoader); compiled extension modules load as usual."""
+
+    def __init__(self, packages: frozenset[str]) -> None:
+        self.packages = packages
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if name.partition(".")[0] not in self.packages:
+            return None
+        for finder in sys.meta_path:
+            if finder is not self and hasattr(finder, "find_spec"):
+                spec = finder.find_spec(name, path, target)
+                if spec is not None:
+                    if isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+                        spec.loader = importlib.util.LazyLoader(spec.loader)
+                    return spec
+        return None
+
+
+@contextmanager
+def _lazily(packages: frozenset[str]) -> Iterator[None]:
+    """Imports inside the block load `packages` lazily (modules imported before stay as they are)."""
+    finder = _LazyFinder(packages)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def gx() -> Any:
     """great_expectations, imported on first use; its INFO chatter (hundreds of lines) kept out of our logs."""
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations
+    with _lazily(LAZY_PACKAGES):
+        import great_expectations
 
     for name in ("great_expectations", "great_expectations.data_context.types.base"):  # these set their own level
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -49,28 +91,37 @@ def _context() -> Any:
 def validate(frame: pd.DataFrame, configs: list[Any], examples: int) -> list[tuple[dict[str, Any], list[int], str | None]]:
     """(result, unexpected row numbers to list, error) per expectation config, in order."""
     with _GX_LOCK:
-        source = _context().data_sources.add_or_update_pandas("hub")
-        out: list[list[Any]] = []
-        for found in _run(source, frame, configs, {"result_format": "BASIC", "partial_unexpected_count": 0}):
-            info = found.get("exception_info") or {}
-            error = info.get("exception_message") if info.get("raised_exception") else None
-            out.append([dict(found.get("result") or {}, success=found.get("success")), [], error])
-        n = len(frame)
-        pending = {k: _first_size(n, int(item[0]["unexpected_count"]), examples) for k, item in enumerate(out)
-                   if item[2] is None and item[0].get("unexpected_count")}
-        while pending:
-            size = min(pending.values())
-            group = [k for k, s in pending.items() if s == size]
-            summary = {"result_format": "SUMMARY", "partial_unexpected_count": examples}
-            for k, found in zip(group, _run(source, frame.iloc[:size], [configs[k] for k in group], summary),
-                                strict=True):
-                rows = [int(item["_row"]) if isinstance(item, dict) else int(item)
-                        for item in (found.get("result") or {}).get("partial_unexpected_index_list") or []]
-                if len(rows) >= min(examples, int(out[k][0]["unexpected_count"])) or size >= n:
-                    out[k][1] = sorted(rows)
-                    del pending[k]
-                else:
-                    pending[k] = min(n, size * 2)
+        context = _context()
+        source = context.data_sources.add_or_update_pandas("hub")
+        try:
+            return _validate(source, frame, configs, examples)
+        finally:  # the data source's execution engine keeps every batch it loaded: the rows go with it
+            context.data_sources.delete("hub")
+
+
+def _validate(source: Any, frame: pd.DataFrame, configs: list[Any],
+              examples: int) -> list[tuple[dict[str, Any], list[int], str | None]]:
+    out: list[list[Any]] = []
+    for found in _run(source, frame, configs, {"result_format": "BASIC", "partial_unexpected_count": 0}):
+        info = found.get("exception_info") or {}
+        error = info.get("exception_message") if info.get("raised_exception") else None
+        out.append([dict(found.get("result") or {}, success=found.get("success")), [], error])
+    n = len(frame)
+    pending = {k: _first_size(n, int(item[0]["unexpected_count"]), examples) for k, item in enumerate(out)
+               if item[2] is None and item[0].get("unexpected_count")}
+    while pending:
+        size = min(pending.values())
+        group = [k for k, s in pending.items() if s == size]
+        summary = {"result_format": "SUMMARY", "partial_unexpected_count": examples}
+        for k, found in zip(group, _run(source, frame.iloc[:size], [configs[k] for k in group], summary),
+                            strict=True):
+            rows = [int(item["_row"]) if isinstance(item, dict) else int(item)
+                    for item in (found.get("result") or {}).get("partial_unexpected_index_list") or []]
+            if len(rows) >= min(examples, int(out[k][0]["unexpected_count"])) or size >= n:
+                out[k][1] = sorted(rows)
+                del pending[k]
+            else:
+                pending[k] = min(n, size * 2)
     return [tuple(item) for item in out]  # type: ignore[misc]
 
 

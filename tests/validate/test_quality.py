@@ -128,6 +128,28 @@ def test_many_failures_are_all_counted_and_twenty_are_listed() -> None:
     assert not phone["success"] and phone["threshold"] == 0.8 and phone["unexpected"] == n
 
 
+def test_the_checked_rows_are_freed_once_the_quality_run_is_over() -> None:
+    """Great Expectations' data source keeps every batch it validated: a million-row ingest would carry its
+    rows (~100 MB) into the commit, and a server would hold the last upload's rows until the next one."""
+    import gc
+
+    schema = reference_hub().catalog.dataset("accommodation").schema
+    run = QualityRun(load_suite(schema), schema, today=SAMPLES_DAY)
+    n = 2_000
+    run.add(pd.DataFrame({
+        "code": [f"LT-{i:05d}" for i in range(n)], "name": ["Nhà nghỉ A"] * n, "address": [f"Số {i}" for i in range(n)],
+        "type": ["khach_san"] * n, "star_rank": pd.array([2] * n, dtype="Int64"),
+        "rooms": pd.array([12] * n, dtype="Int64"), "phone": ["0251 3822 123"] * n,
+        "lat": pd.array([11.0] * n, dtype="Float64"), "lon": pd.array([107.0] * n, dtype="Float64"),
+        "commune_code": ["26041"] * n, "_row": np.arange(2, n + 2)}))
+    quality = run.run()
+    assert quality["rows"] == n
+    del run
+    gc.collect()
+    kept = [o for o in gc.get_objects() if isinstance(o, pd.DataFrame) and len(o) == n]  # GE gets copies too
+    assert kept == []
+
+
 def test_the_same_name_at_the_same_address_is_a_duplicate_whatever_the_accents(tmp_path: Path) -> None:
     schema = reference_hub().catalog.dataset("heritage-sites").schema
     frame = pd.DataFrame({"code": ["DT-0001", "DT-0002", "DT-0003"], "name": ["Đình Tân Lân", "đình tan lan ", "Đình Khác"],
