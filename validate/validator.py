@@ -27,40 +27,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .casting import INVALID, CastColumn, cast_column, column_reader, read_value, texts_and_none
+from .casting import CastColumn, cast_column, column_reader, texts_and_none
 from .constraints import constraint_failures
+from .foreign_keys import ORDER as _FK_ORDER
+from .foreign_keys import ForeignKeys
+from .foreign_keys import cell_text as _str
 from .keys import KeyMemory, all_none, encodable, encode_keys, row_tuples
 from .messages import bilingual
 from .report import Report, ReportError
-from .schema import FieldSpec, ForeignKeySpec, TableSpec, compile_schema
+from .schema import FieldSpec, TableSpec, compile_schema
 
-_FK_ORDER = 1_000_000  # foreign-key errors come last in a row, by foreign key
 _NOTE_SAME = "the same as in the row at position %s"
 _NOTE_PK_NONE = 'cells composing the primary keys are all "None"'
-
-
-def _str(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-@dataclass
-class _ForeignKey:
-    spec: ForeignKeySpec
-    index: int
-    self_reference: bool
-    lookup: set[tuple[Any, ...]] | None  # None: not checked (no keys given for that dataset)
-
-
-@dataclass
-class _Pending:
-    """A row whose reference to the same file was not found yet: decided in finish()."""
-
-    row: int
-    index: int  # position in its batch
-    fk: int
-    values: tuple[Any, ...]
-    cells: list[str]
-    was_valid: bool = True
 
 
 @dataclass
@@ -113,24 +91,9 @@ class Validator:
         self._has_pk = bool(self.spec.primary_key) and set(self.spec.primary_key) <= names
         self._pk_exact = not self._has_pk or not encodable([self.spec.field(n).type for n in self.spec.primary_key])
         self._pk = KeyMemory(exact=self._pk_exact)
-        self._fks: list[_ForeignKey] = []
-        self._self_lookup: dict[tuple[str, ...], set[tuple[Any, ...]]] = {}
-        self._pending: list[_Pending] = []
-        for index, fk in enumerate(self.spec.foreign_keys):
-            if not set(fk.fields) <= names:
-                continue
-            is_self = fk.self_reference or fk.resource == self.spec.name
-            lookup: set[tuple[Any, ...]] | None = None
-            if is_self:
-                self._self_lookup.setdefault(fk.reference_fields, set())
-            elif foreign_keys is not None and fk.resource in foreign_keys:
-                lookup = self._typed_lookup(fk, foreign_keys[fk.resource])
-            else:
-                self._warnings.append(
-                    f'foreign key "{", ".join(fk.fields)}" to "{fk.resource}" not checked: no keys given'
-                )
-            self._fks.append(_ForeignKey(fk, index, is_self, lookup))
-        self._defer = bool(self._self_lookup)
+        self._foreign = ForeignKeys(self.spec, foreign_keys)
+        self._warnings.extend(self._foreign.warnings)
+        self._defer = self._foreign.deferred
 
     # -- public -------------------------------------------------------------------------------------------
 
@@ -157,7 +120,7 @@ class Validator:
         if self._defer:
             self._row_chunks.append(rows_arr)
         batch = self._read(frame, rows)
-        pending_before = len(self._pending)
+        pending_before = self._foreign.pending_count
         self._check_unique(batch)
         self._check_primary_key(batch)
         self._check_foreign_keys(batch)
@@ -175,8 +138,7 @@ class Validator:
         for missing in batch.fk_missing.values():
             bad |= missing
 
-        for p in self._pending[pending_before:]:
-            p.was_valid = not bad[p.index]
+        self._foreign.mark_pending_validity(pending_before, bad)
 
         messages: list[list[str]] = []
         for i in np.flatnonzero(bad).tolist():
@@ -187,9 +149,10 @@ class Validator:
 
     def finish(self) -> Report:
         """The report of every batch checked; references to the same file are decided here."""
-        late: list[int] = []
-        if self._pending:
-            late = self._resolve_pending()
+        found_late, late = self._foreign.resolve()
+        for error, order in found_late:
+            self._errors.append(error)
+            self._order.append(order)
         errors, rows = self._errors, self._rows
         warnings = list(self._warnings)
         limit = self.limit_errors
@@ -226,19 +189,6 @@ class Validator:
         )
 
     # -- reading ------------------------------------------------------------------------------------------
-
-    def _typed_lookup(self, fk: ForeignKeySpec, keys: set[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
-        """Published keys of another dataset, read with our fields' types so that "7" matches 7."""
-        fields = [self.spec.field(name) for name in fk.fields]
-        out: set[tuple[Any, ...]] = set()
-        for key in keys:
-            key_tuple = key if isinstance(key, tuple) else (key,)
-            typed = []
-            for spec, value in zip(fields, key_tuple, strict=False):
-                read = read_value(spec, value)
-                typed.append(value if read is INVALID else read)
-            out.add(tuple(typed))
-        return out
 
     def _read(self, frame: pd.DataFrame, rows: list[int]) -> _Batch:
         spec = self.spec
@@ -300,25 +250,8 @@ class Validator:
         batch.pk_none, batch.pk_columns = none, cols
 
     def _check_foreign_keys(self, batch: _Batch) -> None:
-        for ref_fields, lookup in self._self_lookup.items():
-            ref_cols = [batch.columns[name].values for name in ref_fields]
-            none = all_none(ref_cols)
-            lookup.update(k for k, z in zip(row_tuples(ref_cols), none, strict=True) if not z)
-        for fk in self._fks:
-            cols = [batch.columns[name].values for name in fk.spec.fields]
-            keys = row_tuples(cols)
-            none = all_none(cols)
-            batch.fk_values[fk.index] = keys
-            if fk.self_reference:
-                lookup = self._self_lookup[fk.spec.reference_fields]
-                for i in np.flatnonzero(~none).tolist():
-                    if keys[i] not in lookup:
-                        self._pending.append(_Pending(batch.rows[i], i, fk.index, keys[i], self._cells(batch, i)))
-                continue
-            if fk.lookup is None:
-                continue
-            found = np.fromiter((k in fk.lookup for k in keys), dtype=bool, count=len(keys))
-            batch.fk_missing[fk.index] = ~found & ~none
+        batch.fk_missing, batch.fk_values = self._foreign.check(batch.columns, batch.rows,
+                                                                lambda i: self._cells(batch, i))
 
     # -- errors -------------------------------------------------------------------------------------------
 
@@ -430,74 +363,24 @@ class Validator:
                         previous=prev if prev >= 0 else None,
                     )
                 )
-        for fk in self._fks:
+        for fk in self._foreign.keys:
             for name in fk.spec.fields:
                 process(spec.field(name))
             missing_mask = batch.fk_missing.get(fk.index)
             if missing_mask is not None and missing_mask[i]:
                 finish_row()
-                seq.append(self._fk_error(fk, row, batch.fk_values[fk.index][i], cells))
+                seq.append(self._foreign.error(fk, row, batch.fk_values[fk.index][i], cells))
         finish_row()
         return seq
-
-    def _fk_error(self, fk: _ForeignKey, row: int, values: tuple[Any, ...], cells: list[str]) -> ReportError:
-        s = fk.spec
-        texts = [_str(v) if v is not None else "None" for v in values]
-        note = (
-            f'for "{", ".join(s.fields)}": values "{", ".join(texts)}" not found in the lookup table '
-            f'"{s.resource}" as "{", ".join(s.reference_fields)}"'
-        )
-        first = self.spec.field(s.fields[0]) if len(s.fields) == 1 else None
-        error = ReportError(
-            type="foreign-key",
-            rowNumber=row,
-            note=note,
-            cells=cells,
-            fieldNames=list(s.fields),
-            fieldCells=[_str(v) for v in values],
-            referenceName=s.resource,
-            referenceFieldNames=list(s.reference_fields),
-        )
-        error.messages = bilingual(
-            "foreign-key",
-            row,
-            first,
-            values=texts,
-            resource=s.resource,
-            self_name=self.spec.name,
-            reference_fields=list(s.reference_fields),
-        )
-        return error
 
     def _record(self, errors: list[ReportError], row: int, index: int, batch_size: int) -> None:
         if self._limit_row is not None:
             return
         for position, error in enumerate(errors):
             self._errors.append(error)
-            base = _FK_ORDER + self._fk_position(error) if error.type == "foreign-key" else position
+            base = _FK_ORDER + self._foreign.position(error) if error.type == "foreign-key" else position
             self._order.append((row, base))
         limit = self.limit_errors
         if limit and not self._defer and len(self._errors) >= limit:
             self._limit_row = row
             self._rows_at_limit = self._rows - (batch_size - index - 1)
-
-    def _fk_position(self, error: ReportError) -> int:
-        for fk in self._fks:
-            if fk.spec.fields == tuple(error.fieldNames or ()) and fk.spec.resource == error.referenceName:
-                return fk.index
-        return 0
-
-    def _resolve_pending(self) -> list[int]:
-        late: list[int] = []
-        fks = {fk.index: fk for fk in self._fks}
-        for p in self._pending:
-            fk = fks[p.fk]
-            if p.values in self._self_lookup[fk.spec.reference_fields]:
-                continue
-            error = self._fk_error(fk, p.row, p.values, p.cells)
-            self._errors.append(error)
-            self._order.append((p.row, _FK_ORDER + fk.index))
-            if p.was_valid:
-                late.append(p.row)
-        self._pending = []
-        return sorted(set(late))
