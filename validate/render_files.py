@@ -31,13 +31,21 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
+def _atomic_json(path: Path, data: dict[str, Any]) -> None:
+    partial = path.with_name(f".{path.name}.part")
+    with partial.open("w", encoding="utf-8") as handle:  # streamed: a million-row file's report is tens of MB
+        json.dump(data, handle, ensure_ascii=False, indent=1, default=str)
+        handle.write("\n")
+    os.replace(partial, path)
+
+
 def write_report_files(report: dict[str, Any], out_dir: Path | str, rows: list[Row], *, lang: str = "vi",
                        schema: Schema | None = None, dataset_title: str | None = None) -> dict[str, Path]:
     """Write the three files into `out_dir` (created if needed); returns their paths by name."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {REPORT_JSON: out / REPORT_JSON, REPORT_HTML: out / REPORT_HTML, ROWS_TO_FIX: out / ROWS_TO_FIX}
-    _atomic_write(paths[REPORT_JSON], json.dumps(report, ensure_ascii=False, indent=1, default=str) + "\n")
+    _atomic_json(paths[REPORT_JSON], report)
     _atomic_write(paths[REPORT_HTML], render_html(report, lang=lang, schema=schema, dataset_title=dataset_title))
     partial = out / f".{ROWS_TO_FIX}.part.xlsx"
     write_rows_to_fix(partial, report, rows)
