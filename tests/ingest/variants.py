@@ -261,3 +261,28 @@ def _features(writer: _Writer, records: list[Record]) -> dict[str, Any]:
             geom = props.pop(geometry["field"])
         features.append({"type": "Feature", "properties": props, "geometry": geom})
     return {"type": "FeatureCollection", "features": features}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write every variant of every sample into a folder, to try `hub ingest` on them by hand."""
+    import argparse
+
+    from hub.catalog import load_catalog
+
+    parser = argparse.ArgumentParser(prog="python -m tests.ingest.variants", description=main.__doc__)
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
+    args = parser.parse_args(argv)
+    args.folder.mkdir(parents=True, exist_ok=True)
+    catalog = load_catalog(Path(__file__).resolve().parents[2] / "catalog.yaml")
+    for dataset in catalog.load_order():
+        if args.dataset and dataset.id not in args.dataset:
+            continue
+        for fmt in FORMATS:
+            if applies(dataset, fmt):
+                print(write_variant(catalog, dataset, fmt, args.folder))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
