@@ -25,6 +25,7 @@ from sqlalchemy.schema import CreateTable
 
 from publish.store import Store
 
+SQLITE_ANALYSIS_LIMIT = 1000  # rows ANALYZE reads per index on SQLite: enough for the planner, ms on a million
 SQLITE_CACHE_KIB = 64 * 1024  # page cache while applying: more speeds index builds, but counts in the ingest's 500 MB
 PG_MEMORY = "256MB"
 
@@ -35,6 +36,24 @@ def is_empty(conn: sa.Connection, table: str) -> bool:
         return conn.exec_driver_sql(f"SELECT 1 FROM {table} LIMIT 1").first() is None
     with conn.begin():
         return conn.exec_driver_sql(f"SELECT 1 FROM {table} LIMIT 1").first() is None
+
+
+def analyze(conn: sa.Connection, table: str) -> None:
+    """Inside a load's transaction, after its rows: refresh the planner's statistics of `table`, so the first
+    queries of the new version are not planned for the table as it was (empty, or a tenth of its size).
+
+    PostgreSQL samples 30,000 rows whatever the size and counts this transaction's own rows, and autovacuum
+    may not come by for minutes; SQLite keeps statistics only when asked (`sqlite_stat1`), read here from a
+    sample of each index. Only this table: SpatiaLite's R*Tree and metadata tables keep their estimates."""
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql(f"ANALYZE {table}")
+        return
+    before = conn.exec_driver_sql("PRAGMA analysis_limit").scalar()
+    conn.exec_driver_sql(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
+    try:
+        conn.exec_driver_sql(f'ANALYZE "{table}"')
+    finally:
+        conn.exec_driver_sql(f"PRAGMA analysis_limit = {before}")
 
 
 @contextmanager

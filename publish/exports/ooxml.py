@@ -8,12 +8,18 @@ What the parts hold: text as inline strings (`t="inlineStr"`: no shared-string t
 and booleans as values, ISO dates as date serials in a `yyyy-mm-dd` format, a bold header row frozen in place.
 A text cell is never a formula, whatever its first character; characters XML 1.0 cannot hold (control
 characters from old spreadsheets) are dropped, and CR is kept as `&#13;` so it is read back as written.
+
+Excel holds at most 32,767 characters (UTF-16 code units) in a cell and asks to "repair" a workbook with a
+longer one, dropping its text. A longer text (in practice a boundary polygon's GeoJSON) is written cut at a
+separator and followed by TOO_LONG, which says where the whole text is; `SheetXml.shortened` lists those
+cells so the workbook can say so too.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -29,6 +35,11 @@ _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+MAX_CELL_CHARS = 32_767  # Excel's limit on a cell's text, in UTF-16 code units
+TOO_LONG = " … [quá dài cho Excel, xem bản CSV/GeoJSON | too long for Excel, see the CSV/GeoJSON download]"
+_SHORT = MAX_CELL_CHARS // 2  # a text of at most this many characters fits whatever they are
+# where to cut, best first: between GeoJSON positions, between WKT pairs (or after a comma), between words
+_CUTS = (re.compile(r"\]\s*,"), re.compile(r"[,;]"), re.compile(r"\s"))
 _SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -49,6 +60,30 @@ def escape_text(text: str) -> str:
         return text
     text = _ILLEGAL.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit_cell(text: str) -> str:
+    """`text`, or when Excel cannot hold it in one cell, its beginning cut after a separator near the limit
+    (a coordinate pair is not split) or else between characters, followed by TOO_LONG: at most
+    MAX_CELL_CHARS in all."""
+    if len(text) <= _SHORT or _utf16_length(text) <= MAX_CELL_CHARS:
+        return text
+    budget = MAX_CELL_CHARS - _utf16_length(TOO_LONG)
+    end = budget
+    while (excess := _utf16_length(text[:end]) - budget) > 0:  # characters beyond the BMP count twice
+        end -= (excess + 1) // 2
+    for cut in _CUTS:
+        found = [m.end() for m in cut.finditer(text, max(0, end - 200), end)]
+        if found:
+            end = found[-1]
+            break
+    while end and unicodedata.combining(text[end]):  # a mark stays with its letter
+        end -= 1
+    return text[:end].rstrip() + TOO_LONG
 
 
 def _inline(ref: str, text: str, style: str = "") -> str:
@@ -76,6 +111,7 @@ class SheetXml:
     def __init__(self, width: int, date_columns: Sequence[int] = ()) -> None:
         self.refs = [f'<c r="{column_letter(i)}' for i in range(width)]
         self.dates = frozenset(date_columns)
+        self.shortened: list[tuple[int, str]] = []  # (column, reference) of each cell cut to fit (fit_cell)
 
     def head(self, widths: Sequence[float], *, freeze_header: bool, selected: bool = False) -> str:
         """Everything before the first row: the view (header frozen), the column widths."""
@@ -111,6 +147,8 @@ class SheetXml:
                 if i in dates and (serial := date_serial(v)) is not None:
                     append(f'{ref}{n}" s="{STYLE_DATE}"><v>{serial}</v></c>')
                     continue
+                if len(v) > _SHORT:
+                    v = self._fit(v, i, n)
                 space = ' xml:space="preserve"' if v[0] <= " " or v[-1] <= " " else ""
                 if _SPECIAL.search(v):
                     v = escape_text(v)
@@ -129,9 +167,15 @@ class SheetXml:
                 else:
                     append(f'{ref}{n}" t="inlineStr"><is><t>{text}</t></is></c>')
             else:
-                append(_inline(f"{column_letter(i)}{n}", str(v)))
+                append(_inline(f"{column_letter(i)}{n}", self._fit(str(v), i, n)))
         append("</row>")
         return "".join(parts)
+
+    def _fit(self, text: str, column: int, number: str) -> str:
+        fitted = fit_cell(text)
+        if fitted is not text:
+            self.shortened.append((column, f"{column_letter(column)}{number}"))
+        return fitted
 
 
 STYLES = (

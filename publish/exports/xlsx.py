@@ -9,6 +9,9 @@ a sheet is kept under 2 GB of XML, which zipfile needs without ZIP64.
 Excel shows at most 1,048,576 rows a sheet, the header included. A larger dataset goes on as
 "Dữ liệu (Data) 2", "… 3" with the header repeated, so no row is lost and every sheet opens (an error instead
 would leave a citizen with no Excel file at all); a sheet is also cut short of the 2 GB limit above.
+
+A text longer than a cell can hold (publish.exports.ooxml.fit_cell) is shortened and marked as such, never
+dropped silently: a note below the data dictionary says how many cells, in which fields and where.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 from hub.catalog import Dataset, Field
 from publish.exports.ooxml import (
+    MAX_CELL_CHARS,
     MAX_ROWS,
     ROOT_RELS,
     STYLES,
@@ -48,6 +52,7 @@ DICTIONARY_COLUMNS = [
     ("values", "Giá trị / Values", 50),
     ("classification", "Phân loại / Classification", 16),
 ]
+SHORTENED_LISTED = 20  # cells a note names before "…"
 SHEET_BYTES = 2_000_000_000  # XML of one sheet, kept under zipfile's 2 GiB limit for members without ZIP64
 CHUNK_BYTES = 1 << 20  # XML gathered before it is compressed and handed on
 COMPRESSION_LEVEL = 2  # deflate: level 1 costs the same and is 8% larger; 6 (openpyxl's) is 15% smaller, +25% CPU
@@ -66,6 +71,24 @@ def dictionary_rows(dataset: Dataset, names: list[str]) -> Iterator[list[str]]:
                descriptions.get("vi", ""), descriptions.get("en", ""), values, f.classification]
 
 
+def shortened_note(names: list[str], cells: list[tuple[int, str]]) -> list[str]:
+    """The dictionary sheet's note on cells cut to fit Excel (`cells`: column index, reference), vi then en;
+    nothing when none was."""
+    if not cells:
+        return []
+    fields = ", ".join(dict.fromkeys(names[column] for column, _ in cells))
+    where = ", ".join(ref for _, ref in cells[:SHORTENED_LISTED]) + (", …" if len(cells) > SHORTENED_LISTED else "")
+    limit = f"{MAX_CELL_CHARS:,}"
+    return [
+        f"Ghi chú: {len(cells)} ô dài hơn {limit.replace(',', '.')} ký tự, giới hạn của Excel, đã được cắt ngắn và "
+        f"đánh dấu «… [quá dài cho Excel …]»; toàn văn có trong bản CSV/GeoJSON. Trường: {fields}. Ô: {where}.",
+        f"Note: {len(cells)} {'cell' if len(cells) == 1 else 'cells'} longer than Excel's limit of {limit} "
+        f"characters {'was' if len(cells) == 1 else 'were'} shortened and marked "
+        f"«… [too long for Excel …]»; the full text is in the CSV/GeoJSON download. Fields: {fields}. "
+        f"Cells: {where}.",
+    ]
+
+
 def data_sheet_name(index: int) -> str:
     """`Dữ liệu (Data)`, then `Dữ liệu (Data) 2`, … when the rows need more than one sheet."""
     return DATA_SHEET if index == 1 else f"{DATA_SHEET} {index}"
@@ -77,6 +100,13 @@ def _column_width(field: Field) -> float:
     if field.type in ("integer", "number"):
         return max(10, len(field.name) + 2)
     return min(max(14, len(field.name) + 2), 40)
+
+
+def _on_sheet(sheet: SheetXml, index: int) -> list[tuple[int, str]]:
+    """The cells `sheet` cut to fit, referenced as `'Dữ liệu (Data) 2'!B7` beyond the first data sheet."""
+    cells = [(column, ref if index == 1 else f"'{data_sheet_name(index)}'!{ref}") for column, ref in sheet.shortened]
+    sheet.shortened.clear()
+    return cells
 
 
 class _Writer:
@@ -143,9 +173,11 @@ def _chunks(dataset: Dataset, names: list[str], rows: Iterable[dict[str, Any]], 
     out = _Writer()
     out.open_sheet(sheet.head(widths, freeze_header=True, selected=True) + header)
     number = 1  # the row last written on the open sheet
+    shortened: list[tuple[int, str]] = []  # cells cut to fit, as (column, reference) on any data sheet
     for row in rows:
         if number >= max_rows or out.sheet_bytes + out.pending_bytes >= max_sheet_bytes:
             yield out.close_sheet(sheet.tail)
+            shortened += _on_sheet(sheet, out.sheets)
             out.open_sheet(sheet.head(widths, freeze_header=True) + header)
             number = 1
         number += 1
@@ -153,13 +185,18 @@ def _chunks(dataset: Dataset, names: list[str], rows: Iterable[dict[str, Any]], 
         if out.pending_bytes >= CHUNK_BYTES:
             yield out.flush()
     yield out.close_sheet(sheet.tail)
+    shortened += _on_sheet(sheet, out.sheets)
     data_sheets = out.sheets
 
     dictionary = SheetXml(len(DICTIONARY_COLUMNS))
     out.open_sheet(dictionary.head([w for _, _, w in DICTIONARY_COLUMNS], freeze_header=True)
                    + dictionary.header([title for _, title, _ in DICTIONARY_COLUMNS]))
-    for number, entry in enumerate(dictionary_rows(dataset, names), 2):
-        out.add(dictionary.row(number, entry))
+    last = 1
+    for last, entry in enumerate(dictionary_rows(dataset, names), 2):
+        out.add(dictionary.row(last, entry))
+    blank = [""] * (len(DICTIONARY_COLUMNS) - 1)
+    for number, note in enumerate(shortened_note(names, shortened), last + 2):  # below one blank row
+        out.add(dictionary.row(number, [note, *blank]))
     yield out.close_sheet(dictionary.tail)
 
     sheet_names = [data_sheet_name(i) for i in range(1, data_sheets + 1)] + [DICTIONARY_SHEET]

@@ -22,7 +22,7 @@ from publish.loads import Loader
 from publish.locks import locked_transaction
 from publish.query import Query
 from publish.store import Store
-from tests.publish.conftest import SAMPLES, accommodation_frame, hub_env, ingest
+from tests.publish.conftest import ROOT, SAMPLES, accommodation_frame, hub_env, ingest
 
 ROWS = 50_000
 BATCH = 10_000
@@ -156,6 +156,16 @@ def _applying(store: Store, application: str) -> bool:
         raw.close()
 
 
+def _connections(store: Store, application: str) -> int:
+    """How many PostgreSQL connections named `application` are still open (none on SQLite: a killed process's
+    locks go with it)."""
+    if store.dialect != "postgresql":
+        return 0
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :app"),
+                                {"app": application}).scalar() or 0)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("phase", ["first-load", "staging", "apply"])
 def test_load_killed_part_way_leaves_old_version_served_and_is_marked_failed(units_loaded: Hub, tmp_path: Path,
@@ -167,8 +177,10 @@ def test_load_killed_part_way_leaves_old_version_served_and_is_marked_failed(uni
     before = query.records(hub.store, dataset, Query(limit=1000)).rows
     big = _big_travel_agencies(tmp_path / "travel-agencies-big.csv", 30_000)
     application = f"hub-test-{os.getpid()}-{phase}"  # names the load's PostgreSQL connections
-    process = subprocess.Popen([sys.executable, "-m", "hub", "ingest", "travel-agencies", str(big)],
-                               env={**hub_env(hub), "PGAPPNAME": application}, stdout=subprocess.DEVNULL,
+    staged = tmp_path / "staged"  # written by a load that has staged rows and stopped there (paused_load.py)
+    command = ["hub"] if phase == "apply" else ["tests.publish.paused_load", str(staged)]
+    process = subprocess.Popen([sys.executable, "-m", *command, "ingest", "travel-agencies", str(big)],
+                               env={**hub_env(hub), "PGAPPNAME": application}, cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 240
@@ -177,7 +189,11 @@ def test_load_killed_part_way_leaves_old_version_served_and_is_marked_failed(uni
             assert time.monotonic() < deadline
             time.sleep(0.02)
         if phase in ("staging", "first-load"):
-            time.sleep(0.3)  # into staging (30,000 rows are read, validated and staged in a few seconds)
+            while not staged.exists():
+                assert process.poll() is None, process.stderr.read().decode()
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            assert 0 < int(staged.read_text(encoding="utf-8")) < 30_000  # part way through staging, and held there
             assert not _applying(hub.store, application)
         else:
             while not _applying(hub.store, application):
@@ -188,7 +204,9 @@ def test_load_killed_part_way_leaves_old_version_served_and_is_marked_failed(uni
     finally:
         process.kill()
         process.wait()
-    time.sleep(0.5)  # PostgreSQL notices the dead client and rolls its transaction back
+    while _connections(hub.store, application):  # PostgreSQL notices the dead client, rolls its transaction back
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     assert process.returncode == -signal.SIGKILL
     assert query.records(hub.store, dataset, Query(limit=1000)).rows == before
     assert hub.store.current_version("travel-agencies") == (None if phase == "first-load" else 1)

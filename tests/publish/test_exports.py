@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import struct
 import zipfile
 from collections.abc import Iterator
@@ -12,16 +13,19 @@ from datetime import datetime
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
+from openpyxl.utils import get_column_letter
 
 from hub.catalog import Catalog
 from hub.context import Hub
 from hub.errors import DatasetNotFound, NotFound
 from publish.access import ANONYMOUS, Viewer
 from publish.exports import FORMATS, ExportError, export_stream
+from publish.exports.ooxml import MAX_CELL_CHARS, TOO_LONG
 from publish.exports.xlsx import DATA_SHEET, DICTIONARY_SHEET, xlsx_stream
 from publish.query import iter_records
-from tests.publish.conftest import SAMPLES, hub_command, ingest, read_rows, write_rows
+from tests.publish.conftest import SAMPLES, hub_command, ingest, load_units, read_rows, write_rows
 
 DEPARTMENT = Viewer(name="so-ke-hoach", role="department")  # authenticated, no personal data granted
 PERSONAL_FIELDS = {"holder_id_number", "holder_phone"}
@@ -220,3 +224,41 @@ def test_exports_of_an_earlier_version_and_formula_text_kept_as_text(units_loade
     with zipfile.ZipFile(tmp_path / "out.zip") as archive:
         assert _csv(archive.read("data/heritage-sites.csv"))[0]["name"] == old_name
         assert json.loads(archive.read("datapackage.json"))["version"] == "1"
+
+
+def test_xlsx_text_too_long_for_an_excel_cell_is_shortened_marked_and_noted(hub: Hub, units_frame: pd.DataFrame
+                                                                             ) -> None:
+    """A commune boundary of 4,000 vertices is ~90,000 characters of GeoJSON; Excel holds 32,767 in a cell and
+    asks to "repair" (dropping the text) a workbook with more. The cell keeps the start of the text, cut
+    between two positions, and says where the whole of it is; the dictionary sheet counts such cells."""
+    frame = units_frame.copy()
+    code = frame["code"].iloc[3]
+    ring = [[round(107.0 + 0.05 * math.cos(2 * math.pi * i / 4000), 7),
+             round(11.0 + 0.05 * math.sin(2 * math.pi * i / 4000), 7)] for i in range(4000)]
+    boundary = json.dumps({"type": "Polygon", "coordinates": [[*ring, ring[0]]]})
+    assert len(boundary) > 2 * MAX_CELL_CHARS
+    frame["boundary"] = frame["boundary"].astype(object)
+    frame.loc[frame["code"] == code, "boundary"] = boundary
+    load_units(hub, frame)
+    names = hub.catalog.dataset("admin-units").schema.field_names
+    assert _csv(_bytes(hub, "admin-units", "csv"))[3]["boundary"] == boundary  # the store keeps it whole
+
+    book = openpyxl.load_workbook(io.BytesIO(_bytes(hub, "admin-units", "xlsx")))
+    data, dictionary = book.worksheets
+    rows = list(data.iter_rows(min_row=2, values_only=True))
+    shortened = rows[3][names.index("boundary")]
+    assert rows[3][names.index("code")] == code
+    assert len(shortened) <= MAX_CELL_CHARS and shortened.endswith(TOO_LONG)
+    assert "quá dài cho Excel" in shortened and "see the CSV/GeoJSON download" in shortened
+    head = shortened[:-len(TOO_LONG)]
+    assert boundary.startswith(head) and head.endswith("],") and len(head) > MAX_CELL_CHARS - 200
+    expected = {r["code"]: r for r in iter_records(hub.store, hub.catalog.dataset("admin-units"))}
+    for row in rows:  # every other cell as stored
+        stored = expected[row[names.index("code")]]
+        for name, value in zip(names, row, strict=True):
+            if (stored["code"], name) != (code, "boundary"):
+                assert value == (stored[name] if stored[name] != "" else None), (stored["code"], name)
+    notes = [r[0] for r in dictionary.iter_rows(min_row=2, values_only=True) if r[0] and r[0] not in names]
+    ref = f"{get_column_letter(names.index('boundary') + 1)}5"
+    assert len(notes) == 2 and notes[0].startswith("Ghi chú: 1 ô ") and notes[1].startswith("Note: 1 cell longer")
+    assert all("boundary. " in n and n.endswith(f"{ref}.") for n in notes)

@@ -2,50 +2,24 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from hub import pipeline
 from hub.context import Hub
 from publish import query, versions
 from publish.loads import Loader
 from publish.query import Query
-
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-
-
-def _load(hub: Hub, dataset: str, path: Path) -> pipeline.Outcome:
-    return pipeline.run(hub.store, dataset, path, user="tests")
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-@pytest.fixture
-def units_loaded(hub: Hub) -> Hub:
-    outcome = _load(hub, "admin-units", SAMPLES / "admin-units.geojson")
-    assert outcome.load and outcome.load.status == "committed"
-    return hub
+from publish.store import Store
+from tests.publish.conftest import SAMPLES, accommodation_frame, ingest, load_units, read_rows, write_rows
 
 
 def test_sample_loads_as_version_one_with_every_row(units_loaded: Hub) -> None:
     hub = units_loaded
-    source = _rows(SAMPLES / "heritage-sites.csv")
-    outcome = _load(hub, "heritage-sites", SAMPLES / "heritage-sites.csv")
+    source = read_rows(SAMPLES / "heritage-sites.csv")
+    outcome = ingest(hub, "heritage-sites", SAMPLES / "heritage-sites.csv")
     assert outcome.load.status == "committed"
     assert outcome.load.version == 1
     assert outcome.load.rows_added == len(source)
@@ -58,10 +32,10 @@ def test_sample_loads_as_version_one_with_every_row(units_loaded: Hub) -> None:
 def test_reingesting_unchanged_file_creates_no_new_rows(units_loaded: Hub) -> None:
     hub = units_loaded
     table = hub.store.table("heritage-sites")
-    _load(hub, "heritage-sites", SAMPLES / "heritage-sites.csv")
+    ingest(hub, "heritage-sites", SAMPLES / "heritage-sites.csv")
     with hub.store.engine.connect() as conn:
         before = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
-    again = _load(hub, "heritage-sites", SAMPLES / "heritage-sites.csv")
+    again = ingest(hub, "heritage-sites", SAMPLES / "heritage-sites.csv")
     assert again.load.status == "unchanged"
     assert again.load.version is None
     with hub.store.engine.connect() as conn:
@@ -73,12 +47,12 @@ def test_reingesting_unchanged_file_creates_no_new_rows(units_loaded: Hub) -> No
 def test_edited_file_becomes_next_version_and_old_version_stays_readable(units_loaded: Hub, tmp_path: Path) -> None:
     hub = units_loaded
     dataset = hub.catalog.dataset("heritage-sites")
-    _load(hub, "heritage-sites", SAMPLES / "heritage-sites.csv")
-    rows = _rows(SAMPLES / "heritage-sites.csv")
+    ingest(hub, "heritage-sites", SAMPLES / "heritage-sites.csv")
+    rows = read_rows(SAMPLES / "heritage-sites.csv")
     old_name = rows[0]["name"]
     rows[0]["name"] = old_name + " (đã sửa)"
     removed = rows.pop()
-    outcome = _load(hub, "heritage-sites", _write(tmp_path / "heritage-sites.csv", rows))
+    outcome = ingest(hub, "heritage-sites", write_rows(tmp_path / "heritage-sites.csv", rows))
     load = outcome.load
     assert (load.version, load.rows_changed, load.rows_removed, load.rows_added) == (2, 1, 1, 0)
     current = query.get_record(hub.store, dataset, rows[0]["code"])
@@ -95,7 +69,7 @@ def test_edited_file_becomes_next_version_and_old_version_stays_readable(units_l
 def test_load_that_fails_part_way_leaves_previous_version_served(units_loaded: Hub) -> None:
     hub = units_loaded
     dataset = hub.catalog.dataset("heritage-sites")
-    _load(hub, "heritage-sites", SAMPLES / "heritage-sites.csv")
+    ingest(hub, "heritage-sites", SAMPLES / "heritage-sites.csv")
     before = query.records(hub.store, dataset, Query(limit=1000)).rows
     frame = pd.DataFrame([{f: None for f in dataset.schema.field_names}])
     frame["code"] = "DT-9999"
@@ -109,9 +83,9 @@ def test_load_that_fails_part_way_leaves_previous_version_served(units_loaded: H
 
 def test_points_are_stored_as_geometry(units_loaded: Hub) -> None:
     hub = units_loaded
-    _load(hub, "heritage-sites", SAMPLES / "heritage-sites.csv")
+    ingest(hub, "heritage-sites", SAMPLES / "heritage-sites.csv")
     dataset = hub.catalog.dataset("heritage-sites")
-    row = next(r for r in _rows(SAMPLES / "heritage-sites.csv") if r["lat"])
+    row = next(r for r in read_rows(SAMPLES / "heritage-sites.csv") if r["lat"])
     record = query.get_record(hub.store, dataset, row["code"])
     lon, lat = record["_geometry"]["coordinates"]
     assert (round(lon, 5), round(lat, 5)) == (round(float(row["lon"]), 5), round(float(row["lat"]), 5))
@@ -120,8 +94,6 @@ def test_points_are_stored_as_geometry(units_loaded: Hub) -> None:
 def test_awkward_text_and_numbers_are_stored_exactly_and_recognised_unchanged(hub: Hub) -> None:
     """Values PostgreSQL's COPY text format would misread unescaped (backslashes, line breaks, tabs, the
     column delimiter, a literal '\\N') come back exactly, and reloading them changes nothing."""
-    from tests.publish.conftest import accommodation_frame
-
     awkward = ["a\\b", "dòng\nmới", "tab\there", "\\N", "x\x1fy", "cr\r", "", "  đầu cuối  ", "Hòa\\\\n"]
     frame = accommodation_frame(1, len(awkward))
     frame["name"] = pd.array(awkward, dtype="string")
@@ -158,8 +130,6 @@ def test_awkward_text_and_numbers_are_stored_exactly_and_recognised_unchanged(hu
 def test_spatial_index_of_a_first_load_finds_exactly_the_points_in_a_box(hub: Hub) -> None:
     """A first load builds the spatial index in one go (SpatiaLite: the R*Tree written packed); it is a valid
     index that later loads keep maintaining, and box queries through it find exactly the points inside."""
-    from tests.publish.conftest import accommodation_frame
-
     dataset = hub.catalog.dataset("accommodation")
     frame = accommodation_frame(1, 3_000)
     frame["lon"] = pd.array([106.4 + (i * 7919 % 3000) / 2500 for i in range(3_000)], dtype="Float64")
@@ -181,3 +151,37 @@ def test_spatial_index_of_a_first_load_finds_exactly_the_points_in_a_box(hub: Hu
         expected = {c for c, (x, y) in points.items() if box[0] <= x <= box[2] and box[1] <= y <= box[3]}
         rows = query.records(hub.store, dataset, Query(bbox=box, limit=5_000)).rows
         assert {r["code"] for r in rows} == expected and expected
+
+
+def _planner_rows(store: Store, table: str) -> int | None:
+    """How many rows the query planner believes `table` holds; None when it has no statistics of it."""
+    with store.engine.connect() as conn:
+        if store.dialect == "postgresql":
+            rows = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+                                {"t": table}).scalar()
+            sampled = conn.execute(sa.text("SELECT count(*) FROM pg_stats WHERE tablename = :t"), {"t": table}).scalar()
+            return int(rows) if rows >= 0 and sampled else None  # -1: never analysed
+        if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
+            return None
+        stats = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = ?", (table,)).scalars().all()
+        return max((int(s.split()[0]) for s in stats), default=None)
+
+
+def test_planner_has_statistics_of_the_new_version_after_each_load(hub: Hub, units_frame: pd.DataFrame) -> None:
+    """Without statistics the planner plans for an empty table (or the previous, smaller one) until
+    autovacuum passes, if ever (SQLite never gathers them by itself). Covered: a staged first load (communes),
+    a first load straight into a new table (PostgreSQL, points) and an applied later load."""
+    store = hub.store
+    assert load_units(hub, units_frame).version == 1
+    assert _planner_rows(store, "ds_admin_units") == len(units_frame)
+    dataset = hub.catalog.dataset("accommodation")
+    for frame, rows in ((accommodation_frame(1, 3_000), 3_000),
+                        (accommodation_frame(1, 5_000, tag=" (sửa)"), 8_000)):  # 3,000 closed, 5,000 current
+        with Loader(store, dataset, {"source_name": "accommodation.csv"}) as loader:
+            loader.stage(frame)
+            assert loader.commit().version is not None
+        assert _planner_rows(store, "ds_accommodation") == rows
+    if store.dialect == "sqlite":  # SpatiaLite's R*Tree and its bookkeeping are left as they were
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT rtreecheck('idx_ds_accommodation__geom')").scalar() == "ok"
+            assert conn.exec_driver_sql("SELECT CheckSpatialIndex('ds_accommodation', '_geom')").scalar() == 1
