@@ -174,6 +174,8 @@ def _load(conn: sa.Connection, store: Store, archive: zipfile.ZipFile, entry: di
             _copy(conn, archive, entry, table, names, geometry, srid, progress)
         else:
             _insert(conn, archive, entry, table, names, geometry, srid, progress)
+    if entry["kind"] == "dataset":  # the planner's statistics of the restored rows, as a load leaves them
+        bulk.analyze(conn, table.name)
 
 
 def _srid(column: sa.Column) -> int:

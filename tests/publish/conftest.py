@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from hub import pipeline
 from hub.catalog import Catalog
 from hub.context import Hub
 from publish.loads import Loader, LoadResult
+from publish.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -111,3 +113,17 @@ def hub_command(hub: Hub, *args: str, check: bool = True) -> subprocess.Complete
     if check:
         assert done.returncode == 0, done.stderr
     return done
+
+
+def planner_rows(store: Store, table: str) -> int | None:
+    """How many rows the query planner believes `table` holds; None when it has no statistics of it."""
+    with store.engine.connect() as conn:
+        if store.dialect == "postgresql":
+            rows = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+                                {"t": table}).scalar()
+            sampled = conn.execute(sa.text("SELECT count(*) FROM pg_stats WHERE tablename = :t"), {"t": table}).scalar()
+            return int(rows) if rows >= 0 and sampled else None  # -1: never analysed
+        if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
+            return None
+        stats = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = ?", (table,)).scalars().all()
+        return max((int(s.split()[0]) for s in stats), default=None)

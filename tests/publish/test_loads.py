@@ -12,8 +12,15 @@ from hub.context import Hub
 from publish import query, versions
 from publish.loads import Loader
 from publish.query import Query
-from publish.store import Store
-from tests.publish.conftest import SAMPLES, accommodation_frame, ingest, load_units, read_rows, write_rows
+from tests.publish.conftest import (
+    SAMPLES,
+    accommodation_frame,
+    ingest,
+    load_units,
+    planner_rows,
+    read_rows,
+    write_rows,
+)
 
 
 def test_sample_loads_as_version_one_with_every_row(units_loaded: Hub) -> None:
@@ -153,34 +160,20 @@ def test_spatial_index_of_a_first_load_finds_exactly_the_points_in_a_box(hub: Hu
         assert {r["code"] for r in rows} == expected and expected
 
 
-def _planner_rows(store: Store, table: str) -> int | None:
-    """How many rows the query planner believes `table` holds; None when it has no statistics of it."""
-    with store.engine.connect() as conn:
-        if store.dialect == "postgresql":
-            rows = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"),
-                                {"t": table}).scalar()
-            sampled = conn.execute(sa.text("SELECT count(*) FROM pg_stats WHERE tablename = :t"), {"t": table}).scalar()
-            return int(rows) if rows >= 0 and sampled else None  # -1: never analysed
-        if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
-            return None
-        stats = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = ?", (table,)).scalars().all()
-        return max((int(s.split()[0]) for s in stats), default=None)
-
-
 def test_planner_has_statistics_of_the_new_version_after_each_load(hub: Hub, units_frame: pd.DataFrame) -> None:
     """Without statistics the planner plans for an empty table (or the previous, smaller one) until
     autovacuum passes, if ever (SQLite never gathers them by itself). Covered: a staged first load (communes),
     a first load straight into a new table (PostgreSQL, points) and an applied later load."""
     store = hub.store
     assert load_units(hub, units_frame).version == 1
-    assert _planner_rows(store, "ds_admin_units") == len(units_frame)
+    assert planner_rows(store, "ds_admin_units") == len(units_frame)
     dataset = hub.catalog.dataset("accommodation")
     for frame, rows in ((accommodation_frame(1, 3_000), 3_000),
                         (accommodation_frame(1, 5_000, tag=" (sửa)"), 8_000)):  # 3,000 closed, 5,000 current
         with Loader(store, dataset, {"source_name": "accommodation.csv"}) as loader:
             loader.stage(frame)
             assert loader.commit().version is not None
-        assert _planner_rows(store, "ds_accommodation") == rows
+        assert planner_rows(store, "ds_accommodation") == rows
     if store.dialect == "sqlite":  # SpatiaLite's R*Tree and its bookkeeping are left as they were
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT rtreecheck('idx_ds_accommodation__geom')").scalar() == "ok"
