@@ -9,12 +9,27 @@ elsewhere, which is why `verify()` returns it (`hub audit --verify` prints it fo
 
 Appending takes a lock (PostgreSQL advisory transaction lock; SQLite's write lock via BEGIN IMMEDIATE) and
 reads the last hash inside the same transaction, so several gunicorn workers never fork the chain.
+
+Group commit: the threads of one process that append at the same time share one such transaction. The first
+to arrive writes every entry waiting at that moment (in arrival order, hashed under the lock) while later ones
+queue for the next batch; each caller returns only once its own entry is committed, or raises if the batch
+failed. Under load that is one lock, one read of the last hash and one insert per batch instead of per
+request (the lock was serialising every API request of every worker). On PostgreSQL a batch is one round trip:
+the lock and one statement that reads the last hash, chains the batch's hashes (sha256 on the server, of the
+same canonical JSON, which Python supplies) and inserts it, so the lock is held only while the server runs
+that statement; the entries of one batch share one `at`. Nothing is buffered past the caller's return: a
+clean shutdown (gunicorn lets requests in flight finish) loses no entry, a crash loses none whose answer was
+sent (a request whose entry is not committed is refused, hub/security.py), and a crash mid-batch rolls the
+whole batch back, before any of its answers was sent.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
+import weakref
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -106,22 +121,175 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def append(store: Store, **fields: Any) -> str:
-    """Write one entry at the end of the chain; returns its hash. Fields: see FIELDS (`at` is set here)."""
-    entry = _clean(fields)
-    t = tables.audit_log
-    with store.engine.connect() as conn:
-        conn.info["sqlite_begin"] = "IMMEDIATE"  # SQLite: take the write lock before reading the last hash
-        try:
-            with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-                prev = conn.execute(sa.select(t.c.hash).order_by(t.c.id.desc()).limit(1)).scalar() or GENESIS
-                entry["at"] = utcnow()  # inside the lock, so time order is chain order
-                digest = entry_hash(prev, entry)
-                conn.execute(t.insert().values(**entry, prev_hash=prev, hash=digest))
-        finally:
-            conn.info.pop("sqlite_begin", None)
-    return digest
+    """Write one entry at the end of the chain; returns its hash. Fields: see FIELDS (`at` is set here).
+
+    Returns once the entry is committed (possibly in one transaction with other threads' entries)."""
+    return _group(store.engine).append(_clean(fields))
+
+
+class _Ticket:
+    __slots__ = ("entry", "digest", "error", "done")
+
+    def __init__(self, entry: dict[str, Any]) -> None:
+        self.entry = entry
+        self.digest: str | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class _Group:
+    """Group commit of one engine's appends within one process (leader/follower, no background thread).
+
+    While entries keep arriving, each writer hands its database connection to the next one (a checkout
+    costs a round trip, the pool's ping); the last writer of a busy spell gives it back to the pool."""
+
+    MAX_BATCH = 500
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pid = os.getpid()
+        self.cond = threading.Condition()
+        self.pending: list[_Ticket] = []
+        self.writing = False
+        self.conn: sa.Connection | None = None  # handed from writer to writer while busy
+
+    def append(self, entry: dict[str, Any]) -> str:
+        ticket = _Ticket(entry)
+        with self.cond:
+            self.pending.append(ticket)
+        while True:
+            with self.cond:
+                while self.writing and not ticket.done:
+                    self.cond.wait()
+                if ticket.done:
+                    break
+                # nobody is writing and ours still waits: write the waiting entries, oldest first
+                batch, self.pending = self.pending[: self.MAX_BATCH], self.pending[self.MAX_BATCH:]
+                self.writing = True
+                conn, self.conn = self.conn, None
+            failed = False
+            try:
+                if conn is None:
+                    conn = self.engine.connect()
+                digests = _write(conn, [t.entry for t in batch])
+                for t, digest in zip(batch, digests, strict=True):
+                    t.digest = digest
+            except BaseException as exc:  # every caller of the batch gets the failure (and refuses its answer)
+                failed = True
+                for t in batch:
+                    t.error = exc
+            finally:
+                with self.cond:
+                    for t in batch:
+                        t.done = True
+                    if self.pending and not failed:
+                        conn, self.conn = None, conn  # the next writer goes on with it
+                    self.writing = False
+                    self.cond.notify_all()
+                if conn is not None:
+                    conn.close()  # back to the pool (a broken one is found by the next checkout's ping)
+        if ticket.error is not None:
+            raise ticket.error
+        assert ticket.digest is not None
+        return ticket.digest
+
+
+_GROUPS: weakref.WeakKeyDictionary[Engine, _Group] = weakref.WeakKeyDictionary()
+_GROUPS_LOCK = threading.Lock()
+
+
+def _group(engine: Engine) -> _Group:
+    with _GROUPS_LOCK:
+        group = _GROUPS.get(engine)
+        if group is None or group.pid != os.getpid():  # a forked worker starts with its own, empty group
+            group = _GROUPS[engine] = _Group(engine)
+        return group
+
+
+def _write(conn: sa.Connection, batch: list[dict[str, Any]]) -> list[str]:
+    """Append `batch` in order in one transaction, under the chain's lock; their hashes."""
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        if raw.info.parameter_status("server_encoding") == "UTF8":  # the server hashes the same bytes as we do
+            return _write_pg(raw, batch)
+    # SQLite (and PostgreSQL in another encoding): lock, read the last hash, hash here, insert
+    conn.info["sqlite_begin"] = "IMMEDIATE"  # SQLite: take the write lock before reading the last hash
+    try:
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+            t = tables.audit_log
+            prev = conn.execute(sa.select(t.c.hash).order_by(t.c.id.desc()).limit(1)).scalar() or GENESIS
+            rows = _chain(prev, batch)
+            conn.execute(t.insert(), rows)  # rows get their ids in list order
+    finally:
+        conn.info.pop("sqlite_begin", None)
+    return [r["hash"] for r in rows]
+
+
+def _chain(prev: str, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The batch's rows, each hashed on the one before; called holding the lock, right after reading `prev`."""
+    rows = []
+    for fields in batch:
+        entry = dict(fields)
+        entry["at"] = utcnow()  # inside the lock, so time order is chain order
+        digest = entry_hash(prev, entry)
+        rows.append({**entry, "prev_hash": prev, "hash": digest})
+        prev = digest
+    return rows
+
+
+# PostgreSQL: the whole batch in one statement, sent with the lock in one round trip (pipeline mode), so the
+# lock is held only while the server runs it, never across a wait for this process. Python supplies each
+# entry's canonical JSON without `at` (the first key in sorted order); the server stamps `at` once for the
+# batch (UTC, microseconds, as datetime.isoformat writes it) and chains the hashes exactly as entry_hash().
+_PG_FIELDS = [f for f in FIELDS if f != "at"]
+_PG_TYPES = {"status": "int", "rows": "int", "personal": "bool"}
+_PG_APPEND = f"""
+WITH RECURSIVE
+  input AS (
+    SELECT * FROM jsonb_to_recordset(%(batch)s::jsonb)
+      AS i(n int, rest text, {", ".join(f"{f} {_PG_TYPES.get(f, 'text')}" for f in _PG_FIELDS)})
+  ),
+  stamp AS MATERIALIZED (
+    SELECT at, to_char(at, 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at_text
+    FROM (SELECT (clock_timestamp() AT TIME ZONE 'UTC')::timestamp(6) AS at) now
+  ),
+  chain(n, prev, hash) AS (
+    SELECT 0, last.hash, last.hash
+    FROM (SELECT coalesce((SELECT hash FROM hub_audit ORDER BY id DESC LIMIT 1), %(genesis)s) AS hash) last
+    UNION ALL
+    SELECT i.n, c.hash,
+           encode(sha256(convert_to(c.hash || '{{"at":"' || s.at_text || '",' || i.rest, 'UTF8')), 'hex')
+    FROM chain c JOIN input i ON i.n = c.n + 1 CROSS JOIN stamp s
+  )
+INSERT INTO hub_audit (at, {", ".join(_PG_FIELDS)}, prev_hash, hash)
+SELECT s.at, {", ".join(f"i.{f}" for f in _PG_FIELDS)}, c.prev, c.hash
+FROM chain c JOIN input i ON i.n = c.n CROSS JOIN stamp s
+ORDER BY c.n
+RETURNING id, hash
+"""
+_AT_NULL = '{"at":null,'
+
+
+def _write_pg(raw: Any, batch: list[dict[str, Any]]) -> list[str]:
+    """Append `batch` on PostgreSQL: BEGIN, the advisory lock, the statement and COMMIT in one pipeline. The
+    statement starts once the lock is granted, so it reads the last hash every earlier batch committed."""
+    rows = []
+    for n, entry in enumerate(batch, 1):
+        text = canonical({**entry, "at": None})
+        if not text.startswith(_AT_NULL):  # `at` sorts first among FIELDS; the SQL relies on it
+            raise AssertionError("canonical JSON does not start with at")
+        rows.append({**{f: entry.get(f) for f in _PG_FIELDS}, "n": n, "rest": text[len(_AT_NULL):]})
+    # one JSON parameter for the batch: cheaper to send than a dozen arrays, whose text psycopg escapes
+    params = {"batch": json.dumps(rows, ensure_ascii=False), "genesis": GENESIS}
+    with raw.pipeline(), raw.transaction():
+        raw.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        cur = raw.execute(_PG_APPEND, params)
+    written = sorted(cur.fetchall())  # by id: chain order
+    if len(written) != len(batch):
+        raise RuntimeError(f"audit batch of {len(batch)} wrote {len(written)} entries")
+    return [digest for _, digest in written]
 
 
 def _entry(row: Any) -> dict[str, Any]:

@@ -3,6 +3,11 @@
 A key is shown once, when issued: `hub_<prefix>_<secret>`. We store only the prefix (to find the row) and a
 SHA-256 of the whole key; the secret has 256 bits of entropy, so a fast hash is enough (no password
 stretching needed). Keys expire and can be revoked; a disabled client's keys all stop working.
+
+A resolved key is remembered by each worker process for KEY_CACHE_SECONDS (its lookup was a database round
+trip on every request). Expiry is still checked on every request; a change made through this module (revoke,
+disable, grant, ungrant) clears the process's memory at once; one made elsewhere (another worker, the
+`hub keys` command) takes effect within KEY_CACHE_SECONDS. Refused keys are never remembered.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,10 +29,11 @@ from publish.access import Viewer
 from publish.store import Store, utcnow
 
 __all__ = ["ROLES", "IssuedKey", "create_client", "issue_key", "revoke_keys", "grant", "ungrant", "set_disabled",
-           "clients", "resolve_key"]
+           "clients", "resolve_key", "forget_keys", "KEY_CACHE_SECONDS"]
 
 ROLES = ("department", "steward", "admin")
 TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is refreshed at most this often (a write per request is too much)
+KEY_CACHE_SECONDS = 5.0  # how long a worker trusts a key it resolved (see the module's docstring)
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ def _digest(token: str) -> str:
 
 def _log(store: Store, actor: str | None, action: str, client: str, **detail: object) -> None:
     """Key and grant changes go into the audit chain too: who gave whom access to what, and why."""
+    forget_keys()  # every change of keys, clients or grants passes here: no stale Viewer in this process
     dataset = detail.pop("dataset", None)
     audit.append(store, client=actor or "cli", method="ADMIN", path=f"keys {action} {client}",
                  dataset=dataset, detail={"client": client, **{k: v for k, v in detail.items() if v is not None}})
@@ -170,6 +179,24 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
+@dataclass(frozen=True)
+class _Known:
+    viewer: Viewer
+    expires_at: datetime | None
+    until: float  # time.monotonic() after which the database is asked again
+
+
+_KNOWN: dict[tuple[str, str], _Known] = {}  # (database URL, key digest) -> what the key stood for
+_KNOWN_LOCK = threading.Lock()
+_KNOWN_SIZE = 10_000
+
+
+def forget_keys() -> None:
+    """Drop every key this process remembers (after a change to keys, clients or grants)."""
+    with _KNOWN_LOCK:
+        _KNOWN.clear()
+
+
 def resolve_key(token: str, store: Store | None = None) -> Viewer:
     """The Viewer a key stands for; Unauthenticated for an unknown, expired or revoked key."""
     if store is None:
@@ -179,10 +206,24 @@ def resolve_key(token: str, store: Store | None = None) -> Viewer:
     parts = token.split("_")
     if len(parts) < 3 or parts[0] != "hub":
         raise _bad_key()
-    prefix = parts[1]
-    k, c, g = tables.api_keys, tables.clients, tables.grants
     digest = _digest(token)
-    # one query on the hot path: the key, its client and the client's grants (one row per grant)
+    cache_key = (store.read_engine.url.render_as_string(), digest)
+    known = _KNOWN.get(cache_key)
+    if known is not None and known.until > time.monotonic():
+        if known.expires_at is not None and known.expires_at < utcnow():
+            raise _expired(known.viewer.name)
+        return known.viewer
+    viewer, expires_at = _lookup(store, parts[1], digest)
+    with _KNOWN_LOCK:
+        if len(_KNOWN) >= _KNOWN_SIZE:
+            _KNOWN.clear()  # many keys at once is rare: starting over is simpler than an LRU
+        _KNOWN[cache_key] = _Known(viewer, expires_at, time.monotonic() + KEY_CACHE_SECONDS)
+    return viewer
+
+
+def _lookup(store: Store, prefix: str, digest: str) -> tuple[Viewer, datetime | None]:
+    k, c, g = tables.api_keys, tables.clients, tables.grants
+    # one query: the key, its client and the client's grants (one row per grant)
     with store.read_engine.connect() as conn:
         rows = conn.execute(
             sa.select(k.c.id.label("key_id"), k.c.hash, k.c.expires_at, k.c.revoked_at, k.c.last_used_at, c.c.name,
@@ -196,20 +237,25 @@ def resolve_key(token: str, store: Store | None = None) -> Viewer:
     if match.revoked_at is not None or match.disabled:
         raise _bad_key(match.name)
     if match.expires_at is not None and match.expires_at < utcnow():
-        refused = Unauthenticated("Khoá API đã hết hạn", "The API key has expired")
-        refused.client = match.name
-        raise refused
+        raise _expired(match.name)
     granted = [r for r in mine if r.dataset is not None]
     now = utcnow()
     if match.last_used_at is None or now - match.last_used_at > TOUCH_EVERY:
         with store.engine.begin() as conn:
             conn.execute(k.update().where(k.c.id == match.key_id).values(last_used_at=now))
-    return Viewer(
+    viewer = Viewer(
         name=match.name,
         role=match.role,
         datasets=frozenset(g.dataset for g in granted),
         personal=frozenset(g.dataset for g in granted if g.personal),
     )
+    return viewer, match.expires_at
+
+
+def _expired(client: str | None) -> Unauthenticated:
+    refused = Unauthenticated("Khoá API đã hết hạn", "The API key has expired")
+    refused.client = client
+    return refused
 
 
 def _bad_key(client: str | None = None) -> Unauthenticated:

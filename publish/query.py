@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from hub.catalog import Dataset
 from hub.errors import HubError, NotFound
 from hub.text import fold_words
+from publish import tables
 from publish.access import ANONYMOUS, Viewer, redactor, visible_fields
 from publish.store import Store
 
@@ -82,10 +83,11 @@ def decode_cursor(cursor: str) -> tuple[int | None, int]:
 _OPEN = 2**31 - 1  # "not superseded": larger than any version
 
 
-def version_clause(table: sa.Table, version: int | None) -> sa.ColumnElement[bool]:
+def version_clause(table: sa.Table, version: int | None | sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
     """The rows of `version`, a resolved version: None (the dataset has no committed version) is version 0,
     which has no rows. Not "the current rows": a reader that found no version, then read while the first
-    load committed, would otherwise see that version's rows labelled with no version at all."""
+    load committed, would otherwise see that version's rows labelled with no version at all. `version` may
+    also be a SQL expression (the current version as a subquery, see records())."""
     if version is None:
         version = 0
     # coalesce rather than `_to IS NULL OR _to > v`: SQLite answers the OR with a multi-index scan of every
@@ -122,10 +124,13 @@ def queryable_fields(dataset: Dataset, viewer: Viewer) -> set[str]:
     return set(visible_fields(dataset, viewer)) - hidden
 
 
-def where_clauses(store: Store, dataset: Dataset, query: Query, viewer: Viewer) -> list[sa.ColumnElement[bool]]:
+def where_clauses(store: Store, dataset: Dataset, query: Query, viewer: Viewer, *,
+                  version: sa.ColumnElement[int] | None = None) -> list[sa.ColumnElement[bool]]:
+    """The WHERE of `query`: its version's rows (`version`, a SQL expression, instead of query.version when
+    given), filters, key, search and geography."""
     table = store.table(dataset)
     allowed = queryable_fields(dataset, viewer)
-    clauses: list[sa.ColumnElement[bool]] = [version_clause(table, query.version)]
+    clauses: list[sa.ColumnElement[bool]] = [version_clause(table, query.version if version is None else version)]
     for flt in query.filters:
         if flt.field not in allowed:
             raise QueryError(f"Không có trường «{flt.field}»", f"No field «{flt.field}»", field=flt.field)
@@ -321,17 +326,20 @@ class _Totals:
 _TOTALS = _Totals()
 
 
-def _total(conn: sa.Connection, store: Store, table: sa.Table, clauses: list[sa.ColumnElement[bool]],
-           version: int | None) -> int:
-    stmt = sa.select(sa.func.count()).select_from(table).where(*clauses)
-    if version is None:  # an unversioned dataset's rows may change: never remembered
-        return conn.execute(stmt).scalar() or 0
-    compiled = stmt.compile(dialect=conn.dialect)
-    key = (store.read_engine.url.render_as_string(), table.name, version, str(compiled),
-           tuple(sorted((k, repr(v)) for k, v in compiled.params.items())))
+def _total(conn: sa.Connection, store: Store, table: sa.Table,
+           clauses: Callable[[], list[sa.ColumnElement[bool]]], query: Query) -> int:
+    def count() -> int:
+        return conn.execute(sa.select(sa.func.count()).select_from(table).where(*clauses())).scalar() or 0
+
+    if query.version is None:  # an unversioned dataset's rows may change: never remembered
+        return count()
+    # the clauses follow from these (where_clauses); naming them is cheaper than compiling the SQL each time
+    key = (store.read_engine.url.render_as_string(), table.name, query.version,
+           tuple((f.field, f.op, repr(f.value)) for f in query.filters), query.key, query.q, query.bbox, query.near,
+           query.commune)
     total = _TOTALS.get(key)
     if total is None:
-        total = conn.execute(stmt).scalar() or 0
+        total = count()
         _TOTALS.put(key, total)
     return total
 
@@ -347,6 +355,69 @@ def _reading(store: Store) -> sa.Connection:
     return conn
 
 
+def _latest(dataset: Dataset) -> sa.ScalarSelect[int]:
+    """The dataset's current version (0 when none is committed) as a subquery, as store.current_version asks."""
+    loads = tables.loads
+    return (sa.select(sa.func.coalesce(sa.func.max(loads.c.version), 0))
+            .where(loads.c.dataset == dataset.id, loads.c.status == "committed").scalar_subquery())
+
+
+class _Statements:
+    """Built page statements, per worker process: building one (columns, filters, order, the version subquery)
+    and working out its cache key cost SQLAlchemy about as much CPU as running it. The key names everything
+    the statement is built from; limit and offset are parameters, so pages of any size and offset share one.
+    Only pages of the current version use it (a cursor's pages name their version and are built each time)."""
+
+    SIZE = 512
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[Any, ...], tuple[sa.Table, list[str], sa.Select[Any]]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...], table: sa.Table) -> tuple[list[str], sa.Select[Any]] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or hit[0] is not table:  # `table` is part of the key by identity
+                return None
+            self._items.move_to_end(key)
+            return list(hit[1]), hit[2]
+
+    def put(self, key: tuple[Any, ...], table: sa.Table, names: list[str], stmt: sa.Select[Any]) -> None:
+        with self._lock:
+            self._items[key] = (table, names, stmt)
+            self._items.move_to_end(key)
+            while len(self._items) > self.SIZE:
+                self._items.popitem(last=False)
+
+
+_STATEMENTS = _Statements()
+
+
+def _current_page_statement(store: Store, dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer
+                            ) -> tuple[list[str], sa.Select[Any]]:
+    """The statement of a page of the current version (parameters `_limit`, `_offset`), and its fields."""
+    from publish.access import sees_personal
+
+    # what select_columns, where_clauses and _order_by read: the viewer only through these two
+    url = store.read_engine.url.render_as_string()
+    key = (url, id(table), sees_personal(dataset, viewer), viewer.authenticated,
+           tuple(query.fields) if query.fields else None,
+           tuple((f.field, f.op, repr(f.value)) for f in query.filters), query.key, query.q, query.bbox, query.near,
+           query.commune, tuple(query.sort), query.with_geometry,
+           (url, table.name) in _RTREES)  # SpatiaLite: a statement built before its R*Tree was found lacks it
+    hit = _STATEMENTS.get(key, table)
+    if hit is not None:
+        return hit
+    names, cols = select_columns(store, dataset, query, viewer)
+    latest = _latest(dataset)
+    clauses = where_clauses(store, dataset, query, viewer, version=latest)
+    stmt = (sa.select(*cols, latest.label("_version")).where(*clauses)
+            .order_by(*_order_by(dataset, table, query, viewer))
+            .limit(sa.bindparam("_limit", type_=sa.Integer)).offset(sa.bindparam("_offset", type_=sa.Integer)))
+    _STATEMENTS.put(key, table, list(names), stmt)
+    return names, stmt
+
+
 def records(store: Store, dataset: Dataset, query: Query | None = None, viewer: Viewer = ANONYMOUS, *,
             count: bool = True) -> Page:
     """One page of records the viewer may see."""
@@ -355,15 +426,34 @@ def records(store: Store, dataset: Dataset, query: Query | None = None, viewer: 
     redact = redactor(dataset, viewer)
     # one connection for the version, the page and its count: each checkout costs a round trip (pre-ping)
     with _reading(store) as conn:
-        query.version = _resolve_version(store, dataset, query.version, conn)
-        names, cols = select_columns(store, dataset, query, viewer)
-        clauses = where_clauses(store, dataset, query, viewer)
-        stmt = (sa.select(*cols).where(*clauses).order_by(*_order_by(dataset, table, query, viewer))
-                .limit(query.limit + 1).offset(query.offset))
-        result = conn.execute(stmt).mappings().all()
-        total = _total(conn, store, table, clauses, query.version) if count else None
-    more = len(result) > query.limit
-    rows = [_shape(dict(r), names, redact, query.with_geometry) for r in result[: query.limit]]
+        fetched: list[Any] | None = None
+        if query.version is None:
+            # the current version: asked inside the page's own statement (one round trip, not two); each row
+            # carries it. A page without rows cannot say which version it read, so it is asked again below.
+            names, stmt = _current_page_statement(store, dataset, table, query, viewer)
+            result = conn.execute(stmt, {"_limit": query.limit + 1, "_offset": query.offset})
+            keys = list(result.keys())
+            fetched = result.all()
+            if fetched:
+                query.version = fetched[0][-1] or None
+            else:
+                fetched = None
+        if fetched is None:
+            query.version = _resolve_version(store, dataset, query.version, conn)
+            names, cols = select_columns(store, dataset, query, viewer)
+            clauses = where_clauses(store, dataset, query, viewer)
+            stmt = (sa.select(*cols).where(*clauses).order_by(*_order_by(dataset, table, query, viewer))
+                    .limit(query.limit + 1).offset(query.offset))
+            result = conn.execute(stmt)
+            keys = list(result.keys())
+            fetched = result.all()
+            total = _total(conn, store, table, lambda: clauses, query) if count else None
+        else:  # the count's clauses name the version found (built only when the count is not remembered)
+            total = (_total(conn, store, table, lambda: where_clauses(store, dataset, query, viewer), query)
+                     if count else None)
+    more = len(fetched) > query.limit
+    shape = _shaper(dataset, table, viewer, names, keys, redact, query.with_geometry)
+    rows = [shape(r) for r in fetched[: query.limit]]
     next_cursor = encode_cursor(query.version, query.offset + query.limit) if more else None
     return Page(rows=rows, version=query.version, total=total, next_cursor=next_cursor, fields=names)
 
@@ -409,6 +499,29 @@ def get_record(store: Store, dataset: Dataset, key: str, viewer: Viewer = ANONYM
 
 
 _DATES = (date, datetime)
+
+
+def _shaper(dataset: Dataset, table: sa.Table, viewer: Viewer, names: list[str], keys: list[str], redact: Any,
+            with_geometry: bool) -> Any:
+    """row tuple -> the record as returned. With nothing to blank and no geometry (the common page), the
+    selected fields are the row's first columns: zip them, and turn only date and datetime columns to text
+    (a type check of every value was a third of a page's time); otherwise through `_shape`."""
+    from publish.access import conditional_personal
+
+    if with_geometry or conditional_personal(dataset, viewer) or keys[: len(names)] != names:
+        return lambda row: _shape(dict(zip(keys, row, strict=True)), names, redact, with_geometry)
+    dated = [n for n in names if isinstance(table.c[n].type, (sa.Date, sa.DateTime))]
+    if not dated:
+        return lambda row: dict(zip(names, row, strict=False))
+
+    def shape(row: Any) -> dict[str, Any]:
+        out = dict(zip(names, row, strict=False))
+        for n in dated:
+            if isinstance(v := out[n], _DATES):
+                out[n] = v.isoformat()
+        return out
+
+    return shape
 
 
 def _shape(row: dict[str, Any], names: list[str], redact: Any, with_geometry: bool) -> dict[str, Any]:
