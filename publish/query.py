@@ -239,7 +239,9 @@ def _order_by(dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer) -
             raise QueryError(f"Không sắp xếp được theo «{name}»", f"Cannot sort by «{name}»", field=name)
         col = table.c[name]
         order.append(col.desc().nulls_last() if descending else col.asc().nulls_last())
-    order.extend([table.c._key, table.c._id])
+    # a version holds one row per key, so `_key` alone is a total order; `_from` after it matches the index
+    # (_key, _from) exactly, which lets a filtered page walk that index and stop after its rows, not sort them all
+    order.extend([table.c._key, table.c._from])
     return order
 
 

@@ -1,0 +1,39 @@
+"""How pages are read: a filtered page walks the key index in order and stops after its rows, rather than
+sorting every matching row (at 100,000 rows on SpatiaLite, 24 ms a page instead of under 1)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hub.context import Hub
+from publish import query
+from publish.query import Filter, Query
+
+
+def test_a_filtered_page_is_read_in_key_order_from_the_index_without_sorting_the_matches(sample_hub: Hub) -> None:
+    store = sample_hub.store
+    dataset = store.catalog.dataset("accommodation")
+    table = store.table(dataset).name
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if f"FROM {table}" in statement and "count(" not in statement:
+            seen.append((statement, parameters))
+
+    sa.event.listen(store.read_engine, "before_cursor_execute", capture)
+    try:
+        page = query.records(store, dataset, Query(filters=[Filter("type", "eq", "khach_san")], limit=5))
+    finally:
+        sa.event.remove(store.read_engine, "before_cursor_execute", capture)
+    keys = [r["code"] for r in page.rows]
+    assert keys and keys == sorted(keys) and len(seen) == 1
+    statement, parameters = seen[0]
+    with store.read_engine.connect() as conn, conn.begin():
+        if store.dialect == "sqlite":
+            plan = " ".join(str(row) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+            assert f"USING INDEX ix_{table}_key" in plan and "TEMP B-TREE" not in plan, plan
+        else:  # PostgreSQL plans by cost and sorts a table this small: read the plan with sorting priced out
+            for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+                conn.exec_driver_sql(f"SET LOCAL {setting} = off")
+            plan = " ".join(str(row) for row in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+            assert f"ix_{table}_key" in plan and "Sort" not in plan, plan
