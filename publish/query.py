@@ -10,9 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,6 +22,7 @@ from hub.errors import HubError, NotFound
 from hub.text import fold_words
 from publish import tables
 from publish.access import ANONYMOUS, Viewer, redactor, visible_fields
+from publish.lru import LruCache
 from publish.store import Store
 
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "null", "notnull")
@@ -297,38 +295,12 @@ def _resolve_version(store: Store, dataset: Dataset, version: int | None,
     return version
 
 
-class _Totals:
-    """Counts of matching rows, remembered per worker process for a minute.
-
-    A page's total is `count(*)` over every matching row of a committed version, which never changes once
-    committed (a load or a rollback adds a new version; the query is pinned to one). Counting costs a scan of
-    the whole version (about 20 ms per 20,000 rows on PostgreSQL), more than the page itself, and every page
-    of a listing asks the same count. The minute bounds what a restore from backup could leave stale."""
-
-    TTL = 60.0
-    SIZE = 2048
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: OrderedDict[tuple[Any, ...], tuple[float, int]] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...]) -> int | None:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is None or hit[0] < time.monotonic():
-                return None
-            self._items.move_to_end(key)
-            return hit[1]
-
-    def put(self, key: tuple[Any, ...], total: int) -> None:
-        with self._lock:
-            self._items[key] = (time.monotonic() + self.TTL, total)
-            self._items.move_to_end(key)
-            while len(self._items) > self.SIZE:
-                self._items.popitem(last=False)
-
-
-_TOTALS = _Totals()
+# Counts of matching rows, remembered per worker process for a minute. A page's total is `count(*)` over every
+# matching row of a committed version, which never changes once committed (a load or a rollback adds a new
+# version; the query is pinned to one). Counting costs a scan of the whole version (about 20 ms per 20,000
+# rows on PostgreSQL), more than the page itself, and every page of a listing asks the same count. The minute
+# bounds what a restore from backup could leave stale.
+_TOTALS: LruCache[int] = LruCache(2048, ttl=60.0)
 
 
 def _total(conn: sa.Connection, store: Store, table: sa.Table,
@@ -367,35 +339,11 @@ def _latest(dataset: Dataset) -> sa.ScalarSelect[int]:
             .where(loads.c.dataset == dataset.id, loads.c.status == "committed").scalar_subquery())
 
 
-class _Statements:
-    """Built page statements, per worker process: building one (columns, filters, order, the version subquery)
-    and working out its cache key cost SQLAlchemy about as much CPU as running it. The key names everything
-    the statement is built from; limit and offset are parameters, so pages of any size and offset share one.
-    Only pages of the current version use it (a cursor's pages name their version and are built each time)."""
-
-    SIZE = 512
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: OrderedDict[tuple[Any, ...], tuple[sa.Table, list[str], sa.Select[Any]]] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...], table: sa.Table) -> tuple[list[str], sa.Select[Any]] | None:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is None or hit[0] is not table:  # `table` is part of the key by identity
-                return None
-            self._items.move_to_end(key)
-            return list(hit[1]), hit[2]
-
-    def put(self, key: tuple[Any, ...], table: sa.Table, names: list[str], stmt: sa.Select[Any]) -> None:
-        with self._lock:
-            self._items[key] = (table, names, stmt)
-            self._items.move_to_end(key)
-            while len(self._items) > self.SIZE:
-                self._items.popitem(last=False)
-
-
-_STATEMENTS = _Statements()
+# Built page statements, per worker process: building one (columns, filters, order, the version subquery) and
+# working out its cache key cost SQLAlchemy about as much CPU as running it. The key names everything the
+# statement is built from; limit and offset are parameters, so pages of any size and offset share one. Only
+# pages of the current version use it (a cursor's pages name their version and are built each time).
+_STATEMENTS: LruCache[tuple[sa.Table, list[str], sa.Select[Any]]] = LruCache(512)
 
 
 def _current_page_statement(store: Store, dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer
@@ -410,16 +358,16 @@ def _current_page_statement(store: Store, dataset: Dataset, table: sa.Table, que
            tuple((f.field, f.op, repr(f.value)) for f in query.filters), query.key, query.q, query.bbox, query.near,
            query.commune, tuple(query.sort), query.with_geometry,
            (url, table.name) in _RTREES)  # SpatiaLite: a statement built before its R*Tree was found lacks it
-    hit = _STATEMENTS.get(key, table)
-    if hit is not None:
-        return hit
+    hit = _STATEMENTS.get(key)
+    if hit is not None and hit[0] is table:  # `table` is part of the key by identity
+        return list(hit[1]), hit[2]
     names, cols = select_columns(store, dataset, query, viewer)
     latest = _latest(dataset)
     clauses = where_clauses(store, dataset, query, viewer, version=latest)
     stmt = (sa.select(*cols, latest.label("_version")).where(*clauses)
             .order_by(*_order_by(dataset, table, query, viewer))
             .limit(sa.bindparam("_limit", type_=sa.Integer)).offset(sa.bindparam("_offset", type_=sa.Integer)))
-    _STATEMENTS.put(key, table, list(names), stmt)
+    _STATEMENTS.put(key, (table, list(names), stmt))
     return names, stmt
 
 

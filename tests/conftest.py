@@ -12,7 +12,9 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -178,3 +180,20 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     yield server
     server.stop()
     opened.store.dispose()
+
+
+@contextmanager
+def statements_reading(store: Store, table: str) -> Iterator[list[tuple[str, Any]]]:
+    """The statements (and parameters) the store's readers run on `table` inside the block, counts left out:
+    for tests that read a query's plan."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if f"FROM {table}" in statement and "count(" not in statement:
+            seen.append((statement, parameters))
+
+    sa.event.listen(store.read_engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(store.read_engine, "before_cursor_execute", capture)

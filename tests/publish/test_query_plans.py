@@ -3,28 +3,18 @@ sorting every matching row (at 100,000 rows on SpatiaLite, 24 ms a page instead 
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from hub.context import Hub
 from publish import query
 from publish.query import Filter, Query
+from tests.conftest import statements_reading
 
 
 def test_a_filtered_page_is_read_in_key_order_from_the_index_without_sorting_the_matches(sample_hub: Hub) -> None:
     store = sample_hub.store
     dataset = store.catalog.dataset("accommodation")
     table = store.table(dataset).name
-    seen: list[tuple[str, object]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if f"FROM {table}" in statement and "count(" not in statement:
-            seen.append((statement, parameters))
-
-    sa.event.listen(store.read_engine, "before_cursor_execute", capture)
-    try:
+    with statements_reading(store, table) as seen:
         page = query.records(store, dataset, Query(filters=[Filter("type", "eq", "khach_san")], limit=5))
-    finally:
-        sa.event.remove(store.read_engine, "before_cursor_execute", capture)
     keys = [r["code"] for r in page.rows]
     assert keys and keys == sorted(keys) and len(seen) == 1
     statement, parameters = seen[0]

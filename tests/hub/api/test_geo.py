@@ -8,12 +8,12 @@ import csv
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from pyproj import Geod
 
 from hub.context import Hub
 from publish import query
 from publish.query import Query
+from tests.conftest import statements_reading
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 DATASETS = ["heritage-sites", "accommodation", "sports-venues"]
@@ -72,18 +72,9 @@ def test_geographic_filters_can_go_through_the_spatial_index(sample_hub: Hub) ->
     store = sample_hub.store
     dataset = store.catalog.dataset("heritage-sites")
     table = store.table(dataset).name
-    seen: list[tuple[str, object]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if f"FROM {table}" in statement and "count(" not in statement:
-            seen.append((statement, parameters))
-
-    sa.event.listen(store.read_engine, "before_cursor_execute", capture)
-    try:
+    with statements_reading(store, table) as seen:
         query.records(store, dataset, Query(bbox=(106.8, 10.9, 107.0, 11.0)))
         query.records(store, dataset, Query(near=(10.95, 106.84, 15_000)))
-    finally:
-        sa.event.remove(store.read_engine, "before_cursor_execute", capture)
     assert len(seen) == 2
     explain = "EXPLAIN QUERY PLAN" if store.dialect == "sqlite" else "EXPLAIN"
     with store.read_engine.connect() as conn, conn.begin():
