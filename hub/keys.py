@@ -15,8 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +24,7 @@ from hub import audit
 from hub.errors import HubError, NotFound, Unauthenticated
 from publish import tables
 from publish.access import Viewer
+from publish.lru import LruCache
 from publish.store import Store, utcnow
 
 __all__ = ["ROLES", "IssuedKey", "create_client", "issue_key", "revoke_keys", "grant", "ungrant", "set_disabled",
@@ -183,18 +182,15 @@ def _iso(value: datetime | None) -> str | None:
 class _Known:
     viewer: Viewer
     expires_at: datetime | None
-    until: float  # time.monotonic() after which the database is asked again
 
 
-_KNOWN: dict[tuple[str, str], _Known] = {}  # (database URL, key digest) -> what the key stood for
-_KNOWN_LOCK = threading.Lock()
-_KNOWN_SIZE = 10_000
+# (database URL, key digest) -> what the key stood for, for KEY_CACHE_SECONDS (read when put: tests shorten it)
+_KNOWN: LruCache[_Known] = LruCache(10_000)
 
 
 def forget_keys() -> None:
     """Drop every key this process remembers (after a change to keys, clients or grants)."""
-    with _KNOWN_LOCK:
-        _KNOWN.clear()
+    _KNOWN.clear()
 
 
 def resolve_key(token: str, store: Store | None = None) -> Viewer:
@@ -209,15 +205,12 @@ def resolve_key(token: str, store: Store | None = None) -> Viewer:
     digest = _digest(token)
     cache_key = (store.read_engine.url.render_as_string(), digest)
     known = _KNOWN.get(cache_key)
-    if known is not None and known.until > time.monotonic():
+    if known is not None:
         if known.expires_at is not None and known.expires_at < utcnow():
             raise _expired(known.viewer.name)
         return known.viewer
     viewer, expires_at = _lookup(store, parts[1], digest)
-    with _KNOWN_LOCK:
-        if len(_KNOWN) >= _KNOWN_SIZE:
-            _KNOWN.clear()  # many keys at once is rare: starting over is simpler than an LRU
-        _KNOWN[cache_key] = _Known(viewer, expires_at, time.monotonic() + KEY_CACHE_SECONDS)
+    _KNOWN.put(cache_key, _Known(viewer, expires_at), ttl=KEY_CACHE_SECONDS)
     return viewer
 
 

@@ -14,8 +14,8 @@ __all__ = ["LruCache"]
 
 
 class LruCache(Generic[V]):
-    """At most `size` values; the least recently used goes first. With `ttl`, a value is forgotten that many
-    seconds after it was put."""
+    """At most `size` values; the least recently used goes first. With `ttl` (the cache's, or the one given to
+    `put`), a value is forgotten that many seconds after it was put."""
 
     def __init__(self, size: int, ttl: float | None = None) -> None:
         self.size = size
@@ -31,10 +31,15 @@ class LruCache(Generic[V]):
             self._items.move_to_end(key)
             return hit[1]
 
-    def put(self, key: Hashable, value: V) -> None:
-        expires = time.monotonic() + self.ttl if self.ttl is not None else float("inf")
+    def put(self, key: Hashable, value: V, *, ttl: float | None = None) -> None:
+        ttl = self.ttl if ttl is None else ttl
+        expires = time.monotonic() + ttl if ttl is not None else float("inf")
         with self._lock:
             self._items[key] = (expires, value)
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

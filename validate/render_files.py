@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from hub.catalog import Schema
 
@@ -25,18 +26,19 @@ ROWS_TO_FIX = "rows-to-fix.xlsx"
 __all__ = ["REPORT_HTML", "REPORT_JSON", "ROWS_TO_FIX", "write_report_files"]
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _atomic_write(path: Path, write: Callable[[TextIO], Any]) -> None:
+    """`write` fills a partial file next to `path`, which then replaces `path` at once."""
     partial = path.with_name(f".{path.name}.part")
-    partial.write_text(text, encoding="utf-8")
+    with partial.open("w", encoding="utf-8") as handle:
+        write(handle)
     os.replace(partial, path)
 
 
-def _atomic_json(path: Path, data: dict[str, Any]) -> None:
-    partial = path.with_name(f".{path.name}.part")
-    with partial.open("w", encoding="utf-8") as handle:  # streamed: a million-row file's report is tens of MB
-        json.dump(data, handle, ensure_ascii=False, indent=1, default=str)
+def _json(report: dict[str, Any]) -> Callable[[TextIO], None]:
+    def write(handle: TextIO) -> None:  # streamed: a million-row file's report is tens of MB
+        json.dump(report, handle, ensure_ascii=False, indent=1, default=str)
         handle.write("\n")
-    os.replace(partial, path)
+    return write
 
 
 def write_report_files(report: dict[str, Any], out_dir: Path | str, rows: list[Row], *, lang: str = "vi",
@@ -45,8 +47,9 @@ def write_report_files(report: dict[str, Any], out_dir: Path | str, rows: list[R
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {REPORT_JSON: out / REPORT_JSON, REPORT_HTML: out / REPORT_HTML, ROWS_TO_FIX: out / ROWS_TO_FIX}
-    _atomic_json(paths[REPORT_JSON], report)
-    _atomic_write(paths[REPORT_HTML], render_html(report, lang=lang, schema=schema, dataset_title=dataset_title))
+    _atomic_write(paths[REPORT_JSON], _json(report))
+    html = render_html(report, lang=lang, schema=schema, dataset_title=dataset_title)
+    _atomic_write(paths[REPORT_HTML], lambda handle: handle.write(html))
     partial = out / f".{ROWS_TO_FIX}.part.xlsx"
     write_rows_to_fix(partial, report, rows)
     os.replace(partial, paths[ROWS_TO_FIX])

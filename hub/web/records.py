@@ -7,8 +7,6 @@ The map GeoJSON is our own rather than the API's `?format=geojson`: it carries o
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
-from threading import Lock
 from typing import Any
 from urllib.parse import quote
 
@@ -22,15 +20,14 @@ from hub.web.dictionary import foreign_targets
 from hub.web.formatting import cell
 from hub.web.preview import columns, parse_preview
 from publish.access import ANONYMOUS, can_see_dataset
+from publish.lru import LruCache
 from publish.query import Page, get_record, records
 
 MAP_LIMIT = 5000  # markers drawn at most; the page says when there are more
 # Polygons are simplified for the overview maps: the province's 95 commune boundaries go from ~500 kB to ~200 kB
 # (~47 kB gzipped), which a phone can afford on every map page. 0.001° is about 110 m.
 SIMPLIFY_DEGREES = 0.001
-_CACHE: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-_CACHE_SIZE = 32
-_CACHE_LOCK = Lock()  # gunicorn's gthread workers serve several requests at once
+_CACHE: LruCache[bytes] = LruCache(32)  # map layers by version (thread-safe: gthread serves several at once)
 
 __all__ = ["MAP_LIMIT", "label_field", "record_key", "record_url"]
 
@@ -96,14 +93,10 @@ def map_geojson(dataset_id: str) -> Response:
     # the answer only changes with a new version: keep the last few (the base map is asked for on every map page)
     cache_key = (str(hub.store.engine.url), dataset.id, hub.store.current_version(dataset.id),
                  tuple(sorted(preview.args().items())))
-    with _CACHE_LOCK:
-        body = _CACHE.get(cache_key)
+    body = _CACHE.get(cache_key)
     if body is None:
         body = _feature_collection(dataset, records(hub.store, dataset, query, ANONYMOUS), label)
-        with _CACHE_LOCK:
-            _CACHE[cache_key] = body
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
+        _CACHE.put(cache_key, body)
     response = Response(body, mimetype="application/geo+json")
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
