@@ -34,6 +34,7 @@ serve:
 
 lint:
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 test: setup-test lint
 	$(BIN)/pytest -n 2 -q

@@ -33,7 +33,7 @@ def _rss_mb(field: str) -> float:
 
 
 def _child(url: str, fmt: str) -> dict[str, Any]:
-    from hub.catalog import load_catalog
+    from core.catalog import load_catalog
     from publish.exports import export_stream
     from publish.query import count_current
     from publish.store import Store

@@ -11,8 +11,8 @@ out the database server's own work (PostGIS), which the wall figure includes.
 
 Stages:
 - `ingest`: read + normalise only (ingest.read_table, every batch);
-- `validate`: hub.pipeline.run(load=False): read, normalise, validate;
-- `spatialite`, `postgis`: hub.pipeline.run: read, normalise, validate, load into a fresh store;
+- `validate`: publish.pipeline.run(load=False): read, normalise, validate;
+- `spatialite`, `postgis`: publish.pipeline.run: read, normalise, validate, load into a fresh store;
 - `frictionless`: what `frictionless validate FILE` runs (`frictionless.validate`, schema inferred, as a
   steward would run it; errors not capped, so that every row is read).
 
@@ -72,7 +72,7 @@ def bench_catalog(folder: Path) -> Path:
 
 def _child(stage: str, file: Path, catalog_path: Path, db_url: str | None) -> dict[str, Any]:
     """One measurement, inside its own process; returns figures as a dict (printed as JSON)."""
-    from hub.catalog import load_catalog
+    from core.catalog import load_catalog
 
     if stage == "frictionless":  # the call `frictionless validate FILE` makes, errors not capped
         import frictionless
@@ -96,7 +96,7 @@ def _child(stage: str, file: Path, catalog_path: Path, db_url: str | None) -> di
         return {"rows": rows, "seconds": seconds, "cpu_seconds": cpu,
                 "changes": len(table.changes) + table.changes_not_kept}
 
-    from hub import pipeline
+    from publish import pipeline
     from publish.store import Store
 
     parts = _time_parts()

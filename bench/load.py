@@ -9,7 +9,7 @@ A deterministic (seeded) accommodation-like CSV is generated, then timed in the 
 - hub: `publish.loads.Loader` fed typed frames (built from the file beforehand, as the validator hands them
   over): staging, apply (geometry, indexes, version bookkeeping) and the load's record;
 - reload: the same file again with 1% of rows edited (the daily case: only changes written);
-- pipeline (with --pipeline): `hub.pipeline.run`, i.e. read + normalise + validate + load, on a copy of the
+- pipeline (with --pipeline): `publish.pipeline.run`, i.e. read + normalise + validate + load, on a copy of the
   catalogue whose accommodation code pattern admits seven digits (the real one stops at 9,999 codes).
 
 `run(rows, backend)` returns the figures as a dict, for `python -m bench`.
@@ -51,7 +51,7 @@ def commune_codes() -> list[str]:
 
 
 def fields() -> list[str]:
-    from hub.catalog import load_catalog
+    from core.catalog import load_catalog
 
     return load_catalog(ROOT / "catalog.yaml").dataset(DATASET).schema.field_names
 
@@ -97,7 +97,7 @@ def edited_frames(frames: list[pd.DataFrame], *, edit_every: int = 100) -> list[
 
 def typed_frames(path: Path, *, batch: int = 50_000) -> list[pd.DataFrame]:
     """The file as the validator hands it to the loader: typed pandas frames."""
-    from hub.catalog import load_catalog
+    from core.catalog import load_catalog
 
     schema = load_catalog(ROOT / "catalog.yaml").dataset(DATASET).schema
     dtypes = {f.name: {"integer": "Int64", "number": "Float64"}.get(f.type, "string") for f in schema.fields}
@@ -177,7 +177,7 @@ def raw_insert_sqlite(url: str, path: Path) -> float:
 
 # -- the hub ---------------------------------------------------------------------------------------------------
 def _open_store(url: str, catalog_path: Path | None = None) -> Any:
-    from hub.catalog import load_catalog
+    from core.catalog import load_catalog
     from publish.store import Store
 
     store = Store.connect(url, load_catalog(catalog_path or ROOT / "catalog.yaml"))
@@ -215,7 +215,7 @@ def wide_catalog(folder: Path) -> Path:
 
 
 def pipeline_load(url: str, path: Path, folder: Path) -> tuple[float, Any]:
-    from hub import pipeline
+    from publish import pipeline
 
     store = _open_store(url, wide_catalog(folder))
     pipeline.run(store, "admin-units", store.catalog.resolve("samples/admin-units.geojson"), user="bench")

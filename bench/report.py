@@ -83,7 +83,7 @@ def render(results: dict[str, Any]) -> str:
         ing = sections["ingest"]
         out += ["INGEST — a generated accommodation register as district offices send it (CSV, Vietnamese headers,",
                 "  labels, dd/mm/yyyy, decimal commas, phones in many forms, 1% planted errors); hub pipeline =",
-                "  read, normalise, validate, quality suite, load (hub.pipeline.run, bench/ingest.py)",
+                "  read, normalise, validate, quality suite, load (publish.pipeline.run, bench/ingest.py)",
                 *_head(sizes, triple)]
         labels = {"postgis": "hub pipeline → PostGIS", "spatialite": "hub pipeline → SpatiaLite",
                   "frictionless": "frictionless validate FILE (inferred)", "copy": "PostgreSQL COPY of the file (text)"}

@@ -33,7 +33,7 @@ DATASET = "accommodation"
 
 def validation_schema(catalog_path: Path, out: Path) -> Path:
     """The benchmark catalogue's accommodation schema without foreign keys, written to `out`."""
-    from hub.catalog import load_catalog
+    from core.catalog import load_catalog
 
     schema = dict(load_catalog(catalog_path).dataset(DATASET).schema.descriptor)
     schema.pop("foreignKeys", None)
@@ -43,7 +43,7 @@ def validation_schema(catalog_path: Path, out: Path) -> Path:
 
 def canonical_csv(source: Path, catalog_path: Path, out: Path) -> dict[str, Any]:
     """The hub's ingest output of `source` (canonical text per schema field) as a CSV; rows and seconds."""
-    from hub.catalog import load_catalog
+    from core.catalog import load_catalog
     from ingest import read_table
 
     start = time.perf_counter()

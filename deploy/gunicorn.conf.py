@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hub.config import read_env
+from core.config import read_env
 
 _reading = read_env()
 if _reading.problems:

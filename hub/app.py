@@ -6,8 +6,8 @@ import logging
 
 from flask import Flask
 
-from hub.config import Settings
-from hub.context import Hub
+from core.config import Settings
+from publish.context import Hub
 
 
 def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> Flask:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import g, request
 
-from hub.errors import AccessDenied, Unauthenticated
+from core.errors import AccessDenied, Unauthenticated
 from publish.access import ANONYMOUS, Viewer
 
 __all__ = ["current_viewer", "bearer_token", "key_prefix", "require_role"]

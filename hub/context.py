@@ -1,29 +1,11 @@
-"""What a running hub holds: settings, the catalogue and the store, built once per process."""
+"""The running app's hub (publish.context.Hub) and where its absolute links start."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import current_app, request
 
-from hub.catalog import Catalog, load_catalog
-from hub.config import Settings
-from publish.store import Store
-
-
-@dataclass
-class Hub:
-    settings: Settings
-    catalog: Catalog
-    store: Store
-
-    @classmethod
-    def open(cls, settings: Settings, *, init: bool = False) -> Hub:
-        catalog = load_catalog(settings.catalog_path)
-        store = Store.connect(settings.database_url, catalog, replica_url=settings.replica_url)
-        if init:
-            store.init()
-        return cls(settings, catalog, store)
+from core.config import Settings
+from publish.context import Hub
 
 
 def current_hub() -> Hub:

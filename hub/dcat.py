@@ -14,9 +14,9 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, request
 from rdflib import Graph
 
+from core.errors import DatasetNotFound
 from hub.ckan.api import public_base
 from hub.context import current_hub
-from hub.errors import DatasetNotFound
 from publish import dcat
 
 __all__ = ["register"]

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from hub.config import PROJECT_ROOT, Settings
-from hub.errors import ConfigError
+from core.config import PROJECT_ROOT, Settings
+from core.errors import ConfigError
 
 DEPLOY_DIR = PROJECT_ROOT / "deploy"
 STATIC_DIR = Path(__file__).resolve().parent / "static"

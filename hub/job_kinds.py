@@ -2,7 +2,7 @@
 
 Each runner takes the hub, the job (its `params` as submitted) and a progress reporter, and returns the
 result to record with the job plus the load it made (if any). They call the same library functions as the
-CLI and the API (hub.pipeline.run, publish.exports.export_stream); a HubError they raise is the job's error.
+CLI and the API (publish.pipeline.run, publish.exports.export_stream); a HubError they raise is the job's error.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub.context import Hub
-from hub.errors import ConfigError, HubError, InputError
+from core.errors import ConfigError, HubError, InputError
+from publish.context import Hub
 
 if TYPE_CHECKING:
     from hub.jobs import Job, Progress
@@ -68,7 +68,7 @@ def ingest_result(outcome: Any) -> dict[str, Any]:
 
 
 def run_ingest(hub: Hub, job: Job, progress: Progress) -> tuple[dict[str, Any], int | None]:
-    from hub import pipeline
+    from publish import pipeline
 
     p = job.params
     path = storage_path(hub, p["path"])

@@ -27,9 +27,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.context import Hub
-from hub.errors import HubError, NotFound, StoreError
+from core.errors import HubError, NotFound, StoreError
 from publish import tables
+from publish.context import Hub
 from publish.store import Store, utcnow
 
 log = logging.getLogger("hub.jobs")
@@ -204,7 +204,7 @@ def execute(job_id: str, hub: Hub | None = None, *, reraise: bool = False) -> No
 
 
 def _hub_from_env() -> Hub:
-    from hub.config import Settings
+    from core.config import Settings
 
     return Hub.open(Settings.from_env())
 

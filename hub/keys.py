@@ -20,9 +20,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from hub import audit
-from hub.errors import HubError, NotFound, Unauthenticated
-from publish import tables
+from core.errors import HubError, NotFound, Unauthenticated
+from publish import audit, tables
 from publish.access import Viewer
 from publish.lru import LruCache
 from publish.store import Store, utcnow

@@ -32,9 +32,10 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from hub.context import Hub, current_hub
-from hub.errors import HubError
+from core.errors import HubError
+from hub.context import current_hub
 from publish import tables
+from publish.context import Hub
 
 log = logging.getLogger("hub.metrics")
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"

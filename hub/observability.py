@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 
-from hub.config import Settings
+from core.config import Settings
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")  # longer, or other characters: not trusted, replaced
 _HANDLER_MARK = "_hub_handler"

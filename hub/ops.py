@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
-from hub.config import Settings
+from core.config import Settings
 from hub.context import current_hub
 
 blueprint = Blueprint("ops", __name__)
@@ -61,7 +61,7 @@ def check_storage(folder: Path) -> str:
 
 
 def check_migrations(engine: sa.Engine) -> str:
-    from hub import migrate
+    from publish import migrate
 
     try:
         current = migrate.current_revision(engine)

@@ -24,11 +24,11 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from hub import audit
+from core.errors import HubError, StoreError, Unauthenticated
 from hub.api.errors import error_body, status_for
 from hub.auth import bearer_token, current_viewer, key_prefix
-from hub.context import Hub
-from hub.errors import HubError, StoreError, Unauthenticated
+from publish import audit
+from publish.context import Hub
 
 __all__ = ["register", "SMALL_BODY_LIMIT"]
 

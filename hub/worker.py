@@ -23,10 +23,10 @@ from typing import Any
 
 from rq import Queue, Worker
 
+from core.config import Settings
+from core.errors import ConfigError
 from hub import jobs
-from hub.config import Settings
-from hub.context import Hub
-from hub.errors import ConfigError
+from publish.context import Hub
 
 log = logging.getLogger("hub.worker")
 _PR_SET_PDEATHSIG = 1
@@ -101,7 +101,7 @@ def _preload() -> None:
     instead of spending seconds importing pandas and Great Expectations at the start of each job."""
     import importlib
 
-    for name in ("hub.pipeline", "ingest", "validate", "publish.exports", "great_expectations"):
+    for name in ("publish.pipeline", "ingest", "validate", "publish.exports", "great_expectations"):
         try:
             importlib.import_module(name)
         except ImportError:  # an optional part this installation does not have

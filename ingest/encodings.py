@@ -12,7 +12,7 @@ import codecs
 import re
 import unicodedata
 
-from hub.errors import EncodingError, InputError
+from core.errors import EncodingError, InputError
 from ingest import legacy_codecs
 from ingest._fold import TONE_MARKS
 

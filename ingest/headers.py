@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from hub.errors import HeaderError
+from core.errors import HeaderError
 from ingest._fold import fold
 
 __all__ = ["HeaderMapping", "HeaderMatcher", "VN2000_X", "VN2000_Y", "map_headers"]

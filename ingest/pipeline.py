@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas
 
-from hub.errors import InputError
+from core.errors import InputError
 from ingest.cells import Change, ChangeLog, normalise_column
 from ingest.geometry import fix_points
 from ingest.headers import VN2000_X, VN2000_Y, HeaderMatcher, map_headers

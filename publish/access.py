@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.catalog import Dataset
+from core.catalog import Dataset
 
 
 @dataclass(frozen=True)

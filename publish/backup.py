@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 
-from hub.errors import HubError
+from core.errors import HubError
 from publish import tables
 from publish.store import Store
 
@@ -143,7 +143,7 @@ def backup(store: Store, path: Path | str, *, keep: int | None = None,
            progress: Progress | None = None) -> dict[str, Any]:
     """Write the whole hub to `path` (a .zip; a folder gets a dated name inside). Returns the manifest, with
     `path` set. With `keep`, older backups in the same folder beyond the newest `keep` are removed."""
-    from hub.migrate import current_revision
+    from publish.migrate import current_revision
 
     target = Path(path)
     if target.is_dir():

@@ -20,8 +20,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.catalog import Dataset
-from hub.errors import DatasetNotFound, NotFound
+from core.catalog import Dataset
+from core.errors import DatasetNotFound, NotFound
 from publish.access import ANONYMOUS, Viewer, can_see_dataset, conditional_personal, redactor, visible_fields
 from publish.query import QueryError, jsonable
 from publish.rows import KEY_SEPARATOR

@@ -17,13 +17,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hub.catalog import Dataset
-from hub.ckan.metadata import ResourceKind, dataset_facts, dictionary, resource_kinds
-from hub.ckan.packages import organization_dict, package_for
-from hub.config import Settings
-from hub.context import Hub
-from hub.errors import HubError
+from core.catalog import Dataset
+from core.config import Settings
+from core.errors import HubError
 from publish.access import ANONYMOUS, can_see_dataset
+from publish.context import Hub
+from publish.metadata import ResourceKind, dataset_facts, dictionary, resource_kinds
+from publish.packages import organization_dict, package_for
 from publish.store import Store
 
 __all__ = ["PushError", "PushReport", "push"]

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from hub.errors import StoreError
+from core.errors import StoreError
 
 SPATIALITE = "mod_spatialite"
 

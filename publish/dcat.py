@@ -1,6 +1,6 @@
 """DCAT-AP graphs of the open catalogue (rdflib), for portals and harvesters that read RDF.
 
-Built from the same facts as the CKAN API (hub/ckan/metadata.py): catalog.yaml for titles, descriptions,
+Built from the same facts as the CKAN API (publish/metadata.py): catalog.yaml for titles, descriptions,
 keywords, themes, publishers, contacts and licences; the Table Schema for the data dictionary and the
 spatial extent; the store's loads for the dates. Every property DCAT-AP makes mandatory is present, and the
 recommended ones we can derive. Only open datasets are described, as the anonymous citizen sees them.
@@ -17,9 +17,9 @@ from typing import Any
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, SKOS, XSD
 
-from hub.catalog import Catalog, Dataset
-from hub.ckan.metadata import Facts, contact, dataset_facts, download_url, landing_url, resource_kinds
+from core.catalog import Catalog, Dataset
 from publish.access import ANONYMOUS, can_see_dataset
+from publish.metadata import Facts, contact, dataset_facts, download_url, landing_url, resource_kinds
 from publish.store import Store
 
 __all__ = ["FORMATS", "catalog_graph", "catalog_state", "dataset_graph", "dataset_uri", "open_datasets", "serialize"]

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from hub.catalog import Dataset
+from core.catalog import Dataset
 from publish import bulk, tables
 from publish.locks import conflicts_reported, locked_transaction, next_version, take_lock
 from publish.rows import rejected_records

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from hub.errors import LoadConflict
+from core.errors import LoadConflict
 from publish.store import Store
 
 LOCK_TIMEOUT_SECONDS = 60

@@ -17,9 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.catalog import Dataset
-from hub.errors import HubError, NotFound
-from hub.text import fold_words
+from core.catalog import Dataset
+from core.errors import HubError, NotFound
+from core.text import fold_words
 from publish import tables
 from publish.access import ANONYMOUS, Viewer, redactor, visible_fields
 from publish.lru import LruCache

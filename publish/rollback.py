@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 
-from hub.catalog import Dataset
-from hub.errors import HubError, NotFound
+from core.catalog import Dataset
+from core.errors import HubError, NotFound
 from publish import tables
 from publish.loads import LoadResult, change_counts
 from publish.locks import locked_transaction, next_version

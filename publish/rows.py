@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from hub.catalog import Schema
-from hub.text import fold
+from core.catalog import Schema
+from core.text import fold
 
 KEY_SEPARATOR = "\x1f"
 

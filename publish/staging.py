@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hub.catalog import Schema
-from hub.text import fold
+from core.catalog import Schema
+from core.text import fold
 from publish.rows import KEY_SEPARATOR, canonical, python_values
 
 
@@ -44,7 +44,7 @@ _WORDS = _FoldedWords()
 
 
 def _fold_by_words(texts: list[str]) -> list[str]:
-    """`hub.text.fold` of every text, word by word through a cache (a register repeats the same few thousand
+    """`core.text.fold` of every text, word by word through a cache (a register repeats the same few thousand
     words). Folding never creates or removes whitespace inside a word and `fold` collapses whitespace, so
     joining the non-empty folded words gives exactly `fold(text)`."""
     folded = _WORDS.__getitem__
@@ -78,7 +78,7 @@ def _learn(code_points: list[int]) -> None:
 
 
 def fold_batch(texts: list[str]) -> list[str]:
-    """`hub.text.fold` of every text, the whole batch at once: its texts joined by NUL, folded as an array of
+    """`core.text.fold` of every text, the whole batch at once: its texts joined by NUL, folded as an array of
     code points, split again. About three times faster than folding word by word."""
     joined = "\x00".join(texts)
     try:

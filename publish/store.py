@@ -13,7 +13,7 @@ from functools import cached_property
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hub.catalog import Catalog, Dataset
+from core.catalog import Catalog, Dataset
 from publish import tables
 from publish.db import check_connection, create_engine
 
@@ -54,7 +54,7 @@ class Store:
 
     def init(self) -> None:
         """Create or upgrade everything: the hub's tables (Alembic) and one table per dataset."""
-        from hub import audit, migrate
+        from publish import audit, migrate
 
         migrate.upgrade(self.engine)
         audit.ensure_append_only(self.engine)  # triggers refusing UPDATE and DELETE of the audit log

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 
-from hub.catalog import Dataset
+from core.catalog import Dataset
 
 metadata = sa.MetaData()
 

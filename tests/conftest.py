@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from hub.catalog import Catalog, load_catalog
-from hub.config import PROJECT_ROOT, Settings
-from hub.context import Hub
+from core.catalog import Catalog, load_catalog
+from core.config import PROJECT_ROOT, Settings
+from publish.context import Hub
 from publish.store import Store
 
 POSTGRES_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -111,7 +111,7 @@ def store(hub: Hub) -> Store:
 
 
 def load_all_samples(hub: Hub) -> None:
-    from hub import pipeline
+    from publish import pipeline
 
     for dataset in hub.catalog.load_order():
         outcome = pipeline.run(hub.store, dataset.id, hub.catalog.resolve(dataset.source), user="tests")

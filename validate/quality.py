@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from hub.catalog import Schema
-from hub.text import fold
+from core.catalog import Schema
+from core.text import fold
 
 from . import quality_gx
 from .quality_geo import Boundaries
@@ -354,7 +354,7 @@ def _mask(frame: pd.DataFrame, conditions: tuple[Condition, ...], today: date) -
 
 
 def _folded_hash(frame: pd.DataFrame, fields: list[str]) -> pd.arrays.IntegerArray:
-    """One int64 per row for the folded values of `fields` (hub.text.fold); NA where any of them is empty."""
+    """One int64 per row for the folded values of `fields` (core.text.fold); NA where any of them is empty."""
     missing = np.zeros(len(frame), dtype=bool)
     parts = []
     for name in fields:
@@ -368,7 +368,7 @@ def _folded_hash(frame: pd.DataFrame, fields: list[str]) -> pd.arrays.IntegerArr
 
 @cache
 def _fold_table() -> dict[int, str]:
-    """hub.text.fold of every precomposed Latin letter, as a str.translate table (a million names in seconds,
+    """core.text.fold of every precomposed Latin letter, as a str.translate table (a million names in seconds,
     where folding letter by letter through NFD takes a minute)."""
     table = {}
     for code in [*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)]:
@@ -379,7 +379,7 @@ def _fold_table() -> dict[int, str]:
 
 
 def _fold_fast(text: str) -> str:
-    """hub.text.fold for NFC text (what ingest hands over), without decomposing every letter."""
+    """core.text.fold for NFC text (what ingest hands over), without decomposing every letter."""
     return " ".join(unicodedata.normalize("NFC", str(text)).translate(_fold_table()).casefold().split())
 
 

@@ -43,8 +43,8 @@ from typing import Any
 
 import yaml
 
-from hub.catalog import Schema
-from hub.errors import CatalogError
+from core.catalog import Schema
+from core.errors import CatalogError
 
 CHECKS = ("filled", "empty", "between", "one_of", "matches", "not_matches", "not_before", "unique_together",
           "inside_province", "inside_commune", "inside_own_boundary")

@@ -2,7 +2,7 @@
 
 `hub validate`, `hub ingest --out`, `hub report LOAD_ID` and the steward workspace all call
 `write_report_files`, so the files look the same wherever they come from. The report dict is the one
-`hub.pipeline.run` returns and `hub_loads.report` keeps; the rows are the rejected rows (from the run, or
+`publish.pipeline.run` returns and `hub_loads.report` keeps; the rows are the rejected rows (from the run, or
 from hub_rejected_rows for a stored load).
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from hub.catalog import Schema
+from core.catalog import Schema
 
 from .render_html import render_html
 from .render_xlsx import Row, write_rows_to_fix

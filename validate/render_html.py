@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from hub.catalog import Schema
+from core.catalog import Schema
 
 from .render_model import TYPE_TITLES, ReportView, label, rule_title, view
 from .render_svg import bar_chart

@@ -1,6 +1,6 @@
 """What a steward's report shows, computed once from a report dict for the HTML page, the XLSX file and the CLI.
 
-A report dict is what `hub.pipeline.run` produces and `hub_loads.report` keeps: frictionless's report shape
+A report dict is what `publish.pipeline.run` produces and `hub_loads.report` keeps: frictionless's report shape
 (`tasks[0].errors`, each with rowNumber, fieldName, cells, messages {vi, en}) plus our "hub" section (source
 file, header mapping, normaliser changes) and "quality" section (validate/quality.py). Nothing here reads a
 file or a database: the same report renders the same way from the CLI, the web and a stored load.
@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.catalog import Schema
+from core.catalog import Schema
 
 __all__ = ["LABELS", "RULE_TITLES", "TYPE_TITLES", "BadRow", "ErrorGroup", "Labels", "ReportView", "label", "row_messages", "rule_title", "view"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_restx import Api
 
+from core.errors import HubError
 from hub.api import datasets, records
 from hub.api.errors import error_body, status_for
-from hub.context import Hub
-from hub.errors import HubError
+from publish.context import Hub
 
 API_DESCRIPTION = """Dữ liệu ngành văn hóa, thể thao và du lịch Đồng Nai cho các sở, ngành.
 Data of the Đồng Nai culture, sports and tourism sector for other provincial departments.

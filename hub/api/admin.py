@@ -12,12 +12,14 @@ from typing import Any
 from flask import request
 from flask_restx import Api, Resource, fields
 
-from hub import audit, keys
+from core.errors import HubError
+from hub import keys
 from hub.api.errors import responses
 from hub.api.models import namespace
 from hub.auth import require_role
-from hub.context import Hub, current_hub
-from hub.errors import HubError
+from hub.context import current_hub
+from publish import audit
+from publish.context import Hub
 
 __all__ = ["register"]
 

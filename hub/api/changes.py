@@ -17,9 +17,10 @@ from hub import audit
 from hub.api.datasets import visible_dataset
 from hub.api.models import namespace
 from hub.auth import current_viewer
-from hub.context import Hub, current_hub
+from hub.context import current_hub
 from publish import changes, versions
 from publish.access import sees_personal
+from publish.context import Hub
 from publish.query import QueryError
 
 CHANGE_PARAMS = {

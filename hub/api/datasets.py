@@ -6,15 +6,16 @@ from typing import Any
 
 from flask_restx import Api, Resource, fields
 
+from core.catalog import Dataset
+from core.errors import DatasetNotFound
 from hub.api.errors import responses
 from hub.api.models import namespace
 from hub.auth import current_viewer
-from hub.catalog import Dataset
-from hub.context import Hub, current_hub
-from hub.errors import DatasetNotFound
+from hub.context import current_hub
 from publish import query as q
 from publish import versions
 from publish.access import Viewer, can_see_dataset, visible_fields
+from publish.context import Hub
 
 
 def visible_dataset(hub: Hub, dataset_id: str, viewer: Viewer) -> Dataset:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub import errors
+from core import errors
 from publish.query import QueryError
 
 STATUS: list[tuple[type[errors.HubError], int]] = [

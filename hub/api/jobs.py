@@ -11,12 +11,13 @@ from typing import Any
 from flask import request
 from flask_restx import Api, Resource, fields
 
+from core.errors import AccessDenied, NotFound, Unauthenticated
 from hub import jobs
 from hub.api.models import namespace
 from hub.auth import current_viewer
-from hub.context import Hub, current_hub
-from hub.errors import AccessDenied, NotFound, Unauthenticated
+from hub.context import current_hub
 from publish.access import Viewer
+from publish.context import Hub
 
 STAFF = ("steward", "admin")
 

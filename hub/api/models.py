@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_restx import Api, Namespace, fields
 
-from hub.catalog import Dataset
+from core.catalog import Dataset
 
 _TYPES = {
     "integer": fields.Integer,

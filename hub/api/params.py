@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hub.catalog import Dataset
+from core.catalog import Dataset
 from publish.query import Filter, Query, QueryError, decode_cursor
 
 RESERVED = {"q", "bbox", "near", "commune", "sort", "fields", "limit", "cursor", "as_of", "format", "offset", "bom"}

@@ -15,9 +15,10 @@ from hub.api.errors import responses
 from hub.api.models import model_for, namespace
 from hub.api.params import parse_query
 from hub.auth import current_viewer
-from hub.context import Hub, current_hub
+from hub.context import current_hub
 from publish import query as q
 from publish.access import conditional_personal, sees_personal
+from publish.context import Hub
 from publish.exports.csv import csv_chunks
 from publish.exports.geojson import feature, geojson_chunks
 

@@ -15,16 +15,17 @@ import sqlalchemy as sa
 from flask import request
 from flask_restx import Api, Resource, fields
 
+from core.catalog import Dataset
+from core.errors import NotFound
 from hub import audit
 from hub.api.datasets import visible_dataset
 from hub.api.errors import document_handlers, responses
 from hub.api.models import namespace
 from hub.auth import require_role
-from hub.catalog import Dataset
-from hub.context import Hub, current_hub
-from hub.errors import NotFound
+from hub.context import current_hub
 from publish import tables, versions
 from publish.access import Viewer, sees_personal
+from publish.context import Hub
 from publish.query import QueryError
 
 __all__ = ["register", "redact_report", "redact_row"]

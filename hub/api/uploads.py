@@ -18,13 +18,14 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
+from core.errors import AccessDenied, HubError, InputError, Unauthenticated
 from hub import jobs
 from hub.api.errors import error_body
 from hub.api.jobs import job_body
 from hub.api.models import namespace
 from hub.auth import current_viewer
-from hub.context import Hub, current_hub
-from hub.errors import AccessDenied, HubError, InputError, Unauthenticated
+from hub.context import current_hub
+from publish.context import Hub
 from publish.store import utcnow
 
 FORMATS = ("csv", "xlsx", "xls", "json", "geojson")

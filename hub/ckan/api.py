@@ -14,11 +14,11 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from core.errors import HubError
 from hub.auth import current_viewer
 from hub.ckan.errors import ckan_error_for
 from hub.ckan.registry import ACTIONS, Ctx
 from hub.context import current_hub, public_base
-from hub.errors import HubError
 
 __all__ = ["blueprint", "public_base"]
 

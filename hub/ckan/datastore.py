@@ -14,13 +14,13 @@ import io
 from typing import Any
 from urllib.parse import urlencode
 
-from hub.catalog import Dataset
+from core.catalog import Dataset
 from hub.ckan.errors import NotFoundError
-from hub.ckan.metadata import hub_id
 from hub.ckan.validation import Errors, add, as_bool, as_int, as_json, as_list, natural, raise_if
-from hub.context import Hub
 from publish import query as q
 from publish.access import Viewer, can_see_dataset, visible_fields
+from publish.context import Hub
+from publish.metadata import hub_id
 
 __all__ = ["DATASTORE_TYPES", "datastore_info", "datastore_search", "datastore_dataset"]
 

@@ -14,10 +14,10 @@ from flask import Response, abort, send_file, stream_with_context
 from hub.auth import current_viewer
 from hub.ckan import federation
 from hub.ckan.api import blueprint
-from hub.ckan.metadata import dictionary, hub_id, resource_kinds
 from hub.ckan.uploads import upload_path
 from hub.context import current_hub
 from publish.access import can_see_dataset
+from publish.metadata import dictionary, hub_id, resource_kinds
 
 __all__: list[str] = []
 

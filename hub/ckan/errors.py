@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub import errors
+from core import errors
 
 __all__ = ["CkanError", "NotFoundError", "AuthorizationError", "ValidationError", "SearchQueryError",
            "SearchError", "ckan_error_for"]

@@ -17,8 +17,6 @@ import sqlalchemy as sa
 
 from hub.ckan import organizations as orgs
 from hub.ckan.errors import NotFoundError
-from hub.ckan.metadata import ckan_time, hub_id
-from hub.ckan.packages import group_dict, tag_dict
 from hub.ckan.uploads import delete_upload, guess_format, save_upload
 from hub.ckan.validation import (
     PACKAGE_TEXT_FIELDS,
@@ -32,9 +30,11 @@ from hub.ckan.validation import (
     raise_if,
     valid_uuid,
 )
-from hub.context import Hub
 from publish import tables
 from publish.access import Viewer
+from publish.context import Hub
+from publish.metadata import ckan_time, hub_id
+from publish.packages import group_dict, tag_dict
 from publish.store import utcnow
 
 __all__ = ["create_package", "find_package", "find_resource", "list_packages", "save_resource", "update_package"]

@@ -14,12 +14,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.ckan.metadata import ckan_time, hub_id
-from hub.ckan.packages import organization_dict, organization_extras
 from hub.ckan.validation import Errors, add, check_name, clean_extras, raise_if, valid_uuid
-from hub.context import Hub
 from publish import tables
 from publish.access import Viewer
+from publish.context import Hub
+from publish.metadata import ckan_time, hub_id
+from publish.packages import organization_dict, organization_extras
 from publish.store import utcnow
 
 __all__ = ["core", "create", "find", "list_all", "resolve_owner", "update"]

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from core.text import fold, fold_words
 from hub.ckan.errors import SearchError
-from hub.text import fold, fold_words
 from publish.store import utcnow
 
 __all__ = ["Node", "folded", "matches", "parse", "words_of"]

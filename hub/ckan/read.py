@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.text import fold
 from hub.ckan import datastore, federation
 from hub.ckan import organizations as orgs
 from hub.ckan.errors import NotFoundError, ValidationError
-from hub.ckan.metadata import hub_id
-from hub.ckan.packages import group_dict, our_packages, package_for, tag_dict
 from hub.ckan.registry import ACTIONS, Ctx, action, get_or_bust, not_found
 from hub.ckan.search import package_search as search_packages
 from hub.ckan.validation import Errors, as_bool, natural, raise_if
-from hub.text import fold
 from publish.access import can_see_dataset
+from publish.metadata import hub_id
+from publish.packages import group_dict, our_packages, package_for, tag_dict
 
 __all__ = ["all_packages", "find_package"]
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.ckan.errors import NotFoundError
-from hub.context import Hub
 from publish.access import Viewer
+from publish.context import Hub
 
 __all__ = ["ACTIONS", "Action", "Ctx", "action", "get_or_bust"]
 

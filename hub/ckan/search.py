@@ -13,10 +13,10 @@ import json
 from collections import Counter
 from typing import Any
 
+from core.text import fold
 from hub.ckan.errors import SearchQueryError
 from hub.ckan.query_parser import Node, folded, matches, parse, words_of
 from hub.ckan.validation import Errors, add, as_bool, as_int, as_json, natural, raise_if
-from hub.text import fold
 
 __all__ = ["DEFAULT_SORT", "index_doc", "package_search"]
 

@@ -13,9 +13,9 @@ from typing import Any
 from hub.ckan import federation
 from hub.ckan import organizations as orgs
 from hub.ckan.errors import AuthorizationError, NotFoundError
-from hub.ckan.packages import our_packages
 from hub.ckan.read import find_package
 from hub.ckan.registry import Ctx, action, get_or_bust, not_found
+from publish.packages import our_packages
 
 __all__: list[str] = []
 

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from hub import errors
+from core import errors
 
 EXIT_CODES: list[tuple[type[errors.HubError], int]] = [
     (errors.ConfigError, 3),

@@ -8,9 +8,10 @@ from datetime import datetime
 
 import click
 
-from hub import audit, keys
+from core.errors import HubError
+from hub import keys
 from hub.cli.common import console, open_hub, print_table
-from hub.errors import HubError
+from publish import audit
 
 __all__ = ["register"]
 

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hub.config import Settings
-from hub.context import Hub
+from core.config import Settings
+from publish.context import Hub
 
 console = Console()
 err_console = Console(stderr=True)

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from hub import pipeline
+from core.errors import InputError
 from hub.cli.common import console, open_hub, print_table, row_progress
-from hub.errors import InputError
-from publish import query, versions
+from publish import pipeline, query, versions
 
 
 def _print_outcome(outcome: pipeline.Outcome) -> None:

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from core.errors import NotFound
 from hub.cli.common import console, err_console, open_hub
-from hub.errors import NotFound
 from publish import tables, versions
 from publish.access import ANONYMOUS, Viewer
 from publish.store import Store

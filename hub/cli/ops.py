@@ -7,8 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import click
 
+from core.config import SETTINGS_HELP, Settings, read_env
 from hub.cli.common import console, print_table
-from hub.config import SETTINGS_HELP, Settings, read_env
 
 SECRET_SETTINGS = {"secret_key"}
 
@@ -61,8 +61,8 @@ def register(cli: click.Group) -> None:
     def migrate(revision: str, sql: bool, current: bool) -> None:
         """Upgrade the hub's tables (Alembic) and create any missing dataset tables. Run it once per upgrade,
         before restarting the web service and the workers; back up first (see docs/operations.md)."""
-        from hub import migrate as m
-        from hub.context import Hub
+        from publish import migrate as m
+        from publish.context import Hub
 
         settings = Settings.from_env()
         if sql:
@@ -100,8 +100,8 @@ def register(cli: click.Group) -> None:
 
         On start, jobs and loads left running by a dead process on this host are marked failed."""
         from hub import worker as w
-        from hub.context import Hub
         from hub.observability import configure_logging
+        from publish.context import Hub
 
         settings = Settings.from_env()
         w.require_redis(settings)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from core.config import PROJECT_ROOT, read_env
 from hub.cli.common import console
-from hub.config import PROJECT_ROOT, read_env
 
 GUNICORN_CONF = PROJECT_ROOT / "deploy" / "gunicorn.conf.py"
 

@@ -13,8 +13,8 @@ import secrets
 import sqlalchemy as sa
 from flask import abort, request, session
 
+from core.errors import AccessDenied, Unauthenticated
 from hub.context import current_hub
-from hub.errors import AccessDenied, Unauthenticated
 from publish import tables
 from publish.access import Viewer
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.catalog import Dataset
-from hub.errors import NotFound
+from core.catalog import Dataset
+from core.errors import NotFound
 from publish import tables, versions
 from publish.access import Viewer
 from publish.store import Store

@@ -12,9 +12,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup
 
-from hub.catalog import Dataset
+from core.catalog import Dataset
+from core.errors import AccessDenied, HubError, NotFound, Unauthenticated
 from hub.context import current_hub
-from hub.errors import AccessDenied, HubError, NotFound, Unauthenticated
 from hub.steward import auth, labels, workspace
 from publish import versions
 from publish.access import Viewer, can_see_dataset

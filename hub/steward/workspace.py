@@ -2,7 +2,7 @@
 
 An upload lives in its own folder, storage/uploads/steward/<token>/: the file as sent (source/), its state
 (state.json, rewritten atomically) and, once checked, report.json, report.html and rows-to-fix.xlsx. The
-check is `hub.pipeline.run(load=False)` and publishing is `hub.pipeline.run(load=True)` on the kept file, both
+check is `publish.pipeline.run(load=False)` and publishing is `publish.pipeline.run(load=True)` on the kept file, both
 in a background thread of the web process, so a page can show progress; the state lives in the folder, not
 in the process, so any gunicorn worker can show it, and a check whose process died shows as stale (no
 heartbeat for STALE_SECONDS) and can be discarded. Discarding deletes the folder.
@@ -23,8 +23,8 @@ from typing import Any, BinaryIO
 
 from werkzeug.utils import secure_filename
 
-from hub.context import Hub
-from hub.errors import HubError, InputError, NotFound
+from core.errors import HubError, InputError, NotFound
+from publish.context import Hub
 from publish.store import utcnow
 
 log = logging.getLogger("hub.steward")
@@ -140,7 +140,7 @@ def _progress(hub: Hub, upload: Upload):  # noqa: ANN202 - a callback
 
 def validate(hub: Hub, upload: Upload) -> Upload:
     """Check the kept file without loading it; write the report files next to it."""
-    from hub import pipeline
+    from publish import pipeline
     from validate.render_files import write_report_files
     from validate.render_xlsx import rows_from_frame
 
@@ -170,7 +170,7 @@ def validate(hub: Hub, upload: Upload) -> Upload:
 
 def publish(hub: Hub, upload: Upload) -> Upload:
     """Load the kept file as the dataset's next version (the pipeline checks it again: data may have moved)."""
-    from hub import pipeline
+    from publish import pipeline
 
     try:
         outcome = pipeline.run(hub.store, upload.dataset, folder(hub, upload.token) / upload.file,

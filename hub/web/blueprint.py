@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, send_from_directory
 
-from hub.errors import HubError
+from core.errors import HubError
 from hub.web.i18n import current_lang
 
 bp = Blueprint("web", __name__, static_folder="../static", static_url_path="/static")

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 from flask import render_template, request, url_for
 
+from core.catalog import Dataset
 from hub.api.datasets import visible_dataset
-from hub.catalog import Dataset
 from hub.context import current_hub, public_base
 from hub.web.blueprint import bp
 from hub.web.catalogue import cards, count_view

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 
-from hub.catalog import Catalog, Dataset, Field
+from core.catalog import Catalog, Dataset, Field
 from publish.access import ANONYMOUS, Viewer, can_see_dataset, visible_fields
 
 TYPES = {

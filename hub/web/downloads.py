@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 from flask import Response, abort, request, stream_with_context
 
+from core.catalog import Dataset
 from hub.api.datasets import visible_dataset
-from hub.catalog import Dataset
 from hub.context import current_hub
 from hub.web.blueprint import bp
 from hub.web.catalogue import count_download, download_formats

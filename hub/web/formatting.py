@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, gettext, lazy_gettext, to_user_timezone
 
-from hub.catalog import Field
+from core.catalog import Field
 from hub.web.i18n import current_lang, pick
 
 __all__ = ["cell", "format_label", "frequency", "install", "load_status", "number", "percent", "when"]

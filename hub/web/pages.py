@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 
 from flask import abort, render_template, request, url_for
 
-from hub.catalog import Catalog
+from core.catalog import Catalog
+from core.text import fold
 from hub.context import current_hub
-from hub.text import fold
 from hub.web.blueprint import bp
 from hub.web.catalogue import DatasetCard, cards, figures
 from hub.web.formatting import format_label

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from math import ceil
 from urllib.parse import urlencode
 
-from hub.catalog import Dataset, Field
+from core.catalog import Dataset, Field
 from publish.access import ANONYMOUS, Viewer, conditional_personal, visible_fields
 from publish.query import Filter, Query
 

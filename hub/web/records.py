@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 from flask import Response, abort, render_template, request, url_for
 
+from core.catalog import Dataset, Schema
 from hub.api.datasets import visible_dataset
-from hub.catalog import Dataset, Schema
 from hub.context import current_hub, public_base
 from hub.web.blueprint import bp
 from hub.web.dictionary import foreign_targets

@@ -2,14 +2,14 @@
 
 One document per dataset, built from the catalogue alone (titles, descriptions, keywords in both languages,
 and the names and titles of the fields an anonymous citizen may see), so it is (re)built at app start and
-never goes stale between loads. Text is folded with `hub.text.fold` on the way in and on the way out: FTS5
+never goes stale between loads. Text is folded with `core.text.fold` on the way in and on the way out: FTS5
 and PostgreSQL's 'simple' configuration ignore case, but neither folds 'đ' to 'd' (pitfalls.md).
 
 - SQLite: an FTS5 virtual table, ranked by bm25 with the title weighing more than the body.
 - PostgreSQL: a plain table holding the folded text and a tsvector ('simple' config, title weight A, body
   weight B), ranked by ts_rank.
 
-Table names do not start with `hub_`: those belong to Alembic (hub/migrations/env.py ignores the rest).
+Table names do not start with `hub_`: those belong to Alembic (publish/migrations/env.py ignores the rest).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from hub.catalog import Catalog, Dataset
-from hub.text import fold, fold_words
+from core.catalog import Catalog, Dataset
+from core.text import fold, fold_words
 from publish.access import ANONYMOUS, Viewer, can_see_dataset, visible_fields
 from publish.store import Store
 

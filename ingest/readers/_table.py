@@ -18,7 +18,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any, Protocol
 
-from hub.errors import HeaderError
+from core.errors import HeaderError
 from ingest._fold import fold_words
 from ingest.headers import HeaderMatcher
 

@@ -11,7 +11,7 @@ import os
 import zipfile
 from pathlib import Path
 
-from hub.errors import InputError
+from core.errors import InputError
 
 __all__ = ["check_xlsx", "MAX_UNCOMPRESSED", "MAX_RATIO"]
 

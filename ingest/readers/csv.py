@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
-from hub.errors import EncodingError, InputError
+from core.errors import EncodingError, InputError
 from ingest.encodings import check_encoding, detect_encoding
 from ingest.headers import HeaderMatcher
 from ingest.readers._table import HEAD_ROWS, RawTable, Row, Shape, data_rows, locate_header

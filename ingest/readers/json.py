@@ -13,7 +13,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
-from hub.errors import EncodingError, HeaderError, InputError
+from core.errors import EncodingError, HeaderError, InputError
 from ingest.headers import HeaderMatcher
 from ingest.readers._table import RawTable, Row
 

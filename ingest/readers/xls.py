@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime, time
 from pathlib import Path
 
-from hub.errors import InputError
+from core.errors import InputError
 from ingest.headers import HeaderMatcher
 from ingest.readers._table import RawTable, Row, Shape, data_rows
 from ingest.readers.xlsx import open_sheet_rows

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
-from hub.errors import HeaderError, InputError
+from core.errors import HeaderError, InputError
 from ingest.headers import HeaderMatcher
 from ingest.readers._table import HEAD_ROWS, RawTable, Row, Shape, data_rows, locate_header
 from ingest.readers._zipcheck import check_xlsx

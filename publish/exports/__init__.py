@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from hub.catalog import Dataset
-from hub.errors import DatasetNotFound, HubError
+from core.catalog import Dataset
+from core.errors import DatasetNotFound, HubError
 from publish.access import ANONYMOUS, Viewer, can_see_dataset
 from publish.exports.csv import csv_chunks
 from publish.exports.geojson import geojson_chunks

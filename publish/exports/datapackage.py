@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from hub.catalog import Dataset
+from core.catalog import Dataset
 from publish.access import Viewer, conditional_personal
 from publish.exports.csv import csv_chunks
 from publish.exports.zipsink import ZipSink

@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from hub.catalog import Dataset, Field
+from core.catalog import Dataset, Field
 from publish.exports.ooxml import (
     MAX_CELL_CHARS,
     MAX_ROWS,

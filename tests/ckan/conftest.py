@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hub.config import PROJECT_ROOT, Settings
-from hub.context import Hub
+from core.config import PROJECT_ROOT, Settings
 from hub.keys import create_client, issue_key
+from publish.context import Hub
 from tests.conftest import BACKENDS, LiveServer, database_url, drop_schema, free_port
 
 
@@ -57,7 +57,7 @@ class RunningHub:
 
 
 def load_samples(hub: Hub, datasets: tuple[str, ...]) -> None:
-    from hub import pipeline
+    from publish import pipeline
 
     for dataset in datasets:
         path = hub.catalog.resolve(hub.catalog.dataset(dataset).source)

@@ -9,8 +9,8 @@ import requests
 from ckanapi import RemoteCKAN
 
 from hub.app import create_app
-from hub.context import Hub
 from hub.keys import create_client, grant, issue_key
+from publish.context import Hub
 from tests.ckan.conftest import RunningHub, load_samples
 
 PERSONAL = {"holder_name", "holder_id_number", "holder_phone"}

@@ -12,8 +12,8 @@ import pytest
 import requests
 from ckanapi import RemoteCKAN
 
-from hub.context import Hub
 from publish.ckan_push import PushError, push
+from publish.context import Hub
 from tests.ckan.conftest import RunningHub
 
 OPEN = ["accommodation", "admin-units", "heritage-sites", "licences", "sports-venues", "travel-agencies"]

@@ -7,7 +7,7 @@ import requests
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF
 
-from hub.context import Hub
+from publish.context import Hub
 
 # plain namespaces: rdflib's closed DCAT namespace warns when pytest looks at the module's names
 DCAT = Namespace("http://www.w3.org/ns/dcat#")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import PROJECT_ROOT
+from core.config import PROJECT_ROOT
 
 HUB = [sys.executable, "-m", "hub"]
 

@@ -10,7 +10,7 @@ import pytest
 
 from bench.generate import generate
 from bench.ingest import bench_catalog
-from hub.catalog import load_catalog
+from core.catalog import load_catalog
 from ingest import read_table
 from ingest.normalise.communes import REFERENCE
 from validate import Validator

@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from hub.errors import EncodingError, InputError
+from core.errors import EncodingError, InputError
 from ingest.encodings import detect_encoding, is_vietnamese_syllable
 from ingest.legacy_codecs import encode_cp1258, encode_tcvn3, encode_vni
 

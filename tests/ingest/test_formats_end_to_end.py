@@ -2,7 +2,7 @@
 
 For every dataset of catalog.yaml, variants of its canonical sample (tests/ingest/variants.py: a UTF-8 CSV
 in Vietnamese notation, a TCVN3 CSV, an Excel report sheet with a two-row merged header, a JSON array and,
-for datasets with a geometry, GeoJSON) go through hub.pipeline.run into a fresh store, in load order so
+for datasets with a geometry, GeoJSON) go through publish.pipeline.run into a fresh store, in load order so
 that foreign keys resolve; the stored current rows must equal those stored from the canonical samples
 (the read-only `sample_hub` of the same backend).
 """
@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from pyproj import Transformer
 
-from hub import pipeline
-from hub.config import Settings
-from hub.context import Hub
+from core.config import Settings
+from publish import pipeline
 from publish.access import Viewer
+from publish.context import Hub
 from publish.query import Query, iter_records
 from tests.conftest import database_url, drop_schema
 from tests.ingest.variants import FORMATS, applies, canonical_records, tcvn3_spelling, write_variant

@@ -1,6 +1,6 @@
 import pytest
 
-from hub.errors import HeaderError
+from core.errors import HeaderError
 from ingest.headers import VN2000_X, VN2000_Y, HeaderMatcher, map_headers
 
 

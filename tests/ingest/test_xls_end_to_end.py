@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from hub import pipeline
 from ingest import read_table
+from publish import pipeline
 from tests.conftest import drop_schema
 from tests.ingest.readers.test_xlsx_reader import _report_workbook
 from tests.ingest.test_formats_end_to_end import _backend, _differences, _fresh_hub, stored

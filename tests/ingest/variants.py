@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from hub.catalog import Catalog, Dataset
+from core.catalog import Catalog, Dataset
 from ingest.headers import HeaderMatcher
 from ingest.legacy_codecs import encode_tcvn3
 from ingest.plan import plan_fields
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     """Write every variant of every sample into a folder, to try `hub ingest` on them by hand."""
     import argparse
 
-    from hub.catalog import load_catalog
+    from core.catalog import load_catalog
 
     parser = argparse.ArgumentParser(prog="python -m tests.ingest.variants", description=main.__doc__)
     parser.add_argument("folder", type=Path)

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from core.config import PROJECT_ROOT
 from hub import keys
-from hub.config import PROJECT_ROOT
-from hub.context import Hub
+from publish.context import Hub
 from tests.conftest import POSTGRES_URL, require_postgres
 
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -114,8 +114,8 @@ def communes_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     every other dataset points at the communes, and loading them takes seconds, so once. Each test module
     writes to datasets of its own: uploads → heritage-sites, licences, sports-venues; jobs → accommodation,
     travel-agencies (and reads admin-units)."""
-    from hub import pipeline
-    from hub.config import Settings
+    from core.config import Settings
+    from publish import pipeline
     from tests.conftest import database_url, drop_schema
 
     tmp = tmp_path_factory.mktemp(f"communes-{request.param}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hub.config import PROJECT_ROOT
+from core.config import PROJECT_ROOT
 
 HEADER = "enterprise_code,name,licence_scope,licence_number,address,commune_code,phone,email,website,status\n"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from hub.config import Settings
+from core.config import Settings
 from hub.deploy import nginx_site
 from tests.conftest import free_port
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.config import PROJECT_ROOT, SETTINGS_HELP, Settings, read_env
+from core.config import PROJECT_ROOT, SETTINGS_HELP, Settings, read_env
 from tests.ops.conftest import hub_env, run_hub
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import PROJECT_ROOT, Settings
+from core.config import PROJECT_ROOT, Settings
 from tests.ops.conftest import hub_env, run_hub
 from tests.ops.stack import NGINX, free_ports, render_nginx
 

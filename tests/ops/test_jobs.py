@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from core.config import PROJECT_ROOT
+from core.errors import HubError, InputError
 from hub import jobs
-from hub.config import PROJECT_ROOT
-from hub.context import Hub
-from hub.errors import HubError, InputError
 from publish import tables
+from publish.context import Hub
 from publish.store import utcnow
 from tests.ops.conftest import hub_env, run_hub
 
@@ -123,7 +123,7 @@ def test_jobs_command_lists_and_shows_jobs(communes_hub: Hub, tmp_path: Path) ->
 
 
 def test_ckan_push_job_takes_its_key_from_the_environment(communes_hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hub.errors import ConfigError
+    from core.errors import ConfigError
 
     monkeypatch.delenv("HUB_CKAN_API_KEY", raising=False)
     with pytest.raises(ConfigError, match="HUB_CKAN_API_KEY"):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from hub import migrate
+from publish import migrate
 from publish.db import create_engine
 from tests.ops.conftest import hub_env, run_hub
 

@@ -18,9 +18,9 @@ import requests
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
-from hub.config import PROJECT_ROOT, Settings
-from hub.context import Hub
+from core.config import PROJECT_ROOT, Settings
 from hub.jobs import pid_running
+from publish.context import Hub
 from tests.ops.conftest import PostgresDatabase, api_key, bearer, flush_redis, hub_env, redis_db_url, run_hub
 from tests.ops.data import travel_agencies_csv
 from tests.ops.stack import NGINX, Stack, free_ports, render_nginx

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from core.config import PROJECT_ROOT
 from hub.app import create_app
-from hub.config import PROJECT_ROOT
-from hub.context import Hub
+from publish.context import Hub
 from tests.ops.conftest import api_key, bearer
 
 SAMPLES = PROJECT_ROOT / "samples"

@@ -17,7 +17,7 @@ import pytest
 
 from hub import jobs
 from hub.app import create_app
-from hub.context import Hub
+from publish.context import Hub
 from tests.ops.conftest import HUB, api_key, bearer, flush_redis, hub_env, redis_db_url, run_hub
 from tests.ops.data import travel_agencies_csv
 from tests.ops.test_jobs import dead_pid, running_job

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from hub import pipeline
-from hub.catalog import Catalog
-from hub.context import Hub
+from core.catalog import Catalog
+from publish import pipeline
+from publish.context import Hub
 from publish.loads import Loader, LoadResult
 from publish.store import Store
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hub.context import Hub
 from publish import query
 from publish.access import Viewer
+from publish.context import Hub
 from publish.query import Filter, Query, QueryError
 
 DEPARTMENT = Viewer(name="so-ke-hoach", role="department")

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from hub.context import Hub
-from hub.errors import LoadConflict
+from core.errors import LoadConflict
 from publish import loads, locks, query, versions
+from publish.context import Hub
 from publish.loads import Loader
 from publish.locks import locked_transaction
 from publish.query import Query

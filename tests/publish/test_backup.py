@@ -14,11 +14,11 @@ import pytest
 import sqlalchemy as sa
 from shapely import wkt
 
-from hub import audit, keys
-from hub.config import Settings
-from hub.context import Hub
-from publish import tables
+from core.config import Settings
+from hub import keys
+from publish import audit, tables
 from publish.backup import BackupError, backup, discover, kind_of, prune, read_manifest
+from publish.context import Hub
 from publish.restore import restore
 from publish.rollback import rollback
 from publish.store import utcnow

@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 from openpyxl.utils import get_column_letter
 
-from hub.catalog import Catalog
-from hub.context import Hub
-from hub.errors import DatasetNotFound, NotFound
+from core.catalog import Catalog
+from core.errors import DatasetNotFound, NotFound
 from publish.access import ANONYMOUS, Viewer
+from publish.context import Hub
 from publish.exports import FORMATS, ExportError, export_stream
 from publish.exports.ooxml import MAX_CELL_CHARS, TOO_LONG
 from publish.exports.xlsx import DATA_SHEET, DICTIONARY_SHEET, xlsx_stream

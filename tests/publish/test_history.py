@@ -14,9 +14,9 @@ import sqlalchemy as sa
 
 from hub import keys
 from hub.app import create_app
-from hub.context import Hub
 from publish import changes, query, versions
 from publish.access import Viewer
+from publish.context import Hub
 from publish.query import Query
 from publish.rollback import rollback
 from tests.conftest import LiveServer, free_port

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from hub.context import Hub
 from publish import query, versions
+from publish.context import Hub
 from publish.loads import Loader
 from publish.query import Query
 from tests.publish.conftest import (

@@ -3,8 +3,8 @@ sorting every matching row (at 100,000 rows on SpatiaLite, 24 ms a page instead 
 
 from __future__ import annotations
 
-from hub.context import Hub
 from publish import query
+from publish.context import Hub
 from publish.query import Filter, Query
 from tests.conftest import statements_reading
 

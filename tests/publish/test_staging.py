@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.catalog import Catalog
-from hub.text import fold
+from core.catalog import Catalog
+from core.text import fold
 from publish.rows import stored_rows
 from publish.staging import fold_batch, stored_rows_fast
 from tests.publish.conftest import SAMPLES, accommodation_frame

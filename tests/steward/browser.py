@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hub.config import PROJECT_ROOT
+from core.config import PROJECT_ROOT
 
 CHROMIUM = os.environ.get("HUB_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

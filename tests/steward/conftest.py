@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from hub import keys, pipeline
+from core.config import Settings
+from hub import keys
 from hub.app import create_app
-from hub.config import Settings
-from hub.context import Hub
+from publish import pipeline
+from publish.context import Hub
 from tests.conftest import LiveServer, free_port
 from tests.steward.browser import chromium
 from tests.steward.reference import SAMPLES

@@ -17,8 +17,8 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from hub.config import PROJECT_ROOT, Settings
-from hub.context import Hub
+from core.config import PROJECT_ROOT, Settings
+from publish.context import Hub
 
 SAMPLES = PROJECT_ROOT / "samples"
 MESSY = SAMPLES / "messy"
@@ -29,7 +29,7 @@ DATASETS = ["admin-units", "heritage-sites", "sports-venues", "accommodation", "
 
 @cache
 def reference_hub() -> Hub:
-    from hub import pipeline
+    from publish import pipeline
 
     folder = Path(tempfile.mkdtemp(prefix="hub-reference-"))
     atexit.register(shutil.rmtree, folder, True)

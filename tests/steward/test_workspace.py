@@ -12,8 +12,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from hub import pipeline
 from hub.steward import workspace as uploads
+from publish import pipeline
 from tests.steward.browser import new_page, screenshot
 from tests.steward.reference import MESSY, SAMPLES
 

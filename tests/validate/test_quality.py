@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hub import pipeline
-from hub.catalog import Schema
-from hub.errors import CatalogError
+from core.catalog import Schema
+from core.errors import CatalogError
+from publish import pipeline
 from tests.steward.reference import (
     DATASETS,
     MESSY,

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub import pipeline
-from publish import query, versions
+from publish import pipeline, query, versions
 from tests.steward.reference import MESSY, SAMPLES, SAMPLES_DAY, write_admin_units_csv
 
 

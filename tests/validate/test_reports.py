@@ -10,9 +10,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from hub import pipeline
 from hub.cli import cli
 from ingest import read_table
+from publish import pipeline
 from tests.steward.browser import chromium, new_page, screenshot
 from tests.steward.reference import (
     DATASETS,

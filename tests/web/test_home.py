@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from hub.context import Hub
+from publish.context import Hub
 
 
 @pytest.fixture

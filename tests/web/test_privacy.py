@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from hub.config import PROJECT_ROOT, Settings
-from hub.context import Hub
+from core.config import PROJECT_ROOT, Settings
+from publish.context import Hub
 
 SAMPLES = PROJECT_ROOT / "samples"
 HREF = re.compile(r'href="(/[^"#]*)')
@@ -82,8 +82,8 @@ def test_shared_dataset_is_not_found_at_any_of_its_addresses(sample_client) -> N
 def open_licences_client(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     """A hub whose catalogue (wrongly, for this test) makes the licences register open: the site must still
     drop the always-personal fields and blank the names of individual holders."""
-    from hub import pipeline
     from hub.app import create_app
+    from publish import pipeline
 
     tmp = tmp_path_factory.mktemp("open-licences")
     raw = yaml.safe_load((PROJECT_ROOT / "catalog.yaml").read_text(encoding="utf-8"))

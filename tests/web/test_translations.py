@@ -6,7 +6,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from hub.config import PROJECT_ROOT
+from core.config import PROJECT_ROOT
 from hub.web.i18n import TRANSLATIONS
 
 PO = TRANSLATIONS / "vi" / "LC_MESSAGES" / "messages.po"

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hub import keys, pipeline
-from hub.config import PROJECT_ROOT, Settings
-from hub.context import Hub
+from core.config import PROJECT_ROOT, Settings
+from hub import keys
+from publish import pipeline
+from publish.context import Hub
 from tests.conftest import BACKENDS, database_url, drop_schema, load_all_samples
 
 RESTRICTED = "sports-venues"
@@ -108,7 +109,7 @@ def personal_values() -> set[str]:
 
     Values that also appear in a non-personal place (a public field of any sample) would make the check
     meaningless, so they are left out."""
-    from hub.catalog import load_catalog
+    from core.catalog import load_catalog
 
     catalog = load_catalog(PROJECT_ROOT / "catalog.yaml")
     schema = catalog.dataset(PERSONAL).schema

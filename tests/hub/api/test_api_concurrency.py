@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from hub import audit, keys
+from core.errors import Unauthenticated
+from hub import keys
 from hub.app import create_app
-from hub.context import Hub
-from hub.errors import Unauthenticated
+from publish import audit, tables
 from publish import query as q
-from publish import tables
 from publish.access import Viewer
+from publish.context import Hub
 from tests.hub.api.conftest import PERSONAL, Secured
 
 THREADS = 8

@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from hub import audit, keys
-from hub.context import Hub
+from hub import keys
+from publish import audit
+from publish.context import Hub
 from tests.hub.api.conftest import PERSONAL, RESTRICTED, Secured
 
 
@@ -92,8 +93,8 @@ def test_concurrent_appends_keep_one_chain(hub: Hub) -> None:
 
 
 def _worker_process(url: str, n: int) -> None:
-    from hub.catalog import load_catalog
-    from hub.config import PROJECT_ROOT
+    from core.catalog import load_catalog
+    from core.config import PROJECT_ROOT
     from publish.store import Store
 
     store = Store.connect(url, load_catalog(PROJECT_ROOT / "catalog.yaml"))  # its own engine, as a gunicorn worker

@@ -8,11 +8,11 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from core.errors import HubError, Unauthenticated
 from hub import keys
 from hub.app import create_app
-from hub.context import Hub
-from hub.errors import HubError, Unauthenticated
 from publish import tables
+from publish.context import Hub
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pyproj import Geod
 
-from hub.context import Hub
 from publish import query
+from publish.context import Hub
 from publish.query import Query
 from tests.conftest import statements_reading
 

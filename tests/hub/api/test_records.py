@@ -47,7 +47,7 @@ def test_pages_follow_the_cursor_without_gaps_or_repeats(sample_client) -> None:
 
 
 def test_search_ignores_diacritics_and_d(sample_client) -> None:  # noqa: ANN001
-    from hub.text import fold
+    from core.text import fold
 
     for query in ("dinh an hoa", "ĐÌNH AN HÒA", "Đình An Hoà"):
         body = sample_client.get(f"/api/v1/datasets/heritage-sites/records?q={query}").get_json()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hub.errors import EncodingError, HeaderError, InputError
+from core.errors import EncodingError, HeaderError, InputError
 from ingest import read_table
 from ingest.legacy_codecs import encode_cp1258, encode_tcvn3, encode_vni
 from ingest.readers.csv import MAX_LINE

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from hub.errors import EncodingError, HeaderError, InputError
+from core.errors import EncodingError, HeaderError, InputError
 from ingest import read_table
 
 RECORDS = [

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hub.errors import InputError
+from core.errors import InputError
 from ingest import read_table
 
 

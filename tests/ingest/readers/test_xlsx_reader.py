@@ -8,7 +8,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from hub.errors import HeaderError, InputError
+from core.errors import HeaderError, InputError
 from ingest import read_table
 
 

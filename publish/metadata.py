@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.catalog import Catalog, Dataset
+from core.catalog import Catalog, Dataset
 from publish import tables
 from publish.access import Viewer, visible_fields
 from publish.query import count_current

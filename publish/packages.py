@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from hub.catalog import Catalog, Dataset
-from hub.ckan.metadata import (
+from core.catalog import Catalog, Dataset
+from publish.access import Viewer, can_see_dataset
+from publish.context import Hub
+from publish.metadata import (
     Facts,
     ckan_time,
     contact,
@@ -23,8 +25,6 @@ from hub.ckan.metadata import (
     publisher_name,
     resource_kinds,
 )
-from hub.context import Hub
-from publish.access import Viewer, can_see_dataset
 
 __all__ = ["group_dict", "organization_dict", "our_packages", "package_for", "tag_dict", "visible_datasets"]
 

@@ -13,8 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub.catalog import Dataset
-from hub.errors import InputError
+from core.catalog import Dataset
+from core.errors import InputError
 from publish.loads import Loader, LoadResult
 from publish.store import Store
 

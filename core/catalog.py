@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from hub.errors import CatalogError, DatasetNotFound
+from core.errors import CatalogError, DatasetNotFound
 
 ACCESS_LEVELS = ("open", "shared", "restricted")
 POLICIES = ("reject", "quarantine")

@@ -1,0 +1,380 @@
+"""The audit log: who read or changed what, when, and with what result — append-only, chained by hashes.
+
+Each entry's hash is sha256(previous entry's hash + canonical JSON of the entry), so editing, removing or
+reordering an entry breaks the chain from that entry on, and `verify()` names the first broken one. The
+database itself refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) of hub_audit through triggers
+(`ensure_append_only`, run by `Store.init`): changing the log needs someone who can drop triggers, and the
+chain still shows what they did. Cutting entries off the end is visible only against a head hash kept
+elsewhere, which is why `verify()` returns it (`hub audit --verify` prints it for the operator's records).
+
+Appending takes a lock (PostgreSQL advisory transaction lock; SQLite's write lock via BEGIN IMMEDIATE) and
+reads the last hash inside the same transaction, so several gunicorn workers never fork the chain.
+
+Group commit: the threads of one process that append at the same time share one such transaction. The first
+to arrive writes every entry waiting at that moment (in arrival order, hashed under the lock) while later ones
+queue for the next batch; each caller returns only once its own entry is committed, or raises if the batch
+failed. Under load that is one lock, one read of the last hash and one insert per batch instead of per
+request (the lock was serialising every API request of every worker). On PostgreSQL a batch is one round trip:
+the lock and one statement that reads the last hash, chains the batch's hashes (sha256 on the server, of the
+same canonical JSON, which Python supplies) and inserts it, so the lock is held only while the server runs
+that statement; the entries of one batch share one `at`. Nothing is buffered past the caller's return: a
+clean shutdown (gunicorn lets requests in flight finish) loses no entry, a crash loses none whose answer was
+sent (a request whose entry is not committed is refused by the interface), and a crash mid-batch rolls the
+whole batch back, before any of its answers was sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import weakref
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from publish import tables
+from publish.store import Store, utcnow
+
+__all__ = ["GENESIS", "FIELDS", "Verification", "append", "canonical", "entry_hash", "entries", "verify",
+           "ensure_append_only", "append_only_in_place"]
+
+GENESIS = "0" * 64
+# What an entry says, in the order it is hashed (canonical JSON sorts keys anyway; this fixes the set).
+FIELDS = ("at", "request_id", "client", "ip", "method", "path", "dataset", "query", "status", "rows", "personal",
+          "detail")
+_LOCK_KEY = zlib.crc32(b"hub_audit")  # the PostgreSQL advisory lock serialising appends
+_TRIGGERS = ("hub_audit_no_update", "hub_audit_no_delete")
+
+
+# -- the chain ---------------------------------------------------------------------------------------------------
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds")
+    return value
+
+
+def canonical(entry: dict[str, Any]) -> str:
+    """The entry as the hash sees it: the FIELDS only, sorted keys, no spaces, text as is (UTF-8)."""
+    return json.dumps({k: _plain(entry.get(k)) for k in FIELDS}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+
+
+def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical(entry)).encode("utf-8")).hexdigest()
+
+
+def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - set(FIELDS)
+    if unknown:
+        raise TypeError(f"unknown audit fields: {sorted(unknown)}")
+    entry = {k: fields.get(k) for k in FIELDS}
+    if entry["query"] is not None:
+        entry["query"] = str(entry["query"])[:2000]
+    if entry["detail"] is not None and not isinstance(entry["detail"], str):
+        entry["detail"] = json.dumps(entry["detail"], ensure_ascii=False, sort_keys=True, default=str)
+    if entry["personal"] is not None:
+        entry["personal"] = bool(entry["personal"])
+    return entry
+
+
+def append(store: Store, **fields: Any) -> str:
+    """Write one entry at the end of the chain; returns its hash. Fields: see FIELDS (`at` is set here).
+
+    Returns once the entry is committed (possibly in one transaction with other threads' entries)."""
+    return _group(store.engine).append(_clean(fields))
+
+
+class _Ticket:
+    __slots__ = ("entry", "digest", "error", "done")
+
+    def __init__(self, entry: dict[str, Any]) -> None:
+        self.entry = entry
+        self.digest: str | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class _Group:
+    """Group commit of one engine's appends within one process (leader/follower, no background thread).
+
+    While entries keep arriving, each writer hands its database connection to the next one (a checkout
+    costs a round trip, the pool's ping); the last writer of a busy spell gives it back to the pool."""
+
+    MAX_BATCH = 500
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pid = os.getpid()
+        self.cond = threading.Condition()
+        self.pending: list[_Ticket] = []
+        self.writing = False
+        self.conn: sa.Connection | None = None  # handed from writer to writer while busy
+
+    def append(self, entry: dict[str, Any]) -> str:
+        ticket = _Ticket(entry)
+        with self.cond:
+            self.pending.append(ticket)
+        while True:
+            with self.cond:
+                while self.writing and not ticket.done:
+                    self.cond.wait()
+                if ticket.done:
+                    break
+                # nobody is writing and ours still waits: write the waiting entries, oldest first
+                batch, self.pending = self.pending[: self.MAX_BATCH], self.pending[self.MAX_BATCH:]
+                self.writing = True
+                conn, self.conn = self.conn, None
+            failed = False
+            try:
+                if conn is None:
+                    conn = self.engine.connect()
+                digests = _write(conn, [t.entry for t in batch])
+                for t, digest in zip(batch, digests, strict=True):
+                    t.digest = digest
+            except BaseException as exc:  # every caller of the batch gets the failure (and refuses its answer)
+                failed = True
+                for t in batch:
+                    t.error = exc
+            finally:
+                with self.cond:
+                    for t in batch:
+                        t.done = True
+                    if self.pending and not failed:
+                        conn, self.conn = None, conn  # the next writer goes on with it
+                    self.writing = False
+                    self.cond.notify_all()
+                if conn is not None:
+                    conn.close()  # back to the pool (a broken one is found by the next checkout's ping)
+        if ticket.error is not None:
+            raise ticket.error
+        assert ticket.digest is not None
+        return ticket.digest
+
+
+_GROUPS: weakref.WeakKeyDictionary[Engine, _Group] = weakref.WeakKeyDictionary()
+_GROUPS_LOCK = threading.Lock()
+
+
+def _group(engine: Engine) -> _Group:
+    with _GROUPS_LOCK:
+        group = _GROUPS.get(engine)
+        if group is None or group.pid != os.getpid():  # a forked worker starts with its own, empty group
+            group = _GROUPS[engine] = _Group(engine)
+        return group
+
+
+def _write(conn: sa.Connection, batch: list[dict[str, Any]]) -> list[str]:
+    """Append `batch` in order in one transaction, under the chain's lock; their hashes."""
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        if raw.info.parameter_status("server_encoding") == "UTF8":  # the server hashes the same bytes as we do
+            return _write_pg(raw, batch)
+    # SQLite (and PostgreSQL in another encoding): lock, read the last hash, hash here, insert
+    conn.info["sqlite_begin"] = "IMMEDIATE"  # SQLite: take the write lock before reading the last hash
+    try:
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+            t = tables.audit_log
+            prev = conn.execute(sa.select(t.c.hash).order_by(t.c.id.desc()).limit(1)).scalar() or GENESIS
+            rows = _chain(prev, batch)
+            conn.execute(t.insert(), rows)  # rows get their ids in list order
+    finally:
+        conn.info.pop("sqlite_begin", None)
+    return [r["hash"] for r in rows]
+
+
+def _chain(prev: str, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The batch's rows, each hashed on the one before; called holding the lock, right after reading `prev`."""
+    rows = []
+    for fields in batch:
+        entry = dict(fields)
+        entry["at"] = utcnow()  # inside the lock, so time order is chain order
+        digest = entry_hash(prev, entry)
+        rows.append({**entry, "prev_hash": prev, "hash": digest})
+        prev = digest
+    return rows
+
+
+# PostgreSQL: the whole batch in one statement, sent with the lock in one round trip (pipeline mode), so the
+# lock is held only while the server runs it, never across a wait for this process. Python supplies each
+# entry's canonical JSON without `at` (the first key in sorted order); the server stamps `at` once for the
+# batch (UTC, microseconds, as datetime.isoformat writes it) and chains the hashes exactly as entry_hash().
+_PG_FIELDS = [f for f in FIELDS if f != "at"]
+_PG_TYPES = {"status": "int", "rows": "int", "personal": "bool"}
+_PG_APPEND = f"""
+WITH RECURSIVE
+  input AS (
+    SELECT * FROM jsonb_to_recordset(%(batch)s::jsonb)
+      AS i(n int, rest text, {", ".join(f"{f} {_PG_TYPES.get(f, 'text')}" for f in _PG_FIELDS)})
+  ),
+  stamp AS MATERIALIZED (
+    SELECT at, to_char(at, 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at_text
+    FROM (SELECT (clock_timestamp() AT TIME ZONE 'UTC')::timestamp(6) AS at) now
+  ),
+  chain(n, prev, hash) AS (
+    SELECT 0, last.hash, last.hash
+    FROM (SELECT coalesce((SELECT hash FROM hub_audit ORDER BY id DESC LIMIT 1), %(genesis)s) AS hash) last
+    UNION ALL
+    SELECT i.n, c.hash,
+           encode(sha256(convert_to(c.hash || '{{"at":"' || s.at_text || '",' || i.rest, 'UTF8')), 'hex')
+    FROM chain c JOIN input i ON i.n = c.n + 1 CROSS JOIN stamp s
+  )
+INSERT INTO hub_audit (at, {", ".join(_PG_FIELDS)}, prev_hash, hash)
+SELECT s.at, {", ".join(f"i.{f}" for f in _PG_FIELDS)}, c.prev, c.hash
+FROM chain c JOIN input i ON i.n = c.n CROSS JOIN stamp s
+ORDER BY c.n
+RETURNING id, hash
+"""
+_AT_NULL = '{"at":null,'
+
+
+def _write_pg(raw: Any, batch: list[dict[str, Any]]) -> list[str]:
+    """Append `batch` on PostgreSQL: BEGIN, the advisory lock, the statement and COMMIT in one pipeline. The
+    statement starts once the lock is granted, so it reads the last hash every earlier batch committed."""
+    rows = []
+    for n, entry in enumerate(batch, 1):
+        text = canonical({**entry, "at": None})
+        if not text.startswith(_AT_NULL):  # `at` sorts first among FIELDS; the SQL relies on it
+            raise AssertionError("canonical JSON does not start with at")
+        rows.append({**{f: entry.get(f) for f in _PG_FIELDS}, "n": n, "rest": text[len(_AT_NULL):]})
+    # one JSON parameter for the batch: cheaper to send than a dozen arrays, whose text psycopg escapes
+    params = {"batch": json.dumps(rows, ensure_ascii=False), "genesis": GENESIS}
+    with raw.pipeline(), raw.transaction():
+        raw.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        cur = raw.execute(_PG_APPEND, params)
+    written = sorted(cur.fetchall())  # by id: chain order
+    if len(written) != len(batch):
+        raise RuntimeError(f"audit batch of {len(batch)} wrote {len(written)} entries")
+    return [digest for _, digest in written]
+
+
+def _entry(row: Any) -> dict[str, Any]:
+    out = {"id": row.id}
+    out.update({k: getattr(row, k) for k in FIELDS})
+    out["at"] = row.at.isoformat(timespec="microseconds") if row.at else None
+    if out["detail"]:
+        try:
+            out["detail"] = json.loads(out["detail"])
+        except ValueError:
+            pass
+    return out
+
+
+def entries(store: Store, *, client: str | None = None, dataset: str | None = None, since: datetime | None = None,
+            until: datetime | None = None, status: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Entries newest first, filtered; for `hub audit` and the admin API."""
+    t = tables.audit_log
+    stmt = sa.select(t).order_by(t.c.id.desc()).limit(limit)
+    if client:
+        stmt = stmt.where(t.c.client == client)
+    if dataset:
+        stmt = stmt.where(t.c.dataset == dataset)
+    if since:
+        stmt = stmt.where(t.c.at >= since)
+    if until:
+        stmt = stmt.where(t.c.at < until)
+    if status:
+        stmt = stmt.where(t.c.status == status)
+    with store.engine.connect() as conn:
+        return [_entry(r) for r in conn.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int  # entries read
+    head: str  # hash of the last entry (GENESIS for an empty log): keep it elsewhere to detect truncation
+    broken_id: int | None = None  # first entry that does not fit the chain
+    reason: str | None = None
+    append_only: bool = True  # the database's triggers are in place
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checked": self.checked, "head": self.head, "broken_id": self.broken_id,
+                "reason": self.reason, "append_only": self.append_only}
+
+
+def _rows(store: Store, batch: int = 5000) -> Iterator[Any]:
+    t = tables.audit_log
+    last = 0
+    with store.engine.connect() as conn:  # keyset pages: flat memory however long the log
+        while True:
+            rows = conn.execute(sa.select(t).where(t.c.id > last).order_by(t.c.id).limit(batch)).all()
+            yield from rows
+            if len(rows) < batch:
+                return
+            last = rows[-1].id
+
+
+def verify(store: Store) -> Verification:
+    """Walk the chain from the start; report the first entry whose links or content do not match."""
+    prev, checked = GENESIS, 0
+    in_place = append_only_in_place(store.engine)
+    for row in _rows(store):
+        checked += 1
+        entry = {k: getattr(row, k) for k in FIELDS}
+        if row.prev_hash != prev:
+            return Verification(False, checked, prev, row.id, "prev_hash does not match the entry before "
+                                "(an entry was removed or reordered)", in_place)
+        if entry_hash(prev, entry) != row.hash:
+            return Verification(False, checked, prev, row.id, "hash does not match the content "
+                                "(the entry was edited)", in_place)
+        prev = row.hash
+    return Verification(True, checked, prev, None, None, in_place)
+
+
+_SQLITE_TRIGGERS = [
+    f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {op} ON hub_audit "
+    "BEGIN SELECT RAISE(ABORT, 'hub_audit is append-only / nhật ký kiểm toán chỉ được ghi thêm'); END"
+    for name, op in zip(_TRIGGERS, ("UPDATE", "DELETE"), strict=True)
+]
+_PG_FUNCTION = """CREATE OR REPLACE FUNCTION hub_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'hub_audit is append-only / nhật ký kiểm toán chỉ được ghi thêm'; END $$"""
+_PG_TRIGGERS = [
+    "CREATE OR REPLACE TRIGGER hub_audit_no_update BEFORE UPDATE ON hub_audit "
+    "FOR EACH ROW EXECUTE FUNCTION hub_audit_append_only()",
+    "CREATE OR REPLACE TRIGGER hub_audit_no_delete BEFORE DELETE ON hub_audit "
+    "FOR EACH ROW EXECUTE FUNCTION hub_audit_append_only()",
+    "CREATE OR REPLACE TRIGGER hub_audit_no_truncate BEFORE TRUNCATE ON hub_audit "
+    "FOR EACH STATEMENT EXECUTE FUNCTION hub_audit_append_only()",
+]
+
+
+def append_only_in_place(engine: Engine | sa.Connection) -> bool:
+    """Whether the triggers refusing UPDATE and DELETE on hub_audit exist."""
+    if engine.dialect.name == "sqlite":
+        sql = "SELECT count(*) FROM sqlite_master WHERE type='trigger' AND tbl_name='hub_audit' AND name IN ({})"
+    else:
+        sql = ("SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass('hub_audit') "
+               "AND NOT tgisinternal AND tgname IN ({})")
+    sql = sql.format(", ".join(f"'{n}'" for n in _TRIGGERS))
+    if isinstance(engine, sa.Connection):
+        return engine.exec_driver_sql(sql).scalar() == len(_TRIGGERS)
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(sql).scalar() == len(_TRIGGERS)
+
+
+def ensure_append_only(engine: Engine) -> None:
+    """Create the triggers that make hub_audit append-only, if missing (idempotent; cheap when present)."""
+    if append_only_in_place(engine):
+        return
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            for sql in _SQLITE_TRIGGERS:
+                conn.exec_driver_sql(sql)
+            return
+        # several workers may start at once: one creates, the others find it done
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        if append_only_in_place(conn):
+            return
+        conn.exec_driver_sql(_PG_FUNCTION)
+        for sql in _PG_TRIGGERS:
+            conn.exec_driver_sql(sql)

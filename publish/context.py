@@ -1,0 +1,24 @@
+"""What a running hub holds: settings, the catalogue and the store, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.catalog import Catalog, load_catalog
+from core.config import Settings
+from publish.store import Store
+
+
+@dataclass
+class Hub:
+    settings: Settings
+    catalog: Catalog
+    store: Store
+
+    @classmethod
+    def open(cls, settings: Settings, *, init: bool = False) -> Hub:
+        catalog = load_catalog(settings.catalog_path)
+        store = Store.connect(settings.database_url, catalog, replica_url=settings.replica_url)
+        if init:
+            store.init()
+        return cls(settings, catalog, store)
