@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from core.errors import CatalogError, DatasetNotFound
+from core.errors import CatalogError, DatasetNotFound, NotFound
+from core.reports import ReportDefinition, load_definitions
 
 ACCESS_LEVELS = ("open", "shared", "restricted")
 POLICIES = ("reject", "quarantine")
@@ -207,6 +208,7 @@ class Catalog:
     licences: dict[str, dict[str, Any]]
     themes: dict[str, dict[str, Any]]
     datasets: dict[str, Dataset] = field(default_factory=dict)
+    reports: dict[str, ReportDefinition] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -221,6 +223,13 @@ class Catalog:
                 f"No dataset «{dataset_id}» in the catalogue",
                 dataset=dataset_id,
             ) from None
+
+    def report(self, report_id: str) -> ReportDefinition:
+        try:
+            return self.reports[report_id]
+        except KeyError:
+            raise NotFound(f"Không có báo cáo «{report_id}» trong danh mục", f"No report «{report_id}» in the catalogue",
+                           field="report") from None
 
     def __iter__(self) -> Iterator[Dataset]:
         return iter(self.datasets.values())
@@ -280,6 +289,11 @@ def load_catalog(path: Path | str) -> Catalog:
         catalog.datasets[dataset.id] = dataset
     _check_references(catalog)
     catalog.load_order()
+    reports = raw.get("reports") or []
+    if not isinstance(reports, list):
+        raise CatalogError("Mục «reports» phải là danh sách tệp định nghĩa báo cáo",
+                           "«reports» must be a list of report definition files", file=str(path))
+    catalog.reports = load_definitions(catalog, reports)
     return catalog
 
 

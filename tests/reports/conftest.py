@@ -1,0 +1,70 @@
+"""Fixtures of the report tests: a hub per backend with every sample loaded as if published in the past."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from core.config import Settings
+from publish import tables
+from publish.context import Hub
+from tests.conftest import database_url, drop_schema, load_all_samples
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "samples"
+PUBLISHED_AT = datetime(2025, 12, 15, 3, 0)  # the samples' loads are dated here (naive UTC)
+
+
+def backdate(hub: Hub, when: datetime, *, dataset: str | None = None, version: int | None = None) -> None:
+    """Say the committed loads (of `dataset`, `version`) finished at `when`: the hub's clock cannot be turned
+    back, so periods that ended before today are tested on loads dated into them."""
+    loads = tables.loads
+    stmt = loads.update().where(loads.c.status == "committed")
+    if dataset:
+        stmt = stmt.where(loads.c.dataset == dataset)
+    if version is not None:
+        stmt = stmt.where(loads.c.version == version)
+    with hub.store.engine.begin() as conn:
+        conn.execute(stmt.values(started_at=when, finished_at=when))
+
+
+def sample_frame(name: str) -> pd.DataFrame:
+    """A sample CSV as text, empty cells as ''."""
+    return pd.read_csv(SAMPLES / f"{name}.csv", dtype=str, keep_default_na=False, na_filter=False)
+
+
+def open_reports_hub(backend: str, tmp: Path) -> tuple[Hub, str | None]:
+    url, schema = database_url(backend, tmp)
+    settings = Settings(database_url=url, storage_dir=tmp / "storage", secret_key="test-secret")
+    hub = Hub.open(settings, init=True)
+    load_all_samples(hub)
+    backdate(hub, PUBLISHED_AT)
+    return hub, schema
+
+
+@pytest.fixture(scope="module", params=["spatialite", "postgis"])
+def reports_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """Every sample loaded (version 1 of each dataset, dated 15 December 2025). Tests may add reports, not data."""
+    hub, schema = open_reports_hub(request.param, tmp_path_factory.mktemp(f"reports-{request.param}"))
+    yield hub
+    hub.store.dispose()
+    drop_schema(schema)
+
+
+@pytest.fixture
+def fresh_reports_hub(backend: str, tmp_path: Path) -> Iterator[Hub]:
+    """Like reports_hub but the test's own: it may load new versions."""
+    hub, schema = open_reports_hub(backend, tmp_path)
+    yield hub
+    hub.store.dispose()
+    drop_schema(schema)
+
+
+def count_rows(hub: Hub, table: str) -> int:
+    with hub.store.engine.connect() as conn:
+        return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
