@@ -8,21 +8,26 @@ base URLs, which is what harvesters key on.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from core.catalog import Catalog, Dataset
 from publish import tables
-from publish.access import Viewer, visible_fields
+from publish.access import ANONYMOUS, Viewer, visible_fields
+from publish.lru import LruCache
 from publish.query import count_current
 from publish.store import Store
 
-__all__ = ["NAMESPACE", "Facts", "RESOURCE_KINDS", "ResourceKind", "ckan_time", "dataset_facts", "dictionary",
-           "download_url", "hub_id", "landing_url", "resource_kinds"]
+__all__ = ["NAMESPACE", "Facts", "FileFacts", "RESOURCE_KINDS", "ResourceKind", "ckan_time", "csv_file_facts",
+           "dataset_facts", "dictionary", "download_url", "hub_id", "landing_url", "resource_kinds"]
 
 # Fixed forever: changing it would give every package, resource and organisation a new id.
 NAMESPACE = uuid.UUID("6f1c2f0e-5b7a-5d3e-9a41-d0e9a1c8b7f2")
@@ -164,3 +169,57 @@ def contact(catalog: Catalog, dataset: Dataset) -> dict[str, str]:
         "name": entry.get("name") or publisher_name(catalog, dataset.publisher) or site.get("name", ""),
         "email": entry.get("email") or publisher.get("email") or site.get("email", ""),
     }
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """Size and sha256 of a file as a citizen downloads it (what CKAN's `size` and `hash` describe)."""
+
+    size: int
+    sha256: str
+
+    @property
+    def hash(self) -> str:
+        """The hash as Frictionless Data (and our Data Package export) write it: `sha256:<hex>`."""
+        return f"sha256:{self.sha256}"
+
+
+# (database, dataset, version, fields shown) -> facts, per process; the same facts are kept on disk (see
+# csv_file_facts), so a new worker or a restart does not export the dataset again.
+_FILES: LruCache[FileFacts] = LruCache(1000)
+
+
+def csv_file_facts(store: Store, storage_dir: Path, dataset: Dataset, version: int | None) -> FileFacts:
+    """Size and sha256 of the dataset's anonymous CSV download at `version` (the bytes of
+    /datasets/<id>/download.csv). Computed once per version and field list: a version's rows never change."""
+    names = visible_fields(dataset, ANONYMOUS)
+    shape = hashlib.sha256(json.dumps(names).encode()).hexdigest()[:16]
+    key = (str(store.engine.url), dataset.id, version or 0, shape)
+    found = _FILES.get(key)
+    if found is not None:
+        return found
+    path = storage_dir / "file-facts" / f"{dataset.id}-v{version or 0}-{shape}.json"
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        found = FileFacts(int(saved["size"]), str(saved["sha256"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        found = _measure_csv(store, dataset, version)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.partial")
+            partial.write_text(json.dumps({"size": found.size, "sha256": found.sha256}), encoding="utf-8")
+            os.replace(partial, path)
+        except OSError:
+            pass  # a read-only storage folder: computed again by the next process
+    _FILES.put(key, found)
+    return found
+
+
+def _measure_csv(store: Store, dataset: Dataset, version: int | None) -> FileFacts:
+    from publish.exports import export_stream
+
+    digest, size = hashlib.sha256(), 0
+    for chunk in export_stream(store, dataset, "csv", ANONYMOUS, version=version):
+        digest.update(chunk)
+        size += len(chunk)
+    return FileFacts(size, digest.hexdigest())

@@ -12,13 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from core.catalog import Catalog, Dataset
-from publish.access import Viewer, can_see_dataset
+from publish.access import ANONYMOUS, Viewer, can_see_dataset
 from publish.context import Hub
 from publish.metadata import (
     Facts,
     ckan_time,
     contact,
+    csv_file_facts,
     dataset_facts,
+    dictionary,
     download_url,
     hub_id,
     landing_url,
@@ -123,6 +125,11 @@ def _resources(hub: Hub, dataset: Dataset, facts: Facts, base: str, lang: str) -
             "datastore_active": kind.datastore,
             "hub_resource": kind.kind,
         })
+        if kind.kind == "csv":
+            out[-1]["schema"] = dictionary(dataset, ANONYMOUS)  # the columns the download has, with their types
+            if can_see_dataset(dataset, ANONYMOUS):  # the URL serves the anonymous CSV: measure that one
+                file = csv_file_facts(hub.store, hub.settings.storage_dir, dataset, facts.version)
+                out[-1].update(size=file.size, hash=file.hash)
     return out
 
 
