@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from core.catalog import Dataset
 from publish.query import Filter, Query, QueryError, decode_cursor
 
-RESERVED = {"q", "bbox", "near", "commune", "sort", "fields", "limit", "cursor", "as_of", "format", "offset", "bom"}
+RESERVED = {"q", "bbox", "near", "commune", "sort", "fields", "limit", "cursor", "as_of", "format", "offset", "bom",
+            "labels"}
 SUFFIX_OPS = ("ne", "gt", "gte", "lt", "lte", "in", "contains", "null")
 
 

@@ -21,6 +21,7 @@ from publish.access import conditional_personal, sees_personal
 from publish.context import Hub
 from publish.exports.csv import csv_chunks
 from publish.exports.geojson import feature, geojson_chunks
+from publish.labels import add_labels, label_fields
 
 FORMATS = ("json", "geojson", "csv")
 
@@ -36,6 +37,8 @@ RECORD_PARAMS = {
     "cursor": "Con trỏ trang tiếp / next page cursor from the previous answer (pinned to one version)",
     "as_of": "Đọc theo phiên bản / read as of this version",
     "format": "json (default), geojson or csv",
+    "labels": "on (vi) or en: thêm nhãn / add `<field>_label` after each enum field and the referenced record's name "
+              "after each foreign key (commune_code -> commune_name)",
 }
 
 
@@ -72,6 +75,10 @@ def register(api: Api, hub: Hub) -> None:
         query.with_geometry = fmt == "geojson"
         result = q.records(hub.store, dataset, query, viewer)
         audit.note(dataset=dataset.id, rows=len(result.rows), personal=_personal_returned(dataset, viewer, result.fields))
+        lang = _labels_lang()
+        if lang:
+            result.rows = list(add_labels(hub.store, dataset, result.rows, viewer, lang))
+            result.fields = label_fields(hub.store, dataset, result.fields, viewer)
         next_url = None
         if result.next_cursor:
             args = {k: v for k, v in request.args.items() if k not in ("cursor", "offset")}
@@ -101,7 +108,8 @@ def register(api: Api, hub: Hub) -> None:
     @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
     @ns.param("key", "Khoá chính / primary key (parts joined with ',')")
     class Record(Resource):
-        @ns.doc("get_record", params={"as_of": RECORD_PARAMS["as_of"], "format": "json (default) or geojson"})
+        @ns.doc("get_record", params={"as_of": RECORD_PARAMS["as_of"], "format": "json (default) or geojson",
+                                      "labels": RECORD_PARAMS["labels"]})
         @ns.response(200, "Một bản ghi / one record", any_record)
         @responses(ns, error, 400, 401, 404, 429)
         def get(self, dataset_id: str, key: str) -> Any:
@@ -114,6 +122,9 @@ def register(api: Api, hub: Hub) -> None:
                 raise q.QueryError("«as_of» phải là số phiên bản", "«as_of» must be a version number", field="as_of")
             row = q.get_record(hub.store, dataset, key, viewer, version=version)
             audit.note(dataset=dataset.id, rows=1, personal=_personal_returned(dataset, viewer, list(row)))
+            lang = _labels_lang()
+            if lang:
+                row = next(add_labels(hub.store, dataset, [row], viewer, lang))
             if request.args.get("format") == "geojson":
                 return Response(json.dumps(feature(row, _id_field(dataset)), ensure_ascii=False, default=str),
                                 mimetype="application/geo+json")
@@ -140,6 +151,17 @@ def _document_dataset_route(api: Api, ns: Any, dataset: Any, page: Any, error: A
     get = responses(ns, error, 400, 401, 404, 429)(get)
     resource = type(f"Records_{dataset.id.replace('-', '_')}", (Resource,), {"get": get})
     ns.route(f"/{dataset.id}/records", endpoint=f"records_{dataset.id}")(resource)
+
+
+def _labels_lang() -> str | None:
+    """`labels=on` (or 1, true, vi): labels in Vietnamese; `labels=en`: in English; absent or off: none."""
+    raw = (request.args.get("labels") or "").strip().lower()
+    if raw in ("", "off", "0", "false"):
+        return None
+    if raw in ("on", "1", "true", "vi", "en"):
+        return "en" if raw == "en" else "vi"
+    raise q.QueryError(f"«labels» phải là on, en hoặc off, không phải «{raw}»",
+                       f"«labels» must be on, en or off, not «{raw}»", field="labels")
 
 
 def _refuse_blanked_filters(dataset: Any, viewer: Any, query: q.Query) -> None:

@@ -24,6 +24,7 @@ from hub.web.preview import PAGE_SIZES, Preview, columns, parse_preview, protect
 from hub.web.records import base_map_url, record_url
 from publish import versions
 from publish.access import ANONYMOUS
+from publish.labels import reference_names
 from publish.query import Page, QueryError, records
 
 PREVIEW_CELL_CHARS = 90
@@ -31,8 +32,10 @@ LONG_CELL_CHARS = 30  # longer texts wrap in a wider column; shorter ones stay o
 
 
 def _rows(dataset: Dataset, page: Page, refs: dict[str, str]) -> list[dict[str, Any]]:
-    """Rows ready for the template: display text per column, the record's page, links along foreign keys."""
+    """Rows ready for the template: display text per column (labels and names instead of slugs and codes),
+    the record's page, links along foreign keys."""
     shown = columns(dataset)
+    names = reference_names(current_hub().store, dataset, ANONYMOUS)
     out = []
     for row in page.rows:
         cells = []
@@ -40,7 +43,7 @@ def _rows(dataset: Dataset, page: Page, refs: dict[str, str]) -> list[dict[str, 
             link = None
             if f.name in refs and row.get(f.name) is not None:
                 link = url_for("web.record_page", dataset_id=refs[f.name], key=str(row[f.name]))
-            text = cell(row.get(f.name), f)
+            text = cell(row.get(f.name), f, names.get(f.name))
             cells.append((f, _short(text), link, len(text) > LONG_CELL_CHARS))
         out.append({"url": record_url(dataset, row), "cells": cells})
     return out

@@ -13,6 +13,7 @@ from flask_babel import format_date, format_datetime, format_decimal, gettext, l
 
 from core.catalog import Field
 from hub.web.i18n import current_lang, pick
+from publish.labels import Names, text_for
 
 __all__ = ["cell", "format_label", "frequency", "install", "load_status", "number", "percent", "when"]
 
@@ -102,12 +103,14 @@ def format_label(fmt: str) -> str:
     return FORMAT_LABELS.get(fmt, fmt.upper())
 
 
-def cell(value: Any, f: Field) -> str:
-    """A record value for people: enum labels instead of slugs, Có/Không, dd/mm/yyyy dates."""
+def cell(value: Any, f: Field, names: Names | None = None) -> str:
+    """A record value for people: enum labels instead of slugs, the referenced record's name instead of its code
+    (`names`, see publish.labels), Có/Không, dd/mm/yyyy dates."""
     if value is None or value == "":
         return ""
-    if f.enum:
-        return f.enum_label(value, current_lang())
+    label = text_for(value, f, current_lang(), names)
+    if label is not None:
+        return label
     if f.type == "boolean" or isinstance(value, bool):
         return gettext("Yes") if value else gettext("No")
     if f.type == "date":

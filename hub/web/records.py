@@ -20,6 +20,7 @@ from hub.web.dictionary import foreign_targets
 from hub.web.formatting import cell
 from hub.web.preview import columns, parse_preview
 from publish.access import ANONYMOUS, can_see_dataset
+from publish.labels import reference_names
 from publish.lru import LruCache
 from publish.query import Page, get_record, records
 
@@ -58,7 +59,9 @@ def record_page(dataset_id: str, key: str):  # noqa: ANN201
     dataset = visible_dataset(hub, dataset_id, ANONYMOUS)
     row = get_record(hub.store, dataset, key, ANONYMOUS, with_geometry=bool(dataset.schema.geometry_kind))
     refs = foreign_targets(dataset, hub.catalog, ANONYMOUS)
-    shown = [(f, row.get(f.name), cell(row.get(f.name), f), refs.get(f.name)) for f in columns(dataset)]
+    names = reference_names(hub.store, dataset, ANONYMOUS)
+    shown = [(f, row.get(f.name), cell(row.get(f.name), f, names.get(f.name)), refs.get(f.name))
+             for f in columns(dataset)]
     geometry = row.get("_geometry")
     return render_template(
         "record.html", dataset=dataset, key=key, label=row.get(label_field(dataset.schema)) or key, fields=shown,

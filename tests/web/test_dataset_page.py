@@ -52,7 +52,7 @@ def test_preview_pages_sorts_and_filters_on_the_server(sample_client) -> None:  
 def test_preview_shows_enum_labels_and_links_foreign_keys(sample_client) -> None:  # noqa: ANN001
     html = sample_client.get("/datasets/heritage-sites?f.code=DT-0001&lang=en").get_data(as_text=True)
     assert "<td>Special national</td>" in html and "<td>Archaeological</td>" in html
-    assert re.search(r'<a href="/datasets/admin-units/records/\d{5}">\d{5}</a>', html)
+    assert '<a href="/datasets/admin-units/records/26113">Hang Gon Ward</a>' in html  # the ward's name, not its code
 
 
 def test_record_page_has_a_shareable_url_and_a_map(sample_client) -> None:  # noqa: ANN001

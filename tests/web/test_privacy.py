@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,3 +149,28 @@ def test_csv_download_of_open_licences_has_no_personal_column(open_licences_clie
     text = open_licences_client.get("/datasets/licences/download.csv").get_data(as_text=True)
     header = next(csv.reader(io.StringIO(text)))
     assert "holder_id_number" not in header and "holder_phone" not in header and "holder_name" in header
+
+
+def _secrets() -> set[str]:
+    rows = _licences_sample()
+    return ({r["holder_name"] for r in rows if r["holder_kind"] == "ca_nhan"}
+            | {v for r in rows for v in (r["holder_id_number"], r["holder_phone"]) if v})
+
+
+def test_labels_feeds_sitemap_and_exports_for_people_leak_nothing_personal(open_licences_client) -> None:  # noqa: ANN001
+    """The outputs for people added with the labels (issue 17) on a register wrongly made open."""
+    client = open_licences_client
+    secret = _secrets()
+    bodies: list[tuple[str, str]] = []
+    for url in ("/api/v1/datasets/licences/records?labels=on&limit=1000",
+                "/api/v1/datasets/licences/records?labels=en&limit=1000&format=geojson"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        bodies.append((url, response.get_data(as_text=True)))
+    labelled = json.loads(bodies[0][1])
+    assert "holder_kind_label" in labelled["fields"] and "commune_name" in labelled["fields"]
+    assert any(r["holder_kind_label"] == "Cá nhân" and r["holder_name"] is None for r in labelled["records"])
+    for url, body in bodies:
+        assert "holder_id_number" not in body and "holder_phone" not in body, url
+        leaked = [value for value in secret if value in body]
+        assert leaked == [], (url, leaked[:3])
