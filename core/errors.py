@@ -1,8 +1,11 @@
 """The hub's error hierarchy.
 
 Every error carries a stable `code`, a Vietnamese and an English message and the context (file, row, field)
-that lets a steward find the problem. The library raises; only the CLI and the web layers turn errors into
-exit codes, HTTP statuses and text. This module imports nothing else of ours so every stage can use it.
+that lets a steward find the problem. Each class also carries what it means at the edges, as Click's
+exceptions carry theirs: `http_status` (the sharing API, the web pages, the CKAN API's status class) and
+`exit_code` (the `hub` command; README lists them). The library raises; each interface turns errors into its
+answer in one place, from these attributes (hub/cli/__init__.py, hub/api/errors.py, hub/ckan/errors.py,
+hub/web/blueprint.py). This module imports nothing else of ours so every stage can use it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ class HubError(Exception):
     """Base of all errors the hub reports to people."""
 
     code = "hub-error"
+    http_status = 400
+    exit_code = 1
 
     def __init__(self, vi: str, en: str, *, code: str | None = None, **context: Any) -> None:
         self.vi = vi
@@ -46,18 +51,24 @@ class HubError(Exception):
 
 class ConfigError(HubError):
     code = "config-error"
+    http_status = 400
+    exit_code = 3
 
 
 class CatalogError(HubError):
     """A mistake in catalog.yaml or a schema file."""
 
     code = "catalog-error"
+    http_status = 400
+    exit_code = 3
 
 
 class InputError(HubError):
     """A source file that cannot be read as a table."""
 
     code = "input-error"
+    http_status = 400
+    exit_code = 5
 
 
 class EncodingError(InputError):
@@ -72,6 +83,8 @@ class ValidationFailed(HubError):
     """A load refused because its data failed the dataset's rules (the report says why)."""
 
     code = "validation-failed"
+    http_status = 422
+    exit_code = 6
 
     def __init__(self, vi: str, en: str, *, report: Any = None, **context: Any) -> None:
         super().__init__(vi, en, **context)
@@ -80,6 +93,8 @@ class ValidationFailed(HubError):
 
 class NotFound(HubError):
     code = "not-found"
+    http_status = 404
+    exit_code = 8
 
 
 class DatasetNotFound(NotFound):
@@ -88,19 +103,35 @@ class DatasetNotFound(NotFound):
 
 class AccessDenied(HubError):
     code = "access-denied"
+    http_status = 403
+    exit_code = 1
 
 
 class Unauthenticated(HubError):
     code = "unauthenticated"
+    http_status = 401
+    exit_code = 1
 
 
 class LoadConflict(HubError):
     """Another load of the same dataset is running."""
 
     code = "load-conflict"
+    http_status = 409
+    exit_code = 7
 
 
 class StoreError(HubError):
     """The database cannot be reached or is not in the shape we expect."""
 
     code = "store-error"
+    http_status = 503
+    exit_code = 4
+
+
+class IntegrityBroken(HubError):
+    """Stored history was edited behind the hub's back: the audit log's hash chain or its guards are broken."""
+
+    code = "integrity-broken"
+    http_status = 500
+    exit_code = 9

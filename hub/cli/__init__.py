@@ -1,40 +1,45 @@
-"""The `hub` command. Each command is a thin skin over a library function (see STYLE.md §2).
+"""The `hub` command. Each command is a module-level function in one of this package's modules (data, history,
+report, admin, ops, ckan, serve), a thin skin over the library function it is named after (see STYLE.md §2),
+and is attached to the group below with a plain import.
 
-Errors end here and only here: a HubError becomes one line (Vietnamese, then English) and an exit status
-that tells scripts what went wrong; no traceback reaches the user.
+Errors end here and only here (`HubGroup.invoke`): a HubError becomes one line (Vietnamese, then English)
+and the exit status its class carries (core/errors.py `exit_code`); no traceback reaches the user.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import IO, Any
 
 import click
 
 from core import errors
-
-EXIT_CODES: list[tuple[type[errors.HubError], int]] = [
-    (errors.ConfigError, 3),
-    (errors.CatalogError, 3),
-    (errors.StoreError, 4),
-    (errors.InputError, 5),
-    (errors.ValidationFailed, 6),
-    (errors.LoadConflict, 7),
-    (errors.NotFound, 8),
-    (errors.HubError, 1),
-]
-
-COMMAND_MODULES = ["hub.cli.data", "hub.cli.serve", "hub.cli.history", "hub.cli.admin", "hub.cli.ops", "hub.cli.ckan",
-                   "hub.cli.report"]
+from hub.cli import admin, ckan, data, history, ops, report, serve
 
 
-def exit_code(exc: errors.HubError) -> int:
-    for cls, code in EXIT_CODES:
-        if isinstance(exc, cls):
-            return code
-    return 1
+class HubFailure(click.ClickException):
+    """A HubError on its way out of the command: its one bilingual line and its class's exit status."""
+
+    def __init__(self, error: errors.HubError) -> None:
+        super().__init__(error.bilingual())
+        self.error = error
+        self.exit_code = error.exit_code
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"Lỗi / Error: {self.error.bilingual()}", file=file, err=file is None)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+class HubGroup(click.Group):
+    """The top group: every command runs inside it, so this is the one place errors become exit statuses."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except errors.HubError as exc:
+            raise HubFailure(exc) from exc
+
+
+@click.group(cls=HubGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="dong-nai-culture-data-hub", prog_name="hub")
 def cli() -> None:
     """Cổng dữ liệu Văn hóa, Thể thao và Du lịch Đồng Nai.
@@ -44,26 +49,31 @@ def cli() -> None:
     """
 
 
-def _register_commands() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = __import__(name, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(cli)
-
-
-_register_commands()
+cli.add_command(data.init)
+cli.add_command(data.ingest)
+cli.add_command(data.validate)
+cli.add_command(data.datasets)
+cli.add_command(history.versions_cmd)
+cli.add_command(history.diff)
+cli.add_command(history.rollback)
+cli.add_command(history.export)
+cli.add_command(history.backup)
+cli.add_command(history.restore)
+cli.add_command(report.report)
+cli.add_command(admin.keys_group)
+cli.add_command(admin.audit_command)
+cli.add_command(ops.check_config)
+cli.add_command(ops.migrate)
+cli.add_command(ops.worker)
+cli.add_command(ops.jobs)
+cli.add_command(ops.nginx_config)
+cli.add_command(ckan.publish_ckan)
+cli.add_command(serve.serve)
 
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        cli.main(args=argv, standalone_mode=False)
-    except errors.HubError as exc:
-        click.echo(f"Lỗi / Error: {exc.bilingual()}", err=True)
-        sys.exit(exit_code(exc))
+        status = cli.main(args=argv, standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Đã huỷ / Aborted", err=True)
         sys.exit(130)
@@ -75,3 +85,5 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("Đã huỷ / Interrupted", err=True)
         sys.exit(130)
+    if isinstance(status, int):  # outside standalone mode click returns a `click.exceptions.Exit`'s status
+        sys.exit(status)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from core.errors import InputError
+from core.errors import ValidationFailed
 from hub.cli.common import console, open_hub, print_table, row_progress
 from publish import pipeline, query, versions
 
@@ -42,83 +42,86 @@ def load_samples(hub: object) -> int:
     return failed
 
 
-def register(cli: click.Group) -> None:
-    @cli.command()
-    @click.option("--samples", is_flag=True, help="Also load every dataset's default source file (samples/).")
-    def init(samples: bool) -> None:
-        """Create or upgrade the store (tables from the schemas) and optionally load the samples.
+@click.command()
+@click.option("--samples", is_flag=True, help="Also load every dataset's default source file (samples/).")
+def init(samples: bool) -> None:
+    """Create or upgrade the store (tables from the schemas) and optionally load the samples.
 
-        Running it again is safe: unchanged sample files create no new version."""
-        hub = open_hub(init=True)
-        console.print(f"Kho dữ liệu sẵn sàng / store ready: {hub.store.engine.url.render_as_string(hide_password=True)}")
-        if samples and load_samples(hub):
-            raise SystemExit(6)
+    Running it again is safe: unchanged sample files create no new version."""
+    hub = open_hub(init=True)
+    console.print(f"Kho dữ liệu sẵn sàng / store ready: {hub.store.engine.url.render_as_string(hide_password=True)}")
+    failed = load_samples(hub) if samples else 0
+    if failed:
+        raise ValidationFailed(f"{failed} tệp mẫu bị từ chối", f"{failed} sample file(s) refused")
 
-    @cli.command()
-    @click.argument("dataset")
-    @click.argument("file", type=click.Path(path_type=Path))
-    @click.option("--encoding", help="Source text encoding (utf-8, utf-16, cp1258, tcvn3, vni); detected if omitted.")
-    @click.option("--sheet", help="Excel sheet name (default: the first sheet with a table).")
-    @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xls", "json", "geojson"]),
-                  help="Source format; taken from the file extension if omitted.")
-    @click.option("--user", default=None, help="Who runs the load (recorded in its provenance).")
-    @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-                  help="Also write report.json, report.html and rows-to-fix.xlsx into this folder.")
-    @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
-                  help="Language of the HTML report.")
-    def ingest(dataset: str, file: Path, encoding: str | None, sheet: str | None, fmt: str | None,
-               user: str | None, out: Path | None, lang: str) -> None:
-        """Read FILE, validate it against DATASET's schema and publish it as the dataset's next version."""
-        hub = open_hub(init=True)
-        hub.catalog.dataset(dataset)
-        with row_progress(f"{dataset} ← {file.name}") as progress:
-            outcome = pipeline.run(hub.store, dataset, file, encoding=encoding, sheet=sheet, format=fmt,
-                                   user=user or _whoami(), progress=progress,
-                                   keep_rejected=ROWS_TO_FIX_KEPT if out else 0)
-        _print_outcome(outcome)
-        _print_quality(outcome, lang)
-        if out:
-            _write_files(hub, outcome, out, lang)
-        if outcome.status == "rejected":
-            raise SystemExit(6)
-
-    @cli.command()
-    @click.argument("dataset")
-    @click.argument("file", type=click.Path(path_type=Path))
-    @click.option("--encoding", help="Source text encoding; detected if omitted.")
-    @click.option("--sheet", help="Excel sheet name.")
-    @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xls", "json", "geojson"]))
-    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-                  help="Folder for report.json, report.html and rows-to-fix.xlsx.")
-    @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
-                  help="Language of the summary and the HTML report.")
-    def validate(dataset: str, file: Path, encoding: str | None, sheet: str | None, fmt: str | None, out: Path,
-                 lang: str) -> None:
-        """Check FILE against DATASET's rules and quality suite without loading it, print a summary and write
-        report.json, report.html and rows-to-fix.xlsx; exit status 6 when it has errors or a blocking quality
-        problem."""
-        from hub.cli.report import print_summary
-
-        hub = open_hub(init=True)
-        with row_progress(f"{dataset} ← {file.name}") as progress:
-            outcome = pipeline.run(hub.store, dataset, file, load=False, encoding=encoding, sheet=sheet, format=fmt,
-                                   progress=progress, keep_rejected=ROWS_TO_FIX_KEPT)
-        print_summary(outcome.report, lang=lang, status=outcome.status)
+@click.command()
+@click.argument("dataset")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--encoding", help="Source text encoding (utf-8, utf-16, cp1258, tcvn3, vni); detected if omitted.")
+@click.option("--sheet", help="Excel sheet name (default: the first sheet with a table).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xls", "json", "geojson"]),
+              help="Source format; taken from the file extension if omitted.")
+@click.option("--user", default=None, help="Who runs the load (recorded in its provenance).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write report.json, report.html and rows-to-fix.xlsx into this folder.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the HTML report.")
+def ingest(dataset: str, file: Path, encoding: str | None, sheet: str | None, fmt: str | None,
+           user: str | None, out: Path | None, lang: str) -> None:
+    """Read FILE, validate it against DATASET's schema and publish it as the dataset's next version."""
+    hub = open_hub(init=True)
+    hub.catalog.dataset(dataset)
+    with row_progress(f"{dataset} ← {file.name}") as progress:
+        outcome = pipeline.run(hub.store, dataset, file, encoding=encoding, sheet=sheet, format=fmt,
+                               user=user or _whoami(), progress=progress,
+                               keep_rejected=ROWS_TO_FIX_KEPT if out else 0)
+    _print_outcome(outcome)
+    _print_quality(outcome, lang)
+    if out:
         _write_files(hub, outcome, out, lang)
-        if not outcome.valid or outcome.blocked:
-            raise SystemExit(6)
+    if outcome.status == "rejected":
+        raise ValidationFailed("Tệp bị từ chối: dữ liệu không đạt quy tắc của bộ dữ liệu (xem lỗi ở trên)",
+                               "The file was refused: its data failed the dataset's rules (see the errors above)",
+                               file=file.name)
 
-    @cli.command()
-    def datasets() -> None:
-        """List the catalogue's datasets with their current version and record count."""
-        hub = open_hub(init=True)
-        rows = []
-        for ds in hub.catalog:
-            latest = versions.latest_load(hub.store, ds.id)
-            rows.append([ds.id, ds.title("vi"), ds.access, hub.store.current_version(ds.id) or "-",
-                         query.count_current(hub.store, ds), (latest or {}).get("finished_at", "-")])
-        print_table("Bộ dữ liệu / Datasets", ["id", "tên / title", "truy cập / access", "phiên bản / version",
-                                               "bản ghi / records", "cập nhật / updated"], rows)
+@click.command()
+@click.argument("dataset")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--encoding", help="Source text encoding; detected if omitted.")
+@click.option("--sheet", help="Excel sheet name.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xls", "json", "geojson"]))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Folder for report.json, report.html and rows-to-fix.xlsx.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the summary and the HTML report.")
+def validate(dataset: str, file: Path, encoding: str | None, sheet: str | None, fmt: str | None, out: Path,
+             lang: str) -> None:
+    """Check FILE against DATASET's rules and quality suite without loading it, print a summary and write
+    report.json, report.html and rows-to-fix.xlsx; exit status 6 when it has errors or a blocking quality
+    problem."""
+    from hub.cli.report import print_summary
+
+    hub = open_hub(init=True)
+    with row_progress(f"{dataset} ← {file.name}") as progress:
+        outcome = pipeline.run(hub.store, dataset, file, load=False, encoding=encoding, sheet=sheet, format=fmt,
+                               progress=progress, keep_rejected=ROWS_TO_FIX_KEPT)
+    print_summary(outcome.report, lang=lang, status=outcome.status)
+    _write_files(hub, outcome, out, lang)
+    if not outcome.valid or outcome.blocked:
+        raise ValidationFailed("Tệp có lỗi hoặc vấn đề chất lượng chặn nạp (xem báo cáo)",
+                               "The file has errors or a blocking quality problem (see the report)", file=file.name)
+
+@click.command()
+def datasets() -> None:
+    """List the catalogue's datasets with their current version and record count."""
+    hub = open_hub(init=True)
+    rows = []
+    for ds in hub.catalog:
+        latest = versions.latest_load(hub.store, ds.id)
+        rows.append([ds.id, ds.title("vi"), ds.access, hub.store.current_version(ds.id) or "-",
+                     query.count_current(hub.store, ds), (latest or {}).get("finished_at", "-")])
+    print_table("Bộ dữ liệu / Datasets", ["id", "tên / title", "truy cập / access", "phiên bản / version",
+                                           "bản ghi / records", "cập nhật / updated"], rows)
 
 
 ROWS_TO_FIX_KEPT = 200_000  # rejected rows kept in memory for rows-to-fix.xlsx
@@ -157,4 +160,4 @@ def _whoami() -> str:
         return "unknown"
 
 
-__all__ = ["register", "load_samples", "InputError"]
+__all__ = ["init", "ingest", "validate", "datasets", "load_samples"]

@@ -15,7 +15,7 @@ import click
 from hub.cli.common import console, open_hub, print_table
 from validate.render_model import TYPE_TITLES, label
 
-__all__ = ["print_files", "print_summary", "register"]
+__all__ = ["print_files", "print_summary", "report"]
 
 
 def _pct(value: float | None) -> str:
@@ -62,20 +62,19 @@ def print_files(paths: dict[str, Path]) -> None:
         console.print(f"  → {path}", markup=False, highlight=False)
 
 
-def register(cli: click.Group) -> None:
-    @cli.command()
-    @click.argument("load_id", type=int)
-    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-                  help="Folder for report.json, report.html and rows-to-fix.xlsx.")
-    @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
-                  help="Language of the HTML report and the summary.")
-    def report(load_id: int, out: Path, lang: str) -> None:
-        """Write the report files of a stored load (see `hub versions DATASET --all` for load ids)."""
-        from hub.steward.reports import stored_report
-        from validate.render_files import write_report_files
+@click.command()
+@click.argument("load_id", type=int)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Folder for report.json, report.html and rows-to-fix.xlsx.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the HTML report and the summary.")
+def report(load_id: int, out: Path, lang: str) -> None:
+    """Write the report files of a stored load (see `hub versions DATASET --all` for load ids)."""
+    from hub.steward.reports import stored_report
+    from validate.render_files import write_report_files
 
-        hub = open_hub(init=True)
-        dataset, stored, rows = stored_report(hub.store, load_id)
-        print_summary(stored, lang=lang)
-        print_files(write_report_files(stored, out, rows, lang=lang, schema=dataset.schema,
-                                       dataset_title=dataset.title(lang)))
+    hub = open_hub(init=True)
+    dataset, stored, rows = stored_report(hub.store, load_id)
+    print_summary(stored, lang=lang)
+    print_files(write_report_files(stored, out, rows, lang=lang, schema=dataset.schema,
+                                   dataset_title=dataset.title(lang)))

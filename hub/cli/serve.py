@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from core.config import PROJECT_ROOT, read_env
+from core.errors import ConfigError
 from hub.cli.common import console
 
 GUNICORN_CONF = PROJECT_ROOT / "deploy" / "gunicorn.conf.py"
@@ -18,34 +19,33 @@ def _settings_or_exit():  # noqa: ANN202 - Settings
     if reading.problems:
         for vi, en in reading.problems:
             click.echo(f"Lỗi cấu hình / configuration error: {vi} / {en}", err=True)
-        raise SystemExit(3)
+        raise click.exceptions.Exit(ConfigError.exit_code)  # each mistake is already its own line
     return reading.settings
 
 
-def register(cli: click.Group) -> None:
-    @cli.command()
-    @click.option("--host", default=None, help="Listen address (default: from HUB_BIND, 127.0.0.1).")
-    @click.option("--port", default=None, type=int, help="Listen port (default: from HUB_BIND, 8080).")
-    @click.option("--workers", default=None, type=int, help="gunicorn worker processes (default: HUB_WORKERS).")
-    @click.option("--config", "config_file", default=str(GUNICORN_CONF), show_default=True,
-                  type=click.Path(dir_okay=False, path_type=Path), help="gunicorn configuration file.")
-    @click.option("--dev", is_flag=True, help="Flask's development server with reload (never in production).")
-    def serve(host: str | None, port: int | None, workers: int | None, config_file: Path, dev: bool) -> None:
-        """Serve the catalogue web site, the sharing API and the CKAN API (gunicorn; see deploy/gunicorn.conf.py
-        for the worker model)."""
-        settings = _settings_or_exit()
-        default_host, _, default_port = settings.bind.rpartition(":")
-        if dev:
-            from hub.app import create_app
-            from hub.observability import configure_logging
+@click.command()
+@click.option("--host", default=None, help="Listen address (default: from HUB_BIND, 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Listen port (default: from HUB_BIND, 8080).")
+@click.option("--workers", default=None, type=int, help="gunicorn worker processes (default: HUB_WORKERS).")
+@click.option("--config", "config_file", default=str(GUNICORN_CONF), show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="gunicorn configuration file.")
+@click.option("--dev", is_flag=True, help="Flask's development server with reload (never in production).")
+def serve(host: str | None, port: int | None, workers: int | None, config_file: Path, dev: bool) -> None:
+    """Serve the catalogue web site, the sharing API and the CKAN API (gunicorn; see deploy/gunicorn.conf.py
+    for the worker model)."""
+    settings = _settings_or_exit()
+    default_host, _, default_port = settings.bind.rpartition(":")
+    if dev:
+        from hub.app import create_app
+        from hub.observability import configure_logging
 
-            configure_logging(settings.replace(log_format="text"))
-            app = create_app(settings)
-            app.run(host=host or default_host or "127.0.0.1", port=port or int(default_port or 8080), debug=True,
-                    use_reloader=False)
-            return
-        bind = f"{host or default_host or '127.0.0.1'}:{port or default_port}" if (host or port) else None
-        _gunicorn(config_file, settings, bind=bind, workers=workers)
+        configure_logging(settings.replace(log_format="text"))
+        app = create_app(settings)
+        app.run(host=host or default_host or "127.0.0.1", port=port or int(default_port or 8080), debug=True,
+                use_reloader=False)
+        return
+    bind = f"{host or default_host or '127.0.0.1'}:{port or default_port}" if (host or port) else None
+    _gunicorn(config_file, settings, bind=bind, workers=workers)
 
 
 def _gunicorn(config_file: Path, settings: object, *, bind: str | None, workers: int | None) -> None:
