@@ -37,7 +37,8 @@ from publish.metadata import ckan_time, hub_id
 from publish.packages import group_dict, tag_dict
 from publish.store import utcnow
 
-__all__ = ["create_package", "find_package", "find_resource", "list_packages", "save_resource", "update_package"]
+__all__ = ["create_package", "delete_package", "delete_resource", "find_package", "find_resource", "list_packages",
+           "save_resource", "update_package"]
 
 P, R = tables.ckan_packages, tables.ckan_resources
 # CKAN's licence register marks these open (ckan/model/license.py)
@@ -289,6 +290,28 @@ def save_resource(hub: Hub, package_id: str, data: dict[str, Any], upload: Any, 
         conn.execute(P.update().where(P.c.id == package_id).values(metadata_modified=now))
     package = find_package(hub, package_id, viewer, base) or {}
     return next(r for r in package.get("resources", []) if r["id"] == rid)
+
+
+def delete_package(hub: Hub, package_id: str) -> None:
+    """package_delete: the package, its resources and their uploaded files go (as CKAN's dataset_purge: the
+    name is free again, and harvesters stop finding it)."""
+    with hub.store.engine.begin() as conn:
+        rids = [r.id for r in conn.execute(sa.select(R.c.id).where(R.c.package_id == package_id))]
+        conn.execute(R.delete().where(R.c.package_id == package_id))
+        conn.execute(P.delete().where(P.c.id == package_id))
+    for rid in rids:
+        delete_upload(hub.settings.storage_dir, rid)
+
+
+def delete_resource(hub: Hub, package_id: str, resource_id: str) -> None:
+    """resource_delete: the resource and its file go, the others close up, the package is modified now."""
+    with hub.store.engine.begin() as conn:
+        conn.execute(R.delete().where(R.c.id == resource_id))
+        rest = conn.execute(sa.select(R.c.id).where(R.c.package_id == package_id).order_by(R.c.position)).all()
+        for position, row in enumerate(rest):
+            conn.execute(R.update().where(R.c.id == row.id).values(position=position))
+        conn.execute(P.update().where(P.c.id == package_id).values(metadata_modified=utcnow()))
+    delete_upload(hub.settings.storage_dir, resource_id)
 
 
 def package_id_of(name: str) -> str:

@@ -207,6 +207,27 @@ def group_show(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @action(read=True)
+def group_package_show(ctx: Ctx, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Các bộ dữ liệu của một chủ đề / The datasets of a theme (a CKAN group), newest first: id (id or name),
+    limit."""
+    key = get_or_bust(data, "id")
+    limit = data.get("limit")
+    if limit not in (None, ""):
+        try:
+            limit = int(limit)
+        except (TypeError, ValueError):
+            limit = -1
+        if limit < 0:
+            raise ValidationError({}, "Giới hạn phải là số nguyên dương", "Limit must be a positive integer")
+    found = next((g for g in _groups(ctx) if key in (g["id"], g["name"])), None)
+    if found is None:
+        raise not_found("chủ đề", "group", key)
+    query = {"fq": f'groups:"{found["name"]}"', "rows": limit if limit not in (None, "") else 1000,
+             "sort": "metadata_modified desc"}
+    return search_packages(all_packages(ctx), query)["results"]
+
+
+@action(read=True)
 def tag_list(ctx: Ctx, data: dict[str, Any]) -> list[Any]:
     """Các từ khoá / Tags of the datasets the caller may see: query, all_fields, vocabulary_id."""
     if data.get("vocabulary_id"):
@@ -217,6 +238,77 @@ def tag_list(ctx: Ctx, data: dict[str, Any]) -> list[Any]:
     if as_bool(data.get("all_fields"), "all_fields", {}):
         return [tag_dict(n) for n in names]
     return names
+
+
+@action(read=True)
+def tag_show(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    """Một từ khoá / One tag (name or id) and, with include_datasets, its public datasets: id, vocabulary_id,
+    include_datasets."""
+    key = get_or_bust(data, "id")
+    names = {t["name"] for p in all_packages(ctx) for t in p.get("tags", [])}
+    name = next((n for n in names if key in (n, tag_dict(n)["id"])), None)
+    if name is None or data.get("vocabulary_id"):  # our keywords are free tags, in no vocabulary
+        raise not_found("từ khoá", "tag", key)
+    out = tag_dict(name)
+    if as_bool(data.get("include_datasets"), "include_datasets", {}):
+        public = [p for p in all_packages(ctx) if not p.get("private")]
+        out["packages"] = search_packages(public, {"fq": f'tags:"{name}"', "rows": 1000})["results"]
+    return out
+
+
+@action(read=True)
+def package_autocomplete(ctx: Ctx, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Gợi ý bộ dữ liệu / Datasets whose name or title contains the words (diacritics ignored): q, limit."""
+    errors: Errors = {}
+    limit = natural(data.get("limit"), "limit", errors, 10)
+    raise_if(errors)
+    wanted = fold(str(get_or_bust(data, "q"))).strip()
+    by_name, by_title = [], []
+    for pkg in sorted(all_packages(ctx), key=lambda p: p["name"]):
+        if wanted in fold(pkg["name"]):
+            by_name.append({"name": pkg["name"], "title": pkg["title"], "match_field": "name",
+                            "match_displayed": pkg["name"]})
+        elif wanted in fold(pkg.get("title") or ""):
+            by_title.append({"name": pkg["name"], "title": pkg["title"], "match_field": "title",
+                             "match_displayed": f"{pkg['title']} ({pkg['name']})"})
+    return (by_name + by_title)[:limit] if limit else by_name + by_title
+
+
+# CKAN's roles and what they may do (ckan/authz.py ROLE_PERMISSIONS); the admin role may do everything
+EDITOR_PERMISSIONS = {"read", "delete_dataset", "create_dataset", "update_dataset", "manage_group"}
+
+
+@action(read=True)
+def organization_list_for_user(ctx: Ctx, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Đơn vị mà khoá được làm việc / Organizations the caller's key may act in, with its capacity: an admin key
+    all of them (admin), a steward key those peers federated (editor; the hub's own publishers are read-only),
+    anyone else none: id (the key's user name), permission, include_dataset_count."""
+    user = data.get("id")
+    if user and user != ctx.viewer.name:
+        raise not_found("người dùng", "user", user)  # other keys' names are not told
+    permission = str(data.get("permission") or "manage_group")
+    if ctx.viewer.is_admin:
+        chosen, capacity = orgs.list_all(ctx.hub), "admin"
+    elif ctx.viewer.role == "steward" and permission in EDITOR_PERMISSIONS:
+        chosen, capacity = [o for o in orgs.list_all(ctx.hub) if not o["ours"]], "editor"
+    else:
+        return []
+    counts = as_bool(data.get("include_dataset_count"), "include_dataset_count", {})
+    out = []
+    for item in sorted(chosen, key=lambda o: o["name"]):
+        entry = {**_org_out(item, include_extras=False), "capacity": capacity}
+        if counts:
+            entry["package_count"] = _count(ctx, "owner_org", item["id"])
+        out.append(entry)
+    return out
+
+
+@action(read=True)
+def resource_view_list(ctx: Ctx, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Các cách xem tài nguyên / The views of a resource: id. None is configured here (the web site shows
+    the data), so the list is empty for every resource the caller may see."""
+    resource_show(ctx, data)  # Not Found as resource_show says it
+    return []
 
 
 @action(read=True)

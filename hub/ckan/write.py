@@ -12,9 +12,10 @@ from typing import Any
 
 from hub.ckan import federation
 from hub.ckan import organizations as orgs
-from hub.ckan.errors import AuthorizationError, NotFoundError
+from hub.ckan.errors import AuthorizationError, NotFoundError, ValidationError
 from hub.ckan.read import find_package
 from hub.ckan.registry import Ctx, action, get_or_bust, not_found
+from publish import ckan_revise
 from publish.packages import our_packages
 
 __all__: list[str] = []
@@ -73,6 +74,35 @@ def package_patch(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     return federation.update_package(ctx.hub, package["id"], patched, ctx.viewer, ctx.base)
 
 
+@action(read=False)
+def package_revise(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    """Sửa có điều kiện / Revise a federated dataset: match (the values it must still have, with its id or
+    name), filter (fields to remove: "-notes", "+resources", "-*"), update (values merged in), include (what
+    to answer); flattened keys too: match__name, update__resources__0__name, update__resources__extend."""
+    _require_writer(ctx, "update packages")
+    key = ckan_revise.match_key(data)
+    if key is None:
+        raise ValidationError({"match__id": ["Missing value"]}, "Thiếu «match» với id hoặc name của bộ dữ liệu",
+                              "Missing «match» with the id or name of the dataset")
+    package = _federated(ctx, key)
+    try:
+        revised = ckan_revise.revise(package, data)
+    except ckan_revise.ReviseError as exc:
+        raise ValidationError({exc.field: [exc.message]}, f"Không sửa được bộ dữ liệu: {exc.message}",
+                              f"Cannot revise the dataset: {exc.message}") from None
+    saved = federation.update_package(ctx.hub, package["id"], revised, ctx.viewer, ctx.base)
+    return ckan_revise.include({"package": saved}, data)
+
+
+@action(read=False)
+def package_delete(ctx: Ctx, data: dict[str, Any]) -> None:
+    """Xoá bộ dữ liệu liên thông / Delete a federated dataset: id (id or name). The hub's own datasets are
+    read-only."""
+    _require_writer(ctx, "delete packages")
+    package = _federated(ctx, get_or_bust(data, "id"))
+    federation.delete_package(ctx.hub, package["id"])
+
+
 def _save_resource(ctx: Ctx, data: dict[str, Any], resource_id: str | None) -> dict[str, Any]:
     package = _federated(ctx, get_or_bust(data, "package_id"))
     upload = ctx.files.get("upload") or (data.get("upload") if hasattr(data.get("upload"), "read") else None)
@@ -115,6 +145,14 @@ def resource_patch(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     _require_writer(ctx, "update resources")
     package, resource = _existing_resource(ctx, data)
     return _save_resource(ctx, {**resource, **data, "package_id": package["id"]}, data["id"])
+
+
+@action(read=False)
+def resource_delete(ctx: Ctx, data: dict[str, Any]) -> None:
+    """Xoá tài nguyên / Delete a resource of a federated dataset: id."""
+    _require_writer(ctx, "delete resources")
+    package, resource = _existing_resource(ctx, data)
+    federation.delete_resource(ctx.hub, package["id"], resource["id"])
 
 
 @action(read=False)

@@ -28,7 +28,9 @@ def write_catalog(folder: Path, *, district: bool = False, open_licences: bool =
             entry["source"] = str(PROJECT_ROOT / entry["source"])
         if open_licences and entry["id"] == "licences":
             entry["access"], entry["licence"] = "open", "cc-by-4.0"
+    raw["reports"] = [str(PROJECT_ROOT / r) for r in raw.get("reports") or []]
     if district:
+        raw.pop("reports", None)  # the province's reports name datasets the district does not have
         # Biên Hòa's own hub: its own publisher and one dataset of its own, none of the province's names
         raw["site"]["title"] = {"vi": "Dữ liệu văn hóa Biên Hòa", "en": "Biên Hòa culture data"}
         raw["publishers"] = [{"id": "phong-vhtt-bien-hoa", "name": {"vi": "Phòng Văn hóa - Thông tin Biên Hòa",

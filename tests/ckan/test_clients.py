@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 import requests
+from ckanapi import RemoteCKAN
+from ckanapi.errors import NotAuthorized, NotFound, ValidationError
 from frictionless import Catalog, Package
 from frictionless.portals import CkanControl
 
 from core.catalog import load_catalog
 from core.config import PROJECT_ROOT
+from tests.ckan.conftest import RunningHub
 
 OPEN = {"accommodation", "admin-units", "heritage-sites", "sports-venues", "travel-agencies"}
 
@@ -55,3 +59,94 @@ def frictionless_validates(resource) -> bool:  # noqa: ANN001
     report = resource.validate()
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
     return True
+
+
+def test_group_package_show_lists_a_themes_datasets(live_hub) -> None:  # noqa: ANN001
+    ckan = RemoteCKAN(live_hub.url)
+    tourism = ckan.action.group_package_show(id="tourism")
+    assert {p["name"] for p in tourism} == {"accommodation", "travel-agencies"}
+    assert len(ckan.action.group_package_show(id="tourism", limit=1)) == 1
+    with pytest.raises(ValidationError):
+        ckan.action.group_package_show(id="tourism", limit=-1)
+    with pytest.raises(NotFound):
+        ckan.action.group_package_show(id="no-such-theme")
+    themed = Catalog(live_hub.url, control=CkanControl(baseurl=live_hub.url, group_id="tourism"))
+    assert {d.name for d in themed.datasets} == {"accommodation", "travel-agencies"}
+
+
+def test_tag_show_autocomplete_and_resource_views(live_hub) -> None:  # noqa: ANN001
+    ckan = RemoteCKAN(live_hub.url, get_only=True)
+    tag = ckan.action.tag_show(id="khách sạn", include_datasets=True)
+    assert tag["name"] == tag["display_name"] == "khách sạn" and tag["vocabulary_id"] is None
+    assert [p["name"] for p in tag["packages"]] == ["accommodation"]
+    assert ckan.action.tag_show(id=tag["id"])["name"] == "khách sạn" and "packages" not in ckan.action.tag_show(
+        id=tag["id"])
+    with pytest.raises(NotFound):
+        ckan.action.tag_show(id="không-có-từ-này")
+    by_title = ckan.action.package_autocomplete(q="di tich")
+    assert by_title == [{"name": "heritage-sites", "title": "Di tích lịch sử - văn hóa và danh lam thắng cảnh",
+                         "match_field": "title",
+                         "match_displayed": "Di tích lịch sử - văn hóa và danh lam thắng cảnh (heritage-sites)"}]
+    assert [p["match_field"] for p in ckan.action.package_autocomplete(q="sports")] == ["name"]
+    assert len(ckan.action.package_autocomplete(q="a", limit=2)) == 2
+    assert ckan.action.package_autocomplete(q="licences") == []  # shared data: not told to anonymous callers
+    resource = ckan.action.package_show(id="sports-venues")["resources"][0]
+    assert ckan.action.resource_view_list(id=resource["id"]) == []
+    with pytest.raises(NotFound):
+        ckan.action.resource_view_list(id="no-such-resource")
+
+
+def test_organization_list_for_user_follows_the_keys_role(district_hub: RunningHub) -> None:
+    peer = RemoteCKAN(district_hub.url, apikey=district_hub.key)
+    assert RemoteCKAN(district_hub.url).action.organization_list_for_user() == []
+    assert peer.action.organization_list_for_user() == []  # nothing federated yet; our publishers are read-only
+    peer.action.organization_create(name="xa-phu-ly", title="UBND xã Phú Lý")
+    peer.action.package_create(name="le-hoi-phu-ly", owner_org="xa-phu-ly")
+    mine = peer.action.organization_list_for_user(permission="create_dataset", include_dataset_count=True)
+    assert [(o["name"], o["capacity"], o["package_count"]) for o in mine] == [("xa-phu-ly", "editor", 1)]
+    assert peer.action.organization_list_for_user(permission="admin") == []
+    with pytest.raises(NotFound):
+        peer.action.organization_list_for_user(id="someone-else")
+
+
+def test_a_peer_revises_and_deletes_only_what_it_federated(district_hub: RunningHub) -> None:
+    peer = RemoteCKAN(district_hub.url, apikey=district_hub.key)
+    peer.action.organization_create(name="xa-phu-ly")
+    created = peer.action.package_create(
+        name="le-hoi-phu-ly", title="Lễ hội", notes="Cũ", owner_org="xa-phu-ly",
+        resources=[{"name": "Trang nguồn", "url": "https://phuly.example.vn/a.html"},
+                   {"name": "Lịch", "url": "https://phuly.example.vn/lich.csv"}])
+    revised = peer.action.package_revise(match={"name": "le-hoi-phu-ly", "notes": "Cũ"}, update={"notes": "Mới"},
+                                         update__resources__1__description="Lịch năm 2025",
+                                         update__resources__extend=[{"name": "Ảnh", "url": "https://x.vn/a.jpg"}])
+    pkg = revised["package"]
+    assert pkg["notes"] == "Mới" and pkg["title"] == "Lễ hội" and pkg["num_resources"] == 3
+    assert pkg["resources"][1]["description"] == "Lịch năm 2025" and pkg["resources"][2]["format"] == "JPG"
+    with pytest.raises(ValidationError) as raised:  # somebody changed it meanwhile: nothing is written
+        peer.action.package_revise(match={"id": created["id"], "notes": "Cũ"}, update={"title": "Khác"})
+    assert raised.value.error_dict["match"] == ["notes"]
+    short = peer.action.package_revise(match__id=created["id"], filter=["-notes"], include=["+package__notes", "-package__*"])
+    assert short == {"package": {"notes": None}}
+
+    first = pkg["resources"][0]["id"]
+    assert peer.action.resource_delete(id=first) is None
+    left = peer.action.package_show(id="le-hoi-phu-ly")
+    assert [r["name"] for r in left["resources"]] == ["Lịch", "Ảnh"] and left["num_resources"] == 2
+    assert left["metadata_modified"] > pkg["metadata_modified"]
+    with pytest.raises(NotFound):
+        peer.action.resource_show(id=first)
+
+    ours = peer.action.package_show(id="bien-hoa-wards")
+    for call in (lambda: peer.action.package_delete(id="bien-hoa-wards"),
+                 lambda: peer.action.resource_delete(id=ours["resources"][0]["id"]),
+                 lambda: peer.action.package_revise(match={"name": "bien-hoa-wards"}, update={"title": "Đổi"}),
+                 lambda: RemoteCKAN(district_hub.url).action.package_delete(id="le-hoi-phu-ly")):
+        with pytest.raises(NotAuthorized):
+            call()
+    assert peer.action.package_delete(id="le-hoi-phu-ly") is None
+    anonymous = RemoteCKAN(district_hub.url)
+    assert "le-hoi-phu-ly" not in anonymous.action.package_list()
+    assert anonymous.action.package_search(q="le hoi")["count"] == 0
+    with pytest.raises(NotFound):
+        anonymous.action.package_show(id=created["id"])
+    assert anonymous.action.package_show(id="bien-hoa-wards")["title"] == "Phường của Biên Hòa"
