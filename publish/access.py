@@ -42,6 +42,14 @@ def can_see_dataset(dataset: Dataset, viewer: Viewer) -> bool:
     return dataset.id in viewer.datasets or viewer.name in dataset.clients
 
 
+def owns(owner: str | None, viewer: Viewer) -> bool:
+    """Whether `viewer` may see something a client made (a job, an upload and its report): its maker, and
+    admins. Other stewards may not: what a steward sent may hold personal data it alone was asked to fix."""
+    if not viewer.authenticated:
+        return False
+    return viewer.is_admin or (owner is not None and owner == viewer.name)
+
+
 def sees_personal(dataset: Dataset, viewer: Viewer) -> bool:
     """Only a client granted this dataset's personal data, for a recorded purpose, sees it: not even an admin
     by role (an admin who needs it grants it to itself with a purpose, and the grant is audited)."""

@@ -1,7 +1,9 @@
 """/api/v1/jobs: background jobs (uploads, exports, CKAN pushes), their progress and their result.
 
-Stewards and admins see every job; another client sees only the jobs it submitted; anonymous callers none.
-A job someone may not see answers 404, like a job that does not exist.
+A job is its submitter's: a client sees (and lists) only the jobs it submitted, admins see every job, other
+stewards none of another's; anonymous callers none. A job someone may not see answers 404, like a job that
+does not exist. A job's result passes the personal-field redaction of stored reports (publish/redaction.py):
+an ingest's validation report holds the source file's cells.
 """
 
 from __future__ import annotations
@@ -11,15 +13,14 @@ from typing import Any
 from flask import request
 from flask_restx import Api, Resource, fields
 
-from core.errors import AccessDenied, NotFound, Unauthenticated
+from core.errors import NotFound, Unauthenticated
 from hub import jobs
 from hub.api.models import namespace
 from hub.auth import current_viewer
 from hub.context import current_hub
-from publish.access import Viewer
+from publish.access import Viewer, owns
 from publish.context import Hub
-
-STAFF = ("steward", "admin")
+from publish.redaction import redact_job_result
 
 
 def require_client(viewer: Viewer) -> None:
@@ -27,8 +28,10 @@ def require_client(viewer: Viewer) -> None:
         raise Unauthenticated("Cần khoá API (Authorization: Bearer ...)", "An API key is required (Authorization: Bearer ...)")
 
 
-def job_body(job: jobs.Job) -> dict[str, Any]:
+def job_body(job: jobs.Job, viewer: Viewer) -> dict[str, Any]:
+    """The job as `viewer` may see it (its result's report blanked of what the viewer may not see)."""
     body = job.to_dict()
+    body["result"] = redact_job_result(current_hub().catalog, job.dataset, body["result"], viewer)
     body["params"] = {k: v for k, v in body["params"].items() if k not in ("viewer", "request_id")}
     body["links"] = {"self": f"/api/v1/jobs/{job.id}"}
     if job.dataset:
@@ -39,7 +42,7 @@ def job_body(job: jobs.Job) -> dict[str, Any]:
 def visible_job(hub: Hub, job_id: str, viewer: Viewer) -> jobs.Job:
     require_client(viewer)
     job = jobs.get(hub.store, job_id)
-    if viewer.role not in STAFF and job.created_by != viewer.name:
+    if not owns(job.created_by, viewer):
         raise NotFound(f"Không có công việc «{job_id}»", f"No job «{job_id}»", field="job")
     return job
 
@@ -77,18 +80,15 @@ def register(api: Api, hub: Hub) -> None:
         })
         @ns.response(200, "Công việc mới nhất trước / newest first", fields.List(fields.Nested(job_model)))
         @ns.response(401, "Cần khoá API / API key required", error)
-        @ns.response(403, "Chỉ cán bộ quản lý dữ liệu / stewards and admins only", error)
         def get(self) -> Any:
-            """Các công việc chạy nền / background jobs (stewards and admins)"""
+            """Các công việc chạy nền của mình (admin: mọi công việc) / your background jobs (admins: all)"""
             viewer = current_viewer()
             require_client(viewer)
-            if viewer.role not in STAFF:
-                raise AccessDenied("Chỉ cán bộ quản lý dữ liệu xem được danh sách công việc",
-                                   "Only stewards and admins can list jobs")
             limit = max(1, min(request.args.get("limit", 50, type=int) or 50, 500))
             found = jobs.list_jobs(current_hub().store, status=request.args.get("status"),
-                                   dataset=request.args.get("dataset"), limit=limit)
-            return [job_body(j) for j in found]
+                                   dataset=request.args.get("dataset"), limit=limit,
+                                   created_by=None if viewer.is_admin else viewer.name)
+            return [job_body(j, viewer) for j in found]
 
     @ns.route("/<string:job_id>", endpoint="job")
     @ns.param("job_id", "Mã công việc / job id (from the upload's answer or its Location header)")
@@ -99,4 +99,5 @@ def register(api: Api, hub: Hub) -> None:
         @ns.response(404, "Không có / no such job (or not yours)", error)
         def get(self, job_id: str) -> Any:
             """Trạng thái, tiến độ và kết quả của một công việc / a job's status, progress and result"""
-            return job_body(visible_job(current_hub(), job_id, current_viewer()))
+            viewer = current_viewer()
+            return job_body(visible_job(current_hub(), job_id, viewer), viewer)

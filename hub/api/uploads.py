@@ -71,10 +71,11 @@ def _allowed(viewer: Any) -> None:
                            "Only data stewards and admins may upload files")
 
 
-def _inline_answer(job: jobs.Job) -> Response:
-    result = job.result or {}
+def _inline_answer(job: jobs.Job, viewer: Any) -> Response:
+    shown = job_body(job, viewer)
+    result = shown.get("result") or {}
     status = result.get("status")
-    body: dict[str, Any] = {"job": job_body(job), "load": result.get("load"), "report": result.get("report")}
+    body: dict[str, Any] = {"job": shown, "load": result.get("load"), "report": result.get("report")}
     code = 201 if status == "committed" else 200
     if status == "rejected":
         refused = HubError("Tệp bị từ chối vì dữ liệu không đạt quy tắc của bộ dữ liệu (xem báo cáo)",
@@ -142,7 +143,7 @@ def register(api: Api, hub: Hub) -> None:
                       "request_id": g.get("request_id")}
             job = jobs.submit(hub, "ingest", params, created_by=viewer.name)
             if job.status in jobs.DONE:
-                return _inline_answer(job)
+                return _inline_answer(job, viewer)
             url = f"{request.script_root}/api/v1/jobs/{job.id}"
-            body = {"job": job_body(job), "status": job.status, "url": url}
+            body = {"job": job_body(job, viewer), "status": job.status, "url": url}
             return body, 202, {"Location": url}

@@ -3,7 +3,7 @@ and its rejected rows (hub_rejected_rows), rendered the same way as a fresh vali
 
 The CLI (`hub report LOAD_ID`) runs on the server for the operator and renders everything; the web workspace
 passes the signed-in steward as `viewer`, and personal values are blanked as the reports API blanks them
-(hub/api/reports.py asks publish.access), unless the steward is granted the dataset's personal data.
+(publish/redaction.py), unless the steward is granted the dataset's personal data.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from core.catalog import Dataset
 from core.errors import NotFound
 from publish import tables, versions
 from publish.access import Viewer
+from publish.redaction import redact_report, redact_row
 from publish.store import Store
 from validate.render_files import write_report_files
 
@@ -43,8 +44,6 @@ def stored_report(store: Store, load_id: int, viewer: Viewer | None = None
     report = versions.load_report(store, load_id) or {}
     rows = [(int(r["row"]), r["data"]) for r in versions.rejected_rows(store, load_id, limit=MAX_ROWS)]
     if viewer is not None:
-        from hub.api.reports import redact_report, redact_row
-
         report = redact_report(dataset, viewer, report)
         rows = [(n, redact_row(dataset, viewer, data, [])[0]) for n, data in rows]
     return dataset, report, rows

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from core.errors import EncodingError, HeaderError, InputError
 from ingest.headers import HeaderMatcher
+from ingest.readers._jsoncheck import check_json
 from ingest.readers._table import RawTable, Row
 
 __all__ = ["read_json", "stream_objects", "HEAD_RECORDS"]
@@ -56,6 +57,11 @@ def stream_objects(path: Path, prefixes: tuple[str, ...], encoding: str | None =
     import ijson
 
     fh = _open(path, encoding)
+    try:
+        check_json(path)  # ijson's memory grows with the square of the nesting: bounded before it parses
+    except BaseException:
+        fh.close()
+        raise
     try:
         events = ijson.parse(fh)
         seen = []

@@ -1,0 +1,60 @@
+"""Fixtures of the attack suite: a hub with the samples, a restricted dataset, the messy licences (personal
+data in a rejected load) and a key for every kind of caller, including a second steward and callers holding
+the personal-data grant of `licences`.
+
+Built on tests/hub/api/conftest.py (the same catalogue and callers) with callers of its own, in a hub of its
+own: these tests upload, revoke and disable, so they never share the access tests' hub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub import keys
+from tests.conftest import BACKENDS, drop_schema
+from tests.hub.api.conftest import PERSONAL, SAMPLES, Secured, make_secured, personal_values
+
+PURPOSE = "Xác minh người được cấp phép / verifying licence holders"
+
+# callers added to the access tests' ones: name -> (role, personal grant of licences)
+EXTRA: dict[str, tuple[str, bool]] = {
+    "steward-b": ("steward", False),
+    "steward-personal": ("steward", True),
+    "admin-personal": ("admin", True),
+}
+
+
+def add_callers(secured: Secured) -> None:
+    store = secured.hub.store
+    for name, (role, personal) in EXTRA.items():
+        keys.create_client(store, name, role, actor="tests")
+        secured.tokens[name] = keys.issue_key(store, name, days=30, actor="tests").token
+        if personal:
+            keys.grant(store, name, PERSONAL, personal=True, purpose=PURPOSE, granted_by="tests")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def attacked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
+    """A hub of this module's own (tests may upload and change keys)."""
+    made, schema = make_secured(request.param, tmp_path_factory.mktemp(f"attack-{request.param}"))
+    add_callers(made)
+    yield made
+    made.hub.store.dispose()
+    drop_schema(schema)
+
+
+@pytest.fixture(scope="module")
+def attacked_client(attacked: Secured):  # noqa: ANN201 - a Flask test client
+    return attacked.app().test_client()
+
+
+MESSY_LICENCES: Path = SAMPLES / "messy" / "licences.csv"
+PERSONAL_VALUES: set[str] = personal_values()
+
+
+def leaked(text: str) -> list[str]:
+    """The personal sample values found in `text` (an answer's body, a file's text)."""
+    return sorted(v for v in PERSONAL_VALUES if v in text)
