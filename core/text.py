@@ -1,8 +1,17 @@
-"""Text folding for search and matching.
+"""Text folding: one function per meaning, with the fast paths beside the function they must agree with.
 
-Vietnamese text is compared on a folded key: NFC, lower case, no diacritics, and 'đ' as 'd' (no Unicode
-decomposition turns 'đ' into 'd', and SQLite's FTS5 does not either, so we fold it ourselves). Both the
-indexed text and the query go through the same `fold`.
+Two meanings, two names:
+
+- **Search folding** (`search_fold`, `search_words`): what the indexed text and the query both go through so that
+  search is diacritic- and case-insensitive. NFD, marks (Mn) removed, casefold, 'đ' as 'd', whitespace collapsed:
+  'Di tích Đình An Hòa' -> 'di tich dinh an hoa'. The batch fast path `search_fold_batch` (numpy, for loads and
+  duplicate checks over a million rows) gives exactly `search_fold` of every text (tests/core/test_text.py).
+- **Matching keys** (`match_key`, `match_words`): how headers, enum values and place names typed in many ways are
+  recognised. Letters and digits only: 'Tên cơ sở', 'TEN CO SO', 'ten_co_so' -> 'tencoso'; `match_words` keeps word
+  breaks ('P. Tân  Phong' -> 'p tan phong').
+
+No Unicode decomposition turns 'đ' into 'd' (it is not a base letter plus a mark), and SQLite's FTS5 does not
+either, so both meanings map it by hand.
 """
 
 from __future__ import annotations
@@ -10,16 +19,27 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
+
+__all__ = ["TONE_MARKS", "match_key", "match_words", "nfc", "search_fold", "search_fold_batch", "search_words"]
+
+TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+"""The five Vietnamese tone marks (huyền, sắc, ngã, hỏi, nặng) as combining characters."""
+
 _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w]+")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def fold(text: str | None) -> str:
-    """'Di tích Đình An Hòa' -> 'di tich dinh an hoa'."""
+# --- search folding -----------------------------------------------------------------------------------------
+
+
+def search_fold(text: str | None) -> str:
+    """The search key of a text: 'Di tích Đình An Hòa' -> 'di tich dinh an hoa'."""
     if not text:
         return ""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
@@ -27,6 +47,111 @@ def fold(text: str | None) -> str:
     return _SPACES.sub(" ", stripped.casefold()).strip()
 
 
-def fold_words(text: str | None) -> list[str]:
-    """Folded words without punctuation, for tokenised search."""
-    return [w for w in _NON_WORD.sub(" ", fold(text)).split() if w]
+def search_words(text: str | None) -> list[str]:
+    """The search key's words without punctuation, for tokenised search: 'Đình (An Hòa)' -> ['dinh', 'an', 'hoa']."""
+    return [w for w in _NON_WORD.sub(" ", search_fold(text)).split() if w]
+
+
+class _FoldedWords(dict[str, str]):
+    """word -> search_fold(word), filled on first sight. ASCII words fold to their lower case (no marks, no 'đ')."""
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        folded = self[word] = word.lower() if word.isascii() else search_fold(word)
+        return folded
+
+
+_CACHE_LIMIT = 200_000  # words; a few MB
+_WORDS = _FoldedWords()
+
+
+def _search_fold_by_words(texts: list[str]) -> list[str]:
+    """`search_fold` of every text, word by word through a cache (a register repeats the same few thousand
+    words). Folding never creates or removes whitespace inside a word and `search_fold` collapses whitespace, so
+    joining the non-empty folded words gives exactly `search_fold(text)`."""
+    folded = _WORDS.__getitem__
+    return [" ".join(filter(None, map(folded, text.split()))) for text in texts]
+
+
+# search_fold_batch works on code points in numpy: search_fold(text) is NFD, marks (Mn) removed, casefold, 'đ' as
+# 'd', every one of them letter by letter, then whitespace collapsed and stripped. So each code point has one
+# folded form, learnt the first time it is seen. NFD also reorders a run of combining characters; that matters
+# only when some are not marks (Mn), so a letter of that kind, or one that folds to several letters ('ß' -> 'ss'),
+# sends its text to `search_fold` itself.
+_UNKNOWN, _REMOVE, _ODD, _SPACE = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0x20
+_FOLDED = np.full(0x110000, _UNKNOWN, dtype=np.uint32)
+
+
+def _learn(code_points: list[int]) -> None:
+    for point in code_points:
+        letter = chr(point)
+        if unicodedata.combining(letter) and unicodedata.category(letter) != "Mn":
+            _FOLDED[point] = _ODD
+            continue
+        folded = search_fold(letter) if not letter.isspace() else " "
+        if letter.isspace():
+            _FOLDED[point] = _SPACE
+        elif not folded:
+            _FOLDED[point] = _REMOVE
+        elif len(folded) > 1 or folded.isspace():
+            _FOLDED[point] = _ODD
+        else:
+            _FOLDED[point] = ord(folded)
+
+
+def search_fold_batch(texts: list[str]) -> list[str]:
+    """`search_fold` of every text, the whole batch at once: its texts joined by NUL, folded as an array of code
+    points, split again. About three times faster than folding word by word, ten times faster than one by one."""
+    if not texts:
+        return []
+    joined = "\x00".join(texts)
+    try:
+        points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    except UnicodeEncodeError:  # a lone surrogate
+        return _search_fold_by_words(texts)
+    folded = _FOLDED[points]
+    unknown = folded == _UNKNOWN
+    if unknown.any():
+        _learn(np.unique(points[unknown]).tolist())
+        folded = _FOLDED[points]
+    separators = folded == 0
+    if np.count_nonzero(separators) != len(texts) - 1:  # a text holds a NUL
+        return _search_fold_by_words(texts)
+    odd = np.flatnonzero(folded == _ODD)
+    folded = folded[folded != _REMOVE]
+    if len(folded):  # a space after a space, a separator or the start goes
+        drop = np.empty(len(folded), dtype=bool)
+        drop[0] = folded[0] == _SPACE
+        drop[1:] = (folded[1:] == _SPACE) & ((folded[:-1] == _SPACE) | (folded[:-1] == 0))
+        folded = folded[~drop]
+    if len(folded):  # then a space before a separator or the end
+        last = np.empty(len(folded), dtype=bool)
+        last[-1] = True
+        last[:-1] = folded[1:] == 0
+        folded = folded[~((folded == _SPACE) & last)]
+    if len(odd):
+        folded[folded == _ODD] = 0xFFFD  # a placeholder: those texts are folded one by one below
+    out = folded.tobytes().decode("utf-32-le").split("\x00")
+    for row in np.unique(np.cumsum(separators)[odd]).tolist():
+        out[row] = search_fold(texts[row])
+    return out
+
+
+# --- matching keys ------------------------------------------------------------------------------------------
+
+
+def _strip_marks(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def match_key(text: str) -> str:
+    """The matching key of a header or name: lower case, no diacritics, letters and digits only:
+    'Tên cơ sở' -> 'tencoso'."""
+    return _NON_ALNUM.sub("", _strip_marks(text).lower())
+
+
+def match_words(text: str) -> str:
+    """Like `match_key` but keeps word breaks as single spaces: 'P. Tân  Phong' -> 'p tan phong'."""
+    return _NON_ALNUM.sub(" ", _strip_marks(text).lower()).strip()

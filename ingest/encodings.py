@@ -13,8 +13,8 @@ import re
 import unicodedata
 
 from core.errors import EncodingError, InputError
+from core.text import TONE_MARKS
 from ingest import legacy_codecs
-from ingest._fold import TONE_MARKS
 
 __all__ = ["detect_encoding", "check_encoding", "is_vietnamese_syllable", "LEGACY_CANDIDATES"]
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from core.errors import HeaderError
-from ingest._fold import fold
+from core.text import match_key
 
 __all__ = ["HeaderMapping", "HeaderMatcher", "VN2000_X", "VN2000_Y", "map_headers"]
 
@@ -51,10 +51,10 @@ class HeaderMatcher:
         for f in schema.get("fields", []):
             names = [f["name"], *(f.get("titles") or {}).values(), *(f.get("aliases") or [])]
             for name in names:
-                key = fold(str(name))
+                key = match_key(str(name))
                 if key:
                     self.keys.setdefault(key, f["name"])
-        self.overrides = {fold(k): v for k, v in (overrides or {}).items()}
+        self.overrides = {match_key(k): v for k, v in (overrides or {}).items()}
         unknown = [v for v in self.overrides.values() if v not in self.fields and v not in (VN2000_X, VN2000_Y)]
         if unknown:
             raise HeaderError(
@@ -66,7 +66,7 @@ class HeaderMatcher:
     def field_for(self, header: str, alternatives: Iterable[str] = ()) -> str | None:
         """The schema field a source header names, or None."""
         for candidate in (header, *alternatives):
-            key = fold(candidate)
+            key = match_key(candidate)
             if not key:
                 continue
             if key in self.overrides:

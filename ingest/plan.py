@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ingest._fold import fold
+from core.text import match_key
 
 __all__ = ["plan_fields", "RULES"]
 
@@ -48,7 +48,7 @@ def plan_fields(schema: Mapping) -> dict[str, str]:
     plan: dict[str, str] = {}
     for f in schema.get("fields", []):
         name, kind = f["name"], f.get("type", "string")
-        words = [fold(w) for w in (name, *(f.get("titles") or {}).values(), *(f.get("aliases") or []))]
+        words = [match_key(w) for w in (name, *(f.get("titles") or {}).values(), *(f.get("aliases") or []))]
         if geometry.get("type") == "point" and name == geometry.get("latitude"):
             rule = "latitude"
         elif geometry.get("type") == "point" and name == geometry.get("longitude"):
@@ -59,7 +59,7 @@ def plan_fields(schema: Mapping) -> dict[str, str]:
             rule = kind
         elif name in communes:
             rule = "commune"
-        elif kind == "string" and fold(name) in _ENTERPRISE_KEYS:
+        elif kind == "string" and match_key(name) in _ENTERPRISE_KEYS:
             rule = "enterprise"
         elif (
             kind == "string"

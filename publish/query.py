@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from core.catalog import Dataset
 from core.errors import HubError, NotFound
-from core.text import fold_words
+from core.text import search_words
 from publish import tables
 from publish.access import ANONYMOUS, Viewer, redactor, visible_fields
 from publish.lru import LruCache
@@ -151,7 +151,7 @@ def where_clauses(store: Store, dataset: Dataset, query: Query, viewer: Viewer, 
     if query.key is not None:
         clauses.append(table.c._key == query.key)
     if query.q:
-        for word in fold_words(query.q):
+        for word in search_words(query.q):
             clauses.append(table.c._search.contains(word, autoescape=True))
     clauses.extend(_geo_clauses(store, dataset, query))
     return clauses

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from core.catalog import Schema
-from core.text import fold
+from core.text import search_fold
 
 KEY_SEPARATOR = "\x1f"
 
@@ -83,7 +83,7 @@ def stored_rows(frame: pd.DataFrame, schema: Schema) -> Iterator[tuple[Any, ...]
         texts = [canonical(v) for v in values]
         key = KEY_SEPARATOR.join(texts[i] for i in pk)
         digest = hashlib.md5(KEY_SEPARATOR.join(texts).encode("utf-8"), usedforsecurity=False).hexdigest()
-        words = fold(" ".join(str(values[i]) for i in search if values[i] is not None))
+        words = search_fold(" ".join(str(values[i]) for i in search if values[i] is not None))
         yield (key, digest, words, *values)
 
 

@@ -2,8 +2,8 @@
 
 `stored_rows` looks at every value on its own (type checks, pandas missing checks, folding letter by letter):
 about 5 seconds for 100,000 accommodation rows, more than the whole database work of a load. Here each column
-is converted once according to its pandas dtype, and search text is folded word by word through a cache
-(a register repeats the same few thousand Vietnamese words). The output is the same tuples, value for value
+is converted once according to its pandas dtype, and search text is folded a batch at a time
+(`core.text.search_fold_batch`). The output is the same tuples, value for value
 and hash for hash (tests/publish/test_staging.py checks it on every sample and on generated text), so loads
 made either way recognise each other's unchanged rows.
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
@@ -25,92 +24,8 @@ import numpy as np
 import pandas as pd
 
 from core.catalog import Schema
-from core.text import fold
+from core.text import search_fold_batch
 from publish.rows import KEY_SEPARATOR, canonical, python_values
-
-
-class _FoldedWords(dict):
-    """word -> fold(word), filled on first sight. ASCII words fold to their lower case (no marks, no 'đ')."""
-
-    def __missing__(self, word: str) -> str:
-        if len(self) >= _CACHE_LIMIT:
-            self.clear()
-        folded = self[word] = word.lower() if word.isascii() else fold(word)
-        return folded
-
-
-_CACHE_LIMIT = 200_000  # words; a few MB
-_WORDS = _FoldedWords()
-
-
-def _fold_by_words(texts: list[str]) -> list[str]:
-    """`core.text.fold` of every text, word by word through a cache (a register repeats the same few thousand
-    words). Folding never creates or removes whitespace inside a word and `fold` collapses whitespace, so
-    joining the non-empty folded words gives exactly `fold(text)`."""
-    folded = _WORDS.__getitem__
-    return [" ".join(filter(None, map(folded, text.split()))) for text in texts]
-
-
-# fold_batch works on code points in numpy: fold(text) is NFD, marks (Mn) removed, casefold, 'đ' as 'd', every
-# one of them letter by letter, then whitespace collapsed and stripped. So each code point has one folded
-# form, learnt the first time it is seen. NFD also reorders a run of combining characters; that matters only
-# when some are not marks (Mn), so a letter of that kind, or one that folds to several letters ('ß' -> 'ss'),
-# sends its text to `fold` itself.
-_UNKNOWN, _REMOVE, _ODD, _SPACE = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0x20
-_FOLDED = np.full(0x110000, _UNKNOWN, dtype=np.uint32)
-
-
-def _learn(code_points: list[int]) -> None:
-    for point in code_points:
-        letter = chr(point)
-        if unicodedata.combining(letter) and unicodedata.category(letter) != "Mn":
-            _FOLDED[point] = _ODD
-            continue
-        folded = fold(letter) if not letter.isspace() else " "
-        if letter.isspace():
-            _FOLDED[point] = _SPACE
-        elif not folded:
-            _FOLDED[point] = _REMOVE
-        elif len(folded) > 1 or folded.isspace():
-            _FOLDED[point] = _ODD
-        else:
-            _FOLDED[point] = ord(folded)
-
-
-def fold_batch(texts: list[str]) -> list[str]:
-    """`core.text.fold` of every text, the whole batch at once: its texts joined by NUL, folded as an array of
-    code points, split again. About three times faster than folding word by word."""
-    joined = "\x00".join(texts)
-    try:
-        points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    except UnicodeEncodeError:  # a lone surrogate
-        return _fold_by_words(texts)
-    folded = _FOLDED[points]
-    unknown = folded == _UNKNOWN
-    if unknown.any():
-        _learn(np.unique(points[unknown]).tolist())
-        folded = _FOLDED[points]
-    separators = folded == 0
-    if np.count_nonzero(separators) != len(texts) - 1:  # a text holds a NUL
-        return _fold_by_words(texts)
-    odd = np.flatnonzero(folded == _ODD)
-    folded = folded[folded != _REMOVE]
-    if len(folded):  # a space after a space, a separator or the start goes
-        drop = np.empty(len(folded), dtype=bool)
-        drop[0] = folded[0] == _SPACE
-        drop[1:] = (folded[1:] == _SPACE) & ((folded[:-1] == _SPACE) | (folded[:-1] == 0))
-        folded = folded[~drop]
-    if len(folded):  # then a space before a separator or the end
-        last = np.empty(len(folded), dtype=bool)
-        last[-1] = True
-        last[:-1] = folded[1:] == 0
-        folded = folded[~((folded == _SPACE) & last)]
-    if len(odd):
-        folded[folded == _ODD] = 0xFFFD  # a placeholder: those texts are folded one by one below
-    out = folded.tobytes().decode("utf-32-le").split("\x00")
-    for row in np.unique(np.cumsum(separators)[odd]).tolist():
-        out[row] = fold(texts[row])
-    return out
 
 
 def _float_text(value: float | None) -> str:
@@ -211,7 +126,8 @@ def _keys_hashes_search(schema: Schema, values: list[list[Any]], texts: list[lis
     # a None is left out of the search text; as "" it only adds a space, which folding collapses
     search_columns = [[v if isinstance(v, str) else ("" if v is None else str(v)) for v in values[index[name]]]
                       for name in schema.search_fields if name in index]
-    search = fold_batch([" ".join(parts) for parts in zip(*search_columns, strict=True)]) if search_columns else [""] * n
+    search = (search_fold_batch([" ".join(parts) for parts in zip(*search_columns, strict=True)]) if search_columns
+              else [""] * n)
     return keys, hashes, search, joined
 
 

@@ -21,10 +21,8 @@ no quality suite scores its share of valid rows.
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Callable
 from datetime import date
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -32,7 +30,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from core.catalog import Schema
-from core.text import fold
+from core.text import search_fold_batch
 
 from . import quality_gx
 from .quality_geo import Boundaries
@@ -354,33 +352,18 @@ def _mask(frame: pd.DataFrame, conditions: tuple[Condition, ...], today: date) -
 
 
 def _folded_hash(frame: pd.DataFrame, fields: list[str]) -> pd.arrays.IntegerArray:
-    """One int64 per row for the folded values of `fields` (core.text.fold); NA where any of them is empty."""
+    """One int64 per row for the search-folded values of `fields` (core.text.search_fold_batch); NA where any of
+    them is empty."""
     missing = np.zeros(len(frame), dtype=bool)
     parts = []
     for name in fields:
         column = frame[name]
         missing |= column.isna().to_numpy()
-        parts.append(column.astype(object).where(column.notna(), "").map(_fold_fast, na_action="ignore"))
+        texts = [v if isinstance(v, str) else str(v) for v in column.astype(object).where(column.notna(), "")]
+        parts.append(pd.Series(search_fold_batch(texts), index=column.index, dtype=object))
     keys = parts[0].str.cat(parts[1:], sep="\x1f") if len(parts) > 1 else parts[0]
     hashed = pd.util.hash_pandas_object(keys.astype(object), index=False).to_numpy().view(np.int64)
     return pd.arrays.IntegerArray(hashed.copy(), missing)
-
-
-@cache
-def _fold_table() -> dict[int, str]:
-    """core.text.fold of every precomposed Latin letter, as a str.translate table (a million names in seconds,
-    where folding letter by letter through NFD takes a minute)."""
-    table = {}
-    for code in [*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)]:
-        folded = fold(chr(code))
-        if folded and folded != chr(code).casefold():
-            table[code] = folded
-    return table
-
-
-def _fold_fast(text: str) -> str:
-    """core.text.fold for NFC text (what ingest hands over), without decomposing every letter."""
-    return " ".join(unicodedata.normalize("NFC", str(text)).translate(_fold_table()).casefold().split())
 
 
 def _texts(series: pd.Series) -> list[Any]:

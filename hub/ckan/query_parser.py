@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from core.text import fold, fold_words
+from core.text import search_fold, search_words
 from hub.ckan.errors import SearchError
 from publish.store import utcnow
 
@@ -172,7 +172,7 @@ def _in_range(values: list[str], low: str | None, high: str | None) -> bool:
 def words_of(node: Node) -> list[str]:
     """The free-text words of a query, for scoring."""
     if node.kind == "term" and node.field in (None, "text"):
-        return fold_words(node.value)
+        return search_words(node.value)
     return [w for child in node.children or [] if node.kind != "not" for w in words_of(child)]
 
 
@@ -180,7 +180,7 @@ def folded(doc: dict[str, Any], field: str) -> list[str]:
     """The folded words of a text field, computed once per document (documents are cached by search.py)."""
     key = "\0" + field
     if key not in doc:
-        doc[key] = fold_words(" ".join(str(v) for v in doc.get(field, []) if v is not None))
+        doc[key] = search_words(" ".join(str(v) for v in doc.get(field, []) if v is not None))
     return doc[key]
 
 
@@ -204,15 +204,15 @@ def matches(node: Node, doc: dict[str, Any], text_fields: set[str]) -> bool:
     if field in text_fields or field.startswith("extras_"):
         found = folded(doc, field)
         if node.phrase:
-            return f" {' '.join(fold_words(wanted))} " in f" {' '.join(found)} "
+            return f" {' '.join(search_words(wanted))} " in f" {' '.join(found)} "
         words = set(found)
         for part in wanted.split():
             if "*" in part or "?" in part:
-                if not any(fnmatch.fnmatchcase(w, fold(part)) for w in words):
+                if not any(fnmatch.fnmatchcase(w, search_fold(part)) for w in words):
                     return False
-            elif not all(w in words for w in fold_words(part)):
+            elif not all(w in words for w in search_words(part)):
                 return False
         return True
     if any(ch in wanted for ch in "*?"):
-        return any(fnmatch.fnmatchcase(fold(v), fold(wanted)) for v in values)
-    return any(fold(v) == fold(wanted) for v in values)
+        return any(fnmatch.fnmatchcase(search_fold(v), search_fold(wanted)) for v in values)
+    return any(search_fold(v) == search_fold(wanted) for v in values)

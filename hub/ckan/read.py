@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.text import fold
+from core.text import search_fold
 from hub.ckan import datastore, federation
 from hub.ckan import organizations as orgs
 from hub.ckan.errors import NotFoundError, ValidationError
@@ -124,7 +124,7 @@ def _list(ctx: Ctx, data: dict[str, Any], items: list[dict[str, Any]], key: str,
     all_fields = as_bool(data.get("all_fields"), "all_fields", errors)
     wanted = data.get(key) or []
     wanted = wanted.split(",") if isinstance(wanted, str) else wanted
-    q = fold(str(data.get("q") or ""))
+    q = search_fold(str(data.get("q") or ""))
     sort = (data.get("sort") or data.get("order_by") or "title asc").split()
     field, direction = sort[0], (sort[1] if len(sort) > 1 else "asc")
     if field == "packages":
@@ -133,11 +133,11 @@ def _list(ctx: Ctx, data: dict[str, Any], items: list[dict[str, Any]], key: str,
         raise ValidationError({"sort": [f"Cannot sort by field `{field}`"]}, f"Không sắp xếp được theo «{field}»",
                               f"Cannot sort by field `{field}`")
     chosen = [i for i in items if (not wanted or i["name"] in wanted)
-              and (not q or q in fold(f"{i['name']} {i.get('title', '')} {i.get('description', '')}"))]
+              and (not q or q in search_fold(f"{i['name']} {i.get('title', '')} {i.get('description', '')}"))]
     for item in chosen:
         item["package_count"] = _count(ctx, "owner_org" if item.get("is_organization") else "groups",
                                        item["id"] if item.get("is_organization") else item["name"])
-    chosen.sort(key=lambda i: i[field] if field == "package_count" else fold(i.get(field) or i["name"]),
+    chosen.sort(key=lambda i: i[field] if field == "package_count" else search_fold(i.get(field) or i["name"]),
                 reverse=direction == "desc")
     limit_default = 25 if all_fields else 1000
     page = _page(chosen, data, errors, limit_default)
@@ -232,9 +232,9 @@ def tag_list(ctx: Ctx, data: dict[str, Any]) -> list[Any]:
     """Các từ khoá / Tags of the datasets the caller may see: query, all_fields, vocabulary_id."""
     if data.get("vocabulary_id"):
         return []  # our keywords are free tags, in no vocabulary
-    wanted = fold(str(data.get("query") or data.get("q") or "").strip())
-    names = sorted({t["name"] for p in all_packages(ctx) for t in p.get("tags", [])}, key=fold)
-    names = [n for n in names if not wanted or wanted in fold(n)]
+    wanted = search_fold(str(data.get("query") or data.get("q") or "").strip())
+    names = sorted({t["name"] for p in all_packages(ctx) for t in p.get("tags", [])}, key=search_fold)
+    names = [n for n in names if not wanted or wanted in search_fold(n)]
     if as_bool(data.get("all_fields"), "all_fields", {}):
         return [tag_dict(n) for n in names]
     return names

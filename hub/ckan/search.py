@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from core.text import fold
+from core.text import search_fold
 from hub.ckan.errors import SearchQueryError
 from hub.ckan.query_parser import Node, folded, matches, parse, words_of
 from hub.ckan.validation import Errors, add, as_bool, as_int, as_json, natural, raise_if
@@ -101,7 +101,7 @@ def _sort_key(field: str, doc: dict[str, list[Any]], score: float) -> Any:
     value = (doc.get(field) or [None])[0]
     if field in NUMERIC:
         return float(value or 0)
-    return fold(str(value or ""))
+    return search_fold(str(value or ""))
 
 
 def _facet_field(data: dict[str, Any], errors: Errors) -> list[str]:

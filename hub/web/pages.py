@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from flask import abort, render_template, request, url_for
 
 from core.catalog import Catalog
-from core.text import fold
+from core.text import search_fold
 from hub.context import current_hub
 from hub.web.blueprint import bp
 from hub.web.catalogue import DatasetCard, cards, figures
@@ -57,11 +57,11 @@ def _url(args: dict[str, str], **changes: str | None) -> str:
 
 def _sort_key(sort: str, lang: str, scores: dict[str, float]) -> Callable[[DatasetCard], tuple]:
     if sort == "relevance":
-        return lambda c: (-scores.get(c.id, 0.0), fold(c.dataset.title(lang)))
+        return lambda c: (-scores.get(c.id, 0.0), search_fold(c.dataset.title(lang)))
     if sort == "updated":
         # newest first, never-loaded datasets last
-        return lambda c: (-c.last_updated.timestamp() if c.last_updated else float("inf"), fold(c.dataset.title(lang)))
-    return lambda c: fold(c.dataset.title(lang))
+        return lambda c: (-c.last_updated.timestamp() if c.last_updated else float("inf"), search_fold(c.dataset.title(lang)))
+    return lambda c: search_fold(c.dataset.title(lang))
 
 
 @bp.get("/")
@@ -104,7 +104,7 @@ def search_page():  # noqa: ANN201
         values = [FacetValue(v, _label(hub.catalog, facet, v), n, selected.get(facet) == v,
                              _url(args, **{facet: None if selected.get(facet) == v else v}))
                   for v, n in counts.items()]
-        facets[facet] = sorted(values, key=lambda fv: (-fv.count, fold(fv.label)))
+        facets[facet] = sorted(values, key=lambda fv: (-fv.count, search_fold(fv.label)))
     return render_template("search.html", q=q, results=results, facets=facets, sort=sort, sorts=SORTS,
                            selected=selected, clear_url=_url({"q": q}), facet_labels=facet_labels())
 
@@ -120,7 +120,7 @@ def facet_labels() -> dict[str, str]:
 def publishers():  # noqa: ANN201
     hub = current_hub()
     counts = Counter(c.dataset.publisher for c in cards(hub.store, hub.catalog, ANONYMOUS))
-    listed = sorted(hub.catalog.publishers.values(), key=lambda p: fold(pick(p.get("name"))))
+    listed = sorted(hub.catalog.publishers.values(), key=lambda p: search_fold(pick(p.get("name"))))
     return render_template("publishers.html", publishers=[(p, counts[p["id"]]) for p in listed])
 
 
@@ -133,5 +133,5 @@ def publisher(publisher_id: str):  # noqa: ANN201
     children = [p for p in hub.catalog.publishers.values() if p.get("parent") == publisher_id]
     parent = hub.catalog.publishers.get(entry.get("parent") or "")
     own = [c for c in cards(hub.store, hub.catalog, ANONYMOUS) if c.dataset.publisher == publisher_id]
-    own.sort(key=lambda c: fold(c.dataset.title(current_lang())))
+    own.sort(key=lambda c: search_fold(c.dataset.title(current_lang())))
     return render_template("publisher.html", publisher=entry, parent=parent, children=children, results=own)

@@ -2,7 +2,7 @@
 
 One document per dataset, built from the catalogue alone (titles, descriptions, keywords in both languages,
 and the names and titles of the fields an anonymous citizen may see), so it is (re)built at app start and
-never goes stale between loads. Text is folded with `core.text.fold` on the way in and on the way out: FTS5
+never goes stale between loads. Text is folded with `core.text.search_fold` on the way in and on the way out: FTS5
 and PostgreSQL's 'simple' configuration ignore case, but neither folds 'đ' to 'd' (pitfalls.md).
 
 - SQLite: an FTS5 virtual table, ranked by bm25 with the title weighing more than the body.
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from core.catalog import Catalog, Dataset
-from core.text import fold, fold_words
+from core.text import search_fold, search_words
 from publish.access import ANONYMOUS, Viewer, can_see_dataset, visible_fields
 from publish.store import Store
 
@@ -44,7 +44,7 @@ def document(dataset: Dataset) -> tuple[str, str]:
     for f in dataset.schema.fields:
         if f.name in shown:
             parts += [f.name, f.name.replace("_", " "), f.title("vi"), f.title("en")]
-    return fold(title), fold(" ".join(p for p in parts if p))
+    return search_fold(title), search_fold(" ".join(p for p in parts if p))
 
 
 def build_index(store: Store, catalog: Catalog) -> None:
@@ -85,11 +85,11 @@ def search(store: Store, catalog: Catalog, q: str | None, viewer: Viewer = ANONY
     An empty query matches every visible dataset with score 0.
     """
     visible = [ds.id for ds in catalog if can_see_dataset(ds, viewer)]
-    words = fold_words(q)
+    words = search_words(q)
     if not words:
         return [Hit(d, 0.0) for d in visible]
     if store.dialect == "postgresql":
-        # fold_words leaves only word characters, so no tsquery operator can be smuggled in
+        # search_words leaves only word characters, so no tsquery operator can be smuggled in
         tsquery = " & ".join(f"{w}:*" for w in words)
         stmt = sa.text(f"SELECT dataset, ts_rank(doc, to_tsquery('simple', :q)) AS score FROM {TABLE} "
                        "WHERE doc @@ to_tsquery('simple', :q) ORDER BY score DESC, dataset")

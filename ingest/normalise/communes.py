@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ingest._fold import TONE_MARKS, fold_words
+from core.text import TONE_MARKS, match_words
 
 __all__ = [
     "AMBIGUOUS_OLD_NAME",
@@ -69,12 +69,12 @@ def tone_key(text: str) -> str:
     for word in unicodedata.normalize("NFC", text).lower().split():
         nfd = unicodedata.normalize("NFD", word)
         tone = "".join(str("\u0300\u0301\u0303\u0309\u0323".index(ch) + 1) for ch in nfd if ch in TONE_MARKS)
-        out.append(fold_words(word).replace(" ", "") + tone)
+        out.append(match_words(word).replace(" ", "") + tone)
     return " ".join(w for w in out if w)
 
 
 def _split_kind(text: str) -> tuple[str | None, str]:
-    folded = fold_words(text) + " "
+    folded = match_words(text) + " "
     for prefix, kind in _KINDS:
         if folded.startswith(prefix):
             return kind, _PREFIX.sub("", text, count=1)
@@ -101,15 +101,15 @@ def load_communes(reference: Path = REFERENCE) -> CommuneIndex:
         for row in csv.DictReader(fh):
             code = row["code"]
             index.codes.add(code)
-            index.kinds[code] = fold_words(row["unit_type"])
+            index.kinds[code] = match_words(row["unit_type"])
             index.current[tone_key(row["name"])].add(code)
-            index.current_bare[fold_words(row["name"])].add(code)
+            index.current_bare[match_words(row["name"])].add(code)
     with (reference / "dong-nai-crosswalk-2025.csv").open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             kind, name = _split_kind(row["old_name"])
             for key in (kind, None):
                 index.old[(key, tone_key(name))].add(row["new_code"])
-                index.old_bare[(key, fold_words(name))].add(row["new_code"])
+                index.old_bare[(key, match_words(name))].add(row["new_code"])
                 index.old_units[(key, tone_key(name))].add(row["old_code"])
             index.old_codes[row["old_code"]].add(row["new_code"])
     return index
@@ -143,7 +143,7 @@ def _by_code(code: str, index: CommuneIndex) -> tuple[str, str] | None:
 def _candidates(text: str, index: CommuneIndex) -> set[str]:
     """Every unit a name could mean, today's or (through the crosswalk) a former one's."""
     kind, name = _split_kind(text.split(",")[0])
-    key, bare = tone_key(name), fold_words(name)
+    key, bare = tone_key(name), match_words(name)
     found = index.current.get(key, set()) | index.old.get((kind, key), set())
     return found or index.current_bare.get(bare, set()) | index.old_bare.get((kind, bare), set())
 
@@ -156,7 +156,7 @@ def _today(code: str, old: set[str] | None) -> str:
 
 def _by_name(text: str, index: CommuneIndex) -> tuple[str, str] | None:
     kind, name = _split_kind(text.split(",")[0])
-    key, bare = tone_key(name), fold_words(name)
+    key, bare = tone_key(name), match_words(name)
     if not key:
         return None
     current = _one(index.current.get(key))

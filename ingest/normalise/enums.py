@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ingest._fold import fold
+from core.text import match_key
 
 __all__ = ["enum_index", "normalise_enum"]
 
@@ -14,13 +14,13 @@ def enum_index(values: Sequence[str], labels: Mapping[str, Mapping[str, str]] | 
     """Folded slug and labels -> slug."""
     index: dict[str, str] = {}
     for value in values:
-        index.setdefault(fold(value), value)
+        index.setdefault(match_key(value), value)
     for value, names in (labels or {}).items():
         for name in names.values():
-            index.setdefault(fold(name), value)
+            index.setdefault(match_key(name), value)
     return index
 
 
 def normalise_enum(text: str, index: Mapping[str, str]) -> str | None:
     """'Khách sạn' -> 'khach_san' with the index of the field; None when no label matches."""
-    return index.get(fold(text))
+    return index.get(match_key(text))

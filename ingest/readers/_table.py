@@ -19,7 +19,7 @@ from operator import itemgetter
 from typing import Any, Protocol
 
 from core.errors import HeaderError
-from ingest._fold import fold_words
+from core.text import match_words
 from ingest.headers import HeaderMatcher
 
 __all__ = ["RawTable", "Records", "Row", "Shape", "locate_header", "data_rows", "is_note_row", "is_blank", "plainly_data"]
@@ -100,7 +100,7 @@ def is_note_row(cells: Sequence[Any]) -> bool:
     texts = [_text(c) for c in cells if _text(c)]
     if not texts or len(texts) > 3 or not isinstance(next(c for c in cells if _text(c)), str):
         return False
-    first = fold_words(texts[0])
+    first = match_words(texts[0])
     return first.startswith(_NOTE_PREFIXES) or (len(texts) <= 2 and bool(_SIGNED_DATE.search(first)))
 
 

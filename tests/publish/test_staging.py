@@ -7,13 +7,10 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from core.catalog import Catalog
-from core.text import fold
 from publish.rows import stored_rows
-from publish.staging import fold_batch, stored_rows_fast
+from publish.staging import stored_rows_fast
 from tests.publish.conftest import SAMPLES, accommodation_frame
 
 SAMPLE_FILES = {"heritage-sites": "heritage-sites.csv", "sports-venues": "sports-venues.csv",
@@ -61,22 +58,3 @@ def test_dates_keep_their_iso_hash(catalog: Catalog) -> None:
     assert stored_rows_fast(frame, schema) == list(stored_rows(frame, schema))
 
 
-VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵĐĂÂÊÔƠƯ"
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from(list(VIETNAMESE + " \t\n\u00a0\u3000\u2028\x1c\u200b,.-'0123456789"
-                                                         "İßǅﬁΣς\u0301\u0323\u0345\U00016ff0\U00016ff1\x00")),
-                        max_size=40), max_size=20))
-def test_fold_batch_equals_fold(texts: list[str]) -> None:
-    assert fold_batch(texts) == [fold(t) for t in texts]
-
-
-def test_fold_batch_equals_fold_across_unicode() -> None:
-    """Every seventh code point, alone and beside another: letters that fold to several, marks that are not
-    Mn, spaces of every kind, unassigned points."""
-    letters = [chr(i) for i in range(0, 0x30000, 7) if not 0xD800 <= i < 0xE000]
-    for start in range(0, len(letters), 500):
-        texts = letters[start:start + 500]
-        texts += [a + b for a, b in zip(texts, reversed(texts), strict=True)]
-        assert fold_batch(texts) == [fold(t) for t in texts]
