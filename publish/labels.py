@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.catalog import Catalog, Dataset, Field, Schema
-from core.text import fold
+from core.text import search_fold
 from publish.access import ANONYMOUS, Viewer, can_see_dataset
 from publish.lru import LruCache
 from publish.store import Store
@@ -59,7 +59,7 @@ class Names:
         self.names[key] = {"vi": vi, "en": en or vi}
         for text in (vi, en, *also):
             if text:
-                self._by_folded.setdefault(fold(text), key)
+                self._by_folded.setdefault(search_fold(text), key)
 
     def name(self, key: Any, lang: str = "vi") -> str | None:
         hit = self.names.get(str(key)) if key is not None else None
@@ -71,11 +71,11 @@ class Names:
         text = (text or "").strip()
         if text in self.names:
             return text
-        return self._by_folded.get(fold(text))
+        return self._by_folded.get(search_fold(text))
 
     def choices(self, lang: str = "vi") -> list[tuple[str, str]]:
         """(key, name) sorted by the name as people sort it (accents ignored)."""
-        return sorted(((k, v.get(lang) or v["vi"]) for k, v in self.names.items()), key=lambda kv: fold(kv[1]))
+        return sorted(((k, v.get(lang) or v["vi"]) for k, v in self.names.items()), key=lambda kv: search_fold(kv[1]))
 
 
 def references(dataset: Dataset, catalog: Catalog, viewer: Viewer = ANONYMOUS) -> list[Reference]:
