@@ -262,13 +262,13 @@ def package_autocomplete(ctx: Ctx, data: dict[str, Any]) -> list[dict[str, Any]]
     errors: Errors = {}
     limit = natural(data.get("limit"), "limit", errors, 10)
     raise_if(errors)
-    wanted = fold(str(get_or_bust(data, "q"))).strip()
+    wanted = search_fold(str(get_or_bust(data, "q"))).strip()
     by_name, by_title = [], []
     for pkg in sorted(all_packages(ctx), key=lambda p: p["name"]):
-        if wanted in fold(pkg["name"]):
+        if wanted in search_fold(pkg["name"]):
             by_name.append({"name": pkg["name"], "title": pkg["title"], "match_field": "name",
                             "match_displayed": pkg["name"]})
-        elif wanted in fold(pkg.get("title") or ""):
+        elif wanted in search_fold(pkg.get("title") or ""):
             by_title.append({"name": pkg["name"], "title": pkg["title"], "match_field": "title",
                              "match_displayed": f"{pkg['title']} ({pkg['name']})"})
     return (by_name + by_title)[:limit] if limit else by_name + by_title
