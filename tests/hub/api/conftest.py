@@ -46,6 +46,7 @@ def restricted_catalog(tmp: Path) -> Path:
         if entry["id"] == RESTRICTED:
             entry["access"] = "restricted"
             entry["clients"] = []
+    raw["reports"] = [str(PROJECT_ROOT / r) for r in raw.get("reports") or []]
     path = tmp / "catalog.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
