@@ -2,7 +2,8 @@
 
 Words and "phrases" (searched in the folded full text: case, diacritics and đ/d ignored, like the rest of
 the hub), `field:value`, `field:"a phrase"`, `field:(a OR b)`, `field:[from TO to]` ranges (harvesters ask
-`metadata_modified:[2025-01-01T00:00:00Z TO *]`), `field:*`, `*:*`, wildcards `res_format:CSV*`, `+`, `-`,
+`metadata_modified:[2025-01-01T00:00:00Z TO *]`, or with Solr's date maths `[NOW-1DAY TO NOW]`,
+`[NOW/DAY TO *]`: publish/solr_dates.py; `{a TO b}` leaves the ends out), `field:*`, `*:*`, wildcards `res_format:CSV*`, `+`, `-`,
 `NOT`, `AND`, `OR` and parentheses. The default operator is AND, as CKAN sets `q.op=AND`.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from core.text import search_fold, search_words
 from hub.ckan.errors import SearchError
+from publish import solr_dates
 from publish.store import utcnow
 
 __all__ = ["Node", "folded", "matches", "parse", "words_of"]
@@ -103,6 +105,17 @@ class _Parser:
                 return self.value(match.group(1))
         return self.value(field)
 
+    def bound(self, value: str) -> str | None:
+        """A range end as comparable text: None for `*`, date maths resolved to naive UTC ISO 8601."""
+        if value == "*":
+            return None
+        if solr_dates.is_date_math(value):
+            try:
+                return solr_dates.resolve(value, utcnow()).isoformat(timespec="microseconds")
+            except solr_dates.DateMathError as exc:
+                raise self.fail(str(exc)) from None
+        return value.rstrip("Z")
+
     def value(self, field: str | None) -> Node:
         self.skip()
         char = self.text[self.pos]
@@ -123,8 +136,10 @@ class _Parser:
             parts = self.text[self.pos + 1:end].split(" TO ")
             if len(parts) != 2:
                 raise self.fail("khoảng phải là [a TO b] / a range is [a TO b]")
+            inclusive = (char == "[", self.text[end] == "]")
             self.pos = end + 1
-            return Node("range", field=field, value=(parts[0].strip(), parts[1].strip()))
+            low, high = (self.bound(part.strip()) for part in parts)
+            return Node("range", field=field, value=(low, high, *inclusive))
         match = re.match(r'(?:\\.|[^\s()"])+', self.text[self.pos:])
         if not match:
             raise self.fail(f"ký tự không mong đợi «{char}» / unexpected «{char}»")
@@ -147,24 +162,23 @@ def parse(text: str | None) -> Node:
     return node
 
 
-def _bound(value: str) -> str | None:
-    if value == "*":
-        return None
-    if value.upper().startswith("NOW"):
-        return utcnow().isoformat()
-    return value.rstrip("Z")
+def _within(value: object, low: object, high: object, low_in: bool, high_in: bool) -> bool:
+    above = low is None or (value >= low if low_in else value > low)  # type: ignore[operator]
+    below = high is None or (value <= high if high_in else value < high)  # type: ignore[operator]
+    return above and below
 
 
-def _in_range(values: list[str], low: str | None, high: str | None) -> bool:
+def _in_range(values: list[str], low: str | None, high: str | None, low_in: bool = True,
+              high_in: bool = True) -> bool:
     for value in values:
         try:
             number, lo, hi = float(value), float(low) if low else None, float(high) if high else None
-            if (lo is None or number >= lo) and (hi is None or number <= hi):
+            if _within(number, lo, hi, low_in, high_in):
                 return True
             continue
         except ValueError:
             pass
-        if (low is None or value >= low) and (high is None or value <= high):
+        if _within(value, low, high, low_in, high_in):
             return True
     return False
 
@@ -196,8 +210,7 @@ def matches(node: Node, doc: dict[str, Any], text_fields: set[str]) -> bool:
     field = node.field or "text"
     values = [str(v) for v in doc.get(field, []) if v is not None and v != ""]
     if node.kind == "range":
-        low, high = (_bound(v) for v in node.value)
-        return _in_range(values, low, high)
+        return _in_range(values, *node.value)
     wanted = str(node.value)
     if wanted == "*":
         return bool(values)

@@ -4,17 +4,28 @@ harvester or a federating peer calls, and a harvester's own `fq` patterns."""
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy as sa
+import yaml
 from ckanapi import RemoteCKAN
 from ckanapi.errors import NotAuthorized, NotFound, ValidationError
 from frictionless import Catalog, Package
 from frictionless.portals import CkanControl
 
 from core.catalog import load_catalog
-from core.config import PROJECT_ROOT
-from tests.ckan.conftest import RunningHub
+from core.config import PROJECT_ROOT, Settings
+from publish import pipeline, tables
+from publish.context import Hub
+from tests.ckan.conftest import RunningHub, write_catalog
+from tests.conftest import LiveServer, free_port, load_all_samples
 
 OPEN = {"accommodation", "admin-units", "heritage-sites", "sports-venues", "travel-agencies"}
 
@@ -150,3 +161,48 @@ def test_a_peer_revises_and_deletes_only_what_it_federated(district_hub: Running
     with pytest.raises(NotFound):
         anonymous.action.package_show(id=created["id"])
     assert anonymous.action.package_show(id="bien-hoa-wards")["title"] == "Phường của Biên Hòa"
+
+
+@pytest.fixture(scope="module")
+def harvested_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live hub whose catalogue, schemas and loads are three days old, then one dataset loaded again now."""
+    from hub.app import create_app
+
+    tmp = tmp_path_factory.mktemp("harvested")
+    catalog_path = write_catalog(tmp / "catalog")
+    shutil.copytree(PROJECT_ROOT / "schemas", tmp / "schemas")
+    raw = yaml.safe_load(catalog_path.read_text(encoding="utf-8"))
+    for entry in raw["datasets"]:
+        entry["schema"] = str(tmp / "schemas" / Path(entry["schema"]).name)
+    catalog_path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    old = time.time() - 3 * 86400
+    for path in [catalog_path, *(tmp / "schemas").rglob("*")]:
+        os.utime(path, (old, old))
+    settings = Settings(database_url=f"sqlite:///{tmp / 'hub.db'}", storage_dir=tmp / "storage",
+                        secret_key="test-secret", catalog_path=catalog_path)
+    hub = Hub.open(settings, init=True)
+    load_all_samples(hub)
+    loads = tables.loads
+    with hub.store.engine.begin() as conn:
+        for row in conn.execute(sa.select(loads.c.id, loads.c.started_at, loads.c.finished_at)).all():
+            conn.execute(loads.update().where(loads.c.id == row.id).values(
+                started_at=row.started_at - timedelta(days=3),
+                finished_at=row.finished_at - timedelta(days=3) if row.finished_at else None))
+    changed = tmp / "sports-venues.csv"
+    changed.write_text((PROJECT_ROOT / "samples" / "sports-venues.csv").read_text(encoding="utf-8")
+                       .replace("Sân vận động Đồng Nai", "Sân vận động tỉnh Đồng Nai", 1), encoding="utf-8")
+    assert pipeline.run(hub.store, "sports-venues", changed, user="tests").status == "committed"
+    server = LiveServer(create_app(settings, hub=hub), free_port()).start()
+    yield server
+    server.stop()
+    hub.store.dispose()
+
+
+def test_a_harvester_finds_the_dataset_changed_since_yesterday_and_only_it(harvested_hub: LiveServer) -> None:
+    harvester = RemoteCKAN(harvested_hub.url, get_only=True)  # GET /api/3/action/package_search, as harvesters do
+    changed = harvester.action.package_search(fq="metadata_modified:[NOW-1DAY TO NOW]", rows=1000)
+    assert [p["name"] for p in changed["results"]] == ["sports-venues"] and changed["count"] == 1
+    assert harvester.action.package_search(fq="metadata_modified:[NOW/DAY TO *]")["count"] == 1
+    assert harvester.action.package_search(fq="metadata_modified:[* TO NOW-1DAY]")["count"] == len(OPEN) - 1
+    assert harvester.action.package_search(fq="metadata_modified:[NOW-7DAYS TO NOW-2DAYS]")["count"] == len(OPEN) - 1
+    assert harvester.action.package_search(fq="metadata_modified:[NOW+1DAY TO *]")["count"] == 0
