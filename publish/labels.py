@@ -13,6 +13,7 @@ label never tells more than the row it is added to.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,3 +174,34 @@ def label_fields(store: Store, dataset: Dataset, names: list[str], viewer: Viewe
             out.append(label_key(name))
     out += [f"{n}_label" for n in names if n in enums]
     return out
+
+
+def resolve_filters(store: Store, dataset: Dataset, filters: list[Any], viewer: Viewer = ANONYMOUS) -> list[Any]:
+    """Filters on a foreign key may name the referenced record instead of giving its key: `commune_code=Trấn Biên`
+    (or `tran bien`, `Phường Trấn Biên`) is `commune_code=26041`. A name that matches no record is refused with
+    a message rather than answered with nothing; a key as such passes unchanged. `filters` are
+    publish.query.Filter; the list is changed in place and returned."""
+    from publish.query import QueryError
+
+    refs = {r.field: r for r in references(dataset, store.catalog, viewer)}
+    for flt in filters:
+        ref = refs.get(flt.field)
+        if ref is None or flt.op not in ("eq", "ne", "in", "contains"):
+            continue
+        names = names_for(store, store.catalog.datasets[ref.target])
+        values = flt.value if isinstance(flt.value, list) else [flt.value]
+        pattern = dataset.schema.field(flt.field).constraints.get("pattern")
+        keys = []
+        for value in values:
+            key = names.find(str(value))
+            if key is None and pattern and re.fullmatch(pattern, str(value).strip()):
+                key = str(value).strip()  # written as a key (a code no record has: no rows, as for any value)
+            if key is None:
+                target = store.catalog.datasets[ref.target]
+                raise QueryError(f"Không có «{value}» trong «{target.title('vi')}» (trường «{flt.field}»)",
+                                 f"No «{value}» in «{target.title('en')}» (field «{flt.field}»)", field=flt.field)
+            keys.append(key)
+        if flt.op == "contains":  # a key is a whole value: "contains" a name means that record
+            flt.op = "eq"
+        flt.value = keys if flt.op == "in" else keys[0]
+    return filters

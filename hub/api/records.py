@@ -21,13 +21,14 @@ from publish.access import conditional_personal, sees_personal
 from publish.context import Hub
 from publish.exports.csv import csv_chunks
 from publish.exports.geojson import feature, geojson_chunks
-from publish.labels import add_labels, label_fields
+from publish.labels import add_labels, label_fields, resolve_filters
 
 FORMATS = ("json", "geojson", "csv")
 
 RECORD_PARAMS = {
     "q": "Tìm kiếm không dấu / full-text search, ignores case and diacritics ('khach san' finds 'Khách sạn')",
-    "<field>": "Lọc bằng / equals; also <field>__ne, __gt, __gte, __lt, __lte, __in (a,b), __contains, __null (true/false)",
+    "<field>": "Lọc bằng / equals; also <field>__ne, __gt, __gte, __lt, __lte, __in (a,b), __contains, __null (true/false). "
+               "A foreign key also takes the referenced record's name, accents optional (commune_code=Tran Bien)",
     "bbox": "min_lon,min_lat,max_lon,max_lat (WGS84)",
     "near": "lat,lon,radius_m",
     "commune": "Mã xã/phường / code of a commune or ward whose boundary contains the record",
@@ -68,6 +69,7 @@ def register(api: Api, hub: Hub) -> None:
         query = parse_query(request.args, dataset, max_page_size=hub.settings.max_page_size
                             if fmt != "csv" else max(hub.settings.max_page_size, 100_000))
         _refuse_blanked_filters(dataset, viewer, query)
+        resolve_filters(hub.store, dataset, query.filters, viewer)  # commune_code=Trấn Biên: by the ward's name
         if fmt == "csv":
             if "limit" not in request.args:
                 query.limit = 10_000_000  # the whole (filtered) dataset, streamed

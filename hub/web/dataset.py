@@ -20,7 +20,7 @@ from hub.web.catalogue import cards, count_view
 from hub.web.dictionary import dictionary, foreign_targets
 from hub.web.formatting import cell
 from hub.web.i18n import current_lang
-from hub.web.preview import PAGE_SIZES, Preview, columns, parse_preview, protected
+from hub.web.preview import PAGE_SIZES, RANGE_TYPES, Preview, columns, parse_preview, protected, reference_fields
 from hub.web.records import base_map_url, record_url
 from publish import versions
 from publish.access import ANONYMOUS
@@ -73,11 +73,11 @@ def dataset_page(dataset_id: str):  # noqa: ANN201
     hub = current_hub()
     dataset = visible_dataset(hub, dataset_id, ANONYMOUS)
     card = cards(hub.store, hub.catalog, ANONYMOUS, ids=[dataset.id])[0]
-    preview = parse_preview(dataset, request.args)
+    preview = parse_preview(dataset, request.args, references=reference_fields(hub, dataset))
     error = None
     page = None
     try:
-        page = records(hub.store, dataset, preview.query(), ANONYMOUS)
+        page = records(hub.store, dataset, preview.resolved_query(hub.store), ANONYMOUS)
     except QueryError as exc:  # a filter value of the wrong type: say so next to the table
         error = exc.message(current_lang())
     if "page" not in request.args and error is None:
@@ -94,6 +94,8 @@ def dataset_page(dataset_id: str):  # noqa: ANN201
         themes=[(t, hub.catalog.themes.get(t, {})) for t in dataset.themes],
         entries=dictionary(dataset, hub.catalog, ANONYMOUS),
         columns=columns(dataset),
+        choices={name: names.choices(current_lang()) for name, names in reference_names(hub.store, dataset).items()},
+        range_types=RANGE_TYPES,
         protected=protected(dataset),
         preview=preview,
         page=page,

@@ -2,21 +2,29 @@
 
 Everything is server-side and plain GET, so paging, column filters and sorting work without JavaScript:
 `?q=words&f.<field>=value&sort=-field&page=2&per=20`. Enum fields filter on the exact value (a select list),
-text fields on "contains", other types on equality.
+text fields on "contains", other types on equality; numbers and dates also on ranges
+(`f.star_rank__gte=3`, `f.decision_date__lte=2000-12-31`); a foreign key by the referenced record's name
+(`f.commune_code=Trấn Biên`, see publish.labels.resolve_filters). A filter the preview cannot apply (a field
+it does not show or may not filter on, an unknown operator) is named in a notice, not silently dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from math import ceil
 from urllib.parse import urlencode
 
 from core.catalog import Dataset, Field
 from publish.access import ANONYMOUS, Viewer, conditional_personal, visible_fields
+from publish.context import Hub
+from publish.labels import references, resolve_filters
 from publish.query import Filter, Query
+from publish.store import Store
 
 PAGE_SIZES = (10, 20, 50, 100)
+RANGE_OPS = ("gte", "lte")  # the preview's range boxes: from, to
+RANGE_TYPES = ("integer", "number", "date", "datetime", "year")
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE = 100_000
 
@@ -43,15 +51,25 @@ class Preview:
     sort: tuple[str, bool] | None = None  # (field, descending)
     page: int = 1
     per: int = DEFAULT_PAGE_SIZE
+    refused: list[str] = field(default_factory=list)  # filters asked for that the preview cannot apply
+    references: frozenset[str] = frozenset()  # foreign keys: filtered on the whole value (a name or a key)
 
     def query(self) -> Query:
         out = Query(q=self.q or None, limit=self.per, offset=(self.page - 1) * self.per)
-        for name, value in self.filters.items():
+        for key, value in self.filters.items():
+            name, _, op = key.partition("__")
             f = self.dataset.schema.field(name)
-            op = "eq" if f.enum or f.type != "string" else "contains"
+            if not op:
+                op = "eq" if f.enum or f.type != "string" or name in self.references else "contains"
             out.filters.append(Filter(name, op, value))
         if self.sort:
             out.sort = [self.sort]
+        return out
+
+    def resolved_query(self, store: Store) -> Query:
+        """query() with the referenced records' names turned into their keys (an unknown name: QueryError)."""
+        out = self.query()
+        resolve_filters(store, self.dataset, out.filters)
         return out
 
     def args(self, **changes: object) -> dict[str, str]:
@@ -92,6 +110,11 @@ class Preview:
         return ("-" if sort[1] else "") + sort[0]
 
 
+def reference_fields(hub: Hub, dataset: Dataset, viewer: Viewer = ANONYMOUS) -> list[str]:
+    """The dataset's foreign keys the viewer may follow (filtered by the referenced record's name or key)."""
+    return [r.field for r in references(dataset, hub.catalog, viewer)]
+
+
 def _int(raw: str | None, default: int, low: int, high: int) -> int:
     try:
         value = int(raw) if raw is not None else default
@@ -100,13 +123,21 @@ def _int(raw: str | None, default: int, low: int, high: int) -> int:
     return min(max(value, low), high)
 
 
-def parse_preview(dataset: Dataset, args: Mapping[str, str], viewer: Viewer = ANONYMOUS) -> Preview:
-    """Read the preview's state; unknown or hidden fields are ignored rather than reported (links get edited)."""
+def parse_preview(dataset: Dataset, args: Mapping[str, str], viewer: Viewer = ANONYMOUS,
+                  references: Iterable[str] = ()) -> Preview:
+    """Read the preview's state. A filter on a field not shown or not queryable, or with an operator the preview
+    does not offer, is left out and listed in `refused` (the page says so); a bad sort or page size falls back
+    to the default. `references`: the foreign-key fields (filtered on the whole value, by name or key)."""
     shown = {f.name for f in columns(dataset, viewer)} - protected(dataset, viewer)
-    preview = Preview(dataset, q=(args.get("q") or "").strip()[:200])
+    preview = Preview(dataset, q=(args.get("q") or "").strip()[:200], references=frozenset(references))
     for key, value in args.items():
-        if key.startswith("f.") and key[2:] in shown and value.strip():
-            preview.filters[key[2:]] = value.strip()[:200]
+        if not key.startswith("f.") or not value.strip():
+            continue
+        name, _, op = key[2:].partition("__")
+        if name not in shown or (op and (op not in RANGE_OPS or dataset.schema.field(name).type not in RANGE_TYPES)):
+            preview.refused.append(key[2:][:100])
+            continue
+        preview.filters[key[2:]] = value.strip()[:200]
     sort = (args.get("sort") or "").strip()
     if sort.lstrip("-") in shown:
         preview.sort = (sort.lstrip("-"), sort.startswith("-"))

@@ -18,7 +18,7 @@ from hub.context import current_hub, public_base
 from hub.web.blueprint import bp
 from hub.web.dictionary import foreign_targets
 from hub.web.formatting import cell
-from hub.web.preview import columns, parse_preview
+from hub.web.preview import columns, parse_preview, reference_fields
 from publish.access import ANONYMOUS, can_see_dataset
 from publish.labels import reference_names
 from publish.lru import LruCache
@@ -88,8 +88,8 @@ def map_geojson(dataset_id: str) -> Response:
     dataset = visible_dataset(hub, dataset_id, ANONYMOUS)
     if not dataset.schema.geometry_kind:
         abort(404)
-    preview = parse_preview(dataset, request.args)
-    query = preview.query()
+    preview = parse_preview(dataset, request.args, references=reference_fields(hub, dataset))
+    query = preview.resolved_query(hub.store)
     label = label_field(dataset.schema)
     query.fields = list(dict.fromkeys([*dataset.schema.primary_key, label]))
     query.limit, query.offset, query.sort, query.with_geometry = MAP_LIMIT, 0, [], True

@@ -74,3 +74,48 @@ def test_api_labels_on_adds_enum_labels_and_commune_name(sample_client) -> None:
     assert en["commune_name"] == "Hang Gon Ward" and en["rank_label"] == "Special national"
     bad = sample_client.get("/api/v1/datasets/heritage-sites/records?labels=maybe")
     assert bad.status_code == 400 and "labels" in bad.get_data(as_text=True)
+
+
+def _heritage_codes(html: str) -> list[str]:
+    return re.findall(r'<th scope="row"><a href="/datasets/heritage-sites/records/(DT-\d{4})"', html)
+
+
+def test_preview_filters_a_ward_by_its_name_without_accents(sample_client) -> None:  # noqa: ANN001
+    sites = _sample("heritage-sites.csv")
+    expected = sorted(s["code"] for s in sites if s["commune_code"] == "26041")
+    for spelling in ("Trấn Biên", "tran bien", "Phường Trấn Biên", "26041"):
+        html = sample_client.get("/datasets/heritage-sites", query_string={"f.commune_code": spelling, "per": 100}
+                                 ).get_data(as_text=True)
+        assert sorted(_heritage_codes(html)) == expected, spelling
+    page = sample_client.get("/datasets/heritage-sites").get_data(as_text=True)
+    datalist = page.split('<datalist id="dl-commune_code">', 1)[1].split("</datalist>", 1)[0]
+    assert datalist.count("<option") == 95 and '<option value="Phường Trấn Biên">' in datalist
+    unknown = sample_client.get("/datasets/heritage-sites", query_string={"f.commune_code": "Atlantis"})
+    assert unknown.status_code == 400 and "Không có «Atlantis»" in unknown.get_data(as_text=True)
+    # the map follows the same filter
+    fc = sample_client.get("/datasets/heritage-sites/map.geojson", query_string={"f.commune_code": "tran bien"}).get_json()
+    assert sorted(f["properties"]["key"] for f in fc["features"]) == expected
+
+
+def test_preview_filters_number_ranges_and_names_the_filters_it_cannot_apply(sample_client) -> None:  # noqa: ANN001
+    hotels = _sample("accommodation.csv")
+    expected = sorted(h["code"] for h in hotels if h["star_rank"] and int(h["star_rank"]) >= 3)
+    html = sample_client.get("/datasets/accommodation", query_string={"f.star_rank__gte": "3", "per": 100}).get_data(as_text=True)
+    found = re.findall(r'records/(LT-\d{4})"', html)
+    assert sorted(found) == expected and len(expected) == 17
+    between = sample_client.get("/datasets/accommodation", query_string={"f.star_rank__gte": "2", "f.star_rank__lte": "3",
+                                                                          "per": 100}).get_data(as_text=True)
+    assert len(re.findall(r'records/(LT-\d{4})"', between)) == len([h for h in hotels if h["star_rank"] in ("2", "3")])
+    assert 'name="f.star_rank__gte" form="pf" value="2"' in between
+    refused = sample_client.get("/datasets/accommodation", query_string={"f.stars__gte": "3", "f.name__gte": "B"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "stars__gte" in text and "name__gte" in text
+    assert "không áp dụng được" in text.lower() or "cannot be applied" in text
+
+
+def test_api_filters_a_ward_by_its_name(sample_client) -> None:  # noqa: ANN001
+    sites = _sample("heritage-sites.csv")
+    body = sample_client.get("/api/v1/datasets/heritage-sites/records", query_string={"commune_code": "tran bien"}).get_json()
+    assert body["total"] == sum(s["commune_code"] == "26041" for s in sites)
+    assert sample_client.get("/api/v1/datasets/heritage-sites/records?commune_code=Atlantis").status_code == 400
+    assert sample_client.get("/api/v1/datasets/heritage-sites/records?commune_code=99999").get_json()["total"] == 0
