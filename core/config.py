@@ -38,6 +38,9 @@ SETTINGS_HELP: dict[str, str] = {
     "job_timeout": "longest a background job (ingest, export, CKAN push) may run, in seconds",
     "proxies": "reverse proxies in front of the hub (nginx: 1) whose X-Forwarded-* headers are trusted",
     "log_format": "json (one JSON object per line, for journald and log shippers) or text",
+    "report_endpoint": "URL of the reporting system that receives produced periodic reports (JSON POST); unset: no push",
+    "report_token": "bearer token for the reporting system (secret)",
+    "schedule_seconds": "how often `hub worker` checks for due scheduled work (reports), in seconds",
 }
 
 
@@ -61,6 +64,9 @@ class Settings:
     job_timeout: int = 3600
     proxies: int = 0
     log_format: str = "json"
+    report_endpoint: str | None = None
+    report_token: str | None = None
+    schedule_seconds: int = 60
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -115,6 +121,11 @@ class Settings:
         if self.workers < 1 or self.threads < 1 or self.job_timeout < 1 or self.proxies < 0:
             out.append(("HUB_WORKERS, HUB_THREADS và HUB_JOB_TIMEOUT phải lớn hơn 0, HUB_PROXIES không được âm",
                         "HUB_WORKERS, HUB_THREADS and HUB_JOB_TIMEOUT must be greater than 0, HUB_PROXIES not negative"))
+        if self.report_endpoint and not self.report_endpoint.startswith(("http://", "https://")):
+            out.append((f"HUB_REPORT_ENDPOINT phải bắt đầu bằng http:// hoặc https:// (đang là {self.report_endpoint!r})",
+                        f"HUB_REPORT_ENDPOINT must start with http:// or https:// (got {self.report_endpoint!r})"))
+        if self.schedule_seconds < 1:
+            out.append(("HUB_SCHEDULE_SECONDS phải lớn hơn 0", "HUB_SCHEDULE_SECONDS must be greater than 0"))
         if self.log_format not in ("json", "text"):
             out.append((f"HUB_LOG_FORMAT phải là json hoặc text (đang là {self.log_format!r})",
                         f"HUB_LOG_FORMAT must be json or text (got {self.log_format!r})"))

@@ -333,11 +333,11 @@ def _indicator(item: Any, number: int, catalog: Catalog, fail: Any) -> Indicator
     where = item.get("where") or {}
     if not isinstance(where, dict):
         raise fail(f"{label}: «where» phải là một đối tượng", f"{label_en}: «where» must be a mapping", field="where")
-    for name, condition in where.items():
-        known(name, "where")
+    for filtered, condition in where.items():
+        known(filtered, "where")
         if isinstance(condition, dict) and not set(condition) <= {"not", "present"}:
-            raise fail(f"{label}: điều kiện của «{name}» chỉ nhận not, present",
-                       f"{label_en}: the condition on «{name}» takes only not, present", field=name)
+            raise fail(f"{label}: điều kiện của «{filtered}» chỉ nhận not, present",
+                       f"{label_en}: the condition on «{filtered}» takes only not, present", field=filtered)
     breakdowns: list[tuple[str, ...]] = []
     for entry in item.get("by") or []:
         fields_ = (entry,) if isinstance(entry, str) else tuple(entry)

@@ -5,6 +5,10 @@ forked child (RQ's "work horse"), so the memory a large ingest used goes back to
 and a job that overruns HUB_JOB_TIMEOUT is killed without taking the worker with it. Run more workers (more
 systemd instances, or more machines) for more jobs at once.
 
+Scheduled work (periodic reports, see publish/schedule.py): a thread of the worker process runs a "due" tick
+every HUB_SCHEDULE_SECONDS; each due (report, period) is claimed in the database first, so several workers
+never do the same one twice.
+
 Three ways a job whose process dies still ends up `failed`:
 - the work horse dies (out of memory, kill -9) and the worker lives: RQ reports it to `_horse_killed`;
 - the worker itself dies: the horse gets SIGKILL too (PR_SET_PDEATHSIG), so no job outlives its worker,
@@ -19,6 +23,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 from typing import Any
 
 from rq import Queue, Worker
@@ -93,7 +98,35 @@ def run(hub: Hub, *, burst: bool = False, name: str | None = None) -> None:
                        work_horse_killed_handler=_horse_killed(hub))
     hub.store.dispose()  # pooled connections must not be shared with forked horses
     log.info("worker %s listening on queue %r at %s", worker.name, jobs.QUEUE, _safe_url(settings.redis_url))
-    worker.work(burst=burst, logging_level=settings.log_level.upper(), with_scheduler=False)
+    if burst:
+        _tick(hub)
+        worker.work(burst=True, logging_level=settings.log_level.upper(), with_scheduler=False)
+        return
+    stop = threading.Event()
+    ticker = threading.Thread(target=_schedule_loop, args=(hub, stop), name="schedule", daemon=True)
+    ticker.start()
+    try:
+        worker.work(burst=False, logging_level=settings.log_level.upper(), with_scheduler=False)
+    finally:
+        stop.set()
+        ticker.join(timeout=30)
+
+
+def _tick(hub: Hub) -> None:
+    """One pass of the scheduled work (due periodic reports), claimed in the database (publish/schedule.py)."""
+    from publish.reports import scheduled
+
+    try:
+        scheduled.tick(hub.store, hub.settings)
+    except Exception:  # noqa: BLE001 - the tick must never stop the worker; the next one tries again
+        log.exception("scheduled work: tick failed")
+
+
+def _schedule_loop(hub: Hub, stop: threading.Event) -> None:
+    """Every HUB_SCHEDULE_SECONDS, in the worker's own process (not a work horse), do what is due."""
+    while not stop.is_set():
+        _tick(hub)
+        stop.wait(hub.settings.schedule_seconds)
 
 
 def _preload() -> None:

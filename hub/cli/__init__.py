@@ -1,5 +1,5 @@
 """The `hub` command. Each command is a module-level function in one of this package's modules (data, history,
-report, admin, ops, ckan, serve), a thin skin over the library function it is named after (see STYLE.md §2),
+report, reports, admin, ops, ckan, serve), a thin skin over the library function it is named after (see STYLE.md §2),
 and is attached to the group below with a plain import.
 
 Errors end here and only here (`HubGroup.invoke`): a HubError becomes one line (Vietnamese, then English)
@@ -14,7 +14,7 @@ from typing import IO, Any
 import click
 
 from core import errors
-from hub.cli import admin, ckan, data, history, ops, report, serve
+from hub.cli import admin, ckan, data, history, ops, report, reports, serve
 
 
 class HubFailure(click.ClickException):
@@ -60,6 +60,7 @@ cli.add_command(history.export)
 cli.add_command(history.backup)
 cli.add_command(history.restore)
 cli.add_command(report.report)
+cli.add_command(reports.reports)
 cli.add_command(admin.keys_group)
 cli.add_command(admin.audit_command)
 cli.add_command(ops.check_config)

@@ -11,7 +11,7 @@ from core.config import SETTINGS_HELP, Settings, read_env
 from core.errors import ConfigError
 from hub.cli.common import console, print_table
 
-SECRET_SETTINGS = {"secret_key"}
+SECRET_SETTINGS = {"secret_key", "report_token"}
 
 
 def masked(name: str, value: object) -> str:

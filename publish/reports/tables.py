@@ -1,4 +1,4 @@
-"""The report tables (created by migration 0003_reports). They share publish.tables.metadata so Alembic's
+"""The report tables (created by migration 0003_reports, with publish.schedule.claims). They share publish.tables.metadata so Alembic's
 autogenerate sees them, but are not in HUB_TABLES: revision 0001 must not create them."""
 
 from __future__ import annotations
@@ -63,20 +63,4 @@ deliveries = sa.Table(
     sa.UniqueConstraint("report", "period", name="uq_hub_report_deliveries_report_period"),
 )
 
-# Generic scheduler claims (reports now, harvests later): one row per (task, slot) is the proof that one
-# process took that slot's work; a process silent past lease_until loses it to the next.
-claims = sa.Table(
-    "hub_schedule_claims",
-    metadata,
-    sa.Column("task", sa.String(200), primary_key=True),  # e.g. report:accommodation-monthly
-    sa.Column("slot", sa.String(40), primary_key=True),  # e.g. 2026-09
-    sa.Column("status", sa.String(20), nullable=False),  # running, done, failed
-    sa.Column("worker", sa.String(200)),
-    sa.Column("claimed_at", sa.DateTime, nullable=False),
-    sa.Column("lease_until", sa.DateTime, nullable=False),
-    sa.Column("finished_at", sa.DateTime),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
-    sa.Column("outcome", sa.Text),  # JSON: what the work did, or its error
-)
-
-REPORT_TABLES = [runs, rows, deliveries, claims]
+REPORT_TABLES = [runs, rows, deliveries]

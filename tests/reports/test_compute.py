@@ -167,3 +167,27 @@ def test_a_produced_report_is_kept_once(reports_hub: Hub) -> None:
     second = compute.produce(reports_hub.store, definition, "2026-Q2")
     assert not second.computed_now and second.computed_at == first.computed_at
     assert count_rows(reports_hub, "hub_report_runs") == runs
+
+
+def test_definitions_read_as_written(catalog) -> None:  # noqa: ANN001
+    definition = catalog.report("accommodation-monthly")
+    first = definition.indicator("01")
+    assert first.name == {"vi": "Số cơ sở lưu trú du lịch đang hoạt động", "en": "Accommodation establishments in operation"}
+    assert first.where == {"status": "dang_hoat_dong"} and first.breakdowns == (("type", "star_rank"), ("commune_code",))
+    assert definition.form == "Biểu số 01/DL-LT" and definition.period_kind == "month"
+    assert definition.deadline(parse_period("2026-09")).isoformat() == "2026-10-05"
+
+
+def test_a_misspelt_field_is_one_clear_error(catalog, tmp_path) -> None:  # noqa: ANN001
+    from core.errors import CatalogError
+    from core.reports import load_definition
+
+    source = (catalog.root / "schemas/reports/accommodation.yaml").read_text(encoding="utf-8")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(source.replace("field: rooms", "field: room"), encoding="utf-8")
+    with pytest.raises(CatalogError) as error:
+        load_definition(broken, catalog)
+    assert "room" in error.value.en and "02" in error.value.en and error.value.context["file"] == str(broken)
+    broken.write_text(source.replace("[[type, star_rank], commune_code]", "[[type, holder_name]]", 1), encoding="utf-8")
+    with pytest.raises(CatalogError):
+        load_definition(broken, catalog)

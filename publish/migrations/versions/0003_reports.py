@@ -8,6 +8,7 @@ Create Date: 2026-12-06
 from alembic import op
 
 from publish.reports.tables import REPORT_TABLES
+from publish.schedule import claims
 
 revision = "0003_reports"
 down_revision = "0002_jobs"
@@ -17,11 +18,11 @@ depends_on = None
 
 def upgrade() -> None:
     bind = op.get_bind()
-    for table in REPORT_TABLES:
+    for table in [*REPORT_TABLES, claims]:
         table.create(bind, checkfirst=True)
 
 
 def downgrade() -> None:
     bind = op.get_bind()
-    for table in reversed(REPORT_TABLES):
+    for table in reversed([*REPORT_TABLES, claims]):
         table.drop(bind, checkfirst=True)
