@@ -53,6 +53,9 @@ class Query:
     version: int | None = None  # None: current
     with_geometry: bool = False
     key: str | None = None  # the stored key (`_key`), when the filters name one record by its primary key
+    # with the stored row's `_id` first in each record, and `_id` allowed in filters and sorts: a record keeps its
+    # `_id` in every version where it is unchanged (CKAN's datastore `_id`)
+    row_ids: bool = False
 
 
 @dataclass
@@ -130,6 +133,9 @@ def where_clauses(store: Store, dataset: Dataset, query: Query, viewer: Viewer, 
     allowed = queryable_fields(dataset, viewer)
     clauses: list[sa.ColumnElement[bool]] = [version_clause(table, query.version if version is None else version)]
     for flt in query.filters:
+        if flt.field == "_id" and query.row_ids:
+            clauses.append(_row_id_clause(table, flt))
+            continue
         if flt.field not in allowed:
             raise QueryError(f"Không có trường «{flt.field}»", f"No field «{flt.field}»", field=flt.field)
         if flt.op not in OPERATORS:
@@ -155,6 +161,21 @@ def where_clauses(store: Store, dataset: Dataset, query: Query, viewer: Viewer, 
             clauses.append(table.c._search.contains(word, autoescape=True))
     clauses.extend(_geo_clauses(store, dataset, query))
     return clauses
+
+
+def _row_id_clause(table: sa.Table, flt: Filter) -> sa.ColumnElement[bool]:
+    values = flt.value if isinstance(flt.value, list) else str(flt.value).split(",") if flt.op == "in" else [flt.value]
+    try:
+        numbers = [int(v) for v in values]
+    except (TypeError, ValueError):
+        raise QueryError(f"«_id» phải là số nguyên: {flt.value}", f"«_id» must be a whole number: {flt.value}",
+                         field="_id") from None
+    if flt.op == "in":
+        return table.c._id.in_(numbers)
+    ops = {"eq": "__eq__", "ne": "__ne__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
+    if flt.op not in ops or len(numbers) != 1:
+        raise QueryError(f"Phép lọc không hợp lệ «{flt.op}»", f"Unknown filter operator «{flt.op}»", field="_id")
+    return getattr(table.c._id, ops[flt.op])(numbers[0])
 
 
 def _geo_clauses(store: Store, dataset: Dataset, query: Query) -> list[sa.ColumnElement[bool]]:
@@ -233,6 +254,9 @@ def _order_by(dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer, *
     allowed = queryable_fields(dataset, viewer)
     order: list[Any] = []
     for name, descending in query.sort:
+        if name == "_id" and query.row_ids:
+            order.append(table.c._id.desc() if descending else table.c._id.asc())
+            continue
         if name not in allowed:
             raise QueryError(f"Không sắp xếp được theo «{name}»", f"Cannot sort by «{name}»", field=name)
         col = table.c[name]
@@ -265,6 +289,8 @@ def select_columns(store: Store, dataset: Dataset, query: Query, viewer: Viewer)
                              field=unknown[0])
         names = [f for f in visible if f in query.fields]
     cols: list[Any] = [table.c[n] for n in names]
+    if query.row_ids:
+        names, cols = ["_id", *names], [table.c._id, *cols]
     # conditional personal fields need their condition column even when not selected
     extra = [c for (_, c, _) in _conditions(dataset, viewer) if c not in names]
     cols += [table.c[c] for c in extra]
@@ -356,7 +382,7 @@ def _current_page_statement(store: Store, dataset: Dataset, table: sa.Table, que
     key = (url, id(table), sees_personal(dataset, viewer), viewer.authenticated,
            tuple(query.fields) if query.fields else None,
            tuple((f.field, f.op, repr(f.value)) for f in query.filters), query.key, query.q, query.bbox, query.near,
-           query.commune, tuple(query.sort), query.with_geometry,
+           query.commune, tuple(query.sort), query.with_geometry, query.row_ids,
            (url, table.name) in _RTREES)  # SpatiaLite: a statement built before its R*Tree was found lacks it
     hit = _STATEMENTS.get(key)
     if hit is not None and hit[0] is table:  # `table` is part of the key by identity

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -19,6 +20,7 @@ from hub.auth import current_viewer
 from hub.ckan.errors import ckan_error_for
 from hub.ckan.registry import ACTIONS, Ctx
 from hub.context import current_hub, public_base
+from publish.access import ANONYMOUS
 
 __all__ = ["blueprint", "public_base"]
 
@@ -32,7 +34,19 @@ def _json(body: Any, status: int) -> Response:
 
 
 def _bad_request(message: str) -> Response:
-    return _json(f"Bad request: {message}", 400)
+    return _json(f"Bad request - {message}", 400)  # CKAN 2.11's wording (ckan/views/api.py _finish_bad_request)
+
+
+# a JavaScript name, or dotted names (`jQuery123_456`, `app.show`): nothing else is ever written before "("
+CALLBACK = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$", re.ASCII)
+
+
+def _jsonp(response: Response, callback: str) -> Response:
+    """A successful GET answer wrapped for JSONP, as CKAN does: `callback({...});`, application/javascript."""
+    if response.status_code == 200:
+        response.set_data(f"{callback}({response.get_data(as_text=True)});".encode())
+        response.content_type = "application/javascript;charset=utf-8"
+    return response
 
 
 def _mixed(multi: Any) -> dict[str, Any]:
@@ -78,9 +92,19 @@ def action(logic_function: str, ver: int = 3) -> Response:
         data = request_data(act.side_effect_free)
     except ValueError as exc:
         return _bad_request(f"JSON Error: {exc}")
-    data.pop("callback", None)  # JSONP is not offered
+    callback = request.args.get("callback") if request.method == "GET" else None
+    if callback is not None and (len(callback) > 128 or not CALLBACK.match(callback)):
+        return _bad_request("JSONP callback must be a JavaScript name / Tên hàm JSONP không hợp lệ")
+    anonymous = "callback" in data
+    if anonymous:
+        # as CKAN: a JSONP request is answered as to an anonymous caller, whatever key comes with it (a page on
+        # another site can make a browser send one); the hub never reads keys from cookies either
+        data.pop("callback")
+        if callback is not None:
+            data.pop("_", None)  # jQuery's cache buster
     try:
-        ctx = Ctx(current_hub(), current_viewer(), base, files=dict(request.files))
+        viewer = ANONYMOUS if anonymous else current_viewer()
+        ctx = Ctx(current_hub(), viewer, base, files=dict(request.files))
         result = act.fn(ctx, data)
     except HubError as exc:
         error, status = ckan_error_for(exc)
@@ -91,7 +115,7 @@ def action(logic_function: str, ver: int = 3) -> Response:
         body.update(success=False, error={"__type": "Internal Server Error", "message": "Internal Server Error"})
         return _json(body, 500)
     body.update(success=True, result=result)
-    return _json(body, 200)
+    return _jsonp(_json(body, 200), callback) if callback else _json(body, 200)
 
 
 @blueprint.get("/api/<int(min=1, max=3):ver>")

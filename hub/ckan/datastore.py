@@ -3,7 +3,8 @@
 The CSV resource of each dataset is "in the datastore" (CKAN's `datastore_active`); the dataset id works as
 an alias of its resource id. Parameters, answers and errors follow ckanext/datastore (logic/schema.py
 `datastore_search_schema`, backend/postgres.py `search_data`, `resource_fields`): `_id` comes first in the
-fields, types are PostgreSQL type names, unknown fields and bad sorts are Validation Errors. Personal fields
+fields and is the stored row's id (a record keeps it in every version where it is unchanged; filters and sorts
+may name it; distinct rows are numbered), types are PostgreSQL type names, unknown fields and bad sorts are Validation Errors. Personal fields
 never appear unless the key was granted them (publish.access decides, publish.query applies).
 """
 
@@ -73,7 +74,7 @@ def _filters(dataset: Dataset, raw: Any, allowed: list[str], errors: Errors) -> 
             for part in wanted:
                 out += _filters(dataset, part, allowed, errors)
             continue
-        if name not in allowed:
+        if name not in allowed and name != "_id":
             add(errors, "filters", f"Unknown field: {name}")
             continue
         if isinstance(wanted, list):
@@ -99,7 +100,7 @@ def _sort(value: Any, allowed: list[str], errors: Errors) -> list[tuple[str, boo
         if (field not in allowed and field != "_id") or direction not in ("asc", "desc") or \
                 rest[1:] not in ([], ["nulls", "last"], ["nulls", "first"]):
             add(errors, "sort", f'invalid value "{clause}"')
-        elif field != "_id":  # _id order is our key order, the default
+        else:
             out.append((field, direction == "desc"))
     return out
 
@@ -126,7 +127,8 @@ def datastore_search(hub: Hub, viewer: Viewer, data: dict[str, Any], base: str) 
         if name not in allowed and name != "_id":
             add(errors, "fields", f'invalid value "{name}"')
     query = q.Query(filters=_filters(dataset, data.get("filters"), allowed, errors),
-                    sort=_sort(data.get("sort"), allowed, errors), limit=limit, offset=max(offset, 0))
+                    sort=_sort(data.get("sort"), allowed, errors), limit=limit, offset=max(offset, 0),
+                    row_ids=True)
     text = as_json(data.get("q"), "q", errors) if str(data.get("q") or "").startswith("{") else data.get("q")
     if isinstance(text, dict):  # {"field": "words"}: words searched in that field only
         for name, words in text.items():
@@ -144,8 +146,6 @@ def datastore_search(hub: Hub, viewer: Viewer, data: dict[str, Any], base: str) 
     else:
         page = q.records(hub.store, dataset, query, viewer, count=include_total)
         rows, total = page.rows, page.total
-        for number, row in enumerate(rows, start=query.offset + 1):
-            row["_id"] = number
     if wanted and "_id" not in wanted:
         names.remove("_id")
     ordered = [{n: row.get(n) for n in names} for row in rows]
@@ -169,7 +169,7 @@ def _distinct(hub: Hub, dataset: Dataset, query: q.Query, viewer: Viewer, names:
     """Distinct rows of the chosen fields (after personal values were blanked), then paged."""
     seen: dict[tuple, dict[str, Any]] = {}
     offset, limit = query.offset, query.limit
-    query.offset, query.limit = 0, 0
+    query.offset, query.limit, query.row_ids = 0, 0, False
     for row in q.iter_records(hub.store, dataset, query, viewer):
         key = tuple(str(row.get(n)) for n in names if n != "_id")
         seen.setdefault(key, row)

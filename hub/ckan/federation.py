@@ -225,7 +225,7 @@ def _resource_body(data: dict[str, Any], now: Any, previous: dict[str, Any] | No
     for key, value in data.items():
         if key in SERVER_RESOURCE_KEYS or key.startswith("__"):
             continue
-        body[key] = value if isinstance(value, (str, int, float, bool)) or value is None else json.dumps(value)
+        body[key] = value  # dictionaries and lists stay JSON, as CKAN keeps resource extras
     if previous and previous.get("url_type") == "upload":
         # the client sent back the file's download URL (or nothing): the uploaded file stays
         if not body.get("url") or str(body["url"]).rsplit("/", 1)[-1] == str(previous.get("url")):

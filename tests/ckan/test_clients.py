@@ -4,6 +4,7 @@ harvester or a federating peer calls, and a harvester's own `fq` patterns."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -206,3 +207,65 @@ def test_a_harvester_finds_the_dataset_changed_since_yesterday_and_only_it(harve
     assert harvester.action.package_search(fq="metadata_modified:[* TO NOW-1DAY]")["count"] == len(OPEN) - 1
     assert harvester.action.package_search(fq="metadata_modified:[NOW-7DAYS TO NOW-2DAYS]")["count"] == len(OPEN) - 1
     assert harvester.action.package_search(fq="metadata_modified:[NOW+1DAY TO *]")["count"] == 0
+
+
+def test_datastore_id_is_the_rows_own_and_stays_while_the_row_is_unchanged(hub: Hub, tmp_path: Path) -> None:
+    from hub.app import create_app
+
+    load_all_samples(hub)
+    server = LiveServer(create_app(hub.settings, hub=hub), free_port()).start()
+    try:
+        ckan = RemoteCKAN(server.url)
+        before = {r["code"]: r["_id"] for r in ckan.action.datastore_search(id="sports-venues", limit=1000)["records"]}
+        by_name = ckan.action.datastore_search(id="sports-venues", sort="name desc", offset=3, limit=5)["records"]
+        assert all(before[r["code"]] == r["_id"] for r in by_name)  # not the row's place in the answer
+        one = next(iter(before))
+        found = ckan.action.datastore_search(id="sports-venues", filters={"_id": before[one]})
+        assert [r["code"] for r in found["records"]] == [one] and found["total"] == 1
+        some = sorted(before.values())[:3]
+        assert sorted(r["_id"] for r in ckan.action.datastore_search(
+            id="sports-venues", filters={"_id": some})["records"]) == some
+        assert [r["_id"] for r in ckan.action.datastore_search(id="sports-venues", sort="_id desc", limit=2)[
+            "records"]] == sorted(before.values(), reverse=True)[:2]
+        with pytest.raises(ValidationError):
+            ckan.action.datastore_search(id="sports-venues", filters={"_id": "mot"})
+
+        changed = tmp_path / "sports-venues.csv"
+        changed.write_text((PROJECT_ROOT / "samples" / "sports-venues.csv").read_text(encoding="utf-8")
+                           .replace("Sân vận động Đồng Nai", "Sân vận động tỉnh Đồng Nai", 1), encoding="utf-8")
+        assert pipeline.run(hub.store, "sports-venues", changed, user="tests").status == "committed"
+        after = {r["code"]: r["_id"] for r in ckan.action.datastore_search(id="sports-venues", limit=1000)["records"]}
+        assert after["TT-0001"] != before["TT-0001"]  # the changed record is a new row of the new version
+        assert {c: i for c, i in after.items() if c != "TT-0001"} == {c: i for c, i in before.items() if c != "TT-0001"}
+    finally:
+        server.stop()
+
+
+def test_jsonp_wraps_get_answers_for_anonymous_callers_only(district_hub: RunningHub) -> None:
+    peer = RemoteCKAN(district_hub.url, apikey=district_hub.key)
+    peer.action.organization_create(name="xa-an-vien")
+    peer.action.package_create(name="ho-so-noi-bo", owner_org="xa-an-vien", private=True)
+    url = f"{district_hub.url}/api/3/action/package_show"
+    answer = requests.get(url, params={"id": "bien-hoa-wards", "callback": "jQuery36_1700", "_": "1700"}, timeout=30)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("application/javascript")
+    assert answer.text.startswith("jQuery36_1700(") and answer.text.endswith(");")
+    assert json.loads(answer.text[len("jQuery36_1700("):-2])["result"]["name"] == "bien-hoa-wards"
+    # a key sent with a JSONP request is not used: another site's page could make a browser send it
+    hidden = requests.get(url, params={"id": "ho-so-noi-bo", "callback": "cb"}, timeout=30,
+                          headers={"Authorization": district_hub.key})
+    assert hidden.status_code == 404 and hidden.headers["Content-Type"].startswith("application/json")
+    for bad in ("alert(document.domain)//", "<script>", "a b", "1abc"):
+        refused = requests.get(url, params={"id": "bien-hoa-wards", "callback": bad}, timeout=30)
+        assert refused.status_code == 400 and refused.json().startswith("Bad request - JSONP callback"), bad
+    unknown = requests.post(f"{district_hub.url}/api/action/package_explode", json={}, timeout=30)
+    assert unknown.status_code == 400 and unknown.json().startswith("Bad request - Action name not known")
+
+
+def test_federated_resources_keep_json_values(district_hub: RunningHub) -> None:
+    peer = RemoteCKAN(district_hub.url, apikey=district_hub.key)
+    peer.action.organization_create(name="xa-phu-ly")
+    schema = {"fields": [{"name": "ma", "type": "string"}, {"name": "so_luong", "type": "integer"}]}
+    created = peer.action.package_create(name="le-hoi", owner_org="xa-phu-ly", resources=[
+        {"name": "Lịch", "url": "https://phuly.example.vn/lich.csv", "schema": schema, "languages": ["vi", "en"]}])
+    resource = RemoteCKAN(district_hub.url).action.resource_show(id=created["resources"][0]["id"])
+    assert resource["schema"] == schema and resource["languages"] == ["vi", "en"]
