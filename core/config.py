@@ -7,6 +7,7 @@ Every setting has a default that runs the embedded hub (SQLite + SpatiaLite in t
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -23,7 +24,9 @@ SETTINGS_HELP: dict[str, str] = {
     "database_url": "SQLAlchemy URL of the store: sqlite:///hub.db (embedded) or postgresql+psycopg://...",
     "replica_url": "optional read-only replica for API and web reads (PostgreSQL)",
     "redis_url": "optional Redis for rate limits, caching and background jobs, e.g. redis://127.0.0.1:6379/0",
-    "secret_key": "secret for signing sessions; must be set in production",
+    "secret_key": "secret for signing sessions; must be set in production (at least 32 characters)",
+    "audit_key": "key of the audit log's HMAC chain and of hashed personal values in audited queries, kept outside "
+                 "the database (default: derived from HUB_SECRET_KEY)",
     "storage_dir": "folder for uploads, reports, exports and backups",
     "catalog_path": "the catalogue file (datasets, publishers, licences)",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
@@ -50,6 +53,7 @@ class Settings:
     replica_url: str | None = None
     redis_url: str | None = None
     secret_key: str = DEFAULT_SECRET_KEY
+    audit_key: str = ""
     storage_dir: Path = Path("storage")
     catalog_path: Path = PROJECT_ROOT / "catalog.yaml"
     log_level: str = "INFO"
@@ -134,9 +138,39 @@ class Settings:
                         f"HUB_BIND must be host:port or unix:/path.sock (got {self.bind!r})"))
         return out
 
+    def secret_refusal(self, bind: str | None = None) -> tuple[str, str] | None:
+        """Why the web service must not start with this secret, or None. The default secret (public in our
+        source) or a short one lets anyone forge a steward's session cookie: refused unless the service listens
+        on loopback only, for a local base URL and behind no proxy (a developer's or a test's hub)."""
+        weak = self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < MIN_SECRET_LENGTH
+        if not weak or (is_loopback_bind(bind or self.bind) and is_local_url(self.base_url) and not self.proxies):
+            return None
+        return ("HUB_SECRET_KEY là giá trị mặc định hoặc ngắn hơn "
+                f"{MIN_SECRET_LENGTH} ký tự trong khi dịch vụ nghe ngoài máy này ({bind or self.bind}, "
+                f"{self.base_url}); hãy đặt một khoá ngẫu nhiên (python3 -c 'import secrets; print(secrets.token_hex(32))')",
+                f"HUB_SECRET_KEY is the default or shorter than {MIN_SECRET_LENGTH} characters while the service "
+                f"is reachable beyond this machine ({bind or self.bind}, {self.base_url}); set a random secret "
+                "(python3 -c 'import secrets; print(secrets.token_hex(32))')")
+
+    @property
+    def audit_secret(self) -> bytes:
+        """The HMAC key of the audit chain and of personal values in audited queries (never stored in the
+        database): HUB_AUDIT_KEY, else one derived from HUB_SECRET_KEY."""
+        if self.audit_key:
+            return self.audit_key.encode("utf-8")
+        return hashlib.sha256(b"hub-audit-key\0" + self.secret_key.encode("utf-8")).digest()
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS: the public URL is https, or a proxy (which terminates TLS) is in front."""
+        return self.base_url.startswith("https://") or self.proxies > 0
+
     @property
     def embedded(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+MIN_SECRET_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -169,6 +203,15 @@ def read_env(prefix: str = "HUB_", environ: Mapping[str, str] | None = None) -> 
             problems.append((exc.vi, exc.en))
     settings = Settings(**values)  # type: ignore[arg-type]
     return EnvReading(settings, sources, problems + settings.problems())
+
+
+def is_loopback_bind(bind: str) -> bool:
+    """True when HUB_BIND (host:port) listens on this machine's loopback only. A unix socket is not: nginx
+    in front of it serves the public."""
+    if bind.startswith("unix:"):
+        return False
+    host = bind.rpartition(":")[0].strip("[]").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def is_local_url(url: str) -> bool:

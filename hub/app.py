@@ -7,11 +7,15 @@ import logging
 from flask import Flask
 
 from core.config import Settings
+from core.errors import ConfigError
 from publish.context import Hub
 
 
 def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> Flask:
     settings = settings or Settings.from_env()
+    refusal = settings.secret_refusal()
+    if refusal:
+        raise ConfigError(*refusal)
     hub = hub or Hub.open(settings, init=True)
     app = Flask("hub", static_folder=None)
     app.config.update(

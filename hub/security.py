@@ -18,7 +18,6 @@ import uuid
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import unquote_plus
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
@@ -28,6 +27,7 @@ from core.errors import HubError, StoreError, Unauthenticated
 from hub.api.errors import error_body, status_for
 from hub.auth import bearer_token, current_viewer, key_prefix
 from publish import audit
+from publish.audit_query import personal_names, redact_query
 from publish.context import Hub
 
 __all__ = ["register", "SMALL_BODY_LIMIT"]
@@ -155,7 +155,8 @@ def _audit(hub: Hub, response: Response) -> Response:
         "method": request.method,
         "path": request.path[:2000],
         "dataset": dataset.id if dataset is not None else None,
-        "query": unquote_plus(request.query_string.decode("latin-1")) or None,
+        "query": redact_query(request.query_string.decode("latin-1"), hub.settings.audit_secret,
+                              personal_names(hub.catalog), dataset),
         "status": response.status_code,
         "rows": g.get("audit_rows"),
         "personal": g.get("audit_personal"),

@@ -1,7 +1,8 @@
 """rows-to-fix.xlsx: the rejected rows, as the steward sent them, with what is wrong, to fix in Excel.
 
 Sheet 1 holds the rejected rows under the file's own column headers (so the fixed sheet maps to the same
-fields when it is validated or ingested again), every cell as text (leading zeros of codes and phone numbers
+fields when it is validated or ingested again), every cell as text (a cell starting with = is written as
+text too, never as a live formula) (leading zeros of codes and phone numbers
 survive), the bad cells filled red with the problem as a cell comment, then two extra columns: what to fix
 (Vietnamese and English) and the row number in the source file. Those two headers name no field, so ingest
 ignores them. Sheet 2 lists the quality findings (validate/quality.py), sheet 3 says how to use the file.
@@ -18,6 +19,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -75,7 +77,11 @@ def _columns(report: dict[str, Any], rows: list[Row]) -> list[tuple[str, str]]:
 
 def _cell(ws: Any, value: Any, *, fill: PatternFill | None = None, comment: str | None = None,
           bold: bool = False, wrap: bool = False) -> WriteOnlyCell:
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters XML cannot hold
     cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # a rejected cell is text as sent, never a live formula (=HYPERLINK(...))
     cell.number_format = TEXT
     if fill is not None:
         cell.fill = fill

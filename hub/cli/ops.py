@@ -11,7 +11,7 @@ from core.config import SETTINGS_HELP, Settings, read_env
 from core.errors import ConfigError
 from hub.cli.common import console, print_table
 
-SECRET_SETTINGS = {"secret_key", "report_token"}
+SECRET_SETTINGS = {"secret_key", "report_token", "audit_key"}
 
 
 def masked(name: str, value: object) -> str:

@@ -35,6 +35,11 @@ def serve(host: str | None, port: int | None, workers: int | None, config_file: 
     for the worker model)."""
     settings = _settings_or_exit()
     default_host, _, default_port = settings.bind.rpartition(":")
+    refusal = settings.secret_refusal(f"{host or default_host or '127.0.0.1'}:{port or default_port or 8080}"
+                                      if (host or port) else None)
+    if refusal:  # before anything listens: a forged session cookie would open the workspace
+        click.echo(f"Lỗi cấu hình / configuration error: {refusal[0]} / {refusal[1]}", err=True)
+        raise click.exceptions.Exit(ConfigError.exit_code)
     if dev:
         from hub.app import create_app
         from hub.observability import configure_logging

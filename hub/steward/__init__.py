@@ -20,6 +20,6 @@ def register(app: Flask) -> None:
     if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
     hub = app.extensions.get("hub")
-    if hub is not None and hub.settings.base_url.startswith("https://"):
+    if hub is not None and hub.settings.secure_cookies:  # https public URL, or TLS ended by a proxy in front
         app.config["SESSION_COOKIE_SECURE"] = True
     app.register_blueprint(bp)

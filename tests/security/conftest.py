@@ -58,3 +58,17 @@ PERSONAL_VALUES: set[str] = personal_values()
 def leaked(text: str) -> list[str]:
     """The personal sample values found in `text` (an answer's body, a file's text)."""
     return sorted(v for v in PERSONAL_VALUES if v in text)
+
+
+def csrf_of(html: str) -> str:
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def sign_in(client, token: str):  # noqa: ANN001, ANN201 - a Flask test client, its answer
+    """Sign in to the steward workspace as a browser does (the form's CSRF token, then the key)."""
+    page = client.get("/steward/login")
+    return client.post("/steward/login", data={"key": token, "csrf_token": csrf_of(page.get_data(as_text=True))})
