@@ -205,3 +205,33 @@ def resolve_filters(store: Store, dataset: Dataset, filters: list[Any], viewer: 
             flt.op = "eq"
         flt.value = keys if flt.op == "in" else keys[0]
     return filters
+
+
+_OPS = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "in": "∈", "contains": "∋",
+        "null": "= ∅", "notnull": "≠ ∅"}
+_WORDS = {"q": {"vi": "Tìm", "en": "Search"}, "sort": {"vi": "Sắp xếp theo", "en": "Sorted by"},
+          "desc": {"vi": "giảm dần", "en": "descending"}, "near": {"vi": "Cách", "en": "Within"},
+          "of": {"vi": "quanh", "en": "of"}}
+
+
+def describe_query(store: Store, dataset: Dataset, query: Any, lang: str = "vi", viewer: Viewer = ANONYMOUS) -> str:
+    """The filters, search, place and sort of a publish.query.Query in words for people, with titles and labels:
+    "Mã xã/phường = Phường Trấn Biên; Hạng sao ≥ 3; Tìm: «khách sạn»". Empty when nothing narrows the rows."""
+    names = reference_names(store, dataset, viewer)
+    parts = []
+    for flt in query.filters:
+        f = dataset.schema.field(flt.field)
+        values = flt.value if isinstance(flt.value, list) else [flt.value]
+        shown = [text_for(v, f, lang, names.get(f.name)) or str(v) for v in values if v is not None]
+        parts.append(f"{f.title(lang)} {_OPS.get(flt.op, flt.op)} {', '.join(shown)}".strip())
+    if query.q:
+        parts.append(f"{_WORDS['q'][lang]}: «{query.q}»")
+    if query.near:
+        lat, lon, radius = query.near
+        parts.append(f"{_WORDS['near'][lang]} {radius:g} m {_WORDS['of'][lang]} {lat:.5f}, {lon:.5f}")
+    if query.sort:
+        keys = [dataset.schema.field(n).title(lang) + (f" ({_WORDS['desc'][lang]})" if d else "")
+                for n, d in query.sort if n in dataset.schema.field_names]
+        if keys:
+            parts.append(f"{_WORDS['sort'][lang]}: {', '.join(keys)}")
+    return "; ".join(parts)

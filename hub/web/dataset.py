@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import render_template, request, url_for
+from flask_babel import format_decimal
 
 from core.catalog import Dataset
 from hub.api.datasets import visible_dataset
@@ -24,8 +25,9 @@ from hub.web.preview import PAGE_SIZES, RANGE_TYPES, Preview, columns, parse_pre
 from hub.web.records import base_map_url, record_url
 from publish import versions
 from publish.access import ANONYMOUS
+from publish.exports.csv import csv_chunks
 from publish.labels import reference_names
-from publish.query import Page, QueryError, records
+from publish.query import Page, Query, QueryError, records
 
 PREVIEW_CELL_CHARS = 90
 LONG_CELL_CHARS = 30  # longer texts wrap in a wider column; shorter ones stay on one line
@@ -59,6 +61,34 @@ def api_example(dataset: Dataset) -> str:
     return "curl " + shlex.quote(f"{public_base()}/api/v1/datasets/{dataset.id}/records?{urlencode({'limit': 5})}")
 
 
+def api_args(query: Query) -> dict[str, str]:
+    """The API's query string for the same rows as a (resolved) preview query: `field__op=value`, q, sort."""
+    out: dict[str, str] = {}
+    for flt in query.filters:
+        value = ",".join(map(str, flt.value)) if isinstance(flt.value, list) else str(flt.value)
+        out[flt.field if flt.op == "eq" else f"{flt.field}__{flt.op}"] = value
+    if query.q:
+        out["q"] = query.q
+    if query.near:
+        out["near"] = ",".join(f"{v:g}" for v in query.near)
+    if query.sort:
+        out["sort"] = ",".join(("-" if d else "") + n for n, d in query.sort)
+    return out
+
+
+def approx_size(page: Page) -> str:
+    """The size of the CSV of every matching row, estimated from the page's rows (the file is not built)."""
+    if not page.rows or not page.total:
+        return "—"
+    sample = "".join(csv_chunks(page.fields, page.rows)).encode("utf-8")
+    size = len(sample) / len(page.rows) * page.total
+    for unit in ("B", "kB", "MB"):
+        if size < 1000 or unit == "MB":
+            return f"{format_decimal(round(size, 1 if size < 10 else None))} {unit}"
+        size /= 1000
+    return "—"
+
+
 def _map(dataset: Dataset, preview: Preview) -> dict[str, Any] | None:
     if not dataset.schema.geometry_kind:
         return None
@@ -76,8 +106,10 @@ def dataset_page(dataset_id: str):  # noqa: ANN201
     preview = parse_preview(dataset, request.args, references=reference_fields(hub, dataset))
     error = None
     page = None
+    query = None
     try:
-        page = records(hub.store, dataset, preview.resolved_query(hub.store), ANONYMOUS)
+        query = preview.resolved_query(hub.store)
+        page = records(hub.store, dataset, query, ANONYMOUS)
     except QueryError as exc:  # a filter value of the wrong type: say so next to the table
         error = exc.message(current_lang())
     if "page" not in request.args and error is None:
@@ -107,5 +139,8 @@ def dataset_page(dataset_id: str):  # noqa: ANN201
         map=_map(dataset, preview),
         api_example=api_example(dataset),
         api_url=f"/api/v1/datasets/{dataset.id}/records",
+        api_csv=f"/api/v1/datasets/{dataset.id}/records?" + urlencode({**(api_args(query) if query else {}),
+                                                                       "format": "csv", "bom": "1"}),
+        approx_size=approx_size(page) if page else "—",
         history=history,
     ), 400 if error else 200

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import Response, abort, request, stream_with_context
+from flask import Response, abort, request, stream_with_context, url_for
 
 from core.catalog import Dataset
 from hub.api.datasets import visible_dataset
-from hub.context import current_hub
+from hub.context import current_hub, public_base
 from hub.web.blueprint import bp
 from hub.web.catalogue import count_download, download_formats
+from hub.web.i18n import current_lang
+from hub.web.preview import parse_preview, reference_fields
 from publish.access import ANONYMOUS
+from publish.exports import XLSX_MIMETYPE, people
+from publish.labels import describe_query
+from publish.query import Query, records
 from publish.store import Store
 
 _FALLBACK_FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "geojson": ("application/geo+json", "geojson")}
@@ -58,4 +63,39 @@ def download(dataset_id: str, fmt: str) -> Response:
     count_download(hub.store, dataset.id)
     response = Response(stream_with_context(chunks), content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+PEOPLE_FORMATS = {"xlsx": XLSX_MIMETYPE, "csv": "text/csv; charset=utf-8"}
+
+
+@bp.get("/datasets/<dataset_id>/people.<fmt>")
+def download_for_people(dataset_id: str, fmt: str) -> Response:
+    """Excel or CSV for people (publish.exports.people) of the rows the preview shows: the same filters, search
+    and sort as the page the link is on (`f.<field>`, `q`, `sort`), every page of them."""
+    hub = current_hub()
+    dataset = visible_dataset(hub, dataset_id, ANONYMOUS)
+    if fmt not in PEOPLE_FORMATS:
+        abort(404)
+    preview = parse_preview(dataset, request.args, references=reference_fields(hub, dataset))
+    query = preview.resolved_query(hub.store)
+    counted = Query(filters=list(query.filters), q=query.q, limit=1)
+    if (records(hub.store, dataset, counted, ANONYMOUS).total or 0) > people.MAX_ROWS:  # before a byte is sent
+        raise people.TooManyRows(
+            f"Bản tải cho người đọc có tối đa {people.MAX_ROWS:,} dòng: hãy lọc bớt, hoặc tải bản CSV đầy đủ",
+            f"A download for people holds at most {people.MAX_ROWS:,} rows: filter further, or take the full CSV",
+            dataset=dataset.id)
+    query.version = counted.version  # the version counted is the one written
+    lang = current_lang()
+    name = f"{dataset.id}{'-loc' if preview.active else ''}.{fmt}"
+    if fmt == "xlsx":
+        url = public_base() + preview.url(url_for("web.dataset_page", dataset_id=dataset.id), page=None, per=None)
+        body = people.people_xlsx(hub.store, dataset, query, ANONYMOUS, url=url, lang=lang,
+                                  filters=describe_query(hub.store, dataset, query, lang))
+        response = Response(body, content_type=PEOPLE_FORMATS[fmt])
+    else:
+        response = Response(stream_with_context(people.people_csv(hub.store, dataset, query, ANONYMOUS, lang)),
+                            content_type=PEOPLE_FORMATS[fmt])
+    count_download(hub.store, dataset.id)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
