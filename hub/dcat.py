@@ -2,6 +2,11 @@
 /dcat/datasets/<id>.ttl (.jsonld, .rdf). The URIs the graphs use, /dcat/catalog and /dcat/datasets/<id>,
 answer too (Turtle, or JSON-LD / RDF-XML when the Accept header asks), so every URI dereferences.
 
+ckanext-dcat's addresses answer as well, since status_show names the `dcat` extension: /catalog.xml (and
+.n3), pages of 100 datasets with `?page=N` and `?modified_since=<ISO 8601>` (hydra:PagedCollection links,
+409 for a bad page or date, as ckanext-dcat), /dataset/<id or package id>.ttl|.rdf|.xml|.jsonld|.n3, and
+/dcat.json (its DCAT JSON list of packages, paged the same way).
+
 Only open datasets are described, whoever asks (publish/dcat.py builds the graphs). /datasets/<id> is the
 web site's page for people; these addresses stay out of its way.
 """
@@ -9,15 +14,20 @@ web site's page for people; these addresses stay out of its way.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, abort, request
+from flask import Blueprint, Flask, Response, abort, jsonify, request
 from rdflib import Graph
 
 from core.errors import DatasetNotFound
 from hub.ckan.api import public_base
 from hub.context import current_hub
 from publish import dcat
+from publish.access import ANONYMOUS
+from publish.metadata import hub_id
+from publish.packages import our_packages
 
 __all__ = ["register"]
 
@@ -47,9 +57,43 @@ def _negotiated() -> str:
     return _BY_TYPE.get(best or "text/turtle", "ttl")
 
 
+class BadPaging(ValueError):
+    pass
+
+
+def _paging() -> dcat.Paging:
+    """`page` and `modified_since` as ckanext-dcat reads them (its messages too)."""
+    try:
+        page = int(request.args.get("page") or 1)
+    except ValueError:
+        page = 0
+    if page < 1:
+        raise BadPaging("Page param must be a positive integer starting in 1")
+    since = None
+    if request.args.get("modified_since"):
+        try:
+            since = datetime.fromisoformat(request.args["modified_since"].replace("Z", "+00:00"))
+        except ValueError:
+            raise BadPaging("Wrong modified date format. Use ISO-8601 format") from None
+        if since.tzinfo is not None:
+            since = since.astimezone(UTC).replace(tzinfo=None)
+    kept = {k: v for k, v in request.args.items() if k == "modified_since"}
+    base = f"{public_base()}{request.path}"
+
+    def url(number: int) -> str:
+        return f"{base}?{urlencode({**kept, 'page': number})}"
+
+    return dcat.Paging(page=page, modified_since=since, url=url)
+
+
 def _catalog(fmt: str) -> Response:
     hub = current_hub()
-    return _answer("catalog", lambda: dcat.catalog_graph(hub.store, public_base(), hub.settings.language), fmt)
+    try:
+        paging = _paging()
+    except BadPaging as exc:
+        return Response(str(exc), status=409, mimetype="text/plain")
+    key = f"catalog:{request.path}:{paging.page}:{paging.modified_since}"
+    return _answer(key, lambda: dcat.catalog_graph(hub.store, public_base(), hub.settings.language, paging), fmt)
 
 
 def _dataset(dataset_id: str, fmt: str) -> Response:
@@ -57,7 +101,10 @@ def _dataset(dataset_id: str, fmt: str) -> Response:
     try:
         dataset = hub.catalog.dataset(dataset_id)
     except DatasetNotFound:
-        abort(404)
+        # the package id CKAN clients know works too
+        dataset = next((ds for ds in hub.catalog if hub_id("dataset", ds.id) == dataset_id), None)
+        if dataset is None:
+            abort(404)
     if dataset not in dcat.open_datasets(hub.catalog):
         abort(404)  # not open: not described, and not said to exist
     return _answer(f"dataset:{dataset.id}",
@@ -86,6 +133,36 @@ def dataset_file(dataset_id: str, fmt: str) -> Response:
 @blueprint.get("/dcat/datasets/<dataset_id>")
 def dataset_resource(dataset_id: str) -> Response:
     return _dataset(dataset_id, _negotiated())
+
+
+@blueprint.get("/dataset/<dataset_id>.<fmt>")
+def ckan_dataset_file(dataset_id: str, fmt: str) -> Response:
+    """ckanext-dcat's address of a dataset's RDF (by name or package id)."""
+    if fmt not in dcat.FORMATS:
+        abort(404)
+    return _dataset(dataset_id, fmt)
+
+
+@blueprint.get("/dcat.json")
+def dcat_json() -> Response:
+    """ckanext-dcat's DCAT JSON: the open packages (ours and federated), most recently modified first."""
+    from hub.ckan import federation
+
+    hub = current_hub()
+    try:
+        paging = _paging()
+    except BadPaging as exc:
+        return Response(str(exc), status=409, mimetype="text/plain")
+    base = public_base()
+    packages = [p for p in our_packages(hub, ANONYMOUS, base) + federation.list_packages(hub, ANONYMOUS, base)
+                if not p.get("private")]
+    since = paging.modified_since.isoformat() if paging.modified_since else None
+    packages = sorted((p for p in packages if since is None or (p.get("metadata_modified") or "") >= since),
+                      key=lambda p: (p.get("metadata_modified") or "", p["name"]), reverse=True)
+    start = (paging.page - 1) * paging.per_page
+    response = jsonify([dcat.dcat_json(p) for p in packages[start:start + paging.per_page]])
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def register(app: Flask) -> None:

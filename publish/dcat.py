@@ -11,6 +11,8 @@ access rights (what DCAT-AP asks for), plus our own theme scheme (catalog.yaml's
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +24,8 @@ from publish.access import ANONYMOUS, can_see_dataset
 from publish.metadata import Facts, contact, dataset_facts, download_url, landing_url, resource_kinds
 from publish.store import Store
 
-__all__ = ["FORMATS", "catalog_graph", "catalog_state", "dataset_graph", "dataset_uri", "open_datasets", "serialize"]
+__all__ = ["DATASETS_PER_PAGE", "FORMATS", "Paging", "catalog_graph", "catalog_state", "dataset_graph", "dataset_uri",
+           "dcat_json", "open_datasets", "serialize"]
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
@@ -38,9 +41,11 @@ EU_FREQUENCIES = {"daily": "DAILY", "weekly": "WEEKLY", "monthly": "MONTHLY", "q
 EU_FILE_TYPES = {"csv": "CSV", "geojson": "GEOJSON", "dictionary": "JSON"}
 EU_LANGUAGES = {"vi": "VIE", "en": "ENG"}
 
-# format name -> (rdflib serializer, media type)
+# format name -> (rdflib serializer, media type); the names ckanext-dcat's addresses use (xml and n3 too)
 FORMATS = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json"),
-           "rdf": ("xml", "application/rdf+xml")}
+           "rdf": ("xml", "application/rdf+xml"), "xml": ("xml", "application/rdf+xml"), "n3": ("n3", "text/n3")}
+DATASETS_PER_PAGE = 100  # as ckanext-dcat's catalogue pages (ckanext.dcat.datasets_per_page)
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 PREFIXES = {"dcat": DCAT, "dct": DCTERMS, "foaf": FOAF, "owl": OWL, "skos": SKOS, "vcard": VCARD, "adms": ADMS, "gsp": GSP,
             "xsd": XSD}
 
@@ -211,17 +216,80 @@ def catalog_state(store: Store) -> tuple[Any, ...]:
     return tuple(sorted((k, f.version, f.modified, f.records) for k, f in facts.items()))
 
 
-def catalog_graph(store: Store, base: str, lang: str = "vi") -> Graph:
-    """The whole open catalogue: the dcat:Catalog and every open dataset with its distributions."""
+@dataclass(frozen=True)
+class Paging:
+    """Which page of the catalogue to describe, as ckanext-dcat's /catalog.<format>?page=N&modified_since=..."""
+
+    page: int = 1
+    per_page: int = DATASETS_PER_PAGE
+    modified_since: datetime | None = None  # naive UTC
+    url: Callable[[int], str] | None = None  # the address of page N, for the hydra:PagedCollection links
+
+
+def catalog_graph(store: Store, base: str, lang: str = "vi", paging: Paging | None = None) -> Graph:
+    """The open catalogue: the dcat:Catalog and the open datasets with their distributions, most recently
+    modified first; with `paging`, one page of them and a hydra:PagedCollection saying where the others are."""
     graph = _new_graph()
     node = _catalog_node(graph, store.catalog, base)
     datasets = open_datasets(store.catalog)
     facts = dataset_facts(store, datasets)
-    for ds in datasets:
-        graph.add((node, DCAT.dataset, add_dataset(graph, store.catalog, base, ds, facts[ds.id], lang)))
     if datasets:
         graph.add((node, DCTERMS.modified, _time(max(f.modified for f in facts.values()))))
+    since = paging.modified_since if paging else None
+    chosen = sorted((ds for ds in datasets if since is None or facts[ds.id].modified >= since),
+                    key=lambda ds: (facts[ds.id].modified, ds.id), reverse=True)
+    shown = chosen
+    if paging is not None:
+        start = (paging.page - 1) * paging.per_page
+        shown = chosen[start:start + paging.per_page]
+        if chosen and paging.url is not None:
+            _paging_triples(graph, paging, len(chosen))
+    for ds in shown:
+        graph.add((node, DCAT.dataset, add_dataset(graph, store.catalog, base, ds, facts[ds.id], lang)))
     return graph
+
+
+def _paging_triples(graph: Graph, paging: Paging, count: int) -> None:
+    """hydra:PagedCollection with the newer and the deprecated names, as ckanext-dcat writes and reads them."""
+    assert paging.url is not None
+    graph.bind("hydra", HYDRA)
+    last = max(1, -(-count // paging.per_page))
+    node = URIRef(paging.url(paging.page))
+    graph.add((node, RDF.type, HYDRA.PagedCollection))
+    links = {"first": 1, "last": last, "next": paging.page + 1 if paging.page < last else None,
+             "previous": min(paging.page - 1, last) if paging.page > 1 else None}
+    for name, number in links.items():
+        if number is not None:
+            for predicate in (HYDRA[name], HYDRA[f"{name}Page"]):
+                graph.add((node, predicate, Literal(paging.url(number))))
+    graph.add((node, HYDRA.totalItems, Literal(count)))
+    graph.add((node, HYDRA.itemsPerPage, Literal(paging.per_page)))
+
+
+def dcat_json(package: dict[str, Any]) -> dict[str, Any]:
+    """A CKAN package as ckanext-dcat's /dcat.json lists it (the keys its `ckan_to_dcat` writes and its DCAT
+    JSON harvester reads), with the dates and the identifier our packages always have."""
+    org = package.get("organization") or {}
+    extras = {e["key"]: e["value"] for e in package.get("extras") or []}
+    publisher = {k: v for k, v in {"name": org.get("title") or package.get("maintainer"),
+                                   "email": package.get("maintainer_email")}.items() if v}
+    creator = {k: v for k, v in {"name": package.get("author"), "email": package.get("author_email")}.items() if v}
+    return {
+        "title": package.get("title"),
+        "description": package.get("notes"),
+        "landingPage": package.get("url"),
+        "identifier": package["id"],
+        "issued": package.get("metadata_created"),
+        "modified": package.get("metadata_modified"),
+        "keyword": [t["name"] for t in package.get("tags") or []],
+        "language": [v for v in str(extras.get("language") or "").split(",") if v],
+        "publisher": publisher,
+        "creator": creator,
+        "license": package.get("license_url") or package.get("license_id"),
+        "distribution": [{"title": r.get("name"), "description": r.get("description"), "format": r.get("format"),
+                          "byteSize": r.get("size"), "accessURL": r.get("url"), "downloadURL": r.get("url"),
+                          "mediaType": r.get("mimetype")} for r in package.get("resources") or []],
+    }
 
 
 def dataset_graph(store: Store, dataset: Dataset, base: str, lang: str = "vi") -> Graph:

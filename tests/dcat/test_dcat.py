@@ -80,3 +80,56 @@ def test_dataset_uri_dereferences_to_rdf_and_links_work(live_hub) -> None:  # no
     schema = requests.get(str(graph.value(next(graph.objects(node, DCAT.distribution)), DCTERMS.conformsTo)),
                           timeout=30).json()
     assert "code" in [f["name"] for f in schema["fields"]]
+
+
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+MEDIA = {"ttl": ("text/turtle", "turtle"), "rdf": ("application/rdf+xml", "xml"),
+         "xml": ("application/rdf+xml", "xml"), "jsonld": ("application/ld+json", "json-ld"), "n3": ("text/n3", "n3")}
+
+
+@pytest.mark.parametrize("fmt", sorted(MEDIA))
+def test_ckanext_dcat_dataset_addresses_answer(live_hub, fmt: str) -> None:  # noqa: ANN001
+    package_id = requests.get(f"{live_hub.url}/api/3/action/package_show", params={"id": "heritage-sites"},
+                              timeout=30).json()["result"]["id"]
+    for key in ("heritage-sites", package_id):
+        answer = requests.get(f"{live_hub.url}/dataset/{key}.{fmt}", timeout=30)
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith(MEDIA[fmt][0])
+        graph = Graph().parse(data=answer.text, format=MEDIA[fmt][1])
+        assert [str(d) for d in graph.subjects(RDF.type, DCAT.Dataset)] == [
+            f"{live_hub.url}/dcat/datasets/heritage-sites"]
+    assert requests.get(f"{live_hub.url}/dataset/licences.{fmt}", timeout=30).status_code == 404
+
+
+def test_ckanext_dcat_catalog_pages(live_hub, sample_hub: Hub) -> None:  # noqa: ANN001
+    xml = requests.get(f"{live_hub.url}/catalog.xml", timeout=30)
+    assert xml.status_code == 200 and xml.headers["Content-Type"].startswith("application/rdf+xml")
+    graph = Graph().parse(data=xml.text, format="xml")
+    assert len(set(graph.subjects(RDF.type, DCAT.Dataset))) == len(_open_ids(sample_hub))
+
+    first = Graph().parse(data=requests.get(f"{live_hub.url}/catalog.ttl?page=1", timeout=30).text, format="turtle")
+    paging = next(first.subjects(RDF.type, HYDRA.PagedCollection))
+    assert str(paging) == f"{live_hub.url}/catalog.ttl?page=1"
+    assert int(first.value(paging, HYDRA.totalItems)) == len(_open_ids(sample_hub))
+    assert int(first.value(paging, HYDRA.itemsPerPage)) == 100 and first.value(paging, HYDRA.next) is None
+    second = Graph().parse(data=requests.get(f"{live_hub.url}/catalog.ttl?page=2", timeout=30).text, format="turtle")
+    assert not set(second.subjects(RDF.type, DCAT.Dataset))
+    assert str(second.value(next(second.subjects(RDF.type, HYDRA.PagedCollection)), HYDRA.previous)).endswith("page=1")
+    later = requests.get(f"{live_hub.url}/catalog.ttl", params={"modified_since": "2999-01-01T00:00:00Z"}, timeout=30)
+    assert not set(Graph().parse(data=later.text, format="turtle").subjects(RDF.type, DCAT.Dataset))
+    for bad in ({"page": "0"}, {"page": "mot"}, {"modified_since": "hôm qua"}):
+        refused = requests.get(f"{live_hub.url}/catalog.ttl", params=bad, timeout=30)
+        assert refused.status_code == 409 and ("Page param" in refused.text or "ISO-8601" in refused.text)
+
+
+def test_ckanext_dcat_json_lists_the_open_packages(live_hub, sample_hub: Hub) -> None:  # noqa: ANN001
+    answer = requests.get(f"{live_hub.url}/dcat.json", timeout=30)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("application/json")
+    listed = answer.json()
+    assert len(listed) == len(_open_ids(sample_hub))
+    modified = [d["modified"] for d in listed]
+    assert modified == sorted(modified, reverse=True)
+    heritage = next(d for d in listed if d["title"] == "Di tích lịch sử - văn hóa và danh lam thắng cảnh")
+    assert heritage["landingPage"].endswith("/datasets/heritage-sites") and "di tích" in heritage["keyword"]
+    assert {d["format"] for d in heritage["distribution"]} == {"CSV", "GeoJSON", "JSON"}
+    assert all(requests.head(d["accessURL"], timeout=30).status_code == 200 for d in heritage["distribution"])
+    assert requests.get(f"{live_hub.url}/dcat.json?page=2", timeout=30).json() == []
