@@ -13,11 +13,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import stat
 import zipfile
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from core.catalog import Dataset
+from publish import tables
 from publish.access import Viewer, conditional_personal
 from publish.exports.csv import csv_chunks
 from publish.exports.zipsink import ZipSink
@@ -90,14 +95,35 @@ def package_descriptor(store: Store, dataset: Dataset, viewer: Viewer, names: li
     }
 
 
+def _version_time(store: Store, dataset: Dataset, version: int | None) -> datetime:
+    """When the version was committed (naive UTC), or now for a dataset without one."""
+    loads = tables.loads
+    with store.read_engine.connect() as conn:
+        when = conn.execute(sa.select(loads.c.finished_at).where(
+            loads.c.dataset == dataset.id, loads.c.version == version, loads.c.status == "committed")).scalar() \
+            if version else None
+    return when or utcnow()
+
+
+def _entry(name: str, when: datetime) -> zipfile.ZipInfo:
+    """A regular file readable by everyone (0644) dated when its data was published (`when`, naive UTC, written
+    in the server's local time as zip dates are), not 1980 and 0600 as zipfile's defaults for a streamed entry."""
+    info = zipfile.ZipInfo(name, date_time=when.replace(tzinfo=UTC).astimezone().timetuple()[:6])
+    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3  # Unix, so unzip applies the mode
+    return info
+
+
 def datapackage_stream(store: Store, dataset: Dataset, viewer: Viewer, names: list[str],
                        rows: Iterable[dict[str, Any]], *, version: int | None, bom: bool = False) -> Iterator[bytes]:
     sink = ZipSink()
     path = f"data/{dataset.id}.csv"
     digest = hashlib.sha256()
     size = 0
+    when = _version_time(store, dataset, version)
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        with archive.open(path, "w", force_zip64=True) as entry:
+        with archive.open(_entry(path, when), "w", force_zip64=True) as entry:
             for chunk in csv_chunks(names, rows, bom=bom):
                 data = chunk.encode("utf-8")
                 digest.update(data)
@@ -108,5 +134,5 @@ def datapackage_stream(store: Store, dataset: Dataset, viewer: Viewer, names: li
         descriptor = package_descriptor(store, dataset, viewer, names, version=version, path=path,
                                         encoding="utf-8-sig" if bom else "utf-8", sha256=digest.hexdigest(),
                                         size=size)
-        archive.writestr("datapackage.json", json.dumps(descriptor, ensure_ascii=False, indent=2))
+        archive.writestr(_entry("datapackage.json", when), json.dumps(descriptor, ensure_ascii=False, indent=2))
     yield sink.drain()
