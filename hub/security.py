@@ -137,7 +137,8 @@ def _audit(hub: Hub, response: Response) -> Response:
     token = bearer_token()
     dataset_id = g.get("audit_dataset") or (request.view_args or {}).get("dataset_id")
     dataset = hub.catalog.datasets.get(dataset_id) if dataset_id else None
-    if not token and (dataset is None or dataset.is_open):
+    session_client = g.get("audit_client")  # a signed-in steward (workspace session): every request counts
+    if not token and not session_client and not g.get("audit_always") and (dataset is None or dataset.is_open):
         return response
     viewer = g.get("viewer")
     if viewer is None and token and "refused_client" not in g:  # not looked up yet (a route that never asked)
@@ -145,7 +146,7 @@ def _audit(hub: Hub, response: Response) -> Response:
             viewer = current_viewer()
         except HubError:
             viewer = None
-    detail, client = None, viewer.name if viewer is not None else None
+    detail, client = g.get("audit_detail"), (viewer.name if viewer is not None else None) or session_client
     if token and (viewer is None or not viewer.authenticated):
         detail, client = {"refused_key": key_prefix(token)}, g.get("refused_client")
     entry = {

@@ -1,8 +1,10 @@
 """Signing in to the workspace and protecting its forms.
 
-A steward signs in with their API key once (hub.keys.resolve_key); only the client's name goes into Flask's
-signed session cookie, never the key. Each request reads the client again (role, grants, disabled), so a
-disabled client or a changed role takes effect at once. Every form carries the session's CSRF token.
+A steward signs in with their API key once (hub.keys.resolve_key); only a random session id goes into Flask's
+signed session cookie, never the key. The session itself is kept on the server (publish/sessions.py): each
+request reads the client again (role, grants, disabled) and the key it signed in with, so signing out,
+revoking that key, disabling the client or changing its role ends the session at once. Every form carries the
+session's CSRF token.
 """
 
 from __future__ import annotations
@@ -10,18 +12,17 @@ from __future__ import annotations
 import hmac
 import secrets
 
-import sqlalchemy as sa
-from flask import abort, request, session
+from flask import abort, g, request, session
 
 from core.errors import AccessDenied, Unauthenticated
 from hub.context import current_hub
-from publish import tables
 from publish.access import Viewer
+from publish.sessions import end_session, open_session, session_viewer
 
 ROLES = ("steward", "admin")
-SESSION_KEY = "steward"
+SESSION_KEY = "sid"
 
-__all__ = ["ROLES", "check_csrf", "csrf_token", "current_steward", "sign_in", "sign_out"]
+__all__ = ["ROLES", "check_csrf", "key_prefix_of", "csrf_token", "current_steward", "sign_in", "sign_out"]
 
 
 def csrf_token() -> str:
@@ -38,38 +39,44 @@ def check_csrf() -> None:
         abort(400)
 
 
+def key_prefix_of(token: str) -> str | None:
+    """The public prefix of a key as typed (hub_<prefix>_<secret>), for the audit log and the backoff."""
+    parts = token.split("_")
+    return parts[1][:16] if len(parts) >= 3 and parts[0] == "hub" and parts[1].isalnum() else None
+
+
 def sign_in(token: str) -> Viewer:
     """Check the key and remember its client; AccessDenied for a key that is not a steward's or admin's."""
     from hub.keys import resolve_key
 
-    viewer = resolve_key(token.strip(), current_hub().store)
+    token = token.strip()
+    viewer = resolve_key(token, current_hub().store)
     if viewer.role not in ROLES:
         raise AccessDenied("Khoá này không phải của cán bộ quản lý dữ liệu", "This key is not a data steward's")
+    end_session(current_hub(), session.get(SESSION_KEY))
     session.clear()
-    session[SESSION_KEY] = viewer.name
+    session[SESSION_KEY] = open_session(current_hub(), viewer.name or "", viewer.role or "", token.split("_")[1])
     session.permanent = True
     csrf_token()
     return viewer
 
 
 def sign_out() -> None:
+    end_session(current_hub(), session.get(SESSION_KEY))
     session.clear()
 
 
 def current_steward() -> Viewer | None:
-    """The signed-in steward as the access rules see them, or None."""
-    name = session.get(SESSION_KEY)
-    if not name:
-        return None
-    c, g = tables.clients, tables.grants
-    with current_hub().store.read_engine.connect() as conn:
-        client = conn.execute(sa.select(c.c.id, c.c.role, c.c.disabled).where(c.c.name == name)).first()
-        if client is None or client.disabled or client.role not in ROLES:
-            session.pop(SESSION_KEY, None)
-            return None
-        granted = conn.execute(sa.select(g.c.dataset, g.c.personal).where(g.c.client_id == client.id)).all()
-    return Viewer(name=name, role=client.role, datasets=frozenset(r.dataset for r in granted),
-                  personal=frozenset(r.dataset for r in granted if r.personal))
+    """The signed-in steward as the access rules see them, or None (the cookie then opens nothing)."""
+    if "steward_viewer" in g:
+        return g.steward_viewer
+    viewer = session_viewer(current_hub(), session.get(SESSION_KEY), ROLES)
+    if viewer is None:
+        session.pop(SESSION_KEY, None)
+    g.steward_viewer = viewer
+    if viewer is not None:
+        g.audit_client = viewer.name  # every request of a signed-in steward is audited (hub/security.py)
+    return viewer
 
 
 def require_steward() -> Viewer:

@@ -9,15 +9,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup
 
 from core.catalog import Dataset
 from core.errors import AccessDenied, HubError, NotFound, Unauthenticated
+from hub import audit
 from hub.context import current_hub
 from hub.steward import auth, labels, workspace
 from publish import versions
-from publish.access import Viewer, can_see_dataset
+from publish.access import Viewer, can_see_dataset, sees_personal
+from publish.redaction import redact_report
+from publish.sessions import sign_in_wait
 from validate.render_files import REPORT_HTML, REPORT_JSON, ROWS_TO_FIX
 from validate.render_html import CSS_PATH, render_fragment, render_html
 
@@ -71,11 +74,18 @@ def _dataset(viewer: Viewer, dataset_id: str) -> Dataset:
 
 
 def _upload(viewer: Viewer, token: str) -> workspace.Upload:
+    """An upload is its uploader's alone (not even an admin opens another's: its report holds the cells sent)."""
     upload = workspace.get(current_hub(), token)
-    if upload.created_by != viewer.name and not viewer.is_admin:
+    if upload.created_by != viewer.name:
         raise NotFound("Không có tệp tải lên này", "No such upload", field="upload")
-    _dataset(viewer, upload.dataset)
+    dataset = _dataset(viewer, upload.dataset)
+    audit.note(dataset=dataset.id, personal=sees_personal(dataset, viewer))
     return upload
+
+
+def _report(viewer: Viewer, dataset: Dataset, path: Path) -> dict[str, Any]:
+    """An upload's report.json as this viewer may see it (the stored reports' redaction)."""
+    return redact_report(dataset, viewer, json.loads(path.read_text(encoding="utf-8")))
 
 
 # -- signing in -------------------------------------------------------------------------------------------------
@@ -83,11 +93,23 @@ def _upload(viewer: Viewer, token: str) -> workspace.Upload:
 def login() -> Any:
     problem = None
     if request.method == "POST":
+        key = request.form.get("key", "").strip()
+        prefix = auth.key_prefix_of(key)
+        g.audit_always = True  # every sign-in, refused or not, is in the audit log (and counts for the backoff)
+        g.audit_detail = {"refused_key": prefix} if prefix else None
+        wait = sign_in_wait(current_hub(), request.remote_addr, prefix)
+        if wait:
+            g.audit_detail = {"sign_in": "throttled", "key": prefix}
+            message = labels.text("bad_key", _lang())
+            page = render_template("steward/login.html", problem=f"{message} ({wait} s)")
+            return page, 429, {"Retry-After": str(wait)}
         try:
-            auth.sign_in(request.form.get("key", ""))
+            viewer = auth.sign_in(key)
         except (Unauthenticated, AccessDenied):
             problem = labels.text("bad_key", _lang())
         else:
+            g.audit_detail = {"sign_in": "ok"}
+            g.audit_client = viewer.name
             return redirect(url_for("steward.home"), 303)
     status = 401 if problem else 200
     return render_template("steward/login.html", problem=problem), status
@@ -105,7 +127,7 @@ def home() -> Any:
     viewer = auth.require_steward()
     hub = current_hub()
     datasets = _visible(viewer)
-    uploads = workspace.list_uploads(hub, None if viewer.is_admin else viewer.name)
+    uploads = workspace.list_uploads(hub, viewer.name)
     latest = {ds.id: versions.latest_load(hub.store, ds.id) for ds in datasets}
     return render_template("steward/home.html", datasets=datasets, uploads=uploads, latest=latest, lang=_lang())
 
@@ -132,7 +154,7 @@ def upload_page(token: str) -> Any:
     report_html: Markup | None = None
     report_path = workspace.folder(current_hub(), token) / REPORT_JSON
     if item.status in ("validated", "published", "publishing") and report_path.is_file():
-        report = json.loads(report_path.read_text(encoding="utf-8"))
+        report = _report(viewer, dataset, report_path)
         report_html = render_fragment(report, lang=_lang(), schema=dataset.schema, dataset_title=dataset.title(_lang()))
     return render_template("steward/upload.html", upload=item, dataset=dataset, report_html=report_html, lang=_lang())
 
@@ -146,11 +168,12 @@ def upload_file(token: str, name: str) -> Any:
     path = workspace.folder(current_hub(), token) / REPORT_JSON
     if not path.is_file():
         abort(404)
+    dataset = _dataset(viewer, item.dataset)
     if name == REPORT_HTML:  # rendered in the page's language
-        dataset = _dataset(viewer, item.dataset)
-        report = json.loads(path.read_text(encoding="utf-8"))
-        return _download(render_html(report, lang=_lang(), schema=dataset.schema,
+        return _download(render_html(_report(viewer, dataset, path), lang=_lang(), schema=dataset.schema,
                                      dataset_title=dataset.title(_lang())), name)
+    if name == REPORT_JSON:
+        return _download(json.dumps(_report(viewer, dataset, path), ensure_ascii=False, indent=1, default=str), name)
     return send_file(path.with_name(name), mimetype=FILES[name], as_attachment=True, download_name=name)
 
 
@@ -190,7 +213,8 @@ def _stored(viewer: Viewer, load_id: int) -> tuple[dict[str, Any], Dataset, dict
 
     hub = current_hub()
     summary = load_summary(hub.store, load_id)
-    _dataset(viewer, summary["dataset"])
+    checked = _dataset(viewer, summary["dataset"])
+    audit.note(dataset=checked.id, personal=sees_personal(checked, viewer))
     dataset, report, rows = stored_report(hub.store, load_id, viewer)
     return summary, dataset, report, rows
 

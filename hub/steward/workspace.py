@@ -25,6 +25,8 @@ from werkzeug.utils import secure_filename
 
 from core.errors import HubError, InputError, NotFound
 from publish.context import Hub
+from publish.redaction import redact_report, redact_row
+from publish.sessions import client_viewer
 from publish.store import utcnow
 
 log = logging.getLogger("hub.steward")
@@ -149,8 +151,11 @@ def validate(hub: Hub, upload: Upload) -> Upload:
     try:
         outcome = pipeline.run(hub.store, dataset.id, base / upload.file, load=False, source_name=upload.source_name,
                                user=upload.created_by, progress=_progress(hub, upload), keep_rejected=ROWS_KEPT)
-        write_report_files(outcome.report, base, rows_from_frame(outcome.rejected), schema=dataset.schema,
-                           dataset_title=dataset.title("vi"))
+        # the files are the uploader's alone, blanked as the uploader may see them (personal data needs a grant)
+        viewer = client_viewer(hub, upload.created_by)
+        report = redact_report(dataset, viewer, outcome.report)
+        rows = [(n, redact_row(dataset, viewer, data, [])[0]) for n, data in rows_from_frame(outcome.rejected)]
+        write_report_files(report, base, rows, schema=dataset.schema, dataset_title=dataset.title("vi"))
     except HubError as exc:
         return _failed(hub, upload, exc.to_dict())
     except Exception as exc:  # noqa: BLE001 - shown to the steward, logged for the operator
