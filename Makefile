@@ -35,6 +35,7 @@ serve:
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 test: setup-test lint
 	$(BIN)/pytest -n 2 -q

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -31,11 +31,11 @@ class Field:
 
     @property
     def name(self) -> str:
-        return self.descriptor["name"]
+        return cast(str, self.descriptor["name"])
 
     @property
     def type(self) -> str:
-        return self.descriptor.get("type", "string")
+        return cast(str, self.descriptor.get("type", "string"))
 
     @property
     def titles(self) -> dict[str, str]:
@@ -46,7 +46,7 @@ class Field:
 
     @property
     def constraints(self) -> dict[str, Any]:
-        return self.descriptor.get("constraints", {})
+        return cast("dict[str, Any]", self.descriptor.get("constraints", {}))
 
     @property
     def enum(self) -> list[Any] | None:
@@ -54,11 +54,11 @@ class Field:
 
     def enum_label(self, value: Any, lang: str = "vi") -> str:
         labels = self.descriptor.get("enumLabels", {}).get(str(value))
-        return (labels or {}).get(lang, str(value)) if labels else str(value)
+        return cast(str, labels.get(lang, str(value))) if labels else str(value)
 
     @property
     def classification(self) -> str:
-        return self.descriptor.get("classification", "public")
+        return cast(str, self.descriptor.get("classification", "public"))
 
     @property
     def personal(self) -> bool:
@@ -138,7 +138,7 @@ class Dataset:
         value = self.entry.get(key) or {}
         if isinstance(value, str):
             return value
-        return value.get(lang) or value.get("vi") or ""
+        return cast(str, value.get(lang) or value.get("vi") or "")
 
     def title(self, lang: str = "vi") -> str:
         return self.text("title", lang)
@@ -148,7 +148,7 @@ class Dataset:
 
     @property
     def access(self) -> str:
-        return self.entry.get("access", "open")
+        return cast(str, self.entry.get("access", "open"))
 
     @property
     def is_open(self) -> bool:
@@ -156,15 +156,15 @@ class Dataset:
 
     @property
     def policy(self) -> str:
-        return self.entry.get("policy", "reject")
+        return cast(str, self.entry.get("policy", "reject"))
 
     @property
     def publisher(self) -> str:
-        return self.entry.get("publisher", "")
+        return cast(str, self.entry.get("publisher", ""))
 
     @property
     def licence(self) -> str:
-        return self.entry.get("licence", "")
+        return cast(str, self.entry.get("licence", ""))
 
     @property
     def themes(self) -> list[str]:

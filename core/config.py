@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from core.errors import ConfigError
@@ -84,8 +85,8 @@ class Settings:
             )
         return reading.settings
 
-    def replace(self, **changes: object) -> Settings:
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
 
     def problems(self) -> list[tuple[str, str]]:
         """Every mistake, one (vi, en) line each; empty when the settings can run."""
@@ -185,7 +186,7 @@ class EnvReading:
 def read_env(prefix: str = "HUB_", environ: Mapping[str, str] | None = None) -> EnvReading:
     """Read every setting, collecting all mistakes instead of stopping at the first (for `hub check-config`)."""
     env = os.environ if environ is None else environ
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # each converted to its field's type by _convert
     sources: dict[str, str] = {}
     problems: list[tuple[str, str]] = []
     for f in fields(Settings):
@@ -201,7 +202,7 @@ def read_env(prefix: str = "HUB_", environ: Mapping[str, str] | None = None) -> 
             values[f.name] = _convert(variable, raw, f.type)
         except ConfigError as exc:
             problems.append((exc.vi, exc.en))
-    settings = Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)
     return EnvReading(settings, sources, problems + settings.problems())
 
 

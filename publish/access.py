@@ -5,6 +5,7 @@ Every output path (API, web, exports, CKAN, DCAT) asks these functions; none dec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +83,7 @@ def conditional_personal(dataset: Dataset, viewer: Viewer) -> list[tuple[str, st
     return out
 
 
-def redactor(dataset: Dataset, viewer: Viewer):  # noqa: ANN201 - returns a row function
+def redactor(dataset: Dataset, viewer: Viewer) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """A function row(dict) -> dict that blanks values personal on that row. Identity when nothing to do."""
     rules = conditional_personal(dataset, viewer)
     if not rules:

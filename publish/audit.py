@@ -40,6 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from publish import tables
+from publish.db import driver
 from publish.store import Store, utcnow
 
 __all__ = ["GENESIS", "FIELDS", "Verification", "append", "canonical", "entry_hash", "entries", "verify",
@@ -174,7 +175,7 @@ def _group(engine: Engine) -> _Group:
 def _write(conn: sa.Connection, batch: list[dict[str, Any]]) -> list[str]:
     """Append `batch` in order in one transaction, under the chain's lock; their hashes."""
     if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
+        raw = driver(conn)
         if raw.info.parameter_status("server_encoding") == "UTF8":  # the server hashes the same bytes as we do
             return _write_pg(raw, batch)
     # SQLite (and PostgreSQL in another encoding): lock, read the last hash, hash here, insert

@@ -42,7 +42,7 @@ class BackupError(HubError):
     code = "backup-error"
 
 
-def kind_of(column: sa.Column) -> str:
+def kind_of(column: sa.Column[Any]) -> str:
     """The canonical type a column's values are written as."""
     t = column.type
     if column.name == "_geom" or isinstance(t, Geometry):
@@ -216,7 +216,7 @@ def _write_table(archive: zipfile.ZipFile, conn: sa.Connection, store: Store, ta
 def read_manifest(path: Path | str) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(path) as archive:
-            manifest = json.loads(archive.read("manifest.json"))
+            manifest: dict[str, Any] = json.loads(archive.read("manifest.json"))
     except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         raise BackupError(f"Không phải bản sao lưu của cổng dữ liệu: {path} ({exc})",
                           f"Not a hub backup: {path} ({exc})", file=str(path)) from None

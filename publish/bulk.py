@@ -23,6 +23,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateTable
 
+from publish.db import driver
 from publish.store import Store
 
 SQLITE_ANALYSIS_LIMIT = 1000  # rows ANALYZE reads per index on SQLite: enough for the planner, ms on a million
@@ -191,7 +192,7 @@ def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
     if columns != ["rowid", "nodeno"] or dimensions != 4 or not size or (size - 4) // cell.itemsize < 4:
         return False
     capacity = (size - 4) // cell.itemsize
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = driver(conn).cursor()
     try:
         cursor.execute(f'SELECT ROWID, MbrMinX(_geom), MbrMaxX(_geom), MbrMinY(_geom), MbrMaxY(_geom) FROM "{table}" '
                        f"WHERE MbrMinX(_geom) IS NOT NULL")
@@ -207,7 +208,7 @@ def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
     boxes = np.concatenate(box_parts) if box_parts else np.empty((0, 4), dtype=np.float32)
     del id_parts, box_parts
     ids = entries
-    raw = conn.connection.driver_connection
+    raw = driver(conn)
     raw.execute(f'DELETE FROM "{rtree}_node"')
     raw.execute(f'DELETE FROM "{rtree}_parent"')
     raw.execute(f'DELETE FROM "{rtree}_rowid"')
@@ -260,7 +261,7 @@ class CopyStream:
         from publish.staging import COPY_DELIMITER
 
         cols = ", ".join(f'"{c}"' for c in columns)
-        self._cursor = conn.connection.driver_connection.cursor()
+        self._cursor = driver(conn).cursor()
         self._context = self._cursor.copy(
             f"COPY {table} ({cols}) FROM STDIN (FORMAT text, DELIMITER E'\\x{ord(COPY_DELIMITER):02x}')",
             writer=QueuedLibpqWriter(self._cursor))
@@ -288,7 +289,7 @@ class DirectLoad:
     table serves as the staging table of an ordinary apply.
     """
 
-    def __init__(self, conn: sa.Connection, table: sa.Table, name: str, version: int, geometry: dict | None) -> None:
+    def __init__(self, conn: sa.Connection, table: sa.Table, name: str, version: int, geometry: dict[str, Any] | None) -> None:
         self.conn = conn
         self.table = table
         self.name = name
@@ -307,7 +308,7 @@ class DirectLoad:
             conn.exec_driver_sql(f'ALTER TABLE {name} DROP CONSTRAINT "{primary}"')
 
     @staticmethod
-    def possible(conn: sa.Connection, store: Store, table: sa.Table, geometry: dict | None) -> bool:
+    def possible(conn: sa.Connection, store: Store, table: sa.Table, geometry: dict[str, Any] | None) -> bool:
         return (conn.dialect.name == "postgresql" and (geometry is None or geometry["type"] == "point")
                 and not conn.in_transaction() and is_empty(conn, table.name))
 
@@ -379,7 +380,7 @@ class DirectLoad:
         """The comments the table's definition gives it (CREATE TABLE alone does not carry them)."""
         from psycopg import sql
 
-        with self.conn.connection.driver_connection.cursor() as cur:
+        with driver(self.conn).cursor() as cur:
             if self.table.comment:
                 cur.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(sql.Identifier(table),
                                                                         sql.Literal(self.table.comment)))

@@ -106,9 +106,10 @@ def _show(ckan: Any, action: str, key: str) -> dict[str, Any] | None:
     from ckanapi.errors import NotFound
 
     try:
-        return _call(ckan, action, id=key)
+        found: dict[str, Any] = _call(ckan, action, id=key)
     except NotFound:
         return None
+    return found
 
 
 def _same(wanted: Any, have: Any) -> bool:
@@ -130,7 +131,8 @@ def _ensure_org(ckan: Any, hub: Hub, publisher: str, report: PushReport) -> str 
             _call(ckan, "organization_patch", id=have["id"], **{k: wanted[k] for k in changed})
     else:
         report.steps.append(Step("organization", publisher, "unchanged"))
-    return have["id"]
+    org_id: str = have["id"]
+    return org_id
 
 
 def _wanted_package(pkg: dict[str, Any], prefix: str, owner_org: str | None) -> dict[str, Any]:

@@ -61,6 +61,21 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def driver(conn: sa.Connection) -> Any:
+    """The DB-API connection under `conn` (sqlite3 / sqlean or psycopg), for COPY, executemany and PRAGMAs.
+
+    SQLAlchemy types it as optional (None once the connection is invalidated); ours are checked out and live."""
+    return conn.connection.driver_connection
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The primary key of the row a one-row INSERT added (SQLAlchemy types it as optional: None for other
+    statements)."""
+    key = result.inserted_primary_key
+    assert key is not None, "not a one-row INSERT"
+    return int(key[0])
+
+
 def is_sqlite(engine: Engine | sa.Connection) -> bool:
     return engine.dialect.name == "sqlite"
 

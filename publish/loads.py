@@ -25,13 +25,14 @@ import json
 import os
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import sqlalchemy as sa
 
 from core.catalog import Dataset
 from publish import bulk, tables
+from publish.db import driver, inserted_id
 from publish.locks import conflicts_reported, locked_transaction, next_version, take_lock
 from publish.rows import rejected_records
 from publish.staging import copy_text, stored_rows_fast
@@ -122,7 +123,7 @@ class Loader:
         self._stage_name = f"stg_{dataset.table_name}_{os.getpid()}"
         self._reject_name = f"rej_{dataset.table_name}_{os.getpid()}"
         self._finished = False
-        self._direct: bulk.DirectLoad | None | bool = None  # None: not decided yet; False: staging
+        self._direct: bulk.DirectLoad | Literal[False] | None = None  # None: not decided yet; False: staging
         self._stream: bulk.CopyStream | None = None  # PostgreSQL: the COPY into the staging table
         slot = 0 if self.store.dialect == "postgresql" else 1
         self._column_types = [_STAGE_TYPES.get(f.type, _TEXT)[slot] for f in dataset.schema.fields]
@@ -139,12 +140,12 @@ class Loader:
 
     def open(self) -> None:
         with self.store.engine.begin() as conn:
-            self.load_id = conn.execute(
+            self.load_id = inserted_id(conn.execute(
                 tables.loads.insert().values(
                     dataset=self.dataset.id, status="running", started_at=utcnow(), pid=os.getpid(),
                     **{k: v for k, v in self.provenance.items() if k in tables.loads.c},
                 )
-            ).inserted_primary_key[0]
+            ))
         self.conn = self.store.engine.connect()
         names = self._quoted_fields()
         with self.conn.begin():
@@ -209,7 +210,7 @@ class Loader:
             stream, self._stream = self._stream, None
             stream.finish(error)
 
-    def _start_direct(self) -> bulk.DirectLoad | bool:
+    def _start_direct(self) -> bulk.DirectLoad | Literal[False]:
         assert self.conn is not None and self.load_id is not None
         geometry = self.dataset.schema.geometry
         if not bulk.DirectLoad.possible(self.conn, self.store, self.table, geometry):
@@ -237,7 +238,7 @@ class Loader:
 
     def _copy(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
         assert self.conn is not None
-        raw = self.conn.connection.driver_connection
+        raw = driver(self.conn)
         cols = ", ".join(f'"{c}"' for c in columns)
         with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
             for row in rows:

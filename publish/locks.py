@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from core.errors import LoadConflict
+from publish.db import driver
 from publish.store import Store
 
 LOCK_TIMEOUT_SECONDS = 60
@@ -58,7 +59,7 @@ def locked_transaction(store: Store, conn: sa.Connection, dataset_id: str) -> It
     conn.info["sqlite_begin"] = "IMMEDIATE"  # SQLite: the database's write lock, taken at BEGIN
     if store.dialect == "sqlite":  # how long BEGIN IMMEDIATE waits for another writer (on the raw connection:
         # through SQLAlchemy the PRAGMA would open a transaction first)
-        conn.connection.driver_connection.execute(f"PRAGMA busy_timeout = {LOCK_TIMEOUT_SECONDS * 1000}")
+        driver(conn).execute(f"PRAGMA busy_timeout = {LOCK_TIMEOUT_SECONDS * 1000}")
     try:
         with conflicts_reported(store, conn, dataset_id), conn.begin():
             take_lock(store, conn, dataset_id)
@@ -66,7 +67,7 @@ def locked_transaction(store: Store, conn: sa.Connection, dataset_id: str) -> It
     finally:
         conn.info.pop("sqlite_begin", None)
         if store.dialect == "sqlite" and not conn.closed:
-            conn.connection.driver_connection.execute("PRAGMA busy_timeout = 60000")  # the engine's default
+            driver(conn).execute("PRAGMA busy_timeout = 60000")  # the engine's default
 
 
 def next_version(store: Store, conn: sa.Connection, dataset_id: str) -> int:

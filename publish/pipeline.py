@@ -134,11 +134,11 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
             if progress:
                 progress(table.rows_read)
         report = validator.finish()
-        validator = None  # its key memory goes before the quality run and the commit need memory
+        del validator  # its key memory goes before the quality run and the commit need memory
         release_memory()
         schema_valid = report.valid
         report_dict = _full_report(report.to_dict(), table, dataset)
-        report = None  # the dict is what is kept
+        del report  # the dict is what is kept
         if quality is not None:
             report_dict["quality"] = quality.run()
             quality = None  # the rows it kept go before the commit
@@ -207,7 +207,7 @@ def admin_boundaries(store: Store, dataset_id: str = "admin-units") -> Boundarie
     dataset = store.catalog.datasets.get(dataset_id)
     field_name = (dataset.schema.geometry or {}).get("field") if dataset else None
     version = store.current_version(dataset_id) if field_name else None
-    if dataset is None or not version:
+    if dataset is None or not field_name or not version:
         return None
 
     def load() -> Boundaries:

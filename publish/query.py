@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -405,7 +405,7 @@ def records(store: Store, dataset: Dataset, query: Query | None = None, viewer: 
     redact = redactor(dataset, viewer)
     # one connection for the version, the page and its count: each checkout costs a round trip (pre-ping)
     with _reading(store) as conn:
-        fetched: list[Any] | None = None
+        fetched: Sequence[sa.Row[Any]] | None = None
         if query.version is None:
             # the current version: asked inside the page's own statement (one round trip, not two); each row
             # carries it. A page without rows cannot say which version it read, so it is asked again below.

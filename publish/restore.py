@@ -26,6 +26,7 @@ from geoalchemy2 import Geometry
 
 from publish import bulk, tables
 from publish.backup import BATCH, BackupError, Progress, kind_of, verify
+from publish.db import driver
 from publish.store import Store, utcnow
 
 _TYPES = {"integer": sa.BigInteger, "number": sa.Float, "boolean": sa.Boolean, "date": sa.Date,
@@ -178,7 +179,7 @@ def _load(conn: sa.Connection, store: Store, archive: zipfile.ZipFile, entry: di
         bulk.analyze(conn, table.name)
 
 
-def _srid(column: sa.Column) -> int:
+def _srid(column: sa.Column[Any]) -> int:
     srid = getattr(column.type, "srid", None)
     return srid if srid and srid > 0 else 4326
 
@@ -186,7 +187,7 @@ def _srid(column: sa.Column) -> int:
 def _copy(conn: sa.Connection, archive: zipfile.ZipFile, entry: dict[str, Any], table: sa.Table, names: list[str],
           geometry: list[int], srid: dict[str, int], progress: Progress | None) -> None:
     done = 0
-    raw = conn.connection.driver_connection
+    raw = driver(conn)
     cols = ", ".join(f'"{n}"' for n in names)
     with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
         for batch in _batches(archive, entry):
@@ -207,7 +208,7 @@ def _insert(conn: sa.Connection, archive: zipfile.ZipFile, entry: dict[str, Any]
                   for i, n in enumerate(names)]
     marks = ", ".join(f"GeomFromWKB(?, {srid[n]})" if i in geometry else "?" for i, n in enumerate(names))
     sql = f'INSERT INTO "{table.name}" ({", ".join(chr(34) + n + chr(34) for n in names)}) VALUES ({marks})'
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = driver(conn).cursor()
     for batch in _batches(archive, entry):
         cursor.executemany(sql, [[p(v) if p and v is not None else v for p, v in zip(processors, row, strict=True)]
                                  for row in batch])

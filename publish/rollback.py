@@ -15,6 +15,7 @@ import os
 from core.catalog import Dataset
 from core.errors import HubError, NotFound
 from publish import tables
+from publish.db import inserted_id
 from publish.loads import LoadResult, change_counts
 from publish.locks import locked_transaction, next_version
 from publish.store import Store, utcnow
@@ -62,12 +63,12 @@ def rollback(store: Store, dataset: Dataset | str, version: int, *, user: str | 
                 f"(SELECT 1 FROM {table} c WHERE c._to IS NULL AND c._key = v._key)"
             )
         now = utcnow()
-        result.load_id = conn.execute(tables.loads.insert().values(
+        result.load_id = inserted_id(conn.execute(tables.loads.insert().values(
             dataset=ds.id, version=result.version, status=result.status, source_name=note, format="rollback",
             created_by=user, started_at=now, finished_at=now, rows_read=result.rows_read,
             rows_loaded=result.rows_loaded, rows_unchanged=result.rows_unchanged, rows_added=result.rows_added,
             rows_changed=result.rows_changed, rows_removed=result.rows_removed, note=note, pid=os.getpid(),
-        )).inserted_primary_key[0]
+        )))
     return result
 
 

@@ -18,7 +18,7 @@ import hashlib
 import itertools
 from collections.abc import Callable
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -34,18 +34,24 @@ def _float_text(value: float | None) -> str:
     return repr(int(value)) if value.is_integer() else repr(value)
 
 
+def _objects(series: pd.Series) -> list[Any]:
+    """The values as Python objects, None for missing."""
+    # pandas-stubs types na_value as a scalar; pandas takes None (the missing value we want)
+    return series.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload, no-any-return]
+
+
 def _column(series: pd.Series) -> tuple[list[Any], list[str], type | None]:
     """(plain Python values with None for missing, their canonical texts, the values' one Python type if the
     dtype says it) of one column."""
     dtype = series.dtype
     if isinstance(dtype, pd.StringDtype) or (pd.api.types.is_object_dtype(dtype) and _all_text(series)):
-        values = series.to_numpy(dtype=object, na_value=None).tolist()
+        values = _objects(series)
         return values, ["\x00" if v is None else v for v in values], str
     if pd.api.types.is_bool_dtype(dtype):
-        values = series.to_numpy(dtype=object, na_value=None).tolist()
+        values = _objects(series)
         return values, ["\x00" if v is None else ("true" if v else "false") for v in values], bool
     if pd.api.types.is_integer_dtype(dtype):
-        values = series.to_numpy(dtype=object, na_value=None).tolist()
+        values = _objects(series)
         return values, ["\x00" if v is None else str(v) for v in values], int
     if pd.api.types.is_float_dtype(dtype):
         numbers = series.to_numpy(dtype="float64", na_value=np.nan)
@@ -57,7 +63,7 @@ def _column(series: pd.Series) -> tuple[list[Any], list[str], type | None]:
                 values[i] = None
             texts[i] = _float_text(values[i])
         return values, texts, float
-    values = python_values(series.to_frame(), [series.name])[0]  # dates, timestamps, mixed: the general path
+    values = python_values(series.to_frame(), [cast(str, series.name)])[0]  # dates, timestamps, mixed: the general path
     return values, [canonical(v) for v in values], None
 
 

@@ -9,6 +9,8 @@ the geometry (`_geom`, SRID 4326). "Current" is `_to IS NULL`; "as of version v"
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 
@@ -185,7 +187,7 @@ ckan_resources = sa.Table(
 HUB_TABLES = [loads, rejected_rows, clients, api_keys, grants, audit_log, jobs, dataset_stats,
               ckan_organizations, ckan_packages, ckan_resources]
 
-_TYPES: dict[str, type[sa.types.TypeEngine]] = {
+_TYPES: dict[str, type[sa.types.TypeEngine[Any]]] = {
     "string": sa.Text,
     "integer": sa.BigInteger,
     "number": sa.Float,
@@ -202,7 +204,7 @@ _TYPES: dict[str, type[sa.types.TypeEngine]] = {
 SYSTEM_COLUMNS = ("_id", "_key", "_hash", "_from", "_to", "_search", "_geom")
 
 
-def column_type(field_type: str) -> sa.types.TypeEngine:
+def column_type(field_type: str) -> sa.types.TypeEngine[Any]:
     return _TYPES.get(field_type, sa.Text)()
 
 
@@ -213,7 +215,7 @@ def table_for(dataset: Dataset, md: sa.MetaData | None = None) -> sa.Table:
     if name in md.tables:
         return md.tables[name]
     schema = dataset.schema
-    columns: list[sa.Column] = [
+    columns: list[sa.Column[Any]] = [
         sa.Column("_id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("_key", sa.Text, nullable=False),
         sa.Column("_hash", sa.String(32), nullable=False),

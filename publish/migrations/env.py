@@ -1,6 +1,7 @@
 """Alembic environment for the hub's own tables (hub_*). Dataset tables are derived from schemas instead."""
 
 from alembic import context
+from sqlalchemy.schema import SchemaItem
 
 from publish.tables import metadata
 
@@ -8,10 +9,11 @@ config = context.config
 connection = config.attributes.get("connection")
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001, ANN201 - alembic hook signature
+def include_object(obj: SchemaItem, name: str | None, type_: str, reflected: bool,
+                   compare_to: SchemaItem | None) -> bool:
     # Only the hub's own tables are Alembic's business; ds_* and SpatiaLite tables are not.
     if type_ == "table":
-        return name.startswith("hub_")
+        return name is not None and name.startswith("hub_")
     return True
 
 
@@ -24,7 +26,9 @@ if context.is_offline_mode():
 elif connection is None:
     from publish.db import create_engine
 
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "publish.migrate sets sqlalchemy.url"
+    engine = create_engine(url)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=metadata, include_object=include_object,
                           render_as_batch=True)

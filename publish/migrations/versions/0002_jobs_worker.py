@@ -9,6 +9,8 @@ already has the columns: add only what is missing. In offline mode (`hub migrate
 emitted only when the script starts from an existing revision (an upgrade), not from an empty database.
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import context, op
 
@@ -17,10 +19,10 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-COLUMNS = [sa.Column("worker", sa.String(200)), sa.Column("heartbeat_at", sa.DateTime)]
+COLUMNS: list[sa.Column[Any]] = [sa.Column("worker", sa.String(200)), sa.Column("heartbeat_at", sa.DateTime)]
 
 
-def _existing() -> tuple[set[str], set[str]]:
+def _existing() -> tuple[set[str], set[str | None]]:
     if context.is_offline_mode():
         if context.get_starting_revision_argument() is None:
             return {c.name for c in COLUMNS}, {"ix_hub_jobs_status"}  # created whole by 0001
