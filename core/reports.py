@@ -14,13 +14,14 @@ period ends, naive UTC like every stored timestamp.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
@@ -146,7 +147,7 @@ class Indicator:
     field: str | None  # summed field, or the date field of count_in_period
     where: dict[str, Any]
     breakdowns: tuple[tuple[str, ...], ...]  # each a tuple of field names; the total is always produced
-    note: dict[str, str] = field(default_factory=dict)
+    note: dict[str, str] = dataclasses.field(default_factory=dict)  # dataclasses.field: `field` is a column here
 
     def text(self, lang: str = "vi") -> str:
         return self.name.get(lang) or self.name["vi"]
@@ -177,7 +178,7 @@ class ReportDefinition:
 
     @property
     def period_kind(self) -> str:
-        return self.raw["period"]
+        return cast(str, self.raw["period"])
 
     @property
     def deadline_days(self) -> int:

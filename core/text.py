@@ -132,7 +132,7 @@ def search_fold_batch(texts: list[str]) -> list[str]:
         folded = folded[~((folded == _SPACE) & last)]
     if len(odd):
         folded[folded == _ODD] = 0xFFFD  # a placeholder: those texts are folded one by one below
-    out = folded.tobytes().decode("utf-32-le").split("\x00")
+    out: list[str] = folded.tobytes().decode("utf-32-le").split("\x00")
     for row in np.unique(np.cumsum(separators)[odd]).tolist():
         out[row] = search_fold(texts[row])
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["ReviseError", "filter_globs", "revise", "split_flat_keys"]
 
@@ -54,7 +54,7 @@ def _step(current: Any, key: str, path: Path) -> tuple[Any, Any]:
 
 
 def resolve(data: Any, flat_key: str) -> tuple[Any, Path]:
-    current, path = data, ()
+    current, path = data, cast(Path, ())
     for part in flat_key.split("__"):
         current, key = _step(current, part, path)
         path += (key,)

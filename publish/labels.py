@@ -101,7 +101,7 @@ def _name_fields(schema: Schema) -> tuple[str, str | None, list[str]]:
     main = next((n for n in ("full_name", "name") if n in public),
                 next((n for n in schema.search_fields if n in public), schema.primary_key[0]))
     english = f"{main}_en" if f"{main}_en" in public else None
-    others = [n for n in ("name", "name_en") if n in have & public and n not in (main, english)]
+    others: list[str] = [n for n in ("name", "name_en") if n in have & public and n not in (main, english)]
     return main, english, others
 
 

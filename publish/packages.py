@@ -100,7 +100,7 @@ def _tags(dataset: Dataset) -> list[dict[str, Any]]:
 
 def _resources(hub: Hub, dataset: Dataset, facts: Facts, base: str, lang: str) -> list[dict[str, Any]]:
     package_id = hub_id("dataset", dataset.id)
-    out = []
+    out: list[dict[str, Any]] = []
     for position, kind in enumerate(resource_kinds(dataset)):
         out.append({
             "id": hub_id("resource", f"{dataset.id}/{kind.kind}"),

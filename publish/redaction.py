@@ -53,7 +53,7 @@ def _secrets(row: dict[str, Any], hidden: list[str]) -> list[str]:
     return sorted((v for v in values if len(v) >= 3), key=len, reverse=True)  # longest first: no partial leftovers
 
 
-def redact_row(dataset: Dataset, viewer: Viewer, data: dict[str, Any], messages: list[Any]) -> tuple[dict, list]:
+def redact_row(dataset: Dataset, viewer: Viewer, data: dict[str, Any], messages: list[Any]) -> tuple[dict[str, Any], list[Any]]:
     """A rejected row (source cells by field name) and its error messages, as this viewer may see them."""
     rules = _rules(dataset, viewer)
     if not rules:
@@ -104,7 +104,8 @@ def redact_report(dataset: Dataset, viewer: Viewer, report: dict[str, Any]) -> d
         if isinstance(change, dict) and change.get("field") in personal:
             change["original"] = change["value"] = None
     # and the values seen hidden anywhere above are blanked wherever else the report repeats them
-    return _scrub_deep(report, sorted(everything, key=len, reverse=True))
+    scrubbed: dict[str, Any] = _scrub_deep(report, sorted(everything, key=len, reverse=True))
+    return scrubbed
 
 
 def redact_job_result(catalog: Catalog, dataset_id: str | None, result: dict[str, Any] | None,

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from core.errors import InputError, LoadConflict, NotFound
 from core.reports import Indicator, Period, ReportDefinition, parse_period
 from publish import tables as hub_tables
+from publish.db import inserted_id
 from publish.reports import tables
 from publish.store import Store, utcnow
 
@@ -102,7 +103,7 @@ def versions_at(store: Store, datasets: list[str], instant: datetime,
 
 
 # -- the GROUP BY of one indicator --------------------------------------------------------------------------
-def _condition(column: sa.ColumnElement, condition: Any) -> sa.ColumnElement[bool]:
+def _condition(column: sa.ColumnElement[Any], condition: Any) -> sa.ColumnElement[bool]:
     if isinstance(condition, dict):
         parts: list[sa.ColumnElement[bool]] = []
         if "not" in condition:
@@ -115,11 +116,18 @@ def _condition(column: sa.ColumnElement, condition: Any) -> sa.ColumnElement[boo
         return column.in_(condition)
     if condition is None:
         return column.is_(None)
-    return column == condition
+    equal: sa.ColumnElement[bool] = column == condition  # a comparison with Any is Any to mypy
+    return equal
+
+
+def _measured(indicator: Indicator) -> str:
+    """The field a `sum` or `count_in_period` indicator reads (core.reports requires one for those measures)."""
+    assert indicator.field is not None, indicator.code
+    return indicator.field
 
 
 def indicator_statement(store: Store, indicator: Indicator, version: int, period: Period,
-                        breakdown: tuple[str, ...]) -> sa.Select:
+                        breakdown: tuple[str, ...]) -> sa.Select[Any]:
     """SELECT <breakdown fields>, value, records FROM the dataset as of `version` WHERE … GROUP BY …"""
     table = store.table(indicator.dataset)
     where: list[sa.ColumnElement[bool]] = [table.c._from <= version,
@@ -127,14 +135,15 @@ def indicator_statement(store: Store, indicator: Indicator, version: int, period
     for name, condition in sorted(indicator.where.items()):
         where.append(_condition(table.c[name], condition))
     if indicator.measure == "count_in_period":
-        column = table.c[indicator.field]
+        column = table.c[_measured(indicator)]
         start, end = period.start, period.end
         if isinstance(column.type, sa.DateTime):
             start, end = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
         where += [column >= start, column < end]
     records = sa.func.count()
+    value: sa.ColumnElement[Any]
     if indicator.measure == "sum":
-        value = sa.func.coalesce(sa.func.sum(table.c[indicator.field]), 0)
+        value = sa.func.coalesce(sa.func.sum(table.c[_measured(indicator)]), 0)
     else:
         value = records
     groups = [table.c[f] for f in breakdown]
@@ -183,10 +192,10 @@ def _claim(store: Store, definition: ReportDefinition, period: Period, worker: s
     with store.engine.begin() as conn:
         try:
             with conn.begin_nested():
-                return conn.execute(r.insert().values(
+                return inserted_id(conn.execute(r.insert().values(
                     report=definition.id, period=period.code, period_start=period.start, period_end=period.end,
                     status="producing", claimed_by=worker, lease_until=now + LEASE,
-                )).inserted_primary_key[0]
+                )))
         except sa.exc.IntegrityError:
             pass
         row = _run_row(conn, definition.id, period.code)
@@ -201,7 +210,8 @@ def _claim(store: Store, definition: ReportDefinition, period: Period, worker: s
             raise LoadConflict(f"Báo cáo «{definition.id}» kỳ {period.code} đang được {row.claimed_by} lập",
                                f"Report «{definition.id}» for {period.code} is being produced by {row.claimed_by}",
                                field="period")
-        return row.id
+        run_id: int = row.id
+        return run_id
 
 
 def produce(store: Store, definition: ReportDefinition, period: Period | str, *, force: bool = False,
