@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 __all__ = ["DateMathError", "is_date_math", "resolve"]
 
@@ -56,7 +57,7 @@ def _round(value: datetime, unit: str) -> datetime:
         return value.replace(microsecond=value.microsecond // 1000 * 1000)
     parts = ("year", "month", "day", "hour", "minute", "second")
     kept = parts[:parts.index(unit) + 1]
-    zero = {"month": 1, "day": 1, "hour": 0, "minute": 0, "second": 0}
+    zero: dict[str, Any] = {"month": 1, "day": 1, "hour": 0, "minute": 0, "second": 0}
     return value.replace(microsecond=0, **{p: zero[p] for p in parts if p not in kept})
 
 

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from core.config import Settings
 from core.errors import ConfigError, LoadConflict
 from core.reports import ReportDefinition, parse_period
+from publish.db import inserted_id
 from publish.reports import compute, tables
 from publish.store import Store, utcnow
 
@@ -80,10 +81,10 @@ def _claim(store: Store, report: str, period: str, endpoint: str, worker: str) -
     with store.engine.begin() as conn:
         try:
             with conn.begin_nested():
-                new_id = conn.execute(d.insert().values(
+                new_id = inserted_id(conn.execute(d.insert().values(
                     report=report, period=period, idempotency_key=idempotency_key(report, period), status="sending",
                     endpoint=endpoint, attempts=0, first_attempt_at=now, claimed_by=worker, lease_until=now + LEASE,
-                )).inserted_primary_key[0]
+                )))
                 return new_id, True
         except sa.exc.IntegrityError:
             pass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -175,18 +175,19 @@ def xlsx(store: Store, definition: ReportDefinition, produced: Produced, lang: s
     tính, Số lượng) so the sheet reads back as a table."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.worksheet.worksheet import Worksheet
 
     ctx = form_context(store, definition, produced, lang, min_cell=min_cell)
     wb = Workbook()
-    ws = wb.active
+    ws = cast(Worksheet, wb.active)  # a new workbook's active sheet is its one worksheet
     ws.title = produced.period
     bold, italic = Font(bold=True), Font(italic=True)
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
     wrap = Alignment(wrap_text=True, vertical="top")
     thin = Side(style="thin")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    for col, width in zip("ABCD", (12, 64, 16, 16), strict=True):
-        ws.column_dimensions[col].width = width
+    for letter, width in zip("ABCD", (12, 64, 16, 16), strict=True):
+        ws.column_dimensions[letter].width = width
 
     def put(row: int, col: int, value: Any, *, font: Any = None, align: Any = None, merge_to: int | None = None) -> None:
         cell = ws.cell(row=row, column=col, value=value)

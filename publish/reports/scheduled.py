@@ -83,8 +83,9 @@ def tick(store: Store, settings: Settings, *, now: datetime | None = None, worke
 def _retry_after(store: Store, task: str, slot: str) -> timedelta:
     c = schedule.claims
     with store.engine.connect() as conn:
-        attempts = conn.execute(sa.select(c.c.attempts).where(c.c.task == task, c.c.slot == slot)).scalar() or 1
-    return min(RETRY * 2 ** (attempts - 1), timedelta(hours=6))
+        attempts: int = conn.execute(sa.select(c.c.attempts).where(c.c.task == task, c.c.slot == slot)).scalar() or 1
+    doubling: int = 2 ** (attempts - 1)  # int ** int is Any to mypy (a negative power is a float)
+    return min(RETRY * doubling, timedelta(hours=6))
 
 
 def overview(store: Store, *, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -100,7 +101,9 @@ def overview(store: Store, *, now: datetime | None = None) -> list[dict[str, Any
     for definition in store.catalog.reports.values():
         periods = _ended_periods(definition, now)
         for period in reversed(periods):
-            run, dl = runs.get((definition.id, period.code)), sent.get((definition.id, period.code))
+            # rows or None; `produced` / `delivered` below say which, so they are Any here
+            run: Any = runs.get((definition.id, period.code))
+            dl: Any = sent.get((definition.id, period.code))
             deadline = definition.deadline_utc(period)
             produced = run is not None and run.status == "produced"
             delivered = dl is not None and dl.status == "delivered"
