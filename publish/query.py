@@ -175,7 +175,8 @@ def _row_id_clause(table: sa.Table, flt: Filter) -> sa.ColumnElement[bool]:
     ops = {"eq": "__eq__", "ne": "__ne__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
     if flt.op not in ops or len(numbers) != 1:
         raise QueryError(f"Phép lọc không hợp lệ «{flt.op}»", f"Unknown filter operator «{flt.op}»", field="_id")
-    return getattr(table.c._id, ops[flt.op])(numbers[0])
+    clause: sa.ColumnElement[bool] = getattr(table.c._id, ops[flt.op])(numbers[0])
+    return clause
 
 
 def _geo_clauses(store: Store, dataset: Dataset, query: Query) -> list[sa.ColumnElement[bool]]:

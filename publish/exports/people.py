@@ -201,7 +201,7 @@ def people_xlsx(store: Store, dataset: Dataset, query: Query, viewer: Viewer = A
     """The Excel workbook for people (see the module's docstring), as bytes. Written by openpyxl in write-only
     mode through a temporary file, so rows are not all kept in memory (MAX_ROWS bounds the file)."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import Cell, WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -221,7 +221,7 @@ def people_xlsx(store: Store, dataset: Dataset, query: Query, viewer: Viewer = A
     sheet.freeze_panes = "A2"
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF2")
 
-    def header_cell(text: str) -> WriteOnlyCell:
+    def header_cell(text: str) -> Cell:
         c = WriteOnlyCell(sheet, text)
         c.font, c.fill = bold, fill
         c.alignment = Alignment(vertical="top", wrap_text=True)
@@ -238,7 +238,7 @@ def people_xlsx(store: Store, dataset: Dataset, query: Query, viewer: Viewer = A
                 c.data_type = "s"
                 cells.append(c)
             elif column.kind == "date" and isinstance(value, date):
-                c = WriteOnlyCell(sheet, value)
+                c = WriteOnlyCell(sheet, value)  # type: ignore[arg-type]  # openpyxl writes a date; its stubs say datetime
                 c.number_format = "DD/MM/YYYY" if lang == "vi" else "YYYY-MM-DD"
                 cells.append(c)
             else:
