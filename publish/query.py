@@ -25,6 +25,7 @@ from publish.access import ANONYMOUS, Viewer, redactor, visible_fields
 from publish.lru import LruCache
 from publish.store import Store
 
+DISTANCE = "distance_m"  # with `near`: each record's distance in metres from the point, and a sort key
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "null", "notnull")
 
 
@@ -258,6 +259,9 @@ def _order_by(dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer, *
         if name == "_id" and query.row_ids:
             order.append(table.c._id.desc() if descending else table.c._id.asc())
             continue
+        if name == DISTANCE and query.near and DISTANCE not in table.c:  # the selected distance, by its label
+            order.append(sa.literal_column(DISTANCE).desc() if descending else sa.literal_column(DISTANCE).asc())
+            continue
         if name not in allowed:
             raise QueryError(f"Không sắp xếp được theo «{name}»", f"Cannot sort by «{name}»", field=name)
         col = table.c[name]
@@ -292,6 +296,8 @@ def select_columns(store: Store, dataset: Dataset, query: Query, viewer: Viewer)
     cols: list[Any] = [table.c[n] for n in names]
     if query.row_ids:
         names, cols = ["_id", *names], [table.c._id, *cols]
+    if query.near and dataset.schema.geometry_kind and DISTANCE not in table.c:
+        names, cols = [*names, DISTANCE], [*cols, distance(store, table, query.near).label(DISTANCE)]
     # conditional personal fields need their condition column even when not selected
     extra = [c for (_, c, _) in _conditions(dataset, viewer) if c not in names]
     cols += [table.c[c] for c in extra]
@@ -299,6 +305,16 @@ def select_columns(store: Store, dataset: Dataset, query: Query, viewer: Viewer)
         cols.append(sa.func.ST_AsGeoJSON(table.c._geom).label("_geometry") if store.dialect == "postgresql"
                     else sa.func.AsGeoJSON(table.c._geom).label("_geometry"))
     return names, cols
+
+
+def distance(store: Store, table: sa.Table, near: tuple[float, float, float]) -> sa.ColumnElement[float]:
+    """Metres from (lat, lon) to each record's geometry on the WGS84 ellipsoid (PostGIS: geography, spheroid;
+    SpatiaLite: ST_Distance with use_ellipsoid), so both backends agree to well under a metre."""
+    lat, lon, _ = near
+    if store.dialect == "postgresql":
+        point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), 4326)
+        return sa.func.ST_Distance(sa.func.geography(table.c._geom), sa.func.geography(point))
+    return sa.func.ST_Distance(table.c._geom, sa.func.MakePoint(lon, lat, 4326), 1)
 
 
 def _conditions(dataset: Dataset, viewer: Viewer) -> list[tuple[str, str, Any]]:
@@ -488,7 +504,8 @@ def _shaper(dataset: Dataset, table: sa.Table, viewer: Viewer, names: list[str],
     (a type check of every value was a third of a page's time); otherwise through `_shape`."""
     from publish.access import conditional_personal
 
-    if with_geometry or conditional_personal(dataset, viewer) or keys[: len(names)] != names:
+    if (with_geometry or conditional_personal(dataset, viewer) or keys[: len(names)] != names
+            or (names and names[-1] == DISTANCE)):
         return lambda row: _shape(dict(zip(keys, row, strict=True)), names, redact, with_geometry)
     dated = [n for n in names if isinstance(table.c[n].type, (sa.Date, sa.DateTime))]
     if not dated:
@@ -508,6 +525,8 @@ def _shape(row: dict[str, Any], names: list[str], redact: Any, with_geometry: bo
     redact(row)
     # jsonable() inlined: one function call per value is a fifth of a CSV export's time
     out = {n: v.isoformat() if isinstance(v := row.get(n), _DATES) else v for n in names}
+    if out.get(DISTANCE) is not None:
+        out[DISTANCE] = round(float(out[DISTANCE]), 1)
     if with_geometry:
         geometry = row.get("_geometry")
         out["_geometry"] = json.loads(geometry) if geometry else None

@@ -30,7 +30,8 @@ RECORD_PARAMS = {
     "<field>": "Lọc bằng / equals; also <field>__ne, __gt, __gte, __lt, __lte, __in (a,b), __contains, __null (true/false). "
                "A foreign key also takes the referenced record's name, accents optional (commune_code=Tran Bien)",
     "bbox": "min_lon,min_lat,max_lon,max_lat (WGS84)",
-    "near": "lat,lon,radius_m",
+    "near": "lat,lon,radius_m: records within radius_m metres; each gets distance_m (metres, WGS84 ellipsoid), "
+            "and sort=distance_m (or -distance_m) orders by it",
     "commune": "Mã xã/phường / code of a commune or ward whose boundary contains the record",
     "sort": "field or -field, comma-separated",
     "fields": "Các trường cần lấy / fields to return, comma-separated",

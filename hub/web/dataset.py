@@ -21,13 +21,13 @@ from hub.web.catalogue import cards, count_view
 from hub.web.dictionary import dictionary, foreign_targets
 from hub.web.formatting import cell
 from hub.web.i18n import current_lang
-from hub.web.preview import PAGE_SIZES, RANGE_TYPES, Preview, columns, parse_preview, protected, reference_fields
+from hub.web.preview import PAGE_SIZES, RADII, RANGE_TYPES, Preview, columns, parse_preview, protected, reference_fields
 from hub.web.records import base_map_url, record_url
 from publish import versions
 from publish.access import ANONYMOUS
 from publish.exports.csv import csv_chunks
 from publish.labels import reference_names
-from publish.query import Page, Query, QueryError, records
+from publish.query import DISTANCE, Page, Query, QueryError, records
 
 PREVIEW_CELL_CHARS = 90
 LONG_CELL_CHARS = 30  # longer texts wrap in a wider column; shorter ones stay on one line
@@ -47,8 +47,17 @@ def _rows(dataset: Dataset, page: Page, refs: dict[str, str]) -> list[dict[str, 
                 link = url_for("web.record_page", dataset_id=refs[f.name], key=str(row[f.name]))
             text = cell(row.get(f.name), f, names.get(f.name))
             cells.append((f, _short(text), link, len(text) > LONG_CELL_CHARS))
-        out.append({"url": record_url(dataset, row), "cells": cells})
+        out.append({"url": record_url(dataset, row), "cells": cells, "distance": distance_text(row.get(DISTANCE))})
     return out
+
+
+def distance_text(metres: float | None) -> str | None:
+    """850 m, 1,2 km (in the page's language)."""
+    if metres is None:
+        return None
+    if metres < 1000:
+        return f"{format_decimal(round(metres))} m"
+    return f"{format_decimal(round(metres / 1000, 1))} km"
 
 
 def _short(text: str, limit: int = PREVIEW_CELL_CHARS) -> str:
@@ -92,7 +101,7 @@ def approx_size(page: Page) -> str:
 def _map(dataset: Dataset, preview: Preview) -> dict[str, Any] | None:
     if not dataset.schema.geometry_kind:
         return None
-    filters = {k: v for k, v in preview.args().items() if k == "q" or k.startswith("f.")}
+    filters = {k: v for k, v in preview.args().items() if k in ("q", "near") or k.startswith("f.")}
     return {"kind": dataset.schema.geometry_kind,
             "geojson": url_for("web.map_geojson", dataset_id=dataset.id, **filters),
             "base": base_map_url(dataset)}
@@ -128,6 +137,8 @@ def dataset_page(dataset_id: str):  # noqa: ANN201
         columns=columns(dataset),
         choices={name: names.choices(current_lang()) for name, names in reference_names(hub.store, dataset).items()},
         range_types=RANGE_TYPES,
+        radii=RADII,
+        distance=DISTANCE,
         protected=protected(dataset),
         preview=preview,
         page=page,

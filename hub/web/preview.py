@@ -4,7 +4,8 @@ Everything is server-side and plain GET, so paging, column filters and sorting w
 `?q=words&f.<field>=value&sort=-field&page=2&per=20`. Enum fields filter on the exact value (a select list),
 text fields on "contains", other types on equality; numbers and dates also on ranges
 (`f.star_rank__gte=3`, `f.decision_date__lte=2000-12-31`); a foreign key by the referenced record's name
-(`f.commune_code=Trấn Biên`, see publish.labels.resolve_filters). A filter the preview cannot apply (a field
+(`f.commune_code=Trấn Biên`, see publish.labels.resolve_filters). `near=lat,lon,radius_m` keeps the records
+within that distance, with their distance shown and `sort=distance_m` as an order. A filter the preview cannot apply (a field
 it does not show or may not filter on, an unknown operator) is named in a notice, not silently dropped.
 """
 
@@ -19,10 +20,12 @@ from core.catalog import Dataset, Field
 from publish.access import ANONYMOUS, Viewer, conditional_personal, visible_fields
 from publish.context import Hub
 from publish.labels import references, resolve_filters
-from publish.query import Filter, Query
+from publish.query import DISTANCE, Filter, Query
 from publish.store import Store
 
 PAGE_SIZES = (10, 20, 50, 100)
+MAX_RADIUS = 50_000  # metres: "near" on the site reaches across the province at most
+RADII = (1000, 2000, 5000, 10000, 20000)  # the choices offered next to "near me"
 RANGE_OPS = ("gte", "lte")  # the preview's range boxes: from, to
 RANGE_TYPES = ("integer", "number", "date", "datetime", "year")
 DEFAULT_PAGE_SIZE = 20
@@ -51,6 +54,7 @@ class Preview:
     sort: tuple[str, bool] | None = None  # (field, descending)
     page: int = 1
     per: int = DEFAULT_PAGE_SIZE
+    near: tuple[float, float, float] | None = None  # lat, lon, radius in metres: "near me", "near this place"
     refused: list[str] = field(default_factory=list)  # filters asked for that the preview cannot apply
     references: frozenset[str] = frozenset()  # foreign keys: filtered on the whole value (a name or a key)
 
@@ -64,6 +68,7 @@ class Preview:
             out.filters.append(Filter(name, op, value))
         if self.sort:
             out.sort = [self.sort]
+        out.near = self.near
         return out
 
     def resolved_query(self, store: Store) -> Query:
@@ -75,7 +80,7 @@ class Preview:
     def args(self, **changes: object) -> dict[str, str]:
         """The query string of this preview with some parts changed (None removes a part)."""
         current: dict[str, object] = {"q": self.q, "sort": self._sort_arg(self.sort), "page": self.page,
-                                      "per": self.per}
+                                      "per": self.per, "near": near_arg(self.near)}
         current.update({f"f.{k}": v for k, v in self.filters.items()})
         current.update(changes)
         defaults = {"page": 1, "per": DEFAULT_PAGE_SIZE}
@@ -101,13 +106,28 @@ class Preview:
 
     @property
     def active(self) -> bool:
-        return bool(self.q or self.filters or self.sort)
+        return bool(self.q or self.filters or self.sort or self.near)
 
     @staticmethod
     def _sort_arg(sort: tuple[str, bool] | None) -> str | None:
         if not sort:
             return None
         return ("-" if sort[1] else "") + sort[0]
+
+
+def parse_near(raw: str | None) -> tuple[float, float, float] | None:
+    """`lat,lon,radius_m` within the map's reach (radius 10 m to MAX_RADIUS), else None."""
+    try:
+        lat, lon, radius = (float(v) for v in (raw or "").split(","))
+    except ValueError:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 10 <= radius <= MAX_RADIUS):
+        return None
+    return lat, lon, radius
+
+
+def near_arg(near: tuple[float, float, float] | None) -> str | None:
+    return f"{near[0]:.6f},{near[1]:.6f},{near[2]:g}" if near else None
 
 
 def reference_fields(hub: Hub, dataset: Dataset, viewer: Viewer = ANONYMOUS) -> list[str]:
@@ -138,8 +158,14 @@ def parse_preview(dataset: Dataset, args: Mapping[str, str], viewer: Viewer = AN
             preview.refused.append(key[2:][:100])
             continue
         preview.filters[key[2:]] = value.strip()[:200]
+    preview.near = parse_near(args.get("near"))
+    if preview.near and args.get("near_r"):  # the distance chosen again next to the form's button
+        radius = parse_near(f"0,0,{args['near_r']}")
+        preview.near = (preview.near[0], preview.near[1], radius[2]) if radius else preview.near
+    if args.get("near") and preview.near is None:
+        preview.refused.append("near")
     sort = (args.get("sort") or "").strip()
-    if sort.lstrip("-") in shown:
+    if sort.lstrip("-") in shown or (preview.near and sort.lstrip("-") == DISTANCE):
         preview.sort = (sort.lstrip("-"), sort.startswith("-"))
     per = _int(args.get("per"), DEFAULT_PAGE_SIZE, 1, max(PAGE_SIZES))
     preview.per = per if per in PAGE_SIZES else DEFAULT_PAGE_SIZE

@@ -22,7 +22,7 @@ from hub.web.preview import columns, parse_preview, reference_fields
 from publish.access import ANONYMOUS, can_see_dataset
 from publish.labels import reference_names
 from publish.lru import LruCache
-from publish.query import Page, get_record, records
+from publish.query import DISTANCE, Page, get_record, records
 
 MAP_LIMIT = 5000  # markers drawn at most; the page says when there are more
 # Polygons are simplified for the overview maps: the province's 95 commune boundaries go from ~500 kB to ~200 kB
@@ -66,10 +66,24 @@ def record_page(dataset_id: str, key: str):  # noqa: ANN201
     return render_template(
         "record.html", dataset=dataset, key=key, label=row.get(label_field(dataset.schema)) or key, fields=shown,
         geometry=json.dumps(geometry, separators=(",", ":")) if geometry else None,
-        base_map=base_map_url(dataset),
+        base_map=base_map_url(dataset), nearby=nearby_links(geometry),
         api_url=f"/api/v1/datasets/{dataset.id}/records/{quote(key, safe=',')}",
         page_url=public_base() + request.path,
     )
+
+
+NEARBY_RADIUS = 5000  # metres, "near this place"
+
+
+def nearby_links(geometry: dict[str, Any] | None) -> list[tuple[Dataset, str]]:
+    """(dataset, link) to each open dataset of points, filtered to NEARBY_RADIUS around a point record and sorted
+    by distance ("near this place")."""
+    if not geometry or geometry.get("type") != "Point":
+        return []
+    lon, lat = geometry["coordinates"][:2]
+    return [(ds, url_for("web.dataset_page", dataset_id=ds.id, near=f"{lat:.6f},{lon:.6f},{NEARBY_RADIUS}",
+                         sort=DISTANCE) + "#preview")
+            for ds in current_hub().catalog if ds.schema.geometry_kind == "point" and can_see_dataset(ds, ANONYMOUS)]
 
 
 def base_map_url(dataset: Dataset) -> str | None:

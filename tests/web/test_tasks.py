@@ -4,6 +4,7 @@ three clicks from the home page; screenshots in artifacts/screenshots/."""
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -43,4 +44,65 @@ def test_1_heritage_sites_of_a_ward_chosen_by_its_name(live_hub, viewport, reque
     pg.wait_for_selector("#map[data-ready='true']")
     assert pg.locator("#map .hub-marker").count() == len(expected)  # the map shows the same sites
     screenshot(pg, "task1-ward-by-name")
+    _clean(pg)
+
+
+def _near(lat: float, lon: float, rows: list[dict[str, str]], radius: float) -> list[tuple[float, dict[str, str]]]:
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    out = []
+    for r in rows:
+        if r.get("lat") and r.get("lon"):
+            metres = geod.inv(lon, lat, float(r["lon"]), float(r["lat"]))[2]
+            if metres <= radius:
+                out.append((metres, r))
+    return sorted(out, key=lambda pair: pair[0])
+
+
+@pytest.mark.parametrize("viewport", ["page", "phone"])
+def test_2_and_3_hotels_of_three_stars_near_me_on_the_map_then_downloaded_for_people(live_hub, viewport, request
+                                                                                      ) -> None:  # noqa: ANN001
+    from openpyxl import load_workbook
+
+    pg = request.getfixturevalue(viewport)
+    site = next(s for s in _sample("heritage-sites.csv") if s["commune_code"] == "26041" and s["lat"])
+    lat, lon = float(site["lat"]), float(site["lon"])  # standing at a heritage site of Trấn Biên
+    expected = [(m, r) for m, r in _near(lat, lon, _sample("accommodation.csv"), 5000)
+                if r["star_rank"] and int(r["star_rank"]) >= 3]
+    assert len(expected) >= 2
+    pg.context.grant_permissions(["geolocation"])
+    pg.context.set_geolocation({"latitude": lat, "longitude": lon})
+
+    pg.goto(live_hub.url + "/")
+    pg.get_by_label("Tìm kiếm dữ liệu mở").fill("khach san")
+    pg.get_by_label("Tìm kiếm dữ liệu mở").press("Enter")
+    pg.get_by_role("link", name="Cơ sở lưu trú du lịch").first.click()  # 1
+    pg.get_by_label("Hạng sao từ").fill("3")
+    assert pg.get_by_label("Khoảng cách").input_value() == "5000"  # 5 km unless chosen otherwise
+    pg.get_by_role("button", name="Gần tôi").click()  # 2: the browser's location
+    pg.wait_for_url("**near=**")
+    rows = pg.locator("#preview table.data tbody tr")
+    assert rows.locator("th").all_inner_texts() == [r["code"] for _, r in expected]  # nearest first
+    distances = rows.locator("td.distance").all_inner_texts()
+    assert len(distances) == len(expected) and all(d.endswith(("m", "km")) for d in distances)
+    pg.wait_for_selector("#map[data-ready='true']")
+    assert pg.locator("#map .hub-marker").count() == len(expected)  # the same hotels on the map
+    screenshot(pg, "task2-near-me")
+
+    with pg.expect_download() as info:
+        pg.locator("#preview").get_by_role("link", name="Excel cho người đọc").click()  # 3
+    download = info.value
+    assert download.suggested_filename == "accommodation-loc.xlsx"
+    book = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+    sheet = book["Dữ liệu"]
+    header = [c.value for c in sheet[1]]
+    assert "Tên cơ sở lưu trú" in header and "Hạng sao" in header and "Xã/phường" in header
+    names = [row[header.index("Tên cơ sở lưu trú")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert names == [r["name"] for _, r in expected]  # the same rows, in the same order
+    wards = {row[header.index("Xã/phường")] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert all(w.startswith(("Phường ", "Xã ")) for w in wards)
+    assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:")
+    about = dict(book["Thông tin"].iter_rows(values_only=True))
+    assert "Hạng sao ≥ 3" in about["Bộ lọc đã áp dụng"] and "Cách 5000 m" in about["Bộ lọc đã áp dụng"]
     _clean(pg)
