@@ -1,11 +1,17 @@
 """The audit log: who read or changed what, when, and with what result — append-only, chained by hashes.
 
-Each entry's hash is sha256(previous entry's hash + canonical JSON of the entry), so editing, removing or
-reordering an entry breaks the chain from that entry on, and `verify()` names the first broken one. The
-database itself refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) of hub_audit through triggers
-(`ensure_append_only`, run by `Store.init`): changing the log needs someone who can drop triggers, and the
-chain still shows what they did. Cutting entries off the end is visible only against a head hash kept
-elsewhere, which is why `verify()` returns it (`hub audit --verify` prints it for the operator's records).
+Each entry's hash is HMAC-SHA256(key, previous entry's hash + canonical JSON of the entry), the key being
+HUB_AUDIT_KEY (or one derived from HUB_SECRET_KEY), which lives in the service's environment and never in the
+database. Editing, removing or reordering an entry breaks the chain from that entry on, and `verify()` names
+the first broken one; someone with the database but not the key cannot recompute the hashes after a change.
+The database itself refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) of hub_audit through triggers
+(`ensure_append_only`, run by `Store.init`); `verify()` reports them missing (it never recreates them).
+
+Cutting entries off the end leaves a valid, shorter chain: it shows only against a head kept elsewhere. So the
+head is anchored outside the database: `anchor()` gives a checkpoint (entry id, its hash, HMAC signature)
+that goes into every backup's manifest, into the JSON log, and into storage/audit-anchors.jsonl at each
+`hub audit --verify`; `verify(anchors=...)` checks that every signed checkpoint's entry is still there with
+the same hash (a cut tail or a rewritten chain fails, naming the checkpoint).
 
 Appending takes a lock (PostgreSQL advisory transaction lock; SQLite's write lock via BEGIN IMMEDIATE) and
 reads the last hash inside the same transaction, so several gunicorn workers never fork the chain.
@@ -26,6 +32,7 @@ whole batch back, before any of its answers was sent.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import threading
@@ -43,8 +50,9 @@ from publish import tables
 from publish.db import driver
 from publish.store import Store, utcnow
 
-__all__ = ["GENESIS", "FIELDS", "Verification", "append", "canonical", "entry_hash", "entries", "verify",
-           "ensure_append_only", "append_only_in_place"]
+__all__ = ["GENESIS", "FIELDS", "Verification", "anchor", "append", "canonical", "entry_hash", "entries", "verify",
+           "ensure_append_only", "append_only_in_place", "read_anchors", "key_of", "anchors_path",
+           "keep_anchor"]
 
 GENESIS = "0" * 64
 # What an entry says, in the order it is hashed (canonical JSON sorts keys anyway; this fixes the set).
@@ -68,8 +76,24 @@ def canonical(entry: dict[str, Any]) -> str:
                       ensure_ascii=False)
 
 
-def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + canonical(entry)).encode("utf-8")).hexdigest()
+# the key of a store opened without settings (tests, tools): the one derived from the default secret
+_DEFAULT_KEY = hashlib.sha256(b"hub-audit-key\0" + b"dev-only-change-me").digest()
+
+
+def key_of(store: Store) -> bytes:
+    return store.audit_key or _DEFAULT_KEY
+
+
+def entry_hash(prev_hash: str, entry: dict[str, Any], key: bytes = _DEFAULT_KEY) -> str:
+    return hmac.new(key, (prev_hash + canonical(entry)).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _pads(key: bytes) -> tuple[bytes, bytes]:
+    """HMAC's inner and outer keys (RFC 2104), for the server to compute the same HMAC with sha256()."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
 def _clean(fields: dict[str, Any]) -> dict[str, Any]:
@@ -90,14 +114,15 @@ def append(store: Store, **fields: Any) -> str:
     """Write one entry at the end of the chain; returns its hash. Fields: see FIELDS (`at` is set here).
 
     Returns once the entry is committed (possibly in one transaction with other threads' entries)."""
-    return _group(store.engine).append(_clean(fields))
+    return _group(store.engine).append(_clean(fields), key_of(store))
 
 
 class _Ticket:
-    __slots__ = ("entry", "digest", "error", "done")
+    __slots__ = ("entry", "key", "digest", "error", "done")
 
-    def __init__(self, entry: dict[str, Any]) -> None:
+    def __init__(self, entry: dict[str, Any], key: bytes) -> None:
         self.entry = entry
+        self.key = key
         self.digest: str | None = None
         self.error: BaseException | None = None
         self.done = False
@@ -119,8 +144,8 @@ class _Group:
         self.writing = False
         self.conn: sa.Connection | None = None  # handed from writer to writer while busy
 
-    def append(self, entry: dict[str, Any]) -> str:
-        ticket = _Ticket(entry)
+    def append(self, entry: dict[str, Any], key: bytes) -> str:
+        ticket = _Ticket(entry, key)
         with self.cond:
             self.pending.append(ticket)
         while True:
@@ -130,14 +155,17 @@ class _Group:
                 if ticket.done:
                     break
                 # nobody is writing and ours still waits: write the waiting entries, oldest first
-                batch, self.pending = self.pending[: self.MAX_BATCH], self.pending[self.MAX_BATCH:]
+                # one key per batch (one store per engine in practice): the others wait for the next batch
+                batch = [t for t in self.pending[: self.MAX_BATCH] if t.key == ticket.key]
+                taken = {id(t) for t in batch}
+                self.pending = [t for t in self.pending if id(t) not in taken]
                 self.writing = True
                 conn, self.conn = self.conn, None
             failed = False
             try:
                 if conn is None:
                     conn = self.engine.connect()
-                digests = _write(conn, [t.entry for t in batch])
+                digests = _write(conn, [t.entry for t in batch], batch[0].key)
                 for t, digest in zip(batch, digests, strict=True):
                     t.digest = digest
             except BaseException as exc:  # every caller of the batch gets the failure (and refuses its answer)
@@ -172,12 +200,12 @@ def _group(engine: Engine) -> _Group:
         return group
 
 
-def _write(conn: sa.Connection, batch: list[dict[str, Any]]) -> list[str]:
+def _write(conn: sa.Connection, batch: list[dict[str, Any]], key: bytes) -> list[str]:
     """Append `batch` in order in one transaction, under the chain's lock; their hashes."""
     if conn.dialect.name == "postgresql":
         raw = driver(conn)
         if raw.info.parameter_status("server_encoding") == "UTF8":  # the server hashes the same bytes as we do
-            return _write_pg(raw, batch)
+            return _write_pg(raw, batch, key)
     # SQLite (and PostgreSQL in another encoding): lock, read the last hash, hash here, insert
     conn.info["sqlite_begin"] = "IMMEDIATE"  # SQLite: take the write lock before reading the last hash
     try:
@@ -186,20 +214,20 @@ def _write(conn: sa.Connection, batch: list[dict[str, Any]]) -> list[str]:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
             t = tables.audit_log
             prev = conn.execute(sa.select(t.c.hash).order_by(t.c.id.desc()).limit(1)).scalar() or GENESIS
-            rows = _chain(prev, batch)
+            rows = _chain(prev, batch, key)
             conn.execute(t.insert(), rows)  # rows get their ids in list order
     finally:
         conn.info.pop("sqlite_begin", None)
     return [r["hash"] for r in rows]
 
 
-def _chain(prev: str, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _chain(prev: str, batch: list[dict[str, Any]], key: bytes) -> list[dict[str, Any]]:
     """The batch's rows, each hashed on the one before; called holding the lock, right after reading `prev`."""
     rows = []
     for fields in batch:
         entry = dict(fields)
         entry["at"] = utcnow()  # inside the lock, so time order is chain order
-        digest = entry_hash(prev, entry)
+        digest = entry_hash(prev, entry, key)
         rows.append({**entry, "prev_hash": prev, "hash": digest})
         prev = digest
     return rows
@@ -226,7 +254,8 @@ WITH RECURSIVE
     FROM (SELECT coalesce((SELECT hash FROM hub_audit ORDER BY id DESC LIMIT 1), %(genesis)s) AS hash) last
     UNION ALL
     SELECT i.n, c.hash,
-           encode(sha256(convert_to(c.hash || '{{"at":"' || s.at_text || '",' || i.rest, 'UTF8')), 'hex')
+           encode(sha256(%(opad)s::bytea || sha256(%(ipad)s::bytea
+                  || convert_to(c.hash || '{{"at":"' || s.at_text || '",' || i.rest, 'UTF8'))), 'hex')
     FROM chain c JOIN input i ON i.n = c.n + 1 CROSS JOIN stamp s
   )
 INSERT INTO hub_audit (at, {", ".join(_PG_FIELDS)}, prev_hash, hash)
@@ -238,7 +267,7 @@ RETURNING id, hash
 _AT_NULL = '{"at":null,'
 
 
-def _write_pg(raw: Any, batch: list[dict[str, Any]]) -> list[str]:
+def _write_pg(raw: Any, batch: list[dict[str, Any]], key: bytes) -> list[str]:
     """Append `batch` on PostgreSQL: BEGIN, the advisory lock, the statement and COMMIT in one pipeline. The
     statement starts once the lock is granted, so it reads the last hash every earlier batch committed."""
     rows = []
@@ -248,7 +277,8 @@ def _write_pg(raw: Any, batch: list[dict[str, Any]]) -> list[str]:
             raise AssertionError("canonical JSON does not start with at")
         rows.append({**{f: entry.get(f) for f in _PG_FIELDS}, "n": n, "rest": text[len(_AT_NULL):]})
     # one JSON parameter for the batch: cheaper to send than a dozen arrays, whose text psycopg escapes
-    params = {"batch": json.dumps(rows, ensure_ascii=False), "genesis": GENESIS}
+    ipad, opad = _pads(key)  # HMAC as two sha256() on the server (no pgcrypto needed)
+    params = {"batch": json.dumps(rows, ensure_ascii=False), "genesis": GENESIS, "ipad": ipad, "opad": opad}
     with raw.pipeline(), raw.transaction():
         raw.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
         cur = raw.execute(_PG_APPEND, params)
@@ -297,10 +327,13 @@ class Verification:
     broken_id: int | None = None  # first entry that does not fit the chain
     reason: str | None = None
     append_only: bool = True  # the database's triggers are in place
+    head_id: int = 0  # id of the last entry
+    anchors_checked: int = 0  # signed checkpoints found outside the database and matched
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checked": self.checked, "head": self.head, "broken_id": self.broken_id,
-                "reason": self.reason, "append_only": self.append_only}
+        return {"ok": self.ok, "checked": self.checked, "head": self.head, "head_id": self.head_id,
+                "broken_id": self.broken_id, "reason": self.reason, "append_only": self.append_only,
+                "anchors_checked": self.anchors_checked}
 
 
 def _rows(store: Store, batch: int = 5000) -> Iterator[Any]:
@@ -315,21 +348,89 @@ def _rows(store: Store, batch: int = 5000) -> Iterator[Any]:
             last = rows[-1].id
 
 
-def verify(store: Store) -> Verification:
-    """Walk the chain from the start; report the first entry whose links or content do not match."""
-    prev, checked = GENESIS, 0
+def verify(store: Store, anchors: list[dict[str, Any]] | None = None) -> Verification:
+    """Walk the chain from the start; report the first entry whose links or content do not match, then check
+    the signed checkpoints kept outside the database (`anchors`): each one's entry must still be there with
+    the same hash. Never changes the database (missing triggers are reported, not recreated)."""
+    key = key_of(store)
+    prev, checked, head_id = GENESIS, 0, 0
     in_place = append_only_in_place(store.engine)
+    wanted: dict[int, str] = {}
+    for item in anchors or []:
+        if not _signed(key, item):
+            return Verification(False, 0, GENESIS, None, f"checkpoint of entry {item.get('id')} has a bad "
+                                "signature (forged, or made with another HUB_AUDIT_KEY)", in_place)
+        wanted[int(item["id"])] = str(item["hash"])
+    found = 0
     for row in _rows(store):
         checked += 1
         entry = {k: getattr(row, k) for k in FIELDS}
         if row.prev_hash != prev:
             return Verification(False, checked, prev, row.id, "prev_hash does not match the entry before "
-                                "(an entry was removed or reordered)", in_place)
-        if entry_hash(prev, entry) != row.hash:
+                                "(an entry was removed or reordered)", in_place, head_id)
+        if entry_hash(prev, entry, key) != row.hash:
             return Verification(False, checked, prev, row.id, "hash does not match the content "
-                                "(the entry was edited)", in_place)
-        prev = row.hash
-    return Verification(True, checked, prev, None, None, in_place)
+                                "(the entry was edited, or the chain was made with another key)", in_place, head_id)
+        if row.id in wanted:
+            if wanted[row.id] != row.hash:
+                return Verification(False, checked, prev, row.id, "the entry differs from its signed checkpoint "
+                                    "(the chain was rewritten)", in_place, head_id)
+            found += 1
+        prev, head_id = row.hash, row.id
+    missing = sorted(i for i in wanted if i > head_id)
+    if missing:
+        return Verification(False, checked, prev, missing[0], f"entry {missing[0]} of a signed checkpoint is "
+                            f"gone: the log ends at {head_id} (entries were cut off the end)", in_place, head_id, found)
+    absent = len(wanted) - found
+    if absent:
+        return Verification(False, checked, prev, None, f"{absent} signed checkpoint(s) name entries not in the log",
+                            in_place, head_id, found)
+    return Verification(True, checked, prev, None, None, in_place, head_id, found)
+
+
+# -- anchors: the head, signed, kept outside the database ------------------------------------------------------
+
+def _signature(key: bytes, entry_id: int, digest: str) -> str:
+    return hmac.new(key, f"hub-audit-anchor:{entry_id}:{digest}".encode(), hashlib.sha256).hexdigest()
+
+
+def _signed(key: bytes, item: dict[str, Any]) -> bool:
+    try:
+        expected = _signature(key, int(item["id"]), str(item["hash"]))
+    except (KeyError, TypeError, ValueError):
+        return False
+    return hmac.compare_digest(expected, str(item.get("sig", "")))
+
+
+def anchor(store: Store, conn: sa.Connection | None = None) -> dict[str, Any]:
+    """A signed checkpoint of the chain's head: {id, hash, at, sig} (id 0 for an empty log)."""
+    t = tables.audit_log
+    stmt = sa.select(t.c.id, t.c.hash, t.c.at).order_by(t.c.id.desc()).limit(1)
+    if conn is None:
+        with store.engine.connect() as own:
+            row = own.execute(stmt).first()
+    else:
+        row = conn.execute(stmt).first()
+    entry_id, digest = (row.id, row.hash) if row is not None else (0, GENESIS)
+    at = row.at.isoformat(timespec="seconds") if row is not None and row.at else None
+    return {"id": entry_id, "hash": digest, "at": at, "sig": _signature(key_of(store), entry_id, digest)}
+
+
+def read_anchors(path: Any) -> list[dict[str, Any]]:
+    """Checkpoints kept one JSON object a line (storage/audit-anchors.jsonl), or none when there is no file."""
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        return []
+    out = []
+    for line in file.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                out.append({"id": -1, "hash": "", "sig": ""})  # unreadable: counts as a bad signature
+    return [a for a in out if a.get("id") != 0]
 
 
 _SQLITE_TRIGGERS = [
@@ -379,3 +480,24 @@ def ensure_append_only(engine: Engine) -> None:
         conn.exec_driver_sql(_PG_FUNCTION)
         for sql in _PG_TRIGGERS:
             conn.exec_driver_sql(sql)
+
+
+def anchors_path(storage_dir: Any) -> Any:
+    """Where `hub audit --verify` keeps the signed checkpoints (copy it off the server too)."""
+    from pathlib import Path
+
+    return Path(storage_dir) / "audit-anchors.jsonl"
+
+
+def keep_anchor(store: Store, storage_dir: Any) -> dict[str, Any]:
+    """Append the head's signed checkpoint to storage/audit-anchors.jsonl and the JSON log; returns it."""
+    import logging
+
+    item = anchor(store)
+    path = anchors_path(storage_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(item) + "\n")
+    logging.getLogger("hub.audit").info("audit head %s at entry %s", item["hash"], item["id"],
+                                        extra={"audit_anchor": item})
+    return item

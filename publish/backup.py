@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from geoalchemy2 import Geometry
 
 from core.errors import HubError
-from publish import tables
+from publish import audit, tables
 from publish.store import Store
 
 FORMAT = "dong-nai-hub-backup"
@@ -165,6 +165,9 @@ def backup(store: Store, path: Path | str, *, keep: int | None = None,
                 _snapshot(store) as conn:
             for kind, table, dataset in discover(store, conn):
                 manifest["tables"].append(_write_table(archive, conn, store, table, kind, dataset, progress))
+            # the audit chain's head, signed with HUB_AUDIT_KEY: `hub audit --verify --anchors <backup>` later
+            # shows entries cut off the end since this backup
+            manifest["audit_anchor"] = audit.anchor(store, conn)
             archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
         os.replace(temp_name, target)
     except BaseException:

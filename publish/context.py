@@ -19,6 +19,7 @@ class Hub:
     def open(cls, settings: Settings, *, init: bool = False) -> Hub:
         catalog = load_catalog(settings.catalog_path)
         store = Store.connect(settings.database_url, catalog, replica_url=settings.replica_url)
+        store.audit_key = settings.audit_secret
         if init:
             store.init()
         return cls(settings, catalog, store)

@@ -29,6 +29,8 @@ class Store:
         self.read_engine = read_engine or engine
         self.catalog = catalog
         self.metadata = sa.MetaData()
+        # the audit chain's HMAC key (HUB_AUDIT_KEY, set by Hub.open; never stored in the database)
+        self.audit_key: bytes | None = None
 
     @classmethod
     def connect(cls, url: str, catalog: Catalog, *, replica_url: str | None = None) -> Store:

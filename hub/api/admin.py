@@ -224,4 +224,6 @@ def register(api: Api, hub: Hub) -> None:
         def get(self) -> dict[str, Any]:
             """Kiểm tra chuỗi băm của nhật ký / verify the audit log's hash chain"""
             admin()
-            return audit.verify(current_hub().store).to_dict()
+            hub = current_hub()
+            anchors = audit.read_anchors(audit.anchors_path(hub.settings.storage_dir))
+            return audit.verify(hub.store, anchors).to_dict()

@@ -122,14 +122,27 @@ def list_(as_json: bool) -> None:
 @click.option("--since", help="From this time (UTC), e.g. 2026-01-31 or 2026-01-31T08:00.")
 @click.option("--status", type=int, help="Only this HTTP status, e.g. 401.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
-@click.option("--verify", is_flag=True, help="Check the hash chain instead; exit status 9 when it is broken.")
+@click.option("--verify", is_flag=True, help="Check the keyed hash chain, the append-only triggers and the signed "
+              "checkpoints (storage/audit-anchors.jsonl, each backup's, --anchors); exit status 9 when any fails. "
+              "A good check appends the new head's checkpoint.")
+@click.option("--anchors", "anchor_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Another file of signed checkpoints (JSON lines), or a backup .zip whose manifest holds one.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def audit_command(client: str | None, dataset: str | None, since: str | None, status: int | None, limit: int,
-                  verify: bool, as_json: bool) -> None:
-    """Read the audit log (newest first), or verify that no entry was edited or removed."""
-    hub = open_hub(init=True)
+                  verify: bool, anchor_files: tuple[str, ...], as_json: bool) -> None:
+    """Read the audit log (newest first), or verify that no entry was edited, removed or cut off the end."""
+    hub = open_hub(init=not verify)  # verifying must not recreate dropped triggers first
     if verify:
-        result = audit.verify(hub.store)
+        anchors = audit.read_anchors(audit.anchors_path(hub.settings.storage_dir))
+        for name in anchor_files:
+            if name.endswith(".zip"):
+                from publish.backup import read_manifest
+
+                found = read_manifest(name).get("audit_anchor")
+                anchors += [found] if found and found.get("id") else []
+            else:
+                anchors += audit.read_anchors(name)
+        result = audit.verify(hub.store, anchors)
         if as_json:
             click.echo(json.dumps(result.to_dict()))
         elif result.ok:
@@ -140,6 +153,8 @@ def audit_command(client: str | None, dataset: str | None, since: str | None, st
                           f"{result.broken_id}[/red]: {result.reason}")
         if not result.append_only:
             console.print("[red]Trigger chỉ-ghi-thêm đã bị gỡ / the append-only triggers are missing[/red]")
+        if result.ok and result.append_only:
+            audit.keep_anchor(hub.store, hub.settings.storage_dir)
         if not result.ok or not result.append_only:
             raise IntegrityBroken("Nhật ký kiểm toán đã bị sửa hoặc mất bảo vệ chỉ-ghi-thêm",
                                   "The audit log was edited or lost its append-only guard")

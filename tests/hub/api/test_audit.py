@@ -92,12 +92,13 @@ def test_concurrent_appends_keep_one_chain(hub: Hub) -> None:
     assert result.ok and result.checked == 60
 
 
-def _worker_process(url: str, n: int) -> None:
+def _worker_process(url: str, n: int, key: bytes) -> None:
     from core.catalog import load_catalog
     from core.config import PROJECT_ROOT
     from publish.store import Store
 
     store = Store.connect(url, load_catalog(PROJECT_ROOT / "catalog.yaml"))  # its own engine, as a gunicorn worker
+    store.audit_key = key  # the chain's HMAC key, from the settings as Hub.open sets it
     for i in range(15):
         audit.append(store, client=f"process-{n}", method="GET", path=f"/p/{i}", status=200)
     store.dispose()
@@ -106,7 +107,7 @@ def _worker_process(url: str, n: int) -> None:
 def test_appends_from_several_processes_keep_one_chain(hub: Hub) -> None:
     context = multiprocessing.get_context("fork")
     hub.store.dispose()  # no pooled connection may cross the fork
-    workers = [context.Process(target=_worker_process, args=(hub.settings.database_url, n)) for n in range(3)]
+    workers = [context.Process(target=_worker_process, args=(hub.settings.database_url, n, hub.store.audit_key)) for n in range(3)]
     for w in workers:
         w.start()
     for w in workers:
@@ -174,6 +175,8 @@ def test_hub_audit_command_lists_and_verifies(hub: Hub, monkeypatch: pytest.Monk
 
     _fill(hub, 3)
     monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url)
+    monkeypatch.setenv("HUB_SECRET_KEY", hub.settings.secret_key)  # the chain's key is derived from it
+    monkeypatch.setenv("HUB_STORAGE_DIR", str(hub.settings.storage_dir))
     runner = CliRunner()
     listed = runner.invoke(cli, ["audit", "--client", "client-1", "--json"])
     assert listed.exit_code == 0 and '"client": "client-1"' in listed.output
