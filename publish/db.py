@@ -7,6 +7,8 @@ the previous version while a load writes the next one.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -74,6 +76,20 @@ def inserted_id(result: sa.CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None, "not a one-row INSERT"
     return int(key[0])
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[sa.Connection]:
+    """A transaction that will write after reading: on SQLite it takes the write lock at BEGIN (IMMEDIATE),
+    waiting for another writer (busy_timeout) instead of failing with "database is locked" when its read
+    snapshot cannot be upgraded. On PostgreSQL, an ordinary transaction."""
+    with engine.connect() as conn:
+        conn.info["sqlite_begin"] = "IMMEDIATE"
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.info.pop("sqlite_begin", None)
 
 
 def is_sqlite(engine: Engine | sa.Connection) -> bool:

@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from croniter import croniter
 
+from publish.db import write_transaction
 from publish.store import Store, utcnow
 from publish.tables import metadata
 
@@ -66,7 +67,7 @@ def claim(store: Store, task: str, slot: str, worker: str, *, lease: timedelta =
     """True when this process now holds (task, slot): it inserted the claim, or took over one whose holder's
     lease ran out or whose retry time has come. False when it is done or held by a live process."""
     now = utcnow()
-    with store.engine.begin() as conn:
+    with write_transaction(store.engine) as conn:
         try:
             with conn.begin_nested():
                 conn.execute(claims.insert().values(task=task, slot=slot, status="running", worker=worker,
@@ -84,7 +85,7 @@ def finish(store: Store, task: str, slot: str, worker: str, status: str, outcome
            *, retry_after: timedelta | None = None) -> None:
     """Record the end of a claimed slot: done, or failed (tried again after `retry_after`)."""
     now = utcnow()
-    with store.engine.begin() as conn:
+    with write_transaction(store.engine) as conn:
         conn.execute(claims.update().where(claims.c.task == task, claims.c.slot == slot, claims.c.worker == worker)
                      .values(status=status, finished_at=now, lease_until=now + (retry_after or timedelta(0)),
                              outcome=json.dumps(outcome, ensure_ascii=False, default=str)))

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from core.errors import InputError, LoadConflict, NotFound
 from core.reports import Indicator, Period, ReportDefinition, parse_period
 from publish import tables as hub_tables
-from publish.db import inserted_id
+from publish.db import inserted_id, write_transaction
 from publish.reports import tables
 from publish.store import Store, utcnow
 
@@ -189,7 +189,7 @@ def _claim(store: Store, definition: ReportDefinition, period: Period, worker: s
     already and not forced. Raises LoadConflict while another live process produces it."""
     r = tables.runs
     now = utcnow()
-    with store.engine.begin() as conn:
+    with write_transaction(store.engine) as conn:
         try:
             with conn.begin_nested():
                 return inserted_id(conn.execute(r.insert().values(
@@ -234,7 +234,9 @@ def produce(store: Store, definition: ReportDefinition, period: Period | str, *,
     if run_id is None:
         return read(store, definition.id, period.code)
     try:
-        with store.engine.begin() as conn:
+        # read in one snapshot (no write lock held while the GROUP BYs run), then write in one transaction;
+        # the versions of an ended period never change, so nothing read can be stale by the write
+        with store.engine.connect() as conn, conn.begin():
             versions = versions_at(store, definition.datasets, period.end_utc, conn)
             missing = [ds for ds, v in versions.items() if v is None]
             if missing:
@@ -243,7 +245,8 @@ def produce(store: Store, definition: ReportDefinition, period: Period | str, *,
                     f"No version of {', '.join(missing)} was published before period {period.code} ended",
                     dataset=missing[0], field="period")
             cells = compute_cells(store, definition, period, versions, conn)
-            digest = hashlib.sha256(rows_csv(cells)).hexdigest()
+        digest = hashlib.sha256(rows_csv(cells)).hexdigest()
+        with write_transaction(store.engine) as conn:
             conn.execute(tables.rows.delete().where(tables.rows.c.run_id == run_id))
             if cells:
                 conn.execute(tables.rows.insert(), [
@@ -264,7 +267,7 @@ def produce(store: Store, definition: ReportDefinition, period: Period | str, *,
 def _release(store: Store, run_id: int) -> None:
     """A failed production gives the report back: a first attempt's row goes, a recompute's stays produced."""
     r = tables.runs
-    with store.engine.begin() as conn:
+    with write_transaction(store.engine) as conn:
         conn.execute(r.delete().where(r.c.id == run_id, r.c.status == "producing", r.c.computed_at.is_(None)))
         conn.execute(r.update().where(r.c.id == run_id, r.c.status == "producing")
                      .values(status="produced", lease_until=None))

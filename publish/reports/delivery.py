@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from core.config import Settings
 from core.errors import ConfigError, LoadConflict
 from core.reports import ReportDefinition, parse_period
-from publish.db import inserted_id
+from publish.db import inserted_id, write_transaction
 from publish.reports import compute, tables
 from publish.store import Store, utcnow
 
@@ -78,7 +78,7 @@ def _claim(store: Store, report: str, period: str, endpoint: str, worker: str) -
     """(delivery id, True when this process may send now). False: delivered already."""
     d = tables.deliveries
     now = utcnow()
-    with store.engine.begin() as conn:
+    with write_transaction(store.engine) as conn:
         try:
             with conn.begin_nested():
                 new_id = inserted_id(conn.execute(d.insert().values(
@@ -139,7 +139,7 @@ def push(store: Store, settings: Settings, definition: ReportDefinition, period:
             continue
         if 200 <= answer.status_code < 300:
             receipt = answer.text[:10_000]
-            with store.engine.begin() as conn:
+            with write_transaction(store.engine) as conn:
                 conn.execute(d.update().where(d.c.id == delivery_id).values(
                     status="delivered", attempts=d.c.attempts + 1, last_attempt_at=utcnow(), delivered_at=utcnow(),
                     receipt=receipt, next_attempt_at=None, lease_until=None))
@@ -148,7 +148,7 @@ def push(store: Store, settings: Settings, definition: ReportDefinition, period:
         _note_attempt(store, delivery_id, error)
         if answer.status_code not in RETRYABLE:
             break  # refused for good (a wrong token, a malformed report): retrying now would not help
-    with store.engine.begin() as conn:
+    with write_transaction(store.engine) as conn:
         done = conn.execute(sa.select(d.c.attempts).where(d.c.id == delivery_id)).scalar() or tried
         later = min(RETRY_LATER * 2 ** max(done // max(attempts, 1) - 1, 0), timedelta(hours=6))
         conn.execute(d.update().where(d.c.id == delivery_id).values(
@@ -158,7 +158,7 @@ def push(store: Store, settings: Settings, definition: ReportDefinition, period:
 
 def _note_attempt(store: Store, delivery_id: int, error: str) -> None:
     d = tables.deliveries
-    with store.engine.begin() as conn:
+    with write_transaction(store.engine) as conn:
         conn.execute(d.update().where(d.c.id == delivery_id).values(
             attempts=d.c.attempts + 1, last_attempt_at=utcnow(), last_error=error, lease_until=utcnow() + LEASE))
 
