@@ -1,0 +1,73 @@
+"""The statistics of a report (every produced period, minimum-cell rule, inherited access) and the leadership
+page: each indicator over time as a server-rendered SVG chart with the figures in a table beside it."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from core.reports import ReportDefinition
+from publish.context import Hub
+from publish.reports import compute, statistics
+
+MONTHS = ["2026-07", "2026-08", "2026-09"]
+
+
+def produce(hub: Hub, report: str, periods: list[str]) -> list[compute.Produced]:
+    definition = hub.catalog.report(report)
+    return [compute.produce(hub.store, definition, p) for p in periods]
+
+
+def test_access_follows_the_sources_unless_aggregate_only(reports_hub: Hub) -> None:
+    catalog = reports_hub.catalog
+    licences = catalog.report("licences-quarterly")
+    assert catalog.dataset("licences").access == "shared"
+    assert statistics.access_of(catalog, licences) == "open"  # aggregate-only, min_cell 3
+    plain = dataclasses.replace(licences, raw={**licences.raw, "aggregate_only": False})
+    assert isinstance(plain, ReportDefinition) and statistics.access_of(catalog, plain) == "shared"
+    assert statistics.access_of(catalog, catalog.report("accommodation-monthly")) == "open"
+
+
+def test_no_published_cell_counts_fewer_than_the_minimum(reports_hub: Hub) -> None:
+    definition = reports_hub.catalog.report("licences-quarterly")
+    produced = produce(reports_hub, "licences-quarterly", ["2026-Q1", "2026-Q2"])
+    small = [c for p in produced for c in p.cells if c.records < definition.min_cell]
+    assert small  # the samples do have small cells
+    rows = statistics.rows(reports_hub.store, definition)
+    assert len(rows) == sum(len(p.cells) for p in produced)
+    assert all(r["value"] is None and r["records"] is None for r in rows
+               if (r["records"] is None) or r["records"] < definition.min_cell)
+    assert all(r["records"] >= definition.min_cell for r in rows if r["value"] is not None)
+    field_names = [f["name"] for f in statistics.schema(definition)["fields"]]
+    assert all(set(r) == set(field_names) for r in rows)
+
+
+def test_leadership_page_charts_each_indicator_over_time(reports_hub: Hub) -> None:
+    from hub.app import create_app
+
+    produced = produce(reports_hub, "accommodation-monthly", MONTHS)
+    app = create_app(reports_hub.settings, hub=reports_hub)
+    app.config["TESTING"] = True
+    client = app.test_client()
+
+    listing = client.get("/reports?lang=vi")
+    assert listing.status_code == 200
+    page = listing.get_data(as_text=True)
+    assert "Báo cáo định kỳ" in page and "/reports/accommodation-monthly" in page and "/reports/licences-quarterly" in page
+
+    for lang, heading in (("vi", "Số cơ sở lưu trú du lịch đang hoạt động"), ("en", "Accommodation establishments in operation")):
+        answer = client.get(f"/reports/accommodation-monthly?lang={lang}")
+        assert answer.status_code == 200
+        html = answer.get_data(as_text=True)
+        assert heading in html and "<script" not in html.split("<main", 1)[-1]
+        for code in ("01", "02"):
+            section = html.split(f'id="indicator-{code}"', 1)[1].split("</section>", 1)[0]
+            chart = section.split("<svg", 1)[1].split("</svg>", 1)[0]
+            columns = dict(re.findall(r'data-period="([^"]+)" data-value="([^"]+)"', chart))
+            totals = {p.period: f"{int(c.value):,}" for p in produced for c in p.cells
+                      if c.indicator == code and not c.breakdown}
+            assert columns == totals
+            table = dict(re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">([^<]+)</td></tr>",
+                                    section.split('class="report-series"', 1)[1].split("</table>", 1)[0]))
+            assert table == totals
+    assert client.get("/reports/no-such-report").status_code == 404
