@@ -18,6 +18,7 @@ from hub.web.formatting import format_label
 from hub.web.i18n import current_lang, pick
 from hub.web.search import search
 from publish.access import ANONYMOUS
+from publish.record_search import record_matches
 
 FACETS = ("theme", "publisher", "format", "licence")
 SORTS = ("relevance", "name", "updated")
@@ -105,8 +106,9 @@ def search_page():  # noqa: ANN201
                              _url(args, **{facet: None if selected.get(facet) == v else v}))
                   for v, n in counts.items()]
         facets[facet] = sorted(values, key=lambda fv: (-fv.count, search_fold(fv.label)))
+    inside = record_matches(hub.store, hub.catalog, q, ANONYMOUS, lang)
     return render_template("search.html", q=q, results=results, facets=facets, sort=sort, sorts=SORTS,
-                           selected=selected, clear_url=_url({"q": q}), facet_labels=facet_labels())
+                           selected=selected, clear_url=_url({"q": q}), facet_labels=facet_labels(), inside=inside)
 
 
 def facet_labels() -> dict[str, str]:
