@@ -38,9 +38,17 @@ _BY_TYPE = {mimetype: fmt for fmt, (_, mimetype) in dcat.FORMATS.items()}
 _CACHE: dict[tuple[str, str, str], tuple[tuple[Any, ...], str]] = {}
 
 
-def _answer(key: str, build: Callable[[], Graph], fmt: str) -> Response:
+def _federated() -> list[dict[str, Any]]:
+    """The public packages peers federated, as an anonymous caller sees them."""
+    from hub.ckan import federation
+
+    return [p for p in federation.list_packages(current_hub(), ANONYMOUS, public_base()) if not p.get("private")]
+
+
+def _answer(key: str, build: Callable[[], Graph], fmt: str, packages: list[dict[str, Any]] | None = None) -> Response:
     hub = current_hub()
-    state = dcat.catalog_state(hub.store)
+    packages = _federated() if packages is None else packages
+    state = (dcat.catalog_state(hub.store), tuple((p["id"], p["metadata_modified"]) for p in packages))
     cache_key = (key, public_base(), fmt)
     cached = _CACHE.get(cache_key)
     if cached is None or cached[0] != state:
@@ -93,7 +101,10 @@ def _catalog(fmt: str) -> Response:
     except BadPaging as exc:
         return Response(str(exc), status=409, mimetype="text/plain")
     key = f"catalog:{request.path}:{paging.page}:{paging.modified_since}"
-    return _answer(key, lambda: dcat.catalog_graph(hub.store, public_base(), hub.settings.language, paging), fmt)
+    packages = _federated()
+    return _answer(key, lambda: dcat.catalog_graph(hub.store, public_base(), hub.settings.language, paging,
+                                                   packages=packages, storage_dir=hub.settings.storage_dir),
+                   fmt, packages)
 
 
 def _dataset(dataset_id: str, fmt: str) -> Response:
@@ -104,11 +115,23 @@ def _dataset(dataset_id: str, fmt: str) -> Response:
         # the package id CKAN clients know works too
         dataset = next((ds for ds in hub.catalog if hub_id("dataset", ds.id) == dataset_id), None)
         if dataset is None:
-            abort(404)
+            return _package(dataset_id, fmt)
     if dataset not in dcat.open_datasets(hub.catalog):
         abort(404)  # not open: not described, and not said to exist
     return _answer(f"dataset:{dataset.id}",
-                   lambda: dcat.dataset_graph(hub.store, dataset, public_base(), hub.settings.language), fmt)
+                   lambda: dcat.dataset_graph(hub.store, dataset, public_base(), hub.settings.language,
+                                              storage_dir=hub.settings.storage_dir), fmt)
+
+
+def _package(key: str, fmt: str) -> Response:
+    """A package a peer federated, by name or id, when it is public."""
+    from hub.ckan import federation
+
+    hub = current_hub()
+    package = federation.find_package(hub, key, ANONYMOUS, public_base())
+    if package is None or package.get("private"):
+        abort(404)
+    return _answer(f"package:{package['id']}", lambda: dcat.package_graph(hub.catalog, package, public_base()), fmt)
 
 
 @blueprint.get("/catalog.<fmt>")
@@ -146,16 +169,13 @@ def ckan_dataset_file(dataset_id: str, fmt: str) -> Response:
 @blueprint.get("/dcat.json")
 def dcat_json() -> Response:
     """ckanext-dcat's DCAT JSON: the open packages (ours and federated), most recently modified first."""
-    from hub.ckan import federation
-
     hub = current_hub()
     try:
         paging = _paging()
     except BadPaging as exc:
         return Response(str(exc), status=409, mimetype="text/plain")
     base = public_base()
-    packages = [p for p in our_packages(hub, ANONYMOUS, base) + federation.list_packages(hub, ANONYMOUS, base)
-                if not p.get("private")]
+    packages = [p for p in our_packages(hub, ANONYMOUS, base) if not p.get("private")] + _federated()
     since = paging.modified_since.isoformat() if paging.modified_since else None
     packages = sorted((p for p in packages if since is None or (p.get("metadata_modified") or "") >= since),
                       key=lambda p: (p.get("metadata_modified") or "", p["name"]), reverse=True)

@@ -13,7 +13,7 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from publish.query import count_current
 from publish.store import Store
 
 __all__ = ["NAMESPACE", "Facts", "FileFacts", "RESOURCE_KINDS", "ResourceKind", "ckan_time", "csv_file_facts",
-           "dataset_facts", "dictionary", "download_url", "hub_id", "landing_url", "resource_kinds"]
+           "dataset_facts", "dictionary", "download_url", "hub_id", "landing_url", "resource_kinds", "temporal_extent"]
 
 # Fixed forever: changing it would give every package, resource and organisation a new id.
 NAMESPACE = uuid.UUID("6f1c2f0e-5b7a-5d3e-9a41-d0e9a1c8b7f2")
@@ -223,3 +223,43 @@ def _measure_csv(store: Store, dataset: Dataset, version: int | None) -> FileFac
         digest.update(chunk)
         size += len(chunk)
     return FileFacts(size, digest.hexdigest())
+
+
+# (database, dataset, version, fields) -> (first, last) date in the data: a version's rows never change
+_EXTENTS: LruCache[tuple[date, date] | None] = LruCache(1000)
+
+
+def temporal_extent(store: Store, dataset: Dataset, version: int | None) -> tuple[date, date] | None:
+    """The earliest and latest date in the version's records, over the date and datetime fields an anonymous
+    citizen may see (DCAT's temporal coverage); None when the dataset has no such field or no value."""
+    shown = set(visible_fields(dataset, ANONYMOUS))
+    names = [f.name for f in dataset.schema.fields if f.type in ("date", "datetime") and f.name in shown]
+    if not names or not version:
+        return None
+    key = (str(store.engine.url), dataset.id, version, tuple(names))
+    if (hit := _EXTENTS.get(key)) is not None or key in _EXTENT_NONE:
+        return hit
+    from publish.query import version_clause
+
+    table = store.table(dataset)
+    columns = [agg(table.c[n]) for n in names for agg in (sa.func.min, sa.func.max)]
+    with store.read_engine.connect() as conn:
+        row = conn.execute(sa.select(*columns).where(version_clause(table, version))).one()
+    values = [_as_date(v) for v in row if v is not None]
+    found = (min(values), max(values)) if values else None
+    if found is None:
+        _EXTENT_NONE.add(key)
+    else:
+        _EXTENTS.put(key, found)
+    return found
+
+
+_EXTENT_NONE: set[tuple[Any, ...]] = set()
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])  # SQLite may hand the text back
