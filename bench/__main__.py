@@ -40,7 +40,7 @@ from bench.proc import (
 )
 from bench.proc import median as _median
 
-SECTIONS = ("ingest", "validation", "load", "api", "exports")
+SECTIONS = ("ingest", "validation", "load", "api", "exports", "reports")
 LARGE = 200_000  # past this size the slow steps follow --runs-large
 PREFIX = 100_000  # frictionless's schema validation on large files: the first rows only (see the docstring)
 
@@ -228,6 +228,13 @@ class Bench:
             out[backend] = _repeat_simple(self.runs(size), lambda backend=backend: call(
                 "bench.steps:load_run", rows=size, backend=backend), keys)
 
+    def reports(self, size: int) -> None:
+        """A year of monthly reports over `size` accommodation rows with 12 versions (bench/reports.py)."""
+        out = self.section("reports", size)
+        backends = ["spatialite"] + (["postgis"] if postgres_problem() is None else [])
+        for backend in backends:
+            out[backend] = call("bench.reports:run", rows=size, backend=backend)
+
     def reads(self, size: int) -> None:
         """Stores for the read benchmarks at `size`: the API (at --api-rows) and the exports."""
         from bench import api, exports
@@ -281,6 +288,8 @@ class Bench:
                     self.timed(f"validation {label}", lambda size=size, source=source: self.validation(size, source))
                 if "load" in self.args.sections:
                     self.timed(f"load {label}", lambda size=size: self.load(size))
+                if "reports" in self.args.sections:
+                    self.timed(f"reports {label}", lambda size=size: self.reports(size))
                 self.reads(size)
                 for leftover in self.work.glob(f"*{size}*.csv"):  # a million rows are 250 MB a file
                     leftover.unlink()

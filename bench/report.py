@@ -156,6 +156,22 @@ def render(results: dict[str, Any]) -> str:
     if sections.get("api"):
         out += _api(sections["api"]) + [""]
 
+    if "reports" in sections:
+        rp = sections["reports"]
+        out += ["REPORTS — publish.reports.compute.produce: the twelve monthly reports of a year (accommodation-monthly,",
+                "  2 indicators × total, type × star rank, commune) over the accommodation dataset with 12 versions",
+                "  (1% of rows changed a month), each read as of its month's end; seconds per report (median, slowest)",
+                *_head(sizes, ("s/report", "slowest"))]
+        for backend, name in (("postgis", "PostGIS"), ("spatialite", "SpatiaLite")):
+            entries = [rp.get(str(s), {}).get(backend) or {} for s in sizes]
+            if not any(entries):
+                continue
+            out.append(_line(f"monthly report → {name}", [c for e in entries for c in (
+                _num(e.get("seconds_per_report"), 2), _num(e.get("slowest_report_seconds"), 2))]))
+            if any(e and not e.get("recompute_identical") for e in entries):
+                out.append(f"  ✗ {name}: a recompute did not give byte-identical rows")
+        out += _notes(rp, sizes) + [""]
+
     if "exports" in sections:
         ex = sections["exports"]
         labels = {"csv": "CSV", "geojson": "GeoJSON", "xlsx": "XLSX"}
