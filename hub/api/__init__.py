@@ -43,7 +43,7 @@ def make_blueprint(hub: Hub) -> Blueprint:
 def _extra_namespaces():  # noqa: ANN202
     """Namespaces added by later capabilities (uploads, keys, audit, changes...), if present."""
     out = []
-    for name in ("hub.api.uploads", "hub.api.changes", "hub.api.reports", "hub.api.jobs", "hub.api.admin"):
+    for name in ("hub.api.uploads", "hub.api.changes", "hub.api.reports", "hub.api.statistics", "hub.api.jobs", "hub.api.admin"):
         try:
             module = __import__(name, fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -208,6 +208,16 @@ def loads() -> Any:
     return render_template("steward/loads.html", rows=rows, datasets=datasets, wanted=wanted, lang=_lang())
 
 
+# -- periodic reports ------------------------------------------------------------------------------------------------
+@bp.get("/reports")
+def periodic_reports() -> Any:
+    """Every period of every report: due, produced, delivered, late (publish.reports.scheduled.overview)."""
+    from publish.reports import scheduled
+
+    auth.require_steward()
+    return render_template("steward/reports.html", rows=scheduled.overview(current_hub().store), lang=_lang())
+
+
 def _stored(viewer: Viewer, load_id: int) -> tuple[dict[str, Any], Dataset, dict[str, Any], list]:
     from hub.steward.reports import load_summary, stored_report
 

@@ -71,3 +71,48 @@ def test_leadership_page_charts_each_indicator_over_time(reports_hub: Hub) -> No
                                     section.split('class="report-series"', 1)[1].split("</table>", 1)[0]))
             assert table == totals
     assert client.get("/reports/no-such-report").status_code == 404
+
+
+def test_steward_page_lists_due_late_produced_and_delivered(reports_hub: Hub) -> None:
+    from hub import keys
+    from hub.app import create_app
+
+    produce(reports_hub, "sports-venues-half-yearly", ["2026-H1"])
+    keys.create_client(reports_hub.store, "reports-steward", "steward")
+    token = keys.issue_key(reports_hub.store, "reports-steward").token
+    app = create_app(reports_hub.settings, hub=reports_hub)
+    app.config["TESTING"] = True
+    client = app.test_client()
+    assert client.get("/steward/reports").status_code in (302, 303)  # signed-out visitors go to the login
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/steward/login").get_data(as_text=True)).group(1)
+    assert client.post("/steward/login", data={"key": token, "csrf_token": csrf}).status_code == 303
+    page = client.get("/steward/reports?lang=en").get_data(as_text=True)
+    states = dict(re.findall(r'data-report="sports-venues-half-yearly" data-period="([^"]+)" data-state="([^"]+)"', page))
+    assert states["2026-H1"] == "late"  # produced, never sent, due on 10 July
+    assert "Periodic reports" in page and "Biểu số 04/TDTT-CT" in page
+    accommodation = dict(re.findall(r'data-report="accommodation-monthly" data-period="([^"]+)" data-state="([^"]+)"', page))
+    assert set(accommodation) >= {"2026-07", "2026-08", "2026-09", "2026-10", "2026-11"}
+
+
+def test_statistics_in_the_sharing_api(reports_hub: Hub) -> None:
+    from hub.app import create_app
+
+    produce(reports_hub, "licences-quarterly", ["2026-Q1", "2026-Q2"])
+    app = create_app(reports_hub.settings, hub=reports_hub)
+    app.config["TESTING"] = True
+    client = app.test_client()
+    listed = client.get("/api/v1/reports")
+    assert listed.status_code == 200
+    by_id = {r["id"]: r for r in listed.json}
+    assert set(by_id) == set(reports_hub.catalog.reports)
+    assert by_id["licences-quarterly"]["access"] == "open" and by_id["licences-quarterly"]["min_cell"] == 3
+    answer = client.get("/api/v1/reports/licences-quarterly/statistics")
+    assert answer.status_code == 200
+    body = answer.json
+    assert body["schema"]["primaryKey"] == ["period", "indicator", "breakdown", "category"]
+    assert {r["period"] for r in body["rows"]} >= {"2026-Q1", "2026-Q2"}
+    assert all(r["value"] is None or r["records"] >= 3 for r in body["rows"])
+    csv_answer = client.get("/api/v1/reports/licences-quarterly/statistics?format=csv")
+    assert csv_answer.status_code == 200 and csv_answer.mimetype == "text/csv"
+    assert csv_answer.get_data(as_text=True).splitlines()[0].startswith("period,period_start,period_end,indicator")
+    assert client.get("/api/v1/reports/no-such/statistics").status_code == 404
