@@ -21,7 +21,7 @@ import unicodedata
 
 import numpy as np
 
-__all__ = ["TONE_MARKS", "match_key", "match_words", "nfc", "search_fold", "search_fold_batch", "search_words"]
+__all__ = ["MAX_NESTING", "TONE_MARKS", "control_characters", "input_problem", "match_key", "match_words", "nfc", "search_fold", "search_fold_batch", "search_words"]
 
 TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
 """The five Vietnamese tone marks (huyền, sắc, ngã, hỏi, nặng) as combining characters."""
@@ -155,3 +155,38 @@ def match_key(text: str) -> str:
 def match_words(text: str) -> str:
     """Like `match_key` but keeps word breaks as single spaces: 'P. Tân  Phong' -> 'p tan phong'."""
     return _NON_ALNUM.sub(" ", _strip_marks(text).lower()).strip()
+
+
+MAX_NESTING = 32  # containers inside containers in a request's JSON parameters
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_characters(text: str) -> bool:
+    """True when `text` holds NUL or another control character (tab, CR and LF are allowed)."""
+    return _CONTROL.search(text) is not None
+
+
+def input_problem(value: object, max_depth: int = MAX_NESTING) -> str | None:
+    """Why a decoded request value cannot be used (None when it can): nested deeper than `max_depth`, a lone
+    surrogate (text no database stores) or a control character in a text. Walked without recursion."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "text holds a lone surrogate (not valid Unicode)"
+            if control_characters(item):
+                return "text holds a control character (NUL...)"
+        elif isinstance(item, (dict, list)):
+            if depth >= max_depth:
+                return f"nested deeper than {max_depth} levels"
+            children = list(item.items()) if isinstance(item, dict) else item
+            for child in children:
+                if isinstance(child, tuple):  # a dict's (key, value)
+                    stack.append((child[0], depth + 1))
+                    stack.append((child[1], depth + 1))
+                else:
+                    stack.append((child, depth + 1))
+    return None

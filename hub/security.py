@@ -18,12 +18,14 @@ import uuid
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import unquote
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from core.errors import HubError, StoreError, Unauthenticated
+from core.text import control_characters
 from hub.api.errors import error_body, status_for
 from hub.auth import bearer_token, current_viewer, key_prefix
 from publish import audit
@@ -68,6 +70,10 @@ def _limit_body() -> Response | None:
             return _too_large(limit)
     if len(request.query_string) > MAX_QUERY_STRING:
         return _error(414, "uri-too-long", "Địa chỉ yêu cầu quá dài", "The request URI is too long")
+    if control_characters(request.path) or control_characters(unquote(request.query_string.decode("latin-1"))):
+        # NUL and other control characters name nothing we serve, and NUL cannot even be audited on PostgreSQL
+        return _error(400, "control-characters", "Địa chỉ yêu cầu chứa ký tự điều khiển (NUL...)",
+                      "The request URI holds control characters (NUL...)")
     return None
 
 
@@ -281,8 +287,8 @@ def _http_errors(app: Flask) -> None:
 
 
 def _document(app: Flask) -> None:
-    """Every sharing-API operation may answer 401 (a bad key) and 429 (over the rate limit): the OpenAPI
-    document says so for each, including operations other modules add (the spec is built on first request)."""
+    """Every sharing-API operation may answer 400 (control characters in the URI), 401 (a bad key) and 429
+    (over the rate limit): the OpenAPI document says so for each, including operations other modules add (the spec is built on first request)."""
     from flask_restx import Resource
 
     from hub.api.errors import RESPONSES
@@ -295,7 +301,7 @@ def _document(app: Flask) -> None:
         if doc is False:
             continue
         responses = dict(doc.get("responses") or {})
-        for code in (401, 429):
+        for code in (400, 401, 429):
             if code not in responses and str(code) not in responses:
                 responses[code] = RESPONSES[code]
         cls.__apidoc__ = {**doc, "responses": responses}

@@ -64,9 +64,14 @@ _TRIGGERS = ("hub_audit_no_update", "hub_audit_no_delete")
 
 # -- the chain ---------------------------------------------------------------------------------------------------
 
+NUL_STAND_IN = "\ufffd"  # PostgreSQL text cannot hold NUL: the log stores (and hashes) this in its place
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat(timespec="microseconds")
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", NUL_STAND_IN)  # an entry restored from SQLite into PostgreSQL hashes alike
     return value
 
 
@@ -107,6 +112,9 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
         entry["detail"] = json.dumps(entry["detail"], ensure_ascii=False, sort_keys=True, default=str)
     if entry["personal"] is not None:
         entry["personal"] = bool(entry["personal"])
+    for name, value in entry.items():  # what one backend stores, the other must too (backup and restore)
+        if isinstance(value, str) and "\x00" in value:
+            entry[name] = value.replace("\x00", NUL_STAND_IN)
     return entry
 
 

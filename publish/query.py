@@ -77,12 +77,20 @@ def decode_cursor(cursor: str) -> tuple[int | None, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return data["v"], int(data["o"])
-    except (ValueError, KeyError, TypeError):
+        version, offset = data["v"], data["o"]
+        # a forged cursor ({"v": [1]}, an offset of 10^23...) is refused here, not by the database (500)
+        if not (version is None or (type(version) is int and 0 <= version < _OPEN)):
+            raise ValueError("version")
+        if type(offset) is not int or not 0 <= offset <= MAX_OFFSET:
+            raise ValueError("offset")
+        return version, offset
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise QueryError("Con trỏ trang không hợp lệ", "The page cursor is not valid", field="cursor") from None
 
 
 _OPEN = 2**31 - 1  # "not superseded": larger than any version
+MAX_OFFSET = 2**53  # past any table; larger numbers overflow the databases' integers
+MAX_INTEGER = 2**63 - 1  # the databases' integers
 
 
 def version_clause(table: sa.Table, version: int | None | sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
@@ -104,9 +112,15 @@ def _coerce(dataset: Dataset, name: str, value: Any) -> Any:
         return None
     try:
         if ftype == "integer":
-            return int(value)
+            number = int(value)
+            if abs(number) > MAX_INTEGER:
+                raise ValueError("out of range")  # would overflow the database's integer (a 500)
+            return number
         if ftype == "number":
-            return float(value)
+            real = float(value)
+            if real != real or real in (float("inf"), float("-inf")):
+                raise ValueError("not finite")
+            return real
         if ftype == "boolean":
             return str(value).lower() in ("true", "1", "yes", "có", "co")
         if ftype == "date":

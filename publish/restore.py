@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from geoalchemy2 import Geometry
 
 from publish import bulk, tables
+from publish.audit import NUL_STAND_IN
 from publish.backup import BATCH, BackupError, Progress, kind_of, verify
 from publish.db import driver
 from publish.store import Store, utcnow
@@ -195,6 +196,10 @@ def _copy(conn: sa.Connection, archive: zipfile.ZipFile, entry: dict[str, Any], 
                 for i in geometry:
                     if row[i] is not None:
                         row[i] = _ewkb_hex(row[i], srid[names[i]])
+                for i, value in enumerate(row):
+                    # SQLite text may hold NUL, PostgreSQL's cannot: the stand-in the audit log hashes instead
+                    if type(value) is str and "\x00" in value:
+                        row[i] = value.replace("\x00", NUL_STAND_IN)
                 copy.write_row(row)
             done += len(batch)
             if progress:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.catalog import Dataset
-from publish.query import Filter, Query, QueryError, decode_cursor
+from publish.query import MAX_OFFSET, Filter, Query, QueryError, decode_cursor
 
 RESERVED = {"q", "bbox", "near", "commune", "sort", "fields", "limit", "cursor", "as_of", "format", "offset", "bom",
             "labels"}
@@ -63,8 +63,9 @@ def parse_query(args: Mapping[str, str], dataset: Dataset, *, max_page_size: int
     if query.limit < 1 or query.limit > max_page_size:
         raise QueryError(f"«limit» phải từ 1 đến {max_page_size}", f"«limit» must be between 1 and {max_page_size}",
                          field="limit")
-    if query.offset < 0:
-        raise QueryError("«offset» không được âm", "«offset» must not be negative", field="offset")
+    if query.offset < 0 or query.offset > MAX_OFFSET:
+        raise QueryError(f"«offset» phải từ 0 đến {MAX_OFFSET}", f"«offset» must be between 0 and {MAX_OFFSET}",
+                         field="offset")
     if args.get("as_of"):
         try:
             query.version = int(args["as_of"])

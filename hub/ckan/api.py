@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from core.errors import HubError
+from core.text import input_problem
 from hub.auth import current_viewer
 from hub.ckan.errors import ckan_error_for
 from hub.ckan.registry import ACTIONS, Ctx
@@ -73,10 +74,13 @@ def request_data(side_effect_free: bool) -> dict[str, Any]:
     elif request.get_data(cache=True) and request.mimetype != "multipart/form-data":
         try:
             data = json.loads(request.get_data(cache=True))
-        except ValueError as exc:
-            raise ValueError(f"Error decoding JSON data. Error: {exc!r}") from None
+        except (ValueError, RecursionError) as exc:
+            raise ValueError(f"Error decoding JSON data. Error: {type(exc).__name__}") from None
     if not isinstance(data, dict):
-        raise ValueError(f"Request data JSON decoded to {data!r} but it needs to be a dictionary.")
+        raise ValueError(f"Request data JSON decoded to {str(data)[:100]!r} but it needs to be a dictionary.")
+    problem = input_problem(data)
+    if problem:  # a lone surrogate, NUL or a nesting bomb would fail deep inside (500): refused here
+        raise ValueError(f"Unusable request data: {problem}")
     return data
 
 

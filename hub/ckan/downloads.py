@@ -11,6 +11,7 @@ import json
 
 from flask import Response, abort, send_file, stream_with_context
 
+from core.errors import Unauthenticated
 from hub.auth import current_viewer
 from hub.ckan import federation
 from hub.ckan.api import blueprint
@@ -26,7 +27,11 @@ __all__: list[str] = []
 @blueprint.get("/dataset/<package_id>/resource/<resource_id>/download/<path:filename>")
 def download(package_id: str, resource_id: str, filename: str | None) -> Response:
     hub = current_hub()
-    viewer = current_viewer()
+    try:
+        viewer = current_viewer()
+    except Unauthenticated as exc:  # a bad, revoked or expired key: 401 (it was a 500)
+        body = json.dumps(exc.to_dict(), ensure_ascii=False)
+        return Response(body, status=401, mimetype="application/json", headers={"WWW-Authenticate": 'Bearer realm="hub"'})
     for ds in hub.catalog:
         if package_id not in (ds.id, hub_id("dataset", ds.id)) or not can_see_dataset(ds, viewer):
             continue

@@ -11,6 +11,7 @@ import re
 import uuid
 from typing import Any
 
+from core.text import input_problem
 from hub.ckan.errors import ValidationError
 
 __all__ = ["Errors", "PACKAGE_TEXT_FIELDS", "as_bool", "as_int", "as_json", "as_list", "clean_extras", "clean_tags",
@@ -56,6 +57,9 @@ def as_bool(value: Any, field: str, errors: Errors, default: bool = False) -> bo
     return default
 
 
+INT_LIMIT = 2**53  # larger whole numbers overflow the databases' integers (and lose digits as floats)
+
+
 def as_int(value: Any, field: str, errors: Errors, default: int | None = None) -> int | None:
     """CKAN's int_validator: whole numbers, also as text ('10', '10.0')."""
     if value is None or value == "":
@@ -64,13 +68,16 @@ def as_int(value: Any, field: str, errors: Errors, default: int | None = None) -
         add(errors, field, "Invalid integer")
         return default
     if isinstance(value, int):
+        if abs(value) > INT_LIMIT:
+            add(errors, field, "Invalid integer")
+            return default
         return value
     try:
         number = float(str(value).strip())
     except ValueError:
         add(errors, field, "Invalid integer")
         return default
-    if not number.is_integer():
+    if not number.is_integer() or abs(number) > INT_LIMIT:  # also inf and nan
         add(errors, field, "Invalid integer")
         return default
     return int(number)
@@ -89,10 +96,13 @@ def as_json(value: Any, field: str, errors: Errors) -> Any:
     """A value that may arrive as JSON text (GET parameters) or already decoded (a JSON body)."""
     if isinstance(value, str):
         try:
-            return json.loads(value)
-        except ValueError:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
             add(errors, field, "Could not parse as valid JSON")
             return None
+    if input_problem(value):
+        add(errors, field, "Could not parse as valid JSON (nested too deep, or text that is not valid)")
+        return None
     return value
 
 
