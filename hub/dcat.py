@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, abort, jsonify, request
+from flask import Blueprint, Flask, Response, abort, jsonify, redirect, request
 from rdflib import Graph
 
 from core.errors import DatasetNotFound
@@ -164,6 +164,20 @@ def ckan_dataset_file(dataset_id: str, fmt: str) -> Response:
     if fmt not in dcat.FORMATS:
         abort(404)
     return _dataset(dataset_id, fmt)
+
+
+@blueprint.get("/dataset/<dataset_id>")
+def ckan_dataset(dataset_id: str) -> Response:
+    """The URI a federated package has in DCAT (`/dataset/<id>`), dereferenced as ckanext-dcat does with
+    content negotiation: RDF when the Accept header asks for it; a browser is sent to our dataset's page."""
+    best = request.accept_mimetypes.best_match([*_BY_TYPE, "text/html"], default="text/html")
+    if best == "text/html":
+        hub = current_hub()
+        ours = next((ds for ds in hub.catalog if dataset_id in (ds.id, hub_id("dataset", ds.id))), None)
+        if ours is not None:
+            return redirect(f"{public_base()}/datasets/{ours.id}")
+        return _dataset(dataset_id, "ttl")
+    return _dataset(dataset_id, _BY_TYPE[best])
 
 
 @blueprint.get("/dcat.json")

@@ -231,8 +231,11 @@ _EXTENTS: LruCache[tuple[date, date] | None] = LruCache(1000)
 
 def temporal_extent(store: Store, dataset: Dataset, version: int | None) -> tuple[date, date] | None:
     """The earliest and latest date in the version's records, over the date and datetime fields an anonymous
-    citizen may see (DCAT's temporal coverage); None when the dataset has no such field or no value."""
-    shown = set(visible_fields(dataset, ANONYMOUS))
+    citizen may see on every row (DCAT's temporal coverage; a field blanked on some rows is left out, or its
+    extremes could tell a blanked value); None when the dataset has no such field or no value."""
+    from publish.query import queryable_fields
+
+    shown = queryable_fields(dataset, ANONYMOUS)
     names = [f.name for f in dataset.schema.fields if f.type in ("date", "datetime") and f.name in shown]
     if not names or not version:
         return None

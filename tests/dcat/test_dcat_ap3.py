@@ -134,6 +134,11 @@ def test_federated_packages_are_in_dcat_too(district_hub: RunningHub) -> None:  
     one = requests.get(f"{district_hub.url}/dataset/le-hoi-phu-ly.jsonld", timeout=30)
     assert one.status_code == 200 and str(node) in one.text
     assert requests.get(f"{district_hub.url}/dataset/ho-so-noi-bo.ttl", timeout=30).status_code == 404
+    uri = requests.get(str(node), headers={"Accept": "application/ld+json"}, timeout=30)  # the URI dereferences
+    assert uri.headers["Content-Type"].startswith("application/ld+json") and str(node) in uri.text
+    page = requests.get(f"{district_hub.url}/dataset/bien-hoa-wards", headers={"Accept": "text/html"},
+                        allow_redirects=False, timeout=30)
+    assert page.status_code == 302 and page.headers["Location"].endswith("/datasets/bien-hoa-wards")
     listed = requests.get(f"{district_hub.url}/dcat.json", timeout=30).json()
     assert "Lễ hội xã Phú Lý" in [d["title"] for d in listed]
 
