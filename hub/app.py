@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
 def _optional_parts():  # noqa: ANN202
     """Parts that register themselves on the app (web site, CKAN API, DCAT, metrics...), in order."""
     parts = []
-    for module_name in ("hub.observability", "hub.security", "hub.metrics", "hub.web", "hub.steward", "hub.ckan", "hub.dcat"):
+    for module_name in ("hub.observability", "hub.security", "hub.cors", "hub.metrics", "hub.web", "hub.steward", "hub.ckan", "hub.dcat"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:

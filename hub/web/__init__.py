@@ -39,7 +39,7 @@ def _http_error(exc: HTTPException):  # noqa: ANN202
 
 
 def register(app: Flask) -> None:
-    from hub.web import dataset, downloads, pages, records, report_pages  # noqa: F401 - they add their routes to bp
+    from hub.web import dataset, downloads, feeds, pages, records, report_pages  # noqa: F401 - they add their routes to bp
     from hub.web.search import build_index
 
     setup_babel(app)

@@ -23,7 +23,7 @@ from hub.web.formatting import cell
 from hub.web.i18n import current_lang
 from hub.web.preview import PAGE_SIZES, RADII, RANGE_TYPES, Preview, columns, parse_preview, protected, reference_fields
 from hub.web.records import base_map_url, record_url
-from publish import versions
+from publish import feeds, versions
 from publish.access import ANONYMOUS
 from publish.exports.csv import csv_chunks
 from publish.labels import reference_names
@@ -153,5 +153,6 @@ def dataset_page(dataset_id: str):  # noqa: ANN201
         api_csv=f"/api/v1/datasets/{dataset.id}/records?" + urlencode({**(api_args(query) if query else {}),
                                                                        "format": "csv", "bom": "1"}),
         approx_size=approx_size(page) if page else "—",
+        jsonld=feeds.dataset_jsonld(hub.store, dataset, public_base(), current_lang()),
         history=history,
     ), 400 if error else 200

@@ -138,7 +138,7 @@ def test_personal_fields_never_shown_even_when_a_dataset_is_open(open_licences_c
 
     for url, body in bodies:
         assert "holder_id_number" not in body and "holder_phone" not in body, url
-        for title in ("Số CCCD của cá nhân", "Điện thoại của chủ giấy phép"):  # the personal columns' headers
+        for title in ("Số CCCD của cá nhân", "Điện thoại của chủ giấy phép", "Individual's citizen ID number"):
             assert title not in body, (url, title)
         leaked = [value for value in secret if value in body]
         assert leaked == [], (url, leaked[:3])
@@ -184,12 +184,19 @@ def test_labels_feeds_sitemap_and_exports_for_people_leak_nothing_personal(open_
                 cells = [str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v]
                 assert "Loại chủ thể" in cells and "Cá nhân" in cells, url  # the labelled, public columns are there
                 bodies.append((url, "\n".join(cells)))
+    for url in ("/datasets/licences/feed.atom", "/feed.atom", "/sitemap.xml", "/datasets/licences"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        bodies.append((url, response.get_data(as_text=True)))
+    jsonld = bodies[-1][1].split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
+    bodies[-1] = ("/datasets/licences (JSON-LD)", jsonld)
+    assert "/datasets/licences" in bodies[-2][1]  # the sitemap lists the (here open) register
     labelled = json.loads(bodies[0][1])
     assert "holder_kind_label" in labelled["fields"] and "commune_name" in labelled["fields"]
     assert any(r["holder_kind_label"] == "Cá nhân" and r["holder_name"] is None for r in labelled["records"])
     for url, body in bodies:
         assert "holder_id_number" not in body and "holder_phone" not in body, url
-        for title in ("Số CCCD của cá nhân", "Điện thoại của chủ giấy phép"):  # the personal columns' headers
+        for title in ("Số CCCD của cá nhân", "Điện thoại của chủ giấy phép", "Individual's citizen ID number"):
             assert title not in body, (url, title)
         leaked = [value for value in secret if value in body]
         assert leaked == [], (url, leaked[:3])

@@ -106,3 +106,45 @@ def test_2_and_3_hotels_of_three_stars_near_me_on_the_map_then_downloaded_for_pe
     about = dict(book["Thông tin"].iter_rows(values_only=True))
     assert "Hạng sao ≥ 3" in about["Bộ lọc đã áp dụng"] and "Cách 5000 m" in about["Bộ lọc đã áp dụng"]
     _clean(pg)
+
+
+@pytest.fixture(scope="module")
+def other_origin():  # noqa: ANN201
+    """A page of another origin (another port), as another department's web app would be."""
+    from tests.conftest import LiveServer, free_port
+
+    def app(environ, start_response):  # noqa: ANN001, ANN202
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [b"<!doctype html><html lang='vi'><title>App</title><h1>Another department's app</h1></html>"]
+
+    server = LiveServer(app, free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("viewport", ["page", "phone"])
+def test_6_a_page_on_another_origin_reads_open_records_and_is_refused_keyed_ones(live_hub, other_origin, viewport,
+                                                                                 request) -> None:  # noqa: ANN001
+    from hub import keys
+
+    hub = live_hub._server.app.extensions["hub"]
+    name = f"other-department-{viewport}"
+    keys.create_client(hub.store, name, "department", actor="tests")
+    token = keys.issue_key(hub.store, name, days=1, actor="tests").token
+    pg = request.getfixturevalue(viewport)
+    pg.goto(other_origin.url + "/")
+    assert other_origin.url != live_hub.url
+    read = pg.evaluate("""async (url) => {
+        const response = await fetch(url);
+        return {status: response.status, body: await response.json()};
+    }""", live_hub.url + "/api/v1/datasets/heritage-sites/records?limit=3&labels=on")
+    assert read["status"] == 200 and len(read["body"]["records"]) == 3
+    assert read["body"]["records"][0]["commune_name"].startswith(("Phường", "Xã"))
+    for path in ("/api/v1/datasets/heritage-sites/records?limit=3", "/api/v1/datasets/licences/records?limit=3"):
+        refused = pg.evaluate("""async ([url, token]) => {
+            try { const r = await fetch(url, {headers: {Authorization: "Bearer " + token}}); return "read " + r.status; }
+            catch (error) { return "refused: " + error.name; }
+        }""", [live_hub.url + path, token])
+        assert refused == "refused: TypeError", path  # the browser never hands a keyed answer to another origin
+    pg.set_content(f"<h1>CORS</h1><pre>{read['body']['records'][0]['name']}</pre>")
+    screenshot(pg, "task6-cors")
