@@ -126,9 +126,17 @@ def _measured(indicator: Indicator) -> str:
     return indicator.field
 
 
-def indicator_statement(store: Store, indicator: Indicator, version: int, period: Period,
-                        breakdown: tuple[str, ...]) -> sa.Select[Any]:
-    """SELECT <breakdown fields>, value, records FROM the dataset as of `version` WHERE … GROUP BY …"""
+def indicator_statement(store: Store, indicator: Indicator, version: int, period: Period) -> sa.CompoundSelect[Any]:
+    """One statement for all of an indicator's figures, reading the dataset once:
+
+        WITH fine AS (SELECT <every breakdown field>, value, records FROM <dataset as of version>
+                      WHERE <filters> GROUP BY <every breakdown field>)
+        SELECT 0, NULL…, sum(value), sum(records) FROM fine                        -- the total
+        UNION ALL SELECT 1, <breakdown 1 fields>, NULL…, sum(value), sum(records) FROM fine GROUP BY …
+        …
+
+    The finest grouping is small (types × ranks × communes: thousands of rows at most), so each breakdown is
+    a GROUP BY over it instead of another scan of the dataset (a million rows: one scan instead of three)."""
     table = store.table(indicator.dataset)
     where: list[sa.ColumnElement[bool]] = [table.c._from <= version,
                                            sa.or_(table.c._to.is_(None), table.c._to > version)]
@@ -146,8 +154,19 @@ def indicator_statement(store: Store, indicator: Indicator, version: int, period
         value = sa.func.coalesce(sa.func.sum(table.c[_measured(indicator)]), 0)
     else:
         value = records
-    groups = [table.c[f] for f in breakdown]
-    return sa.select(*groups, value.label("value"), records.label("records")).where(*where).group_by(*groups)
+    fields = list(dict.fromkeys(f for breakdown in indicator.breakdowns for f in breakdown))
+    groups = [table.c[f].label(f) for f in fields]
+    fine = (sa.select(*groups, value.label("value"), records.label("records")).where(*where)
+            .group_by(*[table.c[f] for f in fields]).cte("fine"))
+    parts = []
+    for index, breakdown in enumerate(((), *indicator.breakdowns)):
+        columns = [fine.c[f] if f in breakdown else sa.cast(sa.null(), table.c[f].type).label(f) for f in fields]
+        part = sa.select(sa.literal(index).label("b"), *columns, sa.func.sum(fine.c.value).label("value"),
+                         sa.func.sum(fine.c.records).label("records"))
+        if breakdown:
+            part = part.group_by(*[fine.c[f] for f in breakdown])
+        parts.append(part)
+    return sa.union_all(*parts)
 
 
 def compute_cells(store: Store, definition: ReportDefinition, period: Period, versions: dict[str, int | None],
@@ -155,16 +174,23 @@ def compute_cells(store: Store, definition: ReportDefinition, period: Period, ve
     cells: list[Cell] = []
     for indicator in definition.indicators:
         version = versions.get(indicator.dataset)
-        for breakdown in ((), *indicator.breakdowns):
-            found: list[Cell] = []
-            if version is not None:
-                for row in conn.execute(indicator_statement(store, indicator, version, period, breakdown)):
-                    category = "|".join(text(v) for v in row[:len(breakdown)])
-                    found.append(Cell(indicator.code, "|".join(breakdown), category, float(row.value or 0),
-                                      int(row.records or 0)))
-            if not breakdown and not found:  # the total always has a row, zero when nothing matched
-                found.append(Cell(indicator.code, "", "", 0.0, 0))
-            cells.extend(sorted(found, key=lambda c: c.category))
+        breakdowns = ((), *indicator.breakdowns)
+        fields = list(dict.fromkeys(f for breakdown in indicator.breakdowns for f in breakdown))
+        found: dict[int, list[Cell]] = {i: [] for i in range(len(breakdowns))}
+        if version is not None:
+            for row in conn.execute(indicator_statement(store, indicator, version, period)):
+                index = int(row[0])
+                values = dict(zip(fields, row[1:1 + len(fields)], strict=True))
+                records = int(row.records or 0)
+                if index and not records:
+                    continue
+                breakdown = breakdowns[index]
+                category = "|".join(text(values[f]) for f in breakdown)
+                found[index].append(Cell(indicator.code, "|".join(breakdown), category, float(row.value or 0), records))
+        if not found[0]:  # the total always has a row, zero when nothing matched
+            found[0].append(Cell(indicator.code, "", "", 0.0, 0))
+        for index in range(len(breakdowns)):
+            cells.extend(sorted(found[index], key=lambda c: c.category))
     return cells
 
 
