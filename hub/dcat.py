@@ -103,7 +103,7 @@ def _catalog(fmt: str) -> Response:
     key = f"catalog:{request.path}:{paging.page}:{paging.modified_since}"
     packages = _federated()
     return _answer(key, lambda: dcat.catalog_graph(hub.store, public_base(), hub.settings.language, paging,
-                                                   packages=packages, storage_dir=hub.settings.storage_dir),
+                                                   packages=packages),
                    fmt, packages)
 
 
@@ -119,8 +119,7 @@ def _dataset(dataset_id: str, fmt: str) -> Response:
     if dataset not in dcat.open_datasets(hub.catalog):
         abort(404)  # not open: not described, and not said to exist
     return _answer(f"dataset:{dataset.id}",
-                   lambda: dcat.dataset_graph(hub.store, dataset, public_base(), hub.settings.language,
-                                              storage_dir=hub.settings.storage_dir), fmt)
+                   lambda: dcat.dataset_graph(hub.store, dataset, public_base(), hub.settings.language), fmt)
 
 
 def _package(key: str, fmt: str) -> Response:

@@ -21,7 +21,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -33,7 +32,6 @@ from publish.dcat_vocab import AVAILABILITY, CONCEPT_LABELS, Licence, file_type_
 from publish.metadata import (
     Facts,
     contact,
-    csv_file_facts,
     dataset_facts,
     download_url,
     landing_url,
@@ -49,7 +47,6 @@ VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 GSP = Namespace("http://www.opengis.net/ont/geosparql#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
-SPDX = Namespace("http://spdx.org/rdf/terms#")
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "https://www.iana.org/assignments/media-types/"
 # the place every dataset of the hub is about
@@ -69,7 +66,7 @@ FORMATS = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/
 DATASETS_PER_PAGE = 100  # as ckanext-dcat's catalogue pages (ckanext.dcat.datasets_per_page)
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 PREFIXES = {"dcat": DCAT, "dct": DCTERMS, "foaf": FOAF, "owl": OWL, "skos": SKOS, "vcard": VCARD, "adms": ADMS, "gsp": GSP,
-            "xsd": XSD, "dcatap": DCATAP, "spdx": SPDX, "rdfs": RDFS}
+            "xsd": XSD, "dcatap": DCATAP, "rdfs": RDFS}
 
 
 def open_datasets(catalog: Catalog) -> list[Dataset]:
@@ -233,10 +230,8 @@ def _temporal(graph: Graph, first: Any, last: Any) -> BNode:
     return period
 
 
-def add_dataset(graph: Graph, store: Store, base: str, dataset: Dataset, facts: Facts, lang: str = "vi",
-                storage_dir: Path | None = None) -> URIRef:
-    """One open dataset. With `storage_dir` (where the hub keeps measured files), the CSV distribution gets
-    its size and sha256 too."""
+def add_dataset(graph: Graph, store: Store, base: str, dataset: Dataset, facts: Facts, lang: str = "vi") -> URIRef:
+    """One open dataset with its distributions (the caller checked it is open)."""
     catalog = store.catalog
     node = dataset_uri(base, dataset)
     graph.add((node, RDF.type, DCAT.Dataset))
@@ -272,12 +267,11 @@ def add_dataset(graph: Graph, store: Store, base: str, dataset: Dataset, facts: 
     extent = temporal_extent(store, dataset, facts.version)
     if extent is not None:
         graph.add((node, DCTERMS.temporal, _temporal(graph, *extent)))
-    _distributions(graph, store, base, dataset, facts, node, storage_dir)
+    _distributions(graph, store, base, dataset, facts, node)
     return node
 
 
-def _distributions(graph: Graph, store: Store, base: str, dataset: Dataset, facts: Facts, node: URIRef,
-                   storage_dir: Path | None) -> None:
+def _distributions(graph: Graph, store: Store, base: str, dataset: Dataset, facts: Facts, node: URIRef) -> None:
     catalog = store.catalog
     entry = catalog.licences.get(dataset.licence) or {}
     licence_node = _licence(graph, licence_for(dataset.licence, entry.get("url")), entry.get("url"),
@@ -310,13 +304,6 @@ def _distributions(graph: Graph, store: Store, base: str, dataset: Dataset, fact
             graph.add((dist, DCTERMS.license, licence_node))
         if schema_url is not None:
             graph.add((dist, DCTERMS.conformsTo, schema_url))
-        if kind.kind == "csv" and storage_dir is not None:  # what CKAN's size and hash say (publish.packages)
-            file = csv_file_facts(store, storage_dir, dataset, facts.version)
-            graph.add((dist, DCAT.byteSize, Literal(file.size, datatype=XSD.nonNegativeInteger)))
-            checksum = _typed(graph, BNode(), SPDX.Checksum)
-            graph.add((checksum, SPDX.algorithm, _typed(graph, SPDX.checksumAlgorithm_sha256, SPDX.ChecksumAlgorithm)))
-            graph.add((checksum, SPDX.checksumValue, Literal(file.sha256, datatype=XSD.hexBinary)))
-            graph.add((dist, SPDX.checksum, checksum))
 
 
 def _catalog_node(graph: Graph, catalog: Catalog, base: str) -> URIRef:
@@ -352,7 +339,7 @@ class Paging:
 
 
 def catalog_graph(store: Store, base: str, lang: str = "vi", paging: Paging | None = None, *,
-                  packages: Sequence[dict[str, Any]] = (), storage_dir: Path | None = None) -> Graph:
+                  packages: Sequence[dict[str, Any]] = ()) -> Graph:
     """The open catalogue: the dcat:Catalog, the open datasets with their distributions and the public
     packages peers federated (`packages`, CKAN dictionaries), most recently modified first; with `paging`, one
     page of them and a hydra:PagedCollection saying where the others are."""
@@ -375,7 +362,7 @@ def catalog_graph(store: Store, base: str, lang: str = "vi", paging: Paging | No
             _paging_triples(graph, paging, len(chosen))
     for _, _, item in shown:
         if isinstance(item, Dataset):
-            graph.add((node, DCAT.dataset, add_dataset(graph, store, base, item, facts[item.id], lang, storage_dir)))
+            graph.add((node, DCAT.dataset, add_dataset(graph, store, base, item, facts[item.id], lang)))
         else:
             graph.add((node, DCAT.dataset, add_package(graph, store.catalog, base, item)))
     return graph
@@ -445,8 +432,6 @@ def add_package(graph: Graph, catalog: Catalog, base: str, package: dict[str, An
         mimetype = str(resource.get("mimetype") or "")
         if re.fullmatch(r"[a-z]+/[\w.+-]+", mimetype):
             graph.add((dist, DCAT.mediaType, _typed(graph, URIRef(f"{IANA}{mimetype}"), DCTERMS.MediaType)))
-        if isinstance(resource.get("size"), int) and resource["size"] >= 0:
-            graph.add((dist, DCAT.byteSize, Literal(resource["size"], datatype=XSD.nonNegativeInteger)))
         if resource.get("metadata_modified"):
             graph.add((dist, DCTERMS.modified, _time(resource["metadata_modified"])))
         if licence is not None:
@@ -505,12 +490,11 @@ def dcat_json(package: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def dataset_graph(store: Store, dataset: Dataset, base: str, lang: str = "vi", *,
-                  storage_dir: Path | None = None) -> Graph:
+def dataset_graph(store: Store, dataset: Dataset, base: str, lang: str = "vi") -> Graph:
     """One open dataset (the caller checked it is open), with the theme scheme its themes belong to."""
     graph = _new_graph()
     _themes(graph, store.catalog, base)
-    add_dataset(graph, store, base, dataset, dataset_facts(store, [dataset])[dataset.id], lang, storage_dir)
+    add_dataset(graph, store, base, dataset, dataset_facts(store, [dataset])[dataset.id], lang)
     return graph
 
 
