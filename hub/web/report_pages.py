@@ -29,7 +29,7 @@ LABELS = {
 WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM = 640, 240, 56, 36
 
 
-def column_chart(points: list[tuple[str, float | None]], title: str, *, chart_id: str) -> Markup:
+def column_chart(points: list[tuple[str, float | None]], title: str, *, chart_id: str, lang: str = "vi") -> Markup:
     """One column per period (oldest left), its value above it; a withheld value is an empty slot."""
     top = max((v for _, v in points if v is not None), default=0) or 1
     slot = (WIDTH - PAD_LEFT - 8) / max(len(points), 1)
@@ -40,7 +40,7 @@ def column_chart(points: list[tuple[str, float | None]], title: str, *, chart_id
              f'<title id="{escape(chart_id)}-t">{escape(title)}</title>',
              f'<line x1="{PAD_LEFT}" y1="{HEIGHT - PAD_BOTTOM}" x2="{WIDTH - 4}" y2="{HEIGHT - PAD_BOTTOM}" stroke="#555"/>',
              f'<text x="{PAD_LEFT - 6}" y="{HEIGHT - PAD_BOTTOM - plot + 4}" text-anchor="end" font-size="11" '
-             f'fill="#333">{_fmt(top)}</text>']
+             f'fill="#333">{_fmt(top, lang)}</text>']
     for i, (period, value) in enumerate(points):
         x = PAD_LEFT + i * slot + (slot - bar) / 2
         label_x = x + bar / 2
@@ -51,18 +51,24 @@ def column_chart(points: list[tuple[str, float | None]], title: str, *, chart_id
         h = max(1.0, plot * value / top)
         y = HEIGHT - PAD_BOTTOM - h
         parts.append(f'<rect class="column" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="#1f5fa8" '
-                     f'data-period="{escape(period)}" data-value="{_fmt(value)}"><title>{escape(period)}: {_fmt(value)}'
-                     f'</title></rect>'
+                     f'data-period="{escape(period)}" data-value="{_raw(value)}"><title>{escape(period)}: '
+                     f'{_fmt(value, lang)}</title></rect>'
                      f'<text x="{label_x:.1f}" y="{y - 4:.1f}" text-anchor="middle" font-size="11" fill="#1b1b1b">'
-                     f'{_fmt(value)}</text>')
+                     f'{_fmt(value, lang)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def _fmt(value: float | None) -> str:
+def _raw(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _fmt(value: float | None, lang: str = "vi") -> str:
+    """12,345.5 in English; 12.345,5 in Vietnamese."""
     if value is None:
         return ""
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
+    text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
+    return text.translate(str.maketrans(",.", ".,")) if lang == "vi" else text
 
 
 def _text(key: str, lang: str, **kw: object) -> str:
@@ -111,13 +117,13 @@ def report_page(report_id: str):  # noqa: ANN201
                 if r["period"] == latest and r["breakdown"] == key:
                     parts = [dataset.schema.field(f).enum_label(v, lang) if v else "—"
                              for f, v in zip(fields, r["category"].split("|"), strict=True)]
-                    lines.append((" - ".join(parts), _fmt(r["value"]) if r["value"] is not None else
+                    lines.append((" - ".join(parts), _fmt(r["value"], lang) if r["value"] is not None else
                                   _text("withheld", lang, n=definition.min_cell)))
             breakdowns.append({"heading": heading, "lines": lines})
         title = f"{ind.code}. {ind.text(lang)} ({ind.unit_text(lang)})"
         indicators.append({"code": ind.code, "title": title,
-                           "chart": column_chart(totals, title, chart_id=f"chart-{ind.code}"),
-                           "table": [(p, _fmt(v)) for p, v in totals], "latest": latest, "breakdowns": breakdowns})
+                           "chart": column_chart(totals, title, chart_id=f"chart-{ind.code}", lang=lang),
+                           "table": [(p, _fmt(v, lang)) for p, v in totals], "latest": latest, "breakdowns": breakdowns})
     return render_template("report.html", definition=definition, title=definition.title(lang), form=definition.form,
                            unit=definition.text("reporting_unit", lang), indicators=indicators,
                            kind=LABELS["kind"][definition.period_kind][lang],
