@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from core.errors import HubError, StoreError, Unauthenticated
 from core.text import control_characters
-from hub.api.errors import error_body, status_for
+from hub.api.errors import error_response
 from hub.auth import bearer_token, current_viewer, key_prefix
 from publish import audit
 from publish.audit_query import personal_names, redact_query
@@ -54,9 +54,7 @@ def _authenticate() -> Response | None:
         try:
             current_viewer()
         except Unauthenticated as exc:
-            response = jsonify(error_body(exc))
-            response.status_code = 401
-            return response
+            return error_response(exc)
     return None
 
 
@@ -77,16 +75,27 @@ def _limit_body() -> Response | None:
     return None
 
 
-def _too_large(limit: int) -> Response:
-    mb = math.ceil(limit / 1024 / 1024)
-    return _error(413, "too-large", f"Nội dung gửi lên quá lớn (tối đa {mb} MB)",
-                  f"The request body is too large (at most {mb} MB)", limit_bytes=limit)
+class RequestTooLarge(HubError):
+    code = "too-large"
+    http_status = 413
 
 
-def _error(status: int, code: str, vi: str, en: str, **context: Any) -> Response:
-    response = jsonify(HubError(vi, en, code=code, **context).to_dict())
+class RateLimited(HubError):
+    code = "rate-limited"
+    http_status = 429
+
+
+def _error(status: int, code: str, vi: str, en: str) -> Response:
+    """The API's error shape for a status werkzeug raised (405, 414...), which no HubError class carries."""
+    response = jsonify(HubError(vi, en, code=code).to_dict())
     response.status_code = status
     return response
+
+
+def _too_large(limit: int) -> Response:
+    mb = math.ceil(limit / 1024 / 1024)
+    return error_response(RequestTooLarge(f"Nội dung gửi lên quá lớn (tối đa {mb} MB)",
+                                          f"The request body is too large (at most {mb} MB)", limit_bytes=limit))
 
 
 # -- rate limits -----------------------------------------------------------------------------------------------
@@ -103,8 +112,9 @@ def _client_key() -> str:
 
 def _rate_limited(limit: RequestLimit) -> Response:
     retry = max(1, int(limit.reset_at - time.time()))  # as flask-limiter computes its Retry-After header
-    response = _error(429, "rate-limited", f"Quá nhiều yêu cầu; hãy thử lại sau {retry} giây",
-                      f"Too many requests; try again in {retry} seconds", limit=str(limit.limit), retry_after=retry)
+    response = error_response(RateLimited(f"Quá nhiều yêu cầu; hãy thử lại sau {retry} giây",
+                                          f"Too many requests; try again in {retry} seconds", limit=str(limit.limit),
+                                          retry_after=retry))
     response.headers["Retry-After"] = str(retry)
     return response
 
@@ -188,9 +198,7 @@ def _audit(hub: Hub, response: Response) -> Response:
         log.exception("audit entry could not be written: %s", entry)
         exc = StoreError("Không ghi được nhật ký kiểm toán; yêu cầu bị từ chối",
                          "The audit log could not be written; the request was refused")
-        failed = jsonify(error_body(exc))
-        failed.status_code = status_for(exc)
-        return failed
+        return error_response(exc)
     return response
 
 

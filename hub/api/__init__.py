@@ -1,4 +1,10 @@
-"""The sharing API, /api/v1 (flask-restx), with its OpenAPI document at /api/v1/swagger.json."""
+"""The sharing API, /api/v1 (flask-restx), with its OpenAPI document at /api/v1/swagger.json.
+
+Each module defines its namespace's resources at module level: `datasets.ns` (/api/v1/datasets) gathers
+datasets, records, changes, reports and uploads; `statistics.ns` (/api/v1/reports), `jobs.ns` and `admin.ns`
+are their own. `make_blueprint` adds them to a new Api, with the per-dataset documented routes built from the
+hub's catalogue (`records.dataset_routes`) and the one error handler of this interface.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,19 @@ from flask import Blueprint
 from flask_restx import Api
 
 from core.errors import HubError
-from hub.api import datasets, records
-from hub.api.errors import error_body, status_for
+from hub.api import admin, changes, datasets, jobs, records, reports, statistics, uploads
+from hub.api.errors import handle_hub_error
+from hub.api.models import error, text
 from publish.context import Hub
 
 API_DESCRIPTION = """Dữ liệu ngành văn hóa, thể thao và du lịch Đồng Nai cho các sở, ngành.
 Data of the Đồng Nai culture, sports and tourism sector for other provincial departments.
 
 Authenticate with `Authorization: Bearer <API key>`. Open datasets need no key."""
+
+# Modules whose routes live on datasets.ns (imported for their module-level resources).
+DATASET_ROUTES = (records, changes, reports, uploads)
+NAMESPACES = (datasets.ns, statistics.ns, jobs.ns, admin.ns)
 
 
 def make_blueprint(hub: Hub) -> Blueprint:
@@ -27,28 +38,13 @@ def make_blueprint(hub: Hub) -> Blueprint:
         authorizations={"bearer": {"type": "apiKey", "in": "header", "name": "Authorization",
                                    "description": "Bearer <API key>"}},
         security=[{"bearer": []}],
+        # one tag per namespace name: records.dataset_routes adds a second "datasets" namespace
+        tags=[{"name": ns.name, "description": ns.description} for ns in NAMESPACES],
     )
-
-    @api.errorhandler(HubError)
-    def handle_hub_error(exc: HubError):  # noqa: ANN202
-        return error_body(exc), status_for(exc)
-
-    datasets.register(api, hub)
-    records.register(api, hub)
-    for extra in _extra_namespaces():
-        extra(api, hub)
+    for model in (text, error):
+        api.models[model.name] = model
+    for ns in NAMESPACES:
+        api.add_namespace(ns)
+    api.add_namespace(records.dataset_routes(hub.catalog))
+    api.errorhandler(HubError)(handle_hub_error)  # the OpenAPI document lists it (its docstring describes it)
     return bp
-
-
-def _extra_namespaces():  # noqa: ANN202
-    """Namespaces added by later capabilities (uploads, keys, audit, changes...), if present."""
-    out = []
-    for name in ("hub.api.uploads", "hub.api.changes", "hub.api.reports", "hub.api.statistics", "hub.api.jobs", "hub.api.admin"):
-        try:
-            module = __import__(name, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        out.append(module.register)
-    return out

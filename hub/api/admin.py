@@ -10,18 +10,17 @@ from datetime import datetime
 from typing import Any
 
 from flask import request
-from flask_restx import Api, Resource, fields
+from flask_restx import Namespace, Resource, fields
 
 from core.errors import HubError
 from hub import keys
 from hub.api.errors import responses
-from hub.api.models import namespace
+from hub.api.models import error
 from hub.auth import require_role
 from hub.context import current_hub
 from publish import audit
-from publish.context import Hub
 
-__all__ = ["register"]
+__all__ = ["ns"]
 
 
 def _body() -> dict[str, Any]:
@@ -71,159 +70,163 @@ def _time_arg(name: str) -> datetime | None:
                        code="bad-query", field=name) from None
 
 
-def register(api: Api, hub: Hub) -> None:
-    ns = namespace(api, "admin", "Quản trị bên sử dụng, khoá, quyền và nhật ký / clients, keys, grants, audit (admins)")
-    error = api.models.get("Error")
-    key = api.model("KeyInfo", {
-        "prefix": fields.String(description="Phần đầu công khai của khoá / the key's public prefix"),
-        "state": fields.String(enum=["active", "expired", "revoked"]),
-        "created_at": fields.String, "expires_at": fields.String, "revoked_at": fields.String,
-        "last_used_at": fields.String,
-    })
-    grant = api.model("GrantInfo", {
-        "dataset": fields.String, "personal": fields.Boolean, "purpose": fields.String,
-        "granted_at": fields.String, "granted_by": fields.String,
-    })
-    client = api.model("Client", {
-        "name": fields.String, "role": fields.String(enum=list(keys.ROLES)), "title": fields.String,
-        "contact": fields.String, "created_at": fields.String, "disabled": fields.Boolean,
-        "keys": fields.List(fields.Nested(key)), "grants": fields.List(fields.Nested(grant)),
-    })
-    new_client = api.model("NewClient", {
-        "name": fields.String(required=True, description="Tên ngắn / short name, e.g. so-xay-dung"),
-        "role": fields.String(enum=list(keys.ROLES), default="department"),
-        "title": fields.String(description="Tên đầy đủ / full name"),
-        "contact": fields.String(description="Liên hệ / contact"),
-    })
-    new_key = api.model("NewKey", {"days": fields.Integer(description="Số ngày hiệu lực / days valid (default 365)")})
-    issued = api.model("IssuedKey", {
-        "client": fields.String, "token": fields.String(description="Khoá, chỉ hiện một lần / the key, shown once"),
-        "expires_at": fields.String,
-    })
-    new_grant = api.model("NewGrant", {
-        "personal": fields.Boolean(description="Cả dữ liệu cá nhân / personal data too"),
-        "purpose": fields.String(description="Mục đích (bắt buộc với dữ liệu cá nhân) / purpose (required for personal)"),
-    })
-    count = api.model("Count", {"count": fields.Integer})
-    entry = api.model("AuditEntry", {
-        "id": fields.Integer, "at": fields.String, "request_id": fields.String, "client": fields.String,
-        "ip": fields.String, "method": fields.String, "path": fields.String, "dataset": fields.String,
-        "query": fields.String, "status": fields.Integer, "rows": fields.Integer, "personal": fields.Boolean,
-        "detail": fields.Raw,
-    })
-    entries = api.model("AuditEntries", {"entries": fields.List(fields.Nested(entry))})
-    verification = api.model("AuditVerification", {
-        "ok": fields.Boolean, "checked": fields.Integer, "head": fields.String(description="hash of the last entry"),
-        "broken_id": fields.Integer, "reason": fields.String, "append_only": fields.Boolean,
-    })
+ns = Namespace("admin", description="Quản trị bên sử dụng, khoá, quyền và nhật ký / clients, keys, grants, audit (admins)")
+key = ns.model("KeyInfo", {
+    "prefix": fields.String(description="Phần đầu công khai của khoá / the key's public prefix"),
+    "state": fields.String(enum=["active", "expired", "revoked"]),
+    "created_at": fields.String, "expires_at": fields.String, "revoked_at": fields.String,
+    "last_used_at": fields.String,
+})
+grant = ns.model("GrantInfo", {
+    "dataset": fields.String, "personal": fields.Boolean, "purpose": fields.String,
+    "granted_at": fields.String, "granted_by": fields.String,
+})
+client = ns.model("Client", {
+    "name": fields.String, "role": fields.String(enum=list(keys.ROLES)), "title": fields.String,
+    "contact": fields.String, "created_at": fields.String, "disabled": fields.Boolean,
+    "keys": fields.List(fields.Nested(key)), "grants": fields.List(fields.Nested(grant)),
+})
+new_client = ns.model("NewClient", {
+    "name": fields.String(required=True, description="Tên ngắn / short name, e.g. so-xay-dung"),
+    "role": fields.String(enum=list(keys.ROLES), default="department"),
+    "title": fields.String(description="Tên đầy đủ / full name"),
+    "contact": fields.String(description="Liên hệ / contact"),
+})
+new_key = ns.model("NewKey", {"days": fields.Integer(description="Số ngày hiệu lực / days valid (default 365)")})
+issued = ns.model("IssuedKey", {
+    "client": fields.String, "token": fields.String(description="Khoá, chỉ hiện một lần / the key, shown once"),
+    "expires_at": fields.String,
+})
+new_grant = ns.model("NewGrant", {
+    "personal": fields.Boolean(description="Cả dữ liệu cá nhân / personal data too"),
+    "purpose": fields.String(description="Mục đích (bắt buộc với dữ liệu cá nhân) / purpose (required for personal)"),
+})
+count = ns.model("Count", {"count": fields.Integer})
+entry = ns.model("AuditEntry", {
+    "id": fields.Integer, "at": fields.String, "request_id": fields.String, "client": fields.String,
+    "ip": fields.String, "method": fields.String, "path": fields.String, "dataset": fields.String,
+    "query": fields.String, "status": fields.Integer, "rows": fields.Integer, "personal": fields.Boolean,
+    "detail": fields.Raw,
+})
+entries = ns.model("AuditEntries", {"entries": fields.List(fields.Nested(entry))})
+verification = ns.model("AuditVerification", {
+    "ok": fields.Boolean, "checked": fields.Integer, "head": fields.String(description="hash of the last entry"),
+    "broken_id": fields.Integer, "reason": fields.String, "append_only": fields.Boolean,
+})
 
-    guarded = responses(ns, error, 400, 401, 403, 404, 429)
+guarded = responses(ns, error, 400, 401, 403, 404, 429)
 
-    def admin() -> str:
-        return require_role("admin").name or "admin"
 
-    @ns.route("/clients")
-    class Clients(Resource):
-        @ns.doc("list_clients")
-        @ns.response(200, "Các bên sử dụng / clients", [client])
-        @guarded
-        def get(self) -> list[dict[str, Any]]:
-            """Các bên sử dụng, khoá và quyền / clients with their keys and grants"""
-            admin()
-            return keys.clients(current_hub().store)
+def admin() -> str:
+    return require_role("admin").name or "admin"
 
-        @ns.doc("create_client")
-        @ns.expect((new_client, "Bên sử dụng mới / the new client"), validate=False)
-        @ns.response(201, "Đã tạo / created", client)
-        @guarded
-        def post(self) -> tuple[dict[str, Any], int]:
-            """Tạo bên sử dụng / create a client"""
-            actor = admin()
-            data = _body()
-            name = _text(data, "name", required=True) or ""
-            keys.create_client(current_hub().store, name, _text(data, "role") or "department",
-                               title=_text(data, "title"), contact=_text(data, "contact"), actor=actor)
-            return next(c for c in keys.clients(current_hub().store) if c["name"] == name), 201
 
-    @ns.route("/clients/<string:name>/keys")
-    @ns.param("name", "Tên bên sử dụng / client name")
-    class Keys(Resource):
-        @ns.doc("issue_key")
-        @ns.expect((new_key, "Thời hạn của khoá / how long the key is valid"), validate=False)
-        @ns.response(201, "Khoá mới, chỉ hiện lần này / the new key, shown this once", issued)
-        @guarded
-        def post(self, name: str) -> tuple[dict[str, Any], int]:
-            """Cấp khoá mới / issue a key"""
-            actor = admin()
-            days = _body().get("days", 365)
-            if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650):
-                raise HubError("«days» phải từ 1 đến 3650", "«days» must be between 1 and 3650", code="bad-body",
-                               field="days")
-            key = keys.issue_key(current_hub().store, name, days=days, actor=actor)
-            return {"client": key.client, "token": key.token,
-                    "expires_at": key.expires_at.isoformat(timespec="seconds") if key.expires_at else None}, 201
+@ns.route("/clients")
+class Clients(Resource):
+    @ns.doc("list_clients")
+    @ns.response(200, "Các bên sử dụng / clients", [client])
+    @guarded
+    def get(self) -> list[dict[str, Any]]:
+        """Các bên sử dụng, khoá và quyền / clients with their keys and grants"""
+        admin()
+        return keys.clients(current_hub().store)
 
-        @ns.doc("revoke_keys", params={"prefix": "Chỉ khoá này / only the key with this prefix"})
-        @ns.response(200, "Số khoá đã thu hồi / how many keys were revoked", count)
-        @guarded
-        def delete(self, name: str) -> dict[str, int]:
-            """Thu hồi khoá / revoke keys"""
-            actor = admin()
-            return {"count": keys.revoke_keys(current_hub().store, name, request.args.get("prefix") or None,
-                                              actor=actor)}
+    @ns.doc("create_client")
+    @ns.expect((new_client, "Bên sử dụng mới / the new client"), validate=False)
+    @ns.response(201, "Đã tạo / created", client)
+    @guarded
+    def post(self) -> tuple[dict[str, Any], int]:
+        """Tạo bên sử dụng / create a client"""
+        actor = admin()
+        data = _body()
+        name = _text(data, "name", required=True) or ""
+        keys.create_client(current_hub().store, name, _text(data, "role") or "department",
+                           title=_text(data, "title"), contact=_text(data, "contact"), actor=actor)
+        return next(c for c in keys.clients(current_hub().store) if c["name"] == name), 201
 
-    @ns.route("/clients/<string:name>/grants/<string:dataset_id>")
-    @ns.param("name", "Tên bên sử dụng / client name")
-    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
-    class Grants(Resource):
-        @ns.doc("grant")
-        @ns.expect((new_grant, "Quyền cấp / what is granted"), validate=False)
-        @ns.response(200, "Đã cấp quyền / granted", client)
-        @guarded
-        def put(self, name: str, dataset_id: str) -> dict[str, Any]:
-            """Cấp quyền đọc (và dữ liệu cá nhân) / grant a dataset (and its personal data)"""
-            actor = admin()
-            data = _body()
-            personal = data.get("personal", False)
-            if not isinstance(personal, bool):
-                raise HubError("«personal» phải là true/false", "«personal» must be true or false", code="bad-body",
-                               field="personal")
-            keys.grant(current_hub().store, name, dataset_id, personal=personal, purpose=_text(data, "purpose"),
-                       granted_by=actor)
-            return next(c for c in keys.clients(current_hub().store) if c["name"] == name)
 
-        @ns.doc("ungrant")
-        @ns.response(200, "Số quyền đã rút / how many grants were withdrawn", count)
-        @guarded
-        def delete(self, name: str, dataset_id: str) -> dict[str, int]:
-            """Rút quyền / withdraw a grant"""
-            actor = admin()
-            return {"count": keys.ungrant(current_hub().store, name, dataset_id, actor=actor)}
+@ns.route("/clients/<string:name>/keys")
+@ns.param("name", "Tên bên sử dụng / client name")
+class Keys(Resource):
+    @ns.doc("issue_key")
+    @ns.expect((new_key, "Thời hạn của khoá / how long the key is valid"), validate=False)
+    @ns.response(201, "Khoá mới, chỉ hiện lần này / the new key, shown this once", issued)
+    @guarded
+    def post(self, name: str) -> tuple[dict[str, Any], int]:
+        """Cấp khoá mới / issue a key"""
+        actor = admin()
+        days = _body().get("days", 365)
+        if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650):
+            raise HubError("«days» phải từ 1 đến 3650", "«days» must be between 1 and 3650", code="bad-body",
+                           field="days")
+        key = keys.issue_key(current_hub().store, name, days=days, actor=actor)
+        return {"client": key.client, "token": key.token,
+                "expires_at": key.expires_at.isoformat(timespec="seconds") if key.expires_at else None}, 201
 
-    @ns.route("/audit")
-    class Audit(Resource):
-        @ns.doc("list_audit", params={
-            "client": "Bên sử dụng / client", "dataset": "Bộ dữ liệu / dataset",
-            "since": "Từ (ISO 8601, UTC) / from", "until": "Đến (ISO 8601, UTC) / until",
-            "status": "Mã HTTP / HTTP status", "limit": "Số mục / how many, newest first (1-10000, default 100)"})
-        @ns.response(200, "Nhật ký, mới nhất trước / entries, newest first", entries)
-        @guarded
-        def get(self) -> dict[str, Any]:
-            """Nhật ký kiểm toán / the audit log"""
-            admin()
-            return {"entries": audit.entries(
-                current_hub().store, client=request.args.get("client") or None,
-                dataset=request.args.get("dataset") or None, since=_time_arg("since"), until=_time_arg("until"),
-                status=_int_arg("status", None, 100, 599), limit=_int_arg("limit", 100, 1, 10_000) or 100)}
+    @ns.doc("revoke_keys", params={"prefix": "Chỉ khoá này / only the key with this prefix"})
+    @ns.response(200, "Số khoá đã thu hồi / how many keys were revoked", count)
+    @guarded
+    def delete(self, name: str) -> dict[str, int]:
+        """Thu hồi khoá / revoke keys"""
+        actor = admin()
+        return {"count": keys.revoke_keys(current_hub().store, name, request.args.get("prefix") or None,
+                                          actor=actor)}
 
-    @ns.route("/audit/verify")
-    class AuditVerify(Resource):
-        @ns.doc("verify_audit")
-        @ns.response(200, "Kết quả kiểm tra chuỗi băm / the hash chain check", verification)
-        @guarded
-        def get(self) -> dict[str, Any]:
-            """Kiểm tra chuỗi băm của nhật ký / verify the audit log's hash chain"""
-            admin()
-            hub = current_hub()
-            anchors = audit.read_anchors(audit.anchors_path(hub.settings.storage_dir))
-            return audit.verify(hub.store, anchors).to_dict()
+
+@ns.route("/clients/<string:name>/grants/<string:dataset_id>")
+@ns.param("name", "Tên bên sử dụng / client name")
+@ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+class Grants(Resource):
+    @ns.doc("grant")
+    @ns.expect((new_grant, "Quyền cấp / what is granted"), validate=False)
+    @ns.response(200, "Đã cấp quyền / granted", client)
+    @guarded
+    def put(self, name: str, dataset_id: str) -> dict[str, Any]:
+        """Cấp quyền đọc (và dữ liệu cá nhân) / grant a dataset (and its personal data)"""
+        actor = admin()
+        data = _body()
+        personal = data.get("personal", False)
+        if not isinstance(personal, bool):
+            raise HubError("«personal» phải là true/false", "«personal» must be true or false", code="bad-body",
+                           field="personal")
+        keys.grant(current_hub().store, name, dataset_id, personal=personal, purpose=_text(data, "purpose"),
+                   granted_by=actor)
+        return next(c for c in keys.clients(current_hub().store) if c["name"] == name)
+
+    @ns.doc("ungrant")
+    @ns.response(200, "Số quyền đã rút / how many grants were withdrawn", count)
+    @guarded
+    def delete(self, name: str, dataset_id: str) -> dict[str, int]:
+        """Rút quyền / withdraw a grant"""
+        actor = admin()
+        return {"count": keys.ungrant(current_hub().store, name, dataset_id, actor=actor)}
+
+
+@ns.route("/audit")
+class Audit(Resource):
+    @ns.doc("list_audit", params={
+        "client": "Bên sử dụng / client", "dataset": "Bộ dữ liệu / dataset",
+        "since": "Từ (ISO 8601, UTC) / from", "until": "Đến (ISO 8601, UTC) / until",
+        "status": "Mã HTTP / HTTP status", "limit": "Số mục / how many, newest first (1-10000, default 100)"})
+    @ns.response(200, "Nhật ký, mới nhất trước / entries, newest first", entries)
+    @guarded
+    def get(self) -> dict[str, Any]:
+        """Nhật ký kiểm toán / the audit log"""
+        admin()
+        return {"entries": audit.entries(
+            current_hub().store, client=request.args.get("client") or None,
+            dataset=request.args.get("dataset") or None, since=_time_arg("since"), until=_time_arg("until"),
+            status=_int_arg("status", None, 100, 599), limit=_int_arg("limit", 100, 1, 10_000) or 100)}
+
+
+@ns.route("/audit/verify")
+class AuditVerify(Resource):
+    @ns.doc("verify_audit")
+    @ns.response(200, "Kết quả kiểm tra chuỗi băm / the hash chain check", verification)
+    @guarded
+    def get(self) -> dict[str, Any]:
+        """Kiểm tra chuỗi băm của nhật ký / verify the audit log's hash chain"""
+        admin()
+        hub = current_hub()
+        anchors = audit.read_anchors(audit.anchors_path(hub.settings.storage_dir))
+        return audit.verify(hub.store, anchors).to_dict()

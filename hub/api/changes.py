@@ -11,16 +11,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import request
-from flask_restx import Api, Resource, fields
+from flask_restx import Resource, fields
 
 from hub import audit
-from hub.api.datasets import visible_dataset
-from hub.api.models import namespace
+from hub.api.datasets import ns, visible_dataset
+from hub.api.models import error
 from hub.auth import current_viewer
 from hub.context import current_hub
 from publish import changes, versions
 from publish.access import sees_personal
-from publish.context import Hub
 from publish.query import QueryError
 
 CHANGE_PARAMS = {
@@ -43,92 +42,91 @@ def _int(name: str, default: int | None = None) -> int | None:
         raise QueryError(f"«{name}» phải là số nguyên", f"«{name}» must be an integer", field=name) from None
 
 
-def register(api: Api, hub: Hub) -> None:
-    ns = namespace(api, "datasets", "Bộ dữ liệu / Datasets")
-    error = api.models.get("Error")
-    change = api.model("Change", {
-        "op": fields.String(enum=["added", "changed", "removed"], description="thêm / added, đổi / changed, xoá / removed"),
-        "key": fields.String(description="Khoá chính / primary key (parts joined with ','), as in /records/<key>"),
-        "version": fields.Integer(description="Phiên bản tạo thay đổi / the version that made the change"),
-        "record": fields.Raw(description="Bản ghi ở phiên bản «until»; với removed: bản ghi trước khi xoá / the record "
-                                         "as of «until»; for removed, as it was before"),
-        "fields": fields.List(fields.String, description="Với changed: các trường đã đổi / for changed: the fields "
-                                                         "whose value changed"),
-    })
-    feed = api.model("ChangeFeed", {
-        "dataset": fields.String,
-        "since": fields.Integer,
-        "until": fields.Integer(description="Lưu lại để lần sau hỏi since=until / keep it: ask since=until next time"),
-        "changes": fields.List(fields.Nested(change)),
-        "next_cursor": fields.String(description="null on the last page"),
-        "next": fields.String(description="URL of the next page"),
-    })
-    version = api.model("Version", {
-        "version": fields.Integer,
-        "finished_at": fields.String(description="Thời điểm công bố (UTC) / published at (UTC)"),
-        "source_name": fields.String(description="Tệp nguồn / source file"),
-        "source_sha256": fields.String,
-        "source_size": fields.Integer,
-        "format": fields.String,
-        "rows_loaded": fields.Integer,
-        "rows_added": fields.Integer,
-        "rows_changed": fields.Integer,
-        "rows_removed": fields.Integer,
-        "rows_unchanged": fields.Integer,
-        "quality_score": fields.Float,
-        "note": fields.String(description="e.g. «rollback to 3»"),
-        "changes": fields.String(description="URL of this version's changes"),
-    })
-    listing = api.model("VersionList", {"dataset": fields.String, "current": fields.Integer,
-                                        "versions": fields.List(fields.Nested(version))})
-
-    @ns.route("/<string:dataset_id>/changes")
-    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
-    class Changes(Resource):
-        @ns.doc("list_changes", params=CHANGE_PARAMS)
-        @ns.response(200, "Các thay đổi giữa hai phiên bản / changes between two versions", feed)
-        @ns.response(400, "Tham số sai / bad parameter", error)
-        @ns.response(404, "Không có / not found", error)
-        def get(self, dataset_id: str) -> dict[str, Any]:
-            """Bản ghi thêm, đổi, xoá từ phiên bản «since» / records added, changed and removed since a version"""
-            hub = current_hub()
-            viewer = current_viewer()
-            dataset = visible_dataset(hub, dataset_id, viewer)
-            cursor = request.args.get("cursor") or None
-            since = _int("since")
-            if since is None and cursor is None:
-                raise QueryError("Cần «since» (phiên bản bản sao đang có, 0 nếu chưa có)",
-                                 "«since» is required (the version your copy holds, 0 for none)", field="since")
-            maximum = hub.settings.max_page_size
-            limit = _int("limit", min(1000, maximum))
-            if limit is None or limit < 1 or limit > maximum:
-                raise QueryError(f"«limit» phải từ 1 đến {maximum}", f"«limit» must be between 1 and {maximum}",
-                                 field="limit")
-            page = changes.changes(hub.store, dataset, since or 0, _int("until"), viewer, limit=limit, cursor=cursor)
-            audit.note(dataset=dataset.id, rows=len(page.changes),
-                       personal=sees_personal(dataset, viewer) and bool(dataset.schema.personal_fields))
-            body = page.to_dict()
-            body["next"] = None
-            if page.next_cursor:
-                body["next"] = request.base_url + "?" + urlencode({"cursor": page.next_cursor, "limit": limit})
-            return body
-
-    @ns.route("/<string:dataset_id>/versions")
-    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
-    class Versions(Resource):
-        @ns.doc("list_versions")
-        @ns.response(200, "Các phiên bản, mới nhất trước / versions, newest first", listing)
-        @ns.response(404, "Không có / not found", error)
-        def get(self, dataset_id: str) -> dict[str, Any]:
-            """Các phiên bản đã công bố và nguồn gốc / published versions and their provenance"""
-            hub = current_hub()
-            dataset = visible_dataset(hub, dataset_id, current_viewer())
-            rows = []
-            for row in versions.versions(hub.store, dataset.id):
-                out = {name: row.get(name) for name in VERSION_FIELDS}
-                out["changes"] = f"/api/v1/datasets/{dataset.id}/changes?since={row['version'] - 1}&until={row['version']}"
-                rows.append(out)
-            return {"dataset": dataset.id, "current": hub.store.current_version(dataset.id), "versions": rows}
+change = ns.model("Change", {
+    "op": fields.String(enum=["added", "changed", "removed"], description="thêm / added, đổi / changed, xoá / removed"),
+    "key": fields.String(description="Khoá chính / primary key (parts joined with ','), as in /records/<key>"),
+    "version": fields.Integer(description="Phiên bản tạo thay đổi / the version that made the change"),
+    "record": fields.Raw(description="Bản ghi ở phiên bản «until»; với removed: bản ghi trước khi xoá / the record "
+                                     "as of «until»; for removed, as it was before"),
+    "fields": fields.List(fields.String, description="Với changed: các trường đã đổi / for changed: the fields "
+                                                     "whose value changed"),
+})
+feed = ns.model("ChangeFeed", {
+    "dataset": fields.String,
+    "since": fields.Integer,
+    "until": fields.Integer(description="Lưu lại để lần sau hỏi since=until / keep it: ask since=until next time"),
+    "changes": fields.List(fields.Nested(change)),
+    "next_cursor": fields.String(description="null on the last page"),
+    "next": fields.String(description="URL of the next page"),
+})
+version = ns.model("Version", {
+    "version": fields.Integer,
+    "finished_at": fields.String(description="Thời điểm công bố (UTC) / published at (UTC)"),
+    "source_name": fields.String(description="Tệp nguồn / source file"),
+    "source_sha256": fields.String,
+    "source_size": fields.Integer,
+    "format": fields.String,
+    "rows_loaded": fields.Integer,
+    "rows_added": fields.Integer,
+    "rows_changed": fields.Integer,
+    "rows_removed": fields.Integer,
+    "rows_unchanged": fields.Integer,
+    "quality_score": fields.Float,
+    "note": fields.String(description="e.g. «rollback to 3»"),
+    "changes": fields.String(description="URL of this version's changes"),
+})
+listing = ns.model("VersionList", {"dataset": fields.String, "current": fields.Integer,
+                                    "versions": fields.List(fields.Nested(version))})
 
 
-__all__ = ["register"]
+@ns.route("/<string:dataset_id>/changes")
+@ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+class Changes(Resource):
+    @ns.doc("list_changes", params=CHANGE_PARAMS)
+    @ns.response(200, "Các thay đổi giữa hai phiên bản / changes between two versions", feed)
+    @ns.response(400, "Tham số sai / bad parameter", error)
+    @ns.response(404, "Không có / not found", error)
+    def get(self, dataset_id: str) -> dict[str, Any]:
+        """Bản ghi thêm, đổi, xoá từ phiên bản «since» / records added, changed and removed since a version"""
+        hub = current_hub()
+        viewer = current_viewer()
+        dataset = visible_dataset(hub, dataset_id, viewer)
+        cursor = request.args.get("cursor") or None
+        since = _int("since")
+        if since is None and cursor is None:
+            raise QueryError("Cần «since» (phiên bản bản sao đang có, 0 nếu chưa có)",
+                             "«since» is required (the version your copy holds, 0 for none)", field="since")
+        maximum = hub.settings.max_page_size
+        limit = _int("limit", min(1000, maximum))
+        if limit is None or limit < 1 or limit > maximum:
+            raise QueryError(f"«limit» phải từ 1 đến {maximum}", f"«limit» must be between 1 and {maximum}",
+                             field="limit")
+        page = changes.changes(hub.store, dataset, since or 0, _int("until"), viewer, limit=limit, cursor=cursor)
+        audit.note(dataset=dataset.id, rows=len(page.changes),
+                   personal=sees_personal(dataset, viewer) and bool(dataset.schema.personal_fields))
+        body = page.to_dict()
+        body["next"] = None
+        if page.next_cursor:
+            body["next"] = request.base_url + "?" + urlencode({"cursor": page.next_cursor, "limit": limit})
+        return body
+
+
+@ns.route("/<string:dataset_id>/versions")
+@ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+class Versions(Resource):
+    @ns.doc("list_versions")
+    @ns.response(200, "Các phiên bản, mới nhất trước / versions, newest first", listing)
+    @ns.response(404, "Không có / not found", error)
+    def get(self, dataset_id: str) -> dict[str, Any]:
+        """Các phiên bản đã công bố và nguồn gốc / published versions and their provenance"""
+        hub = current_hub()
+        dataset = visible_dataset(hub, dataset_id, current_viewer())
+        rows = []
+        for row in versions.versions(hub.store, dataset.id):
+            out = {name: row.get(name) for name in VERSION_FIELDS}
+            out["changes"] = f"/api/v1/datasets/{dataset.id}/changes?since={row['version'] - 1}&until={row['version']}"
+            rows.append(out)
+        return {"dataset": dataset.id, "current": hub.store.current_version(dataset.id), "versions": rows}
+
+
+__all__ = ["Changes", "Versions"]

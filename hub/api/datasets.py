@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Api, Resource, fields
+from flask_restx import Namespace, Resource, fields
 
 from core.catalog import Dataset
 from core.errors import DatasetNotFound
 from hub.api.errors import responses
-from hub.api.models import namespace
+from hub.api.models import error, text
 from hub.auth import current_viewer
 from hub.context import current_hub
 from publish import query as q
@@ -61,47 +61,47 @@ def dataset_summary(hub: Hub, dataset: Dataset, *, full: bool = False, viewer: V
     return out
 
 
-def register(api: Api, hub: Hub) -> None:
-    ns = namespace(api, "datasets", "Bộ dữ liệu / Datasets")
-    text = api.model("Text", {"vi": fields.String, "en": fields.String})
-    summary = api.model("DatasetSummary", {
-        "id": fields.String(description="Mã bộ dữ liệu / dataset id"),
-        "title": fields.Nested(text),
-        "description": fields.Nested(text),
-        "publisher": fields.String,
-        "access": fields.String(enum=["open", "shared", "restricted"]),
-        "licence": fields.String,
-        "themes": fields.List(fields.String),
-        "frequency": fields.String,
-        "version": fields.Integer(description="Phiên bản hiện hành / current version"),
-        "records": fields.Integer(description="Số bản ghi hiện hành / current records"),
-        "last_updated": fields.String,
-        "quality_score": fields.Float,
-        "geometry": fields.String(enum=["point", "polygon", None]),
-    })
-    error = api.model("Error", {"code": fields.String, "message": fields.Nested(text), "context": fields.Raw})
-    listing = api.model("DatasetList", {"datasets": fields.List(fields.Nested(summary))})
+# /api/v1/datasets: this module, records, changes, reports and uploads add their routes to it
+ns = Namespace("datasets", description="Bộ dữ liệu / Datasets")
+summary = ns.model("DatasetSummary", {
+    "id": fields.String(description="Mã bộ dữ liệu / dataset id"),
+    "title": fields.Nested(text),
+    "description": fields.Nested(text),
+    "publisher": fields.String,
+    "access": fields.String(enum=["open", "shared", "restricted"]),
+    "licence": fields.String,
+    "themes": fields.List(fields.String),
+    "frequency": fields.String,
+    "version": fields.Integer(description="Phiên bản hiện hành / current version"),
+    "records": fields.Integer(description="Số bản ghi hiện hành / current records"),
+    "last_updated": fields.String,
+    "quality_score": fields.Float,
+    "geometry": fields.String(enum=["point", "polygon", None]),
+})
+listing = ns.model("DatasetList", {"datasets": fields.List(fields.Nested(summary))})
 
-    @ns.route("")
-    class DatasetList(Resource):
-        @ns.doc("list_datasets")
-        @ns.response(200, "Các bộ dữ liệu người gọi được xem / datasets the caller may see", listing)
-        @responses(ns, error, 401, 429)
-        def get(self) -> dict[str, Any]:
-            """Các bộ dữ liệu người gọi được xem / the datasets the caller may see"""
-            hub = current_hub()
-            viewer = current_viewer()
-            return {"datasets": [dataset_summary(hub, ds) for ds in hub.catalog if can_see_dataset(ds, viewer)]}
 
-    @ns.route("/<string:dataset_id>")
-    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
-    class DatasetDetail(Resource):
-        @ns.doc("get_dataset")
-        @ns.response(200, "Siêu dữ liệu, lược đồ và phiên bản / metadata, schema and versions", summary)
-        @responses(ns, error, 401, 404, 429)
-        def get(self, dataset_id: str) -> dict[str, Any]:
-            """Siêu dữ liệu, lược đồ và phiên bản của bộ dữ liệu / a dataset's metadata, schema and versions"""
-            hub = current_hub()
-            viewer = current_viewer()
-            dataset = visible_dataset(hub, dataset_id, viewer)
-            return dataset_summary(hub, dataset, full=True, viewer=viewer)
+@ns.route("")
+class DatasetList(Resource):
+    @ns.doc("list_datasets")
+    @ns.response(200, "Các bộ dữ liệu người gọi được xem / datasets the caller may see", listing)
+    @responses(ns, error, 401, 429)
+    def get(self) -> dict[str, Any]:
+        """Các bộ dữ liệu người gọi được xem / the datasets the caller may see"""
+        hub = current_hub()
+        viewer = current_viewer()
+        return {"datasets": [dataset_summary(hub, ds) for ds in hub.catalog if can_see_dataset(ds, viewer)]}
+
+
+@ns.route("/<string:dataset_id>")
+@ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+class DatasetDetail(Resource):
+    @ns.doc("get_dataset")
+    @ns.response(200, "Siêu dữ liệu, lược đồ và phiên bản / metadata, schema and versions", summary)
+    @responses(ns, error, 401, 404, 429)
+    def get(self, dataset_id: str) -> dict[str, Any]:
+        """Siêu dữ liệu, lược đồ và phiên bản của bộ dữ liệu / a dataset's metadata, schema and versions"""
+        hub = current_hub()
+        viewer = current_viewer()
+        dataset = visible_dataset(hub, dataset_id, viewer)
+        return dataset_summary(hub, dataset, full=True, viewer=viewer)

@@ -1,34 +1,30 @@
-"""One error shape for the API: {code, message: {vi, en}, context}, with the HTTP status from the class."""
+"""The sharing API's errors, in one place: the shape {code, message: {vi, en}, context} and the HTTP status
+the error's class carries (core/errors.py `http_status`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, jsonify
+
 from core import errors
-from publish.query import QueryError
-
-STATUS: list[tuple[type[errors.HubError], int]] = [
-    (errors.Unauthenticated, 401),
-    (errors.AccessDenied, 403),
-    (errors.NotFound, 404),
-    (errors.LoadConflict, 409),
-    (errors.ValidationFailed, 422),
-    (QueryError, 400),
-    (errors.InputError, 400),
-    (errors.StoreError, 503),
-    (errors.HubError, 400),
-]
-
-
-def status_for(exc: errors.HubError) -> int:
-    for cls, status in STATUS:
-        if isinstance(exc, cls):
-            return status
-    return 500
 
 
 def error_body(exc: errors.HubError) -> dict[str, Any]:
     return exc.to_dict()
+
+
+def handle_hub_error(exc: errors.HubError) -> tuple[dict[str, Any], int]:
+    """Lỗi {code, message: {vi, en}, context} / an error {code, message: {vi, en}, context}"""
+    return error_body(exc), exc.http_status
+
+
+def error_response(exc: errors.HubError) -> Response:
+    """The same answer outside a flask-restx view (hooks that refuse before or after one)."""
+    body, status = handle_hub_error(exc)
+    response = jsonify(body)
+    response.status_code = status
+    return response
 
 
 # What each error status means on this API, for the OpenAPI document (one wording everywhere).
@@ -49,9 +45,3 @@ def responses(ns: Any, model: Any, *codes: int) -> Any:
         return fn
     return decorate
 
-
-def document_handlers(api: Any) -> None:
-    """The OpenAPI document lists API-wide error handlers as responses, and a response needs a description."""
-    for handler in api.error_handlers.values():
-        if not (getattr(handler, "__doc__", None) or "").strip():
-            handler.__doc__ = "Lỗi {code, message: {vi, en}, context} / an error {code, message: {vi, en}, context}"

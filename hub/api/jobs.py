@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_restx import Api, Resource, fields
+from flask_restx import Namespace, Resource, fields
 
 from core.errors import NotFound, Unauthenticated
 from hub import jobs
-from hub.api.models import namespace
+from hub.api.models import error, text
 from hub.auth import current_viewer
 from hub.context import current_hub
 from publish.access import Viewer, owns
@@ -47,57 +47,56 @@ def visible_job(hub: Hub, job_id: str, viewer: Viewer) -> jobs.Job:
     return job
 
 
-def register(api: Api, hub: Hub) -> None:
-    ns = namespace(api, "jobs", "Công việc chạy nền / Background jobs")
-    text = api.models.get("Text") or api.model("Text", {"vi": fields.String, "en": fields.String})
-    error = api.models.get("Error")
-    job_error = api.model("JobError", {"code": fields.String, "message": fields.Nested(text), "context": fields.Raw})
-    job_model = api.model("Job", {
-        "id": fields.String(description="Mã công việc / job id"),
-        "kind": fields.String(enum=list(jobs.KINDS), description="Loại / kind"),
-        "status": fields.String(enum=["queued", "running", "finished", "failed"],
-                                description="Trạng thái / status"),
-        "dataset": fields.String(description="Bộ dữ liệu / dataset id"),
-        "progress": fields.Float(description="Tiến độ 0–1 / progress from 0 to 1 (estimated while running)"),
-        "message": fields.String(description="Đang làm gì / what it is doing, or why it failed"),
-        "params": fields.Raw(description="Tham số khi gửi / parameters it was submitted with"),
-        "result": fields.Raw(description="Kết quả (nạp: phiên bản, số dòng, báo cáo kiểm tra) / result (ingest: "
-                                         "version, row counts, validation report)"),
-        "error": fields.Nested(job_error, allow_null=True, description="Lỗi / error, when failed"),
-        "load_id": fields.Integer(description="Lần nạp tạo ra / the load it made"),
-        "created_by": fields.String, "created_at": fields.String, "started_at": fields.String,
-        "finished_at": fields.String, "worker": fields.String(description="host:pid that ran it"),
-        "heartbeat_at": fields.String(description="Tín hiệu cuối / last heartbeat (UTC)"),
-        "links": fields.Raw,
+ns = Namespace("jobs", description="Công việc chạy nền / Background jobs")
+job_error = ns.model("JobError", {"code": fields.String, "message": fields.Nested(text), "context": fields.Raw})
+job_model = ns.model("Job", {
+    "id": fields.String(description="Mã công việc / job id"),
+    "kind": fields.String(enum=list(jobs.KINDS), description="Loại / kind"),
+    "status": fields.String(enum=["queued", "running", "finished", "failed"],
+                            description="Trạng thái / status"),
+    "dataset": fields.String(description="Bộ dữ liệu / dataset id"),
+    "progress": fields.Float(description="Tiến độ 0–1 / progress from 0 to 1 (estimated while running)"),
+    "message": fields.String(description="Đang làm gì / what it is doing, or why it failed"),
+    "params": fields.Raw(description="Tham số khi gửi / parameters it was submitted with"),
+    "result": fields.Raw(description="Kết quả (nạp: phiên bản, số dòng, báo cáo kiểm tra) / result (ingest: "
+                                     "version, row counts, validation report)"),
+    "error": fields.Nested(job_error, allow_null=True, description="Lỗi / error, when failed"),
+    "load_id": fields.Integer(description="Lần nạp tạo ra / the load it made"),
+    "created_by": fields.String, "created_at": fields.String, "started_at": fields.String,
+    "finished_at": fields.String, "worker": fields.String(description="host:pid that ran it"),
+    "heartbeat_at": fields.String(description="Tín hiệu cuối / last heartbeat (UTC)"),
+    "links": fields.Raw,
+})
+
+
+@ns.route("")
+class JobList(Resource):
+    @ns.doc("list_jobs", params={
+        "status": "queued, running, finished or failed",
+        "dataset": "Mã bộ dữ liệu / dataset id",
+        "limit": "Số công việc / how many (default 50, at most 500)",
     })
+    @ns.response(200, "Công việc mới nhất trước / newest first", fields.List(fields.Nested(job_model)))
+    @ns.response(401, "Cần khoá API / API key required", error)
+    def get(self) -> Any:
+        """Các công việc chạy nền của mình (admin: mọi công việc) / your background jobs (admins: all)"""
+        viewer = current_viewer()
+        require_client(viewer)
+        limit = max(1, min(request.args.get("limit", 50, type=int) or 50, 500))
+        found = jobs.list_jobs(current_hub().store, status=request.args.get("status"),
+                               dataset=request.args.get("dataset"), limit=limit,
+                               created_by=None if viewer.is_admin else viewer.name)
+        return [job_body(j, viewer) for j in found]
 
-    @ns.route("")
-    class JobList(Resource):
-        @ns.doc("list_jobs", params={
-            "status": "queued, running, finished or failed",
-            "dataset": "Mã bộ dữ liệu / dataset id",
-            "limit": "Số công việc / how many (default 50, at most 500)",
-        })
-        @ns.response(200, "Công việc mới nhất trước / newest first", fields.List(fields.Nested(job_model)))
-        @ns.response(401, "Cần khoá API / API key required", error)
-        def get(self) -> Any:
-            """Các công việc chạy nền của mình (admin: mọi công việc) / your background jobs (admins: all)"""
-            viewer = current_viewer()
-            require_client(viewer)
-            limit = max(1, min(request.args.get("limit", 50, type=int) or 50, 500))
-            found = jobs.list_jobs(current_hub().store, status=request.args.get("status"),
-                                   dataset=request.args.get("dataset"), limit=limit,
-                                   created_by=None if viewer.is_admin else viewer.name)
-            return [job_body(j, viewer) for j in found]
 
-    @ns.route("/<string:job_id>", endpoint="job")
-    @ns.param("job_id", "Mã công việc / job id (from the upload's answer or its Location header)")
-    class JobItem(Resource):
-        @ns.doc("get_job")
-        @ns.response(200, "Công việc / the job", job_model)
-        @ns.response(401, "Cần khoá API / API key required", error)
-        @ns.response(404, "Không có / no such job (or not yours)", error)
-        def get(self, job_id: str) -> Any:
-            """Trạng thái, tiến độ và kết quả của một công việc / a job's status, progress and result"""
-            viewer = current_viewer()
-            return job_body(visible_job(current_hub(), job_id, viewer), viewer)
+@ns.route("/<string:job_id>", endpoint="job")
+@ns.param("job_id", "Mã công việc / job id (from the upload's answer or its Location header)")
+class JobItem(Resource):
+    @ns.doc("get_job")
+    @ns.response(200, "Công việc / the job", job_model)
+    @ns.response(401, "Cần khoá API / API key required", error)
+    @ns.response(404, "Không có / no such job (or not yours)", error)
+    def get(self, job_id: str) -> Any:
+        """Trạng thái, tiến độ và kết quả của một công việc / a job's status, progress and result"""
+        viewer = current_viewer()
+        return job_body(visible_job(current_hub(), job_id, viewer), viewer)

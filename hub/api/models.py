@@ -6,7 +6,7 @@ them. Each field's description is its Vietnamese and English title, from the sch
 
 from __future__ import annotations
 
-from flask_restx import Api, Namespace, fields
+from flask_restx import Model, Namespace, fields
 
 from core.catalog import Dataset
 
@@ -37,9 +37,6 @@ def model_for(ns: Namespace, dataset: Dataset):  # noqa: ANN201 - a flask_restx 
     return ns.model(model_name(dataset), props)
 
 
-def namespace(api: Api, name: str, description: str) -> Namespace:
-    """The API's namespace called `name`, created on first use, so several modules can add routes to it."""
-    for ns in api.namespaces:
-        if ns.name == name:
-            return ns
-    return api.namespace(name, description=description)
+# The two models every namespace answers with; hub/api/__init__.py adds them to the Api.
+text = Model("Text", {"vi": fields.String, "en": fields.String})
+error = Model("Error", {"code": fields.String, "message": fields.Nested(text), "context": fields.Raw})

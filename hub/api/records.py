@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, request, stream_with_context
-from flask_restx import Api, Resource, fields
+from flask_restx import Namespace, Resource, fields
 
+from core.catalog import Dataset
 from hub import audit
-from hub.api.datasets import visible_dataset
+from hub.api.datasets import ns, visible_dataset
 from hub.api.errors import responses
-from hub.api.models import model_for, namespace
+from hub.api.models import error, model_for
 from hub.api.params import parse_query
 from hub.auth import current_viewer
 from hub.context import current_hub
@@ -44,99 +46,105 @@ RECORD_PARAMS = {
 }
 
 
-def register(api: Api, hub: Hub) -> None:
-    ns = namespace(api, "datasets", "Bộ dữ liệu / Datasets")
-    any_record = api.model("Record", {"*": fields.Wildcard(fields.Raw)})
-    page = api.model("RecordPage", {
-        "dataset": fields.String,
-        "version": fields.Integer(description="Phiên bản đang đọc / version being read"),
-        "total": fields.Integer(description="Tổng số bản ghi khớp / matching records"),
-        "limit": fields.Integer,
-        "fields": fields.List(fields.String),
-        "next_cursor": fields.String(description="null on the last page"),
-        "next": fields.String(description="URL of the next page"),
-        "records": fields.List(fields.Nested(any_record)),
-    })
-    error = api.models.get("Error")
+any_record = ns.model("Record", {"*": fields.Wildcard(fields.Raw)})
+page = ns.model("RecordPage", {
+    "dataset": fields.String,
+    "version": fields.Integer(description="Phiên bản đang đọc / version being read"),
+    "total": fields.Integer(description="Tổng số bản ghi khớp / matching records"),
+    "limit": fields.Integer,
+    "fields": fields.List(fields.String),
+    "next_cursor": fields.String(description="null on the last page"),
+    "next": fields.String(description="URL of the next page"),
+    "records": fields.List(fields.Nested(any_record)),
+})
 
-    def list_records(dataset_id: str) -> Any:
+
+def list_records(dataset_id: str) -> Any:
+    hub = current_hub()
+    viewer = current_viewer()
+    dataset = visible_dataset(hub, dataset_id, viewer)
+    audit.note(dataset=dataset.id)
+    fmt = request.args.get("format", "json")
+    if fmt not in FORMATS:
+        raise q.QueryError(f"Định dạng không hỗ trợ «{fmt}»", f"Unsupported format «{fmt}»", field="format")
+    query = parse_query(request.args, dataset, max_page_size=hub.settings.max_page_size
+                        if fmt != "csv" else max(hub.settings.max_page_size, 100_000))
+    _refuse_blanked_filters(dataset, viewer, query)
+    resolve_filters(hub.store, dataset, query.filters, viewer)  # commune_code=Trấn Biên: by the ward's name
+    if fmt == "csv":
+        if "limit" not in request.args:
+            query.limit = 10_000_000  # the whole (filtered) dataset, streamed
+        return _csv(hub, dataset, query, viewer)
+    query.with_geometry = fmt == "geojson"
+    result = q.records(hub.store, dataset, query, viewer)
+    audit.note(dataset=dataset.id, rows=len(result.rows), personal=_personal_returned(dataset, viewer, result.fields))
+    lang = _labels_lang()
+    if lang:
+        result.rows = list(add_labels(hub.store, dataset, result.rows, viewer, lang))
+        result.fields = label_fields(hub.store, dataset, result.fields, viewer)
+    next_url = None
+    if result.next_cursor:
+        args = {k: v for k, v in request.args.items() if k not in ("cursor", "offset")}
+        args["cursor"] = result.next_cursor
+        next_url = request.base_url + "?" + urlencode(args)
+    if fmt == "geojson":
+        body = {"type": "FeatureCollection", "version": result.version, "total": result.total,
+                "next_cursor": result.next_cursor, "next": next_url,
+                "features": [feature(r, _id_field(dataset)) for r in result.rows]}
+        return Response(json.dumps(body, ensure_ascii=False, default=str), mimetype="application/geo+json")
+    return {"dataset": dataset.id, "version": result.version, "total": result.total, "limit": query.limit,
+            "fields": result.fields, "next_cursor": result.next_cursor, "next": next_url,
+            "records": result.rows}
+
+
+@ns.route("/<string:dataset_id>/records", doc=False)
+class Records(Resource):
+    def get(self, dataset_id: str) -> Any:
+        return list_records(dataset_id)
+
+
+@ns.route("/<string:dataset_id>/records/<path:key>")
+@ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+@ns.param("key", "Khoá chính / primary key (parts joined with ',')")
+class Record(Resource):
+    @ns.doc("get_record", params={"as_of": RECORD_PARAMS["as_of"], "format": "json (default) or geojson",
+                                  "labels": RECORD_PARAMS["labels"]})
+    @ns.response(200, "Một bản ghi / one record", any_record)
+    @responses(ns, error, 400, 401, 404, 429)
+    def get(self, dataset_id: str, key: str) -> Any:
+        """Một bản ghi theo khoá chính / one record by its primary key"""
         hub = current_hub()
         viewer = current_viewer()
         dataset = visible_dataset(hub, dataset_id, viewer)
-        audit.note(dataset=dataset.id)
-        fmt = request.args.get("format", "json")
-        if fmt not in FORMATS:
-            raise q.QueryError(f"Định dạng không hỗ trợ «{fmt}»", f"Unsupported format «{fmt}»", field="format")
-        query = parse_query(request.args, dataset, max_page_size=hub.settings.max_page_size
-                            if fmt != "csv" else max(hub.settings.max_page_size, 100_000))
-        _refuse_blanked_filters(dataset, viewer, query)
-        resolve_filters(hub.store, dataset, query.filters, viewer)  # commune_code=Trấn Biên: by the ward's name
-        if fmt == "csv":
-            if "limit" not in request.args:
-                query.limit = 10_000_000  # the whole (filtered) dataset, streamed
-            return _csv(hub, dataset, query, viewer)
-        query.with_geometry = fmt == "geojson"
-        result = q.records(hub.store, dataset, query, viewer)
-        audit.note(dataset=dataset.id, rows=len(result.rows), personal=_personal_returned(dataset, viewer, result.fields))
+        version = request.args.get("as_of", type=int)
+        if version is None and request.args.get("as_of"):
+            raise q.QueryError("«as_of» phải là số phiên bản", "«as_of» must be a version number", field="as_of")
+        row = q.get_record(hub.store, dataset, key, viewer, version=version)
+        audit.note(dataset=dataset.id, rows=1, personal=_personal_returned(dataset, viewer, list(row)))
         lang = _labels_lang()
         if lang:
-            result.rows = list(add_labels(hub.store, dataset, result.rows, viewer, lang))
-            result.fields = label_fields(hub.store, dataset, result.fields, viewer)
-        next_url = None
-        if result.next_cursor:
-            args = {k: v for k, v in request.args.items() if k not in ("cursor", "offset")}
-            args["cursor"] = result.next_cursor
-            next_url = request.base_url + "?" + urlencode(args)
-        if fmt == "geojson":
-            body = {"type": "FeatureCollection", "version": result.version, "total": result.total,
-                    "next_cursor": result.next_cursor, "next": next_url,
-                    "features": [feature(r, _id_field(dataset)) for r in result.rows]}
-            return Response(json.dumps(body, ensure_ascii=False, default=str), mimetype="application/geo+json")
-        return {"dataset": dataset.id, "version": result.version, "total": result.total, "limit": query.limit,
-                "fields": result.fields, "next_cursor": result.next_cursor, "next": next_url,
-                "records": result.rows}
-
-    @ns.route("/<string:dataset_id>/records", doc=False)
-    class Records(Resource):
-        def get(self, dataset_id: str) -> Any:
-            return list_records(dataset_id)
-
-    # One documented route per dataset, so the OpenAPI document carries each dataset's own record model
-    # and filters, derived from its schema. Restricted datasets are served but not advertised.
-    for ds in hub.catalog:
-        if ds.access != "restricted":
-            _document_dataset_route(api, ns, ds, page, error, list_records)
-
-    @ns.route("/<string:dataset_id>/records/<path:key>")
-    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
-    @ns.param("key", "Khoá chính / primary key (parts joined with ',')")
-    class Record(Resource):
-        @ns.doc("get_record", params={"as_of": RECORD_PARAMS["as_of"], "format": "json (default) or geojson",
-                                      "labels": RECORD_PARAMS["labels"]})
-        @ns.response(200, "Một bản ghi / one record", any_record)
-        @responses(ns, error, 400, 401, 404, 429)
-        def get(self, dataset_id: str, key: str) -> Any:
-            """Một bản ghi theo khoá chính / one record by its primary key"""
-            hub = current_hub()
-            viewer = current_viewer()
-            dataset = visible_dataset(hub, dataset_id, viewer)
-            version = request.args.get("as_of", type=int)
-            if version is None and request.args.get("as_of"):
-                raise q.QueryError("«as_of» phải là số phiên bản", "«as_of» must be a version number", field="as_of")
-            row = q.get_record(hub.store, dataset, key, viewer, version=version)
-            audit.note(dataset=dataset.id, rows=1, personal=_personal_returned(dataset, viewer, list(row)))
-            lang = _labels_lang()
-            if lang:
-                row = next(add_labels(hub.store, dataset, [row], viewer, lang))
-            if request.args.get("format") == "geojson":
-                return Response(json.dumps(feature(row, _id_field(dataset)), ensure_ascii=False, default=str),
-                                mimetype="application/geo+json")
-            return row
+            row = next(add_labels(hub.store, dataset, [row], viewer, lang))
+        if request.args.get("format") == "geojson":
+            return Response(json.dumps(feature(row, _id_field(dataset)), ensure_ascii=False, default=str),
+                            mimetype="application/geo+json")
+        return row
 
 
-def _document_dataset_route(api: Api, ns: Any, dataset: Any, page: Any, error: Any, handler: Any) -> None:
+def dataset_routes(catalog: Iterable[Dataset]) -> Namespace:
+    """One documented route per dataset, so the OpenAPI document carries each dataset's own record model and
+    filters, derived from its schema; restricted datasets are served (by `Records`) but not advertised.
+
+    Built from a hub's catalogue, so each Api gets its own namespace (same name and path as `ns`)."""
+    documented = Namespace("datasets", path="/datasets")
+    for dataset in catalog:
+        if dataset.access != "restricted":
+            _document_dataset_route(documented, dataset)
+    return documented
+
+
+def _document_dataset_route(ns: Namespace, dataset: Dataset) -> None:
     record = model_for(ns, dataset)
-    dataset_page = api.inherit(f"Page_{dataset.id.replace('-', '_')}", page, {
+    dataset_page = ns.inherit(f"Page_{dataset.id.replace('-', '_')}", page, {
         "records": fields.List(fields.Nested(record)),
     })
     params = dict(RECORD_PARAMS)
@@ -146,7 +154,7 @@ def _document_dataset_route(api: Api, ns: Any, dataset: Any, page: Any, error: A
                           f"__lt, __lte, __in, __contains, __null")
 
     def get(self: Resource) -> Any:
-        return handler(dataset.id)
+        return list_records(dataset.id)
 
     get.__doc__ = f"{dataset.title('vi')} / {dataset.title('en')}"
     get = ns.doc(f"list_{dataset.id.replace('-', '_')}_records", params=params)(get)
@@ -210,4 +218,4 @@ def _take(rows: Any, n: int) -> Any:
         yield row
 
 
-__all__ = ["register", "geojson_chunks"]
+__all__ = ["dataset_routes", "geojson_chunks"]

@@ -12,14 +12,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import request
-from flask_restx import Api, Resource, fields
+from flask_restx import Resource, fields
 
 from core.catalog import Dataset
 from core.errors import NotFound
 from hub import audit
-from hub.api.datasets import visible_dataset
-from hub.api.errors import document_handlers, responses
-from hub.api.models import namespace
+from hub.api.datasets import ns, visible_dataset
+from hub.api.errors import responses
+from hub.api.models import error as error_model
 from hub.auth import require_role
 from hub.context import current_hub
 from publish import tables, versions
@@ -28,7 +28,7 @@ from publish.context import Hub
 from publish.query import QueryError
 from publish.redaction import HIDDEN, redact_report, redact_row  # noqa: F401 - re-exported
 
-__all__ = ["register", "redact_report", "redact_row"]
+__all__ = ["Loads", "LoadReport", "RejectedRows", "redact_report", "redact_row"]
 
 ROLES = ("steward", "admin")
 
@@ -68,92 +68,91 @@ def _dataset_for_steward(dataset_id: str) -> tuple[Hub, Dataset, Viewer]:
 
 # -- endpoints ---------------------------------------------------------------------------------------------------
 
-def register(api: Api, hub: Hub) -> None:
-    ns = namespace(api, "datasets", "Bộ dữ liệu / Datasets")
-    error = api.models.get("Error")
-    load = api.model("Load", {
-        "id": fields.Integer(description="Mã lần nạp / load id"),
-        "dataset": fields.String,
-        "version": fields.Integer(description="Phiên bản tạo ra (nếu có) / version it produced, if any"),
-        "status": fields.String(description="committed, unchanged, rejected, failed, running...",
-                                enum=["running", "committed", "unchanged", "rejected", "failed", "pending", "discarded"]),
-        "source_name": fields.String(description="Tệp nguồn / source file"),
-        "source_sha256": fields.String,
-        "source_size": fields.Integer,
-        "format": fields.String,
-        "encoding": fields.String,
-        "created_by": fields.String(description="Người nạp / who loaded it"),
-        "started_at": fields.String,
-        "finished_at": fields.String,
-        "rows_read": fields.Integer,
-        "rows_loaded": fields.Integer,
-        "rows_rejected": fields.Integer,
-        "rows_unchanged": fields.Integer,
-        "rows_added": fields.Integer,
-        "rows_changed": fields.Integer,
-        "rows_removed": fields.Integer,
-        "quality_score": fields.Float,
-        "error": fields.String,
-    })
-    load_list = api.model("LoadList", {"dataset": fields.String, "loads": fields.List(fields.Nested(load))})
-    load_report = api.inherit("LoadReport", load, {
-        "report": fields.Raw(description="Báo cáo kiểm tra (dạng frictionless) / validation report (frictionless shape)"),
-    })
-    rejected = api.model("RejectedRow", {
-        "row": fields.Integer(description="Số dòng trong tệp nguồn / row number in the source file"),
-        "data": fields.Raw(description="Các ô của dòng / the row's cells by field"),
-        "errors": fields.List(fields.Raw, description="Lỗi / errors (Vietnamese messages)"),
-    })
-    rejected_page = api.model("RejectedRows", {
-        "dataset": fields.String, "load": fields.Integer, "rows_rejected": fields.Integer,
-        "rows": fields.List(fields.Nested(rejected)),
-    })
+load = ns.model("Load", {
+    "id": fields.Integer(description="Mã lần nạp / load id"),
+    "dataset": fields.String,
+    "version": fields.Integer(description="Phiên bản tạo ra (nếu có) / version it produced, if any"),
+    "status": fields.String(description="committed, unchanged, rejected, failed, running...",
+                            enum=["running", "committed", "unchanged", "rejected", "failed", "pending", "discarded"]),
+    "source_name": fields.String(description="Tệp nguồn / source file"),
+    "source_sha256": fields.String,
+    "source_size": fields.Integer,
+    "format": fields.String,
+    "encoding": fields.String,
+    "created_by": fields.String(description="Người nạp / who loaded it"),
+    "started_at": fields.String,
+    "finished_at": fields.String,
+    "rows_read": fields.Integer,
+    "rows_loaded": fields.Integer,
+    "rows_rejected": fields.Integer,
+    "rows_unchanged": fields.Integer,
+    "rows_added": fields.Integer,
+    "rows_changed": fields.Integer,
+    "rows_removed": fields.Integer,
+    "quality_score": fields.Float,
+    "error": fields.String,
+})
+load_list = ns.model("LoadList", {"dataset": fields.String, "loads": fields.List(fields.Nested(load))})
+load_report = ns.inherit("LoadReport", load, {
+    "report": fields.Raw(description="Báo cáo kiểm tra (dạng frictionless) / validation report (frictionless shape)"),
+})
+rejected = ns.model("RejectedRow", {
+    "row": fields.Integer(description="Số dòng trong tệp nguồn / row number in the source file"),
+    "data": fields.Raw(description="Các ô của dòng / the row's cells by field"),
+    "errors": fields.List(fields.Raw, description="Lỗi / errors (Vietnamese messages)"),
+})
+rejected_page = ns.model("RejectedRows", {
+    "dataset": fields.String, "load": fields.Integer, "rows_rejected": fields.Integer,
+    "rows": fields.List(fields.Nested(rejected)),
+})
 
-    document_handlers(api)  # the API-wide error handler needs a description in the OpenAPI document
-    guarded = responses(ns, error, 400, 401, 403, 404, 429)
+guarded = responses(ns, error_model, 400, 401, 403, 404, 429)
 
-    @ns.route("/<string:dataset_id>/loads")
-    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
-    class Loads(Resource):
-        @ns.doc("list_loads", security=[{"bearer": []}],
-                params={"limit": "Số lần nạp / how many, newest first (1-1000, default 100)"})
-        @ns.response(200, "Các lần nạp, mới nhất trước / loads, newest first", load_list)
-        @guarded
-        def get(self, dataset_id: str) -> dict[str, Any]:
-            """Các lần nạp của bộ dữ liệu / the loads of a dataset (stewards, admins)"""
-            hub, dataset, _ = _dataset_for_steward(dataset_id)
-            rows = versions.loads(hub.store, dataset.id, limit=_limit(100, 1000))
-            return {"dataset": dataset.id, "loads": rows}
 
-    @ns.route("/<string:dataset_id>/loads/<int:load_id>")
-    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
-    @ns.param("load_id", "Mã lần nạp / load id")
-    class LoadReport(Resource):
-        @ns.doc("get_load_report", security=[{"bearer": []}])
-        @ns.response(200, "Lần nạp và báo cáo kiểm tra / the load and its validation report", load_report)
-        @guarded
-        def get(self, dataset_id: str, load_id: int) -> dict[str, Any]:
-            """Báo cáo kiểm tra của một lần nạp / a load's validation report (stewards, admins)"""
-            hub, dataset, viewer = _dataset_for_steward(dataset_id)
-            out = _load(hub, dataset, load_id)
-            out["report"] = redact_report(dataset, viewer, versions.load_report(hub.store, load_id) or {})
-            return out
+@ns.route("/<string:dataset_id>/loads")
+@ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+class Loads(Resource):
+    @ns.doc("list_loads", security=[{"bearer": []}],
+            params={"limit": "Số lần nạp / how many, newest first (1-1000, default 100)"})
+    @ns.response(200, "Các lần nạp, mới nhất trước / loads, newest first", load_list)
+    @guarded
+    def get(self, dataset_id: str) -> dict[str, Any]:
+        """Các lần nạp của bộ dữ liệu / the loads of a dataset (stewards, admins)"""
+        hub, dataset, _ = _dataset_for_steward(dataset_id)
+        rows = versions.loads(hub.store, dataset.id, limit=_limit(100, 1000))
+        return {"dataset": dataset.id, "loads": rows}
 
-    @ns.route("/<string:dataset_id>/loads/<int:load_id>/rejected")
-    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
-    @ns.param("load_id", "Mã lần nạp / load id")
-    class RejectedRows(Resource):
-        @ns.doc("list_rejected_rows", security=[{"bearer": []}],
-                params={"limit": "Số dòng / how many rows, in source order (1-10000, default 1000)"})
-        @ns.response(200, "Các dòng bị loại và lỗi / rejected rows and their errors", rejected_page)
-        @guarded
-        def get(self, dataset_id: str, load_id: int) -> dict[str, Any]:
-            """Các dòng bị loại của một lần nạp / a load's rejected rows (stewards, admins)"""
-            hub, dataset, viewer = _dataset_for_steward(dataset_id)
-            summary = _load(hub, dataset, load_id)
-            rows = []
-            for item in versions.rejected_rows(hub.store, load_id, limit=_limit(1000, 10_000)):
-                data, errors = redact_row(dataset, viewer, item["data"], item["errors"])
-                rows.append({"row": item["row"], "data": data, "errors": errors})
-            audit.note(rows=len(rows), personal=sees_personal(dataset, viewer))
-            return {"dataset": dataset.id, "load": load_id, "rows_rejected": summary["rows_rejected"], "rows": rows}
+
+@ns.route("/<string:dataset_id>/loads/<int:load_id>")
+@ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+@ns.param("load_id", "Mã lần nạp / load id")
+class LoadReport(Resource):
+    @ns.doc("get_load_report", security=[{"bearer": []}])
+    @ns.response(200, "Lần nạp và báo cáo kiểm tra / the load and its validation report", load_report)
+    @guarded
+    def get(self, dataset_id: str, load_id: int) -> dict[str, Any]:
+        """Báo cáo kiểm tra của một lần nạp / a load's validation report (stewards, admins)"""
+        hub, dataset, viewer = _dataset_for_steward(dataset_id)
+        out = _load(hub, dataset, load_id)
+        out["report"] = redact_report(dataset, viewer, versions.load_report(hub.store, load_id) or {})
+        return out
+
+
+@ns.route("/<string:dataset_id>/loads/<int:load_id>/rejected")
+@ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+@ns.param("load_id", "Mã lần nạp / load id")
+class RejectedRows(Resource):
+    @ns.doc("list_rejected_rows", security=[{"bearer": []}],
+            params={"limit": "Số dòng / how many rows, in source order (1-10000, default 1000)"})
+    @ns.response(200, "Các dòng bị loại và lỗi / rejected rows and their errors", rejected_page)
+    @guarded
+    def get(self, dataset_id: str, load_id: int) -> dict[str, Any]:
+        """Các dòng bị loại của một lần nạp / a load's rejected rows (stewards, admins)"""
+        hub, dataset, viewer = _dataset_for_steward(dataset_id)
+        summary = _load(hub, dataset, load_id)
+        rows = []
+        for item in versions.rejected_rows(hub.store, load_id, limit=_limit(1000, 10_000)):
+            data, errors = redact_row(dataset, viewer, item["data"], item["errors"])
+            rows.append({"row": item["row"], "data": data, "errors": errors})
+        audit.note(rows=len(rows), personal=sees_personal(dataset, viewer))
+        return {"dataset": dataset.id, "load": load_id, "rows_rejected": summary["rows_rejected"], "rows": rows}

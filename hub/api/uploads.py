@@ -13,16 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from flask import Response, g, request
-from flask_restx import Api, Resource, fields, reqparse
+from flask_restx import Resource, fields, reqparse
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from core.errors import AccessDenied, HubError, InputError, Unauthenticated
+from core.errors import AccessDenied, HubError, InputError, Unauthenticated, ValidationFailed
 from hub import jobs
-from hub.api.errors import error_body
+from hub.api.datasets import ns
+from hub.api.errors import error_body, handle_hub_error
 from hub.api.jobs import job_body
-from hub.api.models import namespace
+from hub.api.models import error
 from hub.auth import current_viewer
 from hub.context import current_hub
 from publish.context import Hub
@@ -42,6 +43,7 @@ parser.add_argument("format", location="form", choices=FORMATS, help="Định d�
 
 class UploadTooLarge(HubError):
     code = "upload-too-large"
+    http_status = 413
 
 
 def save_upload(hub: Hub, dataset_id: str, upload: FileStorage) -> tuple[str, str]:
@@ -78,72 +80,70 @@ def _inline_answer(job: jobs.Job, viewer: Any) -> Response:
     body: dict[str, Any] = {"job": shown, "load": result.get("load"), "report": result.get("report")}
     code = 201 if status == "committed" else 200
     if status == "rejected":
-        refused = HubError("Tệp bị từ chối vì dữ liệu không đạt quy tắc của bộ dữ liệu (xem báo cáo)",
-                           "The file was refused: its data breaks the dataset's rules (see the report)",
-                           code="validation-failed", dataset=job.dataset)
+        refused = ValidationFailed("Tệp bị từ chối vì dữ liệu không đạt quy tắc của bộ dữ liệu (xem báo cáo)",
+                                   "The file was refused: its data breaks the dataset's rules (see the report)",
+                                   dataset=job.dataset)
         body = {**error_body(refused), **body}
-        code = 422
+        code = refused.http_status
     return Response(json.dumps(body, ensure_ascii=False, default=str), status=code, mimetype="application/json")
 
 
-def register(api: Api, hub: Hub) -> None:
-    ns = namespace(api, "datasets", "Bộ dữ liệu / Datasets")
-    error = api.models.get("Error")
-    answer = api.model("UploadResult", {
-        "job": fields.Raw(description="Công việc nạp / the ingest job (GET /api/v1/jobs/<id>)"),
-        "load": fields.Raw(description="Lần nạp: phiên bản, số dòng thêm/đổi/xoá / the load: version, rows "
-                                       "added, changed, removed, rejected"),
-        "report": fields.Raw(description="Báo cáo kiểm tra (dạng frictionless, tối đa 100 lỗi) / validation "
-                                         "report (frictionless shape, first 100 errors)"),
-    })
-    queued = api.model("UploadQueued", {
-        "job": fields.Raw(description="Công việc đã xếp hàng / the queued job"),
-        "status": fields.String(description="queued"),
-        "url": fields.String(description="Theo dõi tại / follow it at (also the Location header)"),
-    })
+answer = ns.model("UploadResult", {
+    "job": fields.Raw(description="Công việc nạp / the ingest job (GET /api/v1/jobs/<id>)"),
+    "load": fields.Raw(description="Lần nạp: phiên bản, số dòng thêm/đổi/xoá / the load: version, rows "
+                                   "added, changed, removed, rejected"),
+    "report": fields.Raw(description="Báo cáo kiểm tra (dạng frictionless, tối đa 100 lỗi) / validation "
+                                     "report (frictionless shape, first 100 errors)"),
+})
+queued = ns.model("UploadQueued", {
+    "job": fields.Raw(description="Công việc đã xếp hàng / the queued job"),
+    "status": fields.String(description="queued"),
+    "url": fields.String(description="Theo dõi tại / follow it at (also the Location header)"),
+})
 
-    @ns.route("/<string:dataset_id>/uploads")
-    @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
-    class Uploads(Resource):
-        @ns.doc("upload_source_file", security=[{"bearer": []}])
-        @ns.expect(parser)
-        @ns.response(201, "Đã nạp phiên bản mới / loaded as a new version", answer)
-        @ns.response(200, "Không đổi gì / nothing changed (same data as the current version)", answer)
-        @ns.response(202, "Đang chạy nền / accepted: the ingest runs as a background job", queued)
-        @ns.response(400, "Không đọc được tệp / unreadable file or bad parameter", error)
-        @ns.response(401, "Cần khoá API / API key required", error)
-        @ns.response(403, "Chỉ steward hoặc admin / stewards and admins only", error)
-        @ns.response(404, "Không có bộ dữ liệu / no such dataset", error)
-        @ns.response(409, "Đang có lần nạp khác / another load of this dataset is running", error)
-        @ns.response(413, "Tệp quá lớn / file larger than HUB_MAX_UPLOAD_MB", error)
-        @ns.response(422, "Dữ liệu bị từ chối / data refused by validation (report included)", answer)
-        @ns.response(503, "Hàng đợi hoặc CSDL không trả lời / queue or database unavailable", error)
-        def post(self, dataset_id: str) -> Any:
-            """Gửi tệp nguồn để kiểm tra và nạp / send a source file to validate and load as the next version"""
-            hub = current_hub()
-            viewer = current_viewer()
-            _allowed(viewer)
-            hub.catalog.dataset(dataset_id)  # 404 before reading the body
-            try:
-                upload = request.files.get("file")
-                form = request.form
-            except RequestEntityTooLarge:
-                too_big = UploadTooLarge(f"Tệp lớn hơn giới hạn {hub.settings.max_upload_mb} MB",
-                                         f"The file is larger than the {hub.settings.max_upload_mb} MB limit")
-                return error_body(too_big), 413
-            if upload is None or not upload.filename:
-                raise InputError("Thiếu tệp (trường «file» của biểu mẫu multipart)",
-                                 "No file sent (the multipart form field «file»)", field="file")
-            fmt = form.get("format") or None
-            if fmt and fmt not in FORMATS:
-                raise InputError(f"Định dạng không hỗ trợ «{fmt}»", f"Unsupported format «{fmt}»", field="format")
-            relative, original = save_upload(hub, dataset_id, upload)
-            params = {"dataset": dataset_id, "path": relative, "source_name": original, "format": fmt,
-                      "encoding": form.get("encoding") or None, "sheet": form.get("sheet") or None,
-                      "request_id": g.get("request_id")}
-            job = jobs.submit(hub, "ingest", params, created_by=viewer.name)
-            if job.status in jobs.DONE:
-                return _inline_answer(job, viewer)
-            url = f"{request.script_root}/api/v1/jobs/{job.id}"
-            body = {"job": job_body(job, viewer), "status": job.status, "url": url}
-            return body, 202, {"Location": url}
+
+@ns.route("/<string:dataset_id>/uploads")
+@ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
+class Uploads(Resource):
+    @ns.doc("upload_source_file", security=[{"bearer": []}])
+    @ns.expect(parser)
+    @ns.response(201, "Đã nạp phiên bản mới / loaded as a new version", answer)
+    @ns.response(200, "Không đổi gì / nothing changed (same data as the current version)", answer)
+    @ns.response(202, "Đang chạy nền / accepted: the ingest runs as a background job", queued)
+    @ns.response(400, "Không đọc được tệp / unreadable file or bad parameter", error)
+    @ns.response(401, "Cần khoá API / API key required", error)
+    @ns.response(403, "Chỉ steward hoặc admin / stewards and admins only", error)
+    @ns.response(404, "Không có bộ dữ liệu / no such dataset", error)
+    @ns.response(409, "Đang có lần nạp khác / another load of this dataset is running", error)
+    @ns.response(413, "Tệp quá lớn / file larger than HUB_MAX_UPLOAD_MB", error)
+    @ns.response(422, "Dữ liệu bị từ chối / data refused by validation (report included)", answer)
+    @ns.response(503, "Hàng đợi hoặc CSDL không trả lời / queue or database unavailable", error)
+    def post(self, dataset_id: str) -> Any:
+        """Gửi tệp nguồn để kiểm tra và nạp / send a source file to validate and load as the next version"""
+        hub = current_hub()
+        viewer = current_viewer()
+        _allowed(viewer)
+        hub.catalog.dataset(dataset_id)  # 404 before reading the body
+        try:
+            upload = request.files.get("file")
+            form = request.form
+        except RequestEntityTooLarge:
+            too_big = UploadTooLarge(f"Tệp lớn hơn giới hạn {hub.settings.max_upload_mb} MB",
+                                     f"The file is larger than the {hub.settings.max_upload_mb} MB limit")
+            return handle_hub_error(too_big)
+        if upload is None or not upload.filename:
+            raise InputError("Thiếu tệp (trường «file» của biểu mẫu multipart)",
+                             "No file sent (the multipart form field «file»)", field="file")
+        fmt = form.get("format") or None
+        if fmt and fmt not in FORMATS:
+            raise InputError(f"Định dạng không hỗ trợ «{fmt}»", f"Unsupported format «{fmt}»", field="format")
+        relative, original = save_upload(hub, dataset_id, upload)
+        params = {"dataset": dataset_id, "path": relative, "source_name": original, "format": fmt,
+                  "encoding": form.get("encoding") or None, "sheet": form.get("sheet") or None,
+                  "request_id": g.get("request_id")}
+        job = jobs.submit(hub, "ingest", params, created_by=viewer.name)
+        if job.status in jobs.DONE:
+            return _inline_answer(job, viewer)
+        url = f"{request.script_root}/api/v1/jobs/{job.id}"
+        body = {"job": job_body(job, viewer), "status": job.status, "url": url}
+        return body, 202, {"Location": url}

@@ -1,4 +1,4 @@
-"""CKAN's error kinds, as HubErrors that know their CKAN `__type` and HTTP status.
+"""CKAN's error kinds, as HubErrors that know their CKAN `__type` and HTTP status (`http_status`).
 
 CKAN clients read the error from the body, not the status: ckanapi raises from `error.__type`, which must be
 exactly CKAN's string ("Not Found Error", "Validation Error", ...), and strips the message up to its first
@@ -21,7 +21,7 @@ __all__ = ["CkanError", "NotFoundError", "AuthorizationError", "ValidationError"
 class CkanError(errors.HubError):
     code = "ckan-error"
     ckan_type = "Internal Server Error"
-    status = 500
+    http_status = 500
     prefix = ""
 
     def ckan_error(self) -> dict[str, Any]:
@@ -31,14 +31,14 @@ class CkanError(errors.HubError):
 class NotFoundError(CkanError, errors.NotFound):
     code = "not-found"
     ckan_type = "Not Found Error"
-    status = 404
+    http_status = 404
     prefix = "Not found: "
 
 
 class AuthorizationError(CkanError, errors.AccessDenied):
     code = "access-denied"
     ckan_type = "Authorization Error"
-    status = 403
+    http_status = 403
     prefix = "Access denied: "
 
 
@@ -47,7 +47,7 @@ class ValidationError(CkanError):
 
     code = "ckan-validation"
     ckan_type = "Validation Error"
-    status = 409
+    http_status = 409
 
     def __init__(self, field_errors: dict[str, list[str]], vi: str | None = None, en: str | None = None) -> None:
         self.field_errors = field_errors
@@ -61,14 +61,14 @@ class ValidationError(CkanError):
 class SearchQueryError(CkanError):
     code = "ckan-search-query"
     ckan_type = "Search Query Error"
-    status = 400
+    http_status = 400
     prefix = "Search Query is invalid: "
 
 
 class SearchError(CkanError):
     code = "ckan-search"
     ckan_type = "Search Error"
-    status = 409
+    http_status = 409
     prefix = "Search error: "
 
 
@@ -78,15 +78,18 @@ def invalid(field: str, message: str, vi: str) -> ValidationError:
 
 
 def ckan_error_for(exc: errors.HubError) -> tuple[dict[str, Any], int]:
-    """(error dict, HTTP status) for any error the library raised while serving a CKAN action."""
+    """(error dict, HTTP status) for any error the library raised while serving a CKAN action: the one place
+    this interface maps errors. CKAN's own kinds know their `__type`; any other error is read from the HTTP
+    status its class carries: 401 and 403 are CKAN's Authorization Error (a bad, expired or revoked key is
+    refused, never treated as anonymous: hub/auth.py), 404 its Not Found Error, anything else a Validation
+    Error (409) naming the field."""
     if isinstance(exc, CkanError):
-        return exc.ckan_error(), exc.status
-    if isinstance(exc, errors.Unauthenticated):
-        # a bad, expired or revoked key is refused, never treated as anonymous (hub/auth.py)
-        return {"__type": AuthorizationError.ckan_type, "message": f"Access denied: {exc.bilingual()}"}, 401
-    if isinstance(exc, errors.AccessDenied):
-        return {"__type": AuthorizationError.ckan_type, "message": f"Access denied: {exc.bilingual()}"}, 403
-    if isinstance(exc, errors.NotFound):
-        return {"__type": NotFoundError.ckan_type, "message": f"Not found: {exc.bilingual()}"}, 404
+        return exc.ckan_error(), exc.http_status
+    if exc.http_status in (401, 403):
+        return {"__type": AuthorizationError.ckan_type, "message": f"{AuthorizationError.prefix}{exc.bilingual()}"}, \
+            exc.http_status
+    if exc.http_status == 404:
+        return {"__type": NotFoundError.ckan_type, "message": f"{NotFoundError.prefix}{exc.bilingual()}"}, 404
     field = str(exc.context.get("field") or "message")
-    return {field: [exc.message("en")], "message": exc.bilingual(), "__type": ValidationError.ckan_type}, 409
+    return {field: [exc.message("en")], "message": exc.bilingual(), "__type": ValidationError.ckan_type}, \
+        ValidationError.http_status

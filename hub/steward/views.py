@@ -56,10 +56,7 @@ def _protect() -> None:
 def _hub_error(exc: HubError):  # noqa: ANN202 - a Flask response
     if isinstance(exc, Unauthenticated):
         return redirect(url_for("steward.login"), 303)
-    from hub.api.errors import status_for
-
-    status = status_for(exc)
-    return render_template("steward/error.html", message=exc.message(_lang()), status=status), status
+    return render_template("steward/error.html", message=exc.message(_lang()), status=exc.http_status), exc.http_status
 
 
 def _visible(viewer: Viewer) -> list[Dataset]:

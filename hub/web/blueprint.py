@@ -12,11 +12,8 @@ bp = Blueprint("web", __name__, static_folder="../static", static_url_path="/sta
 
 @bp.errorhandler(HubError)
 def hub_error(exc: HubError):  # noqa: ANN201 - a Flask response tuple
-    """A bilingual HubError as a page in the visitor's language, with the API's status for the same error."""
-    from hub.api.errors import status_for
-
-    status = status_for(exc)
-    return render_template("error.html", status=status, message=exc.message(current_lang())), status
+    """A bilingual HubError as a page in the visitor's language, with the HTTP status its class carries."""
+    return render_template("error.html", status=exc.http_status, message=exc.message(current_lang())), exc.http_status
 
 
 @bp.get("/vendor/leaflet/<path:filename>")
