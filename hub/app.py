@@ -1,4 +1,10 @@
-"""The Flask app factory: `create_app(settings)` wires the sharing API, the catalogue site and operations."""
+"""The Flask app factory: `create_app(settings)` wires the sharing API, the catalogue site and operations.
+
+Every part is imported here and added in `create_app`, in order: operations (/healthz...), the sharing API
+(hub/api), request logging, security (keys, limits, audit), CORS, metrics, the catalogue site (hub/web), the
+steward workspace (hub/steward), the CKAN API (hub/ckan) and DCAT (hub/dcat.py). A part's `register(app)`
+adds its module-level blueprint and the hooks it needs.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from flask import Flask
 
 from core.config import Settings
 from core.errors import ConfigError
+from hub import ckan, cors, dcat, metrics, observability, ops, security, steward, web
+from hub.api import make_blueprint
 from publish.context import Hub
 
 
@@ -31,25 +39,14 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.extensions["hub"] = hub
     logging.getLogger("hub").setLevel(settings.log_level.upper())
 
-    from hub import ops
-    from hub.api import make_blueprint
-
     app.register_blueprint(ops.blueprint)
     app.register_blueprint(make_blueprint(hub))
-    for register in _optional_parts():
-        register(app)
+    observability.register(app)
+    security.register(app)
+    cors.register(app)
+    metrics.register(app)
+    web.register(app)
+    steward.register(app)
+    ckan.register(app)
+    dcat.register(app)
     return app
-
-
-def _optional_parts():  # noqa: ANN202
-    """Parts that register themselves on the app (web site, CKAN API, DCAT, metrics...), in order."""
-    parts = []
-    for module_name in ("hub.observability", "hub.security", "hub.cors", "hub.metrics", "hub.web", "hub.steward", "hub.ckan", "hub.dcat"):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        parts.append(module.register)
-    return parts

@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import ConfigError, HubError, InputError
+from core.errors import ConfigError, InputError
+from publish import ckan_push
 from publish.context import Hub
 
 if TYPE_CHECKING:
@@ -129,13 +130,6 @@ CKAN_KEY_ENV = "HUB_CKAN_API_KEY"  # read where the job runs: the key never goes
 
 def run_ckan_push(hub: Hub, job: Job, progress: Progress) -> tuple[dict[str, Any], int | None]:
     """publish.ckan_push.push for params {url, dataset?, dry_run?, name_prefix?}."""
-    try:
-        from publish import ckan_push
-    except ModuleNotFoundError as exc:
-        if exc.name != "publish.ckan_push":
-            raise
-        raise HubError("Bản này chưa có chức năng đẩy dữ liệu lên CKAN",
-                       "This version of the hub cannot push to CKAN (publish/ckan_push.py is missing)") from None
     api_key = os.environ.get(CKAN_KEY_ENV)
     if not api_key:
         raise ConfigError(f"Thiếu khoá API của cổng CKAN: đặt {CKAN_KEY_ENV} trong môi trường của worker",

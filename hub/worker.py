@@ -132,13 +132,13 @@ def _schedule_loop(hub: Hub, stop: threading.Event) -> None:
 def _preload() -> None:
     """Import the heavy libraries once, here: every work horse is a fork of this process and inherits them,
     instead of spending seconds importing pandas and Great Expectations at the start of each job."""
-    import importlib
+    import great_expectations  # noqa: F401
 
-    for name in ("publish.pipeline", "ingest", "validate", "publish.exports", "great_expectations"):
-        try:
-            importlib.import_module(name)
-        except ImportError:  # an optional part this installation does not have
-            log.debug("not preloaded: %s", name)
+    import ingest  # noqa: F401
+    import publish.exports  # noqa: F401
+    import publish.pipeline  # noqa: F401
+    import validate  # noqa: F401
+
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from hub.ckan import downloads, read, write  # noqa: F401 - their module-level @action functions and routes
+from hub.ckan.api import blueprint
+
 __all__ = ["register"]
 
 
 def register(app: Flask) -> None:
-    from hub.ckan import downloads, read, write  # noqa: F401 - importing them registers their actions/routes
-    from hub.ckan.api import blueprint
-
     app.register_blueprint(blueprint)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.text import search_fold
+from hub import audit
 from hub.ckan import datastore, federation
 from hub.ckan import organizations as orgs
 from hub.ckan.errors import NotFoundError, ValidationError
@@ -343,14 +344,10 @@ def datastore_search(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 
 def _audit_note(ctx: Ctx, data: dict[str, Any], result: dict[str, Any]) -> None:
     """Tell the request's audit entry (hub/audit.py, written by hub/security.py) what was read."""
-    try:
-        from hub.audit import note
-    except ModuleNotFoundError:  # a hub built without the audit log
-        return
     dataset = datastore.datastore_dataset(ctx.hub, ctx.viewer, data.get("resource_id") or data.get("id"))
     shown = {f["id"] for f in result["fields"]}
-    note(dataset=dataset.id, rows=len(result["records"]) if isinstance(result["records"], list) else None,
-         personal=bool(shown & set(dataset.schema.personal_fields)))
+    audit.note(dataset=dataset.id, rows=len(result["records"]) if isinstance(result["records"], list) else None,
+               personal=bool(shown & set(dataset.schema.personal_fields)))
 
 
 @action(read=True)

@@ -3,16 +3,16 @@ discard it, and look back at every load. See hub/steward/views.py."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
+
+from hub.steward.views import bp
 
 __all__ = ["register"]
 
 
 def register(app: Flask) -> None:
-    from datetime import timedelta
-
-    from hub.steward.views import bp
-
     # the workspace's signed session: not readable by scripts, not sent by other sites' forms, a working day long
     # (Flask's defaults are changed only where nobody set them)
     app.config["SESSION_COOKIE_HTTPONLY"] = True

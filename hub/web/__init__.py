@@ -11,9 +11,10 @@ from __future__ import annotations
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from hub.web import formatting
+from hub.web import dataset, downloads, feeds, formatting, pages, records, report_pages  # noqa: F401 - routes on bp
 from hub.web.blueprint import bp
 from hub.web.i18n import setup_babel
+from hub.web.search import build_index
 
 # No inline script or style anywhere: JS and CSS are static files, data travels in data-* attributes.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -39,9 +40,6 @@ def _http_error(exc: HTTPException):  # noqa: ANN202
 
 
 def register(app: Flask) -> None:
-    from hub.web import dataset, downloads, feeds, pages, records, report_pages  # noqa: F401 - they add their routes to bp
-    from hub.web.search import build_index
-
     setup_babel(app)
     formatting.install(app)
     app.register_blueprint(bp)

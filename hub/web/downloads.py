@@ -1,8 +1,6 @@
 """`/datasets/<id>/download.<fmt>`: the whole dataset (or one version) as a file, streamed.
 
-publish.exports.export_stream does the work (access rules, version pinning, every format); until that
-module existed this fell back to the CSV and GeoJSON writers, which `_fallback_stream` keeps for a store
-built without it.
+publish.exports.export_stream does the work (access rules, version pinning, every format).
 """
 
 from __future__ import annotations
@@ -19,34 +17,14 @@ from hub.web.catalogue import count_download, download_formats
 from hub.web.i18n import current_lang
 from hub.web.preview import parse_preview, reference_fields
 from publish.access import ANONYMOUS
-from publish.exports import XLSX_MIMETYPE, people
+from publish.exports import FORMATS, XLSX_MIMETYPE, export_filename, export_stream, people
 from publish.labels import describe_query
 from publish.query import Query, records
 from publish.store import Store
 
-_FALLBACK_FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "geojson": ("application/geo+json", "geojson")}
-
-
-def _fallback_stream(store: Store, dataset: Dataset, fmt: str, *, version: int | None, bom: bool) -> Iterator[bytes]:
-    from publish.exports.csv import csv_chunks
-    from publish.exports.geojson import geojson_chunks
-    from publish.query import Query, iter_records, resolve_version, select_columns
-
-    query = Query(version=resolve_version(store, dataset, version), limit=0, with_geometry=fmt == "geojson")
-    names, _ = select_columns(store, dataset, query, ANONYMOUS)
-    rows = iter_records(store, dataset, query, ANONYMOUS)
-    chunks = csv_chunks(names, rows, bom=bom) if fmt == "csv" else geojson_chunks(rows)
-    return (c.encode("utf-8") for c in chunks if c)
-
 
 def export(store: Store, dataset: Dataset, fmt: str, *, version: int | None, bom: bool) -> tuple[Iterator[bytes], str, str]:
     """(chunks, mimetype, file name). Access and version are checked before the first chunk."""
-    try:
-        from publish.exports import FORMATS, export_filename, export_stream
-    except ImportError:
-        chunks = _fallback_stream(store, dataset, fmt, version=version, bom=bom)
-        mimetype, ext = _FALLBACK_FORMATS[fmt]
-        return chunks, mimetype, f"{dataset.id}{f'-v{version}' if version else ''}.{ext}"
     chunks = export_stream(store, dataset, fmt, ANONYMOUS, version=version, bom=bom)
     return chunks, FORMATS[fmt][0], export_filename(dataset, fmt, version)
 
