@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from core.errors import HubError
 from hub.cli.common import console, open_hub, print_table
 
 
@@ -115,7 +116,8 @@ def push_report(report: str, period: str) -> None:
     console.print(f"{outcome.status}: {report} {outcome.period} ({outcome.attempts} attempts) "
                   f"{outcome.receipt or outcome.error or ''}", markup=False)
     if outcome.status == "failed":
-        raise click.exceptions.Exit(1)
+        raise HubError(f"Không gửi được báo cáo {report} kỳ {outcome.period}", f"Report {report} for {outcome.period} "
+                       "was not delivered", code="report-delivery-failed")
 
 
 @reports.command("tick")

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from core.catalog import Catalog, Dataset
 from publish import tables
 from publish.access import ANONYMOUS, Viewer, can_see_dataset
+from publish.exports import FORMATS
 from publish.query import count_current
 from publish.store import Store
 
@@ -31,12 +32,7 @@ __all__ = ["DatasetCard", "Figures", "cards", "count_download", "count_view", "d
 
 def download_formats(dataset: Dataset) -> list[str]:
     """Export formats that make sense for the dataset (GeoJSON only when records have a geometry)."""
-    try:
-        from publish.exports import FORMATS
-        names = list(FORMATS)
-    except ImportError:  # the exports package before export_stream landed
-        names = ["csv", "geojson"]
-    return [f for f in names if f != "geojson" or dataset.schema.geometry_kind]
+    return [f for f in FORMATS if f != "geojson" or dataset.schema.geometry_kind]
 
 
 @dataclass
