@@ -148,3 +148,44 @@ def test_6_a_page_on_another_origin_reads_open_records_and_is_refused_keyed_ones
         assert refused == "refused: TypeError", path  # the browser never hands a keyed answer to another origin
     pg.set_content(f"<h1>CORS</h1><pre>{read['body']['records'][0]['name']}</pre>")
     screenshot(pg, "task6-cors")
+
+
+WIDE = """() => [...document.querySelectorAll("body *")].filter(el => el.getBoundingClientRect().right > 361)
+  .slice(0, 8).map(el => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)"""
+
+SMALL_TARGETS = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex='0']")) {
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (!box.width || !box.height || style.visibility === "hidden" || el.closest("[hidden]")) { continue; }
+    if (el.closest(".leaflet-pane")) { continue; }  // the map's shapes: the markers are measured on their own
+    if (box.width < 24 || box.height < 24) {
+      out.push(`${el.tagName.toLowerCase()}.${el.className || ""} «${(el.innerText || el.value || el.getAttribute("aria-label") || "").slice(0, 30)}» ${Math.round(box.width)}×${Math.round(box.height)}`);
+    }
+  }
+  for (const el of document.querySelectorAll(".hub-marker")) {
+    const box = el.getBoundingClientRect();
+    if (box.width < 24 || box.height < 24) { out.push(`marker ${Math.round(box.width)}×${Math.round(box.height)}`); }
+  }
+  return out;
+}"""
+
+
+def test_5_a_dataset_page_on_a_phone_has_no_sideways_scroll_and_big_enough_tap_targets(live_hub, phone) -> None:  # noqa: ANN001
+    phone.goto(live_hub.url + "/")
+    phone.get_by_role("link", name="Du lịch").first.click()  # 1
+    phone.get_by_role("link", name="Cơ sở lưu trú du lịch").first.click()  # 2
+    phone.wait_for_selector("#map[data-ready='true']")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360, phone.evaluate(WIDE)
+    preview = phone.locator("#preview")
+    assert preview.evaluate("el => el.scrollWidth") <= 360
+    # the records as cards: one column, each cell with its column's title
+    first = phone.locator("#preview table.data tbody tr").first
+    assert first.evaluate("el => el.getBoundingClientRect().width") <= 360
+    labels = first.locator("th, td").evaluate_all("els => els.map(e => getComputedStyle(e, '::before').content)")
+    assert '"Tên cơ sở lưu trú"' in labels and '"Hạng sao"' in labels
+    small = phone.evaluate(SMALL_TARGETS)
+    assert small == [], small
+    screenshot(phone, "task5-phone-dataset")
+    _clean(phone)
