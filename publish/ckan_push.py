@@ -2,7 +2,8 @@
 
 For each open dataset: its publisher becomes an organization, the dataset a package, and its CSV and GeoJSON
 exports and data dictionary become uploaded resources. Everything is compared with what the portal already
-holds before anything is written (package fields; a resource's sha256, kept in CKAN's `hash` field), so a
+holds before anything is written (package fields; a resource's sha256, kept in CKAN's `hash` field as
+`sha256:<hex>` as frictionless reads it, and a CSV's Table Schema in `schema`), so a
 second run changes nothing and reports every item "unchanged". Only open datasets are ever read, and only as
 the anonymous citizen sees them (publish.access), so restricted data and personal fields never leave.
 """
@@ -116,6 +117,16 @@ def _same(wanted: Any, have: Any) -> bool:
     return (wanted or None) == (have or None)
 
 
+def _pushed(key: str, value: Any) -> Any:
+    """A resource field as an earlier push left it, in today's form: a bare sha256 is the same hash (pushes
+    before the `sha256:` prefix), a schema stored as a dictionary the same JSON text."""
+    if key == "hash" and isinstance(value, str) and len(value) == 64 and ":" not in value:
+        return f"sha256:{value}"
+    if key == "schema" and isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
 def _ensure_org(ckan: Any, hub: Hub, publisher: str, report: PushReport) -> str | None:
     org = organization_dict(hub, publisher, hub.settings.language)
     wanted = {"name": publisher, "title": org["title"], "description": org["description"]}
@@ -183,7 +194,9 @@ def _push_resources(ckan: Any, store: Store, dataset: Dataset, pkg: dict[str, An
         kind = next(k for k in resource_kinds(dataset) if k.kind == ours["hub_resource"])
         path = _resource_file(store, dataset, kind, folder)
         wanted = {"name": ours["name"], "description": ours["description"], "format": ours["format"],
-                  "hash": _sha256(path), "hub_resource": kind.kind}
+                  "hash": f"sha256:{_sha256(path)}", "hub_resource": kind.kind}
+        if ours.get("schema"):  # as JSON text: a multipart form field cannot hold a dictionary
+            wanted["schema"] = json.dumps(ours["schema"], ensure_ascii=False, sort_keys=True)
         match = next((r for r in theirs if r.get("hub_resource") == kind.kind), None) or \
             next((r for r in theirs if r.get("name") == ours["name"]), None)
         label = f"{pkg['name']}/{kind.kind}"
@@ -193,7 +206,7 @@ def _push_resources(ckan: Any, store: Store, dataset: Dataset, pkg: dict[str, An
                 with path.open("rb") as upload:
                     _call(ckan, "resource_create", package_id=have["id"] if have else None, upload=upload, **wanted)
             continue
-        changed = [k for k in wanted if k != "format" and not _same(wanted[k], match.get(k))]
+        changed = [k for k in wanted if k != "format" and not _same(wanted[k], _pushed(k, match.get(k)))]
         if str(match.get("format") or "").lower() != kind.format.lower():
             changed.append("format")
         if not changed:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -45,6 +47,10 @@ def test_publish_ckan_creates_the_packages_then_changes_nothing(open_licences_hu
     assert heritage["organization"]["title"] == "Ban Quản lý di tích và danh thắng"
     assert {r["hub_resource"] for r in heritage["resources"]} == {"csv", "geojson", "dictionary"}
     assert all(r["url_type"] == "upload" for r in heritage["resources"])
+    pushed_csv = next(r for r in heritage["resources"] if r["hub_resource"] == "csv")
+    body = requests.get(pushed_csv["url"], timeout=30).content
+    assert pushed_csv["hash"] == f"sha256:{hashlib.sha256(body).hexdigest()}"  # as frictionless checks it
+    assert [f["name"] for f in json.loads(pushed_csv["schema"])["fields"]] == body.decode().splitlines()[0].split(",")
 
     second = publish_ckan(open_licences_hub, district_hub)
     assert second.returncode == 0, second.stderr
