@@ -5,7 +5,7 @@ that lets a steward find the problem. Each class also carries what it means at t
 exceptions carry theirs: `http_status` (the sharing API, the web pages, the CKAN API's status class) and
 `exit_code` (the `hub` command; README lists them). The library raises; each interface turns errors into its
 answer in one place, from these attributes (hub/cli/__init__.py, hub/api/errors.py, hub/ckan/errors.py,
-hub/web/blueprint.py). This module imports nothing else of ours so every stage can use it.
+hub/web/blueprint.py `error_page`). This module imports nothing else of ours so every stage can use it.
 """
 
 from __future__ import annotations

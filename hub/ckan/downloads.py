@@ -31,7 +31,8 @@ def download(package_id: str, resource_id: str, filename: str | None) -> Respons
         viewer = current_viewer()
     except Unauthenticated as exc:  # a bad, revoked or expired key: 401 (it was a 500)
         body = json.dumps(exc.to_dict(), ensure_ascii=False)
-        return Response(body, status=401, mimetype="application/json", headers={"WWW-Authenticate": 'Bearer realm="hub"'})
+        return Response(body, status=exc.http_status, mimetype="application/json",
+                        headers={"WWW-Authenticate": 'Bearer realm="hub"'})
     for ds in hub.catalog:
         if package_id not in (ds.id, hub_id("dataset", ds.id)) or not can_see_dataset(ds, viewer):
             continue

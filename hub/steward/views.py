@@ -17,6 +17,7 @@ from core.errors import AccessDenied, HubError, NotFound, Unauthenticated
 from hub import audit
 from hub.context import current_hub
 from hub.steward import auth, labels, workspace
+from hub.web.blueprint import error_page
 from publish import versions
 from publish.access import Viewer, can_see_dataset, sees_personal
 from publish.redaction import redact_report
@@ -56,7 +57,7 @@ def _protect() -> None:
 def _hub_error(exc: HubError):  # noqa: ANN202 - a Flask response
     if isinstance(exc, Unauthenticated):
         return redirect(url_for("steward.login"), 303)
-    return render_template("steward/error.html", message=exc.message(_lang()), status=exc.http_status), exc.http_status
+    return error_page(exc, "steward/error.html", _lang())
 
 
 def _visible(viewer: Viewer) -> list[Dataset]:

@@ -10,10 +10,16 @@ from hub.web.i18n import current_lang
 bp = Blueprint("web", __name__, static_folder="../static", static_url_path="/static")
 
 
+def error_page(exc: HubError, template: str = "error.html", lang: str | None = None) -> tuple[str, int]:
+    """A bilingual HubError as a page in the visitor's language, with the HTTP status its class carries: the one
+    place the web pages (the catalogue's and the steward workspace's) map errors."""
+    return render_template(template, status=exc.http_status, message=exc.message(lang or current_lang())), \
+        exc.http_status
+
+
 @bp.errorhandler(HubError)
-def hub_error(exc: HubError):  # noqa: ANN201 - a Flask response tuple
-    """A bilingual HubError as a page in the visitor's language, with the HTTP status its class carries."""
-    return render_template("error.html", status=exc.http_status, message=exc.message(current_lang())), exc.http_status
+def hub_error(exc: HubError) -> tuple[str, int]:
+    return error_page(exc)
 
 
 @bp.get("/vendor/leaflet/<path:filename>")
