@@ -53,7 +53,7 @@ def needing_work(rule: str, distinct: set[str]) -> set[str]:
     pattern = _ONE.get(rule)
     if pattern is None:
         return distinct
-    return distinct.difference(filter(pattern.fullmatch, distinct))
+    return distinct.difference(v for v in distinct if pattern.fullmatch(v))
 
 
 _COMMA_DECIMAL = re.compile(r"-?[0-9]+,[0-9]+")

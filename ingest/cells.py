@@ -195,12 +195,13 @@ def _normalise_distinct(rule: str, spec: Mapping, style: str, todo: list[str]) -
     if changed:
         todo = list(set(todo).difference(changed))
     function = _rule_function(rule, spec, style)
+    # every rule that gets here has a normaliser (a None function fails in map, as it always did)
     results = map(function, todo)  # type: ignore[arg-type]
     if rule == "commune":
         for text, result in zip(todo, results, strict=True):
-            if result is not None and result[0] != text:  # type: ignore[index]
-                changed[text], names[text] = result  # type: ignore[misc]
-    else:
+            if isinstance(result, tuple) and result[0] != text:  # _commune: (value, rule name) or None
+                changed[text], names[text] = result
+    else:  # the other rules' normalisers give a text or None
         changed.update((t, r) for t, r in zip(todo, results, strict=True) if r is not None and r != t)  # type: ignore[misc]
     return changed, names
 
@@ -277,7 +278,7 @@ def _changed_cells(values: list[Any], originals: Sequence[Any]) -> list[int]:
 
 
 def _unresolved(values: set[str]) -> dict[str, str]:
-    values.discard(None)  # type: ignore[arg-type]
+    values.discard(None)
     return unresolved_old_units(values)
 
 

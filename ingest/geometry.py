@@ -45,7 +45,7 @@ def _float(text: str | None) -> float | None:
 
 # A missing cell reads as NaN. numpy reads a few texts to_numeric would not ("1_0"): a row is then looked
 # at or not as float() reads it, which is how fix_points reads the row itself, so nothing it changes is missed.
-_NAN = {None: "nan"}
+_NAN: dict[str | None, str | None] = {None: "nan"}
 
 
 def _rows_to_check(lats: Sequence[str | None], lons: Sequence[str | None], plane: bool) -> list[int]:

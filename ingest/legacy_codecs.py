@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 __all__ = ["TCVN3_TABLE", "VNI_TABLE", "encode_cp1258", "encode_tcvn3", "encode_vni", "register"]
 
@@ -237,11 +241,11 @@ def _codec(name: str, table: dict[int, str]) -> codecs.CodecInfo:
     def encode(text: str, errors: str = "strict") -> tuple[bytes, int]:
         return encoder(text), len(text)
 
-    def decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
+    def decode(data: Buffer, errors: str = "strict") -> tuple[str, int]:
         return codecs.charmap_decode(data, errors, table)
 
     class IncrementalDecoder(codecs.IncrementalDecoder):
-        def decode(self, data: bytes, final: bool = False) -> str:
+        def decode(self, data: Buffer, final: bool = False) -> str:
             return codecs.charmap_decode(data, self.errors, table)[0]
 
     class IncrementalEncoder(codecs.IncrementalEncoder):

@@ -15,10 +15,11 @@ distinct value (`pandas.factorize`).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -178,7 +179,7 @@ def _plain_geometry_ok(value: dict[str, Any]) -> bool | None:
     points takes a quarter of a second that way. Only the clear valid case is decided here; anything unusual
     (crs, GeometryCollection, Feature, a failing shape) goes to jsonschema so the verdict stays the profile's.
     """
-    check = _GEOMETRY_CHECKS.get(value.get("type"))  # type: ignore[arg-type]
+    check = _GEOMETRY_CHECKS.get(value.get("type"))  # type: ignore[arg-type]  # no "type": None finds no check
     if check is None or "crs" in value or "coordinates" not in value:
         return None
     bbox = value.get("bbox")
@@ -330,7 +331,7 @@ class CastColumn:
     values: np.ndarray  # object: the typed value, None where missing or invalid
     missing: np.ndarray  # bool: no value (empty, a missingValues text, or an absent cell)
     type_error: np.ndarray  # bool
-    _numbers: Any = field(default=None, repr=False)  # machine numbers of the cells with a value, once read
+    _numbers: Any = dataclasses.field(default=None, repr=False)  # (`field` is the FieldSpec above)  # machine numbers of the cells with a value, once read
 
     def numbers(self) -> np.ndarray | None:
         """int64 (integer) or float64 (number) of the cells with a value, in order; None if they do not fit
@@ -358,14 +359,14 @@ class CastColumn:
             data[ok] = numbers
             return pd.Series(pd.arrays.IntegerArray(data, ~ok), index=index)
         if ftype == "number":
-            data = np.zeros(len(self.values), dtype=np.float64)
+            floats = np.zeros(len(self.values), dtype=np.float64)
             numbers = self.numbers()
-            data[ok] = numbers if numbers is not None else self.values[ok].astype(np.float64)
-            return pd.Series(pd.arrays.FloatingArray(data, ~ok), index=index)
+            floats[ok] = numbers if numbers is not None else self.values[ok].astype(np.float64)
+            return pd.Series(pd.arrays.FloatingArray(floats, ~ok), index=index)
         if ftype == "boolean":
-            data = np.zeros(len(self.values), dtype=bool)
-            data[ok] = self.values[ok].astype(bool)
-            return pd.Series(pd.arrays.BooleanArray(data, ~ok), index=index)
+            flags = np.zeros(len(self.values), dtype=bool)
+            flags[ok] = self.values[ok].astype(bool)
+            return pd.Series(pd.arrays.BooleanArray(flags, ~ok), index=index)
         if ftype == "date":
             return pd.Series(self.values, index=index, dtype=object)
         texts = self.texts.copy()
@@ -386,7 +387,7 @@ def texts_and_none(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return arr, none
 
 
-_MISS = object()
+_MISS: Any = object()  # "not given", told apart from None by identity
 _CACHE_SIZE = 200_000
 
 
@@ -419,7 +420,8 @@ def cast_column(
 ) -> CastColumn:
     """Read one column. `absent` marks cells the source row did not have (short rows): always missing;
     `none`, if known, marks the None cells of `texts`."""
-    missing = np.equal(texts, None) if none is None else none.copy()  # texts_of() leaves only None as missing
+    # numpy compares with None cell by cell (its stubs take no None)
+    missing = np.equal(texts, None) if none is None else none.copy()  # type: ignore[call-overload]  # texts_of() leaves only None as missing
     extra_missing = [m for m in field.missing_values if m != ""]
     if "" in field.missing_values:
         missing |= texts == ""

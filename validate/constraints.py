@@ -42,7 +42,7 @@ def _bound_ok(compare: Callable[[Any, Any], bool], bound: Any, value: Any) -> bo
 
 
 def _bound_failures(
-    column: CastColumn, values: np.ndarray, compare: Callable[[Any, Any], bool], bound: Any
+    column: CastColumn, values: np.ndarray, compare: Callable[[Any, Any], Any], bound: Any
 ) -> np.ndarray:
     ftype = column.field.type
     if ftype == "integer" and isinstance(bound, int):

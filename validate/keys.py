@@ -100,17 +100,17 @@ class KeyMemory:
     def __len__(self) -> int:
         return len(self._dict._last) if self._dict is not None else len(self._hashes)
 
-    def previous(self, keys: Sequence[Any], rows: Sequence[int] | np.ndarray) -> np.ndarray:
+    def previous(self, keys: Sequence[Any] | np.ndarray, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """For each key, the latest earlier row with the same key (-1 if new or None); remembers this row."""
         if self._dict is not None:
             return self._dict.previous(list(keys), list(np.asarray(rows).tolist()))
-        keys = np.asarray(keys, dtype=object) if not isinstance(keys, np.ndarray) else keys
+        key_array = np.asarray(keys, dtype=object) if not isinstance(keys, np.ndarray) else keys
         rows = np.asarray(rows, dtype=np.int64)
-        out = np.full(len(keys), -1, dtype=np.int64)
-        idx = np.flatnonzero(pd.notna(keys)) if len(keys) else np.empty(0, dtype=np.int64)
+        out = np.full(len(key_array), -1, dtype=np.int64)
+        idx = np.flatnonzero(pd.notna(key_array)) if len(key_array) else np.empty(0, dtype=np.int64)
         if not len(idx):
             return out
-        codes, uniques = pd.factorize(keys[idx])  # exact grouping within the batch
+        codes, uniques = pd.factorize(key_array[idx])  # exact grouping within the batch
         order = np.argsort(codes, kind="stable")
         sorted_codes = codes[order]
         first = np.ones(len(order), dtype=bool)
@@ -184,5 +184,6 @@ def row_tuples(columns: list[np.ndarray]) -> list[tuple[Any, ...]]:
 def all_none(columns: list[np.ndarray]) -> np.ndarray:
     out = np.ones(len(columns[0]), dtype=bool)
     for column in columns:
-        out &= np.equal(column, None) if column.dtype == object else False
+        # numpy compares with None cell by cell (its stubs take no None)
+        out &= np.equal(column, None) if column.dtype == object else False  # type: ignore[call-overload]
     return out

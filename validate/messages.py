@@ -112,9 +112,9 @@ def bilingual(kind: str, row: int, field: FieldSpec | None, **ctx: Any) -> dict[
     """The {vi, en} messages of one error; `ctx` carries what the kind needs (cell, constraint, previous)."""
     cell = ctx.get("cell", "")
     if kind == "type-error":
-        vi, en = _type_error(field, cell)  # type: ignore[arg-type]
+        vi, en = _type_error(field, cell)  # type: ignore[arg-type]  # a type error always names its field
     elif kind == "constraint-error":
-        vi, en = _constraint_error(field, cell, ctx["constraint"])  # type: ignore[arg-type]
+        vi, en = _constraint_error(field, cell, ctx["constraint"])  # type: ignore[arg-type]  # so does a constraint error
     elif kind == "unique-error":
         prev = ctx["previous"]
         vi = f"giá trị «{cell}» trùng với dòng {prev} (cột này không được trùng)"

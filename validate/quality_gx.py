@@ -122,7 +122,7 @@ def _validate(source: Any, frame: pd.DataFrame, configs: list[Any],
                 del pending[k]
             else:
                 pending[k] = min(n, size * 2)
-    return [tuple(item) for item in out]  # type: ignore[misc]
+    return [tuple(item) for item in out]
 
 
 def _first_size(n: int, unexpected: int, examples: int) -> int:

@@ -217,7 +217,8 @@ def view(report: dict[str, Any], schema: Schema | None = None, *, max_rows: int 
     groups = [ErrorGroup(t, f, len(items), items[:per_group]) for (t, f), items in
               sorted(grouped.items(), key=lambda kv: (-len(kv[1]), kv[0][0], kv[0][1] or ""))]
     by_type = Counter(e.get("type", "?") for e in errors).most_common()
-    by_field = Counter(f for e in errors for f in (_fields_of(e) or [None])).most_common()
+    no_field: list[str | None] = [None]  # an error about a whole row
+    by_field = Counter(f for e in errors for f in (_fields_of(e) or no_field)).most_common()
     rows: dict[int, BadRow] = {}
     for e in errors:
         number = int(e.get("rowNumber") or 0)

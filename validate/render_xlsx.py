@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -76,7 +76,7 @@ def _columns(report: dict[str, Any], rows: list[Row]) -> list[tuple[str, str]]:
 
 
 def _cell(ws: Any, value: Any, *, fill: PatternFill | None = None, comment: str | None = None,
-          bold: bool = False, wrap: bool = False) -> WriteOnlyCell:
+          bold: bool = False, wrap: bool = False) -> Cell:
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters XML cannot hold
     cell = WriteOnlyCell(ws, value=value)

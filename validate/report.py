@@ -31,11 +31,12 @@ def error_class_info(error_type: str) -> dict[str, Any]:
 
     for item in vars(errors).values():
         if isinstance(item, type) and getattr(item, "type", None) == error_type:
+            error_class: Any = item  # a frictionless Error subclass
             return {
-                "title": item.title,
-                "description": item.description,
-                "tags": list(item.tags),
-                "template": item.template,
+                "title": error_class.title,
+                "description": error_class.description,
+                "tags": list(error_class.tags),
+                "template": error_class.template,
             }
     return {"title": error_type, "description": "", "tags": [], "template": "{note}"}
 

@@ -150,9 +150,9 @@ class Validator:
     def finish(self) -> Report:
         """The report of every batch checked; references to the same file are decided here."""
         found_late, late = self._foreign.resolve()
-        for error, order in found_late:
+        for error, position in found_late:
             self._errors.append(error)
-            self._order.append(order)
+            self._order.append(position)
         errors, rows = self._errors, self._rows
         warnings = list(self._warnings)
         limit = self.limit_errors

@@ -73,7 +73,7 @@ def normalise_texts_flagged(values: list[str]) -> tuple[list[str | None], bool]:
         dirty += [i for i, v in enumerate(values) if not unicodedata.is_normalized("NFC", v)]
     empty = "" in values
     if not dirty and not empty:
-        return values, False  # type: ignore[return-value]
+        return values, False  # type: ignore[return-value]  # list is invariant: these texts stand for list[str | None]
     out: list[str | None] = [v or None for v in values] if empty else list(values)
     changed = False
     for i in dirty:

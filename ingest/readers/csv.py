@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -95,7 +95,7 @@ def _bad_line(path: Path, codec: str) -> int:
     return number + 1
 
 
-def _lines(path: Path, codec: str, file: str) -> Iterator[str]:
+def _lines(path: Path, codec: str, file: str) -> Generator[str, None, None]:
     """Physical lines, decoded, each at most MAX_LINE long. Decoding runs in C on the whole stream; an
     undecodable byte is then reported with its own line number, found by reading the file again."""
     number = 0
