@@ -111,6 +111,7 @@ class Unauthenticated(HubError):
     code = "unauthenticated"
     http_status = 401
     exit_code = 1
+    client: str | None = None  # a revoked or expired key's owner, for the audit log only
 
 
 class LoadConflict(HubError):

@@ -34,8 +34,8 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         RESTX_JSON={"ensure_ascii": False},
         RESTX_ERROR_404_HELP=False,
     )
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Flask's DefaultJSONProvider has both
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["hub"] = hub
     logging.getLogger("hub").setLevel(settings.log_level.upper())
 

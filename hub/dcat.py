@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, abort, jsonify, redirect, request
 from rdflib import Graph
+from werkzeug.wrappers import Response as BaseResponse
 
 from core.errors import DatasetNotFound
 from hub.ckan.api import public_base
@@ -113,9 +114,10 @@ def _dataset(dataset_id: str, fmt: str) -> Response:
         dataset = hub.catalog.dataset(dataset_id)
     except DatasetNotFound:
         # the package id CKAN clients know works too
-        dataset = next((ds for ds in hub.catalog if hub_id("dataset", ds.id) == dataset_id), None)
-        if dataset is None:
+        found = next((ds for ds in hub.catalog if hub_id("dataset", ds.id) == dataset_id), None)
+        if found is None:
             return _package(dataset_id, fmt)
+        dataset = found
     if dataset not in dcat.open_datasets(hub.catalog):
         abort(404)  # not open: not described, and not said to exist
     return _answer(f"dataset:{dataset.id}",
@@ -166,7 +168,7 @@ def ckan_dataset_file(dataset_id: str, fmt: str) -> Response:
 
 
 @blueprint.get("/dataset/<dataset_id>")
-def ckan_dataset(dataset_id: str) -> Response:
+def ckan_dataset(dataset_id: str) -> BaseResponse:  # a redirect is werkzeug's Response
     """The URI a federated package has in DCAT (`/dataset/<id>`), dereferenced as ckanext-dcat does with
     content negotiation: RDF when the Accept header asks for it; a browser is sent to our dataset's page."""
     best = request.accept_mimetypes.best_match([*_BY_TYPE, "text/html"], default="text/html")

@@ -102,19 +102,19 @@ def submit(hub: Hub, kind: str, params: dict[str, Any], *, created_by: str | Non
             params=json.dumps(params, ensure_ascii=False, default=str), created_by=created_by, created_at=utcnow(),
         ))
     if hub.settings.redis_url:
-        _enqueue(hub, job_id)
+        _enqueue(hub, job_id, hub.settings.redis_url)
     else:
         execute(job_id, hub, reraise=True)
     return get(hub.store, job_id, reap=False)
 
 
-def _enqueue(hub: Hub, job_id: str) -> None:
+def _enqueue(hub: Hub, job_id: str, redis_url: str) -> None:
     from redis import Redis
     from redis.exceptions import RedisError
     from rq import Queue
 
     try:
-        queue = Queue(QUEUE, connection=Redis.from_url(hub.settings.redis_url, socket_timeout=10))
+        queue = Queue(QUEUE, connection=Redis.from_url(redis_url, socket_timeout=10))
         queue.enqueue("hub.jobs.execute", job_id, job_id=job_id, job_timeout=hub.settings.job_timeout,
                       result_ttl=7 * 86400, failure_ttl=30 * 86400, description=f"hub job {job_id}")
     except RedisError as exc:

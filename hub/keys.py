@@ -17,12 +17,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from core.errors import HubError, NotFound, Unauthenticated
 from publish import audit, tables
 from publish.access import Viewer
+from publish.db import inserted_id
 from publish.lru import LruCache
 from publish.store import Store, utcnow
 
@@ -65,9 +67,9 @@ def create_client(store: Store, name: str, role: str = "department", *, title: s
         exists = conn.execute(sa.select(tables.clients.c.id).where(tables.clients.c.name == name)).scalar()
         if exists:
             raise HubError(f"Đã có bên sử dụng «{name}»", f"Client «{name}» already exists", field="name")
-        new_id = conn.execute(tables.clients.insert().values(
+        new_id = inserted_id(conn.execute(tables.clients.insert().values(
             name=name, role=role, title=title, contact=contact, created_at=utcnow(), disabled=False,
-        )).inserted_primary_key[0]
+        )))
     _log(store, actor, "create-client", name, role=role)
     return new_id
 
@@ -152,7 +154,7 @@ def set_disabled(store: Store, client: str, disabled: bool = True, *, actor: str
     _log(store, actor, "disable" if disabled else "enable", client)
 
 
-def clients(store: Store) -> list[dict[str, object]]:
+def clients(store: Store) -> list[dict[str, Any]]:
     """Every client with its keys (prefix, dates, state — never a hash) and grants, for `hub keys list`."""
     c, k, g = tables.clients, tables.api_keys, tables.grants
     now = utcnow()

@@ -85,7 +85,7 @@ class StoreCollector(Collector):
             up.add_metric([], 0)
         yield up
         if self.hub.settings.redis_url:
-            yield from self._queue()
+            yield from self._queue(self.hub.settings.redis_url)
 
     def _from_database(self) -> Iterator[Metric]:
         loads, jobs = tables.loads, tables.jobs
@@ -115,7 +115,7 @@ class StoreCollector(Collector):
                 job_count.add_metric([r[0], r[1]], r[2])
         yield from (loads_total, rows, _summed(rejected), version, job_count)
 
-    def _queue(self) -> Iterator[Metric]:
+    def _queue(self, redis_url: str) -> Iterator[Metric]:
         from redis import Redis
         from redis.exceptions import RedisError
         from rq import Queue
@@ -124,7 +124,7 @@ class StoreCollector(Collector):
 
         queued = GaugeMetricFamily("hub_job_queue_length", "Jobs waiting on the Redis queue")
         try:
-            queued.add_metric([], Queue(QUEUE, connection=Redis.from_url(self.hub.settings.redis_url,
+            queued.add_metric([], Queue(QUEUE, connection=Redis.from_url(redis_url,
                                                                           socket_timeout=2)).count)
         except RedisError:
             return

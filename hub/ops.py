@@ -8,6 +8,7 @@ what is wrong.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
@@ -109,14 +110,15 @@ def readyz():  # noqa: ANN201
     checks: dict[str, str] = {"database": check_database(hub.store.engine)}
     if hub.store.read_engine is not hub.store.engine:
         checks["replica"] = check_database(hub.store.read_engine)
-    redis_state = check_redis(hub.settings.redis_url)
+    redis_url = hub.settings.redis_url
+    redis_state = check_redis(redis_url)
     if redis_state is not None:
         checks["redis"] = redis_state
     checks["storage"] = check_storage(Path(hub.settings.storage_dir))
     ready = all(v == "ok" for v in checks.values())
-    body = {"status": "ready" if ready else "not ready", "checks": checks}
-    if redis_state == "ok":
-        body["jobs"] = _queue_facts(hub.settings.redis_url)  # informative: workers run elsewhere
+    body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
+    if redis_url and redis_state == "ok":  # (check_redis is None without a URL)
+        body["jobs"] = _queue_facts(redis_url)  # informative: workers run elsewhere
     return jsonify(body), 200 if ready else 503
 
 

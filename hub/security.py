@@ -286,12 +286,13 @@ def _http_errors(app: Flask) -> None:
         if isinstance(exc, HTTPException) and exc.code in HTTP_MESSAGES and request.path.startswith("/api/v1"):
             vi, en = HTTP_MESSAGES[exc.code]
             response = _error(exc.code, f"http-{exc.code}", vi, en)
-            if exc.code == 405 and getattr(exc, "valid_methods", None):
-                response.headers["Allow"] = ", ".join(exc.valid_methods)
+            allowed = getattr(exc, "valid_methods", None)  # MethodNotAllowed's
+            if exc.code == 405 and allowed:
+                response.headers["Allow"] = ", ".join(allowed)
             return response
         return routed(exc)
 
-    app.handle_user_exception = handle  # type: ignore[method-assign]
+    app.handle_user_exception = handle  # type: ignore[method-assign, assignment]  # this app's own, around Flask's
 
 
 def _document(app: Flask) -> None:
@@ -312,7 +313,7 @@ def _document(app: Flask) -> None:
         for code in (400, 401, 429):
             if code not in responses and str(code) not in responses:
                 responses[code] = RESPONSES[code]
-        cls.__apidoc__ = {**doc, "responses": responses}
+        cls.__apidoc__ = {**doc, "responses": responses}  # type: ignore[attr-defined]  # where flask-restx keeps a Resource's docs
 
 
 def register(app: Flask) -> None:

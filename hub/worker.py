@@ -75,16 +75,18 @@ def _horse_killed(hub: Hub):  # noqa: ANN202 - an RQ callback
     return handler
 
 
-def require_redis(settings: Settings) -> None:
+def require_redis(settings: Settings) -> str:
+    """The Redis URL the worker needs, or a ConfigError."""
     if not settings.redis_url:
         raise ConfigError("`hub worker` cần HUB_REDIS_URL; không có Redis thì công việc chạy ngay khi gửi",
                           "`hub worker` needs HUB_REDIS_URL; without Redis, jobs run inline when submitted")
+    return settings.redis_url
 
 
 def run(hub: Hub, *, burst: bool = False, name: str | None = None) -> None:
     """Work until stopped (SIGTERM: finish the current job, then exit; a second SIGTERM: stop it now)."""
     settings = hub.settings
-    require_redis(settings)
+    redis_url = require_redis(settings)
     from redis import Redis
 
     jobs.worker_hub = hub
@@ -93,11 +95,11 @@ def run(hub: Hub, *, burst: bool = False, name: str | None = None) -> None:
     recovered = hub.store.recover_interrupted_loads()
     if reaped or recovered:
         log.warning("marked %d job(s) and %d load(s) of dead processes as failed", reaped, recovered)
-    connection = Redis.from_url(settings.redis_url)
+    connection = Redis.from_url(redis_url)
     worker = HubWorker([Queue(jobs.QUEUE, connection=connection)], connection=connection, name=name,
                        work_horse_killed_handler=_horse_killed(hub))
     hub.store.dispose()  # pooled connections must not be shared with forked horses
-    log.info("worker %s listening on queue %r at %s", worker.name, jobs.QUEUE, _safe_url(settings.redis_url))
+    log.info("worker %s listening on queue %r at %s", worker.name, jobs.QUEUE, _safe_url(redis_url))
     if burst:
         _tick(hub)
         worker.work(burst=True, logging_level=settings.log_level.upper(), with_scheduler=False)

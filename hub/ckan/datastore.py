@@ -141,6 +141,7 @@ def datastore_search(hub: Hub, viewer: Viewer, data: dict[str, Any], base: str) 
     raise_if(errors)
     query.fields = [n for n in wanted if n != "_id"] or None
     names = ["_id", *(query.fields or allowed)]
+    total: int | None
     if distinct:
         rows, total = _distinct(hub, dataset, query, viewer, names)
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,7 +64,7 @@ def _resource_out(row: Any, package_id: str, base: str) -> dict[str, Any]:
             "datastore_active": False}
 
 
-def _package_out(hub: Hub, row: Any, resource_rows: list[Any], base: str,
+def _package_out(hub: Hub, row: Any, resource_rows: Sequence[Any], base: str,
                  known_orgs: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     lang = hub.settings.language
     data = json.loads(row.data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from core.text import search_fold
@@ -93,6 +94,11 @@ def _sort_spec(sort: str) -> list[tuple[str, bool]]:
             raise SearchQueryError('Tham số "sort" không hợp lệ', 'Invalid "sort" parameter', field="sort")
         spec.append(("title_string" if field == "title" else field, direction == "desc"))
     return spec
+
+
+def _hit_key(field: str) -> Callable[[tuple[Any, dict[str, list[Any]], float]], Any]:
+    """The sort key of a hit (package, its document, score) for one sort field."""
+    return lambda hit: _sort_key(field, hit[1], hit[2])
 
 
 def _sort_key(field: str, doc: dict[str, list[Any]], score: float) -> Any:
@@ -190,7 +196,7 @@ def package_search(packages: list[dict[str, Any]], data: dict[str, Any]) -> dict
         if matches(query, doc, TEXT_FIELDS) and all(matches(f, doc, TEXT_FIELDS) for f in filters):
             hits.append((pkg, doc, _score(words, doc) if words else 1.0))
     for field, descending in reversed(spec):  # stable sorts, last key first
-        hits.sort(key=lambda h, f=field: _sort_key(f, h[1], h[2]), reverse=descending)
+        hits.sort(key=_hit_key(field), reverse=descending)
 
     use_facets = str(data.get("facet", "true")).lower() != "false"
     facets, search_facets = _facets(facet_fields if use_facets else [], [h[1] for h in hits], [h[0] for h in hits],

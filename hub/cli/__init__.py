@@ -23,7 +23,7 @@ class HubFailure(click.ClickException):
     def __init__(self, error: errors.HubError) -> None:
         super().__init__(error.bilingual())
         self.error = error
-        self.exit_code = error.exit_code
+        self.exit_code = error.exit_code  # type: ignore[misc]  # click's is per class; this one is the error's
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"Lỗi / Error: {self.error.bilingual()}", file=file, err=file is None)

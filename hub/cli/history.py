@@ -104,7 +104,7 @@ def diff(dataset: str, since: int, until: int | None, limit: int) -> None:
     rows = []
     for change in found[:limit]:
         if change.op == "changed":
-            detail = "; ".join(f"{f}: {_short((change.before or {}).get(f), 30)} → {_short(change.record.get(f), 30)}"
+            detail = "; ".join(f"{f}: {_short((change.before or {}).get(f), 30)} → {_short((change.record or {}).get(f), 30)}"
                                for f in change.fields)
         else:
             detail = _short((change.record or {}).get(label), 60)

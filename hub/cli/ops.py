@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import click
@@ -147,7 +148,7 @@ def nginx_config(server_name: str | None, listen: str | None, certificate: str |
     from hub.deploy import nginx_site
 
     settings = Settings.from_env()
-    overrides = {k: v for k, v in {"server_name": server_name, "listen": listen, "certificate": certificate,
+    overrides: dict[str, Any] = {k: v for k, v in {"server_name": server_name, "listen": listen, "certificate": certificate,
                                    "certificate_key": certificate_key,
                                    "metrics_allow": list(metrics_allow)}.items() if v}
     click.echo(nginx_site(settings, **overrides), nl=False)

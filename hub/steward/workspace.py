@@ -19,7 +19,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from werkzeug.utils import secure_filename
 
@@ -105,7 +105,7 @@ def list_uploads(hub: Hub, created_by: str | None = None) -> list[Upload]:
     return sorted(found, key=lambda u: u.created_at, reverse=True)
 
 
-def create(hub: Hub, dataset_id: str, stream: BinaryIO, filename: str, created_by: str) -> Upload:
+def create(hub: Hub, dataset_id: str, stream: IO[bytes], filename: str, created_by: str) -> Upload:
     """Keep the uploaded file in a new upload folder (not checked yet: see start())."""
     dataset = hub.catalog.dataset(dataset_id)
     original = Path(filename or "").name

@@ -76,9 +76,9 @@ def _latest_loads(store: Store) -> dict[str, dict[str, Any]]:
         for row in conn.execute(version):
             out.setdefault(row.dataset, {})["version"] = row.v
         stmt = sa.select(t.c.id, t.c.dataset, t.c.finished_at, t.c.quality_score).where(t.c.id.in_(newest_good))
-        for row in conn.execute(stmt):
-            out.setdefault(row.dataset, {}).update(load_id=row.id, finished_at=row.finished_at,
-                                                   quality_score=row.quality_score)
+        for load in conn.execute(stmt):
+            out.setdefault(load.dataset, {}).update(load_id=load.id, finished_at=load.finished_at,
+                                                    quality_score=load.quality_score)
         for row in conn.execute(sa.select(t.c.dataset, t.c.status).where(t.c.id.in_(newest_any))):
             out.setdefault(row.dataset, {})["last_status"] = row.status
     return out
@@ -129,7 +129,7 @@ def _bump(store: Store, dataset_id: str, column: str) -> None:
     if store.dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same upsert API as PostgreSQL's
     stmt = insert(t).values(dataset=dataset_id, views=int(column == "views"), downloads=int(column == "downloads"))
     stmt = stmt.on_conflict_do_update(index_elements=[t.c.dataset], set_={column: t.c[column] + 1})
     try:

@@ -6,7 +6,8 @@ is not advertised either.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
@@ -36,9 +37,9 @@ class Entry:
     description: dict[str, str]
     type_label: str
     constraints: list[str]
-    values: list[tuple[str, str, str]] = field(default_factory=list)  # (value, label vi, label en)
+    values: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # (value, label vi, label en)
     reference: str | None = None  # dataset id this field points at, when the public may open it
-    reference_title: dict[str, str] = field(default_factory=dict)
+    reference_title: dict[str, str] = dataclasses.field(default_factory=dict)
     key: bool = False
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import abort, render_template, request, url_for
@@ -56,7 +57,7 @@ def _url(args: dict[str, str], **changes: str | None) -> str:
     return url_for("web.search_page") + ("?" + urlencode(clean) if clean else "")
 
 
-def _sort_key(sort: str, lang: str, scores: dict[str, float]) -> Callable[[DatasetCard], tuple]:
+def _sort_key(sort: str, lang: str, scores: dict[str, float]) -> Callable[[DatasetCard], Any]:
     if sort == "relevance":
         return lambda c: (-scores.get(c.id, 0.0), search_fold(c.dataset.title(lang)))
     if sort == "updated":
@@ -70,7 +71,8 @@ def home():  # noqa: ANN201
     hub = current_hub()
     all_cards = cards(hub.store, hub.catalog, ANONYMOUS)
     themes = Counter(t for c in all_cards for t in c.dataset.themes)
-    newest = sorted((c for c in all_cards if c.last_updated), key=lambda c: c.last_updated, reverse=True)
+    newest = sorted((c for c in all_cards if c.last_updated), key=lambda c: c.last_updated,  # type: ignore[arg-type, return-value]  # only cards with a date
+                    reverse=True)
     viewed = sorted((c for c in all_cards if c.views), key=lambda c: (-c.views, c.id))
     return render_template(
         "home.html",
@@ -86,8 +88,8 @@ def search_page():  # noqa: ANN201
     hub = current_hub()
     lang = current_lang()
     q = (request.args.get("q") or "").strip()[:200]
-    selected = {f: request.args.get(f) for f in FACETS if request.args.get(f)}
-    sort = request.args.get("sort") if request.args.get("sort") in SORTS else ("relevance" if q else "name")
+    selected = {f: request.args.get(f, "") for f in FACETS if request.args.get(f)}
+    sort = request.args.get("sort", "") if request.args.get("sort") in SORTS else ("relevance" if q else "name")
     if sort == "relevance" and not q:
         sort = "name"
     hits = search(hub.store, hub.catalog, q, ANONYMOUS)
