@@ -113,7 +113,7 @@ def register(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # behind nginx: the client's address, scheme and host come from X-Forwarded-* (trusted N hops deep)
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies,  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies,  # type: ignore[method-assign]  # Flask's way to wrap
                                 x_host=settings.proxies)
     if not app.testing and not logging.getLogger().handlers:
         configure_logging(settings)

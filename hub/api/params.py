@@ -44,9 +44,9 @@ def parse_query(args: Mapping[str, str], dataset: Dataset, *, max_page_size: int
         query.filters.append(Filter(name, op, value.split(",") if op == "in" else value))
     query.q = args.get("q") or None
     if args.get("bbox"):
-        query.bbox = _floats(args["bbox"], 4, "bbox")  # type: ignore[assignment]
+        query.bbox = _floats(args["bbox"], 4, "bbox")  # type: ignore[assignment]  # _floats checked: 4 numbers
     if args.get("near"):
-        query.near = _floats(args["near"], 3, "near")  # type: ignore[assignment]
+        query.near = _floats(args["near"], 3, "near")  # type: ignore[assignment]  # 3 numbers
     query.commune = args.get("commune") or None
     if args.get("sort"):
         for part in args["sort"].split(","):

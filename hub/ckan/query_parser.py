@@ -162,9 +162,9 @@ def parse(text: str | None) -> Node:
     return node
 
 
-def _within(value: object, low: object, high: object, low_in: bool, high_in: bool) -> bool:
-    above = low is None or (value >= low if low_in else value > low)  # type: ignore[operator]
-    below = high is None or (value <= high if high_in else value < high)  # type: ignore[operator]
+def _within(value: Any, low: Any, high: Any, low_in: bool, high_in: bool) -> bool:
+    above = low is None or (value >= low if low_in else value > low)
+    below = high is None or (value <= high if high_in else value < high)
     return above and below
 
 

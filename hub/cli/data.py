@@ -9,6 +9,7 @@ import click
 from core.errors import ValidationFailed
 from hub.cli.common import console, open_hub, print_table, row_progress
 from publish import pipeline, query, versions
+from publish.context import Hub
 
 
 def _print_outcome(outcome: pipeline.Outcome) -> None:
@@ -28,15 +29,15 @@ def _print_outcome(outcome: pipeline.Outcome) -> None:
         console.print(f"  … và {len(errors) - 20} lỗi khác / and {len(errors) - 20} more errors")
 
 
-def load_samples(hub: object) -> int:
+def load_samples(hub: Hub) -> int:
     """Ingest every dataset's default source file, in foreign-key order. Returns how many failed."""
     failed = 0
-    for dataset in hub.catalog.load_order():  # type: ignore[attr-defined]
+    for dataset in hub.catalog.load_order():
         if not dataset.source:
             continue
-        path = hub.catalog.resolve(dataset.source)  # type: ignore[attr-defined]
+        path = hub.catalog.resolve(dataset.source)
         with row_progress(f"{dataset.id} ← {path.name}") as progress:
-            outcome = pipeline.run(hub.store, dataset.id, path, user="hub init", progress=progress)  # type: ignore[attr-defined]
+            outcome = pipeline.run(hub.store, dataset.id, path, user="hub init", progress=progress)
         _print_outcome(outcome)
         failed += outcome.status not in ("committed", "unchanged")
     return failed
@@ -141,12 +142,12 @@ def _print_quality(outcome: pipeline.Outcome, lang: str) -> None:
                       markup=False)
 
 
-def _write_files(hub: object, outcome: pipeline.Outcome, out: Path, lang: str) -> None:
+def _write_files(hub: Hub, outcome: pipeline.Outcome, out: Path, lang: str) -> None:
     from hub.cli.report import print_files
     from validate.render_files import write_report_files
     from validate.render_xlsx import rows_from_frame
 
-    dataset = hub.catalog.dataset(outcome.dataset)  # type: ignore[attr-defined]
+    dataset = hub.catalog.dataset(outcome.dataset)
     print_files(write_report_files(outcome.report, out, rows_from_frame(outcome.rejected), lang=lang,
                                    schema=dataset.schema, dataset_title=dataset.title(lang)))
 

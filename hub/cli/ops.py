@@ -11,6 +11,7 @@ import click
 from core.config import SETTINGS_HELP, Settings, read_env
 from core.errors import ConfigError
 from hub.cli.common import console, print_table
+from hub.jobs import Job
 
 SECRET_SETTINGS = {"secret_key", "report_token", "audit_key"}
 
@@ -154,8 +155,8 @@ def nginx_config(server_name: str | None, listen: str | None, certificate: str |
     click.echo(nginx_site(settings, **overrides), nl=False)
 
 
-def _print_job(job: object) -> None:
-    d = job.to_dict()  # type: ignore[attr-defined]
+def _print_job(job: Job) -> None:
+    d = job.to_dict()
     for key in ("id", "kind", "status", "dataset", "progress", "message", "created_by", "created_at", "started_at",
                 "finished_at", "worker", "load_id"):
         value = f"{d[key]:.0%}" if key == "progress" else d[key]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from core.config import PROJECT_ROOT, read_env
+from core.config import PROJECT_ROOT, Settings, read_env
 from core.errors import ConfigError
 from hub.cli.common import console
 
@@ -53,7 +53,7 @@ def serve(host: str | None, port: int | None, workers: int | None, config_file: 
     _gunicorn(config_file, settings, bind=bind, workers=workers)
 
 
-def _gunicorn(config_file: Path, settings: object, *, bind: str | None, workers: int | None) -> None:
+def _gunicorn(config_file: Path, settings: Settings, *, bind: str | None, workers: int | None) -> None:
     from gunicorn.app.base import Application
 
     class HubGunicorn(Application):
@@ -64,8 +64,8 @@ def _gunicorn(config_file: Path, settings: object, *, bind: str | None, workers:
             if config_file.is_file():
                 self.load_config_from_file(str(config_file))
             else:  # an installation without deploy/: the same model, with gunicorn's values for the rest
-                for key, value in (("bind", [settings.bind]), ("workers", settings.workers),  # type: ignore[attr-defined]
-                                   ("threads", settings.threads), ("worker_class", "gthread"),  # type: ignore[attr-defined]
+                for key, value in (("bind", [settings.bind]), ("workers", settings.workers),
+                                   ("threads", settings.threads), ("worker_class", "gthread"),
                                    ("preload_app", True), ("timeout", 120)):
                     self.cfg.set(key, value)
             if bind:
