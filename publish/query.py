@@ -538,7 +538,7 @@ def _shaper(dataset: Dataset, table: sa.Table, viewer: Viewer, names: list[str],
 def _shape(row: dict[str, Any], names: list[str], redact: Any, with_geometry: bool) -> dict[str, Any]:
     redact(row)
     # jsonable() inlined: one function call per value is a fifth of a CSV export's time
-    out = {n: v.isoformat() if isinstance(v := row.get(n), _DATES) else v for n in names}
+    out: dict[str, Any] = {n: v.isoformat() if isinstance(v := row.get(n), _DATES) else v for n in names}
     if out.get(DISTANCE) is not None:
         out[DISTANCE] = round(float(out[DISTANCE]), 1)
     if with_geometry:

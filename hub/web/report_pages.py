@@ -4,6 +4,7 @@ no CDN) with the figures as a table beside it, in Vietnamese and English. Figure
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from flask import abort, render_template
 from markupsafe import Markup
@@ -13,7 +14,7 @@ from hub.web.blueprint import bp
 from hub.web.i18n import current_lang
 from publish.reports import statistics
 
-LABELS = {
+LABELS: dict[str, Any] = {  # key -> {lang: text}; "kind" -> period kind -> {lang: text}
     "reports": {"vi": "Báo cáo định kỳ", "en": "Periodic reports"},
     "lead": {"vi": "Các chỉ tiêu của báo cáo định kỳ theo từng kỳ, tính từ dữ liệu đã công bố tại thời điểm cuối kỳ.",
              "en": "The indicators of the periodic reports, period by period, as published at the end of each period."},
