@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyproj import Transformer
 
 __all__ = [
     "BBOX",
@@ -80,7 +84,7 @@ def is_plane(value: float) -> bool:
 
 
 @lru_cache(maxsize=4)
-def _transformer(lon_0: float):
+def _transformer(lon_0: float) -> Transformer:
     from pyproj import CRS, Transformer
 
     proj = (

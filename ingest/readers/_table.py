@@ -166,7 +166,11 @@ def _is_subheader(levels: Sequence[Sequence[Any]], row: Sequence[Any]) -> bool:
     return True
 
 
-def locate_header(head: Sequence[Row], matcher: HeaderMatcher, *, file: str, sheet: str | None = None):
+HeaderFound = tuple[int, int, list[str], list[list[str]]]  # first header row's index, rows, headers, alternatives
+
+
+def locate_header(head: Sequence[Row], matcher: HeaderMatcher, *, file: str,
+                  sheet: str | None = None) -> HeaderFound:
     """Index of the header's first row, number of header rows, flattened headers and alternatives."""
     best: tuple[int, int, int, list[str], list[list[str]]] | None = None
     for i, (_, cells) in enumerate(head):

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from datetime import datetime, time
 from pathlib import Path
+from typing import Any
 
 from core.errors import InputError
 from ingest.headers import HeaderMatcher
@@ -40,7 +41,7 @@ def read_xls(path: Path, matcher: HeaderMatcher, *, sheet: str | None = None) ->
             detail=str(e),
         ) from None
 
-    def cell_value(cell) -> object:
+    def cell_value(cell: Any) -> object:
         if cell.ctype == xlrd.XL_CELL_NUMBER:
             value = cell.value
             return int(value) if value.is_integer() and abs(value) < _EXACT else value

@@ -10,26 +10,28 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from core.errors import HeaderError, InputError
 from ingest.headers import HeaderMatcher
-from ingest.readers._table import HEAD_ROWS, RawTable, Row, Shape, data_rows, locate_header
+from ingest.readers._table import HEAD_ROWS, HeaderFound, RawTable, Row, Shape, data_rows, locate_header
 from ingest.readers._zipcheck import check_xlsx
 
 __all__ = ["read_xlsx", "open_sheet_rows"]
 
 
-def _rows(ws) -> Iterator[Row]:
+def _rows(ws: Any) -> Iterator[Row]:
     for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
         yield number, list(values)
 
 
 def open_sheet_rows(
-    path: Path, names: list[str], rows_of, matcher: HeaderMatcher, sheet: str | None, file: str
-) -> tuple[str, list[Row], Iterator[Row], tuple]:
+    path: Path, names: list[str], rows_of: Callable[[str], Iterator[Row]], matcher: HeaderMatcher, sheet: str | None,
+    file: str,
+) -> tuple[str, list[Row], Iterator[Row], HeaderFound]:
     """Choose the sheet (named, or the first with a recognisable header) and locate its header."""
     if sheet is not None and sheet not in names:
         raise InputError(
