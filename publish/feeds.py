@@ -158,7 +158,7 @@ def sitemap_xml(store: Store, base: str, extra_paths: list[str]) -> str:
     """Every open dataset's page (with the date of its last change), and the site's other pages given."""
     open_sets = [ds for ds in store.catalog if can_see_dataset(ds, ANONYMOUS)]
     facts = dataset_facts(store, open_sets)
-    urls = [(f"{base}{path}", None) for path in extra_paths]
+    urls: list[tuple[str, datetime | None]] = [(f"{base}{path}", None) for path in extra_paths]
     urls += [(landing_url(base, ds), facts[ds.id].modified if ds.id in facts else None) for ds in open_sets]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for loc, modified in urls:
