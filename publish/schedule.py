@@ -21,14 +21,23 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from croniter import croniter
 
 from publish.db import write_transaction
-from publish.store import Store, utcnow
 from publish.tables import metadata
+
+if TYPE_CHECKING:
+    from publish.store import Store
+
+
+def utcnow() -> datetime:
+    # publish.store imports publish.tables, which registers this module's table: no import of it at load time
+    from publish.store import utcnow as now
+
+    return now()
 
 claims = sa.Table(
     "hub_schedule_claims",

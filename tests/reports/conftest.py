@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from core.catalog import Catalog
 from core.config import Settings
 from publish import tables
 from publish.context import Hub
@@ -38,28 +39,63 @@ def sample_frame(name: str) -> pd.DataFrame:
     return pd.read_csv(SAMPLES / f"{name}.csv", dtype=str, keep_default_na=False, na_filter=False)
 
 
-def open_reports_hub(backend: str, tmp: Path) -> tuple[Hub, str | None]:
+@pytest.fixture(scope="session")
+def sample_frames(catalog: Catalog) -> dict[str, pd.DataFrame]:
+    """Every sample read and validated once per session, as `hub ingest` hands rows to the loader (validating
+    the communes' boundaries alone takes twenty seconds; loading the frames into a new hub, a second)."""
+    from ingest import read_table
+    from validate import Validator
+
+    frames = {}
+    for dataset in catalog.load_order():
+        table = read_table(catalog.resolve(dataset.source), dataset.schema.descriptor)
+        validator = Validator(dataset.schema.descriptor)
+        parts = []
+        for batch in table.batches():
+            valid, invalid = validator.check(batch)
+            assert invalid.empty, (dataset.id, invalid.head())
+            parts.append(valid)
+        frames[dataset.id] = pd.concat(parts, ignore_index=True)
+    return frames
+
+
+def load_frames(hub: Hub, frames: dict[str, pd.DataFrame]) -> None:
+    """Version 1 of every dataset through the real loader."""
+    from publish.loads import Loader
+
+    for dataset in hub.catalog.load_order():
+        frame = frames[dataset.id]
+        with Loader(hub.store, dataset, {"source_name": f"{dataset.id} sample", "created_by": "tests"}) as loader:
+            loader.stage(frame)
+            assert loader.commit(rows_read=len(frame)).status == "committed"
+
+
+def open_reports_hub(backend: str, tmp: Path, frames: dict[str, pd.DataFrame] | None = None) -> tuple[Hub, str | None]:
     url, schema = database_url(backend, tmp)
     settings = Settings(database_url=url, storage_dir=tmp / "storage", secret_key="test-secret")
     hub = Hub.open(settings, init=True)
-    load_all_samples(hub)
+    if frames is None:
+        load_all_samples(hub)
+    else:
+        load_frames(hub, frames)
     backdate(hub, PUBLISHED_AT)
     return hub, schema
 
 
 @pytest.fixture(scope="module", params=["spatialite", "postgis"])
-def reports_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+def reports_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                sample_frames: dict[str, pd.DataFrame]) -> Iterator[Hub]:
     """Every sample loaded (version 1 of each dataset, dated 15 December 2025). Tests may add reports, not data."""
-    hub, schema = open_reports_hub(request.param, tmp_path_factory.mktemp(f"reports-{request.param}"))
+    hub, schema = open_reports_hub(request.param, tmp_path_factory.mktemp(f"reports-{request.param}"), sample_frames)
     yield hub
     hub.store.dispose()
     drop_schema(schema)
 
 
 @pytest.fixture
-def fresh_reports_hub(backend: str, tmp_path: Path) -> Iterator[Hub]:
+def fresh_reports_hub(backend: str, tmp_path: Path, sample_frames: dict[str, pd.DataFrame]) -> Iterator[Hub]:
     """Like reports_hub but the test's own: it may load new versions."""
-    hub, schema = open_reports_hub(backend, tmp_path)
+    hub, schema = open_reports_hub(backend, tmp_path, sample_frames)
     yield hub
     hub.store.dispose()
     drop_schema(schema)
