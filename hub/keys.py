@@ -123,7 +123,7 @@ def grant(store: Store, client: str, dataset: str, *, personal: bool = False, pu
 
     Personal data needs a recorded purpose (the legal basis the department accepted)."""
     store.catalog.dataset(dataset)
-    if personal and not purpose:
+    if personal and not (purpose or "").strip():  # a blank purpose records no legal basis
         raise HubError("Cấp quyền dữ liệu cá nhân phải ghi rõ mục đích (--purpose)",
                        "Granting personal data needs a recorded purpose (--purpose)", field="purpose")
     with store.engine.begin() as conn:

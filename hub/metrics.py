@@ -156,22 +156,37 @@ def _count(response: Response) -> Response:
     return response
 
 
-def _may_scrape() -> bool:
-    """Metrics name every dataset (restricted ones too) and their sizes: only the machine itself (Prometheus
-    on loopback, or nginx's allow-list in front) or an admin key may read them."""
-    import ipaddress
-
+def _is_admin() -> bool:
     from hub.auth import current_viewer
+
+    try:
+        return current_viewer().is_admin
+    except HubError:
+        return False
+
+
+def _may_scrape() -> bool:
+    """Only the machine itself (Prometheus on loopback, or nginx's allow-list in front) or an admin key may
+    read the metrics."""
+    import ipaddress
 
     try:
         if ipaddress.ip_address(request.remote_addr or "").is_loopback:
             return True
     except ValueError:
         pass
-    try:
-        return current_viewer().is_admin
-    except HubError:
-        return False
+    return _is_admin()
+
+
+def _only_open(body: bytes) -> bytes:
+    """The samples that name no dataset other than open ones (a dataset label, or a per-dataset route): what
+    a scraper without an admin key may read. Prometheus scrapes with an admin key to see every dataset."""
+    hidden = [ds.id for ds in current_hub().catalog if ds.access != "open"]
+    if not hidden:
+        return body
+    marks = [m.encode() for ds in hidden for m in (f'"{ds}"', f"/{ds}/", f"/{ds}\"")]
+    return b"\n".join(line for line in body.split(b"\n")
+                      if line.startswith(b"#") or not any(m in line for m in marks))
 
 
 def metrics() -> Response:
@@ -188,6 +203,8 @@ def metrics() -> Response:
     store_registry = CollectorRegistry(auto_describe=False)
     store_registry.register(StoreCollector(current_hub()))
     body = generate_latest(registry) + generate_latest(store_registry)
+    if not _is_admin():
+        body = _only_open(body)
     return Response(body, mimetype=CONTENT_TYPE_LATEST.split(";")[0], headers={"Cache-Control": "no-store"})
 
 

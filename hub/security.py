@@ -3,7 +3,8 @@ conditional responses (ETag / 304), the audit log, gzip and security headers.
 
 One `after_request` does the outgoing steps in a fixed order (304 first, so the audit records the status the
 caller got; the audit before gzip, so a refused audit write never sends data; headers last). Rate limits are
-flask-limiter's, keyed per client (per IP for anonymous callers and refused keys), in memory for the embedded
+flask-limiter's, keyed per client (per IP for anonymous callers and refused keys), on every route but static
+files and the probes (sharing API, CKAN API, web pages, downloads, DCAT, sign-in), in memory for the embedded
 hub and in Redis when HUB_REDIS_URL is set (in memory, each gunicorn worker counts on its own).
 """
 
@@ -119,12 +120,21 @@ def _rate_limited(limit: RequestLimit) -> Response:
     return response
 
 
+UNLIMITED = ("/static/", "/healthz", "/readyz", "/metrics", "/steward/report.css")
+
+
+def _exempt() -> bool:
+    """Only static files and the operator's probes go unlimited: the sharing and CKAN APIs, web pages,
+    downloads, DCAT and the sign-in all count."""
+    return request.path.startswith(UNLIMITED)
+
+
 def _limiter(app: Flask, hub: Hub) -> Limiter:
     return Limiter(
         _client_key,
         app=app,
         default_limits=[f"{hub.settings.rate_limit} per minute"],
-        default_limits_exempt_when=lambda: not request.path.startswith("/api/"),
+        default_limits_exempt_when=_exempt,
         storage_uri=hub.settings.redis_url or "memory://",
         strategy="sliding-window-counter",
         headers_enabled=True,
@@ -250,6 +260,8 @@ def _headers(response: Response) -> Response:
         h.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
     if request.is_secure:
         h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if g.get("audit_personal"):
+        h["Cache-Control"] = "no-store"  # personal data: no cache (browser, proxy) may keep a copy
     if request.path.startswith("/api/"):
         response.vary.add("Authorization")
         if "Cache-Control" not in h and response.status_code in (200, 304):

@@ -15,6 +15,7 @@ from core.errors import HubError
 from hub.api import admin, changes, datasets, jobs, records, reports, statistics, uploads
 from hub.api.errors import handle_hub_error
 from hub.api.models import error, text
+from hub.api.openapi import visible_spec
 from publish.context import Hub
 
 API_DESCRIPTION = """Dữ liệu ngành văn hóa, thể thao và du lịch Đồng Nai cho các sở, ngành.
@@ -47,4 +48,5 @@ def make_blueprint(hub: Hub) -> Blueprint:
         api.add_namespace(ns)
     api.add_namespace(records.dataset_routes(hub.catalog))
     api.errorhandler(HubError)(handle_hub_error)  # the OpenAPI document lists it (its docstring describes it)
+    bp.after_request(visible_spec)  # the document lists what the caller may see (runs before the ETag)
     return bp

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import runpy
+import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,11 +62,18 @@ def test_systemd_units_are_valid(tmp_path: Path) -> None:
     assert not problems, result.stderr
 
 
-def test_gunicorn_configuration_follows_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in hub_env(workers=5, threads=3, bind="unix:/run/hub/web.sock", log_level="WARNING").items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
-    config = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+def test_gunicorn_configuration_follows_the_settings(tmp_path: Path) -> None:
+    """Read in a process of its own, as gunicorn does: the file sets PROMETHEUS_MULTIPROC_DIR and imports
+    prometheus_client in multiprocess mode, which would change every later app test of this process."""
+    env = hub_env(workers=5, threads=3, bind="unix:/run/hub/web.sock", log_level="WARNING")
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")
+    script = ("import json, runpy, sys; c = runpy.run_path(sys.argv[1]); "
+              "print(json.dumps({k: c[k] for k in ('workers', 'threads', 'worker_class', 'bind', 'preload_app', "
+              "'logconfig_dict')}))")
+    done = subprocess.run([sys.executable, "-c", script, str(DEPLOY / "gunicorn.conf.py")], env=env,
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    config = json.loads(done.stdout.strip().splitlines()[-1])
     assert config["workers"] == 5 and config["threads"] == 3 and config["worker_class"] == "gthread"
     assert config["bind"] == ["unix:/run/hub/web.sock"] and config["preload_app"] is True
     assert config["logconfig_dict"]["root"]["level"] == "WARNING"

@@ -77,7 +77,10 @@ def test_metrics_count_requests_by_route_and_status(sample_client) -> None:  # n
 def test_metrics_count_loads_and_rows_from_the_database(sample_client, sample_hub) -> None:  # noqa: ANN001
     found = samples(sample_client)
     assert value(found, "hub_store_up") == 1
-    for dataset in sample_hub.catalog:
+    for dataset in sample_hub.catalog:  # a scrape without an admin key names only open datasets (issue 23)
+        if dataset.access != "open":
+            assert value(found, "hub_loads_total", dataset=dataset.id, status="committed") == 0.0
+            continue
         assert value(found, "hub_loads_total", dataset=dataset.id, status="committed") == 1
         assert value(found, "hub_dataset_version", dataset=dataset.id) == 1
     loaded = value(found, "hub_load_rows_total", dataset="heritage-sites", kind="loaded")
