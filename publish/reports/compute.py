@@ -126,43 +126,49 @@ def _measured(indicator: Indicator) -> str:
     return indicator.field
 
 
-def indicator_statement(store: Store, indicator: Indicator, version: int, period: Period) -> sa.CompoundSelect[Any]:
-    """One statement for all of an indicator's figures, reading the dataset once:
+def _scan_key(indicator: Indicator) -> tuple[Any, ...]:
+    """Indicators with the same key read the same rows the same way and share one scan (counts and sums of
+    the same establishments, say): only what they measure differs."""
+    period_field = indicator.field if indicator.measure == "count_in_period" else None
+    return (indicator.dataset, json.dumps(indicator.where, sort_keys=True, default=str), period_field,
+            indicator.breakdowns)
 
-        WITH fine AS (SELECT <every breakdown field>, value, records FROM <dataset as of version>
-                      WHERE <filters> GROUP BY <every breakdown field>)
-        SELECT 0, NULL…, sum(value), sum(records) FROM fine                        -- the total
-        UNION ALL SELECT 1, <breakdown 1 fields>, NULL…, sum(value), sum(records) FROM fine GROUP BY …
+
+def indicator_statement(store: Store, indicators: list[Indicator], version: int,
+                        period: Period) -> sa.CompoundSelect[Any]:
+    """One statement for all the figures of `indicators` (one scan key, see _scan_key), reading the dataset once:
+
+        WITH fine AS (SELECT <every breakdown field>, count(*) AS records, sum(<field>) AS value_1, …
+                      FROM <dataset as of version> WHERE <filters> GROUP BY <every breakdown field>)
+        SELECT 0, NULL…, sum(records), sum(value_1), … FROM fine                           -- the totals
+        UNION ALL SELECT 1, <breakdown 1 fields>, NULL…, sum(records), sum(value_1), … FROM fine GROUP BY …
         …
 
     The finest grouping is small (types × ranks × communes: thousands of rows at most), so each breakdown is
-    a GROUP BY over it instead of another scan of the dataset (a million rows: one scan instead of three)."""
-    table = store.table(indicator.dataset)
+    a GROUP BY over it instead of another scan of the dataset (a million rows: one scan instead of six)."""
+    first = indicators[0]
+    table = store.table(first.dataset)
     where: list[sa.ColumnElement[bool]] = [table.c._from <= version,
                                            sa.or_(table.c._to.is_(None), table.c._to > version)]
-    for name, condition in sorted(indicator.where.items()):
+    for name, condition in sorted(first.where.items()):
         where.append(_condition(table.c[name], condition))
-    if indicator.measure == "count_in_period":
-        column = table.c[_measured(indicator)]
+    if first.measure == "count_in_period":
+        column = table.c[_measured(first)]
         start, end = period.start, period.end
         if isinstance(column.type, sa.DateTime):
             start, end = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
         where += [column >= start, column < end]
-    records = sa.func.count()
-    value: sa.ColumnElement[Any]
-    if indicator.measure == "sum":
-        value = sa.func.coalesce(sa.func.sum(table.c[_measured(indicator)]), 0)
-    else:
-        value = records
-    fields = list(dict.fromkeys(f for breakdown in indicator.breakdowns for f in breakdown))
+    sums = [sa.func.coalesce(sa.func.sum(table.c[_measured(i)]), 0).label(f"value_{n}")
+            for n, i in enumerate(indicators) if i.measure == "sum"]
+    fields = list(dict.fromkeys(f for breakdown in first.breakdowns for f in breakdown))
     groups = [table.c[f].label(f) for f in fields]
-    fine = (sa.select(*groups, value.label("value"), records.label("records")).where(*where)
+    fine = (sa.select(*groups, sa.func.count().label("records"), *sums).where(*where)
             .group_by(*[table.c[f] for f in fields]).cte("fine"))
     parts = []
-    for index, breakdown in enumerate(((), *indicator.breakdowns)):
+    for index, breakdown in enumerate(((), *first.breakdowns)):
         columns = [fine.c[f] if f in breakdown else sa.cast(sa.null(), table.c[f].type).label(f) for f in fields]
-        part = sa.select(sa.literal(index).label("b"), *columns, sa.func.sum(fine.c.value).label("value"),
-                         sa.func.sum(fine.c.records).label("records"))
+        part = sa.select(sa.literal(index).label("b"), *columns, sa.func.sum(fine.c.records).label("records"),
+                         *[sa.func.sum(fine.c[s.name]).label(s.name) for s in sums])
         if breakdown:
             part = part.group_by(*[fine.c[f] for f in breakdown])
         parts.append(part)
@@ -171,26 +177,37 @@ def indicator_statement(store: Store, indicator: Indicator, version: int, period
 
 def compute_cells(store: Store, definition: ReportDefinition, period: Period, versions: dict[str, int | None],
                   conn: sa.Connection) -> list[Cell]:
-    cells: list[Cell] = []
+    scans: dict[tuple[Any, ...], list[Indicator]] = {}
     for indicator in definition.indicators:
-        version = versions.get(indicator.dataset)
-        breakdowns = ((), *indicator.breakdowns)
-        fields = list(dict.fromkeys(f for breakdown in indicator.breakdowns for f in breakdown))
-        found: dict[int, list[Cell]] = {i: [] for i in range(len(breakdowns))}
-        if version is not None:
-            for row in conn.execute(indicator_statement(store, indicator, version, period)):
-                index = int(row[0])
-                values = dict(zip(fields, row[1:1 + len(fields)], strict=True))
-                records = int(row.records or 0)
-                if index and not records:
-                    continue
-                breakdown = breakdowns[index]
-                category = "|".join(text(values[f]) for f in breakdown)
-                found[index].append(Cell(indicator.code, "|".join(breakdown), category, float(row.value or 0), records))
-        if not found[0]:  # the total always has a row, zero when nothing matched
-            found[0].append(Cell(indicator.code, "", "", 0.0, 0))
-        for index in range(len(breakdowns)):
-            cells.extend(sorted(found[index], key=lambda c: c.category))
+        scans.setdefault(_scan_key(indicator), []).append(indicator)
+    found: dict[str, dict[int, list[Cell]]] = {}
+    for indicators in scans.values():
+        first = indicators[0]
+        version = versions.get(first.dataset)
+        breakdowns = ((), *first.breakdowns)
+        fields = list(dict.fromkeys(f for breakdown in first.breakdowns for f in breakdown))
+        for indicator in indicators:
+            found[indicator.code] = {i: [] for i in range(len(breakdowns))}
+        if version is None:
+            continue
+        for row in conn.execute(indicator_statement(store, indicators, version, period)):
+            index = int(row[0])
+            records = int(row.records or 0)
+            if index and not records:
+                continue
+            values = dict(zip(fields, row[1:1 + len(fields)], strict=True))
+            breakdown = breakdowns[index]
+            category = "|".join(text(values[f]) for f in breakdown)
+            for n, indicator in enumerate(indicators):
+                value = float(row._mapping[f"value_{n}"] or 0) if indicator.measure == "sum" else float(records)
+                found[indicator.code][index].append(Cell(indicator.code, "|".join(breakdown), category, value, records))
+    cells: list[Cell] = []
+    for indicator in definition.indicators:  # in the definition's order, each total first
+        mine = found[indicator.code]
+        if not mine[0]:  # the total always has a row, zero when nothing matched
+            mine[0].append(Cell(indicator.code, "", "", 0.0, 0))
+        for index in sorted(mine):
+            cells.extend(sorted(mine[index], key=lambda c: c.category))
     return cells
 
 
