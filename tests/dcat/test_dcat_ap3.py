@@ -2,8 +2,7 @@
 
 pyshacl checks the catalogue against the constraints the hub once broke (tests/dcat/hub_dcat_ap3_shapes.ttl),
 and against the official DCAT-AP 3.0.0 and 2.1.1 shapes files when present: HUB_DCAT_AP_SHAPES and
-HUB_DCAT_AP2_SHAPES name them, or `shared/reference/dcat-ap-3.0.0-SHACL.ttl` (`dcat-ap-2.1.1-SHACL.ttl`)
-beside the repository (they are not copied into the repository).
+HUB_DCAT_AP2_SHAPES name them, else the copies in tests/dcat/shapes/ (SEMIC's files, CC-BY 4.0, see NOTICE.md).
 """
 
 from __future__ import annotations
@@ -41,8 +40,7 @@ SHAPES = {"3.0.0": "HUB_DCAT_AP_SHAPES", "2.1.1": "HUB_DCAT_AP2_SHAPES"}
 
 
 def official_shapes(version: str) -> Path | None:
-    candidates = [os.environ.get(SHAPES[version]), *(str(p / "shared" / "reference" / f"dcat-ap-{version}-SHACL.ttl")
-                                                     for p in PROJECT_ROOT.parents[:2])]
+    candidates = [os.environ.get(SHAPES[version]), str(Path(__file__).with_name("shapes") / f"dcat-ap-{version}-SHACL.ttl")]
     return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
 
 
