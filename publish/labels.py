@@ -235,3 +235,40 @@ def describe_query(store: Store, dataset: Dataset, query: Any, lang: str = "vi",
         if keys:
             parts.append(f"{_WORDS['sort'][lang]}: {', '.join(keys)}")
     return "; ".join(parts)
+
+
+def summary_fields(dataset: Dataset, catalog: Catalog, viewer: Viewer = ANONYMOUS) -> list[str]:
+    """The few fields that tell people what a record is, for a map's popup: enum fields (type, rank, status),
+    foreign keys (the ward), an address, a phone, a small rating (stars); never a personal field."""
+    from publish.access import visible_fields
+
+    refs = {r.field for r in references(dataset, catalog, viewer)}
+    out = []
+    for name in visible_fields(dataset, viewer):
+        f = dataset.schema.field(name)
+        if f.personal or f.type == "geojson" or name in dataset.schema.primary_key:
+            continue
+        rating = f.type == "integer" and 0 < (f.constraints.get("maximum") or 99) <= 10
+        if f.enum or name in refs or name == "address" or "phone" in name or rating:
+            out.append(name)
+    return out
+
+
+def kind_field(dataset: Dataset) -> Field | None:
+    """The field a map colours its markers by: the first enum field (the record's type)."""
+    return next((f for f in dataset.schema.fields if f.enum and not f.personal), None)
+
+
+def summary(dataset: Dataset, row: dict[str, Any], fields: list[str], names: dict[str, Names], lang: str = "vi"
+            ) -> list[tuple[str, str, str | None]]:
+    """(title, text, link) lines of a record for people: labels and names, a phone as a tel: link."""
+    out = []
+    for name in fields:
+        value = row.get(name)
+        if value is None or value == "":
+            continue
+        f = dataset.schema.field(name)
+        text = text_for(value, f, lang, names.get(name)) or str(value)
+        link = f"tel:{value}" if "phone" in name else None
+        out.append((f.title(lang), text, link))
+    return out

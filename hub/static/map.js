@@ -14,11 +14,34 @@
   // The province's bounding box, from the schemas' latitude/longitude limits.
   var PROVINCE = [[10.5797, 106.4118], [12.3, 107.5758]];
   var status = document.getElementById("map-status");
+  var CLUSTER_ABOVE = 100;  // markers drawn one by one up to this many; more are clustered
+
+  function legend(spec) {
+    // the colours of the kinds drawn (from the schema's enum labels), with their counts
+    var box = document.getElementById("map-legend");
+    if (!box || !spec || !spec.items || !spec.items.length) { return; }
+    var title = document.createElement("p");
+    title.className = "legend-title";
+    title.textContent = spec.title;
+    box.appendChild(title);
+    var list = document.createElement("ul");
+    spec.items.forEach(function (item) {
+      var li = document.createElement("li");
+      var swatch = document.createElement("span");
+      swatch.className = "swatch c" + item.color;
+      swatch.setAttribute("aria-hidden", "true");
+      li.appendChild(swatch);
+      li.appendChild(document.createTextNode(item.label + " (" + item.count + ")"));
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+    box.hidden = false;
+  }
 
   function say(text) { if (status) { status.textContent = text; } }
   function fill(template, n) { return (template || "").replace("{n}", String(n)); }
 
-  var map = L.map(el, { scrollWheelZoom: false, zoomSnap: 0.25 });
+  var map = L.map(el, { scrollWheelZoom: false, zoomSnap: 0.25, minZoom: 6, maxZoom: 18 });  // no tile layer sets them
   map.attributionControl.setPrefix(false);
   if (data.attribution) { map.attributionControl.addAttribution(data.attribution.replace(/</g, "&lt;")); }
   map.fitBounds(PROVINCE);
@@ -35,10 +58,24 @@
     var strong = document.createElement("strong");
     strong.textContent = props.label || props.key || "";
     box.appendChild(strong);
+    (props.lines || []).forEach(function (line) {
+      // [title, text, link]: the labelled summary of the record (type, stars, address, ward, phone as tel:)
+      var row = document.createElement("div");
+      row.className = "popup-line";
+      var title = document.createElement("span");
+      title.className = "popup-title";
+      title.textContent = line[0] + ": ";
+      row.appendChild(title);
+      var value = document.createElement(line[2] ? "a" : "span");
+      if (line[2]) { value.href = line[2]; }
+      value.textContent = line[1];
+      row.appendChild(value);
+      box.appendChild(row);
+    });
     if (props.url) {
-      box.appendChild(document.createElement("br"));
       var a = document.createElement("a");
       a.href = props.url;
+      a.className = "popup-open";
       a.textContent = data.textOpen || "→";
       box.appendChild(a);
     }
@@ -48,7 +85,8 @@
   function marker(feature, latlng) {
     var label = (feature.properties && (feature.properties.label || feature.properties.key)) || data.label || "";
     var m = L.marker(latlng, {
-      icon: L.divIcon({ className: "hub-marker", iconSize: [16, 16], iconAnchor: [8, 8], popupAnchor: [0, -8] }),
+      icon: L.divIcon({ className: "hub-marker" + (feature.properties && feature.properties.color !== undefined
+        ? " c" + feature.properties.color : ""), iconSize: [16, 16], iconAnchor: [8, 8], popupAnchor: [0, -8] }),
       title: label, keyboard: true, riseOnHover: true
     });
     m.on("add", function () { var icon = m.getElement(); if (icon) { icon.setAttribute("aria-label", label); } });
@@ -72,12 +110,29 @@
 
   Promise.all([base, records]).then(function (both) {
     if (both[0]) {
-      L.geoJSON(both[0], { interactive: false, style: function () {
+      // the wards and communes under the data: their names on hover (text only, never HTML)
+      L.geoJSON(both[0], { style: function () {
         return { className: "hub-boundary", color: "#7d8f9c", weight: 0.8, fillColor: "#f2f5f7", fillOpacity: 1 };
+      }, onEachFeature: function (feature, shape) {
+        var name = feature.properties && feature.properties.label;
+        if (!name) { return; }
+        var tip = document.createElement("span");
+        tip.textContent = name;
+        shape.bindTooltip(tip, { sticky: true, className: "hub-ward", direction: "top" });
       } }).addTo(map);
     }
     var fc = both[1];
-    var layer = dataLayer(fc).addTo(map);
+    var layer = dataLayer(fc);
+    var points = fc.features.filter(function (f) { return f.geometry && f.geometry.type === "Point"; }).length;
+    if (points > CLUSTER_ABOVE && L.markerClusterGroup) {
+      // many points (150 hotels in one ward): grouped until zoomed in, so each stays reachable
+      var clusters = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
+      clusters.addLayer(layer);
+      clusters.addTo(map);
+    } else {
+      layer.addTo(map);
+    }
+    legend(fc.legend);
     var bounds = layer.getBounds();
     if (bounds.isValid()) {
       map.fitBounds(bounds, { padding: [20, 20], maxZoom: data.geometry ? 13 : 12 });
@@ -87,7 +142,8 @@
       say(fill(data.textCount, n) + (fc.truncated ? " " + fill(data.textTruncated, n) : ""));
     }
     el.setAttribute("data-ready", "true");
-  }).catch(function () {
+  }).catch(function (error) {
+    if (window.console) { console.error(error); }
     say(data.textError || "");
     el.setAttribute("data-ready", "error");
   });

@@ -28,3 +28,11 @@ def leaflet(filename: str):  # noqa: ANN201
     from xstatic.pkg import leaflet as package
 
     return send_from_directory(package.BASE_DIR, filename, max_age=7 * 24 * 3600)
+
+
+@bp.get("/vendor/markercluster/<path:filename>")
+def markercluster(filename: str):  # noqa: ANN201
+    """Leaflet.markercluster's files from the xstatic-leaflet-markercluster package (offline, like Leaflet)."""
+    from xstatic.pkg import leaflet_markercluster as package
+
+    return send_from_directory(package.BASE_DIR, filename, max_age=7 * 24 * 3600)

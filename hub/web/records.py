@@ -18,9 +18,10 @@ from hub.context import current_hub, public_base
 from hub.web.blueprint import bp
 from hub.web.dictionary import foreign_targets
 from hub.web.formatting import cell
+from hub.web.i18n import current_lang
 from hub.web.preview import columns, parse_preview, reference_fields
 from publish.access import ANONYMOUS, can_see_dataset
-from publish.labels import reference_names
+from publish.labels import kind_field, reference_names, summary, summary_fields
 from publish.lru import LruCache
 from publish.query import DISTANCE, Page, get_record, records
 
@@ -105,30 +106,50 @@ def map_geojson(dataset_id: str) -> Response:
     preview = parse_preview(dataset, request.args, references=reference_fields(hub, dataset))
     query = preview.resolved_query(hub.store)
     label = label_field(dataset.schema)
-    query.fields = list(dict.fromkeys([*dataset.schema.primary_key, label]))
+    shown = summary_fields(dataset, hub.catalog)
+    query.fields = list(dict.fromkeys([*dataset.schema.primary_key, label, *shown]))
     query.limit, query.offset, query.sort, query.with_geometry = MAP_LIMIT, 0, [], True
+    lang = current_lang()
     # the answer only changes with a new version: keep the last few (the base map is asked for on every map page)
-    cache_key = (str(hub.store.engine.url), dataset.id, hub.store.current_version(dataset.id),
+    cache_key = (str(hub.store.engine.url), dataset.id, hub.store.current_version(dataset.id), lang,
                  tuple(sorted(preview.args().items())))
     body = _CACHE.get(cache_key)
     if body is None:
-        body = _feature_collection(dataset, records(hub.store, dataset, query, ANONYMOUS), label)
+        page = records(hub.store, dataset, query, ANONYMOUS)
+        body = _feature_collection(dataset, page, label, shown, reference_names(hub.store, dataset), lang)
         _CACHE.put(cache_key, body)
     response = Response(body, mimetype="application/geo+json")
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
 
 
-def _feature_collection(dataset: Dataset, page: Page, label: str) -> bytes:
+PALETTE = 8  # marker colours (site.css .hub-marker.c0 … c7), by the kind's place in its enum
+
+
+def _feature_collection(dataset: Dataset, page: Page, label: str, shown: list[str], names: dict[str, Any],
+                        lang: str) -> bytes:
+    """Features with what a popup shows (name, labelled summary lines, the record's page) and the colour of
+    their kind; the legend lists the kinds drawn, with their colours and counts."""
+    kind = kind_field(dataset)
+    legend: dict[str, dict[str, Any]] = {}
     features = []
     for row in page.rows:
         if not row.get("_geometry"):
             continue
-        features.append({"type": "Feature", "geometry": lighten(row["_geometry"]),
-                         "properties": {"key": record_key(dataset, row), "label": row.get(label),
-                                        "url": record_url(dataset, row)}})
+        props: dict[str, Any] = {"key": record_key(dataset, row), "label": row.get(label),
+                                 "url": record_url(dataset, row),
+                                 "lines": summary(dataset, row, [n for n in shown if n != label], names, lang)}
+        if kind is not None and row.get(kind.name) not in (None, ""):
+            value = row[kind.name]
+            colour = (kind.enum or []).index(value) % PALETTE if value in (kind.enum or []) else PALETTE - 1
+            props["color"] = colour
+            entry = legend.setdefault(str(value), {"label": kind.enum_label(value, lang), "color": colour, "count": 0})
+            entry["count"] += 1
+        features.append({"type": "Feature", "geometry": lighten(row["_geometry"]), "properties": props})
     body = {"type": "FeatureCollection", "version": page.version, "total": page.total,
-            "truncated": page.next_cursor is not None, "features": features}
+            "truncated": page.next_cursor is not None, "features": features,
+            "legend": {"title": kind.title(lang), "items": sorted(legend.values(), key=lambda e: -e["count"])}
+            if kind is not None and legend else None}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

@@ -17,7 +17,7 @@ def _sample(name: str) -> list[dict[str, str]]:
 
 
 def _codes(html: str) -> list[str]:
-    return re.findall(r'<th scope="row"><a href="/datasets/heritage-sites/records/(DT-\d{4})"', html)
+    return re.findall(r'<th scope="row"[^>]*><a href="/datasets/heritage-sites/records/(DT-\d{4})"', html)
 
 
 def test_data_dictionary_describes_every_schema_field_in_both_languages(sample_client, sample_hub) -> None:  # noqa: ANN001
@@ -51,7 +51,7 @@ def test_preview_pages_sorts_and_filters_on_the_server(sample_client) -> None:  
 
 def test_preview_shows_enum_labels_and_links_foreign_keys(sample_client) -> None:  # noqa: ANN001
     html = sample_client.get("/datasets/heritage-sites?f.code=DT-0001&lang=en").get_data(as_text=True)
-    assert "<td>Special national</td>" in html and "<td>Archaeological</td>" in html
+    assert '<td data-label="Rank">Special national</td>' in html and '<td data-label="Site type">Archaeological</td>' in html
     assert '<a href="/datasets/admin-units/records/26113">Hang Gon Ward</a>' in html  # the ward's name, not its code
 
 
@@ -71,8 +71,9 @@ def test_map_geojson_has_one_marker_per_site_with_coordinates(sample_client) -> 
     body = sample_client.get("/datasets/heritage-sites/map.geojson").get_json()
     assert len(body["features"]) == len([s for s in sites if s["lat"] and s["lon"]]) == body["total"]
     feature = next(f for f in body["features"] if f["properties"]["key"] == "DT-0001")
-    assert feature["properties"] == {"key": "DT-0001", "label": "Mộ cự thạch Hàng Gòn",
-                                     "url": "/datasets/heritage-sites/records/DT-0001"}
+    assert {k: feature["properties"][k] for k in ("key", "label", "url")} == {
+        "key": "DT-0001", "label": "Mộ cự thạch Hàng Gòn", "url": "/datasets/heritage-sites/records/DT-0001"}
+    assert ["Cấp xếp hạng", "Di tích quốc gia đặc biệt", None] in feature["properties"]["lines"]
     units = sample_client.get("/datasets/admin-units/map.geojson").get_json()
     assert len(units["features"]) == 95 and {f["geometry"]["type"] for f in units["features"]} <= {"Polygon", "MultiPolygon"}
     assert sample_client.get("/datasets/travel-agencies/map.geojson").status_code == 404  # no geometry

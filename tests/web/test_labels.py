@@ -77,7 +77,7 @@ def test_api_labels_on_adds_enum_labels_and_commune_name(sample_client) -> None:
 
 
 def _heritage_codes(html: str) -> list[str]:
-    return re.findall(r'<th scope="row"><a href="/datasets/heritage-sites/records/(DT-\d{4})"', html)
+    return re.findall(r'<th scope="row"[^>]*><a href="/datasets/heritage-sites/records/(DT-\d{4})"', html)
 
 
 def test_preview_filters_a_ward_by_its_name_without_accents(sample_client) -> None:  # noqa: ANN001
