@@ -119,3 +119,11 @@ def test_api_filters_a_ward_by_its_name(sample_client) -> None:  # noqa: ANN001
     assert body["total"] == sum(s["commune_code"] == "26041" for s in sites)
     assert sample_client.get("/api/v1/datasets/heritage-sites/records?commune_code=Atlantis").status_code == 400
     assert sample_client.get("/api/v1/datasets/heritage-sites/records?commune_code=99999").get_json()["total"] == 0
+
+
+def test_every_schema_field_is_described_in_both_languages(sample_hub) -> None:  # noqa: ANN001
+    for dataset in sample_hub.catalog:
+        for f in dataset.schema.fields:
+            descriptions = f.descriptor.get("descriptions") or {}
+            assert descriptions.get("vi") and descriptions.get("en"), (dataset.id, f.name)
+            assert descriptions["vi"] != descriptions["en"], (dataset.id, f.name)
