@@ -48,7 +48,8 @@ def _bound_failures(
     if ftype == "integer" and isinstance(bound, int):
         arr = column.numbers()
         if arr is not None and abs(bound) < 2**62:
-            return ~compare(arr, bound)
+            failing: np.ndarray = ~compare(arr, bound)
+            return failing
     if ftype == "number":
         arr = column.numbers()
         try:
@@ -57,7 +58,7 @@ def _bound_failures(
             arr = None
         if arr is not None:
             with np.errstate(invalid="ignore"):
-                fails = ~compare(arr, fbound)
+                fails: np.ndarray = ~compare(arr, fbound)
             # float rounding keeps order except at ties: decide those exactly with Decimal
             ties = np.flatnonzero(arr == fbound)
             for i in ties:

@@ -62,7 +62,8 @@ def render_fragment(report: dict[str, Any], *, lang: str = "vi", schema: Schema 
 
     def message(error: dict[str, Any]) -> str:
         messages = error.get("messages") or {}
-        return messages.get(lang) or messages.get("vi") or error.get("message", "")
+        text: str = messages.get(lang) or messages.get("vi") or error.get("message", "")
+        return text
 
     html = _environment().get_template("report.html").render(
         v=v, lang=lang, dataset_title=dataset_title or v.hub.get("dataset") or v.task.get("name", ""),

@@ -181,7 +181,8 @@ class ReportView:
 
     @property
     def task(self) -> dict[str, Any]:
-        return (self.report.get("tasks") or [{}])[0]
+        task: dict[str, Any] = (self.report.get("tasks") or [{}])[0]
+        return task
 
     @property
     def score(self) -> float | None:

@@ -61,11 +61,11 @@ class ReportError:
 
     @property
     def title(self) -> str:
-        return error_class_info(self.type)["title"]
+        return str(error_class_info(self.type)["title"])
 
     @property
     def description(self) -> str:
-        return error_class_info(self.type)["description"]
+        return str(error_class_info(self.type)["description"])
 
     @property
     def tags(self) -> list[str]:
