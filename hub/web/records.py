@@ -146,10 +146,10 @@ def _feature_collection(dataset: Dataset, page: Page, label: str, shown: list[st
             entry = legend.setdefault(str(value), {"label": kind.enum_label(value, lang), "color": colour, "count": 0})
             entry["count"] += 1
         features.append({"type": "Feature", "geometry": lighten(row["_geometry"]), "properties": props})
-    body = {"type": "FeatureCollection", "version": page.version, "total": page.total,
-            "truncated": page.next_cursor is not None, "features": features,
-            "legend": {"title": kind.title(lang), "items": sorted(legend.values(), key=lambda e: -e["count"])}
-            if kind is not None and legend else None}
+    body: dict[str, Any] = {"type": "FeatureCollection", "version": page.version, "total": page.total,
+                            "truncated": page.next_cursor is not None, "features": features,
+                            "legend": {"title": kind.title(lang), "items": sorted(legend.values(), key=lambda e: -e["count"])}
+                            if kind is not None and legend else None}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
