@@ -51,12 +51,12 @@ def _fill(url: str, source: Path, key: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"rows": result.rows_added, "load_seconds": round(seconds, 2),
                            "seconds": round(time.perf_counter() - start, 2), "peak_rss_mb": own_peak_mb()}
     if key:
-        from hub import keys
+        from publish import clients
 
         store = _open_store(url)
-        keys.create_client(store, CLIENT, "department", title="Sở Xây dựng (benchmark)", actor="bench")
-        out["token"] = keys.issue_key(store, CLIENT, days=2, actor="bench").token
-        keys.grant(store, CLIENT, DATASET, personal=True, purpose="Đo hiệu năng / benchmark", granted_by="bench")
+        clients.create_client(store, CLIENT, "department", title="Sở Xây dựng (benchmark)", actor="bench")
+        out["token"] = clients.issue_key(store, CLIENT, days=2, actor="bench").token
+        clients.grant(store, CLIENT, DATASET, personal=True, purpose="Đo hiệu năng / benchmark", granted_by="bench")
         store.dispose()
     return out
 

@@ -1,7 +1,7 @@
 """Who is calling: turns the request's credentials into a `Viewer` for the access rules.
 
 No credentials: an anonymous citizen. An API key (`Authorization: Bearer ...`, or raw as CKAN clients send
-it): the client it belongs to (hub/keys.py); a bad, expired or revoked key is a 401, never anonymous.
+it): the client it belongs to (publish/clients.py); a bad, expired or revoked key is a 401, never anonymous.
 The Viewer is looked up once per request and kept on `flask.g`.
 """
 
@@ -10,7 +10,9 @@ from __future__ import annotations
 from flask import g, request
 
 from core.errors import AccessDenied, Unauthenticated
+from hub.context import current_hub
 from publish.access import ANONYMOUS, Viewer
+from publish.clients import resolve_key
 
 __all__ = ["current_viewer", "bearer_token", "key_prefix", "require_role"]
 
@@ -31,10 +33,8 @@ def _from_request() -> Viewer:
     token = bearer_token()
     if not token:
         return ANONYMOUS
-    from hub.keys import resolve_key
-
     try:
-        return resolve_key(token)
+        return resolve_key(token, current_hub().store)
     except Unauthenticated as exc:
         g.refused_client = getattr(exc, "client", None)  # a revoked or expired key's owner, for the audit log
         raise

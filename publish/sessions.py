@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from publish import tables
 from publish.access import Viewer
+from publish.clients import viewer_for_client
 from publish.context import Hub
 from publish.store import utcnow
 
@@ -90,34 +91,24 @@ def session_viewer(hub: Hub, sid: str | None, roles: tuple[str, ...]) -> Viewer 
     if time.time() - float(state.get("at") or 0) > LIFETIME_SECONDS:
         path.unlink(missing_ok=True)
         return None
-    c, k, g = tables.clients, tables.api_keys, tables.grants
+    k = tables.api_keys
     now = utcnow()
     with hub.store.engine.connect() as conn:  # the primary: a revocation a moment ago must count
-        client = conn.execute(sa.select(c.c.id, c.c.role, c.c.disabled).where(c.c.name == state.get("client"))).first()
-        key_alive = client is not None and conn.execute(
-            sa.select(sa.func.count()).select_from(k).where(
-                k.c.client_id == client.id, k.c.prefix == state.get("key"), k.c.revoked_at.is_(None),
-                sa.or_(k.c.expires_at.is_(None), k.c.expires_at > now))).scalar()
-        if (client is None or client.disabled or client.role != state.get("role") or client.role not in roles
-                or not key_alive):
-            path.unlink(missing_ok=True)
-            return None
-        granted = conn.execute(sa.select(g.c.dataset, g.c.personal).where(g.c.client_id == client.id)).all()
-    return Viewer(name=state["client"], role=client.role, datasets=frozenset(r.dataset for r in granted),
-                  personal=frozenset(r.dataset for r in granted if r.personal))
+        viewer = viewer_for_client(hub.store, str(state.get("client") or ""), conn)
+        key_alive = viewer is not None and conn.execute(
+            sa.select(sa.func.count()).select_from(k).join(tables.clients, tables.clients.c.id == k.c.client_id)
+            .where(tables.clients.c.name == viewer.name, k.c.prefix == state.get("key"), k.c.revoked_at.is_(None),
+                   sa.or_(k.c.expires_at.is_(None), k.c.expires_at > now))).scalar()
+    if viewer is None or viewer.role != state.get("role") or viewer.role not in roles or not key_alive:
+        path.unlink(missing_ok=True)
+        return None
+    return viewer
 
 
 def client_viewer(hub: Hub, name: str) -> Viewer:
     """A client as the access rules see it, from its name (an anonymous Viewer for an unknown or disabled one):
     what the steward who sent an upload may see of its report."""
-    c, g = tables.clients, tables.grants
-    with hub.store.engine.connect() as conn:
-        client = conn.execute(sa.select(c.c.id, c.c.role, c.c.disabled).where(c.c.name == name)).first()
-        if client is None or client.disabled:
-            return Viewer()
-        granted = conn.execute(sa.select(g.c.dataset, g.c.personal).where(g.c.client_id == client.id)).all()
-    return Viewer(name=name, role=client.role, datasets=frozenset(r.dataset for r in granted),
-                  personal=frozenset(r.dataset for r in granted if r.personal))
+    return viewer_for_client(hub.store, name) or Viewer()
 
 
 def sign_in_wait(hub: Hub, ip: str | None, key_prefix: str | None) -> int:

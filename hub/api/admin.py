@@ -1,6 +1,6 @@
 """/api/v1/admin: clients, keys, grants and the audit log, for admins (the same functions as `hub keys`).
 
-Every change is written to the audit chain by hub/keys.py with the admin's name; a new key is in the answer
+Every change is written to the audit chain by publish/clients.py with the admin's name; a new key is in the answer
 once and nowhere else.
 """
 
@@ -13,12 +13,11 @@ from flask import request
 from flask_restx import Namespace, Resource, fields
 
 from core.errors import HubError
-from hub import keys
 from hub.api.errors import responses
 from hub.api.models import error
 from hub.auth import require_role
 from hub.context import current_hub
-from publish import audit
+from publish import audit, clients
 
 __all__ = ["ns"]
 
@@ -82,13 +81,13 @@ grant = ns.model("GrantInfo", {
     "granted_at": fields.String, "granted_by": fields.String,
 })
 client = ns.model("Client", {
-    "name": fields.String, "role": fields.String(enum=list(keys.ROLES)), "title": fields.String,
+    "name": fields.String, "role": fields.String(enum=list(clients.ROLES)), "title": fields.String,
     "contact": fields.String, "created_at": fields.String, "disabled": fields.Boolean,
     "keys": fields.List(fields.Nested(key)), "grants": fields.List(fields.Nested(grant)),
 })
 new_client = ns.model("NewClient", {
     "name": fields.String(required=True, description="Tên ngắn / short name, e.g. so-xay-dung"),
-    "role": fields.String(enum=list(keys.ROLES), default="department"),
+    "role": fields.String(enum=list(clients.ROLES), default="department"),
     "title": fields.String(description="Tên đầy đủ / full name"),
     "contact": fields.String(description="Liên hệ / contact"),
 })
@@ -129,7 +128,7 @@ class Clients(Resource):
     def get(self) -> list[dict[str, Any]]:
         """Các bên sử dụng, khoá và quyền / clients with their keys and grants"""
         admin()
-        return keys.clients(current_hub().store)
+        return clients.clients(current_hub().store)
 
     @ns.doc("create_client")
     @ns.expect((new_client, "Bên sử dụng mới / the new client"), validate=False)
@@ -140,9 +139,9 @@ class Clients(Resource):
         actor = admin()
         data = _body()
         name = _text(data, "name", required=True) or ""
-        keys.create_client(current_hub().store, name, _text(data, "role") or "department",
+        clients.create_client(current_hub().store, name, _text(data, "role") or "department",
                            title=_text(data, "title"), contact=_text(data, "contact"), actor=actor)
-        return next(c for c in keys.clients(current_hub().store) if c["name"] == name), 201
+        return next(c for c in clients.clients(current_hub().store) if c["name"] == name), 201
 
 
 @ns.route("/clients/<string:name>/keys")
@@ -159,7 +158,7 @@ class Keys(Resource):
         if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650):
             raise HubError("«days» phải từ 1 đến 3650", "«days» must be between 1 and 3650", code="bad-body",
                            field="days")
-        key = keys.issue_key(current_hub().store, name, days=days, actor=actor)
+        key = clients.issue_key(current_hub().store, name, days=days, actor=actor)
         return {"client": key.client, "token": key.token,
                 "expires_at": key.expires_at.isoformat(timespec="seconds") if key.expires_at else None}, 201
 
@@ -169,7 +168,7 @@ class Keys(Resource):
     def delete(self, name: str) -> dict[str, int]:
         """Thu hồi khoá / revoke keys"""
         actor = admin()
-        return {"count": keys.revoke_keys(current_hub().store, name, request.args.get("prefix") or None,
+        return {"count": clients.revoke_keys(current_hub().store, name, request.args.get("prefix") or None,
                                           actor=actor)}
 
 
@@ -189,9 +188,9 @@ class Grants(Resource):
         if not isinstance(personal, bool):
             raise HubError("«personal» phải là true/false", "«personal» must be true or false", code="bad-body",
                            field="personal")
-        keys.grant(current_hub().store, name, dataset_id, personal=personal, purpose=_text(data, "purpose"),
+        clients.grant(current_hub().store, name, dataset_id, personal=personal, purpose=_text(data, "purpose"),
                    granted_by=actor)
-        return next(c for c in keys.clients(current_hub().store) if c["name"] == name)
+        return next(c for c in clients.clients(current_hub().store) if c["name"] == name)
 
     @ns.doc("ungrant")
     @ns.response(200, "Số quyền đã rút / how many grants were withdrawn", count)
@@ -199,7 +198,7 @@ class Grants(Resource):
     def delete(self, name: str, dataset_id: str) -> dict[str, int]:
         """Rút quyền / withdraw a grant"""
         actor = admin()
-        return {"count": keys.ungrant(current_hub().store, name, dataset_id, actor=actor)}
+        return {"count": clients.ungrant(current_hub().store, name, dataset_id, actor=actor)}
 
 
 @ns.route("/audit")

@@ -9,9 +9,8 @@ from datetime import datetime
 import click
 
 from core.errors import HubError, IntegrityBroken
-from hub import keys
 from hub.cli.common import console, open_hub, print_table
-from publish import audit
+from publish import audit, clients
 
 __all__ = ["keys_group", "audit_command"]
 
@@ -39,13 +38,13 @@ def keys_group() -> None:
 
 @keys_group.command("create-client")
 @click.argument("name")
-@click.option("--role", type=click.Choice(keys.ROLES), default="department", show_default=True)
+@click.option("--role", type=click.Choice(clients.ROLES), default="department", show_default=True)
 @click.option("--title", help="Tên đầy đủ / full name, e.g. 'Sở Xây dựng'.")
 @click.option("--contact", help="Liên hệ / contact (email, phone).")
 def create_client(name: str, role: str, title: str | None, contact: str | None) -> None:
     """Create the client NAME (a department, a steward or an admin)."""
     hub = open_hub(init=True)
-    keys.create_client(hub.store, name, role, title=title, contact=contact, actor=_actor())
+    clients.create_client(hub.store, name, role, title=title, contact=contact, actor=_actor())
     console.print(f"Đã tạo / created: {name} ({role})")
 
 @keys_group.command("issue")
@@ -56,7 +55,7 @@ def create_client(name: str, role: str, title: str | None, contact: str | None) 
 def issue(client: str, days: int, no_expiry: bool) -> None:
     """Issue a new key for CLIENT and print it: it is shown this once and stored only as a hash."""
     hub = open_hub(init=True)
-    issued = keys.issue_key(hub.store, client, days=None if no_expiry else days, actor=_actor())
+    issued = clients.issue_key(hub.store, client, days=None if no_expiry else days, actor=_actor())
     until = issued.expires_at.isoformat(timespec="seconds") if issued.expires_at else "không hết hạn / never"
     click.echo(issued.token)  # alone on stdout, so scripts can capture it
     click.echo(f"Khoá chỉ hiện một lần; hết hạn / shown once; expires: {until}", err=True)
@@ -67,7 +66,7 @@ def issue(client: str, days: int, no_expiry: bool) -> None:
 def revoke(client: str, prefix: str | None) -> None:
     """Revoke CLIENT's keys: they stop working at once."""
     hub = open_hub(init=True)
-    count = keys.revoke_keys(hub.store, client, prefix, actor=_actor())
+    count = clients.revoke_keys(hub.store, client, prefix, actor=_actor())
     console.print(f"Đã thu hồi / revoked: {count}")
 
 @keys_group.command("grant")
@@ -78,7 +77,7 @@ def revoke(client: str, prefix: str | None) -> None:
 def grant(client: str, dataset: str, personal: bool, purpose: str | None) -> None:
     """Let CLIENT read DATASET (needed for restricted datasets), optionally with its personal data."""
     hub = open_hub(init=True)
-    keys.grant(hub.store, client, dataset, personal=personal, purpose=purpose, granted_by=_actor())
+    clients.grant(hub.store, client, dataset, personal=personal, purpose=purpose, granted_by=_actor())
     console.print(f"Đã cấp / granted: {client} → {dataset}" + (" (+ dữ liệu cá nhân / personal data)" if personal else ""))
 
 @keys_group.command("ungrant")
@@ -87,7 +86,7 @@ def grant(client: str, dataset: str, personal: bool, purpose: str | None) -> Non
 def ungrant(client: str, dataset: str) -> None:
     """Withdraw CLIENT's grant on DATASET (personal data included)."""
     hub = open_hub(init=True)
-    console.print(f"Đã rút / withdrawn: {keys.ungrant(hub.store, client, dataset, actor=_actor())}")
+    console.print(f"Đã rút / withdrawn: {clients.ungrant(hub.store, client, dataset, actor=_actor())}")
 
 @keys_group.command("disable")
 @click.argument("client")
@@ -95,7 +94,7 @@ def ungrant(client: str, dataset: str) -> None:
 def disable(client: str, enable: bool) -> None:
     """Disable CLIENT: none of its keys works until it is enabled again."""
     hub = open_hub(init=True)
-    keys.set_disabled(hub.store, client, not enable, actor=_actor())
+    clients.set_disabled(hub.store, client, not enable, actor=_actor())
     console.print(f"{client}: {'enabled' if enable else 'disabled'}")
 
 @keys_group.command("list")
@@ -103,7 +102,7 @@ def disable(client: str, enable: bool) -> None:
 def list_(as_json: bool) -> None:
     """List clients with their keys (prefix and state, never the key) and grants."""
     hub = open_hub(init=True)
-    found = keys.clients(hub.store)
+    found = clients.clients(hub.store)
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return

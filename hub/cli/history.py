@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-import sqlalchemy as sa
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from core.errors import NotFound
 from hub.cli.common import console, err_console, open_hub
-from publish import tables, versions
+from publish import versions
 from publish.access import ANONYMOUS, Viewer
+from publish.clients import viewer_for_client
 from publish.store import Store
 
 # Stewards run these commands on the server: `hub diff` shows what an admin sees (personal fields only where
@@ -23,16 +23,14 @@ from publish.store import Store
 OPERATOR = Viewer(name="hub-cli", role="admin")
 
 
-def viewer_for_client(store: Store, name: str) -> Viewer:
-    """What client `name` may see (its role and grants), so an export can be made for that department."""
-    c, g = tables.clients, tables.grants
-    with store.read_engine.connect() as conn:
-        client = conn.execute(sa.select(c.c.id, c.c.role).where(c.c.name == name)).first()
-        if client is None:
-            raise NotFound(f"Không có bên sử dụng «{name}»", f"No client «{name}»", field="client")
-        granted = conn.execute(sa.select(g.c.dataset, g.c.personal).where(g.c.client_id == client.id)).all()
-    return Viewer(name=name, role=client.role, datasets=frozenset(r.dataset for r in granted),
-                  personal=frozenset(r.dataset for r in granted if r.personal))
+def _client_viewer(store: Store, name: str) -> Viewer:
+    """What client `name` may see, so an export can be made for that department; refused for a client that is
+    unknown or disabled."""
+    viewer = viewer_for_client(store, name)
+    if viewer is None:
+        raise NotFound(f"Không có bên sử dụng «{name}» hoặc bên này đã bị tạm khoá",
+                       f"No client «{name}», or it is disabled", field="client")
+    return viewer
 
 
 def _progress(**columns: Any) -> Progress:
@@ -153,7 +151,7 @@ def export(dataset: str, fmt: str, version: int | None, bom: bool, output: Path 
     from publish.exports import export_filename, export_stream
 
     hub = open_hub(init=True)
-    viewer = viewer_for_client(hub.store, client) if client else ANONYMOUS
+    viewer = _client_viewer(hub.store, client) if client else ANONYMOUS
     chunks = export_stream(hub.store, dataset, fmt, viewer, version=version, bom=bom)
     if output is not None and str(output) == "-":
         for chunk in chunks:
@@ -206,4 +204,4 @@ def restore(file: Path, force: bool) -> None:
                   f"{file} (sao lưu lúc / taken {manifest['created_at']}, phiên bản / hub {manifest['hub_version']})")
 
 
-__all__ = ["versions_cmd", "diff", "rollback", "export", "backup", "restore", "viewer_for_client", "OPERATOR"]
+__all__ = ["versions_cmd", "diff", "rollback", "export", "backup", "restore", "OPERATOR"]

@@ -1,6 +1,6 @@
 """Signing in to the workspace and protecting its forms.
 
-A steward signs in with their API key once (hub.keys.resolve_key); only a random session id goes into Flask's
+A steward signs in with their API key once (publish.clients.resolve_key); only a random session id goes into Flask's
 signed session cookie, never the key. The session itself is kept on the server (publish/sessions.py): each
 request reads the client again (role, grants, disabled) and the key it signed in with, so signing out,
 revoking that key, disabling the client or changing its role ends the session at once. Every form carries the
@@ -17,6 +17,7 @@ from flask import abort, g, request, session
 from core.errors import AccessDenied, Unauthenticated
 from hub.context import current_hub
 from publish.access import Viewer
+from publish.clients import resolve_key
 from publish.sessions import end_session, open_session, session_viewer
 
 ROLES = ("steward", "admin")
@@ -47,8 +48,6 @@ def key_prefix_of(token: str) -> str | None:
 
 def sign_in(token: str) -> Viewer:
     """Check the key and remember its client; AccessDenied for a key that is not a steward's or admin's."""
-    from hub.keys import resolve_key
-
     token = token.strip()
     viewer = resolve_key(token, current_hub().store)
     if viewer.role not in ROLES:

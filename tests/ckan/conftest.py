@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from core.config import PROJECT_ROOT, Settings
-from hub.keys import create_client, issue_key
+from publish.clients import create_client, issue_key
 from publish.context import Hub
 from tests.conftest import BACKENDS, LiveServer, database_url, drop_schema, free_port
 

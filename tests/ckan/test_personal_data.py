@@ -9,7 +9,7 @@ import requests
 from ckanapi import RemoteCKAN
 
 from hub.app import create_app
-from hub.keys import create_client, grant, issue_key
+from publish.clients import create_client, grant, issue_key
 from publish.context import Hub
 from tests.ckan.conftest import RunningHub, load_samples
 

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.config import PROJECT_ROOT
-from hub import keys
+from publish import clients
 from publish.context import Hub
 from tests.conftest import POSTGRES_URL, require_postgres
 
@@ -53,8 +53,8 @@ def flush_redis(url: str) -> None:
 
 def api_key(hub: Hub, role: str) -> str:
     name = f"{role}-{uuid.uuid4().hex[:6]}"
-    keys.create_client(hub.store, name, role=role)
-    return keys.issue_key(hub.store, name).token
+    clients.create_client(hub.store, name, role=role)
+    return clients.issue_key(hub.store, name).token
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -15,8 +15,7 @@ import sqlalchemy as sa
 from shapely import wkt
 
 from core.config import Settings
-from hub import keys
-from publish import audit, tables
+from publish import audit, clients, tables
 from publish.backup import BackupError, backup, discover, kind_of, prune, read_manifest
 from publish.context import Hub
 from publish.restore import restore
@@ -60,9 +59,9 @@ def _fill(hub: Hub, tmp_path: Path, units: pd.DataFrame) -> None:
     ingest(hub, "heritage-sites", write_rows(tmp_path / "heritage-sites.csv", rows[:-1]))
     rollback(hub.store, "heritage-sites", 1, user="steward")
     assert ingest(hub, "sports-venues", SAMPLES / "messy" / "sports-venues.csv").load.rows_rejected > 0
-    keys.create_client(hub.store, "so-cong-an", title="Sở Công an")
-    keys.issue_key(hub.store, "so-cong-an")
-    keys.grant(hub.store, "so-cong-an", "licences", personal=True, purpose="kiểm tra cư trú")
+    clients.create_client(hub.store, "so-cong-an", title="Sở Công an")
+    clients.issue_key(hub.store, "so-cong-an")
+    clients.grant(hub.store, "so-cong-an", "licences", personal=True, purpose="kiểm tra cư trú")
     audit.append(hub.store, method="GET", path="/api/v1/datasets/licences/records", client="so-cong-an",
                  dataset="licences", status=200, rows=10, personal=True)
     with hub.store.engine.begin() as conn:
@@ -135,7 +134,7 @@ def test_backup_round_trips_sqlite_to_postgresql_to_sqlite_with_every_table_equa
     for hub in (middle, final):
         outcome = ingest(hub, "heritage-sites", write_rows(tmp_path / "heritage-sites.csv", rows))
         assert outcome.load.version == 4 and outcome.load.load_id > max(r[0] for r in expected["hub_loads"])
-        keys.create_client(hub.store, "so-tai-chinh")
+        clients.create_client(hub.store, "so-tai-chinh")
 
 
 def test_restore_refuses_a_database_that_holds_data_unless_forced(open_hub: Any, tmp_path: Path,

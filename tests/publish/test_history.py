@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from hub import keys
 from hub.app import create_app
-from publish import changes, query, versions
+from publish import changes, clients, query, versions
 from publish.access import Viewer
 from publish.context import Hub
 from publish.query import Query
@@ -144,8 +143,8 @@ def test_change_feed_hides_what_the_caller_may_not_see(served: tuple[Hub, str], 
     hub, url = served
     ingest(hub, "licences", SAMPLES / "licences.csv")
     assert _get(f"{url}/api/v1/datasets/licences/changes?since=0")[0] == 404  # shared: not for anonymous
-    keys.create_client(hub.store, "so-ke-hoach")
-    token = keys.issue_key(hub.store, "so-ke-hoach").token
+    clients.create_client(hub.store, "so-ke-hoach")
+    token = clients.issue_key(hub.store, "so-ke-hoach").token
     status, body = _get(f"{url}/api/v1/datasets/licences/changes?since=0&limit=1000", token)
     assert status == 200 and body["changes"]
     records = [c["record"] for c in body["changes"]]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hub import keys
+from publish import clients
 from tests.conftest import BACKENDS, drop_schema
 from tests.hub.api.conftest import PERSONAL, SAMPLES, Secured, make_secured, personal_values
 
@@ -30,10 +30,10 @@ EXTRA: dict[str, tuple[str, bool]] = {
 def add_callers(secured: Secured) -> None:
     store = secured.hub.store
     for name, (role, personal) in EXTRA.items():
-        keys.create_client(store, name, role, actor="tests")
-        secured.tokens[name] = keys.issue_key(store, name, days=30, actor="tests").token
+        clients.create_client(store, name, role, actor="tests")
+        secured.tokens[name] = clients.issue_key(store, name, days=30, actor="tests").token
         if personal:
-            keys.grant(store, name, PERSONAL, personal=True, purpose=PURPOSE, granted_by="tests")
+            clients.grant(store, name, PERSONAL, personal=True, purpose=PURPOSE, granted_by="tests")
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from core.config import Settings
-from hub import keys
 from hub.app import create_app
-from publish import pipeline
+from publish import clients, pipeline
 from publish.context import Hub
 from tests.conftest import LiveServer, free_port
 from tests.steward.browser import chromium
@@ -30,8 +29,8 @@ def _workspace_hub(folder: Path) -> Hub:
 
 
 def issue(hub: Hub, name: str, role: str) -> str:
-    keys.create_client(hub.store, name, role)
-    return keys.issue_key(hub.store, name).token
+    clients.create_client(hub.store, name, role)
+    return clients.issue_key(hub.store, name).token
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,7 @@ import pytest
 import yaml
 
 from core.config import PROJECT_ROOT, Settings
-from hub import keys
-from publish import pipeline
+from publish import clients, pipeline
 from publish.context import Hub
 from tests.conftest import BACKENDS, database_url, drop_schema, load_all_samples
 
@@ -84,10 +83,10 @@ def make_secured(backend: str, tmp: Path) -> tuple[Secured, str | None]:
     for caller, (role, grants) in CALLERS.items():
         if role is None:
             continue
-        keys.create_client(hub.store, caller, role, actor="tests")
-        secured.tokens[caller] = keys.issue_key(hub.store, caller, days=30, actor="tests").token
+        clients.create_client(hub.store, caller, role, actor="tests")
+        secured.tokens[caller] = clients.issue_key(hub.store, caller, days=30, actor="tests").token
         for dataset, purpose in grants.items():
-            keys.grant(hub.store, caller, dataset, personal=purpose is not None, purpose=purpose, granted_by="tests")
+            clients.grant(hub.store, caller, dataset, personal=purpose is not None, purpose=purpose, granted_by="tests")
     return secured, schema
 
 

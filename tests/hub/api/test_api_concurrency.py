@@ -14,9 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from core.errors import Unauthenticated
-from hub import keys
 from hub.app import create_app
-from publish import audit, tables
+from publish import audit, clients, tables
 from publish import query as q
 from publish.access import Viewer
 from publish.context import Hub
@@ -100,8 +99,8 @@ def _refuse_audit_inserts(hub: Hub) -> Callable[[], None]:
 
 
 def test_answers_whose_audit_group_fails_are_all_refused_and_later_ones_served(hub: Hub) -> None:
-    keys.create_client(hub.store, "so-xay-dung")
-    headers = {"Authorization": f"Bearer {keys.issue_key(hub.store, 'so-xay-dung').token}"}
+    clients.create_client(hub.store, "so-xay-dung")
+    headers = {"Authorization": f"Bearer {clients.issue_key(hub.store, 'so-xay-dung').token}"}
     app = create_app(hub.settings, hub=hub)
     app.config["TESTING"] = True
     before = audit.verify(hub.store).checked
@@ -125,25 +124,25 @@ def test_answers_whose_audit_group_fails_are_all_refused_and_later_ones_served(h
 
 
 def test_a_key_revoked_elsewhere_stops_working_within_the_cache_time(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(keys, "KEY_CACHE_SECONDS", 0.5)
-    keys.create_client(hub.store, "so-xay-dung")
-    token = keys.issue_key(hub.store, "so-xay-dung").token
-    assert keys.resolve_key(token, hub.store).name == "so-xay-dung"
+    monkeypatch.setattr(clients, "KEY_CACHE_SECONDS", 0.5)
+    clients.create_client(hub.store, "so-xay-dung")
+    token = clients.issue_key(hub.store, "so-xay-dung").token
+    assert clients.resolve_key(token, hub.store).name == "so-xay-dung"
     # another worker or `hub keys revoke` in its own process: this process's memory is not told
     with hub.store.engine.begin() as conn:
         conn.execute(tables.api_keys.update().values(revoked_at=sa.func.current_timestamp()))
     time.sleep(0.6)
     with pytest.raises(Unauthenticated):
-        keys.resolve_key(token, hub.store)
+        clients.resolve_key(token, hub.store)
 
 
 def test_a_grant_withdrawn_here_applies_to_the_next_request(hub: Hub) -> None:
-    keys.create_client(hub.store, "so-xay-dung")
-    token = keys.issue_key(hub.store, "so-xay-dung").token
-    keys.grant(hub.store, "so-xay-dung", PERSONAL, personal=True, purpose="Kiểm tra")
-    assert keys.resolve_key(token, hub.store).personal == frozenset({PERSONAL})
-    keys.ungrant(hub.store, "so-xay-dung", PERSONAL)
-    assert keys.resolve_key(token, hub.store).personal == frozenset()
+    clients.create_client(hub.store, "so-xay-dung")
+    token = clients.issue_key(hub.store, "so-xay-dung").token
+    clients.grant(hub.store, "so-xay-dung", PERSONAL, personal=True, purpose="Kiểm tra")
+    assert clients.resolve_key(token, hub.store).personal == frozenset({PERSONAL})
+    clients.ungrant(hub.store, "so-xay-dung", PERSONAL)
+    assert clients.resolve_key(token, hub.store).personal == frozenset()
 
 
 def test_pages_name_the_version_they_read_even_when_empty(sample_hub: Hub) -> None:

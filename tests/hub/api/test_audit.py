@@ -9,8 +9,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from hub import keys
-from publish import audit
+from publish import audit, clients
 from publish.context import Hub
 from tests.hub.api.conftest import PERSONAL, RESTRICTED, Secured
 
@@ -118,10 +117,10 @@ def test_appends_from_several_processes_keep_one_chain(hub: Hub) -> None:
 
 
 def test_key_and_grant_changes_are_in_the_chain(hub: Hub) -> None:
-    keys.create_client(hub.store, "so-xay-dung", actor="admin-1")
-    keys.issue_key(hub.store, "so-xay-dung", actor="admin-1")
-    keys.grant(hub.store, "so-xay-dung", "licences", personal=True, purpose="Kiểm tra giấy phép", granted_by="admin-1")
-    keys.revoke_keys(hub.store, "so-xay-dung", actor="admin-1")
+    clients.create_client(hub.store, "so-xay-dung", actor="admin-1")
+    clients.issue_key(hub.store, "so-xay-dung", actor="admin-1")
+    clients.grant(hub.store, "so-xay-dung", "licences", personal=True, purpose="Kiểm tra giấy phép", granted_by="admin-1")
+    clients.revoke_keys(hub.store, "so-xay-dung", actor="admin-1")
     found = list(reversed(audit.entries(hub.store, client="admin-1")))
     assert [e["path"].split()[1] for e in found] == ["create-client", "issue", "grant", "revoke"]
     assert found[2]["dataset"] == "licences" and found[2]["detail"]["purpose"] == "Kiểm tra giấy phép"

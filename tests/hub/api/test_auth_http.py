@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from hub import keys
+from publish import clients
 from tests.hub.api.conftest import PERSONAL, Secured
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -36,8 +36,8 @@ def test_rate_limit_is_shared_by_workers_through_redis(secured: Secured) -> None
     except redis.exceptions.ConnectionError:
         pytest.skip(f"no Redis at {REDIS_URL}")
     name = f"worker-test-{uuid.uuid4().hex[:8]}"  # fresh counters whatever ran before
-    keys.create_client(secured.hub.store, name, actor="tests")
-    headers = {"Authorization": f"Bearer {keys.issue_key(secured.hub.store, name, actor='tests').token}"}
+    clients.create_client(secured.hub.store, name, actor="tests")
+    headers = {"Authorization": f"Bearer {clients.issue_key(secured.hub.store, name, actor='tests').token}"}
     workers = [secured.app(rate_limit=4, redis_url=REDIS_URL).test_client() for _ in range(2)]
     statuses = [workers[i % 2].get("/api/v1/datasets", headers=headers).status_code for i in range(6)]
     assert statuses == [200, 200, 200, 200, 429, 429]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hub import keys
+from publish import clients
 from tests.hub.api.conftest import PERSONAL, RESTRICTED, Secured, personal_values
 
 
@@ -43,11 +43,11 @@ def test_steward_reads_report_and_rejected_rows_without_personal_values(secured:
 
 def test_steward_granted_personal_data_sees_the_values(secured: Secured, secured_client) -> None:  # noqa: ANN001
     name = f"steward-personal-{secured.hub.store.dialect}"
-    if name not in {c["name"] for c in keys.clients(secured.hub.store)}:
-        keys.create_client(secured.hub.store, name, "steward", actor="tests")
-        keys.grant(secured.hub.store, name, PERSONAL, personal=True, purpose="Sửa dữ liệu nguồn / fixing the source",
+    if name not in {c["name"] for c in clients.clients(secured.hub.store)}:
+        clients.create_client(secured.hub.store, name, "steward", actor="tests")
+        clients.grant(secured.hub.store, name, PERSONAL, personal=True, purpose="Sửa dữ liệu nguồn / fixing the source",
                    granted_by="tests")
-    headers = {"Authorization": f"Bearer {keys.issue_key(secured.hub.store, name, actor='tests').token}"}
+    headers = {"Authorization": f"Bearer {clients.issue_key(secured.hub.store, name, actor='tests').token}"}
     _, rejected_url = _report_urls(secured)
     rows = secured_client.get(rejected_url, headers=headers).get_json()["rows"]
     assert any(r["data"]["holder_id_number"] == "07512345678" for r in rows)

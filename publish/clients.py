@@ -1,4 +1,4 @@
-"""API clients and their keys.
+"""API clients, their keys and grants, and the one place a client becomes a `Viewer`.
 
 A key is shown once, when issued: `hub_<prefix>_<secret>`. We store only the prefix (to find the row) and a
 SHA-256 of the whole key; the secret has 256 bits of entropy, so a fast hash is enough (no password
@@ -8,6 +8,9 @@ A resolved key is remembered by each worker process for KEY_CACHE_SECONDS (its l
 trip on every request). Expiry is still checked on every request; a change made through this module (revoke,
 disable, grant, ungrant) clears the process's memory at once; one made elsewhere (another worker, the
 `hub keys` command) takes effect within KEY_CACHE_SECONDS. Refused keys are never remembered.
+
+`viewer_for_client` is the only builder of a client's Viewer (role and grants): an API key, a steward's
+session and `hub export --client` all go through it, so a disabled client gets nothing on every path.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from publish.lru import LruCache
 from publish.store import Store, utcnow
 
 __all__ = ["ROLES", "IssuedKey", "create_client", "issue_key", "revoke_keys", "grant", "ungrant", "set_disabled",
-           "clients", "resolve_key", "forget_keys", "KEY_CACHE_SECONDS"]
+           "clients", "resolve_key", "forget_keys", "viewer_for_client", "KEY_CACHE_SECONDS"]
 
 ROLES = ("department", "steward", "admin")
 TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is refreshed at most this often (a write per request is too much)
@@ -194,12 +197,28 @@ def forget_keys() -> None:
     _KNOWN.clear()
 
 
-def resolve_key(token: str, store: Store | None = None) -> Viewer:
-    """The Viewer a key stands for; Unauthenticated for an unknown, expired or revoked key."""
-    if store is None:
-        from hub.context import current_hub
+def viewer_for_client(store: Store, name: str, conn: sa.Connection | None = None) -> Viewer | None:
+    """What client `name` may see: its role and its grants (restricted datasets, personal data). None for an
+    unknown or disabled client: a disabled client sees nothing, whichever way it comes in."""
+    c, g = tables.clients, tables.grants
 
-        store = current_hub().store
+    def build(conn: sa.Connection) -> Viewer | None:
+        client = conn.execute(sa.select(c.c.id, c.c.role, c.c.disabled).where(c.c.name == name)).first()
+        if client is None or client.disabled:
+            return None
+        granted = conn.execute(sa.select(g.c.dataset, g.c.personal).where(g.c.client_id == client.id)).all()
+        return Viewer(name=name, role=client.role, datasets=frozenset(r.dataset for r in granted),
+                      personal=frozenset(r.dataset for r in granted if r.personal))
+
+    if conn is not None:
+        return build(conn)
+    with store.engine.connect() as fresh:  # the primary: a client disabled a moment ago is disabled
+        return build(fresh)
+
+
+def resolve_key(token: str, store: Store) -> Viewer:
+    """The Viewer a key stands for; Unauthenticated for an unknown, expired or revoked key, or a disabled
+    client's."""
     parts = token.split("_")
     if len(parts) < 3 or parts[0] != "hub":
         raise _bad_key()
@@ -216,33 +235,25 @@ def resolve_key(token: str, store: Store | None = None) -> Viewer:
 
 
 def _lookup(store: Store, prefix: str, digest: str) -> tuple[Viewer, datetime | None]:
-    k, c, g = tables.api_keys, tables.clients, tables.grants
-    # one query: the key, its client and the client's grants (one row per grant)
+    k, c = tables.api_keys, tables.clients
     with store.read_engine.connect() as conn:
         rows = conn.execute(
-            sa.select(k.c.id.label("key_id"), k.c.hash, k.c.expires_at, k.c.revoked_at, k.c.last_used_at, c.c.name,
-                      c.c.role, c.c.disabled, g.c.dataset, g.c.personal)
-            .join(c, c.c.id == k.c.client_id).outerjoin(g, g.c.client_id == c.c.id).where(k.c.prefix == prefix)
+            sa.select(k.c.id.label("key_id"), k.c.hash, k.c.expires_at, k.c.revoked_at, k.c.last_used_at, c.c.name)
+            .join(c, c.c.id == k.c.client_id).where(k.c.prefix == prefix)
         ).all()
-    mine = [r for r in rows if hmac.compare_digest(r.hash, digest)]
-    if not mine:
-        raise _bad_key()
-    match = mine[0]
-    if match.revoked_at is not None or match.disabled:
+        mine = [r for r in rows if hmac.compare_digest(r.hash, digest)]
+        if not mine:
+            raise _bad_key()
+        match = mine[0]
+        viewer = viewer_for_client(store, match.name, conn)
+    if match.revoked_at is not None or viewer is None:
         raise _bad_key(match.name)
     if match.expires_at is not None and match.expires_at < utcnow():
         raise _expired(match.name)
-    granted = [r for r in mine if r.dataset is not None]
     now = utcnow()
     if match.last_used_at is None or now - match.last_used_at > TOUCH_EVERY:
         with store.engine.begin() as conn:
             conn.execute(k.update().where(k.c.id == match.key_id).values(last_used_at=now))
-    viewer = Viewer(
-        name=match.name,
-        role=match.role,
-        datasets=frozenset(g.dataset for g in granted),
-        personal=frozenset(g.dataset for g in granted if g.personal),
-    )
     return viewer, match.expires_at
 
 
