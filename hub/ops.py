@@ -15,6 +15,7 @@ from flask import Blueprint, jsonify
 
 from core.config import Settings
 from hub.context import current_hub
+from publish.db import ping
 
 blueprint = Blueprint("ops", __name__)
 
@@ -28,8 +29,7 @@ def _reason(exc: BaseException) -> str:
 
 def check_database(engine: sa.Engine) -> str:
     try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+        ping(engine)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         return f"error: {_reason(exc)}"
     return "ok"

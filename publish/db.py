@@ -96,6 +96,12 @@ def is_sqlite(engine: Engine | sa.Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def ping(engine: Engine) -> None:
+    """One round trip to the database; raises the driver's error when it does not answer."""
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
+
+
 def check_connection(engine: Engine) -> None:
     """Connect once, turning a driver error into one clear line."""
     try:

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from core.errors import NotFound
 from publish import tables
 from publish.store import Store
 
@@ -52,6 +53,23 @@ def latest_load(store: Store, dataset: str) -> dict[str, Any] | None:
     with store.read_engine.connect() as conn:
         row = conn.execute(stmt).first()
     return _row(row) if row else None
+
+
+def load_summary(store: Store, load_id: int, dataset: str | None = None) -> dict[str, Any]:
+    """One load's summary (the columns `loads` lists); NotFound for an unknown id, or one of another dataset
+    when `dataset` is given (load ids are not a way to peek across datasets)."""
+    t = tables.loads
+    stmt = sa.select(*[t.c[n] for n in SUMMARY_COLUMNS]).where(t.c.id == load_id)
+    if dataset is not None:
+        stmt = stmt.where(t.c.dataset == dataset)
+    with store.read_engine.connect() as conn:
+        row = conn.execute(stmt).first()
+    if row is None:
+        if dataset is not None:
+            raise NotFound(f"Không có lần nạp {load_id} của «{dataset}»", f"No load {load_id} of «{dataset}»",
+                           dataset=dataset)
+        raise NotFound(f"Không có lần nạp {load_id}", f"No load {load_id}", field="load")
+    return _row(row)
 
 
 def load_report(store: Store, load_id: int) -> dict[str, Any] | None:

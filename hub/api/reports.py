@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import request
 from flask_restx import Resource, fields
 
 from core.catalog import Dataset
-from core.errors import NotFound
 from hub import audit
 from hub.api.datasets import ns, visible_dataset
 from hub.api.errors import responses
 from hub.api.models import error as error_model
 from hub.auth import require_role
 from hub.context import current_hub
-from publish import tables, versions
+from publish import versions
 from publish.access import Viewer, sees_personal
 from publish.context import Hub
 from publish.query import QueryError
@@ -34,18 +32,6 @@ ROLES = ("steward", "admin")
 
 
 # -- lookups -----------------------------------------------------------------------------------------------------
-
-def _load(hub: Hub, dataset: Dataset, load_id: int) -> dict[str, Any]:
-    """The load's summary, if it belongs to the dataset (404 otherwise: ids are not a way to peek across)."""
-    t = tables.loads
-    with hub.store.read_engine.connect() as conn:
-        row = conn.execute(sa.select(*[t.c[n] for n in versions.SUMMARY_COLUMNS])
-                           .where(t.c.id == load_id, t.c.dataset == dataset.id)).first()
-    if row is None:
-        raise NotFound(f"Không có lần nạp {load_id} của «{dataset.id}»", f"No load {load_id} of «{dataset.id}»",
-                       dataset=dataset.id)
-    return {n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(versions.SUMMARY_COLUMNS, row, strict=True)}
-
 
 def _limit(default: int, most: int) -> int:
     raw = request.args.get("limit", str(default))
@@ -133,7 +119,7 @@ class LoadReport(Resource):
     def get(self, dataset_id: str, load_id: int) -> dict[str, Any]:
         """Báo cáo kiểm tra của một lần nạp / a load's validation report (stewards, admins)"""
         hub, dataset, viewer = _dataset_for_steward(dataset_id)
-        out = _load(hub, dataset, load_id)
+        out = versions.load_summary(hub.store, load_id, dataset.id)
         out["report"] = redact_report(dataset, viewer, versions.load_report(hub.store, load_id) or {})
         return out
 
@@ -149,7 +135,7 @@ class RejectedRows(Resource):
     def get(self, dataset_id: str, load_id: int) -> dict[str, Any]:
         """Các dòng bị loại của một lần nạp / a load's rejected rows (stewards, admins)"""
         hub, dataset, viewer = _dataset_for_steward(dataset_id)
-        summary = _load(hub, dataset, load_id)
+        summary = versions.load_summary(hub.store, load_id, dataset.id)
         rows = []
         for item in versions.rejected_rows(hub.store, load_id, limit=_limit(1000, 10_000)):
             data, errors = redact_row(dataset, viewer, item["data"], item["errors"])

@@ -70,7 +70,7 @@ def print_files(paths: dict[str, Path]) -> None:
               help="Language of the HTML report and the summary.")
 def report(load_id: int, out: Path, lang: str) -> None:
     """Write the report files of a stored load (see `hub versions DATASET --all` for load ids)."""
-    from hub.steward.reports import stored_report
+    from publish.load_reports import stored_report
     from validate.render_files import write_report_files
 
     hub = open_hub(init=True)

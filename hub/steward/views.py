@@ -1,4 +1,4 @@
-"""The workspace's pages, thin over hub.steward.workspace (uploads), hub.steward.reports (stored loads) and
+"""The workspace's pages, thin over hub.steward.workspace (uploads), publish.load_reports (stored loads) and
 validate/render_html.py (the report). Pages extend the site's base.html: no inline script or style (CSP); a
 running check is followed by a page that reloads itself (<meta http-equiv="refresh">).
 """
@@ -20,6 +20,7 @@ from hub.steward import auth, labels, workspace
 from hub.web.blueprint import error_page
 from publish import versions
 from publish.access import Viewer, can_see_dataset, sees_personal
+from publish.load_reports import stored_report
 from publish.redaction import redact_report
 from publish.sessions import sign_in_wait
 from validate.render_files import REPORT_HTML, REPORT_JSON, ROWS_TO_FIX
@@ -217,10 +218,8 @@ def periodic_reports() -> Any:
 
 
 def _stored(viewer: Viewer, load_id: int) -> tuple[dict[str, Any], Dataset, dict[str, Any], list]:
-    from hub.steward.reports import load_summary, stored_report
-
     hub = current_hub()
-    summary = load_summary(hub.store, load_id)
+    summary = versions.load_summary(hub.store, load_id)
     checked = _dataset(viewer, summary["dataset"])
     audit.note(dataset=checked.id, personal=sees_personal(checked, viewer))
     dataset, report, rows = stored_report(hub.store, load_id, viewer)

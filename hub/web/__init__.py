@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from hub.web import dataset, downloads, feeds, formatting, pages, records, report_pages  # noqa: F401 - routes on bp
 from hub.web.blueprint import bp
 from hub.web.i18n import setup_babel
-from hub.web.search import build_index
+from publish.search import build_index
 
 # No inline script or style anywhere: JS and CSS are static files, data travels in data-* attributes.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "

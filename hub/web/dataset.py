@@ -17,7 +17,6 @@ from core.catalog import Dataset
 from hub.api.datasets import visible_dataset
 from hub.context import current_hub, public_base
 from hub.web.blueprint import bp
-from hub.web.catalogue import cards, count_view
 from hub.web.dictionary import dictionary, foreign_targets
 from hub.web.formatting import cell
 from hub.web.i18n import current_lang
@@ -25,6 +24,7 @@ from hub.web.preview import PAGE_SIZES, RADII, RANGE_TYPES, Preview, columns, pa
 from hub.web.records import base_map_url, record_url
 from publish import feeds, versions
 from publish.access import ANONYMOUS
+from publish.catalogue import cards, count_view
 from publish.exports.csv import csv_chunks
 from publish.labels import reference_names
 from publish.query import DISTANCE, Page, Query, QueryError, records

@@ -13,10 +13,10 @@ from core.catalog import Dataset
 from hub.api.datasets import visible_dataset
 from hub.context import current_hub, public_base
 from hub.web.blueprint import bp
-from hub.web.catalogue import count_download, download_formats
 from hub.web.i18n import current_lang
 from hub.web.preview import parse_preview, reference_fields
 from publish.access import ANONYMOUS
+from publish.catalogue import count_download, download_formats
 from publish.exports import FORMATS, XLSX_MIMETYPE, export_filename, export_stream, people
 from publish.labels import describe_query
 from publish.query import Query, records

@@ -14,12 +14,12 @@ from core.catalog import Catalog
 from core.text import search_fold
 from hub.context import current_hub
 from hub.web.blueprint import bp
-from hub.web.catalogue import DatasetCard, cards, figures
 from hub.web.formatting import format_label
 from hub.web.i18n import current_lang, pick
-from hub.web.search import search
 from publish.access import ANONYMOUS
+from publish.catalogue import DatasetCard, cards, figures
 from publish.record_search import record_matches
+from publish.search import search
 
 FACETS = ("theme", "publisher", "format", "licence")
 SORTS = ("relevance", "name", "updated")

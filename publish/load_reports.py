@@ -11,11 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from core.catalog import Dataset
-from core.errors import NotFound
-from publish import tables, versions
+from publish import versions
 from publish.access import Viewer
 from publish.redaction import redact_report, redact_row
 from publish.store import Store
@@ -23,23 +20,13 @@ from validate.render_files import write_report_files
 
 MAX_ROWS = 200_000  # rejected rows put into rows-to-fix.xlsx
 
-__all__ = ["load_summary", "load_files", "stored_report"]
-
-
-def load_summary(store: Store, load_id: int) -> dict[str, Any]:
-    """The load's row of hub_loads as a dict; NotFound for an unknown id."""
-    t = tables.loads
-    with store.read_engine.connect() as conn:
-        row = conn.execute(sa.select(*[t.c[n] for n in versions.SUMMARY_COLUMNS]).where(t.c.id == load_id)).first()
-    if row is None:
-        raise NotFound(f"Không có lần nạp {load_id}", f"No load {load_id}", field="load")
-    return {n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(versions.SUMMARY_COLUMNS, row, strict=True)}
+__all__ = ["load_files", "stored_report"]
 
 
 def stored_report(store: Store, load_id: int, viewer: Viewer | None = None
                   ) -> tuple[Dataset, dict[str, Any], list[tuple[int, dict[str, Any]]]]:
     """(dataset, report, rejected rows) of a load, blanked for `viewer` when one is given."""
-    summary = load_summary(store, load_id)
+    summary = versions.load_summary(store, load_id)
     dataset = store.catalog.dataset(summary["dataset"])
     report = versions.load_report(store, load_id) or {}
     rows = [(int(r["row"]), r["data"]) for r in versions.rejected_rows(store, load_id, limit=MAX_ROWS)]

@@ -22,7 +22,7 @@ from publish.exports import FORMATS
 from publish.query import count_current
 from publish.store import Store
 
-log = logging.getLogger("hub.web")
+log = logging.getLogger("publish.catalogue")
 
 _COUNTS: dict[tuple[str, str, int | None], tuple[float, int]] = {}
 _COUNT_TTL = 300.0  # seconds; a safety net should something change rows without a load
