@@ -33,7 +33,7 @@ from ingest.headers import VN2000_X, VN2000_Y, HeaderMatcher, map_headers
 from ingest.plan import plan_fields
 from ingest.readers._table import RawTable, Records, Row, plainly_data
 
-__all__ = ["read_table", "SourceTable", "Change", "MAX_CHANGES", "FORMATS"]
+__all__ = ["read_table", "SourceTable", "Change", "MAX_CHANGES", "FORMATS", "READABLE", "READABLE_NAMES", "format_for"]
 
 MAX_CHANGES = 10_000  # the report shows these; the rest are counted (changes_total)
 _BULK = 8192  # records taken at once on the CSV fast path: a record that is not plainly data sends as many row by row
@@ -48,6 +48,10 @@ FORMATS = {
     ".json": "json",
     ".geojson": "geojson",
 }
+"""File name suffix -> the reader that opens it: the one list of what the hub reads."""
+READABLE = tuple(dict.fromkeys(FORMATS.values()))  # csv, xlsx, xls, json, geojson: the values a `format` may take
+_ALIASES = {suffix.lstrip("."): fmt for suffix, fmt in FORMATS.items()}  # 'tsv' -> csv, 'xlsm' -> xlsx...
+READABLE_NAMES = ", ".join("GeoJSON" if f == "geojson" else f.upper() for f in READABLE)
 
 
 class SourceTable:
@@ -227,16 +231,19 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _format_for(path: Path, format: str | None) -> str:
+def format_for(path: Path | str, format: str | None = None) -> str:
+    """The reader for a file: `format` when given (a suffix such as 'tsv' or 'xlsm' is taken too), else the
+    file name's suffix; InputError (unsupported-format) when the hub cannot read it."""
+    path = Path(path)
     if format:
-        fmt = format.lower().lstrip(".")
-        fmt = {"tsv": "csv", "xlsm": "xlsx", "txt": "csv"}.get(fmt, fmt)
+        wanted = format.lower().lstrip(".")
+        fmt = _ALIASES.get(wanted, wanted)
     else:
         fmt = FORMATS.get(path.suffix.lower(), "")
-    if fmt not in {"csv", "xlsx", "xls", "json", "geojson"}:
+    if fmt not in READABLE:
         raise InputError(
-            f"Không hỗ trợ định dạng tệp '{format or path.suffix}' (CSV, XLSX, XLS, JSON, GeoJSON)",
-            f"Unsupported file format '{format or path.suffix}' (CSV, XLSX, XLS, JSON, GeoJSON)",
+            f"Không hỗ trợ định dạng tệp '{format or path.suffix}' ({READABLE_NAMES})",
+            f"Unsupported file format '{format or path.suffix}' ({READABLE_NAMES})",
             code="unsupported-format",
             file=os.fspath(path),
         )
@@ -259,7 +266,7 @@ def read_table(
         raise InputError("Không tìm thấy tệp", "File not found", code="file-not-found", file=file)
     if path.stat().st_size == 0:
         raise InputError("Tệp rỗng", "The file is empty", code="empty-file", file=file)
-    fmt = _format_for(path, format)
+    fmt = format_for(path, format)
     matcher = HeaderMatcher(schema, header_overrides)
     if fmt == "csv":
         from ingest.readers.csv import read_csv

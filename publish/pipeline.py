@@ -43,6 +43,7 @@ class Outcome:
     changes: list[dict[str, Any]] = field(default_factory=list)
     quality_score: float | None = None
     blocked: bool = False  # a `block` quality expectation failed: the load is refused
+    refused: bool = False  # the file would not become a version (see `refuses`), whether loaded or only checked
     rejected: pd.DataFrame | None = None  # the first invalid rows (text), when run(keep_rejected=n)
 
     @property
@@ -50,6 +51,13 @@ class Outcome:
         if self.load is not None:
             return self.load.status
         return "valid" if self.valid and not self.blocked else "invalid"
+
+
+def refuses(dataset: Dataset, schema_valid: bool, blocked: bool) -> bool:
+    """Whether a file's data is refused (kept as a rejected load, the current version untouched): a `block`
+    quality expectation failed, or the dataset's policy is `reject` and a row broke its schema. The one rule for
+    loads, the steward's check before publishing and the API's answer."""
+    return blocked or (dataset.policy == "reject" and not schema_valid)
 
 
 def file_facts(path: Path) -> dict[str, Any]:
@@ -149,8 +157,8 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
         blocked = bool((report_dict.get("quality") or {}).get("blocked"))
         report_dict["hub"]["quality_score"] = score
         result = None
+        refused = refuses(dataset, schema_valid, blocked)
         if loader:
-            refused = (dataset.policy == "reject" and not schema_valid) or blocked
             result = loader.commit(report=report_dict, rows_read=table.rows_read, quality_score=score,
                                    keep_rejected_only=refused)
     except BaseException as exc:
@@ -167,7 +175,7 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
         rejected = pd.concat(kept)
     return Outcome(dataset=dataset.id, source=str(path), valid=schema_valid, rows_read=table.rows_read,
                    rows_valid=rows_valid, rows_rejected=rows_rejected, report=report_dict, load=result,
-                   quality_score=score, blocked=blocked, rejected=rejected)
+                   quality_score=score, blocked=blocked, refused=refused, rejected=rejected)
 
 
 def release_memory() -> None:

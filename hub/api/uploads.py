@@ -16,7 +16,6 @@ from flask import Response, g, request
 from flask_restx import Resource, fields, reqparse
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.utils import secure_filename
 
 from core.errors import AccessDenied, HubError, InputError, Unauthenticated, ValidationFailed
 from hub import jobs
@@ -26,42 +25,23 @@ from hub.api.jobs import job_body
 from hub.api.models import error
 from hub.auth import current_viewer
 from hub.context import current_hub
-from publish.context import Hub
 from publish.store import utcnow
+from publish.uploads import READABLE, save_upload
 
-FORMATS = ("csv", "xlsx", "xls", "json", "geojson")
 UPLOAD_ROLES = ("steward", "admin")
 
 parser = reqparse.RequestParser()
 parser.add_argument("file", location="files", type=FileStorage, required=True,
-                    help="Tệp nguồn / the source file (CSV, XLSX, XLS, JSON, GeoJSON)")
+                    help="Tệp nguồn / the source file (" + ", ".join(READABLE) + ")")
 parser.add_argument("encoding", location="form", help="Bảng mã / text encoding (utf-8, cp1258, tcvn3, vni...); "
                     "detected if omitted")
 parser.add_argument("sheet", location="form", help="Trang tính Excel / Excel sheet name")
-parser.add_argument("format", location="form", choices=FORMATS, help="Định dạng / format; from the file name if omitted")
+parser.add_argument("format", location="form", choices=READABLE, help="Định dạng / format; from the file name if omitted")
 
 
 class UploadTooLarge(HubError):
     code = "upload-too-large"
     http_status = 413
-
-
-def save_upload(hub: Hub, dataset_id: str, upload: FileStorage) -> tuple[str, str]:
-    """Store the uploaded file; returns (path relative to the storage folder, the name the steward gave it)."""
-    original = Path(upload.filename or "").name or "upload"
-    safe = secure_filename(original) or "upload"
-    if "." not in safe and "." in original:  # secure_filename drops a name of only Vietnamese letters
-        safe = "upload" + Path(original).suffix.lower()
-    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
-    relative = Path("uploads") / dataset_id / f"{stamp}-{uuid.uuid4().hex[:8]}-{safe}"
-    target = Path(hub.settings.storage_dir) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    with partial.open("wb") as handle:
-        for block in iter(lambda: upload.stream.read(1 << 20), b""):
-            handle.write(block)
-    partial.rename(target)
-    return str(relative), original
 
 
 def _allowed(viewer: Any) -> None:
@@ -135,10 +115,12 @@ class Uploads(Resource):
             raise InputError("Thiếu tệp (trường «file» của biểu mẫu multipart)",
                              "No file sent (the multipart form field «file»)", field="file")
         fmt = form.get("format") or None
-        if fmt and fmt not in FORMATS:
-            raise InputError(f"Định dạng không hỗ trợ «{fmt}»", f"Unsupported format «{fmt}»", field="format")
-        relative, original = save_upload(hub, dataset_id, upload)
-        params = {"dataset": dataset_id, "path": relative, "source_name": original, "format": fmt,
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+        storage = Path(hub.settings.storage_dir)
+        saved = save_upload(upload.stream, upload.filename, storage / "uploads" / dataset_id,
+                            prefix=f"{stamp}-{uuid.uuid4().hex[:8]}-", format=fmt)
+        params = {"dataset": dataset_id, "path": str(saved.path.relative_to(storage)),
+                  "source_name": saved.source_name, "format": fmt,
                   "encoding": form.get("encoding") or None, "sheet": form.get("sheet") or None,
                   "request_id": g.get("request_id")}
         job = jobs.submit(hub, "ingest", params, created_by=viewer.name)

@@ -1,6 +1,7 @@
 """Files uploaded with resource_create / resource_update (multipart, field `upload`), kept in the storage folder.
 
-A file is written under `<storage_dir>/ckan/<resource id>/` with a safe name, first to a temporary name and
+A file is written under `<storage_dir>/ckan/<resource id>/` with a safe name (publish.uploads.safe_name, as
+source files sent to the API and the steward workspace), first to a temporary name and
 then renamed, so a download never sees half a file. The database row only records the relative path.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from werkzeug.utils import secure_filename
+from publish.uploads import safe_name
 
 __all__ = ["Stored", "delete_upload", "guess_format", "save_upload", "upload_path"]
 
@@ -30,14 +31,9 @@ class Stored:
     sha256: str
 
 
-def _safe_name(raw: str | None) -> str:
-    name = secure_filename(raw or "") or "upload"
-    return name[:200]
-
-
 def save_upload(storage_dir: Path, resource_id: str, upload: Any) -> Stored:
     """Write an uploaded file (werkzeug FileStorage or any object with .read and .filename)."""
-    filename = _safe_name(getattr(upload, "filename", None) or getattr(upload, "name", None))
+    filename = safe_name(getattr(upload, "filename", None) or getattr(upload, "name", None) or "")
     folder = Path(storage_dir) / FOLDER / resource_id
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f".{filename}.partial"

@@ -8,6 +8,7 @@ import click
 
 from core.errors import ValidationFailed
 from hub.cli.common import console, open_hub, print_table, row_progress
+from ingest.pipeline import READABLE
 from publish import pipeline, query, versions
 from publish.context import Hub
 
@@ -60,7 +61,7 @@ def init(samples: bool) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--encoding", help="Source text encoding (utf-8, utf-16, cp1258, tcvn3, vni); detected if omitted.")
 @click.option("--sheet", help="Excel sheet name (default: the first sheet with a table).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xls", "json", "geojson"]),
+@click.option("--format", "fmt", type=click.Choice(READABLE),
               help="Source format; taken from the file extension if omitted.")
 @click.option("--user", default=None, help="Who runs the load (recorded in its provenance).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
@@ -90,7 +91,7 @@ def ingest(dataset: str, file: Path, encoding: str | None, sheet: str | None, fm
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--encoding", help="Source text encoding; detected if omitted.")
 @click.option("--sheet", help="Excel sheet name.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xls", "json", "geojson"]))
+@click.option("--format", "fmt", type=click.Choice(READABLE))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
               help="Folder for report.json, report.html and rows-to-fix.xlsx.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,

@@ -3,6 +3,7 @@ site's; stewards' pages keep their own pairs here so one file shows both languag
 
 from __future__ import annotations
 
+from ingest.pipeline import READABLE_NAMES
 from validate.render_model import LABELS as REPORT
 from validate.render_model import Labels
 
@@ -20,7 +21,7 @@ LABELS = Labels({
     "upload_help": {"vi": "Tệp được kiểm tra trước, chưa nạp: đọc báo cáo rồi mới chọn nạp hoặc huỷ.",
                     "en": "The file is checked first, not loaded: read the report, then publish or discard it."},
     "dataset": REPORT["dataset"],
-    "file": {"vi": "Tệp (CSV, XLSX, XLS, JSON, GeoJSON)", "en": "File (CSV, XLSX, XLS, JSON, GeoJSON)"},
+    "file": {"vi": f"Tệp ({READABLE_NAMES})", "en": f"File ({READABLE_NAMES})"},
     "check": {"vi": "Tải lên và kiểm tra", "en": "Upload and check"},
     "my_uploads": {"vi": "Tệp đã tải lên", "en": "Uploaded files"},
     "no_uploads": {"vi": "Chưa có tệp nào.", "en": "No files yet."},

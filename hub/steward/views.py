@@ -23,6 +23,7 @@ from publish.access import Viewer, can_see_dataset, sees_personal
 from publish.load_reports import stored_report
 from publish.redaction import redact_report
 from publish.sessions import sign_in_wait
+from publish.uploads import SUFFIXES
 from validate.render_files import REPORT_HTML, REPORT_JSON, ROWS_TO_FIX
 from validate.render_html import CSS_PATH, render_fragment, render_html
 
@@ -128,7 +129,8 @@ def home() -> Any:
     datasets = _visible(viewer)
     uploads = workspace.list_uploads(hub, viewer.name)
     latest = {ds.id: versions.latest_load(hub.store, ds.id) for ds in datasets}
-    return render_template("steward/home.html", datasets=datasets, uploads=uploads, latest=latest, lang=_lang())
+    return render_template("steward/home.html", datasets=datasets, uploads=uploads, latest=latest, lang=_lang(),
+                           accept=",".join(SUFFIXES))
 
 
 @bp.post("/uploads")

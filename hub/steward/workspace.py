@@ -21,13 +21,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from werkzeug.utils import secure_filename
-
-from core.errors import HubError, InputError, NotFound
+from core.errors import HubError, NotFound
 from publish.context import Hub
 from publish.redaction import redact_report, redact_row
 from publish.sessions import client_viewer
 from publish.store import utcnow
+from publish.uploads import save_upload
 
 log = logging.getLogger("hub.steward")
 
@@ -106,23 +105,16 @@ def list_uploads(hub: Hub, created_by: str | None = None) -> list[Upload]:
 
 
 def create(hub: Hub, dataset_id: str, stream: IO[bytes], filename: str, created_by: str) -> Upload:
-    """Keep the uploaded file in a new upload folder (not checked yet: see start())."""
+    """Keep the uploaded file in a new upload folder (not checked yet: see start()). A file the hub cannot read
+    or an empty one is refused here, as the API refuses it (publish.uploads.save_upload)."""
     dataset = hub.catalog.dataset(dataset_id)
-    original = Path(filename or "").name
-    if not original:
-        raise InputError("Chưa chọn tệp", "No file chosen", field="file")
-    safe = secure_filename(original) or "upload"
-    if "." not in safe and "." in original:  # secure_filename drops names made only of Vietnamese letters
-        safe = "upload" + Path(original).suffix.lower()
     token = uuid.uuid4().hex
-    target = folder(hub, token) / "source" / safe
-    target.parent.mkdir(parents=True)
-    with target.open("wb") as handle:
-        shutil.copyfileobj(stream, handle, 1 << 20)
-    if target.stat().st_size == 0:
+    try:
+        saved = save_upload(stream, filename, folder(hub, token) / "source")
+    except HubError:
         shutil.rmtree(folder(hub, token), ignore_errors=True)
-        raise InputError("Tệp rỗng", "The file is empty", file=original)
-    upload = Upload(token=token, dataset=dataset.id, source_name=original, file=f"source/{safe}",
+        raise
+    upload = Upload(token=token, dataset=dataset.id, source_name=saved.source_name, file=f"source/{saved.path.name}",
                     created_by=created_by, created_at=utcnow().isoformat(timespec="seconds"))
     _save(hub, upload)
     return upload
@@ -162,10 +154,9 @@ def validate(hub: Hub, upload: Upload) -> Upload:
         log.exception("steward upload %s: check failed", upload.token)
         return _failed(hub, upload, {"code": "internal-error", "message": {
             "vi": f"Lỗi khi kiểm tra tệp: {type(exc).__name__}", "en": f"The check failed: {type(exc).__name__}"}})
-    refused = outcome.blocked or (dataset.policy == "reject" and not outcome.valid)
     upload.status = "validated"
     upload.rows_read = outcome.rows_read
-    upload.summary = {"valid": outcome.valid, "blocked": outcome.blocked, "refused": refused,
+    upload.summary = {"valid": outcome.valid, "blocked": outcome.blocked, "refused": outcome.refused,
                       "rows_read": outcome.rows_read, "rows_valid": outcome.rows_valid,
                       "rows_rejected": outcome.rows_rejected, "quality_score": outcome.quality_score,
                       "policy": dataset.policy}
