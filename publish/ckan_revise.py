@@ -189,7 +189,7 @@ def split_flat_keys(data: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {k[len(start):]: _as_json(v, k) for k, v in data.items() if k.startswith(start) and len(k) > len(start)}
 
 
-def match_key(data: dict[str, Any]) -> str | None:
+def revision_target(data: dict[str, Any]) -> str | None:
     """The id or name the revision is for (from `match` or `match__id` / `match__name`)."""
     match = _as_json(data.get("match"), "match") or {}
     flat = split_flat_keys(data, "match")

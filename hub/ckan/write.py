@@ -80,7 +80,7 @@ def package_revise(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     name), filter (fields to remove: "-notes", "+resources", "-*"), update (values merged in), include (what
     to answer); flattened keys too: match__name, update__resources__0__name, update__resources__extend."""
     _require_writer(ctx, "update packages")
-    key = ckan_revise.match_key(data)
+    key = ckan_revise.revision_target(data)
     if key is None:
         raise ValidationError({"match__id": ["Missing value"]}, "Thiếu «match» với id hoặc name của bộ dữ liệu",
                               "Missing «match» with the id or name of the dataset")
