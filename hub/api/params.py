@@ -1,7 +1,6 @@
 """Parsing the records endpoint's query string into a `publish.query.Query`.
 
-Filters follow `field=value` (equals) and `field__op=value` with op one of ne, gt, gte, lt, lte, in
-(comma-separated), contains, null (true/false) — the same spelling as Datasette's table filters.
+Filters (`field=value`, `field__op=value`) are read by publish.filters, as for the web preview.
 """
 
 from __future__ import annotations
@@ -9,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.catalog import Dataset
-from publish.query import MAX_OFFSET, Filter, Query, QueryError, decode_cursor
+from publish.filters import parse_filters
+from publish.query import MAX_OFFSET, Query, QueryError, decode_cursor
 
 RESERVED = {"q", "bbox", "near", "commune", "sort", "fields", "limit", "cursor", "as_of", "format", "offset", "bom",
             "labels"}
-SUFFIX_OPS = ("ne", "gt", "gte", "lt", "lte", "in", "contains", "null")
 
 
 def _floats(raw: str, count: int, name: str) -> tuple[float, ...]:
@@ -29,19 +28,7 @@ def _floats(raw: str, count: int, name: str) -> tuple[float, ...]:
 
 def parse_query(args: Mapping[str, str], dataset: Dataset, *, max_page_size: int) -> Query:
     query = Query()
-    names = set(dataset.schema.field_names)
-    for key, value in args.items():
-        if key in RESERVED:
-            continue
-        name, _, op = key.partition("__")
-        if name not in names:
-            raise QueryError(f"Không có trường «{name}» để lọc", f"No field «{name}» to filter on", field=name)
-        op = op or "eq"
-        if op not in SUFFIX_OPS and op != "eq":
-            raise QueryError(f"Phép lọc không hợp lệ «{op}»", f"Unknown filter operator «{op}»", field=key)
-        if op == "null":
-            op = "null" if value.lower() in ("true", "1", "") else "notnull"
-        query.filters.append(Filter(name, op, value.split(",") if op == "in" else value))
+    query.filters = parse_filters(args.items(), dataset, reserved=RESERVED)
     query.q = args.get("q") or None
     if args.get("bbox"):
         query.bbox = _floats(args["bbox"], 4, "bbox")  # type: ignore[assignment]  # _floats checked: 4 numbers

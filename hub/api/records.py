@@ -23,14 +23,15 @@ from publish.access import conditional_personal, sees_personal
 from publish.context import Hub
 from publish.exports.csv import csv_chunks
 from publish.exports.geojson import feature, geojson_chunks
+from publish.filters import OPERATORS_TEXT
 from publish.labels import add_labels, label_fields, resolve_filters
 
 FORMATS = ("json", "geojson", "csv")
 
 RECORD_PARAMS = {
     "q": "Tìm kiếm không dấu / full-text search, ignores case and diacritics ('khach san' finds 'Khách sạn')",
-    "<field>": "Lọc bằng / equals; also <field>__ne, __gt, __gte, __lt, __lte, __in (a,b), __contains, __null (true/false). "
-               "A foreign key also takes the referenced record's name, accents optional (commune_code=Tran Bien)",
+    "<field>": f"Lọc bằng / equals; also <field>{OPERATORS_TEXT} (in: a,b; null: true/false); "
+               "any other parameter is refused (400). A foreign key also takes the referenced record's name, accents optional (commune_code=Tran Bien)",
     "bbox": "min_lon,min_lat,max_lon,max_lat (WGS84)",
     "near": "lat,lon,radius_m: records within radius_m metres; each gets distance_m (metres, WGS84 ellipsoid), "
             "and sort=distance_m (or -distance_m) orders by it",
@@ -150,8 +151,7 @@ def _document_dataset_route(ns: Namespace, dataset: Dataset) -> None:
     params = dict(RECORD_PARAMS)
     params.pop("<field>")
     for f in dataset.schema.fields:
-        params[f.name] = (f"{f.title('vi')} / {f.title('en')}: lọc bằng / equals; also {f.name}__ne, __gt, __gte, "
-                          f"__lt, __lte, __in, __contains, __null")
+        params[f.name] = f"{f.title('vi')} / {f.title('en')}: lọc bằng / equals; also {f.name}{OPERATORS_TEXT}"
 
     def get(self: Resource) -> Any:
         return list_records(dataset.id)

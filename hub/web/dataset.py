@@ -101,7 +101,7 @@ def approx_size(page: Page) -> str:
 def _map(dataset: Dataset, preview: Preview) -> dict[str, Any] | None:
     if not dataset.schema.geometry_kind:
         return None
-    filters: dict[str, Any] = {k: v for k, v in preview.args().items() if k in ("q", "near") or k.startswith("f.")}
+    filters: dict[str, Any] = preview.filter_args()
     return {"kind": dataset.schema.geometry_kind,
             "geojson": url_for("web.map_geojson", dataset_id=dataset.id, **filters),
             "base": base_map_url(dataset)}

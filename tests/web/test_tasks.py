@@ -36,7 +36,7 @@ def test_1_heritage_sites_of_a_ward_chosen_by_its_name(live_hub, viewport, reque
     pg.get_by_role("link", name=HERITAGE).first.click()  # 2: the dataset
     pg.get_by_label("Lọc theo Mã xã/phường").fill("tran bien")  # typed without accents
     pg.get_by_role("button", name="Lọc").click()  # 3
-    pg.wait_for_url("**f.commune_code=tran+bien**")
+    pg.wait_for_url("**commune_code=tran+bien**")
     rows = pg.locator("#preview table.data tbody tr")
     assert sorted(rows.locator("th").all_inner_texts()) == expected
     ward_cells = rows.locator("td", has=pg.locator("a[href='/datasets/admin-units/records/26041']"))
