@@ -1,4 +1,5 @@
-"""What each kind of background job does: ingest a stored file, write an export file, push to CKAN.
+"""What each kind of background job does: ingest a stored file, write an export file, push to CKAN, check or
+publish a steward's upload.
 
 Each runner takes the hub, the job (its `params` as submitted) and a progress reporter, and returns the
 result to record with the job plus the load it made (if any). They call the same library functions as the
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError, InputError
-from publish import ckan_push
+from publish import ckan_push, workspace
 from publish.context import Hub
 
 if TYPE_CHECKING:
@@ -142,4 +144,19 @@ def run_ckan_push(hub: Hub, job: Job, progress: Progress) -> tuple[dict[str, Any
     return result, None
 
 
-RUNNERS = {"ingest": run_ingest, "export": run_export, "ckan-push": run_ckan_push}
+# -- the steward workspace's check and publish ---------------------------------------------------------------
+def _steward_step(step: str) -> Callable[[Hub, Job, Progress], tuple[dict[str, Any], int | None]]:
+    def run_step(hub: Hub, job: Job, progress: Progress) -> tuple[dict[str, Any], int | None]:
+        """publish.workspace.run for params {upload, dataset}: the upload's own state follows it too."""
+        upload = workspace.get(hub, job.params["upload"])
+        total = estimate_rows(workspace.folder(hub, upload.token) / upload.file)
+        done = workspace.run(hub, upload, step, lambda rows: progress.rows(rows, total))
+        result = {"upload": done.token, "dataset": done.dataset, "status": done.status, "summary": done.summary,
+                  "load": done.load, "error": done.error}
+        return result, (done.load or {}).get("load_id")
+
+    return run_step
+
+
+RUNNERS = {"ingest": run_ingest, "export": run_export, "ckan-push": run_ckan_push,
+           "steward-check": _steward_step("validate"), "steward-publish": _steward_step("publish")}

@@ -1,4 +1,5 @@
-"""Background jobs: ingests of large files, exports of large datasets and pushes to CKAN.
+"""Background jobs: ingests of large files, exports of large datasets, pushes to CKAN, the steward workspace's
+checks and publishing: the one way the hub runs work in the background.
 
 `submit(hub, kind, params)` records the job in hub_jobs and, when Redis is configured (HUB_REDIS_URL), puts
 its id on the RQ queue for `hub worker`; on the embedded default it runs the job at once, in the caller's
@@ -37,7 +38,7 @@ log = logging.getLogger("hub.jobs")
 QUEUE = "hub"  # the RQ queue `hub worker` listens on
 HEARTBEAT_SECONDS = 10
 STALE_AFTER = timedelta(seconds=120)  # no heartbeat for this long: the job's process is gone
-KINDS = ("ingest", "export", "ckan-push")
+KINDS = ("ingest", "export", "ckan-push", "steward-check", "steward-publish")
 DONE = ("finished", "failed")
 
 #: the hub a `hub worker` process opened; work horses forked from it use it (hub/worker.py sets it)

@@ -1,5 +1,5 @@
-"""The workspace's pages, thin over hub.steward.workspace (uploads), publish.load_reports (stored loads) and
-validate/render_html.py (the report). Pages extend the site's base.html: no inline script or style (CSP); a
+"""The workspace's pages, thin over publish.workspace (uploads, checked and published as hub.jobs),
+publish.load_reports (stored loads) and validate/render_html.py (the report). Pages extend the site's base.html: no inline script or style (CSP); a
 running check is followed by a page that reloads itself (<meta http-equiv="refresh">).
 """
 
@@ -14,11 +14,11 @@ from markupsafe import Markup
 
 from core.catalog import Dataset
 from core.errors import AccessDenied, HubError, NotFound, Unauthenticated
-from hub import audit
+from hub import audit, jobs
 from hub.context import current_hub
-from hub.steward import auth, labels, workspace
+from hub.steward import auth, labels
 from hub.web.blueprint import error_page
-from publish import versions
+from publish import versions, workspace
 from publish.access import Viewer, can_see_dataset, sees_personal
 from publish.load_reports import stored_report
 from publish.redaction import redact_report
@@ -121,6 +121,17 @@ def logout() -> Any:
     return redirect(url_for("steward.login"), 303)
 
 
+def _start(viewer: Viewer, item: workspace.Upload, step: str) -> None:
+    """Check or publish the upload as a job (hub.jobs: on `hub worker` with Redis, here and now without)."""
+    hub = current_hub()
+    workspace.begin(hub, item, step)
+    try:
+        jobs.submit(hub, f"steward-{'check' if step == 'validate' else 'publish'}",
+                    {"dataset": item.dataset, "upload": item.token}, created_by=viewer.name)
+    except HubError as exc:  # not queued (Redis down): the upload says so rather than waiting for nothing
+        workspace.failed(hub, workspace.get(hub, item.token), exc.to_dict())
+
+
 # -- home and uploads ---------------------------------------------------------------------------------------------
 @bp.get("/")
 def home() -> Any:
@@ -143,7 +154,7 @@ def upload() -> Any:
         return redirect(url_for("steward.home"), 303)
     hub = current_hub()
     item = workspace.create(hub, dataset.id, sent.stream, sent.filename, viewer.name or "steward")
-    workspace.start(hub, item, "validate")
+    _start(viewer, item, "validate")
     return redirect(url_for("steward.upload_page", token=item.token), 303)
 
 
@@ -182,7 +193,7 @@ def upload_file(token: str, name: str) -> Any:
 def publish(token: str) -> Any:
     viewer = auth.require_steward()
     item = _upload(viewer, token)
-    workspace.start(current_hub(), item, "publish")
+    _start(viewer, item, "publish")
     return redirect(url_for("steward.upload_page", token=token), 303)
 
 

@@ -11,9 +11,8 @@ import pytest
 
 from core.errors import InputError
 from hub.app import create_app
-from hub.steward import workspace
 from ingest.pipeline import FORMATS, READABLE
-from publish import clients
+from publish import clients, workspace
 from publish.context import Hub
 from publish.uploads import SUFFIXES, safe_name, save_upload
 from tests.publish.conftest import SAMPLES

@@ -12,8 +12,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from hub.steward import workspace as uploads
 from publish import pipeline
+from publish import workspace as uploads
 from tests.steward.browser import new_page, screenshot
 from tests.steward.reference import MESSY, SAMPLES
 
@@ -146,3 +146,32 @@ def test_a_stored_report_hides_personal_values_from_a_steward_without_the_grant(
     sheet = openpyxl.load_workbook(io.BytesIO(fix.data)).worksheets[0]
     assert fix.status_code == 200 and sheet.max_row > 1
     assert cccd not in {str(c.value) for row in sheet.iter_rows() for c in row}
+
+
+def test_checking_and_publishing_run_as_jobs_of_the_steward(workspace: dict) -> None:
+    """One way to run background work: the workspace's check and publish are hub.jobs jobs (inline here, no
+    Redis), recorded under the steward's name, not threads of the web process."""
+    import threading
+
+    from hub import jobs
+
+    hub = workspace["hub"]
+    client = _client(workspace, workspace["tokens"]["steward"])
+    csrf = _csrf(client.get("/steward/").text)
+    sent = client.post("/steward/uploads", data={"dataset": "sports-venues", "csrf_token": csrf,
+                                                 "file": ((SAMPLES / "sports-venues.csv").open("rb"), "the-thao.csv")},
+                       content_type="multipart/form-data")
+    assert sent.status_code == 303
+    token = sent.headers["Location"].rsplit("/", 1)[-1]
+    mine = [j for j in jobs.list_jobs(hub.store, created_by="so-vhttdl-steward") if j.params.get("upload") == token]
+    assert [(j.kind, j.status, j.dataset) for j in mine] == [("steward-check", "finished", "sports-venues")]
+    assert mine[0].result["status"] == "validated" and mine[0].result["summary"]["refused"] is False
+    assert uploads.get(hub, token).status == "validated"
+
+    published = client.post(f"/steward/uploads/{token}/publish", data={"csrf_token": csrf})
+    assert published.status_code == 303
+    done = [j for j in jobs.list_jobs(hub.store, created_by="so-vhttdl-steward")
+            if j.params.get("upload") == token and j.kind == "steward-publish"]
+    assert len(done) == 1 and done[0].status == "finished" and done[0].load_id is not None
+    assert uploads.get(hub, token).load["version"] >= 1
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("steward-")]

@@ -1,11 +1,12 @@
-"""Uploads in the steward workspace: validate first, then publish or discard (no Flask here).
+"""Uploads in the steward workspace: validate first, then publish or discard.
 
 An upload lives in its own folder, storage/uploads/steward/<token>/: the file as sent (source/), its state
 (state.json, rewritten atomically) and, once checked, report.json, report.html and rows-to-fix.xlsx. The
-check is `publish.pipeline.run(load=False)` and publishing is `publish.pipeline.run(load=True)` on the kept file, both
-in a background thread of the web process, so a page can show progress; the state lives in the folder, not
-in the process, so any gunicorn worker can show it, and a check whose process died shows as stale (no
-heartbeat for STALE_SECONDS) and can be discarded. Discarding deletes the folder.
+check is `publish.pipeline.run(load=False)` and publishing is `publish.pipeline.run(load=True)` on the kept
+file, both run as background jobs (hub.jobs: the `steward-check` and `steward-publish` kinds, on `hub worker`
+with Redis, inline without), so a page can show progress; the state lives in the folder, not in the process,
+so any gunicorn worker can show it, and a check whose process died shows as stale (no heartbeat for
+STALE_SECONDS) and can be discarded. Discarding deletes the folder.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -28,14 +30,17 @@ from publish.sessions import client_viewer
 from publish.store import utcnow
 from publish.uploads import save_upload
 
-log = logging.getLogger("hub.steward")
+log = logging.getLogger("publish.workspace")
 
 RUNNING = ("validating", "publishing")
 STALE_SECONDS = 120
 ROWS_KEPT = 200_000  # rejected rows written to rows-to-fix.xlsx
 _TOKEN_CHARS = set("0123456789abcdef")
 
-__all__ = ["Upload", "create", "discard", "get", "list_uploads", "publish", "start", "validate"]
+STEPS = ("validate", "publish")
+
+__all__ = ["STEPS", "Upload", "begin", "create", "discard", "failed", "get", "list_uploads", "publish", "run",
+           "validate"]
 
 
 @dataclass
@@ -120,10 +125,12 @@ def create(hub: Hub, dataset_id: str, stream: IO[bytes], filename: str, created_
     return upload
 
 
-def _progress(hub: Hub, upload: Upload):  # noqa: ANN202 - a callback
+def _progress(hub: Hub, upload: Upload, also: Callable[[int], None] | None = None) -> Callable[[int], None]:
     last = [0.0]
 
     def update(rows: int) -> None:
+        if also is not None:
+            also(rows)
         upload.rows_read = rows
         if time.monotonic() - last[0] > 0.5:
             last[0] = time.monotonic()
@@ -132,7 +139,7 @@ def _progress(hub: Hub, upload: Upload):  # noqa: ANN202 - a callback
     return update
 
 
-def validate(hub: Hub, upload: Upload) -> Upload:
+def validate(hub: Hub, upload: Upload, progress: Callable[[int], None] | None = None) -> Upload:
     """Check the kept file without loading it; write the report files next to it."""
     from publish import pipeline
     from validate.render_files import write_report_files
@@ -142,7 +149,7 @@ def validate(hub: Hub, upload: Upload) -> Upload:
     dataset = hub.catalog.dataset(upload.dataset)
     try:
         outcome = pipeline.run(hub.store, dataset.id, base / upload.file, load=False, source_name=upload.source_name,
-                               user=upload.created_by, progress=_progress(hub, upload), keep_rejected=ROWS_KEPT)
+                               user=upload.created_by, progress=_progress(hub, upload, progress), keep_rejected=ROWS_KEPT)
         # the files are the uploader's alone, blanked as the uploader may see them (personal data needs a grant)
         viewer = client_viewer(hub, upload.created_by)
         report = redact_report(dataset, viewer, outcome.report)
@@ -164,14 +171,14 @@ def validate(hub: Hub, upload: Upload) -> Upload:
     return upload
 
 
-def publish(hub: Hub, upload: Upload) -> Upload:
+def publish(hub: Hub, upload: Upload, progress: Callable[[int], None] | None = None) -> Upload:
     """Load the kept file as the dataset's next version (the pipeline checks it again: data may have moved)."""
     from publish import pipeline
 
     try:
         outcome = pipeline.run(hub.store, upload.dataset, folder(hub, upload.token) / upload.file,
                                source_name=upload.source_name, user=upload.created_by,
-                               progress=_progress(hub, upload))
+                               progress=_progress(hub, upload, progress))
     except HubError as exc:
         return _failed(hub, upload, exc.to_dict())
     except Exception as exc:  # noqa: BLE001
@@ -193,9 +200,10 @@ def _failed(hub: Hub, upload: Upload, error: dict[str, Any]) -> Upload:
     return upload
 
 
-def start(hub: Hub, upload: Upload, step: str) -> threading.Thread:
-    """Run `validate` or `publish` in a background thread; the upload's state says how it goes."""
-    if step not in ("validate", "publish"):
+def begin(hub: Hub, upload: Upload, step: str) -> None:
+    """Mark the upload as going into `step` ('validate' or 'publish') before its job is submitted: only a checked
+    file can be published."""
+    if step not in STEPS:
         raise ValueError(step)
     if step == "publish":
         if upload.status != "validated":
@@ -203,10 +211,18 @@ def start(hub: Hub, upload: Upload, step: str) -> threading.Thread:
         upload.status = "publishing"
         upload.rows_read = 0
         _save(hub, upload)
-    work = validate if step == "validate" else publish
-    thread = threading.Thread(target=work, args=(hub, upload), name=f"steward-{step}-{upload.token[:8]}", daemon=True)
-    thread.start()
-    return thread
+
+
+def run(hub: Hub, upload: Upload, step: str, progress: Callable[[int], None] | None = None) -> Upload:
+    """Do `step` ('validate' or 'publish') now; the job runners call this."""
+    if step not in STEPS:
+        raise ValueError(step)
+    return (validate if step == "validate" else publish)(hub, upload, progress)
+
+
+def failed(hub: Hub, upload: Upload, error: dict[str, Any]) -> Upload:
+    """Record that the step could not run (its job could not be queued, say)."""
+    return _failed(hub, upload, error)
 
 
 def discard(hub: Hub, upload: Upload) -> None:
