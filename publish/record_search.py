@@ -5,7 +5,8 @@ For each dataset the viewer may see, two counts (each from publish.query.records
 rules and the versioned count cache apply as everywhere):
 - records whose search text holds every word of the query (the preview's `q`);
 - when the query is the name of a referenced record (a ward or commune: publish.labels), the records whose
-  foreign key points at it (the preview's `f.<field>=<key>`), which is the exact answer to "in this ward".
+  foreign key points at it (`<field>=<key>`, the preview's filter spelt as the API's), the exact answer to "in
+  this ward".
 """
 
 from __future__ import annotations
