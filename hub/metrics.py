@@ -34,8 +34,8 @@ from prometheus_client.registry import Collector
 
 from core.errors import HubError
 from hub.context import current_hub
-from publish import tables
 from publish.context import Hub
+from publish.tallies import job_tallies, load_tallies
 
 log = logging.getLogger("hub.metrics")
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -88,7 +88,6 @@ class StoreCollector(Collector):
             yield from self._queue(self.hub.settings.redis_url)
 
     def _from_database(self) -> Iterator[Metric]:
-        loads, jobs = tables.loads, tables.jobs
         loads_total = CounterMetricFamily("hub_loads", "Loads attempted, by dataset and outcome",
                                           labels=["dataset", "status"])
         rows = CounterMetricFamily("hub_load_rows", "Rows of committed loads, by dataset and what happened to them",
@@ -96,23 +95,16 @@ class StoreCollector(Collector):
         rejected = CounterMetricFamily("hub_rejected_rows", "Rows refused by validation, by dataset", labels=["dataset"])
         version = GaugeMetricFamily("hub_dataset_version", "Current published version, by dataset", labels=["dataset"])
         job_count = GaugeMetricFamily("hub_jobs", "Background jobs, by kind and status", labels=["kind", "status"])
-        kinds = ("read", "loaded", "added", "changed", "removed")
-        with self.hub.store.engine.connect() as conn:
-            for r in conn.execute(sa.select(
-                loads.c.dataset, loads.c.status, sa.func.count(),
-                *[sa.func.coalesce(sa.func.sum(loads.c[f"rows_{k}"]), 0) for k in kinds],
-                sa.func.coalesce(sa.func.sum(loads.c.rows_rejected), 0), sa.func.max(loads.c.version),
-            ).group_by(loads.c.dataset, loads.c.status)):
-                loads_total.add_metric([r[0], r[1]], r[2])
-                if r[1] == "committed":
-                    for i, kind in enumerate(kinds):
-                        rows.add_metric([r[0], kind], r[3 + i])
-                    version.add_metric([r[0]], r[9] or 0)
-                if r[1] in ("committed", "unchanged", "rejected"):
-                    rejected.add_metric([r[0]], r[8])
-            for r in conn.execute(sa.select(jobs.c.kind, jobs.c.status, sa.func.count())
-                                  .group_by(jobs.c.kind, jobs.c.status)):
-                job_count.add_metric([r[0], r[1]], r[2])
+        for tally in load_tallies(self.hub.store):
+            loads_total.add_metric([tally.dataset, tally.status], tally.loads)
+            if tally.status == "committed":
+                for kind, count in tally.rows.items():
+                    rows.add_metric([tally.dataset, kind], count)
+                version.add_metric([tally.dataset], tally.version or 0)
+            if tally.status in ("committed", "unchanged", "rejected"):
+                rejected.add_metric([tally.dataset], tally.rejected)
+        for kind, status, count in job_tallies(self.hub.store):
+            job_count.add_metric([kind, status], count)
         yield from (loads_total, rows, _summed(rejected), version, job_count)
 
     def _queue(self, redis_url: str) -> Iterator[Metric]:
