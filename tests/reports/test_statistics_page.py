@@ -74,12 +74,12 @@ def test_leadership_page_charts_each_indicator_over_time(reports_hub: Hub) -> No
 
 
 def test_steward_page_lists_due_late_produced_and_delivered(reports_hub: Hub) -> None:
-    from hub import keys
     from hub.app import create_app
+    from publish import clients
 
     produce(reports_hub, "sports-venues-half-yearly", ["2026-H1"])
-    keys.create_client(reports_hub.store, "reports-steward", "steward")
-    token = keys.issue_key(reports_hub.store, "reports-steward").token
+    clients.create_client(reports_hub.store, "reports-steward", "steward")
+    token = clients.issue_key(reports_hub.store, "reports-steward").token
     app = create_app(reports_hub.settings, hub=reports_hub)
     app.config["TESTING"] = True
     client = app.test_client()

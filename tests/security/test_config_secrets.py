@@ -9,8 +9,8 @@ from itsdangerous import URLSafeTimedSerializer
 
 from core.config import DEFAULT_SECRET_KEY, Settings
 from core.errors import ConfigError
-from hub import keys
 from hub.app import create_app
+from publish import clients
 from publish.context import Hub
 from tests.ops.conftest import hub_env, run_hub
 from tests.security.conftest import sign_in
@@ -23,8 +23,8 @@ class Plain:
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        keys.create_client(hub.store, "steward", "steward", actor="tests")
-        self.tokens = {"steward": keys.issue_key(hub.store, "steward", actor="tests").token}
+        clients.create_client(hub.store, "steward", "steward", actor="tests")
+        self.tokens = {"steward": clients.issue_key(hub.store, "steward", actor="tests").token}
 
     def app(self, **changes: object):  # noqa: ANN201
         hub = Hub(self.hub.settings.replace(**changes), self.hub.catalog, self.hub.store)

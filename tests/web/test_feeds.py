@@ -11,8 +11,7 @@ from pathlib import Path
 import feedparser
 from lxml import etree
 
-from hub import keys
-from publish import feeds, pipeline
+from publish import clients, feeds, pipeline
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -114,9 +113,9 @@ def test_cors_on_anonymous_reads_of_open_data_only(sample_client, sample_hub) ->
     assert "Access-Control-Allow-Origin" not in sample_client.get("/datasets/heritage-sites").headers
     # a keyed answer is never shared with another origin, even for open data
     name = f"cors-{sample_hub.store.dialect}"
-    if name not in {c["name"] for c in keys.clients(sample_hub.store)}:
-        keys.create_client(sample_hub.store, name, "department", actor="tests")
-    token = keys.issue_key(sample_hub.store, name, days=1, actor="tests").token
+    if name not in {c["name"] for c in clients.clients(sample_hub.store)}:
+        clients.create_client(sample_hub.store, name, "department", actor="tests")
+    token = clients.issue_key(sample_hub.store, name, days=1, actor="tests").token
     for url in ("/api/v1/datasets/heritage-sites/records?limit=1", "/api/v1/datasets/licences/records?limit=1"):
         keyed = sample_client.get(url, headers={"Authorization": f"Bearer {token}", "Origin": "https://other.example"})
         assert keyed.status_code == 200, url

@@ -125,12 +125,12 @@ def other_origin():  # noqa: ANN201
 @pytest.mark.parametrize("viewport", ["page", "phone"])
 def test_6_a_page_on_another_origin_reads_open_records_and_is_refused_keyed_ones(live_hub, other_origin, viewport,
                                                                                  request) -> None:  # noqa: ANN001
-    from hub import keys
+    from publish import clients
 
     hub = live_hub._server.app.extensions["hub"]
     name = f"other-department-{viewport}"
-    keys.create_client(hub.store, name, "department", actor="tests")
-    token = keys.issue_key(hub.store, name, days=1, actor="tests").token
+    clients.create_client(hub.store, name, "department", actor="tests")
+    token = clients.issue_key(hub.store, name, days=1, actor="tests").token
     pg = request.getfixturevalue(viewport)
     pg.goto(other_origin.url + "/")
     assert other_origin.url != live_hub.url
