@@ -78,18 +78,15 @@ def create_client(store: Store, name: str, role: str = "department", *, title: s
 
 
 def client_id(store: Store, name: str, conn: sa.Connection | None = None) -> int:
-    def lookup(c: sa.Connection) -> int | None:
-        return c.execute(sa.select(tables.clients.c.id).where(tables.clients.c.name == name)).scalar()
-
-    found = lookup(conn) if conn is not None else _with(store, lookup)
+    stmt = sa.select(tables.clients.c.id).where(tables.clients.c.name == name)
+    if conn is not None:
+        found = conn.execute(stmt).scalar()
+    else:
+        with store.engine.connect() as fresh:
+            found = fresh.execute(stmt).scalar()
     if found is None:
         raise NotFound(f"Không có bên sử dụng «{name}»", f"No client «{name}»", field="client")
-    return found
-
-
-def _with(store: Store, fn):  # noqa: ANN001, ANN202
-    with store.engine.connect() as conn:
-        return fn(conn)
+    return int(found)
 
 
 def issue_key(store: Store, client: str, *, days: int | None = 365, actor: str | None = None) -> IssuedKey:

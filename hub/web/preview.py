@@ -99,7 +99,7 @@ class Preview:
     def hidden_filters(self, shown: Iterable[Field]) -> dict[str, str]:
         """Filters no column box holds (another operator typed into the address): kept as hidden form fields, so
         applying the boxes does not drop them."""
-        boxes = set()
+        boxes: set[str] = set()
         for f in shown:  # as _preview.html draws them: a list, a name box, a range, a text box
             if f.type in RANGE_TYPES and not f.enum and f.name not in self.references:
                 boxes.update(f"{f.name}__{op}" for op in RANGE_OPS)
