@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import HubError
-from hub import keys
+from publish import clients
 from tests.security.conftest import PERSONAL, PURPOSE
 
 LONG = "z" * 40
@@ -46,7 +46,7 @@ def test_metrics_name_no_non_open_dataset_without_an_admin_key(attacked, attacke
 @pytest.mark.parametrize("purpose", ["", "   ", None])
 def test_a_personal_grant_with_a_blank_purpose_is_refused(attacked, purpose) -> None:
     with pytest.raises(HubError):
-        keys.grant(attacked.hub.store, "department", PERSONAL, personal=True, purpose=purpose, granted_by="tests")
+        clients.grant(attacked.hub.store, "department", PERSONAL, personal=True, purpose=purpose, granted_by="tests")
 
 
 def test_answers_with_personal_data_are_not_stored_by_caches(attacked, attacked_client) -> None:
