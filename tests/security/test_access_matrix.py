@@ -17,9 +17,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from hub import keys
-from hub.steward import workspace
-from publish import tables
+from publish import clients, tables, workspace
 from publish.store import utcnow
 from tests.security.conftest import MESSY_LICENCES, PERSONAL, SAMPLES, leaked, sign_in
 
@@ -77,19 +75,19 @@ def matrix(attacked):  # noqa: ANN001, ANN201
     headers["bad-key"] = {"Authorization": "Bearer hub_deadbeef_" + "x" * 40}
     for state in ("revoked", "expired", "disabled"):
         name = f"{state}-{uuid.uuid4().hex[:4]}"
-        keys.create_client(hub.store, name, "admin", actor="tests")
-        keys.grant(hub.store, name, PERSONAL, personal=True, purpose="kiểm thử / test", granted_by="tests")
-        token = keys.issue_key(hub.store, name, days=30, actor="tests").token
+        clients.create_client(hub.store, name, "admin", actor="tests")
+        clients.grant(hub.store, name, PERSONAL, personal=True, purpose="kiểm thử / test", granted_by="tests")
+        token = clients.issue_key(hub.store, name, days=30, actor="tests").token
         if state == "revoked":
-            keys.revoke_keys(hub.store, name, actor="tests")
+            clients.revoke_keys(hub.store, name, actor="tests")
         elif state == "expired":
             with hub.store.engine.begin() as conn:
                 conn.execute(tables.api_keys.update().where(tables.api_keys.c.prefix == token.split("_")[1])
                              .values(expires_at=utcnow() - timedelta(days=1)))
         else:
-            keys.set_disabled(hub.store, name, actor="tests")
+            clients.set_disabled(hub.store, name, actor="tests")
         headers[state] = {"Authorization": f"Bearer {token}"}
-    keys.forget_keys()
+    clients.forget_keys()
     app = attacked.app()
     client = app.test_client()
     with MESSY_LICENCES.open("rb") as handle:  # a job of the granted steward
