@@ -182,6 +182,12 @@ class Dataset:
         return Path(src) if src else None
 
     @property
+    def harvest(self) -> dict[str, Any] | None:
+        """The dataset's harvest source (catalog.yaml `harvest:`, checked at load; see docs/operations.md)."""
+        spec = self.entry.get("harvest")
+        return dict(spec) if spec else None
+
+    @property
     def clients(self) -> list[str]:
         return list(self.entry.get("clients", []))
 
@@ -322,7 +328,71 @@ def _load_dataset(catalog: Catalog, entry: Any, index: int) -> Dataset:
                            file=str(schema_path), row=exc.lineno, column=exc.colno) from None
     schema = Schema(descriptor, schema_path)
     _check_schema(schema, ds_id)
+    if entry.get("harvest"):
+        _check_harvest(entry["harvest"], ds_id, schema, where)
     return Dataset(ds_id, entry, schema)
+
+
+HARVEST_KINDS: dict[str, tuple[str, ...]] = {  # kind -> the keys it needs
+    "http": ("url",), "folder": ("path",), "ckan": ("url", "package", "resource"), "dcat": ("url",),
+}
+PAGING_STYLES = ("none", "page", "offset", "cursor", "next")
+SECRET_KEYS = ("token", "password", "secret", "api_key", "apikey", "authorization")
+
+
+def _check_harvest(spec: Any, ds_id: str, schema: Schema, where: dict[str, Any]) -> None:
+    """A harvest declaration: a known kind with what it needs, secrets named by setting (never inline), a
+    paging style we know, a field mapping onto schema fields, and a cron schedule croniter reads."""
+
+    def bad(vi: str, en: str) -> CatalogError:
+        return CatalogError(f"Bộ dữ liệu «{ds_id}», harvest: {vi}", f"Dataset «{ds_id}», harvest: {en}", **where)
+
+    if not isinstance(spec, dict):
+        raise bad("phải là một ánh xạ (kind, url...)", "must be a mapping (kind, url...)")
+    kind = spec.get("kind")
+    if kind not in HARVEST_KINDS:
+        raise bad(f"kind phải là một trong {', '.join(HARVEST_KINDS)}", f"kind must be one of {', '.join(HARVEST_KINDS)}")
+    for key in HARVEST_KINDS[kind]:
+        if not spec.get(key):
+            raise bad(f"nguồn {kind} thiếu «{key}»", f"a {kind} source needs «{key}»")
+
+    def secrets(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if str(k).lower() in SECRET_KEYS or (str(k).lower() == "value" and path.endswith("auth")):
+                    raise bad(f"«{path}{k}» không được ghi bí mật trong tệp: dùng «env» (tên biến môi trường)",
+                              f"«{path}{k}» must not hold a secret in the file: use «env» (an environment variable name)")
+                secrets(v, f"{path}{k}.")
+
+    secrets(spec, "")
+    auth = spec.get("auth")
+    if auth is not None and (not isinstance(auth, dict) or not str(auth.get("env", "")).startswith("HUB_")):
+        raise bad("auth cần «env»: tên biến môi trường HUB_... chứa bí mật",
+                  "auth needs «env»: the name of a HUB_... environment variable holding the secret")
+    paging = spec.get("paging") or {}
+    style = paging.get("style", "none") if isinstance(paging, dict) else None
+    if style not in PAGING_STYLES:
+        raise bad(f"paging.style phải là một trong {', '.join(PAGING_STYLES)}",
+                  f"paging.style must be one of {', '.join(PAGING_STYLES)}")
+    if style in ("cursor", "next") and not paging.get("next"):
+        raise bad(f"paging {style} cần «next» (đường dẫn JSON tới con trỏ/liên kết tiếp)",
+                  f"{style} paging needs «next» (the JSON path to the next cursor/link)")
+    if spec.get("format", "json" if kind == "http" else None) not in (None, "json", "csv"):
+        raise bad("format phải là json hoặc csv", "format must be json or csv")
+    names = set(schema.field_names)
+    for source, target in (spec.get("fields") or {}).items():
+        if target not in names:
+            raise bad(f"fields: «{source}» ánh xạ tới trường không có «{target}»",
+                      f"fields: «{source}» maps to a missing field «{target}»")
+    if spec.get("schedule"):
+        from croniter import croniter
+
+        if not croniter.is_valid(str(spec["schedule"])):
+            raise bad(f"schedule «{spec['schedule']}» không phải biểu thức cron",
+                      f"schedule «{spec['schedule']}» is not a cron expression")
+    shrink = spec.get("shrink", 0.5)
+    if not isinstance(shrink, (int, float)) or not 0 <= shrink <= 1:
+        raise bad("shrink phải là tỉ lệ từ 0 đến 1", "shrink must be a ratio from 0 to 1")
 
 
 def _check_schema(schema: Schema, ds_id: str) -> None:

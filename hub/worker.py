@@ -115,13 +115,19 @@ def run(hub: Hub, *, burst: bool = False, name: str | None = None) -> None:
 
 
 def _tick(hub: Hub) -> None:
-    """One pass of the scheduled work (due periodic reports), claimed in the database (publish/schedule.py)."""
+    """One pass of the scheduled work (due periodic reports, due harvests), claimed in the database
+    (publish/schedule.py)."""
+    from publish.harvest import run as harvest_run
     from publish.reports import scheduled
 
     try:
         scheduled.tick(hub.store, hub.settings)
     except Exception:  # noqa: BLE001 - the tick must never stop the worker; the next one tries again
         log.exception("scheduled work: tick failed")
+    try:
+        harvest_run.tick(hub.store)
+    except Exception:  # noqa: BLE001 - as above
+        log.exception("scheduled harvests: tick failed")
 
 
 def _schedule_loop(hub: Hub, stop: threading.Event) -> None:

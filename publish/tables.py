@@ -241,4 +241,5 @@ def table_for(dataset: Dataset, md: sa.MetaData | None = None) -> sa.Table:
 # The report and scheduler tables live beside their code; registering them on `metadata` here makes every user
 # of it (backup's foreign-key order, Alembic's autogenerate) see them. Imported last: they import `metadata`.
 from publish import schedule as _schedule  # noqa: E402, F401
+from publish.harvest import tables as _harvest_tables  # noqa: E402, F401
 from publish.reports import tables as _report_tables  # noqa: E402, F401

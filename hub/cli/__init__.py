@@ -14,7 +14,7 @@ from typing import IO, Any
 import click
 
 from core import errors
-from hub.cli import admin, ckan, data, history, ops, report, reports, serve
+from hub.cli import admin, ckan, data, harvest, history, ops, report, reports, serve
 
 
 class HubFailure(click.ClickException):
@@ -69,6 +69,7 @@ cli.add_command(ops.worker)
 cli.add_command(ops.jobs)
 cli.add_command(ops.nginx_config)
 cli.add_command(ckan.publish_ckan)
+cli.add_command(harvest.harvest)
 cli.add_command(serve.serve)
 
 

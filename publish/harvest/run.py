@@ -1,0 +1,255 @@
+"""Harvesting one dataset, the scheduled tick and the sources' overview (see the package's docstring)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from croniter import croniter
+
+from core.catalog import Dataset
+from core.errors import HubError, NotFound
+from publish import schedule, tables
+from publish.harvest.base import Fetched, HarvestFailed, Previous
+from publish.harvest.tables import harvests
+from publish.store import Store, utcnow
+
+log = logging.getLogger("hub.harvest")
+DEFAULT_TIMEOUT = 30.0
+RETRY = timedelta(minutes=5)
+SUCCESS = ("committed", "unchanged")
+
+__all__ = ["HarvestFailed", "harvest", "history", "overview", "tick", "harvests"]
+
+
+def source_of(dataset: Dataset) -> dict[str, Any]:
+    spec = dataset.harvest
+    if not spec:
+        raise NotFound(f"Bộ dữ liệu «{dataset.id}» không khai báo nguồn thu thập (harvest) trong catalog.yaml",
+                       f"Dataset «{dataset.id}» declares no harvest source in catalog.yaml")
+    return spec
+
+
+def previous(store: Store, dataset_id: str) -> Previous:
+    """Validators of the last successful harvest (a dry run or a failure never counts)."""
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(harvests.c.etag, harvests.c.remote_modified, harvests.c.sha256)
+                           .where(harvests.c.dataset == dataset_id, harvests.c.status.in_(SUCCESS))
+                           .order_by(harvests.c.id.desc()).limit(1)).first()
+    return Previous(row.etag, row.remote_modified, row.sha256) if row else Previous()
+
+
+def _fetch(kind: str, spec: dict[str, Any], prev: Previous, workdir: Path, timeout: float, root: Path) -> Fetched:
+    if kind == "http":
+        from publish.harvest import http
+
+        return http.fetch(spec, prev, workdir, timeout=timeout)
+    if kind == "folder":
+        from publish.harvest import folder
+
+        return folder.fetch(spec, prev, workdir, timeout=timeout, root=root)
+    if kind == "ckan":
+        from publish.harvest import ckan
+
+        return ckan.fetch(spec, prev, workdir, timeout=timeout)
+    from publish.harvest import dcat
+
+    return dcat.fetch(spec, prev, workdir, timeout=timeout)
+
+
+def precheck(store: Store, dataset: Dataset, path: Path, spec: dict[str, Any]) -> int:
+    """Before anything is loaded: every schema field is in the file (a renamed or dropped column is schema
+    drift, not a column of blanks), and the file is not much smaller than the current version (the shrink
+    guard: fewer than `shrink` (default 0.5) times its rows refuses the harvest). Returns the rows read."""
+    from ingest import read_table
+    from publish.query import count_current
+
+    table = read_table(path, dataset.schema.descriptor, header_overrides=dataset.header_overrides(path.name))
+    if table.missing_fields:
+        missing = ", ".join(table.missing_fields)
+        extra = ", ".join(table.unknown_columns) or "-"
+        raise HarvestFailed(f"Cấu trúc nguồn đã đổi: thiếu trường {missing} (cột lạ: {extra})",
+                            f"The source's structure changed: missing fields {missing} (unknown columns: {extra})",
+                            file=path.name)
+    rows = sum(len(batch) for batch in table.batches(5_000))
+    current = count_current(store, dataset) if store.current_version(dataset.id) else 0
+    ratio = float(spec.get("shrink", 0.5))
+    if current and rows < current * ratio:
+        raise HarvestFailed(
+            f"Nguồn chỉ có {rows} dòng so với {current} dòng của phiên bản hiện tại (dưới {ratio:.0%}): không nạp",
+            f"The source has only {rows} rows against {current} in the current version (under {ratio:.0%}): "
+            f"not loaded", file=path.name)
+    return rows
+
+
+def _lock(store: Store, dataset_id: str, worker: str, timeout: float) -> None:
+    lease = timedelta(seconds=timeout * 4 + 600)
+    if not schedule.claim(store, f"harvest-run:{dataset_id}", "-", worker, lease=lease):
+        raise HarvestFailed(f"Bộ dữ liệu «{dataset_id}» đang được thu thập bởi tiến trình khác",
+                            f"Dataset «{dataset_id}» is being harvested by another process", code="harvest-busy")
+
+
+def _unlock(store: Store, dataset_id: str, worker: str) -> None:
+    # "free" with a lease that has run out: the next claim takes it over (schedule.claim never retakes "done")
+    schedule.finish(store, f"harvest-run:{dataset_id}", "-", worker, "free", {})
+
+
+def harvest(store: Store, dataset_id: str, *, dry_run: bool = False, worker: str | None = None,
+            user: str | None = None) -> dict[str, Any]:
+    """Fetch `dataset_id`'s source and, unless `dry_run`, load it as the dataset's next version.
+
+    Returns the attempt's hub_harvests row as a dict: status committed (a new version), unchanged (nothing
+    new: 304, same sha256, or same rows), dry-run, or failed (error_vi / error_en; nothing was loaded).
+    Only a harvest already running for the dataset raises (HarvestFailed, code harvest-busy).
+    """
+    dataset = store.catalog.dataset(dataset_id)
+    spec = source_of(dataset)
+    kind = spec["kind"]
+    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    timeout = float(spec.get("timeout", DEFAULT_TIMEOUT))
+    _lock(store, dataset.id, worker, timeout)
+    try:
+        with store.engine.begin() as conn:
+            attempt = conn.execute(harvests.insert().values(
+                dataset=dataset.id, kind=kind, status="running", started_at=utcnow(), worker=worker,
+                source_url=str(spec.get("url") or spec.get("path")))).inserted_primary_key[0]
+        record: dict[str, Any] = {}
+        fetched: Fetched | None = None
+        try:
+            with tempfile.TemporaryDirectory(prefix="hub-harvest-") as tmp:
+                fetched = _fetch(kind, spec, previous(store, dataset.id), Path(tmp), timeout, store.catalog.root)
+                record = _run(store, dataset, spec, fetched, dry_run, user or f"harvest ({worker})")
+        except HubError as exc:
+            record = {"status": "failed", "error_vi": exc.message("vi"), "error_en": exc.message("en")}
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded; the current version stays
+            log.exception("harvest of %s failed", dataset.id)
+            text = f"{type(exc).__name__}: {exc}"
+            record = {"status": "failed", "error_vi": f"Lỗi khi thu thập: {text}", "error_en": f"Harvest error: {text}"}
+        if kind == "folder" and fetched is not None and not dry_run and not fetched.not_modified:
+            from publish.harvest import folder
+
+            folder.settle(fetched, record["status"] in SUCCESS)
+        with store.engine.begin() as conn:
+            conn.execute(harvests.update().where(harvests.c.id == attempt).values(finished_at=utcnow(), **record))
+            row = conn.execute(sa.select(harvests).where(harvests.c.id == attempt)).one()
+    finally:
+        _unlock(store, dataset.id, worker)
+    log.info("harvest %s: %s", dataset.id, row.status, extra={"dataset": dataset.id})
+    return dict(row._mapping)
+
+
+def _run(store: Store, dataset: Dataset, spec: dict[str, Any], fetched: Fetched, dry_run: bool,
+         user: str) -> dict[str, Any]:
+    from publish import pipeline
+
+    base = {"source_url": fetched.url, "etag": fetched.etag, "remote_modified": fetched.modified}
+    if fetched.not_modified or fetched.path is None:
+        return {**base, "status": "unchanged", "conditional": True}
+    sha = fetched.sha256
+    base["sha256"] = sha
+    prev = previous(store, dataset.id)
+    if not dry_run and prev.sha256 == sha and store.current_version(dataset.id):
+        return {**base, "status": "unchanged"}
+    rows = precheck(store, dataset, fetched.path, spec)
+    base["rows"] = rows
+    if dry_run:
+        outcome = pipeline.run(store, dataset.id, fetched.path, load=False, source_name=fetched.url)
+        return {**base, "status": "dry-run" if outcome.valid and not outcome.blocked else "failed",
+                **({} if outcome.valid and not outcome.blocked else _refused(outcome.report))}
+    outcome = pipeline.run(store, dataset.id, fetched.path, source_name=fetched.url, user=user)
+    load = outcome.load
+    assert load is not None
+    with store.engine.begin() as conn:  # the harvest's provenance, kept with the load itself
+        conn.execute(tables.loads.update().where(tables.loads.c.id == load.load_id).values(note=json.dumps(
+            {"harvest": {"kind": spec["kind"], "url": fetched.url, "etag": fetched.etag,
+                         "remote_modified": fetched.modified, "sha256": sha}}, ensure_ascii=False)))
+    base.update(load_id=load.load_id, version=load.version)
+    if load.status == "rejected":
+        return {**base, "status": "failed", **_refused(outcome.report)}
+    return {**base, "status": load.status}
+
+
+def _refused(report: dict[str, Any]) -> dict[str, str]:
+    errors = report.get("errors") or report.get("tasks") or []
+    n = len(errors) if isinstance(errors, list) else 0
+    return {"error_vi": f"Dữ liệu nguồn không đạt quy tắc của bộ dữ liệu ({n} lỗi): không nạp",
+            "error_en": f"The source's data failed the dataset's rules ({n} errors): not loaded"}
+
+
+def history(store: Store, dataset_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    stmt = sa.select(harvests).order_by(harvests.c.id.desc()).limit(limit)
+    if dataset_id:
+        stmt = stmt.where(harvests.c.dataset == dataset_id)
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def due_slot(spec: dict[str, Any], now: datetime) -> str | None:
+    """The latest run time of the source's schedule at or before `now` (UTC), as a claim slot."""
+    cron = spec.get("schedule")
+    if not cron:
+        return None
+    at: datetime = croniter(str(cron), now + timedelta(seconds=1)).get_prev(datetime)
+    return at.strftime("%Y-%m-%dT%H:%M")
+
+
+def tick(store: Store, *, now: datetime | None = None, worker: str | None = None) -> list[dict[str, Any]]:
+    """One pass of the scheduled harvests: each source whose latest run time has no done claim is claimed
+    (publish/schedule.py, so two workers never run the same one) and harvested; a failure is retried later,
+    backing off. Only the latest run time counts: missed runs are not repeated one by one."""
+    now = now or utcnow()
+    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    out: list[dict[str, Any]] = []
+    for dataset in store.catalog:
+        spec = dataset.harvest
+        slot = due_slot(spec, now) if spec else None
+        task = f"harvest:{dataset.id}"
+        if slot is None or slot in schedule.done_slots(store, task) or not schedule.claim(store, task, slot, worker):
+            continue
+        try:
+            row = harvest(store, dataset.id, worker=worker, user=f"schedule ({worker})")
+        except HarvestFailed as exc:  # busy: someone runs it by hand; try again soon
+            row = {"dataset": dataset.id, "status": "failed", "error_en": exc.message("en")}
+        ok = row["status"] in SUCCESS
+        schedule.finish(store, task, slot, worker, "done" if ok else "failed",
+                        {"status": row["status"], "error": row.get("error_en")},
+                        retry_after=None if ok else _backoff(store, task, slot))
+        out.append({"dataset": dataset.id, "slot": slot, "status": row["status"]})
+    return out
+
+
+def _backoff(store: Store, task: str, slot: str) -> timedelta:
+    c = schedule.claims
+    with store.engine.connect() as conn:
+        attempts: int = conn.execute(sa.select(c.c.attempts).where(c.c.task == task, c.c.slot == slot)).scalar() or 1
+    doubling: int = 2 ** min(attempts - 1, 8)
+    return min(RETRY * doubling, timedelta(hours=6))
+
+
+def overview(store: Store, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every declared source: kind, where, schedule, last success, last failure (with its reason), next run."""
+    now = now or utcnow()
+    out = []
+    with store.engine.connect() as conn:
+        for dataset in store.catalog:
+            spec = dataset.harvest
+            if not spec:
+                continue
+            base = sa.select(harvests).where(harvests.c.dataset == dataset.id).order_by(harvests.c.id.desc()).limit(1)
+            ok = conn.execute(base.where(harvests.c.status.in_(SUCCESS))).first()
+            bad = conn.execute(base.where(harvests.c.status == "failed")).first()
+            nxt = croniter(str(spec["schedule"]), now).get_next(datetime) if spec.get("schedule") else None
+            out.append({"dataset": dataset.id, "kind": spec["kind"], "source": spec.get("url") or spec.get("path"),
+                        "schedule": spec.get("schedule"), "next_run": nxt,
+                        "last_success": dict(ok._mapping) if ok else None,
+                        "last_failure": dict(bad._mapping) if bad else None})
+    return out
+
+
