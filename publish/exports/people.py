@@ -202,6 +202,7 @@ def people_xlsx(store: Store, dataset: Dataset, query: Query, viewer: Viewer = A
     mode through a temporary file, so rows are not all kept in memory (MAX_ROWS bounds the file)."""
     from openpyxl import Workbook
     from openpyxl.cell import Cell, WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -233,6 +234,8 @@ def people_xlsx(store: Store, dataset: Dataset, query: Query, viewer: Viewer = A
     def out(row: list[Any]) -> list[Any]:
         cells: list[Any] = []
         for value, column in zip(row, columns, strict=True):
+            if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+                value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters XML cannot hold
             if isinstance(value, str) and value.startswith("="):  # text, never a formula
                 c = WriteOnlyCell(sheet, value)
                 c.data_type = "s"

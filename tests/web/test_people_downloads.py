@@ -82,3 +82,31 @@ def test_whole_dataset_excel_for_people_from_the_download_box(sample_client) -> 
     assert book["Dữ liệu"].max_row == len(_sample("heritage-sites.csv")) + 1
     about = dict(book["Thông tin"].iter_rows(values_only=True))
     assert about["Bộ lọc đã áp dụng"] == "Không (toàn bộ bộ dữ liệu)"
+
+
+def test_excel_for_people_writes_formulas_and_control_characters_as_plain_text(hub, tmp_path) -> None:  # noqa: ANN001
+    from publish import pipeline
+    from publish.exports.people import people_xlsx
+    from publish.query import Query
+
+    units = hub.catalog.dataset("admin-units")
+    assert pipeline.run(hub.store, units.id, hub.catalog.resolve(units.source), user="tests").status == "committed"
+    rows = _sample("travel-agencies.csv")
+    rows[0]["name"] = '=HYPERLINK("http://evil.example","Bấm vào đây")'
+    rows[1]["address"] = "Số 1\x07 đường Lê Lợi"
+    path = tmp_path / "travel-agencies.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    outcome = pipeline.run(hub.store, "travel-agencies", path, user="tests")
+    assert outcome.status == "committed", outcome.report.get("errors")
+    dataset = hub.catalog.dataset("travel-agencies")
+    body = people_xlsx(hub.store, dataset, Query(), url="https://data.example.vn/datasets/travel-agencies")
+    book = load_workbook(io.BytesIO(body))
+    sheet = book["Dữ liệu"]
+    assert sheet.max_row == len(_sample("travel-agencies.csv")) + 1
+    assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)  # no formula is run
+    header = [c.value for c in sheet[1]]
+    names = [r[header.index("Tên doanh nghiệp")] for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert '=HYPERLINK("http://evil.example","Bấm vào đây")' in names
