@@ -17,6 +17,7 @@ from croniter import croniter
 from core.catalog import Dataset
 from core.errors import HubError, NotFound
 from publish import schedule, tables
+from publish.db import inserted_id
 from publish.harvest.base import Fetched, HarvestFailed, Previous
 from publish.harvest.tables import harvests
 from publish.store import Store, utcnow
@@ -117,9 +118,9 @@ def harvest(store: Store, dataset_id: str, *, dry_run: bool = False, worker: str
     _lock(store, dataset.id, worker, timeout)
     try:
         with store.engine.begin() as conn:
-            attempt = conn.execute(harvests.insert().values(
+            attempt = inserted_id(conn.execute(harvests.insert().values(
                 dataset=dataset.id, kind=kind, status="running", started_at=utcnow(), worker=worker,
-                source_url=str(spec.get("url") or spec.get("path")))).inserted_primary_key[0]
+                source_url=str(spec.get("url") or spec.get("path")))))
         record: dict[str, Any] = {}
         fetched: Fetched | None = None
         try:
@@ -149,7 +150,7 @@ def _run(store: Store, dataset: Dataset, spec: dict[str, Any], fetched: Fetched,
          user: str) -> dict[str, Any]:
     from publish import pipeline
 
-    base = {"source_url": fetched.url, "etag": fetched.etag, "remote_modified": fetched.modified}
+    base: dict[str, Any] = {"source_url": fetched.url, "etag": fetched.etag, "remote_modified": fetched.modified}
     if fetched.not_modified or fetched.path is None:
         return {**base, "status": "unchanged", "conditional": True}
     sha = fetched.sha256
