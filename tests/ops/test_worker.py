@@ -132,3 +132,39 @@ def test_rq_is_only_a_transport(queued_hub: Hub) -> None:
     [rq_job] = Queue(jobs.QUEUE, connection=Redis.from_url(queued_hub.settings.redis_url)).get_jobs()
     assert rq_job.id == job.id and rq_job.args == (job.id,) and rq_job.func_name == "hub.jobs.execute"
     assert "admin-units" not in str(rq_job.kwargs)
+
+
+@ON_SPATIALITE
+def test_a_stewards_check_is_queued_and_the_worker_runs_it(queued_hub: Hub, tmp_path: Path) -> None:
+    """The steward workspace runs its check as a job like any other: with Redis it waits on the queue (the
+    upload says so) and `hub worker` runs it, writing the report next to the upload."""
+    from publish import clients, workspace
+
+    clients.create_client(queued_hub.store, "steward-queued", "steward")
+    token = clients.issue_key(queued_hub.store, "steward-queued").token
+    app = create_app(queued_hub.settings, hub=queued_hub)
+    app.config["TESTING"] = True
+    page = app.test_client()
+
+    def csrf(html: str) -> str:
+        return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+    assert page.post("/steward/login", data={"key": token, "csrf_token": csrf(page.get("/steward/login").text)}
+                     ).status_code == 303
+    source = travel_agencies_csv(tmp_path / "dai-ly.csv", 50, start=950_000)
+    sent = page.post("/steward/uploads", data={"dataset": "travel-agencies", "csrf_token": csrf(page.get("/steward/").text),
+                                               "file": (BytesIO(source.read_bytes()), source.name)},
+                     content_type="multipart/form-data")
+    assert sent.status_code == 303
+    upload = sent.headers["Location"].rsplit("/", 1)[-1]
+    job = next(j for j in jobs.list_jobs(queued_hub.store, created_by="steward-queued") if j.params["upload"] == upload)
+    assert (job.kind, job.status) == ("steward-check", "queued"), job
+    assert workspace.get(queued_hub, upload).status == "validating"
+
+    burst = run_hub("worker", "--burst", env=worker_env(queued_hub), cwd=tmp_path, timeout=300)
+    assert burst.returncode == 0, burst.stderr
+    done = jobs.get(queued_hub.store, job.id)
+    assert done.status == "finished" and done.result["status"] == "validated", done
+    checked = workspace.get(queued_hub, upload)
+    assert checked.status == "validated" and checked.summary["rows_read"] == 50
+    assert (workspace.folder(queued_hub, upload) / "report.json").is_file()
