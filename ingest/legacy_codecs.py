@@ -4,6 +4,10 @@ Government spreadsheets typed before Unicode used font tricks: TCVN3 (TCVN 5712:
 maps single bytes to precomposed lowercase letters ("ViÖt Nam"); VNI-Windows ("VNI-Times") writes a base
 letter followed by a byte for the mark(s) ("Vieät Nam"), on top of Windows-1252. Both are decoded with a
 byte -> text table (VNI bytes for marks become Unicode combining marks), then NFC composes the letters.
+TCVN 5712:1993 also has five combining tone bytes, 0xB0-0xB4 (grave, hook, tilde, acute, dot below): typed
+after a base vowel they add its tone, which is how capitals with tones are written ("Ư" 0xA6 + 0xB3 = "Ứ");
+glibc's iconv (TCVN5712-1) reads them so, and so do we, composing the pair to one NFC letter. Elsewhere (a
+"25°" with no vowel before it) the byte keeps its Windows-1252 sign.
 Importing this module registers the codecs "tcvn3" and "vni" so `open(path, encoding="tcvn3")` works.
 The encoders exist for tests and for writing fixtures; they cover Vietnamese letters and ASCII.
 """
@@ -11,6 +15,7 @@ The encoders exist for tests and for writing fixtures; they cover Vietnamese let
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 from typing import TYPE_CHECKING
 
@@ -235,18 +240,56 @@ def encode_vni(text: str) -> bytes:
     return bytes(out)
 
 
+# TCVN3's combining tone bytes, as the table decodes them on their own (Windows-1252 signs), and the mark each
+# adds to the vowel before it
+_TCVN3_TONE_BYTES = {0xB0: _GRAVE, 0xB1: _HOOK, 0xB2: _TILDE, 0xB3: _ACUTE, 0xB4: _DOT}
+_TCVN3_TONE_SIGNS = {TCVN3_TABLE[b]: mark for b, mark in _TCVN3_TONE_BYTES.items()}
+_TONE_BASES = "aeiouyăâêôơư"
+_TONE_BASES += _TONE_BASES.upper()
+_TCVN3_COMBINED = re.compile(f"([{_TONE_BASES}])([{''.join(_TCVN3_TONE_SIGNS)}])")
+
+
+def _tcvn3_compose(text: str) -> str:
+    """A vowel followed by a combining tone byte's sign, as one NFC letter ("Ư³" -> "Ứ")."""
+    if not any(sign in text for sign in _TCVN3_TONE_SIGNS):
+        return text
+    return _TCVN3_COMBINED.sub(lambda m: unicodedata.normalize("NFC", m[1] + _TCVN3_TONE_SIGNS[m[2]]), text)
+
+
 def _codec(name: str, table: dict[int, str]) -> codecs.CodecInfo:
     encoder = encode_tcvn3 if name == "tcvn3" else encode_vni
+    compose = _tcvn3_compose if name == "tcvn3" else None
 
     def encode(text: str, errors: str = "strict") -> tuple[bytes, int]:
         return encoder(text), len(text)
 
     def decode(data: Buffer, errors: str = "strict") -> tuple[str, int]:
-        return codecs.charmap_decode(data, errors, table)
+        text, consumed = codecs.charmap_decode(data, errors, table)
+        return (compose(text) if compose else text), consumed
 
     class IncrementalDecoder(codecs.IncrementalDecoder):
+        """TCVN3: a vowel ending a chunk waits for the next chunk, which may start with its tone byte."""
+
+        def __init__(self, errors: str = "strict") -> None:
+            super().__init__(errors)
+            self.pending = b""
+
         def decode(self, data: Buffer, final: bool = False) -> str:
-            return codecs.charmap_decode(data, self.errors, table)[0]
+            if compose is None:
+                return codecs.charmap_decode(data, self.errors, table)[0]
+            whole, self.pending = self.pending + bytes(data), b""
+            if not final and whole and table[whole[-1]] in _TONE_BASES:
+                whole, self.pending = whole[:-1], whole[-1:]
+            return compose(codecs.charmap_decode(whole, self.errors, table)[0])
+
+        def reset(self) -> None:
+            self.pending = b""
+
+        def getstate(self) -> tuple[bytes, int]:
+            return self.pending, 0
+
+        def setstate(self, state: tuple[bytes, int]) -> None:
+            self.pending = state[0]
 
     class IncrementalEncoder(codecs.IncrementalEncoder):
         def encode(self, text: str, final: bool = False) -> bytes:
@@ -254,7 +297,8 @@ def _codec(name: str, table: dict[int, str]) -> codecs.CodecInfo:
 
     class StreamReader(codecs.StreamReader):
         def decode(self, data: bytes, errors: str = "strict") -> tuple[str, int]:
-            return codecs.charmap_decode(data, errors, table)
+            text, consumed = codecs.charmap_decode(data, errors, table)
+            return (compose(text) if compose else text), consumed
 
     class StreamWriter(codecs.StreamWriter):
         def encode(self, text: str, errors: str = "strict") -> tuple[bytes, int]:

@@ -67,3 +67,46 @@ def test_non_vietnamese_legacy_bytes_are_not_guessed():
 )
 def test_vietnamese_syllable_check(word, ok):
     assert is_vietnamese_syllable(word) is ok
+
+
+# TCVN 5712:1993's combining tone bytes, after a base letter: how capitals with tones are typed in TCVN3 files
+TCVN3_TONE_BYTES = {"\u0300": 0xB0, "\u0309": 0xB1, "\u0303": 0xB2, "\u0301": 0xB3, "\u0323": 0xB4}
+
+
+def _combining_tcvn3(letter: str) -> bytes:
+    """`letter` as its base (with its shape: â, ơ, ư, ă...) in TCVN3, then the tone as a combining byte."""
+    decomposed = unicodedata.normalize("NFD", letter)
+    tones = [c for c in decomposed if c in TCVN3_TONE_BYTES]
+    base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TCVN3_TONE_BYTES))
+    return (base.encode("ascii") if base.isascii() else encode_tcvn3(base)) + bytes(TCVN3_TONE_BYTES[t] for t in tones)
+
+
+def _iconv(data: bytes) -> str:
+    import shutil
+    import subprocess
+
+    if not shutil.which("iconv"):
+        pytest.skip("glibc iconv is not installed")
+    done = subprocess.run(["iconv", "-f", "TCVN5712-1", "-t", "UTF-8"], input=data, capture_output=True, check=True)
+    return unicodedata.normalize("NFC", done.stdout.decode("utf-8"))
+
+
+def test_tcvn3_combining_tone_bytes_decode_as_iconv_reads_them():
+    import io
+
+    toned = [c for c in ALL_LETTERS + ALL_LETTERS.upper() if any(m in unicodedata.normalize("NFD", c)
+                                                                for m in TCVN3_TONE_BYTES)]
+    assert len(toned) == 2 * 12 * 5  # 12 vowels (a ă â e ê i o ô ơ u ư y) x 5 tones, small and capital
+    for letter in toned:
+        data = _combining_tcvn3(letter)
+        assert data.decode("tcvn3") == _iconv(data) == letter, (letter, data)
+    word = b"\xa6\xb3NG D\xa4\xb4NG"  # capitals in a word, as iconv reads them
+    assert word.decode("tcvn3") == _iconv(word) == "ỨNG DỘNG"
+    assert b"25\xb0C".decode("tcvn3") == "25°C"  # no vowel before it: the sign stays (iconv: a lone mark)
+    # the precomposed small letters TCVN3 has agree with iconv too
+    for letter in ALL_LETTERS:
+        assert encode_tcvn3(letter).decode("tcvn3") == _iconv(encode_tcvn3(letter)) == letter
+    # read through a text stream in small chunks: a vowel and its tone byte may be split between reads
+    text = b"\xa6\xb3ng \xa2\xb0 " * 5000
+    assert io.TextIOWrapper(io.BytesIO(text), encoding="tcvn3").read() == "Ứng Ầ " * 5000
+    assert detect_encoding(b"Tr\xad\xaang \xa6\xb3NG D\xa4\xb4NG Vi\xd6t Nam", file="x.csv") == "tcvn3"
