@@ -159,6 +159,13 @@ class Dataset:
         return cast(str, self.entry.get("policy", "reject"))
 
     @property
+    def shrink_limit(self) -> float | None:
+        """The largest share of current records one load may remove without `allow_shrink` (catalog.yaml
+        `shrink_limit`), or None: the hub's setting (HUB_SHRINK_LIMIT) applies."""
+        value = self.entry.get("shrink_limit")
+        return None if value is None else float(value)
+
+    @property
     def publisher(self) -> str:
         return cast(str, self.entry.get("publisher", ""))
 
@@ -317,6 +324,10 @@ def _load_dataset(catalog: Catalog, entry: Any, index: int) -> Dataset:
     if entry.get("policy", "reject") not in POLICIES:
         raise CatalogError(f"Bộ dữ liệu «{ds_id}»: policy phải là reject hoặc quarantine",
                            f"Dataset «{ds_id}»: policy must be reject or quarantine", **where)
+    limit = entry.get("shrink_limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int | float) or not 0 <= limit <= 1):
+        raise CatalogError(f"Bộ dữ liệu «{ds_id}»: shrink_limit phải là số từ 0 đến 1",
+                           f"Dataset «{ds_id}»: shrink_limit must be a number between 0 and 1", **where)
     schema_path = catalog.resolve(entry["schema"])
     try:
         descriptor = json.loads(schema_path.read_text(encoding="utf-8"))

@@ -45,7 +45,14 @@ SETTINGS_HELP: dict[str, str] = {
     "report_endpoint": "URL of the reporting system that receives produced periodic reports (JSON POST); unset: no push",
     "report_token": "bearer token for the reporting system (secret)",
     "schedule_seconds": "how often `hub worker` checks for due scheduled work (reports), in seconds",
+    "lock_timeout": "seconds a load waits for another writer of its dataset (or SQLite's write lock) before it "
+                    "gives up with exit status 7 / HTTP 409",
+    "shrink_limit": "largest share (0-1) of a dataset's current records one load may remove without "
+                    "--allow-shrink; a dataset's shrink_limit in catalog.yaml wins",
 }
+
+DEFAULT_SHRINK_LIMIT = 0.25
+DEFAULT_LOCK_TIMEOUT = 60
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,8 @@ class Settings:
     report_endpoint: str | None = None
     report_token: str | None = None
     schedule_seconds: int = 60
+    shrink_limit: float = DEFAULT_SHRINK_LIMIT
+    lock_timeout: int = DEFAULT_LOCK_TIMEOUT
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -103,6 +112,12 @@ class Settings:
             out.append((f"HUB_LOG_LEVEL không hợp lệ: {self.log_level!r}", f"HUB_LOG_LEVEL is not valid: {self.log_level!r}"))
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             out.append((f"HUB_REDIS_URL không hợp lệ: {self.redis_url!r}", f"HUB_REDIS_URL is not valid: {self.redis_url!r}"))
+        if self.lock_timeout < 1:
+            out.append((f"HUB_LOCK_TIMEOUT phải lớn hơn 0 (đang là {self.lock_timeout!r})",
+                        f"HUB_LOCK_TIMEOUT must be greater than 0 (got {self.lock_timeout!r})"))
+        if not 0 <= self.shrink_limit <= 1:
+            out.append((f"HUB_SHRINK_LIMIT phải từ 0 đến 1 (đang là {self.shrink_limit!r})",
+                        f"HUB_SHRINK_LIMIT must be between 0 and 1 (got {self.shrink_limit!r})"))
         if self.max_page_size < 1 or self.max_upload_mb < 1 or self.rate_limit < 1:
             out.append(("HUB_MAX_PAGE_SIZE, HUB_MAX_UPLOAD_MB và HUB_RATE_LIMIT phải lớn hơn 0",
                         "HUB_MAX_PAGE_SIZE, HUB_MAX_UPLOAD_MB and HUB_RATE_LIMIT must be greater than 0"))
@@ -231,4 +246,9 @@ def _convert(variable: str, raw: str, annotation: object) -> object:
         except ValueError:
             raise ConfigError(f"{variable} phải là số nguyên: {raw!r}",
                               f"{variable} must be an integer: {raw!r}") from None
+    if kind == "float":
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{variable} phải là số: {raw!r}", f"{variable} must be a number: {raw!r}") from None
     return raw

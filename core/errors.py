@@ -91,6 +91,15 @@ class ValidationFailed(HubError):
         self.report = report
 
 
+class ShrinkRefused(HubError):
+    """A load refused because it would remove more of the published records than the dataset allows
+    (`shrink_limit`); the context names the counts and the first keys it would remove."""
+
+    code = "shrink-refused"
+    http_status = 422
+    exit_code = 10
+
+
 class NotFound(HubError):
     code = "not-found"
     http_status = 404
@@ -136,3 +145,10 @@ class IntegrityBroken(HubError):
     code = "integrity-broken"
     http_status = 500
     exit_code = 9
+
+
+class StorageError(StoreError):
+    """The disk is full or read-only (files or the database): nothing half-written is left behind."""
+
+    code = "storage-error"
+    http_status = 507

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError, InputError
+from core.files import atomic_write
 from publish import ckan_push, workspace
 from publish.context import Hub
 
@@ -67,7 +68,9 @@ def ingest_result(outcome: Any) -> dict[str, Any]:
         load.pop("report", None)
     return {"status": outcome.status, "dataset": outcome.dataset, "valid": outcome.valid,
             "rows_read": outcome.rows_read, "rows_valid": outcome.rows_valid, "rows_rejected": outcome.rows_rejected,
-            "load": load, "report": compact_report(outcome.report)}
+            "load": load, "report": compact_report(outcome.report),
+            "impact": outcome.impact.to_dict() if outcome.impact is not None else None,
+            "refusal": outcome.refusal.to_dict() if outcome.refusal is not None else None}
 
 
 def run_ingest(hub: Hub, job: Job, progress: Progress) -> tuple[dict[str, Any], int | None]:
@@ -79,7 +82,9 @@ def run_ingest(hub: Hub, job: Job, progress: Progress) -> tuple[dict[str, Any], 
     progress.update(0.0, f"Bắt đầu đọc {p.get('source_name') or path.name} / reading started", force=True)
     outcome = pipeline.run(hub.store, p["dataset"], path, encoding=p.get("encoding"), sheet=p.get("sheet"),
                            format=p.get("format"), user=job.created_by, source_name=p.get("source_name"),
-                           progress=lambda rows: progress.rows(rows, total))
+                           progress=lambda rows: progress.rows(rows, total), mode=p.get("mode"),
+                           scope=p.get("scope"), allow_shrink=bool(p.get("allow_shrink")),
+                           shrink_limit=hub.settings.shrink_limit)
     return ingest_result(outcome), outcome.load.load_id if outcome.load is not None else None
 
 
@@ -104,21 +109,14 @@ def run_export(hub: Hub, job: Job, progress: Progress) -> tuple[dict[str, Any], 
     folder = Path("exports") / ("public" if public else f"private/{job.id}")
     name = export_filename(dataset, fmt, version)
     target = storage_path(hub, str(folder / name))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{name}.{job.id}.part")
     digest, size = hashlib.sha256(), 0
-    try:
-        with partial.open("wb") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
-                progress.update(None, f"Đã ghi {size:,} byte / wrote {size:,} bytes")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, target)  # readers see the whole file or the previous one, never half
-    finally:
-        partial.unlink(missing_ok=True)
+    # readers see the whole file or the previous one, never half; a full disk: StorageError, no .part left
+    with atomic_write(target, "wb") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+            progress.update(None, f"Đã ghi {size:,} byte / wrote {size:,} bytes")
     result = {"dataset": dataset.id, "format": fmt, "version": version, "file": str(folder / name), "bytes": size,
               "sha256": digest.hexdigest(), "mimetype": FORMATS[fmt][0]}
     if public:

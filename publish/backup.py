@@ -28,7 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 
-from core.errors import HubError
+from core.errors import HubError, InputError
+from core.files import storage_errors
 from publish import audit, tables
 from publish.store import Store
 
@@ -40,6 +41,12 @@ Progress = Callable[[str, int], None]  # (table, rows done so far)
 
 class BackupError(HubError):
     code = "backup-error"
+
+
+class DamagedBackup(BackupError, InputError):
+    """Not a hub backup, made by a newer hub, or damaged: an unreadable input (exit status 5, HTTP 400)."""
+
+    code = "backup-damaged"
 
 
 def kind_of(column: sa.Column[Any]) -> str:
@@ -141,27 +148,34 @@ def default_name(now: datetime | None = None) -> str:
 
 def backup(store: Store, path: Path | str, *, keep: int | None = None,
            progress: Progress | None = None) -> dict[str, Any]:
-    """Write the whole hub to `path` (a .zip; a folder gets a dated name inside). Returns the manifest, with
+    """Write the whole hub to `path` (a .zip, added to a name without it; a folder, existing or written `DIR/`,
+    gets a dated name inside). Returns the manifest, with
     `path` set. With `keep`, older backups in the same folder beyond the newest `keep` are removed."""
     from publish.migrate import current_revision
 
     target = Path(path)
-    if target.is_dir():
+    if not target.is_dir() and not str(path).endswith(("/", os.sep)) and target.suffix.lower() != ".zip":
+        target = target.with_name(target.name + ".zip")  # a backup is always a .zip
+    if target.is_dir() or str(path).endswith(("/", os.sep)):  # a folder, even one not made yet ("DIR/")
+        with storage_errors(target):
+            target.mkdir(parents=True, exist_ok=True)
         folder, target = target, target / default_name()
         n = 1
         while target.exists():  # two backups within one second
             n += 1
             target = folder / default_name().replace(".zip", f"-{n}.zip")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with storage_errors(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, Any] = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "hub_version": _hub_version(),
         "alembic_revision": current_revision(store.engine), "source_dialect": store.dialect,
         "created_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z", "tables": [],
     }
-    fd, temp_name = tempfile.mkstemp(prefix=".partial-", suffix=".zip", dir=target.parent)
-    os.close(fd)
+    with storage_errors(target):
+        fd, temp_name = tempfile.mkstemp(prefix=".partial-", suffix=".zip", dir=target.parent)
+        os.close(fd)
     try:
-        with zipfile.ZipFile(temp_name, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive, \
+        with storage_errors(target), zipfile.ZipFile(temp_name, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive, \
                 _snapshot(store) as conn:
             for kind, table, dataset in discover(store, conn):
                 manifest["tables"].append(_write_table(archive, conn, store, table, kind, dataset, progress))
@@ -221,13 +235,13 @@ def read_manifest(path: Path | str) -> dict[str, Any]:
         with zipfile.ZipFile(path) as archive:
             manifest: dict[str, Any] = json.loads(archive.read("manifest.json"))
     except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
-        raise BackupError(f"Không phải bản sao lưu của cổng dữ liệu: {path} ({exc})",
+        raise DamagedBackup(f"Không phải bản sao lưu của cổng dữ liệu: {path} ({exc})",
                           f"Not a hub backup: {path} ({exc})", file=str(path)) from None
     if manifest.get("format") != FORMAT:
-        raise BackupError(f"Không phải bản sao lưu của cổng dữ liệu: {path}", f"Not a hub backup: {path}",
+        raise DamagedBackup(f"Không phải bản sao lưu của cổng dữ liệu: {path}", f"Not a hub backup: {path}",
                           file=str(path))
     if manifest.get("format_version", 0) > FORMAT_VERSION:
-        raise BackupError("Bản sao lưu được tạo bởi phiên bản mới hơn của cổng dữ liệu",
+        raise DamagedBackup("Bản sao lưu được tạo bởi phiên bản mới hơn của cổng dữ liệu",
                           "The backup was made by a newer version of the hub", file=str(path))
     return manifest
 
@@ -244,11 +258,11 @@ def verify(path: Path | str) -> dict[str, Any]:
                         digest.update(block)
                         size += len(block)
             except (KeyError, zipfile.BadZipFile, OSError) as exc:
-                raise BackupError(f"Bản sao lưu hỏng: thiếu hoặc không đọc được {entry['file']}",
+                raise DamagedBackup(f"Bản sao lưu hỏng: thiếu hoặc không đọc được {entry['file']}",
                                   f"Damaged backup: {entry['file']} is missing or unreadable ({exc})",
                                   file=str(path)) from None
             if digest.hexdigest() != entry["sha256"] or size != entry["bytes"]:
-                raise BackupError(f"Bản sao lưu hỏng: tổng kiểm tra của {entry['file']} không khớp",
+                raise DamagedBackup(f"Bản sao lưu hỏng: tổng kiểm tra của {entry['file']} không khớp",
                                   f"Damaged backup: the checksum of {entry['file']} does not match the manifest",
                                   file=str(path))
     return manifest

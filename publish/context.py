@@ -18,7 +18,8 @@ class Hub:
     @classmethod
     def open(cls, settings: Settings, *, init: bool = False) -> Hub:
         catalog = load_catalog(settings.catalog_path)
-        store = Store.connect(settings.database_url, catalog, replica_url=settings.replica_url)
+        store = Store.connect(settings.database_url, catalog, replica_url=settings.replica_url,
+                              lock_timeout=settings.lock_timeout)
         store.audit_key = settings.audit_secret
         if init:
             store.init()

@@ -9,24 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from core.errors import StoreError
+from core.config import DEFAULT_LOCK_TIMEOUT
+from core.errors import StorageError, StoreError
 
 SPATIALITE = "mod_spatialite"
 
 
-def create_engine(url: str, *, readonly: bool = False, **kw: Any) -> Engine:
-    """An engine for `url` with the spatial extension ready on every connection."""
+def create_engine(url: str, *, readonly: bool = False, lock_timeout: int = DEFAULT_LOCK_TIMEOUT, **kw: Any) -> Engine:
+    """An engine for `url` with the spatial extension ready on every connection; on SQLite a writer waits
+    `lock_timeout` seconds for another's write lock."""
     if url.startswith("sqlite"):
         import sqlean
 
-        engine = sa.create_engine(url, module=sqlean, connect_args={"timeout": 60, "check_same_thread": False}, **kw)
-        event.listen(engine, "connect", _sqlite_on_connect)
+        engine = sa.create_engine(url, module=sqlean, connect_args={"timeout": lock_timeout, "check_same_thread": False},
+                                  **kw)
+        event.listen(engine, "connect", partial(_sqlite_on_connect, busy_ms=lock_timeout * 1000))
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so a write transaction
         # takes the lock at its start (BEGIN IMMEDIATE) and readers get a consistent snapshot.
         event.listen(engine, "begin", _sqlite_begin)
@@ -37,7 +41,7 @@ def create_engine(url: str, *, readonly: bool = False, **kw: Any) -> Engine:
     raise StoreError(f"Không hỗ trợ cơ sở dữ liệu {url!r}", f"Unsupported database URL {url!r}")
 
 
-def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any, busy_ms: int = DEFAULT_LOCK_TIMEOUT * 1000) -> None:
     dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_begin)
     try:
         dbapi_conn.enable_load_extension(True)
@@ -52,7 +56,7 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=60000")
+    cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     if not cur.execute("SELECT 1 FROM sqlite_master WHERE name='spatial_ref_sys'").fetchone():
         cur.execute("SELECT InitSpatialMetadata(1)")
     cur.close()
@@ -90,6 +94,23 @@ def write_transaction(engine: Engine) -> Iterator[sa.Connection]:
                 yield conn
         finally:
             conn.info.pop("sqlite_begin", None)
+
+
+_FULL = ("database or disk is full", "no space left on device", "disk full", "could not extend file")
+_READ_ONLY = ("attempt to write a readonly database", "read-only file system", "readonly database")
+
+
+def storage_full(exc: BaseException) -> StorageError | None:
+    """The StorageError a database error means when the disk under the database is full or read-only (SQLite's
+    "database or disk is full", PostgreSQL's "could not extend file ... No space left on device"), else None."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if any(needle in text for needle in _FULL):
+        return StorageError("Cơ sở dữ liệu không ghi được: đĩa đã đầy; không có thay đổi nào được lưu",
+                            "The database cannot write: the disk is full; no change was saved")
+    if any(needle in text for needle in _READ_ONLY):
+        return StorageError("Cơ sở dữ liệu không ghi được: ổ đĩa hoặc tệp chỉ cho đọc; không có thay đổi nào được lưu",
+                            "The database cannot write: the disk or the file is read-only; no change was saved")
+    return None
 
 
 def is_sqlite(engine: Engine | sa.Connection) -> bool:

@@ -31,8 +31,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from core.catalog import Dataset
+from core.errors import HubError, ShrinkRefused
 from publish import bulk, tables
 from publish.db import driver, inserted_id
+from publish.guard import KEYS_SHOWN, Impact, LoadPlan, check_shrink
 from publish.locks import conflicts_reported, locked_transaction, next_version, take_lock
 from publish.rows import rejected_records
 from publish.staging import copy_text, stored_rows_fast
@@ -111,9 +113,13 @@ def change_counts(conn: sa.Connection, table: str, incoming: str) -> tuple[int, 
 class Loader:
     """One load of one dataset. Use as a context manager: stage(), reject(), then commit() or fail()."""
 
-    def __init__(self, store: Store, dataset: Dataset, provenance: dict[str, Any] | None = None) -> None:
+    def __init__(self, store: Store, dataset: Dataset, provenance: dict[str, Any] | None = None, *,
+                 plan: LoadPlan | None = None) -> None:
         self.store = store
         self.dataset = dataset
+        self.plan = plan or LoadPlan.make(dataset)
+        self.impact: Impact | None = None  # measured under the lock when the load applies
+        self.refusal: HubError | None = None  # why commit() refused the load (the guard), if it did
         self.provenance = dict(provenance or {})
         self.table = store.table(dataset)
         self.conn: sa.Connection | None = None
@@ -139,7 +145,9 @@ class Loader:
         self.close()
 
     def open(self) -> None:
-        with self.store.engine.begin() as conn:
+        """Record the load as running and make its staging tables. Another process holding SQLite's write lock
+        past the store's lock_timeout: LoadConflict (exit status 7), like a conflict at commit."""
+        with self.store.engine.connect() as conn, conflicts_reported(self.store, conn, self.dataset.id), conn.begin():
             self.load_id = inserted_id(conn.execute(
                 tables.loads.insert().values(
                     dataset=self.dataset.id, status="running", started_at=utcnow(), pid=os.getpid(),
@@ -246,19 +254,39 @@ class Loader:
 
     # -- apply -------------------------------------------------------------------------------------------------
     def commit(self, *, report: dict[str, Any] | None = None, rows_read: int | None = None,
-               quality_score: float | None = None, keep_rejected_only: bool = False) -> LoadResult:
+               quality_score: float | None = None, keep_rejected_only: bool = False,
+               error: str | None = None) -> LoadResult:
         """Apply the staged rows as the dataset's next version, atomically.
 
         With keep_rejected_only (a load refused by the `reject` policy) nothing is applied: the load is
-        recorded as rejected, with its report and its invalid rows.
+        recorded as rejected, with its report and its invalid rows. A load the shrink guard refuses
+        (publish/guard.py: it would remove more than the plan allows) is recorded the same way, with the
+        refusal as its error; the refusal is kept in `self.refusal` for the caller to report.
         """
+        assert self.conn is not None and self.load_id is not None
+        rows_read = rows_read if rows_read is not None else self.rows_staged + self.rows_rejected
+        try:
+            return self._commit(report, rows_read, quality_score, keep_rejected_only, error)
+        except ShrinkRefused as exc:
+            conn = self.conn
+            if conn.in_transaction():  # a direct load's transaction (its new table goes with it)
+                conn.rollback()
+            self.refusal = exc
+            result = LoadResult(self.load_id, self.dataset.id, "rejected", rows_read=rows_read,
+                                rows_rejected=self.rows_rejected, report=report)
+            with conn.begin():
+                self._record(conn, result, report, quality_score, error=exc.bilingual())
+            self._finished = True
+            return result
+
+    def _commit(self, report: dict[str, Any] | None, rows_read: int, quality_score: float | None,
+                keep_rejected_only: bool, error: str | None) -> LoadResult:
         assert self.conn is not None and self.load_id is not None
         conn = self.conn
         result = LoadResult(self.load_id, self.dataset.id, "rejected" if keep_rejected_only else "committed",
-                            rows_read=rows_read if rows_read is not None else self.rows_staged + self.rows_rejected,
-                            rows_rejected=self.rows_rejected, report=report)
+                            rows_read=rows_read, rows_rejected=self.rows_rejected, report=report)
         if self._direct:
-            self._commit_direct(conn, self._direct, result, quality_score, keep_rejected_only)
+            self._commit_direct(conn, self._direct, result, quality_score, keep_rejected_only, error)
             self._finished = True
             return result
         self._end_stream()
@@ -276,12 +304,12 @@ class Loader:
                     self._apply(conn, result)
                 if result.version is not None:
                     bulk.analyze(conn, self.table.name)
-            self._record(conn, result, report, quality_score)
+            self._record(conn, result, report, quality_score, error=error)
         self._finished = True
         return result
 
     def _commit_direct(self, conn: sa.Connection, direct: bulk.DirectLoad, result: LoadResult,
-                       quality_score: float | None, keep_rejected_only: bool) -> None:
+                       quality_score: float | None, keep_rejected_only: bool, error: str | None) -> None:
         """Finish a direct load in the transaction it began: swap its table in, or apply from it."""
         direct.finish()
         with conflicts_reported(self.store, conn, self.dataset.id):
@@ -295,6 +323,7 @@ class Loader:
             if swapped:
                 result.version = direct.version
                 result.rows_loaded = result.rows_added = self.rows_staged
+                self.impact = Impact(incoming=self.rows_staged, added=self.rows_staged)
             elif not keep_rejected_only:  # someone loaded first: the new table is this load's staging table
                 staging, self._stage_name = self._stage_name, direct.name
                 try:
@@ -308,7 +337,7 @@ class Loader:
                 conn.exec_driver_sql(f"DROP TABLE {direct.name}")
             if result.version is not None:
                 bulk.analyze(conn, self.table.name)
-            self._record(conn, result, result.report, quality_score)
+            self._record(conn, result, result.report, quality_score, error=error)
             direct.transaction.commit()
 
     def _insert_sql(self, version: int, where: str = "") -> str:
@@ -324,6 +353,7 @@ class Loader:
     def _apply_first(self, conn: sa.Connection, result: LoadResult) -> None:
         """Everything staged is new: insert it in one statement with the indexes built afterwards."""
         result.rows_loaded = result.rows_added = self.rows_staged
+        self.impact = Impact(incoming=self.rows_staged, added=self.rows_staged)
         if not self.rows_staged:
             result.status = "unchanged"
             return
@@ -331,30 +361,61 @@ class Loader:
         with bulk.indexes_deferred(conn, self.store, self.table):
             conn.exec_driver_sql(self._insert_sql(result.version))
 
+    def _measure(self, conn: sa.Connection) -> Impact:
+        """What applying the staged rows does to the current version, under the plan (publish/guard.py)."""
+        t, s = self.table.name, self._stage_name
+        staged, added, unchanged, current = change_counts(conn, t, f"SELECT _key, _hash FROM {s}")
+        impact = Impact(incoming=staged, added=added, unchanged=unchanged, changed=staged - added - unchanged)
+        if self.plan.mode == "upsert":
+            return impact
+        missing = f"NOT EXISTS (SELECT 1 FROM {s} s WHERE s._key = d._key)"
+        if self.plan.scope is None:
+            impact.current = current
+            impact.removed = current - (staged - added)  # keys are unique on both sides
+            where = f"d._to IS NULL AND {missing}"
+        else:
+            where = f"d._to IS NULL AND {self.plan.scope.sql(self.dataset.schema, 'd')}"
+            impact.current = int(conn.exec_driver_sql(f"SELECT count(*) FROM {t} d WHERE {where}").scalar() or 0)
+            where += f" AND {missing}"
+            impact.removed = int(conn.exec_driver_sql(f"SELECT count(*) FROM {t} d WHERE {where}").scalar() or 0)
+        if impact.removed:
+            order = 'd._key COLLATE "C"' if self.store.dialect == "postgresql" else "d._key"
+            impact.removed_keys = list(conn.exec_driver_sql(
+                f"SELECT d._key FROM {t} d WHERE {where} ORDER BY {order} LIMIT {KEYS_SHOWN}").scalars())
+        return impact
+
     def _apply(self, conn: sa.Connection, result: LoadResult) -> None:
         t, s = self.table.name, self._stage_name
         if self.store.dialect == "sqlite":  # made before the lock unless this load expected an empty table
             conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{s} ON {s} (_key, _hash)")
-        staged, added, unchanged, current = change_counts(conn, t, f"SELECT _key, _hash FROM {s}")
-        removed = current - (staged - added)  # keys are unique on both sides
-        result.rows_loaded, result.rows_added, result.rows_removed = staged, added, removed
-        result.rows_unchanged = unchanged
-        result.rows_changed = staged - added - unchanged
+        impact = self.impact = self._measure(conn)
+        check_shrink(self.dataset, self.plan, impact)  # refused: the transaction rolls back, nothing changes
+        result.rows_loaded, result.rows_added, result.rows_removed = impact.incoming, impact.added, impact.removed
+        result.rows_unchanged = impact.unchanged
+        result.rows_changed = impact.changed
         if result.rows_added + result.rows_changed + result.rows_removed == 0:
             result.status = "unchanged"
             return
         version = result.version = next_version(self.store, conn, self.dataset.id)
         if result.rows_changed + result.rows_removed:
-            conn.exec_driver_sql(
-                f"UPDATE {t} SET _to = {version} WHERE _to IS NULL AND NOT EXISTS "
-                f"(SELECT 1 FROM {s} s WHERE s._key = {t}._key AND s._hash = {t}._hash)"
-            )
+            changed = f"EXISTS (SELECT 1 FROM {s} s WHERE s._key = {t}._key AND s._hash <> {t}._hash)"
+            if self.plan.mode == "full":
+                closing = f"NOT EXISTS (SELECT 1 FROM {s} s WHERE s._key = {t}._key AND s._hash = {t}._hash)"
+            elif self.plan.mode == "upsert":
+                closing = changed
+            else:  # scoped: changed anywhere, or of the scope and not in the file
+                scope = self.plan.scope.sql(self.dataset.schema, t)  # type: ignore[union-attr]
+                closing = f"({changed} OR ({scope} AND NOT EXISTS (SELECT 1 FROM {s} s WHERE s._key = {t}._key)))"
+            conn.exec_driver_sql(f"UPDATE {t} SET _to = {version} WHERE _to IS NULL AND {closing}")
         if result.rows_added + result.rows_changed:
             conn.exec_driver_sql(self._insert_sql(
                 version, f"WHERE NOT EXISTS (SELECT 1 FROM {t} d WHERE d._to IS NULL AND d._key = s._key)"))
 
     def _record(self, conn: sa.Connection, result: LoadResult, report: dict[str, Any] | None,
-                quality_score: float | None) -> None:
+                quality_score: float | None, *, error: str | None = None) -> None:
+        if isinstance(report, dict) and isinstance(report.get("hub"), dict):  # the plan and what it measured
+            report["hub"]["load"] = {**self.plan.to_dict(),
+                                     "impact": self.impact.to_dict() if self.impact is not None else None}
         if self.rows_rejected:
             conn.exec_driver_sql(
                 f"INSERT INTO hub_rejected_rows (load_id, row_number, data, errors) "
@@ -365,7 +426,7 @@ class Loader:
                 status=result.status, version=result.version, finished_at=utcnow(),
                 rows_read=result.rows_read, rows_loaded=result.rows_loaded, rows_rejected=result.rows_rejected,
                 rows_unchanged=result.rows_unchanged, rows_added=result.rows_added, rows_changed=result.rows_changed,
-                rows_removed=result.rows_removed, quality_score=quality_score,
+                rows_removed=result.rows_removed, quality_score=quality_score, error=error,
                 report=json.dumps(report, ensure_ascii=False, default=str) if report is not None else None,
             )
         )
@@ -374,13 +435,17 @@ class Loader:
         """Record the load as failed; nothing of it is applied."""
         if self.load_id is None:
             return
-        with self.store.engine.begin() as conn:
-            conn.execute(
-                tables.loads.update().where(tables.loads.c.id == self.load_id).values(
-                    status="failed", finished_at=utcnow(), error=error,
-                    report=json.dumps(report, ensure_ascii=False, default=str) if report is not None else None,
+        try:
+            with self.store.engine.begin() as conn:
+                conn.execute(
+                    tables.loads.update().where(tables.loads.c.id == self.load_id).values(
+                        status="failed", finished_at=utcnow(), error=error,
+                        report=json.dumps(report, ensure_ascii=False, default=str) if report is not None else None,
+                    )
                 )
-            )
+        except sa.exc.SQLAlchemyError:  # the database is locked or full too: the error being reported matters
+            # more; the entry stays `running` until recovery finds this process gone
+            return
         self._finished = True
 
     # -- helpers -----------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 PostgreSQL: a transaction-scoped advisory lock per dataset (and schema); SQLite: the database's write lock,
 taken at BEGIN IMMEDIATE. A second writer waits up to LOCK_TIMEOUT_SECONDS, then gets LoadConflict (exit
-status 7 on the command line, HTTP 409). Readers never wait for it.
+status 7 on the command line, HTTP 409). Readers never wait for it. The wait is the store's `lock_timeout`
+(HUB_LOCK_TIMEOUT).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
+from core.config import DEFAULT_LOCK_TIMEOUT
 from core.errors import LoadConflict
-from publish.db import driver
+from publish.db import driver, storage_full
 from publish.store import Store
 
-LOCK_TIMEOUT_SECONDS = 60
+LOCK_TIMEOUT_SECONDS = DEFAULT_LOCK_TIMEOUT  # the default; each store has its own (Store.lock_timeout)
 
 
 def conflict(dataset_id: str) -> LoadConflict:
@@ -31,7 +33,7 @@ def take_lock(store: Store, conn: sa.Connection, dataset_id: str) -> None:
     """Inside a transaction: PostgreSQL's advisory lock of the dataset (SQLite's BEGIN IMMEDIATE holds the
     database's write lock already)."""
     if store.dialect == "postgresql":
-        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(store.lock_timeout)}s'")
         if (conn.dialect.server_version_info or (0,)) >= (14,):
             # a loader killed mid-statement: the server stops at once instead of finishing the statement
             # (holding the dataset's lock) before it notices nobody will commit
@@ -49,6 +51,9 @@ def conflicts_reported(store: Store, conn: sa.Connection, dataset_id: str) -> It
         text = str(exc).lower()
         if "locked" in text or "lock timeout" in text or "deadlock" in text:
             raise conflict(dataset_id) from None
+        full = storage_full(exc)
+        if full is not None:
+            raise full from None
         raise
 
 
@@ -59,7 +64,7 @@ def locked_transaction(store: Store, conn: sa.Connection, dataset_id: str) -> It
     conn.info["sqlite_begin"] = "IMMEDIATE"  # SQLite: the database's write lock, taken at BEGIN
     if store.dialect == "sqlite":  # how long BEGIN IMMEDIATE waits for another writer (on the raw connection:
         # through SQLAlchemy the PRAGMA would open a transaction first)
-        driver(conn).execute(f"PRAGMA busy_timeout = {LOCK_TIMEOUT_SECONDS * 1000}")
+        driver(conn).execute(f"PRAGMA busy_timeout = {int(store.lock_timeout * 1000)}")
     try:
         with conflicts_reported(store, conn, dataset_id), conn.begin():
             take_lock(store, conn, dataset_id)
@@ -67,7 +72,7 @@ def locked_transaction(store: Store, conn: sa.Connection, dataset_id: str) -> It
     finally:
         conn.info.pop("sqlite_begin", None)
         if store.dialect == "sqlite" and not conn.closed:
-            driver(conn).execute("PRAGMA busy_timeout = 60000")  # the engine's default
+            driver(conn).execute(f"PRAGMA busy_timeout = {int(store.lock_timeout * 1000)}")
 
 
 def next_version(store: Store, conn: sa.Connection, dataset_id: str) -> int:

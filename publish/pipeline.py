@@ -13,8 +13,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from core.catalog import Dataset
-from core.errors import InputError
+from core.errors import HubError, InputError, ShrinkRefused
+from publish.db import storage_full
+from publish.guard import Impact, LoadPlan, Preview, check_scope, check_shrink, no_valid_rows
 from publish.loads import Loader, LoadResult
 from publish.store import Store
 
@@ -45,12 +49,16 @@ class Outcome:
     blocked: bool = False  # a `block` quality expectation failed: the load is refused
     refused: bool = False  # the file would not become a version (see `refuses`), whether loaded or only checked
     rejected: pd.DataFrame | None = None  # the first invalid rows (text), when run(keep_rejected=n)
+    plan: LoadPlan | None = None
+    impact: Impact | None = None  # what the load did (or, checking only, would do) to the current version
+    # why the guard refused the load (or would refuse it): no valid row, or too many records removed
+    refusal: HubError | None = None
 
     @property
     def status(self) -> str:
         if self.load is not None:
             return self.load.status
-        return "valid" if self.valid and not self.blocked else "invalid"
+        return "valid" if self.valid and not self.blocked and self.refusal is None else "invalid"
 
 
 def refuses(dataset: Dataset, schema_valid: bool, blocked: bool) -> bool:
@@ -100,7 +108,8 @@ def foreign_key_sets(store: Store, dataset: Dataset) -> dict[str, set[tuple[str,
 def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, encoding: str | None = None,
         sheet: str | None = None, format: str | None = None, user: str | None = None,
         source_name: str | None = None, progress: Progress | None = None, today: date | None = None,
-        keep_rejected: int = 0) -> Outcome:
+        keep_rejected: int = 0, mode: str | None = None, scope: str | None = None, allow_shrink: bool = False,
+        shrink_limit: float | None = None) -> Outcome:
     """Read, normalise and validate `path` for `dataset_id`; with `load`, publish it as a new version.
 
     The dataset's policy decides what a schema error does: `reject` refuses the whole file (its invalid rows
@@ -108,12 +117,19 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
     Then the dataset's quality suite (schemas/<id>.quality.yaml) runs on the valid rows; a failed `block`
     expectation refuses the load like `reject`. `today` is the date quality rules mean by "today" (default:
     the current date); `keep_rejected` keeps that many invalid rows in the outcome for the steward's files.
+
+    `mode` (full, upsert), `scope` ("commune_code=26068,26071": scoped) and `allow_shrink` say what the load
+    may remove; `shrink_limit` is the hub's setting (a dataset's own in catalog.yaml wins). A load with no valid
+    row, or removing more than the limit allows, is refused (publish/guard.py): recorded as rejected, the
+    previous version stays, `Outcome.refusal` says why. Checking only (`load=False`), `Outcome.impact` and
+    `Outcome.refusal` say what the load would do.
     """
     from ingest import read_table
     from validate import Validator
 
     path = Path(path)
     dataset = store.catalog.dataset(dataset_id)
+    plan = LoadPlan.make(dataset, mode=mode, scope=scope, shrink_limit=shrink_limit, allow_shrink=allow_shrink)
     _check_file(path)
     table = read_table(path, dataset.schema.descriptor, encoding=encoding, sheet=sheet, format=format,
                        header_overrides=dataset.header_overrides(path.name))
@@ -121,7 +137,8 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
                           source=source_name or path.name)
     provenance = {"source_name": source_name or path.name, "format": table.format, "encoding": table.encoding,
                   "created_by": user, **file_facts(path)}
-    loader = Loader(store, dataset, provenance) if load else None
+    loader = Loader(store, dataset, provenance, plan=plan) if load else None
+    preview = None if load else Preview(dataset, plan)
     quality = _quality_run(store, dataset, today)
     rows_valid = rows_rejected = 0
     kept: list[pd.DataFrame] = []
@@ -130,6 +147,9 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
             loader.open()
         for batch in table.batches(BATCH_ROWS):
             valid, invalid = validator.check(batch)
+            check_scope(valid, dataset.schema, plan, source_name or path.name)
+            if preview is not None:
+                preview.add(valid)
             if quality is not None:
                 quality.add(valid)
             if rows_rejected < keep_rejected and len(invalid):
@@ -157,13 +177,32 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
         blocked = bool((report_dict.get("quality") or {}).get("blocked"))
         report_dict["hub"]["quality_score"] = score
         result = None
+        refusal: HubError | None = None
+        impact: Impact | None = None
         refused = refuses(dataset, schema_valid, blocked)
+        if rows_valid == 0 and not refused:
+            refusal = no_valid_rows(dataset, source_name or path.name, table.rows_read, rows_rejected,
+                                    table.missing_fields)
         if loader:
             result = loader.commit(report=report_dict, rows_read=table.rows_read, quality_score=score,
-                                   keep_rejected_only=refused)
+                                   keep_rejected_only=refused or refusal is not None,
+                                   error=refusal.bilingual() if refusal else None)
+            refusal = refusal or loader.refusal
+            impact = loader.impact
+        elif preview is not None and not refused:
+            impact = preview.impact(store)
+            report_dict["hub"]["load"] = {**plan.to_dict(), "impact": impact.to_dict()}
+            if refusal is None:
+                try:
+                    check_shrink(dataset, plan, impact)
+                except ShrinkRefused as exc:
+                    refusal = exc
     except BaseException as exc:
         if loader:
             loader.fail(f"{type(exc).__name__}: {exc}")
+        full = storage_full(exc) if isinstance(exc, sa.exc.OperationalError) else None
+        if full is not None:  # "database or disk is full": one clear line, exit status 4 / HTTP 507
+            raise full from None
         raise
     finally:
         if loader:
@@ -175,7 +214,8 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
         rejected = pd.concat(kept)
     return Outcome(dataset=dataset.id, source=str(path), valid=schema_valid, rows_read=table.rows_read,
                    rows_valid=rows_valid, rows_rejected=rows_rejected, report=report_dict, load=result,
-                   quality_score=score, blocked=blocked, refused=refused, rejected=rejected)
+                   quality_score=score, blocked=blocked, refused=refused, rejected=rejected, plan=plan,
+                   impact=impact, refusal=refusal)
 
 
 def release_memory() -> None:

@@ -119,16 +119,31 @@ def _columns(frame: pd.DataFrame, names: list[str]) -> tuple[list[list[Any]], li
     return values, texts, kinds
 
 
-def _keys_hashes_search(schema: Schema, values: list[list[Any]], texts: list[list[str]]
-                        ) -> tuple[list[str], list[str], list[str], list[str]]:
-    """Per row: the key, the hash, the folded search text, and the joined canonical texts the hash is of."""
-    n = len(values[0]) if values else 0
+def _keys_and_hashes(schema: Schema, texts: list[list[str]]) -> tuple[list[str], list[str], list[str]]:
     index = {name: i for i, name in enumerate(schema.field_names)}
     pk = [texts[index[name]] for name in schema.primary_key]
     keys = pk[0] if len(pk) == 1 else list(map(KEY_SEPARATOR.join, zip(*pk, strict=True)))
     joined = list(map(KEY_SEPARATOR.join, zip(*texts, strict=True)))
     md5: Callable[..., Any] = hashlib.md5
     hashes = [md5(row.encode("utf-8"), usedforsecurity=False).hexdigest() for row in joined]
+    return keys, hashes, joined
+
+
+def keys_hashes_texts(frame: pd.DataFrame, schema: Schema, field: str | None = None
+                      ) -> tuple[list[str], list[str], list[str] | None]:
+    """Per row: the stored key, the stored hash and (with `field`) that field's canonical text, as a load
+    would store them (for previews and scope checks; no search text is folded)."""
+    _, texts, _ = _columns(frame, schema.field_names)
+    keys, hashes, _ = _keys_and_hashes(schema, texts)
+    return keys, hashes, texts[schema.field_names.index(field)] if field else None
+
+
+def _keys_hashes_search(schema: Schema, values: list[list[Any]], texts: list[list[str]]
+                        ) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Per row: the key, the hash, the folded search text, and the joined canonical texts the hash is of."""
+    n = len(values[0]) if values else 0
+    index = {name: i for i, name in enumerate(schema.field_names)}
+    keys, hashes, joined = _keys_and_hashes(schema, texts)
     # a None is left out of the search text; as "" it only adds a space, which folding collapses
     search_columns = [[v if isinstance(v, str) else ("" if v is None else str(v)) for v in values[index[name]]]
                       for name in schema.search_fields if name in index]

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.catalog import Catalog, Dataset
+from core.config import DEFAULT_LOCK_TIMEOUT
 from publish import tables
 from publish.db import check_connection, create_engine
 
@@ -24,8 +25,10 @@ def utcnow() -> datetime:
 
 
 class Store:
-    def __init__(self, engine: Engine, catalog: Catalog, *, read_engine: Engine | None = None) -> None:
+    def __init__(self, engine: Engine, catalog: Catalog, *, read_engine: Engine | None = None,
+                 lock_timeout: int = DEFAULT_LOCK_TIMEOUT) -> None:
         self.engine = engine
+        self.lock_timeout = lock_timeout  # seconds a writer waits for another (publish/locks.py)
         self.read_engine = read_engine or engine
         self.catalog = catalog
         self.metadata = sa.MetaData()
@@ -33,14 +36,15 @@ class Store:
         self.audit_key: bytes | None = None
 
     @classmethod
-    def connect(cls, url: str, catalog: Catalog, *, replica_url: str | None = None) -> Store:
-        engine = create_engine(url)
+    def connect(cls, url: str, catalog: Catalog, *, replica_url: str | None = None,
+                lock_timeout: int = DEFAULT_LOCK_TIMEOUT) -> Store:
+        engine = create_engine(url, lock_timeout=lock_timeout)
         check_connection(engine)
         read_engine = None
         if replica_url:
             read_engine = create_engine(replica_url)
             check_connection(read_engine)
-        return cls(engine, catalog, read_engine=read_engine)
+        return cls(engine, catalog, read_engine=read_engine, lock_timeout=lock_timeout)
 
     @property
     def dialect(self) -> str:

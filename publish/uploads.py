@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from core.errors import InputError
+from core.files import storage_errors
 from ingest.pipeline import FORMATS, READABLE, format_for
 
 __all__ = ["READABLE", "SUFFIXES", "Saved", "safe_name", "save_upload"]
@@ -58,15 +59,18 @@ def save_upload(stream: IO[bytes], filename: str | None, directory: Path, *, pre
         raise InputError("Chưa chọn tệp", "No file chosen", field="file")
     fmt = format_for(original, format)
     target = directory / f"{prefix}{safe_name(original)}"
-    directory.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     size = 0
-    with partial.open("wb") as handle:
-        for block in iter(lambda: stream.read(_BLOCK), b""):
-            handle.write(block)
-            size += len(block)
-    if size == 0:
-        partial.unlink(missing_ok=True)
-        raise InputError("Tệp rỗng", "The file is empty", file=original)
-    partial.replace(target)
+    try:
+        with storage_errors(target):  # a full or read-only disk: StorageError (exit 4, HTTP 507)
+            directory.mkdir(parents=True, exist_ok=True)
+            with partial.open("wb") as handle:
+                for block in iter(lambda: stream.read(_BLOCK), b""):
+                    handle.write(block)
+                    size += len(block)
+            if size == 0:
+                raise InputError("Tệp rỗng", "The file is empty", file=original)
+            partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)  # never a half-written upload left behind
     return Saved(target, original, fmt)

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from core.errors import HubError, NotFound
+from core.errors import HubError, NotFound, ShrinkRefused
 from publish.context import Hub
 from publish.redaction import redact_report, redact_row
 from publish.sessions import client_viewer
@@ -57,6 +57,7 @@ class Upload:
     summary: dict[str, Any] = field(default_factory=dict)  # of the check: valid, blocked, rows, score...
     load: dict[str, Any] | None = None  # the load publishing made
     error: dict[str, Any] | None = None
+    allow_shrink: bool = False  # the steward confirmed a load removing more than the shrink limit
 
     @property
     def running(self) -> bool:
@@ -161,33 +162,62 @@ def validate(hub: Hub, upload: Upload, progress: Callable[[int], None] | None = 
         log.exception("steward upload %s: check failed", upload.token)
         return _failed(hub, upload, {"code": "internal-error", "message": {
             "vi": f"Lỗi khi kiểm tra tệp: {type(exc).__name__}", "en": f"The check failed: {type(exc).__name__}"}})
+    shrink = outcome.refusal if isinstance(outcome.refusal, ShrinkRefused) else None
+    refused = outcome.refused or (outcome.refusal is not None and shrink is None)  # or no valid row
     upload.status = "validated"
     upload.rows_read = outcome.rows_read
-    upload.summary = {"valid": outcome.valid, "blocked": outcome.blocked, "refused": outcome.refused,
+    upload.summary = {"valid": outcome.valid, "blocked": outcome.blocked, "refused": refused,
                       "rows_read": outcome.rows_read, "rows_valid": outcome.rows_valid,
                       "rows_rejected": outcome.rows_rejected, "quality_score": outcome.quality_score,
-                      "policy": dataset.policy}
+                      "policy": dataset.policy, "impact": _impact(outcome),
+                      "refusal": outcome.refusal.to_dict() if outcome.refusal is not None else None,
+                      "needs_confirmation": shrink is not None}
     _save(hub, upload)
     return upload
 
 
+def _impact(outcome: Any) -> dict[str, Any] | None:
+    if outcome.impact is None:
+        return None
+    from publish.guard import display_key
+
+    impact: dict[str, Any] = outcome.impact.to_dict()
+    impact["removed_keys"] = [display_key(k) for k in impact["removed_keys"]]
+    return impact
+
+
 def publish(hub: Hub, upload: Upload, progress: Callable[[int], None] | None = None) -> Upload:
-    """Load the kept file as the dataset's next version (the pipeline checks it again: data may have moved)."""
+    """Load the kept file as the dataset's next version (the pipeline checks it again: data may have moved).
+
+    A load the shrink guard refuses (it would remove more of the published records than the dataset allows,
+    and the steward did not confirm: `upload.allow_shrink`) goes back to `validated` with the refusal, so the
+    steward can confirm."""
     from publish import pipeline
 
     try:
         outcome = pipeline.run(hub.store, upload.dataset, folder(hub, upload.token) / upload.file,
                                source_name=upload.source_name, user=upload.created_by,
-                               progress=_progress(hub, upload, progress))
+                               progress=_progress(hub, upload, progress), allow_shrink=upload.allow_shrink,
+                               shrink_limit=hub.settings.shrink_limit)
     except HubError as exc:
         return _failed(hub, upload, exc.to_dict())
     except Exception as exc:  # noqa: BLE001
         log.exception("steward upload %s: publishing failed", upload.token)
         return _failed(hub, upload, {"code": "internal-error", "message": {
             "vi": f"Lỗi khi nạp: {type(exc).__name__}", "en": f"Publishing failed: {type(exc).__name__}"}})
+    if isinstance(outcome.refusal, ShrinkRefused):
+        upload.status = "validated"
+        upload.error = outcome.refusal.to_dict()
+        upload.summary = {**upload.summary, "impact": _impact(outcome), "refusal": upload.error,
+                          "needs_confirmation": True}
+        _save(hub, upload)
+        return upload
+    if outcome.refusal is not None:
+        return _failed(hub, upload, outcome.refusal.to_dict())
     load = outcome.load.to_dict() if outcome.load is not None else {}
     load.pop("report", None)
     upload.status = "published"
+    upload.error = None
     upload.load = load
     _save(hub, upload)
     return upload
@@ -200,9 +230,9 @@ def _failed(hub: Hub, upload: Upload, error: dict[str, Any]) -> Upload:
     return upload
 
 
-def begin(hub: Hub, upload: Upload, step: str) -> None:
+def begin(hub: Hub, upload: Upload, step: str, *, allow_shrink: bool = False) -> None:
     """Mark the upload as going into `step` ('validate' or 'publish') before its job is submitted: only a checked
-    file can be published."""
+    file can be published; `allow_shrink` is the steward's confirmation of a load over the shrink limit."""
     if step not in STEPS:
         raise ValueError(step)
     if step == "publish":
@@ -210,6 +240,7 @@ def begin(hub: Hub, upload: Upload, step: str) -> None:
             raise HubError("Chỉ nạp được tệp đã kiểm tra xong", "Only a checked file can be published", field="upload")
         upload.status = "publishing"
         upload.rows_read = 0
+        upload.allow_shrink = allow_shrink
         _save(hub, upload)
 
 

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Response, g, request
-from flask_restx import Resource, fields, reqparse
+from flask_restx import Resource, fields, inputs, reqparse
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.errors import AccessDenied, HubError, InputError, Unauthenticated, ValidationFailed
+from core.files import atomic_write
 from hub import jobs
 from hub.api.datasets import ns
 from hub.api.errors import error_body, handle_hub_error
@@ -25,6 +26,7 @@ from hub.api.jobs import job_body
 from hub.api.models import error
 from hub.auth import current_viewer
 from hub.context import current_hub
+from publish.guard import LoadPlan
 from publish.store import utcnow
 from publish.uploads import READABLE, save_upload
 
@@ -37,11 +39,23 @@ parser.add_argument("encoding", location="form", help="Bảng mã / text encodin
                     "detected if omitted")
 parser.add_argument("sheet", location="form", help="Trang tính Excel / Excel sheet name")
 parser.add_argument("format", location="form", choices=READABLE, help="Định dạng / format; from the file name if omitted")
+parser.add_argument("mode", location="form", choices=("full", "upsert"), default="full",
+                    help="full: tệp là toàn bộ bộ dữ liệu / the file is the whole dataset (records it lacks are removed); "
+                         "upsert: chỉ thêm và sửa / only adds and updates its own records, removes nothing")
+parser.add_argument("scope", location="form", help="Phạm vi tệp đầy đủ / the scope the file is complete for, "
+                    "FIELD=V1,V2 (e.g. commune_code=26068): removal only inside it")
+parser.add_argument("allow_shrink", location="form", type=inputs.boolean, default=False,
+                    help="Cho phép xoá nhiều / publish even when the load removes more than the dataset's shrink "
+                         "limit of its current records (true/false)")
 
 
 class UploadTooLarge(HubError):
     code = "upload-too-large"
     http_status = 413
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on", "có")
 
 
 def _allowed(viewer: Any) -> None:
@@ -57,9 +71,13 @@ def _inline_answer(job: jobs.Job, viewer: Any) -> Response:
     shown = job_body(job, viewer)
     result = shown.get("result") or {}
     status = result.get("status")
-    body: dict[str, Any] = {"job": shown, "load": result.get("load"), "report": result.get("report")}
+    body: dict[str, Any] = {"job": shown, "load": result.get("load"), "report": result.get("report"),
+                            "impact": result.get("impact")}
     code = 201 if status == "committed" else 200
-    if status == "rejected":
+    if result.get("refusal"):  # no valid row, or too many records removed: the current version stays
+        body = {**result["refusal"], **body}
+        code = 422
+    elif status == "rejected":
         refused = ValidationFailed("Tệp bị từ chối vì dữ liệu không đạt quy tắc của bộ dữ liệu (xem báo cáo)",
                                    "The file was refused: its data breaks the dataset's rules (see the report)",
                                    dataset=job.dataset)
@@ -96,8 +114,12 @@ class Uploads(Resource):
     @ns.response(404, "Không có bộ dữ liệu / no such dataset", error)
     @ns.response(409, "Đang có lần nạp khác / another load of this dataset is running", error)
     @ns.response(413, "Tệp quá lớn / file larger than HUB_MAX_UPLOAD_MB", error)
-    @ns.response(422, "Dữ liệu bị từ chối / data refused by validation (report included)", answer)
+    @ns.response(422, "Dữ liệu bị từ chối / data refused by validation (report included), no valid row "
+                      "(code no-valid-rows) or the load would remove more than the dataset's shrink limit "
+                      "(code shrink-refused: context names the counts and the first removed keys; send "
+                      "allow_shrink=true to confirm)", answer)
     @ns.response(503, "Hàng đợi hoặc CSDL không trả lời / queue or database unavailable", error)
+    @ns.response(507, "Đĩa đầy hoặc chỉ đọc / storage full or read-only (nothing half-written is kept)", error)
     def post(self, dataset_id: str) -> Any:
         """Gửi tệp nguồn để kiểm tra và nạp / send a source file to validate and load as the next version"""
         hub = current_hub()
@@ -115,6 +137,9 @@ class Uploads(Resource):
             raise InputError("Thiếu tệp (trường «file» của biểu mẫu multipart)",
                              "No file sent (the multipart form field «file»)", field="file")
         fmt = form.get("format") or None
+        mode = form.get("mode") or "full"
+        scope = form.get("scope") or None
+        LoadPlan.make(hub.catalog.dataset(dataset_id), mode=mode, scope=scope)  # a bad mode or scope: 400 now
         stamp = utcnow().strftime("%Y%m%dT%H%M%S")
         storage = Path(hub.settings.storage_dir)
         saved = save_upload(upload.stream, upload.filename, storage / "uploads" / dataset_id,
@@ -122,7 +147,8 @@ class Uploads(Resource):
         params = {"dataset": dataset_id, "path": str(saved.path.relative_to(storage)),
                   "source_name": saved.source_name, "format": fmt,
                   "encoding": form.get("encoding") or None, "sheet": form.get("sheet") or None,
-                  "request_id": g.get("request_id")}
+                  "request_id": g.get("request_id"), "mode": mode, "scope": scope,
+                  "allow_shrink": _truthy(form.get("allow_shrink"))}
         job = jobs.submit(hub, "ingest", params, created_by=viewer.name)
         if job.status in jobs.DONE:
             return _inline_answer(job, viewer)

@@ -11,6 +11,7 @@ from hub.cli.common import console, open_hub, print_table, row_progress
 from ingest.pipeline import READABLE
 from publish import pipeline, query, versions
 from publish.context import Hub
+from publish.guard import display_key
 
 
 def _print_outcome(outcome: pipeline.Outcome) -> None:
@@ -28,6 +29,33 @@ def _print_outcome(outcome: pipeline.Outcome) -> None:
         console.print(f"  • {err.get('messages', {}).get('vi') or err.get('message')}", markup=False)
     if len(errors) > 20:
         console.print(f"  … và {len(errors) - 20} lỗi khác / and {len(errors) - 20} more errors")
+
+
+def _print_impact(outcome: pipeline.Outcome) -> None:
+    """What the load did or would do to the current version: added, changed, removed, the first removed keys."""
+    impact, plan = outcome.impact, outcome.plan
+    if impact is None or plan is None:
+        return
+    scope = f" ({plan.scope.describe()})" if plan.scope else ""
+    verb = "sẽ / would" if outcome.load is None or outcome.refusal is not None else "đã / did"
+    line = (f"  So với phiên bản hiện tại / against the current version, {verb} [{plan.mode}{scope}]: "
+            f"thêm/add {impact.added}, đổi/change {impact.changed}, giữ nguyên/keep {impact.unchanged}, "
+            f"xoá/remove {impact.removed}")
+    if impact.current:
+        line += f" / {impact.current} ({impact.share * 100:.0f} %, giới hạn/limit {plan.shrink_limit * 100:.0f} %)"
+    console.print(line, markup=False)
+    if impact.removed_keys:
+        more = " …" if impact.removed > len(impact.removed_keys) else ""
+        console.print("  Xoá trước tiên / first removed: " + ", ".join(map(display_key, impact.removed_keys)) + more,
+                      markup=False)
+
+
+_MODE = click.option("--mode", type=click.Choice(["full", "upsert"]), default="full", show_default=True,
+                     help="full: the file is the whole dataset (records it lacks are removed); upsert: it only adds "
+                          "and updates its own records, nothing is removed.")
+_SCOPE = click.option("--scope", metavar="FIELD=V1,V2", help="The file is complete for these values of FIELD (e.g. "
+                      "commune_code=26068,26071): records it lacks are removed inside the scope only, nothing "
+                      "outside is touched; a row outside the scope refuses the file.")
 
 
 def load_samples(hub: Hub) -> int:
@@ -68,19 +96,31 @@ def init(samples: bool) -> None:
               help="Also write report.json, report.html and rows-to-fix.xlsx into this folder.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of the HTML report.")
+@_MODE
+@_SCOPE
+@click.option("--allow-shrink", is_flag=True, help="Publish even when the load removes more than the dataset's "
+              "shrink limit of its current records (HUB_SHRINK_LIMIT, or shrink_limit in catalog.yaml).")
 def ingest(dataset: str, file: Path, encoding: str | None, sheet: str | None, fmt: str | None,
-           user: str | None, out: Path | None, lang: str) -> None:
-    """Read FILE, validate it against DATASET's schema and publish it as the dataset's next version."""
+           user: str | None, out: Path | None, lang: str, mode: str, scope: str | None, allow_shrink: bool) -> None:
+    """Read FILE, validate it against DATASET's schema and publish it as the dataset's next version.
+
+    A file with no valid row is refused (exit status 6), and so is one that would remove more than the shrink
+    limit of the current records (exit status 10) unless --allow-shrink; the current version then stays
+    published. --mode upsert and --scope load part of a dataset."""
     hub = open_hub(init=True)
     hub.catalog.dataset(dataset)
     with row_progress(f"{dataset} ← {file.name}") as progress:
         outcome = pipeline.run(hub.store, dataset, file, encoding=encoding, sheet=sheet, format=fmt,
                                user=user or _whoami(), progress=progress,
-                               keep_rejected=ROWS_TO_FIX_KEPT if out else 0)
+                               keep_rejected=ROWS_TO_FIX_KEPT if out else 0, mode=mode, scope=scope,
+                               allow_shrink=allow_shrink, shrink_limit=hub.settings.shrink_limit)
     _print_outcome(outcome)
+    _print_impact(outcome)
     _print_quality(outcome, lang)
     if out:
         _write_files(hub, outcome, out, lang)
+    if outcome.refusal is not None:
+        raise outcome.refusal
     if outcome.status == "rejected":
         raise ValidationFailed("Tệp bị từ chối: dữ liệu không đạt quy tắc của bộ dữ liệu (xem lỗi ở trên)",
                                "The file was refused: its data failed the dataset's rules (see the errors above)",
@@ -96,19 +136,26 @@ def ingest(dataset: str, file: Path, encoding: str | None, sheet: str | None, fm
               help="Folder for report.json, report.html and rows-to-fix.xlsx.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of the summary and the HTML report.")
+@_MODE
+@_SCOPE
 def validate(dataset: str, file: Path, encoding: str | None, sheet: str | None, fmt: str | None, out: Path,
-             lang: str) -> None:
-    """Check FILE against DATASET's rules and quality suite without loading it, print a summary and write
-    report.json, report.html and rows-to-fix.xlsx; exit status 6 when it has errors or a blocking quality
-    problem."""
+             lang: str, mode: str, scope: str | None) -> None:
+    """Check FILE against DATASET's rules and quality suite without loading it, print a summary and what loading
+    it would do to the current version (added, changed, removed, the first removed keys), and write report.json,
+    report.html and rows-to-fix.xlsx; exit status 6 when it has errors or a blocking quality problem or no valid
+    row, 10 when the load would remove more than the shrink limit."""
     from hub.cli.report import print_summary
 
     hub = open_hub(init=True)
     with row_progress(f"{dataset} ← {file.name}") as progress:
         outcome = pipeline.run(hub.store, dataset, file, load=False, encoding=encoding, sheet=sheet, format=fmt,
-                               progress=progress, keep_rejected=ROWS_TO_FIX_KEPT)
+                               progress=progress, keep_rejected=ROWS_TO_FIX_KEPT, mode=mode, scope=scope,
+                               shrink_limit=hub.settings.shrink_limit)
     print_summary(outcome.report, lang=lang, status=outcome.status)
+    _print_impact(outcome)
     _write_files(hub, outcome, out, lang)
+    if outcome.refusal is not None and (isinstance(outcome.refusal, ValidationFailed) or outcome.valid):
+        raise outcome.refusal  # no valid row (6), or a valid file whose load would remove too much (10)
     if not outcome.valid or outcome.blocked:
         raise ValidationFailed("Tệp có lỗi hoặc vấn đề chất lượng chặn nạp (xem báo cáo)",
                                "The file has errors or a blocking quality problem (see the report)", file=file.name)

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, Te
 from rich.table import Table
 
 from core.errors import NotFound
+from core.files import atomic_write
 from hub.cli.common import console, err_console, open_hub
 from publish import versions
 from publish.access import ANONYMOUS, Viewer
@@ -74,9 +75,9 @@ def versions_cmd(dataset: str, every: bool, limit: int) -> None:
     hub.catalog.dataset(dataset)
     rows = versions.loads(hub.store, dataset, limit=limit) if every else versions.versions(hub.store, dataset)
     _print_table(f"Phiên bản của / versions of {dataset}",
-                ["v", "trạng thái / status", "nguồn / source", "sha256", "người nạp / by", "lúc / at (UTC)",
+                ["v", "lần nạp / load", "trạng thái / status", "nguồn / source", "sha256", "người nạp / by", "lúc / at (UTC)",
                  "+ ~ − =", "loại / rejected", "ghi chú / note"],
-                [[r["version"] or "-", r["status"], r["source_name"], (r["source_sha256"] or "")[:12],
+                [[r["version"] or "-", r["id"], r["status"], r["source_name"], (r["source_sha256"] or "")[:12],
                   r["created_by"], (r["finished_at"] or r["started_at"] or "")[:19],
                   f"{r['rows_added']} {r['rows_changed']} {r['rows_removed']} {r['rows_unchanged']}",
                   r["rows_rejected"], r["note"] or r["error"] or ""] for r in rows])
@@ -159,25 +160,22 @@ def export(dataset: str, fmt: str, version: int | None, bom: bool, output: Path 
         sys.stdout.buffer.flush()
         return
     target = output or Path(export_filename(dataset, fmt, version))
-    partial = target.with_name(f".{target.name}.partial")
     written = 0
-    try:
-        with _progress(size=DownloadColumn()) as progress, partial.open("wb") as handle:
-            task = progress.add_task(f"{dataset} → {target.name}", total=None)
-            for chunk in chunks:
-                handle.write(chunk)
-                written += len(chunk)
-                progress.update(task, completed=written)
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
+    # a full or read-only disk: StorageError (exit status 4), and no partial file left
+    with _progress(size=DownloadColumn()) as progress, atomic_write(target, "wb") as handle:
+        task = progress.add_task(f"{dataset} → {target.name}", total=None)
+        for chunk in chunks:
+            handle.write(chunk)
+            written += len(chunk)
+            progress.update(task, completed=written)
     console.print(f"Đã ghi / wrote {target} ({written:,} bytes)")
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--keep", type=int, help="Then keep only the newest N hub backups in FILE's folder.")
 def backup(file: Path, keep: int | None) -> None:
-    """Back up the whole hub (every table, every version) to FILE, a zip; a folder gets a dated name."""
+    """Back up the whole hub (every table, every version) to FILE, a zip (.zip is added when missing); a folder
+    (existing, or written DIR/) gets a dated name; a full or read-only disk: exit status 4, no partial file."""
     from publish.backup import backup as back_up
 
     hub = open_hub(init=True)

@@ -91,6 +91,11 @@ LABELS = Labels({
     "all_datasets": {"vi": "Tất cả bộ dữ liệu", "en": "All datasets"},
     "load": {"vi": "Lần nạp", "en": "Load"},
     "error": {"vi": "Lỗi", "en": "Error"},
+    "impact": {"vi": "Nếu nạp, so với phiên bản đang công bố", "en": "If published, against the published version"},
+    "unchanged": {"vi": "giữ nguyên", "en": "unchanged"},
+    "first_removed": {"vi": "Bản ghi bị xoá đầu tiên", "en": "First records removed"},
+    "confirm_shrink": {"vi": "Tôi xác nhận: các bản ghi trên sẽ bị xoá khỏi dữ liệu công bố.",
+                       "en": "I confirm: the records above will be removed from the published data."},
 })
 
 

@@ -121,10 +121,11 @@ def logout() -> Any:
     return redirect(url_for("steward.login"), 303)
 
 
-def _start(viewer: Viewer, item: workspace.Upload, step: str) -> None:
-    """Check or publish the upload as a job (hub.jobs: on `hub worker` with Redis, here and now without)."""
+def _start(viewer: Viewer, item: workspace.Upload, step: str, *, allow_shrink: bool = False) -> None:
+    """Check or publish the upload as a job (hub.jobs: on `hub worker` with Redis, here and now without);
+    `allow_shrink`: the steward ticked the confirmation of a load over the shrink limit."""
     hub = current_hub()
-    workspace.begin(hub, item, step)
+    workspace.begin(hub, item, step, allow_shrink=allow_shrink)
     try:
         jobs.submit(hub, f"steward-{'check' if step == 'validate' else 'publish'}",
                     {"dataset": item.dataset, "upload": item.token}, created_by=viewer.name)
@@ -193,7 +194,7 @@ def upload_file(token: str, name: str) -> Any:
 def publish(token: str) -> Any:
     viewer = auth.require_steward()
     item = _upload(viewer, token)
-    _start(viewer, item, "publish")
+    _start(viewer, item, "publish", allow_shrink=request.form.get("allow_shrink") == "1")
     return redirect(url_for("steward.upload_page", token=token), 303)
 
 

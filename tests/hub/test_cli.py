@@ -87,7 +87,7 @@ def test_readme_lists_the_exit_status_each_error_class_carries() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     listed = re.search(r"the exit status says what went\nwrong \(([^)]*)\)", readme)
     assert listed, "README's exit status sentence moved"
-    documented = {int(code) for code in re.findall(r"(?:^|[,;] )(\d) ", listed.group(1).replace("\n", " "))}
+    documented = {int(code) for code in re.findall(r"(?:^|[,;] )(\d+) ", listed.group(1).replace("\n", " "))}
     carried = {cls.exit_code for cls in vars(errors).values()
                if isinstance(cls, type) and issubclass(cls, errors.HubError)}
     assert carried | {2} == documented  # 2 is click's own: a wrong command line

@@ -94,3 +94,30 @@ def test_upload_is_documented_in_openapi(client: FlaskClient) -> None:
     assert {"201", "200", "202", "401", "403", "413", "422"} <= set(post["responses"])
     assert any(p["name"] == "file" and p["in"] == "formData" for p in post["parameters"])
     assert "/jobs/{job_id}" in spec["paths"]
+
+
+def test_upload_that_would_empty_or_shrink_a_dataset_is_refused(communes_hub: Hub, client: FlaskClient,
+                                                                 tmp_path: Path) -> None:
+    steward = api_key(communes_hub, "steward")
+    source = SAMPLES / "sports-venues.csv"
+    assert send(client, steward, "sports-venues", source).status_code in (200, 201)
+    total = client.get("/api/v1/datasets/sports-venues/records?limit=1").json["total"]
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    header_only = tmp_path / "header.csv"
+    header_only.write_text(lines[0], encoding="utf-8")
+    empty = send(client, steward, "sports-venues", header_only)
+    assert empty.status_code == 422 and empty.json["code"] == "no-valid-rows"
+    assert empty.json["message"]["vi"] and "no valid row" in empty.json["message"]["en"]
+    part = tmp_path / "part.csv"
+    part.write_text("".join(lines[:6]), encoding="utf-8")
+    shrink = send(client, steward, "sports-venues", part)
+    assert shrink.status_code == 422 and shrink.json["code"] == "shrink-refused", shrink.json
+    assert shrink.json["context"]["removed"] == total - 5 and shrink.json["context"]["first_removed"]
+    assert shrink.json["load"]["status"] == "rejected"
+    assert client.get("/api/v1/datasets/sports-venues/records?limit=1").json["total"] == total  # still served
+    upsert = send(client, steward, "sports-venues", part, mode="upsert")
+    assert upsert.status_code == 200 and upsert.json["load"]["rows_removed"] == 0
+    confirmed = send(client, steward, "sports-venues", part, allow_shrink="true")
+    assert confirmed.status_code == 201 and confirmed.json["load"]["rows_removed"] == total - 5
+    bad_scope = send(client, steward, "sports-venues", part, scope="nowhere=1")
+    assert bad_scope.status_code == 400 and bad_scope.json["context"]["field"] == "scope"

@@ -16,8 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from core.errors import LoadConflict
-from publish import loads, locks, query, versions
+from publish import loads, query, versions
 from publish.context import Hub
+from publish.guard import LoadPlan
 from publish.loads import Loader
 from publish.locks import locked_transaction
 from publish.query import Query
@@ -236,7 +237,9 @@ def test_second_load_at_once_waits_and_both_apply_whole(hub: Hub) -> None:
     def run(name: str) -> None:
         try:
             dataset = store.catalog.dataset("accommodation")
-            with Loader(store, dataset, {"source_name": f"{name}.csv"}) as loader:
+            # the second replaces half the first's rows: more than the shrink guard lets through unconfirmed
+            plan = LoadPlan.make(dataset, allow_shrink=True)
+            with Loader(store, dataset, {"source_name": f"{name}.csv"}, plan=plan) as loader:
                 for frame in contents[name]:
                     loader.stage(frame)
                 start.wait()
@@ -261,7 +264,7 @@ def test_second_load_at_once_waits_and_both_apply_whole(hub: Hub) -> None:
 def test_load_refused_with_clear_message_while_another_holds_the_dataset(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     store = hub.store
     dataset = store.catalog.dataset("accommodation")
-    monkeypatch.setattr(locks, "LOCK_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(store, "lock_timeout", 1)
     holding, release = threading.Event(), threading.Event()
 
     def other_load() -> None:  # another process applying a load of the same dataset, taking its time

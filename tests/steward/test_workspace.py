@@ -175,3 +175,51 @@ def test_checking_and_publishing_run_as_jobs_of_the_steward(workspace: dict) -> 
     assert len(done) == 1 and done[0].status == "finished" and done[0].load_id is not None
     assert uploads.get(hub, token).load["version"] >= 1
     assert not [t.name for t in threading.enumerate() if t.name.startswith("steward-")]
+
+
+def _wait_checked(hub: Any, token: str) -> Any:
+    import time
+
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        item = uploads.get(hub, token)
+        if not item.running:
+            return item
+        time.sleep(0.2)
+    raise AssertionError("the upload never finished")
+
+
+@pytest.mark.browser
+def test_a_file_that_would_remove_most_records_needs_the_stewards_confirmation(
+        workspace: dict, browser: Any, tmp_path: Path) -> None:
+    hub = workspace["hub"]
+    assert pipeline.run(hub.store, "sports-venues", SAMPLES / "sports-venues.csv").status in ("committed", "unchanged")
+    total = len((SAMPLES / "sports-venues.csv").read_text(encoding="utf-8").splitlines()) - 1
+    part = tmp_path / "cong-trinh-mot-phan.csv"
+    part.write_text("".join((SAMPLES / "sports-venues.csv").read_text(encoding="utf-8").splitlines(True)[:6]),
+                    encoding="utf-8")
+    page = new_page(browser)
+    _sign_in(page, workspace["url"], workspace["tokens"]["steward"])
+    _upload(page, "sports-venues", part)
+    impact = page.locator("#impact").inner_text()
+    assert page.locator("#impact-removed").inner_text() == str(total - 5)
+    assert "TT-0006" in page.locator("#removed-keys").inner_text()
+    assert "sẽ xoá" in page.locator("#shrink-warning").inner_text() and "Xoá" in impact
+    token = page.url.rsplit("/", 1)[-1]
+
+    # publishing without the confirmation (a form posted by hand): refused, nothing removed, back to checked
+    client = _client(workspace, workspace["tokens"]["steward"])
+    csrf = _csrf(client.get(f"/steward/uploads/{token}").text)
+    assert client.post(f"/steward/uploads/{token}/publish", data={"csrf_token": csrf}).status_code == 303
+    item = _wait_checked(hub, token)
+    assert item.status == "validated" and item.error["code"] == "shrink-refused"
+    assert hub.store.current_version("sports-venues") == 1
+
+    page.reload()
+    page.locator("#confirm-shrink").check()
+    page.locator("#publish").click()
+    page.wait_for_selector("#load-result", timeout=WAIT_MS)
+    assert f"Xoá {total - 5}" in page.locator("#load-result").inner_text()
+    assert hub.store.current_version("sports-venues") == 2
+    assert page.problems == [], page.problems
+    page.context.close()
