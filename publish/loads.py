@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from core.catalog import Dataset
 from core.errors import HubError, ShrinkRefused
-from publish import bulk, tables
+from publish import bulk, leases, tables
 from publish.db import driver, inserted_id
 from publish.guard import KEYS_SHOWN, Impact, LoadPlan, check_shrink
 from publish.locks import conflicts_reported, locked_transaction, next_version, take_lock
@@ -111,7 +111,11 @@ def change_counts(conn: sa.Connection, table: str, incoming: str) -> tuple[int, 
 
 
 class Loader:
-    """One load of one dataset. Use as a context manager: stage(), reject(), then commit() or fail()."""
+    """One load of one dataset. Use as a context manager: stage(), reject(), then commit() or fail().
+
+    While it runs, a heartbeat thread says so in hub_loads every `heartbeat_seconds` (publish/leases.py)."""
+
+    heartbeat_seconds = leases.HEARTBEAT_SECONDS
 
     def __init__(self, store: Store, dataset: Dataset, provenance: dict[str, Any] | None = None, *,
                  plan: LoadPlan | None = None) -> None:
@@ -120,6 +124,7 @@ class Loader:
         self.plan = plan or LoadPlan.make(dataset)
         self.impact: Impact | None = None  # measured under the lock when the load applies
         self.refusal: HubError | None = None  # why commit() refused the load (the guard), if it did
+        self._heartbeat: leases.Heartbeat | None = None
         self.provenance = dict(provenance or {})
         self.table = store.table(dataset)
         self.conn: sa.Connection | None = None
@@ -150,10 +155,12 @@ class Loader:
         with self.store.engine.connect() as conn, conflicts_reported(self.store, conn, self.dataset.id), conn.begin():
             self.load_id = inserted_id(conn.execute(
                 tables.loads.insert().values(
-                    dataset=self.dataset.id, status="running", started_at=utcnow(), pid=os.getpid(),
+                    dataset=self.dataset.id, status="running", started_at=utcnow(), heartbeat_at=utcnow(),
+                    **leases.Identity.current().columns(),
                     **{k: v for k, v in self.provenance.items() if k in tables.loads.c},
                 )
             ))
+        self._heartbeat = leases.Heartbeat(self.store.engine, self.load_id, self.heartbeat_seconds).start()
         self.conn = self.store.engine.connect()
         names = self._quoted_fields()
         with self.conn.begin():
@@ -167,6 +174,7 @@ class Loader:
             )
 
     def close(self) -> None:
+        self._stop_heartbeat()
         if self.conn is not None:
             try:
                 if self._direct:
@@ -435,6 +443,7 @@ class Loader:
         """Record the load as failed; nothing of it is applied."""
         if self.load_id is None:
             return
+        self._stop_heartbeat()
         try:
             with self.store.engine.begin() as conn:
                 conn.execute(
@@ -449,6 +458,11 @@ class Loader:
         self._finished = True
 
     # -- helpers -----------------------------------------------------------------------------------------------
+    def _stop_heartbeat(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
+
     def _quoted_fields(self) -> list[str]:
         return [f'"{name}"' for name in self.dataset.schema.field_names]
 

@@ -6,8 +6,7 @@ from the catalogue's schemas. It does no loading or querying itself (see loads.p
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 import sqlalchemy as sa
@@ -72,21 +71,29 @@ class Store:
     def is_initialised(self) -> bool:
         return sa.inspect(self.engine).has_table("hub_loads")
 
-    def recover_interrupted_loads(self) -> int:
+    def recover_interrupted_loads(self, stale_after: timedelta | None = None) -> int:
         """Mark loads left 'running' by a process that no longer exists as failed (e.g. after kill -9).
 
-        Their data never committed (a load is one transaction), so readers still see the previous version;
-        this only makes the history say what happened.
+        A load is known by its host, boot, PID namespace and PID, and by its heartbeat (publish/leases.py):
+        one on another host or in another PID namespace is failed only once its heartbeat is older than
+        `stale_after` (leases.STALE_AFTER), so a live load elsewhere is never touched. Their data never
+        committed (a load is one transaction), so readers still see the previous version; this only makes the
+        history say what happened.
         """
+        from publish import leases
+
+        loads = tables.loads
+        me, now = leases.Identity.current(), utcnow()
         with self.engine.begin() as conn:
             running = conn.execute(
-                sa.select(tables.loads.c.id, tables.loads.c.pid).where(tables.loads.c.status == "running")
+                sa.select(loads.c.id, loads.c.pid, loads.c.host, loads.c.boot_id, loads.c.pid_ns, loads.c.heartbeat_at,
+                          loads.c.started_at).where(loads.c.status == "running")
             ).all()
-            dead = [row.id for row in running if not _process_alive(row.pid)]
+            dead = [row.id for row in running if leases.is_dead(row, me, now, stale_after or leases.STALE_AFTER)]
             if dead:
                 conn.execute(
-                    tables.loads.update()
-                    .where(tables.loads.c.id.in_(dead))
+                    loads.update()
+                    .where(loads.c.id.in_(dead), loads.c.status == "running")
                     .values(status="failed", finished_at=utcnow(),
                             error="Tiến trình nạp bị dừng giữa chừng / The load process stopped before it finished")
                 )
@@ -113,17 +120,3 @@ class Store:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
-
-
-def _process_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

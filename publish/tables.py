@@ -45,6 +45,11 @@ loads = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("note", sa.Text),
     sa.Column("pid", sa.Integer),
+    # which process runs the load and its last sign of life (publish/leases.py; migration 0004)
+    sa.Column("host", sa.String(255)),
+    sa.Column("boot_id", sa.String(64)),
+    sa.Column("pid_ns", sa.String(64)),
+    sa.Column("heartbeat_at", sa.DateTime),
     sa.Index("ix_hub_loads_dataset_version", "dataset", "version"),
 )
 

@@ -1,0 +1,150 @@
+"""Which process runs a load, and whether it still does: host, boot, PID namespace and PID, plus a heartbeat.
+
+A PID alone says nothing outside its machine and its PID namespace: a load started in a container records
+pid 1, and on another host any PID may be alive or not. So each running load records `host`, `boot_id` (the
+kernel's, new at every boot), `pid_ns` (the PID namespace) and `pid`, and while it runs a thread writes
+`heartbeat_at` every HEARTBEAT_SECONDS. Recovery (Store.recover_interrupted_loads) then decides:
+
+- same host, same boot, same PID namespace: dead exactly when its PID no longer runs (kill -9 is seen at once);
+- same host, another boot: dead (the machine restarted since);
+- anything else (another host, another PID namespace, the same machine seen from a container): dead only
+  when its heartbeat is older than STALE_AFTER. A live load elsewhere is never marked failed.
+
+Loads recorded before these columns existed (host NULL) keep the old rule (PID on this machine).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from publish import tables
+from publish.db import driver
+
+HEARTBEAT_SECONDS = 10.0
+STALE_AFTER = timedelta(seconds=120)
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
+
+
+def _pid_namespace() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/pid")  # e.g. "pid:[4026531836]"
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class Identity:
+    host: str
+    boot_id: str | None
+    pid_ns: str | None
+    pid: int
+
+    @classmethod
+    def current(cls) -> Identity:
+        return cls(socket.gethostname(), _read("/proc/sys/kernel/random/boot_id"), _pid_namespace(), os.getpid())
+
+    def columns(self) -> dict[str, Any]:
+        """The hub_loads values naming this process."""
+        return {"host": self.host[:255], "boot_id": self.boot_id, "pid_ns": self.pid_ns, "pid": self.pid}
+
+    def sees(self, row: Any) -> bool:
+        """True when `row`'s PID is a PID of this machine, boot and namespace (so it can be looked up here)."""
+        return bool(row.host == self.host and row.boot_id == self.boot_id and row.pid_ns == self.pid_ns)
+
+
+def pid_running(pid: int | None) -> bool:
+    """True while `pid` runs in this PID namespace. A zombie (dead, not reaped yet) is not running."""
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def is_dead(row: Any, me: Identity, now: datetime, stale_after: timedelta = STALE_AFTER) -> bool:
+    """Whether the running load `row` (host, boot_id, pid_ns, pid, heartbeat_at, started_at) has lost its process."""
+    if row.host is None:  # recorded before loads kept their host: the PID, as then
+        return not pid_running(row.pid)
+    if me.sees(row):
+        return not pid_running(row.pid)
+    if row.host == me.host and row.boot_id and me.boot_id and row.boot_id != me.boot_id:
+        return True  # this machine has restarted since
+    last = row.heartbeat_at or row.started_at
+    return last is None or last < now - stale_after
+
+
+class Heartbeat:
+    """A thread writing a running load's `heartbeat_at` every `every` seconds until stopped. A beat that cannot
+    write (the database locked by a long apply, or gone) is skipped: the next one tries again."""
+
+    def __init__(self, engine: Engine, load_id: int, every: float = HEARTBEAT_SECONDS) -> None:
+        self.engine = engine
+        self.load_id = load_id
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"load-{load_id}-heartbeat", daemon=True)
+
+    def start(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.beat()
+
+    def beat(self) -> bool:
+        from publish.store import utcnow
+
+        loads = tables.loads
+        try:
+            with self.engine.connect() as conn:
+                sqlite = conn.dialect.name == "sqlite"
+                raw = driver(conn)
+                if sqlite:  # wait a moment for the write lock, never the load's whole apply
+                    before = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+                    raw.execute("PRAGMA busy_timeout = 1000")
+                try:
+                    with conn.begin():
+                        if not sqlite:
+                            conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+                        conn.execute(loads.update().where(loads.c.id == self.load_id, loads.c.status == "running")
+                                     .values(heartbeat_at=utcnow()))
+                finally:
+                    if sqlite:
+                        raw.execute(f"PRAGMA busy_timeout = {int(before)}")
+            return True
+        except sa.exc.SQLAlchemyError:
+            return False
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+
+__all__ = ["HEARTBEAT_SECONDS", "STALE_AFTER", "Heartbeat", "Identity", "is_dead", "pid_running"]
