@@ -54,8 +54,10 @@ def check_storage(folder: Path) -> str:
         for sub in STORAGE_FOLDERS:
             (folder / sub).mkdir(parents=True, exist_ok=True)
         probe = folder / ".write-probe"
-        probe.write_text("ok")
-        probe.unlink()
+        try:
+            probe.write_text("ok")
+        finally:  # a full disk makes the file, then fails to fill it: never leave it behind
+            probe.unlink(missing_ok=True)
     except OSError as exc:
         return f"error: {exc.strerror or exc} ({exc.filename or folder})"
     return "ok"

@@ -126,6 +126,9 @@ def test_full_disk_and_read_only_folder_end_in_one_line_and_exit_4(venues: Hub, 
         assert backup.returncode == 4 and "disk is full" in one_line(backup)
         assert leftovers(full) == [] and not (full / "venues.csv").exists()
         assert not list(full.rglob("*.zip"))
+        from hub.ops import check_storage  # `hub check-config`'s storage check
+
+        assert check_storage(full).startswith("error") and not (full / ".write-probe").exists()
     with small_disk(tmp_path / "ro", read_only=True) as read_only:
         export = hub_run(venues, "export", "sports-venues", "-o", str(read_only / "venues.csv"))
         assert export.returncode == 4 and "read-only" in one_line(export)
