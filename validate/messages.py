@@ -71,6 +71,57 @@ def _enum_text(field: FieldSpec, values: list[Any]) -> str:
     return ", ".join(str(v) for v in values)
 
 
+def pattern_example(pattern: str) -> str | None:
+    """A short value `pattern` accepts ("(?:LT-\\d{4})" -> "LT-1234"), shown to stewards instead of the regular
+    expression; None when the pattern uses something this does not write an example for."""
+    import re
+
+    try:
+        from re import _constants as k  # type: ignore[attr-defined]
+        from re import _parser  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - other Pythons
+        return None
+    digits = iter("1234567890" * 10)
+
+    def write(parsed: Any) -> str:
+        out = []
+        for op, arg in parsed:
+            if op is k.LITERAL:
+                out.append(chr(arg))
+            elif op in (k.MAX_REPEAT, k.MIN_REPEAT):
+                low, _, sub = arg
+                out.append("".join(write(sub) for _ in range(low)))
+            elif op is k.SUBPATTERN:
+                out.append(write(arg[-1]))
+            elif op is k.BRANCH:
+                out.append(write(arg[1][0]))
+            elif op is k.IN and arg and arg[0] == (k.CATEGORY, k.CATEGORY_DIGIT):
+                out.append(next(digits))
+            elif op is k.IN and arg and arg[0][0] is k.LITERAL:
+                out.append(chr(arg[0][1]))
+            elif op is k.IN and arg and arg[0][0] is k.RANGE:
+                out.append(chr(arg[0][1][0]))
+            elif op is k.AT:
+                continue
+            else:
+                raise ValueError(op)
+        return "".join(out)
+
+    try:
+        example = write(_parser.parse(pattern))
+    except (ValueError, TypeError, re.error, StopIteration):
+        return None
+    return example if example and re.fullmatch(pattern, example) else None
+
+
+def _pattern_texts(cell: str, pattern: str) -> tuple[str, str]:
+    example = pattern_example(pattern)
+    if example is None:
+        return f"giá trị «{cell}» không đúng định dạng quy định", f"value “{cell}” is not in the required form"
+    return (f"giá trị «{cell}» không đúng định dạng (ví dụ đúng: {example})",
+            f"value “{cell}” is not in the required form (for example: {example})")
+
+
 def _constraint_error(field: FieldSpec, cell: str, constraint: str) -> tuple[str, str]:
     c = field.constraints.get(constraint)
     if constraint == "required":
@@ -87,7 +138,7 @@ def _constraint_error(field: FieldSpec, cell: str, constraint: str) -> tuple[str
             f"value “{cell}” is shorter than {c} characters",
         ),
         "maxLength": (f"giá trị «{cell}» dài hơn {c} ký tự", f"value “{cell}” is longer than {c} characters"),
-        "pattern": (f"giá trị «{cell}» không đúng mẫu {c}", f"value “{cell}” does not match the pattern {c}"),
+        "pattern": _pattern_texts(cell, str(c)),
         "minimum": (
             f"giá trị «{cell}» nhỏ hơn mức tối thiểu {c}",
             f"value “{cell}” is below the minimum {c}",
