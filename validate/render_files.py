@@ -54,7 +54,7 @@ def write_report_files(report: dict[str, Any], out_dir: Path | str, rows: list[R
     partial = out / f".{ROWS_TO_FIX}.part.xlsx"
     try:
         with storage_errors(paths[ROWS_TO_FIX]):
-            write_rows_to_fix(partial, report, rows)
+            write_rows_to_fix(partial, report, rows, schema.primary_key if schema else None)
             os.replace(partial, paths[ROWS_TO_FIX])
     finally:
         partial.unlink(missing_ok=True)

@@ -243,12 +243,14 @@ def view(report: dict[str, Any], schema: Schema | None = None, *, max_rows: int 
                       quality=report.get("quality"))
 
 
-def row_messages(report: dict[str, Any]) -> dict[int, list[dict[str, Any]]]:
-    """Every error of the report by row number: {"fields": [...], "messages": {vi, en}}."""
+def row_messages(report: dict[str, Any], primary_key: list[str] | None = None) -> dict[int, list[dict[str, Any]]]:
+    """Every error of the report by row number: {"fields": [...], "messages": {vi, en}}. A repeated or empty
+    primary key is about the key's fields (`primary_key`), so their cells are marked too."""
     task = (report.get("tasks") or [{}])[0]
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for e in task.get("errors") or report.get("errors") or []:
         message = e.get("messages") or {"vi": e.get("message", ""), "en": e.get("message", "")}
-        out[int(e.get("rowNumber") or 0)].append({"fields": _fields_of(e), "type": e.get("type"),
+        fields = _fields_of(e) or (list(primary_key or []) if e.get("type") == "primary-key" else [])
+        out[int(e.get("rowNumber") or 0)].append({"fields": fields, "type": e.get("type"),
                                                   "messages": message})
     return out

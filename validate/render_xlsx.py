@@ -94,11 +94,13 @@ def _cell(ws: Any, value: Any, *, fill: PatternFill | None = None, comment: str 
     return cell
 
 
-def write_rows_to_fix(path: Path | str, report: dict[str, Any], rows: Iterable[Row]) -> Path:
-    """Write the workbook; `rows` are (source row number, {field: text}) of the rejected rows."""
+def write_rows_to_fix(path: Path | str, report: dict[str, Any], rows: Iterable[Row],
+                      primary_key: list[str] | None = None) -> Path:
+    """Write the workbook; `rows` are (source row number, {field: text}) of the rejected rows. With the schema's
+    `primary_key`, a repeated key's cells are marked like any other bad cell."""
     path = Path(path)
     rows = sorted(rows, key=lambda r: r[0])[:MAX_ROWS]
-    problems = row_messages(report)
+    problems = row_messages(report, primary_key)
     columns = _columns(report, rows)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Sửa lỗi - Fix")

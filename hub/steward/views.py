@@ -266,7 +266,7 @@ def load_file(load_id: int, name: str) -> Any:
     from validate.render_xlsx import write_rows_to_fix
 
     with tempfile.TemporaryDirectory() as tmp:
-        data = write_rows_to_fix(Path(tmp) / name, report, rows).read_bytes()
+        data = write_rows_to_fix(Path(tmp) / name, report, rows, dataset.schema.primary_key).read_bytes()
     return send_file(io.BytesIO(data), mimetype=FILES[name], as_attachment=True,
                      download_name=f"load-{load_id}-{name}")
 
