@@ -81,7 +81,9 @@ def when_ready(server):  # noqa: ANN001, ANN201
     hub = _hub(server)
     if hub is not None:
         hub.store.dispose()
-    server.log.info("hub web service ready on %s (%d workers × %d threads)", ", ".join(bind), workers, threads)
+    cfg = server.cfg  # what gunicorn runs with, `hub serve --port/--workers` included (not this file's defaults)
+    server.log.info("hub web service ready on %s (%d workers × %d threads)", ", ".join(cfg.bind), cfg.workers,
+                    cfg.threads)
 
 
 def post_fork(server, worker):  # noqa: ANN001, ANN201

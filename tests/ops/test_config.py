@@ -76,3 +76,34 @@ def test_readme_lists_every_setting() -> None:
     for name, help_text in SETTINGS_HELP.items():
         assert f"| `HUB_{name.upper()}` |" in readme, name
         assert help_text in readme, name
+
+
+def test_ready_line_names_the_port_and_workers_of_the_command_line(tmp_path: Path) -> None:
+    """`hub serve --port P --workers 1`: gunicorn's "ready on" line says what runs, not HUB_BIND's defaults."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import free_port
+    from tests.ops.conftest import HUB
+
+    env = hub_env(database_url=f"sqlite:///{tmp_path / 'hub.db'}", storage_dir=tmp_path / "storage", log_format="text")
+    assert run_hub("migrate", env=env, cwd=tmp_path).returncode == 0
+    port = free_port()
+    process = subprocess.Popen([*HUB, "serve", "--port", str(port), "--workers", "1"], env=env, cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        line = ""
+        assert process.stderr is not None
+        while "ready on" not in line:
+            assert time.monotonic() < deadline and process.poll() is None
+            line = process.stderr.readline()
+        assert f":{port} (1 workers" in line and ":8080" not in line, line
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
