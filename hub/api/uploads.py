@@ -18,7 +18,6 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.errors import AccessDenied, HubError, InputError, Unauthenticated, ValidationFailed
-from core.files import atomic_write
 from hub import jobs
 from hub.api.datasets import ns
 from hub.api.errors import error_body, handle_hub_error
