@@ -45,7 +45,7 @@ loads = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("note", sa.Text),
     sa.Column("pid", sa.Integer),
-    # which process runs the load and its last sign of life (publish/leases.py; migration 0004)
+    # which process runs the load and its last sign of life (publish/leases.py; migration 0005)
     sa.Column("host", sa.String(255)),
     sa.Column("boot_id", sa.String(64)),
     sa.Column("pid_ns", sa.String(64)),

@@ -1,8 +1,8 @@
 """hub_loads: the host, boot, PID namespace and heartbeat of a running load (publish/leases.py), so recovery
 knows a load by more than its PID.
 
-Revision ID: 0004_load_hosts
-Revises: 0003_reports
+Revision ID: 0005_load_hosts
+Revises: 0004_harvest
 Create Date: 2026-12-06
 
 Revision 0001 creates hub_* tables from today's `publish.tables`, so a database created after this change
@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "0004_load_hosts"
-down_revision = "0003_reports"
+revision = "0005_load_hosts"
+down_revision = "0004_harvest"
 branch_labels = None
 depends_on = None
 
