@@ -231,6 +231,18 @@ def periodic_reports() -> Any:
     return render_template("steward/reports.html", rows=scheduled.overview(current_hub().store), lang=_lang())
 
 
+# -- harvest sources -------------------------------------------------------------------------------------------------
+@bp.get("/harvest")
+def harvest_sources() -> Any:
+    """Every declared harvest source the steward may see: last success, last failure, next run (publish.harvest)."""
+    from publish.harvest import run
+
+    viewer = auth.require_steward()
+    allowed = {ds.id for ds in _visible(viewer)}
+    rows = [r for r in run.overview(current_hub().store) if r["dataset"] in allowed]
+    return render_template("steward/harvest.html", rows=rows, lang=_lang())
+
+
 def _stored(viewer: Viewer, load_id: int) -> tuple[dict[str, Any], Dataset, dict[str, Any], list]:
     hub = current_hub()
     summary = versions.load_summary(hub.store, load_id)

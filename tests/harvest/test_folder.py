@@ -51,3 +51,30 @@ def test_watched_folder(harvest_hub: Any, tmp_path: Path) -> None:
     assert half["status"] == "failed" and "25 rows against 60" in half["error_en"]
     assert (inbox / "failed" / "half.csv").exists()
     assert hub.store.current_version(DATASET) == 2 and count_current(hub.store, dataset) == 60
+
+
+def test_steward_page_lists_sources_with_last_failure(harvest_hub: Any, tmp_path: Path) -> None:
+    import re
+
+    from hub.app import create_app
+    from publish import clients
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    hub = harvest_hub({"kind": "folder", "path": str(inbox), "stable_seconds": 1, "schedule": "0 2 * * *"})
+    drop(inbox, "one.csv", sample_rows())
+    assert run.harvest(hub.store, DATASET)["status"] == "committed"
+    drop(inbox, "half.csv", sample_rows()[:10])
+    assert run.harvest(hub.store, DATASET)["status"] == "failed"
+    clients.create_client(hub.store, "harvest-steward", "steward")
+    token = clients.issue_key(hub.store, "harvest-steward").token
+    app = create_app(hub.settings, hub=hub)
+    app.config["TESTING"] = True
+    client = app.test_client()
+    assert client.get("/steward/harvest").status_code in (302, 303)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/steward/login").get_data(as_text=True)).group(1)
+    assert client.post("/steward/login", data={"key": token, "csrf_token": csrf}).status_code == 303
+    for lang, reason in (("en", "only 10 rows against 60"), ("vi", "chỉ có 10 dòng")):
+        page = client.get(f"/steward/harvest?lang={lang}").get_data(as_text=True)
+        row = page.split(f'data-dataset="{DATASET}"', 1)[1].split("</tr>", 1)[0]
+        assert "folder" in row and "0 2 * * *" in row and " v1" in row and reason in row
