@@ -59,7 +59,7 @@ def test_hotels_of_three_stars_near_this_place_sorted_by_distance(sample_client)
     assert expected
     assert re.findall(r'records/(LT-\d{4})"', html) == [code for _, code in expected]
     assert "Trong vòng 5 km quanh" in html
-    shown = re.findall(r'<td class="distance">([^<]+)</td>', html)
+    shown = re.findall(r'<td class="distance"[^>]*>([^<]+)</td>', html)
     assert len(shown) == len(expected) and all(t.endswith((" m", " km")) for t in shown)
     # the map follows the distance
     geojson = re.search(r'data-geojson="([^"]+)"', html).group(1).replace("&amp;", "&")
