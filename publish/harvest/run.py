@@ -17,7 +17,7 @@ from croniter import croniter
 from core.catalog import Dataset
 from core.errors import HubError, NotFound
 from publish import schedule, tables
-from publish.db import inserted_id
+from publish.db import inserted_id, write_transaction
 from publish.harvest.base import Fetched, HarvestFailed, Previous
 from publish.harvest.tables import harvests
 from publish.store import Store, utcnow
@@ -91,10 +91,41 @@ def precheck(store: Store, dataset: Dataset, path: Path, spec: dict[str, Any]) -
 
 
 def _lock(store: Store, dataset_id: str, worker: str, timeout: float) -> None:
-    lease = timedelta(seconds=timeout * 4 + 600)
-    if not schedule.claim(store, f"harvest-run:{dataset_id}", "-", worker, lease=lease):
-        raise HarvestFailed(f"Bộ dữ liệu «{dataset_id}» đang được thu thập bởi tiến trình khác",
-                            f"Dataset «{dataset_id}» is being harvested by another process", code="harvest-busy")
+    """Hold `harvest-run:<dataset>` for this harvest. A holder that was a process of this machine which no
+    longer exists (killed mid-harvest) is taken over at once, and its attempt is marked failed."""
+    task, lease = f"harvest-run:{dataset_id}", timedelta(seconds=timeout * 4 + 600)
+    if schedule.claim(store, task, "-", worker, lease=lease):
+        return
+    c = schedule.claims
+    with write_transaction(store.engine) as conn:
+        holder = conn.execute(sa.select(c.c.worker).where(c.c.task == task, c.c.slot == "-")).scalar()
+        if holder and _dead(holder):
+            now = utcnow()
+            taken = conn.execute(c.update().where(c.c.task == task, c.c.slot == "-", c.c.worker == holder).values(
+                status="running", worker=worker, claimed_at=now, lease_until=now + lease)).rowcount == 1
+            if taken:
+                conn.execute(harvests.update().where(harvests.c.dataset == dataset_id, harvests.c.worker == holder,
+                                                     harvests.c.status == "running").values(
+                    status="failed", finished_at=now,
+                    error_vi="Tiến trình thu thập bị dừng giữa chừng; không có gì được nạp",
+                    error_en="The harvest process stopped before it finished; nothing was loaded"))
+                return
+    raise HarvestFailed(f"Bộ dữ liệu «{dataset_id}» đang được thu thập bởi tiến trình khác ({holder})",
+                        f"Dataset «{dataset_id}» is being harvested by another process ({holder})", code="harvest-busy")
+
+
+def _dead(holder: str) -> bool:
+    """True for `host:pid` of this machine whose process is gone (other machines wait for the lease)."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _unlock(store: Store, dataset_id: str, worker: str) -> None:

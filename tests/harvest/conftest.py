@@ -50,6 +50,7 @@ class Served:
     def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.owner = self  # type: ignore[attr-defined]
+        self.server.handle_error = lambda request, address: None  # type: ignore[method-assign]  # killed clients
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.seen: list[dict[str, str]] = []
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
