@@ -1,7 +1,7 @@
 """The Flask app factory: `create_app(settings)` wires the sharing API, the catalogue site and operations.
 
 Every part is imported here and added in `create_app`, in order: operations (/healthz...), the sharing API
-(hub/api), request logging, security (keys, limits, audit), CORS, metrics, the catalogue site (hub/web), the
+(hub/api), request logging, security (keys, limits, audit), the cache of answers of committed versions, CORS, metrics, the catalogue site (hub/web), the
 steward workspace (hub/steward), the CKAN API (hub/ckan) and DCAT (hub/dcat.py). A part's `register(app)`
 adds its module-level blueprint and the hooks it needs.
 """
@@ -15,7 +15,7 @@ from flask import Flask
 from core.config import Settings
 from core.errors import ConfigError
 from hub import ckan, cors, dcat, metrics, observability, ops, security, steward, web
-from hub.api import make_blueprint
+from hub.api import answers, make_blueprint
 from publish.context import Hub
 
 
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.register_blueprint(make_blueprint(hub))
     observability.register(app)
     security.register(app)
+    answers.register(app)
     cors.register(app)
     metrics.register(app)
     web.register(app)

@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from core.errors import HubError, StoreError, Unauthenticated
 from core.text import control_characters
+from hub import ratelimit_memory
 from hub.api.errors import error_response
 from hub.auth import bearer_token, current_viewer, key_prefix
 from publish import audit
@@ -135,7 +136,7 @@ def _limiter(app: Flask, hub: Hub) -> Limiter:
         app=app,
         default_limits=[f"{hub.settings.rate_limit} per minute"],
         default_limits_exempt_when=_exempt,
-        storage_uri=hub.settings.redis_url or "memory://",
+        storage_uri=hub.settings.redis_url or ratelimit_memory.URI,  # no timer thread per request
         strategy="sliding-window-counter",
         headers_enabled=True,
         in_memory_fallback_enabled=True,  # Redis down: keep limiting per worker rather than fail

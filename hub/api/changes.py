@@ -14,6 +14,7 @@ from flask import request
 from flask_restx import Resource, fields
 
 from hub import audit
+from hub.api.answers import Built, answer
 from hub.api.datasets import ns, visible_dataset
 from hub.api.models import error
 from hub.auth import current_viewer
@@ -86,7 +87,7 @@ class Changes(Resource):
     @ns.response(200, "Các thay đổi giữa hai phiên bản / changes between two versions", feed)
     @ns.response(400, "Tham số sai / bad parameter", error)
     @ns.response(404, "Không có / not found", error)
-    def get(self, dataset_id: str) -> dict[str, Any]:
+    def get(self, dataset_id: str) -> Any:
         """Bản ghi thêm, đổi, xoá từ phiên bản «since» / records added, changed and removed since a version"""
         hub = current_hub()
         viewer = current_viewer()
@@ -101,14 +102,22 @@ class Changes(Resource):
         if limit is None or limit < 1 or limit > maximum:
             raise QueryError(f"«limit» phải từ 1 đến {maximum}", f"«limit» must be between 1 and {maximum}",
                              field="limit")
-        page = changes.changes(hub.store, dataset, since or 0, _int("until"), viewer, limit=limit, cursor=cursor)
-        audit.note(dataset=dataset.id, rows=len(page.changes),
-                   personal=sees_personal(dataset, viewer) and bool(dataset.schema.personal_fields))
-        body = page.to_dict()
-        body["next"] = None
-        if page.next_cursor:
-            body["next"] = request.base_url + "?" + urlencode({"cursor": page.next_cursor, "limit": limit})
-        return body
+        until = _int("until")
+        if cursor:
+            since, until, _ = changes.decode_cursor(cursor)  # a cursor pins both versions
+        personal = sees_personal(dataset, viewer) and bool(dataset.schema.personal_fields)
+
+        def build(pinned: int) -> Built:
+            page = changes.changes(hub.store, dataset, since or 0, pinned, viewer, limit=limit, cursor=cursor)
+            audit.note(dataset=dataset.id, rows=len(page.changes), personal=personal)
+            body = page.to_dict()
+            body["next"] = None
+            if page.next_cursor:
+                body["next"] = request.base_url + "?" + urlencode({"cursor": page.next_cursor, "limit": limit})
+            return Built(body, page.until, len(page.changes), personal)
+
+        parts = {"what": "changes", "since": since or 0, "cursor": cursor, "limit": limit}
+        return answer(dataset, viewer, parts, build, version=until)
 
 
 @ns.route("/<string:dataset_id>/versions")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
@@ -12,6 +11,7 @@ from flask_restx import Namespace, Resource, fields
 
 from core.catalog import Dataset
 from hub import audit
+from hub.api.answers import Built, answer
 from hub.api.datasets import ns, visible_dataset
 from hub.api.errors import responses
 from hub.api.models import error, model_for
@@ -71,31 +71,53 @@ def list_records(dataset_id: str) -> Any:
     query = parse_query(request.args, dataset, max_page_size=hub.settings.max_page_size
                         if fmt != "csv" else max(hub.settings.max_page_size, 100_000))
     _refuse_blanked_filters(dataset, viewer, query)
-    resolve_filters(hub.store, dataset, query.filters, viewer)  # commune_code=Trấn Biên: by the ward's name
     if fmt == "csv":
+        resolve_filters(hub.store, dataset, query.filters, viewer)  # commune_code=Trấn Biên: by the ward's name
         if "limit" not in request.args:
             query.limit = 10_000_000  # the whole (filtered) dataset, streamed
         return _csv(hub, dataset, query, viewer)
-    query.with_geometry = fmt == "geojson"
-    result = q.records(hub.store, dataset, query, viewer)
-    audit.note(dataset=dataset.id, rows=len(result.rows), personal=_personal_returned(dataset, viewer, result.fields))
     lang = _labels_lang()
-    if lang:
-        result.rows = list(add_labels(hub.store, dataset, result.rows, viewer, lang))
-        result.fields = label_fields(hub.store, dataset, result.fields, viewer)
-    next_url = None
-    if result.next_cursor:
-        args = {k: v for k, v in request.args.items() if k not in ("cursor", "offset")}
-        args["cursor"] = result.next_cursor
-        next_url = request.base_url + "?" + urlencode(args)
-    if fmt == "geojson":
-        body = {"type": "FeatureCollection", "version": result.version, "total": result.total,
-                "next_cursor": result.next_cursor, "next": next_url,
-                "features": [feature(r, _id_field(dataset)) for r in result.rows]}
-        return Response(json.dumps(body, ensure_ascii=False, default=str), mimetype="application/geo+json")
-    return {"dataset": dataset.id, "version": result.version, "total": result.total, "limit": query.limit,
-            "fields": result.fields, "next_cursor": result.next_cursor, "next": next_url,
-            "records": result.rows}
+    fk_fields = {f for fk in dataset.schema.foreign_keys for f in _fk_fields(fk)}
+    parts = {"what": "records", "format": fmt, "labels": lang, "query": _canonical(query)}
+
+    def build(version: int) -> Built:
+        resolve_filters(hub.store, dataset, query.filters, viewer)  # commune_code=Trấn Biên: by the ward's name
+        query.with_geometry = fmt == "geojson"
+        result = q.records(hub.store, dataset, query, viewer)
+        personal = _personal_returned(dataset, viewer, result.fields)
+        audit.note(dataset=dataset.id, rows=len(result.rows), personal=personal)
+        if lang:
+            result.rows = list(add_labels(hub.store, dataset, result.rows, viewer, lang))
+            result.fields = label_fields(hub.store, dataset, result.fields, viewer)
+        next_url = None
+        if result.next_cursor:
+            args = {k: v for k, v in sorted(request.args.items()) if k not in ("cursor", "offset")}
+            args["cursor"] = result.next_cursor
+            next_url = request.base_url + "?" + urlencode(args)
+        if fmt == "geojson":
+            body = {"type": "FeatureCollection", "version": result.version, "total": result.total,
+                    "next_cursor": result.next_cursor, "next": next_url,
+                    "features": [feature(r, _id_field(dataset)) for r in result.rows]}
+            return Built(body, result.version, len(result.rows), personal, "application/geo+json")
+        body = {"dataset": dataset.id, "version": result.version, "total": result.total, "limit": query.limit,
+                "fields": result.fields, "next_cursor": result.next_cursor, "next": next_url,
+                "records": result.rows}
+        return Built(body, result.version, len(result.rows), personal)
+
+    return answer(dataset, viewer, parts, build, version=query.version, labels=lang is not None,
+                  fk_filters=any(f.field in fk_fields for f in query.filters), commune=bool(query.commune))
+
+
+def _fk_fields(fk: dict[str, Any]) -> list[str]:
+    names = fk.get("fields") or []
+    return [names] if isinstance(names, str) else list(names)
+
+
+def _canonical(query: q.Query) -> dict[str, Any]:
+    """The parsed query with defaults filled and filters sorted: what the answer follows from."""
+    return {"filters": sorted([f.field, f.op, f.value] for f in query.filters), "q": query.q, "bbox": query.bbox,
+            "near": query.near, "commune": query.commune, "sort": query.sort, "fields": query.fields,
+            "limit": query.limit, "offset": query.offset}
 
 
 @ns.route("/<string:dataset_id>/records", doc=False)
@@ -120,15 +142,21 @@ class Record(Resource):
         version = request.args.get("as_of", type=int)
         if version is None and request.args.get("as_of"):
             raise q.QueryError("«as_of» phải là số phiên bản", "«as_of» must be a version number", field="as_of")
-        row = q.get_record(hub.store, dataset, key, viewer, version=version)
-        audit.note(dataset=dataset.id, rows=1, personal=_personal_returned(dataset, viewer, list(row)))
         lang = _labels_lang()
-        if lang:
-            row = next(add_labels(hub.store, dataset, [row], viewer, lang))
-        if request.args.get("format") == "geojson":
-            return Response(json.dumps(feature(row, _id_field(dataset)), ensure_ascii=False, default=str),
-                            mimetype="application/geo+json")
-        return row
+        fmt = "geojson" if request.args.get("format") == "geojson" else "json"
+
+        def build(pinned: int) -> Built:
+            row = q.get_record(hub.store, dataset, key, viewer, version=pinned or None)
+            personal = _personal_returned(dataset, viewer, list(row))
+            audit.note(dataset=dataset.id, rows=1, personal=personal)
+            if lang:
+                row = next(add_labels(hub.store, dataset, [row], viewer, lang))
+            if fmt == "geojson":
+                return Built(feature(row, _id_field(dataset)), pinned, 1, personal, "application/geo+json")
+            return Built(row, pinned, 1, personal)
+
+        parts = {"what": "record", "key": key, "format": fmt, "labels": lang}
+        return answer(dataset, viewer, parts, build, version=version, labels=lang is not None)
 
 
 def dataset_routes(catalog: Iterable[Dataset]) -> Namespace:

@@ -1,0 +1,90 @@
+"""The HTTP side of the response cache (publish/response_cache.py): answers of committed versions served from
+encoded bytes, with an ETag derived from the key, so `If-None-Match` gets 304 before anything is read.
+
+The views call `answer()` after checking the caller, the dataset and the parameters (so refusals are never
+cached) and before reading; the audit entry and the rate limit are the request pipeline's (hub/security.py) and
+apply to cached answers as to any other: the view notes the dataset, rows and personal mark either way.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+
+from core.catalog import Dataset
+from hub import audit
+from hub.context import current_hub
+from publish.access import Viewer
+from publish.response_cache import (
+    Entry,
+    ResponseCache,
+    cache_key,
+    current_versions,
+    depends_on,
+    etag_for,
+    visibility_class,
+)
+
+__all__ = ["Built", "answer", "register"]
+
+MIN_GZIP_BYTES = 1024
+
+
+@dataclass
+class Built:
+    """What a view produced on a miss: the body (a JSON-able object or bytes), its type, what the audit entry
+    says, and the version it was read at (stored only when that is the version in the key)."""
+
+    body: Any
+    version: int | None
+    rows: int | None
+    personal: bool
+    mimetype: str = "application/json"
+
+
+def register(app: Flask) -> None:
+    hub = app.extensions["hub"]
+    app.extensions["hub_answers"] = ResponseCache(redis_url=hub.settings.redis_url)
+
+
+def answer(dataset: Dataset, viewer: Viewer, parts: dict[str, Any], build: Callable[[int], Built], *,
+           version: int | None = None, labels: bool = False, fk_filters: bool = False,
+           commune: bool = False) -> Response:
+    """The answer named by `parts` for `dataset` at `version` (None: the current one): from the cache, or built
+    by `build(version)` and kept."""
+    hub = current_hub()
+    cache: ResponseCache = current_app.extensions["hub_answers"]
+    deps = depends_on(hub.catalog, dataset, labels=labels, fk_filters=fk_filters, commune=commune)
+    versions = current_versions(hub.store, [dataset.id, *deps]) if version is None or deps else {}
+    pinned = version if version is not None else versions[dataset.id]
+    key = cache_key({**parts, "dataset": dataset.id, "version": pinned, "deps": {d: versions[d] for d in deps},
+                     "class": visibility_class(hub.catalog, viewer), "url": request.base_url})
+    etag = etag_for(key)
+    audit.note(dataset=dataset.id)
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+        response.set_etag(etag, weak=True)
+        return response
+    entry = cache.get(key)
+    if entry is None:
+        built = build(pinned)
+        body = built.body if isinstance(built.body, bytes) else (json.dumps(  # a newline after, as flask-restx
+            built.body, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        gz = gzip.compress(body, compresslevel=5, mtime=0) if len(body) >= MIN_GZIP_BYTES else None
+        entry = Entry(body, gz, built.mimetype, built.rows, built.personal)
+        if built.version == pinned and pinned:
+            cache.put(key, entry)
+    audit.note(dataset=dataset.id, rows=entry.rows, personal=entry.personal)
+    zipped = entry.gzipped is not None and request.accept_encodings.quality("gzip") > 0
+    response = Response(entry.gzipped if zipped else entry.body, mimetype=entry.mimetype)
+    response.set_etag(etag, weak=True)
+    if entry.gzipped is not None:
+        response.vary.add("Accept-Encoding")
+    if zipped:
+        response.headers["Content-Encoding"] = "gzip"
+    return response

@@ -1,0 +1,179 @@
+"""Encoded answers of committed versions, kept for reuse: a version never changes once committed, so the answer
+to (dataset, version, canonical query, format, language, what the caller may see) is fixed forever.
+
+The key names all of these (and the versions of the datasets the answer also reads: referenced datasets for
+labels and names in filters, admin units for `commune`), so invalidation is free: a new version is a new key,
+and old versions' entries age out of the LRU (by bytes) and of Redis (by time). The caller enters the key only
+through its visibility class (`visibility_class`): what it may see of the whole catalogue, never who it is.
+
+Answers holding personal data are kept only in this process's memory, under a class that names the grant,
+never in Redis (shared by every worker and app server).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import struct
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from core.catalog import Catalog, Dataset
+from publish import tables
+from publish.access import Viewer, can_see_dataset
+from publish.store import Store
+
+__all__ = ["Entry", "ResponseCache", "cache_key", "current_versions", "etag_for", "visibility_class"]
+
+log = logging.getLogger("publish.response_cache")
+
+REDIS_TTL_SECONDS = 7 * 24 * 3600  # old versions' answers age out of Redis
+REDIS_PREFIX = "hub:answer:"
+MAX_ENTRY_BYTES = 4 * 1024 * 1024  # larger answers are encoded each time rather than pushing out many others
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One encoded answer and what its audit entry says about it."""
+
+    body: bytes
+    gzipped: bytes | None
+    mimetype: str
+    rows: int | None
+    personal: bool
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped or b"") + 200
+
+    def pack(self) -> bytes:
+        head = json.dumps({"m": self.mimetype, "r": self.rows, "p": self.personal, "b": len(self.body)}).encode()
+        return struct.pack(">I", len(head)) + head + self.body + (self.gzipped or b"")
+
+    @classmethod
+    def unpack(cls, raw: bytes) -> Entry:
+        (n,) = struct.unpack(">I", raw[:4])
+        head = json.loads(raw[4:4 + n])
+        start = 4 + n
+        body = raw[start:start + head["b"]]
+        gz = raw[start + head["b"]:] or None
+        return cls(body, gz, str(head["m"]), head["r"], bool(head["p"]))
+
+
+def visibility_class(catalog: Catalog, viewer: Viewer) -> str:
+    """What the caller may see, as a name shared by every caller who sees the same: `open` for anonymous callers,
+    otherwise the non-open datasets it may read and the datasets whose personal data it was granted. Never the
+    caller's name or key. (Fields marked internal need only a key; restricted datasets a grant or a role.)"""
+    if not viewer.authenticated:
+        return "open"
+    seen = sorted(d.id for d in catalog if d.access != "open" and can_see_dataset(d, viewer))
+    personal = sorted(viewer.personal)
+    digest = hashlib.blake2b(json.dumps([seen, personal]).encode(), digest_size=10).hexdigest()
+    return ("personal:" if personal else "keyed:") + digest
+
+
+def cache_key(parts: Mapping[str, Any]) -> str:
+    """A stable key of everything an answer follows from (sorted, so parameter order does not matter)."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def etag_for(key: str) -> str:
+    """The answer's entity tag, derived from its key: known before anything is read or encoded."""
+    return key[:32]
+
+
+def depends_on(catalog: Catalog, dataset: Dataset, *, labels: bool, fk_filters: bool, commune: bool) -> list[str]:
+    """Datasets besides `dataset` whose current version the answer reads: referenced datasets (labels, names in
+    foreign-key filters) and the admin units (`commune`)."""
+    out: set[str] = set()
+    if labels or fk_filters:
+        out.update(r for r in dataset.schema.referenced_datasets() if r in catalog.datasets)
+    if commune and "admin-units" in catalog.datasets:
+        out.add("admin-units")
+    out.discard(dataset.id)
+    return sorted(out)
+
+
+def current_versions(store: Store, ids: Iterable[str]) -> dict[str, int]:
+    """The current committed version of each dataset (0 when none), in one query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    loads = tables.loads
+    stmt = (sa.select(loads.c.dataset, sa.func.max(loads.c.version))
+            .where(loads.c.dataset.in_(wanted), loads.c.status == "committed").group_by(loads.c.dataset))
+    with store.read_engine.connect() as conn:
+        found = {name: int(v or 0) for name, v in conn.execute(stmt)}
+    return {name: found.get(name, 0) for name in wanted}
+
+
+class ResponseCache:
+    """Encoded answers: a bounded LRU by bytes in this process, and Redis (when given) shared by workers."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024, redis_url: str | None = None) -> None:
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._items: OrderedDict[str, Entry] = OrderedDict()
+        self._bytes = 0
+        self._redis: Any = None
+        if redis_url:
+            import redis
+
+            self._redis = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+    @property
+    def bytes_used(self) -> int:
+        return self._bytes
+
+    def get(self, key: str) -> Entry | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        if self._redis is None:
+            return None
+        try:
+            raw = self._redis.get(REDIS_PREFIX + key)
+        except Exception as exc:  # noqa: BLE001 - Redis down: answer from the database instead
+            log.warning("response cache: Redis read failed: %s", exc)
+            return None
+        if raw is None:
+            return None
+        entry = Entry.unpack(raw)
+        if entry.personal:  # never written there; refuse one that someone else put
+            return None
+        self._remember(key, entry)
+        return entry
+
+    def put(self, key: str, entry: Entry) -> None:
+        if entry.size > MAX_ENTRY_BYTES:
+            return
+        self._remember(key, entry)
+        if self._redis is not None and not entry.personal:
+            try:
+                self._redis.set(REDIS_PREFIX + key, entry.pack(), ex=REDIS_TTL_SECONDS)
+            except Exception as exc:  # noqa: BLE001 - the answer was sent; only reuse is lost
+                log.warning("response cache: Redis write failed: %s", exc)
+
+    def _remember(self, key: str, entry: Entry) -> None:
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            self._items[key] = entry
+            self._bytes += entry.size
+            while self._bytes > self.max_bytes and self._items:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= dropped.size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
