@@ -47,6 +47,9 @@ def check_config() -> None:
     for name, state in checks.items():
         click.echo(f"  {'✓' if state == 'ok' else '✗'} {name}: {state}")
     problems = [f"{vi} / {en}" for vi, en in reading.problems]
+    refusal = reading.settings.secret_refusal()  # what `hub serve` would refuse (a weak secret beyond loopback)
+    if refusal and not any("HUB_SECRET_KEY" in line for line in problems):
+        problems.append(f"{refusal[0]} / {refusal[1]}")
     problems += [f"{name}: {state}" for name, state in checks.items() if state != "ok"]
     for line in problems:
         click.echo(f"✗ {line}")

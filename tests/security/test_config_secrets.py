@@ -90,3 +90,10 @@ def test_settings_know_loopback() -> None:
     assert Settings().secret_refusal() is None
     assert Settings(bind="[::1]:8080").secret_refusal() is None
     assert Settings(bind="10.0.0.5:8080").secret_refusal() is not None
+
+
+def test_check_config_reports_the_weak_secret_beyond_loopback(tmp_path) -> None:
+    env = hub_env(database_url=f"sqlite:///{tmp_path / 'hub.db'}", storage_dir=tmp_path / "storage",
+                  bind="0.0.0.0:8080")
+    result = run_hub("check-config", env=env, cwd=tmp_path, timeout=120)
+    assert result.returncode == 3 and "HUB_SECRET_KEY" in result.stdout + result.stderr
