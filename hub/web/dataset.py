@@ -65,9 +65,13 @@ def _short(text: str, limit: int = PREVIEW_CELL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def api_example(dataset: Dataset) -> str:
-    # shell-quoted: the command is meant to be pasted into a terminal
-    return "curl " + shlex.quote(f"{public_base()}/api/v1/datasets/{dataset.id}/records?{urlencode({'limit': 5})}")
+def api_example(dataset: Dataset, query: Query | None = None) -> str:
+    """The curl command of the API's page of these rows: the preview's filters, search, distance and sort in the
+    API's spelling (with labels=on when filtered), else the first 5 records. Shell-quoted, to paste in a terminal."""
+    args = api_args(query) if query is not None else {}
+    if args:
+        args["labels"] = "on"
+    return "curl " + shlex.quote(f"{public_base()}/api/v1/datasets/{dataset.id}/records?{urlencode({**args, 'limit': 5})}")
 
 
 def api_args(query: Query) -> dict[str, str]:
@@ -148,7 +152,7 @@ def dataset_page(dataset_id: str):  # noqa: ANN201
         base=base,
         error=error,
         map=_map(dataset, preview),
-        api_example=api_example(dataset),
+        api_example=api_example(dataset, query),
         api_url=f"/api/v1/datasets/{dataset.id}/records",
         api_csv=f"/api/v1/datasets/{dataset.id}/records?" + urlencode({**(api_args(query) if query else {}),
                                                                        "format": "csv", "bom": "1"}),

@@ -65,3 +65,17 @@ def test_hotels_of_three_stars_near_this_place_sorted_by_distance(sample_client)
     geojson = re.search(r'data-geojson="([^"]+)"', html).group(1).replace("&amp;", "&")
     features = sample_client.get(geojson).get_json()["features"]
     assert sorted(f["properties"]["key"] for f in features) == sorted(code for _, code in expected)
+
+
+def test_the_curl_example_follows_the_preview(sample_client) -> None:  # noqa: ANN001
+    import html as html_lib
+
+    page = sample_client.get("/datasets/accommodation", query_string={"f.star_rank__gte": "3", "f.commune_code": "tran bien",
+                                                                      "sort": "-star_rank"}).get_data(as_text=True)
+    example = html_lib.unescape(re.search(r'<code id="api-example">(.*?)</code>', page, re.S).group(1))
+    url = example.split("'")[1]
+    assert "star_rank__gte=3" in url and "commune_code=26041" in url and "sort=-star_rank" in url and "labels=on" in url
+    body = sample_client.get(url.replace("http://localhost", "")).get_json()
+    hotels = [h for h in _sample("accommodation.csv")
+              if h["commune_code"] == "26041" and h["star_rank"] and int(h["star_rank"]) >= 3]
+    assert body["total"] == len(hotels) and all(r["commune_name"] == "Phường Trấn Biên" for r in body["records"])
