@@ -95,11 +95,11 @@ def list_records(dataset_id: str) -> Any:
             args["cursor"] = result.next_cursor
             next_url = request.base_url + "?" + urlencode(args)
         if fmt == "geojson":
-            body = {"type": "FeatureCollection", "version": result.version, "total": result.total,
+            geo: dict[str, Any] = {"type": "FeatureCollection", "version": result.version, "total": result.total,
                     "next_cursor": result.next_cursor, "next": next_url,
                     "features": [feature(r, _id_field(dataset)) for r in result.rows]}
-            return Built(body, result.version, len(result.rows), personal, "application/geo+json")
-        body = {"dataset": dataset.id, "version": result.version, "total": result.total, "limit": query.limit,
+            return Built(geo, result.version, len(result.rows), personal, "application/geo+json")
+        body: dict[str, Any] = {"dataset": dataset.id, "version": result.version, "total": result.total, "limit": query.limit,
                 "fields": result.fields, "next_cursor": result.next_cursor, "next": next_url,
                 "records": result.rows}
         return Built(body, result.version, len(result.rows), personal)
