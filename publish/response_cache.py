@@ -17,6 +17,7 @@ import json
 import logging
 import struct
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ log = logging.getLogger("publish.response_cache")
 REDIS_TTL_SECONDS = 7 * 24 * 3600  # old versions' answers age out of Redis
 REDIS_PREFIX = "hub:answer:"
 MAX_ENTRY_BYTES = 4 * 1024 * 1024  # larger answers are encoded each time rather than pushing out many others
+REDIS_PAUSE_SECONDS = 30.0  # after a failed round trip, Redis is left alone this long (no timeout per request)
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class ResponseCache:
         self._items: OrderedDict[str, Entry] = OrderedDict()
         self._bytes = 0
         self._redis: Any = None
+        self._redis_paused_until = 0.0
         if redis_url:
             import redis
 
@@ -137,12 +140,12 @@ class ResponseCache:
             if hit is not None:
                 self._items.move_to_end(key)
                 return hit
-        if self._redis is None:
+        if not self._redis_usable():
             return None
         try:
             raw = self._redis.get(REDIS_PREFIX + key)
         except Exception as exc:  # noqa: BLE001 - Redis down: answer from the database instead
-            log.warning("response cache: Redis read failed: %s", exc)
+            self._redis_failed("read", exc)
             return None
         if raw is None:
             return None
@@ -156,11 +159,18 @@ class ResponseCache:
         if entry.size > MAX_ENTRY_BYTES:
             return
         self._remember(key, entry)
-        if self._redis is not None and not entry.personal:
+        if not entry.personal and self._redis_usable():
             try:
                 self._redis.set(REDIS_PREFIX + key, entry.pack(), ex=REDIS_TTL_SECONDS)
             except Exception as exc:  # noqa: BLE001 - the answer was sent; only reuse is lost
-                log.warning("response cache: Redis write failed: %s", exc)
+                self._redis_failed("write", exc)
+
+    def _redis_usable(self) -> bool:
+        return self._redis is not None and time.monotonic() >= self._redis_paused_until
+
+    def _redis_failed(self, what: str, exc: Exception) -> None:
+        self._redis_paused_until = time.monotonic() + REDIS_PAUSE_SECONDS
+        log.warning("response cache: Redis %s failed, not used for %.0f s: %s", what, REDIS_PAUSE_SECONDS, exc)
 
     def _remember(self, key: str, entry: Entry) -> None:
         with self._lock:

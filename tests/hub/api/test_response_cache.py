@@ -172,3 +172,13 @@ def test_csv_streams_are_not_cached(secured: Secured, caller: str) -> None:
     with client.get("/api/v1/datasets/heritage-sites/records?format=csv", headers=secured.headers(caller)) as r:
         assert r.status_code == 200 and r.mimetype == "text/csv"
     assert client.application.extensions["hub_answers"].bytes_used == 0
+
+
+def test_answers_are_served_while_redis_is_down(secured: Secured) -> None:
+    from tests.conftest import free_port
+
+    client = secured.app(redis_url=f"redis://127.0.0.1:{free_port()}/0").test_client()
+    url = f"/api/v1/datasets/{PERSONAL}/records?limit=3&as_of=1"
+    first, second = (client.get(url, headers=secured.headers("department")) for _ in range(2))
+    assert first.status_code == second.status_code == 200 and first.get_data() == second.get_data()
+    assert len(first.get_json()["records"]) == 3
