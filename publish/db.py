@@ -15,6 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
 
 from core.config import DEFAULT_LOCK_TIMEOUT
 from core.errors import StorageError, StoreError
@@ -28,6 +30,7 @@ def create_engine(url: str, *, readonly: bool = False, lock_timeout: int = DEFAU
     if url.startswith("sqlite"):
         import sqlean
 
+        sqlean.extensions.enable("text")  # text_lower: SQLite's own lower() changes ASCII letters only
         engine = sa.create_engine(url, module=sqlean, connect_args={"timeout": lock_timeout, "check_same_thread": False},
                                   **kw)
         event.listen(engine, "connect", partial(_sqlite_on_connect, busy_ms=lock_timeout * 1000))
@@ -151,3 +154,21 @@ def _ensure_postgis(conn: sa.Connection) -> None:
                 "Cơ sở dữ liệu chưa có PostGIS (cài postgresql-15-postgis-3 và chạy CREATE EXTENSION postgis)",
                 "The database has no PostGIS (install postgresql-15-postgis-3 and run CREATE EXTENSION postgis)",
             ) from exc
+
+
+class unicode_lower(GenericFunction[str]):  # noqa: N801 - named as SQL functions are
+    """lower() of every letter ('ĐÌNH' -> 'đình') on both backends: PostgreSQL's lower() with a UTF-8 ctype,
+    sqlean's text_lower() on SQLite, whose built-in lower() leaves non-ASCII letters as they are."""
+
+    type = sa.Text()
+    inherit_cache = True
+
+
+@compiles(unicode_lower, "sqlite")
+def _unicode_lower_sqlite(element: unicode_lower, compiler: Any, **kw: Any) -> str:
+    return f"text_lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower)
+def _unicode_lower(element: unicode_lower, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"

@@ -22,6 +22,7 @@ from core.errors import HubError, NotFound
 from core.text import search_words
 from publish import tables
 from publish.access import ANONYMOUS, Viewer, redactor, visible_fields
+from publish.db import unicode_lower
 from publish.lru import LruCache
 from publish.store import Store
 
@@ -164,7 +165,7 @@ def where_clauses(store: Store, dataset: Dataset, query: Query, viewer: Viewer, 
             values = flt.value if isinstance(flt.value, list) else str(flt.value).split(",")
             clauses.append(col.in_([_coerce(dataset, flt.field, v) for v in values]))
         elif flt.op == "contains":
-            clauses.append(sa.func.lower(sa.cast(col, sa.Text)).contains(str(flt.value).lower(), autoescape=True))
+            clauses.append(unicode_lower(sa.cast(col, sa.Text)).contains(str(flt.value).lower(), autoescape=True))
         else:
             value = _coerce(dataset, flt.field, flt.value)
             op = {"eq": "__eq__", "ne": "__ne__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}[flt.op]

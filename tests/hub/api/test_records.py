@@ -67,6 +67,16 @@ def test_filters_and_field_selection(sample_client) -> None:  # noqa: ANN001
     assert bad.status_code == 400 and bad.get_json()["context"]["field"] == "nonexistent"
 
 
+def test_contains_ignores_case_of_vietnamese_letters(sample_client) -> None:  # noqa: ANN001
+    """'ĐÌNH' and 'đình' find the sites named 'Đình …' on both backends (SQLite's own lower() is ASCII only)."""
+    expected = {r["code"] for r in _sample("heritage-sites.csv") if "đình" in r["name"].lower()}
+    assert expected
+    for typed in ("Đình", "đình", "ĐÌNH"):
+        body = sample_client.get("/api/v1/datasets/heritage-sites/records",
+                                 query_string={"name__contains": typed, "limit": 1000}).get_json()
+        assert {r["code"] for r in body["records"]} == expected, typed
+
+
 def test_geojson_and_csv_outputs(sample_client) -> None:  # noqa: ANN001
     geo = sample_client.get("/api/v1/datasets/heritage-sites/records?format=geojson&limit=5").get_json()
     assert geo["type"] == "FeatureCollection" and geo["features"][0]["geometry"]["type"] == "Point"
