@@ -401,9 +401,9 @@ def _check_harvest(spec: Any, ds_id: str, schema: Schema, where: dict[str, Any])
         if not croniter.is_valid(str(spec["schedule"])):
             raise bad(f"schedule «{spec['schedule']}» không phải biểu thức cron",
                       f"schedule «{spec['schedule']}» is not a cron expression")
-    shrink = spec.get("shrink", 0.5)
+    shrink = spec.get("shrink_limit", 0)
     if not isinstance(shrink, (int, float)) or not 0 <= shrink <= 1:
-        raise bad("shrink phải là tỉ lệ từ 0 đến 1", "shrink must be a ratio from 0 to 1")
+        raise bad("shrink_limit phải là tỉ lệ từ 0 đến 1", "shrink_limit must be a ratio from 0 to 1")
 
 
 def _check_schema(schema: Schema, ds_id: str) -> None:

@@ -65,12 +65,10 @@ def _fetch(kind: str, spec: dict[str, Any], prev: Previous, workdir: Path, timeo
     return dcat.fetch(spec, prev, workdir, timeout=timeout)
 
 
-def precheck(store: Store, dataset: Dataset, path: Path, spec: dict[str, Any]) -> int:
-    """Before anything is loaded: every schema field is in the file (a renamed or dropped column is schema
-    drift, not a column of blanks), and the file is not much smaller than the current version (the shrink
-    guard: fewer than `shrink` (default 0.5) times its rows refuses the harvest). Returns the rows read."""
+def precheck(dataset: Dataset, path: Path) -> None:
+    """Before anything is loaded: every schema field is in the file. A renamed or dropped column is schema
+    drift, not a column of blanks (much smaller files are the shrink guard's, publish/guard.py, in the load)."""
     from ingest import read_table
-    from publish.query import count_current
 
     table = read_table(path, dataset.schema.descriptor, header_overrides=dataset.header_overrides(path.name))
     if table.missing_fields:
@@ -79,15 +77,6 @@ def precheck(store: Store, dataset: Dataset, path: Path, spec: dict[str, Any]) -
         raise HarvestFailed(f"Cấu trúc nguồn đã đổi: thiếu trường {missing} (cột lạ: {extra})",
                             f"The source's structure changed: missing fields {missing} (unknown columns: {extra})",
                             file=path.name)
-    rows = sum(len(batch) for batch in table.batches(5_000))
-    current = count_current(store, dataset) if store.current_version(dataset.id) else 0
-    ratio = float(spec.get("shrink", 0.5))
-    if current and rows < current * ratio:
-        raise HarvestFailed(
-            f"Nguồn chỉ có {rows} dòng so với {current} dòng của phiên bản hiện tại (dưới {ratio:.0%}): không nạp",
-            f"The source has only {rows} rows against {current} in the current version (under {ratio:.0%}): "
-            f"not loaded", file=path.name)
-    return rows
 
 
 def _lock(store: Store, dataset_id: str, worker: str, timeout: float) -> None:
@@ -189,13 +178,14 @@ def _run(store: Store, dataset: Dataset, spec: dict[str, Any], fetched: Fetched,
     prev = previous(store, dataset.id)
     if not dry_run and prev.sha256 == sha and store.current_version(dataset.id):
         return {**base, "status": "unchanged"}
-    rows = precheck(store, dataset, fetched.path, spec)
-    base["rows"] = rows
+    precheck(dataset, fetched.path)
+    limit = spec.get("shrink_limit")  # else the dataset's shrink_limit, else the hub's (publish/guard.py)
+    outcome = pipeline.run(store, dataset.id, fetched.path, load=not dry_run, source_name=fetched.url, user=user,
+                           shrink_limit=float(limit) if limit is not None else None)
+    base["rows"] = outcome.rows_read
+    failed = outcome.refused or outcome.refusal is not None
     if dry_run:
-        outcome = pipeline.run(store, dataset.id, fetched.path, load=False, source_name=fetched.url)
-        return {**base, "status": "dry-run" if outcome.valid and not outcome.blocked else "failed",
-                **({} if outcome.valid and not outcome.blocked else _refused(outcome.report))}
-    outcome = pipeline.run(store, dataset.id, fetched.path, source_name=fetched.url, user=user)
+        return {**base, "status": "failed" if failed else "dry-run", **(_refused(outcome) if failed else {})}
     load = outcome.load
     assert load is not None
     with store.engine.begin() as conn:  # the harvest's provenance, kept with the load itself
@@ -203,16 +193,17 @@ def _run(store: Store, dataset: Dataset, spec: dict[str, Any], fetched: Fetched,
             {"harvest": {"kind": spec["kind"], "url": fetched.url, "etag": fetched.etag,
                          "remote_modified": fetched.modified, "sha256": sha}}, ensure_ascii=False)))
     base.update(load_id=load.load_id, version=load.version)
-    if load.status == "rejected":
-        return {**base, "status": "failed", **_refused(outcome.report)}
+    if failed or load.status not in SUCCESS:
+        return {**base, "status": "failed", **_refused(outcome)}
     return {**base, "status": load.status}
 
 
-def _refused(report: dict[str, Any]) -> dict[str, str]:
-    errors = report.get("errors") or report.get("tasks") or []
-    n = len(errors) if isinstance(errors, list) else 0
-    return {"error_vi": f"Dữ liệu nguồn không đạt quy tắc của bộ dữ liệu ({n} lỗi): không nạp",
-            "error_en": f"The source's data failed the dataset's rules ({n} errors): not loaded"}
+def _refused(outcome: Any) -> dict[str, str]:
+    if outcome.refusal is not None:  # the shrink guard, or no valid row
+        return {"error_vi": outcome.refusal.message("vi"), "error_en": outcome.refusal.message("en")}
+    n = outcome.rows_rejected
+    return {"error_vi": f"Dữ liệu nguồn không đạt quy tắc của bộ dữ liệu ({n} dòng lỗi): không nạp",
+            "error_en": f"The source's data failed the dataset's rules ({n} rows refused): not loaded"}
 
 
 def history(store: Store, dataset_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

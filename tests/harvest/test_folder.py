@@ -48,7 +48,7 @@ def test_watched_folder(harvest_hub: Any, tmp_path: Path) -> None:
 
     drop(inbox, "half.csv", rows[:25])
     half = run.harvest(hub.store, DATASET)
-    assert half["status"] == "failed" and "25 rows against 60" in half["error_en"]
+    assert half["status"] == "failed" and "remove 35 of the 60 published records" in half["error_en"]
     assert (inbox / "failed" / "half.csv").exists()
     assert hub.store.current_version(DATASET) == 2 and count_current(hub.store, dataset) == 60
 
@@ -74,7 +74,7 @@ def test_steward_page_lists_sources_with_last_failure(harvest_hub: Any, tmp_path
     assert client.get("/steward/harvest").status_code in (302, 303)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/steward/login").get_data(as_text=True)).group(1)
     assert client.post("/steward/login", data={"key": token, "csrf_token": csrf}).status_code == 303
-    for lang, reason in (("en", "only 10 rows against 60"), ("vi", "chỉ có 10 dòng")):
+    for lang, reason in (("en", "remove 50 of the 60 published"), ("vi", "sẽ xoá 50 trong 60")):
         page = client.get(f"/steward/harvest?lang={lang}").get_data(as_text=True)
         row = page.split(f'data-dataset="{DATASET}"', 1)[1].split("</tr>", 1)[0]
         assert "folder" in row and "0 2 * * *" in row and " v1" in row and reason in row

@@ -91,15 +91,15 @@ def test_faults_keep_the_current_version(harvest_hub: Any, one_stop: OneStop) ->
     one_stop.rows = [{("khoa_noi_bo" if k == "ma_doanh_nghiep" else k): v for k, v in r.items()} for r in original]
     fails("missing fields enterprise_code", "thiếu trường enterprise_code")
     one_stop.rows = [dict(r) for r in original[:25]]
-    fails("only 25 rows against 60", "chỉ có 25 dòng")
+    fails("would remove 35 of the 60 published records", "sẽ xoá 35 trong 60")
     one_stop.stop()
     fails("Cannot connect to the source", "Không kết nối được")
 
     history = run.history(hub.store, DATASET)
     assert [h["status"] for h in history] == ["failed"] * 7 + ["committed"]
     with hub.store.engine.connect() as conn:
-        statuses = conn.execute(sa.select(tables.loads.c.status).where(tables.loads.c.dataset == DATASET)).scalars()
-        assert list(statuses) == ["committed"]  # nothing partial was ever loaded
+        versions = conn.execute(sa.select(tables.loads.c.version).where(tables.loads.c.dataset == DATASET)).scalars()
+        assert [v for v in versions if v is not None] == [1]  # nothing partial was ever loaded
 
 
 def test_secret_missing_is_a_recorded_failure(harvest_hub: Any, one_stop: OneStop, monkeypatch: Any) -> None:
