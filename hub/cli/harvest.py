@@ -13,7 +13,7 @@ from hub.cli.common import console, open_hub, print_table
 
 class HarvestFailedExit(HubError):
     code = "harvest-failed"
-    exit_code = 4
+    exit_code = 5  # like unreadable input: the source gave nothing usable
 
 
 @click.command("harvest")

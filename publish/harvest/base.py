@@ -15,7 +15,7 @@ class HarvestFailed(HubError):
 
     code = "harvest-failed"
     http_status = 502
-    exit_code = 4
+    exit_code = 5  # like unreadable input: the source gave nothing usable
 
 
 @dataclass

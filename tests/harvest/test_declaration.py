@@ -67,7 +67,7 @@ def test_cli_harvest_and_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert json.loads(again.output) == []  # that slot is done
     drop(inbox, "half.csv", sample_rows()[:10])
     failed = runner.invoke(cli, ["harvest", DATASET])
-    assert failed.exit_code == 4 and "remove 50 of the 60 published records" in failed.output
+    assert failed.exit_code == 5 and "remove 50 of the 60 published records" in failed.output
     history = json.loads(runner.invoke(cli, ["harvest", "--history", DATASET, "--json"]).output)
     assert [h["status"] for h in history] == ["failed", "committed", "dry-run"]
     sources = json.loads(runner.invoke(cli, ["harvest", "--sources", "--json"]).output)
