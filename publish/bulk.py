@@ -57,6 +57,22 @@ def analyze(conn: sa.Connection, table: str) -> None:
         conn.exec_driver_sql(f"PRAGMA analysis_limit = {before}")
 
 
+def truncate_wal(conn: sa.Connection, wait_ms: int = 1000) -> bool:
+    """SQLite, after a load committed: copy the write-ahead log into the database and cut it to zero bytes, so a
+    large load's WAL (hundreds of MB) does not stay on disk. A reader still holding an older snapshot makes it
+    wait up to `wait_ms`, then give up quietly (the next load tries again). Returns whether it was truncated."""
+    raw = driver(conn)
+    before = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+    try:
+        raw.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+        busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    except Exception:  # noqa: BLE001 - housekeeping: never the load's failure
+        return False
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(before)}")
+    return not busy
+
+
 @contextmanager
 def tuned(conn: sa.Connection) -> Iterator[None]:
     """More memory for sorts, hashes and index builds while one load applies; back to normal afterwards."""

@@ -314,6 +314,8 @@ class Loader:
                     bulk.analyze(conn, self.table.name)
             self._record(conn, result, report, quality_score, error=error)
         self._finished = True
+        if result.version is not None and self.store.dialect == "sqlite":
+            bulk.truncate_wal(conn)
         return result
 
     def _commit_direct(self, conn: sa.Connection, direct: bulk.DirectLoad, result: LoadResult,

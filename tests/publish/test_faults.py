@@ -84,13 +84,13 @@ def small_disk(folder: Path, size: str = "1m", *, read_only: bool = False) -> It
 
 def fill(folder: Path) -> None:
     """Use up every free byte of the file system under `folder`."""
-    with (folder / "filler").open("wb") as handle:
-        try:
+    try:
+        with (folder / "filler").open("wb") as handle:
             while True:
                 handle.write(b"\0" * (1 << 16))
                 handle.flush()
-        except OSError:
-            pass
+    except OSError:  # full (perhaps already: then not even the file can be made)
+        pass
     for size in (4096, 512, 1):  # the last few blocks too
         try:
             with (folder / f"filler-{size}").open("wb") as handle:
@@ -157,7 +157,7 @@ def test_upload_with_storage_full_answers_507_and_leaves_nothing(venues: Hub, tm
 
 
 def test_sqlite_database_or_disk_is_full_exits_4_and_keeps_the_version(tmp_path: Path) -> None:
-    with small_disk(tmp_path / "db", size="32m") as folder:
+    with small_disk(tmp_path / "db", size="48m") as folder:
         settings = Settings(database_url=f"sqlite:///{folder / 'hub.db'}", storage_dir=tmp_path / "storage",
                             secret_key="test-secret")
         hub = Hub.open(settings, init=True)
@@ -177,3 +177,18 @@ def test_sqlite_database_or_disk_is_full_exits_4_and_keeps_the_version(tmp_path:
             assert hub.store.current_version("accommodation") is None
         finally:
             hub.store.dispose()
+
+
+def test_sqlite_wal_is_cut_back_after_a_load(tmp_path: Path) -> None:
+    """A load's write-ahead log does not stay on disk at its size (it grew to 556 MB after large loads)."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'hub.db'}", storage_dir=tmp_path / "storage",
+                        secret_key="test-secret")
+    hub = Hub.open(settings, init=True)
+    try:
+        assert pipeline.run(hub.store, "admin-units", SAMPLES / "admin-units.geojson").status == "committed"
+        wal = tmp_path / "hub.db-wal"
+        assert not wal.exists() or wal.stat().st_size == 0  # the communes' boundaries: megabytes of WAL, cut
+        assert pipeline.run(hub.store, "sports-venues", SAMPLES / "sports-venues.csv").status == "committed"
+        assert not wal.exists() or wal.stat().st_size == 0
+    finally:
+        hub.store.dispose()
