@@ -163,7 +163,12 @@ def harvest(store: Store, dataset_id: str, *, dry_run: bool = False, worker: str
     finally:
         _unlock(store, dataset.id, worker)
     log.info("harvest %s: %s", dataset.id, row.status, extra={"dataset": dataset.id})
-    return dict(row._mapping)
+    out = dict(row._mapping)
+    if out["status"] == "failed" and spec.get("notify"):
+        from publish.harvest import notify
+
+        out["notified"] = notify.failed(dataset, spec, out)
+    return out
 
 
 def _run(store: Store, dataset: Dataset, spec: dict[str, Any], fetched: Fetched, dry_run: bool,
