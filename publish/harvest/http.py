@@ -18,6 +18,7 @@ import requests
 from publish.harvest.base import Fetched, HarvestFailed, Previous, dig
 
 MAX_PAGES = 10_000
+UNAVAILABLE = "source-unavailable"  # down, too slow, 5xx, 429: worth trying again (`retries:`)
 JSON_TYPES = ("application/json", "+json", "text/json")
 CSV_TYPES = ("text/csv", "application/csv", "text/plain", "application/octet-stream", "application/vnd.ms-excel")
 
@@ -53,18 +54,19 @@ def get(session: requests.Session, url: str, *, headers: dict[str, str], timeout
         response = session.get(url, headers=headers, params=params, timeout=timeout, stream=dest is not None)
     except requests.Timeout:
         raise HarvestFailed(f"Nguồn không trả lời trong {timeout:g} giây: {url}",
-                            f"The source did not answer within {timeout:g} seconds: {url}") from None
+                            f"The source did not answer within {timeout:g} seconds: {url}", code=UNAVAILABLE) from None
     except requests.exceptions.ChunkedEncodingError as exc:
         raise HarvestFailed(f"Nội dung từ nguồn bị cắt ngang: {url} ({_reason(exc)})",
                             f"The source's body was cut short: {url} ({_reason(exc)})") from None
     except requests.ConnectionError as exc:
         raise HarvestFailed(f"Không kết nối được tới nguồn {url}: {_reason(exc)}",
-                            f"Cannot connect to the source {url}: {_reason(exc)}") from None
+                            f"Cannot connect to the source {url}: {_reason(exc)}", code=UNAVAILABLE) from None
     if response.status_code == 304:
         return response
     if response.status_code >= 400:
         raise HarvestFailed(f"Nguồn trả lỗi HTTP {response.status_code}: {url}",
-                            f"The source answered HTTP {response.status_code}: {url}")
+                            f"The source answered HTTP {response.status_code}: {url}",
+                            code=UNAVAILABLE if response.status_code >= 500 or response.status_code == 429 else None)
     kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if expect and not any(e in kind for e in expect):
         raise HarvestFailed(f"Nguồn trả sai kiểu nội dung «{kind or 'không rõ'}» (cần {', '.join(expect)}): {url}",

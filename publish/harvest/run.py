@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import tempfile
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,25 @@ def _fetch(kind: str, spec: dict[str, Any], prev: Previous, workdir: Path, timeo
     from publish.harvest import dcat
 
     return dcat.fetch(spec, prev, workdir, timeout=timeout)
+
+
+def _fetch_retrying(kind: str, spec: dict[str, Any], prev: Previous, workdir: Path, timeout: float,
+                    root: Path) -> Fetched:
+    """`_fetch`, tried again `retries` times (default 0) when the source is unavailable (down, too slow, 5xx,
+    429), waiting `backoff` seconds (default 2), doubled each time."""
+    from publish.harvest.http import UNAVAILABLE
+
+    retries, wait = int(spec.get("retries", 0)), float(spec.get("backoff", 2))
+    for attempt in range(retries + 1):
+        try:
+            return _fetch(kind, spec, prev, workdir, timeout, root)
+        except HarvestFailed as exc:
+            if exc.code != UNAVAILABLE or attempt == retries:
+                raise
+            log.info("harvest %s: %s; trying again in %gs", kind, exc.message("en"), wait)
+            time.sleep(wait)
+            wait *= 2
+    raise AssertionError("unreachable")
 
 
 def precheck(dataset: Dataset, path: Path) -> None:
@@ -145,7 +165,8 @@ def harvest(store: Store, dataset_id: str, *, dry_run: bool = False, worker: str
         fetched: Fetched | None = None
         try:
             with tempfile.TemporaryDirectory(prefix="hub-harvest-") as tmp:
-                fetched = _fetch(kind, spec, previous(store, dataset.id), Path(tmp), timeout, store.catalog.root)
+                fetched = _fetch_retrying(kind, spec, previous(store, dataset.id), Path(tmp), timeout,
+                                          store.catalog.root)
                 record = _run(store, dataset, spec, fetched, dry_run, user or f"harvest ({worker})")
         except HubError as exc:
             record = {"status": "failed", "error_vi": exc.message("vi"), "error_en": exc.message("en")}

@@ -68,6 +68,7 @@ class OneStop(Served):
     def __init__(self) -> None:
         self.rows = [{RENAMED.get(k, k): v for k, v in r.items()} for r in sample_rows()]
         self.mode = "ok"  # ok, 500, slow, truncated, html
+        self.failures = 0  # answer 500 to this many requests first
         super().__init__(OneStopHandler)
 
     def etag(self) -> str:
@@ -83,7 +84,8 @@ class OneStopHandler(BaseHTTPRequestHandler):
         api.seen.append(dict(self.headers))
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             return self._send(401, b'{"error": "unauthorised"}')
-        if api.mode == "500":
+        if api.mode == "500" or api.failures > 0:
+            api.failures -= 1
             return self._send(500, b'{"error": "internal"}')
         if api.mode == "slow":
             time.sleep(2.5)

@@ -107,3 +107,15 @@ def test_secret_missing_is_a_recorded_failure(harvest_hub: Any, one_stop: OneSto
     monkeypatch.delenv("HUB_TEST_ONESTOP_TOKEN")
     row = run.harvest(hub.store, DATASET)
     assert row["status"] == "failed" and "HUB_TEST_ONESTOP_TOKEN" in row["error_en"]
+
+
+def test_retries_with_backoff_when_the_source_is_unavailable(harvest_hub: Any, one_stop: OneStop) -> None:
+    hub = harvest_hub(spec_for(one_stop, retries=2, backoff=0.2))
+    one_stop.failures = 2
+    row = run.harvest(hub.store, DATASET)
+    assert row["status"] == "committed" and len(one_stop.seen) == 2 + 3  # two 500s, then three pages
+    one_stop.mode = "500"
+    one_stop.rows[0]["name"] = "changed"
+    one_stop.seen.clear()
+    row = run.harvest(hub.store, DATASET)
+    assert row["status"] == "failed" and "HTTP 500" in row["error_en"] and len(one_stop.seen) == 3
