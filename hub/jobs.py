@@ -14,7 +14,6 @@ never committed (loads are one transaction, publish/loads.py), so readers still 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -22,15 +21,13 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
 from core.errors import HubError, NotFound, StoreError
-from publish import tables
+from publish import jobs_store
 from publish.context import Hub
+from publish.jobs_store import Job
 from publish.store import Store, utcnow
 
 log = logging.getLogger("hub.jobs")
@@ -43,41 +40,6 @@ DONE = ("finished", "failed")
 
 #: the hub a `hub worker` process opened; work horses forked from it use it (hub/worker.py sets it)
 worker_hub: Hub | None = None
-
-
-@dataclass
-class Job:
-    id: str
-    kind: str
-    status: str  # queued, running, finished, failed
-    dataset: str | None
-    load_id: int | None
-    progress: float
-    message: str | None
-    params: dict[str, Any]
-    result: dict[str, Any] | None
-    error: dict[str, Any] | None
-    created_by: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    worker: str | None
-    heartbeat_at: datetime | None
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        for key, value in out.items():
-            if isinstance(value, datetime):
-                out[key] = value.isoformat()
-        return out
-
-
-def _job(row: Any) -> Job:
-    values = {f.name: row._mapping.get(f.name) for f in fields(Job)}  # columns added later are ignored
-    for key in ("params", "result", "error"):
-        values[key] = json.loads(values[key]) if values.get(key) else ({} if key == "params" else None)
-    values["progress"] = values.get("progress") or 0.0
-    return Job(**values)
 
 
 def this_process() -> str:
@@ -97,11 +59,7 @@ def submit(hub: Hub, kind: str, params: dict[str, Any], *, created_by: str | Non
         raise HubError("Không gửi khoá bí mật trong tham số công việc", "Job parameters must not carry secrets",
                        field=secret)
     job_id = uuid.uuid4().hex
-    with hub.store.engine.begin() as conn:
-        conn.execute(tables.jobs.insert().values(
-            id=job_id, kind=kind, status="queued", dataset=params.get("dataset"), progress=0.0,
-            params=json.dumps(params, ensure_ascii=False, default=str), created_by=created_by, created_at=utcnow(),
-        ))
+    jobs_store.insert(hub.store, job_id, kind, params, created_by)
     if hub.settings.redis_url:
         _enqueue(hub, job_id, hub.settings.redis_url)
     else:
@@ -128,24 +86,17 @@ def _enqueue(hub: Hub, job_id: str, redis_url: str) -> None:
 def get(store: Store, job_id: str, *, reap: bool = True) -> Job:
     if reap:
         reap_dead(store)
-    with store.engine.connect() as conn:
-        row = conn.execute(sa.select(tables.jobs).where(tables.jobs.c.id == job_id)).first()
-    if row is None:
+    job = jobs_store.read(store, job_id)
+    if job is None:
         raise NotFound(f"Không có công việc «{job_id}»", f"No job «{job_id}»", field="job")
-    return _job(row)
+    return job
 
 
 def list_jobs(store: Store, *, status: str | None = None, dataset: str | None = None, created_by: str | None = None,
               limit: int = 50) -> list[Job]:
     """Newest first."""
     reap_dead(store)
-    t = tables.jobs
-    stmt = sa.select(t).order_by(t.c.created_at.desc()).limit(limit)
-    for column, value in (("status", status), ("dataset", dataset), ("created_by", created_by)):
-        if value:
-            stmt = stmt.where(t.c[column] == value)
-    with store.engine.connect() as conn:
-        return [_job(r) for r in conn.execute(stmt)]
+    return jobs_store.read_many(store, status=status, dataset=dataset, created_by=created_by, limit=limit)
 
 
 # -- running ------------------------------------------------------------------------------------------------
@@ -166,8 +117,7 @@ class Progress:
         values: dict[str, Any] = {"message": message, "heartbeat_at": utcnow()}
         if fraction is not None:
             values["progress"] = max(0.0, min(fraction, 0.99))
-        with self.store.engine.begin() as conn:
-            conn.execute(tables.jobs.update().where(tables.jobs.c.id == self.job_id).values(**values))
+        jobs_store.update(self.store, self.job_id, values)
 
     def rows(self, done: int, total: int | None) -> None:
         if total:
@@ -211,12 +161,7 @@ def _hub_from_env() -> Hub:
 
 
 def _claim(store: Store, job_id: str) -> bool:
-    now = utcnow()
-    with store.engine.begin() as conn:
-        return conn.execute(
-            tables.jobs.update().where(tables.jobs.c.id == job_id, tables.jobs.c.status == "queued")
-            .values(status="running", started_at=now, heartbeat_at=now, worker=this_process())
-        ).rowcount == 1
+    return jobs_store.claim(store, job_id, this_process())
 
 
 @contextmanager
@@ -226,11 +171,7 @@ def _heartbeat(store: Store, job_id: str) -> Iterator[None]:
 
     def beat() -> None:
         while not stop.wait(HEARTBEAT_SECONDS):
-            try:
-                with store.engine.begin() as conn:
-                    conn.execute(tables.jobs.update().where(tables.jobs.c.id == job_id, tables.jobs.c.status == "running")
-                                 .values(heartbeat_at=utcnow()))
-            except sa.exc.SQLAlchemyError:
+            if not jobs_store.heartbeat(store, job_id):
                 log.warning("job %s: heartbeat not recorded", job_id)
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
@@ -244,19 +185,7 @@ def _heartbeat(store: Store, job_id: str) -> Iterator[None]:
 
 def _finish(store: Store, job_id: str, status: str, *, result: dict[str, Any] | None = None,
             error: dict[str, Any] | None = None, load_id: int | None = None) -> None:
-    values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "heartbeat_at": utcnow()}
-    if status == "finished":
-        values["progress"] = 1.0
-        values["message"] = "Hoàn tất / finished"
-    if result is not None:
-        values["result"] = json.dumps(result, ensure_ascii=False, default=str)
-    if error is not None:
-        values["error"] = json.dumps(error, ensure_ascii=False, default=str)
-        values["message"] = error["message"]["en"][:500]
-    if load_id is not None:
-        values["load_id"] = load_id
-    with store.engine.begin() as conn:
-        conn.execute(tables.jobs.update().where(tables.jobs.c.id == job_id).values(**values))
+    jobs_store.finish(store, job_id, status, result=result, error=error, load_id=load_id)
 
 
 def _error_dict(exc: BaseException) -> dict[str, Any]:
@@ -272,17 +201,7 @@ def mark_dead(store: Store, job: Job, reason_vi: str, reason_en: str) -> None:
     """Mark a running job failed, and the load its process left running (the data never committed)."""
     error = {"code": "worker-died", "context": {"worker": job.worker},
              "message": {"vi": reason_vi, "en": reason_en}}
-    with store.engine.begin() as conn:
-        changed = conn.execute(tables.jobs.update().where(tables.jobs.c.id == job.id, tables.jobs.c.status == "running")
-                               .values(status="failed", finished_at=utcnow(), message=reason_en[:500],
-                                       error=json.dumps(error, ensure_ascii=False))).rowcount
-        pid = _pid_of(job.worker)
-        if changed and pid and job.started_at is not None:
-            loads = tables.loads
-            conn.execute(loads.update().where(
-                loads.c.status == "running", loads.c.pid == pid, loads.c.started_at >= job.started_at,
-                loads.c.dataset == job.dataset,
-            ).values(status="failed", finished_at=utcnow(), error=f"{reason_vi} / {reason_en}"))
+    changed = jobs_store.mark_failed(store, job, _pid_of(job.worker), error, reason_vi, reason_en)
     if changed:
         log.warning("job %s marked failed: %s", job.id, reason_en, extra={"job_id": job.id})
 
@@ -290,9 +209,7 @@ def mark_dead(store: Store, job: Job, reason_vi: str, reason_en: str) -> None:
 def reap_dead(store: Store) -> int:
     """Mark failed every running job whose process is gone: on this host a pid that no longer runs, on any
     host a heartbeat older than STALE_AFTER. Returns how many."""
-    t = tables.jobs
-    with store.engine.connect() as conn:
-        running = [_job(r) for r in conn.execute(sa.select(t).where(t.c.status == "running"))]
+    running = jobs_store.read_running(store)
     host = socket.gethostname()
     stale_before = utcnow() - STALE_AFTER
     count = 0

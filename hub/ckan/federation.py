@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from typing import Any
-
-import sqlalchemy as sa
+from typing import Any, Literal
 
 from hub.ckan import organizations as orgs
 from hub.ckan.errors import NotFoundError
@@ -31,7 +29,7 @@ from hub.ckan.validation import (
     raise_if,
     valid_uuid,
 )
-from publish import tables
+from publish import federation as federated
 from publish.access import Viewer
 from publish.context import Hub
 from publish.metadata import ckan_time, hub_id
@@ -41,7 +39,6 @@ from publish.store import utcnow
 __all__ = ["create_package", "delete_package", "delete_resource", "find_package", "find_resource", "list_packages",
            "save_resource", "update_package"]
 
-P, R = tables.ckan_packages, tables.ckan_resources
 # CKAN's licence register marks these open (ckan/model/license.py)
 OPEN_LICENCES = {"cc-by", "cc-by-sa", "cc-zero", "odc-by", "odc-odbl", "odc-pddl", "other-open", "other-pd",
                  "other-at", "gfdl", "uk-ogl"}
@@ -110,31 +107,26 @@ def _visible(row: Any, viewer: Viewer) -> bool:
 
 def find_package(hub: Hub, key: str, viewer: Viewer, base: str) -> dict[str, Any] | None:
     """A federated package by id or name, or None (also when it is private and the viewer is not a steward)."""
-    with hub.store.read_engine.connect() as conn:
-        row = conn.execute(sa.select(P).where(sa.or_(P.c.id == key, P.c.name == key))).first()
-        if row is None or not _visible(row, viewer):
-            return None
-        resources = conn.execute(sa.select(R).where(R.c.package_id == row.id)).all()
+    found = federated.package_with_resources(hub.store, key)
+    if found is None or not _visible(found[0], viewer):
+        return None
+    row, resources = found
     return _package_out(hub, row, resources, base)
 
 
 def list_packages(hub: Hub, viewer: Viewer, base: str) -> list[dict[str, Any]]:
-    with hub.store.read_engine.connect() as conn:
-        rows = [r for r in conn.execute(sa.select(P).order_by(P.c.name)) if _visible(r, viewer)]
-        resources: dict[str, list[Any]] = {}
-        for res in conn.execute(sa.select(R)):
-            resources.setdefault(res.package_id, []).append(res)
+    every, resources = federated.all_packages(hub.store)
+    rows = [r for r in every if _visible(r, viewer)]
     known = {o["id"]: {k: v for k, v in o.items() if k not in ("extras", "ours")} for o in orgs.list_all(hub)}
     return [_package_out(hub, r, resources.get(r.id, []), base, known) for r in rows]
 
 
 def find_resource(hub: Hub, resource_id: str, viewer: Viewer) -> tuple[Any, Any] | None:
     """(package row, resource row) of a federated resource the viewer may see, or None."""
-    with hub.store.read_engine.connect() as conn:
-        res = conn.execute(sa.select(R).where(R.c.id == resource_id)).first()
-        if res is None:
-            return None
-        pkg = conn.execute(sa.select(P).where(P.c.id == res.package_id)).first()
+    found = federated.resource_with_package(hub.store, resource_id)
+    if found is None:
+        return None
+    pkg, res = found
     if pkg is None or not _visible(pkg, viewer):
         return None
     return pkg, res
@@ -166,17 +158,14 @@ def _clean(hub: Hub, data: dict[str, Any], viewer: Viewer, own_id: str | None) -
 
 
 def _name_taken(hub: Hub, name: str, own_id: str | None) -> bool:
-    with hub.store.engine.connect() as conn:
-        other = conn.execute(sa.select(P.c.id).where(P.c.name == name)).scalar()
+    other = federated.name_owner(hub.store, name)
     return other is not None and other != own_id
 
 
-def _new_id(hub: Hub, wanted: Any, viewer: Viewer, table: sa.Table) -> str:
+def _new_id(hub: Hub, wanted: Any, viewer: Viewer, kind: Literal["package", "resource"]) -> str:
     """CKAN keeps a client's id only for sysadmins (here: admin keys), and only when it is free."""
-    if viewer.is_admin and wanted and valid_uuid(wanted):
-        with hub.store.engine.connect() as conn:
-            if conn.execute(sa.select(table.c.id).where(table.c.id == str(wanted))).scalar() is None:
-                return str(wanted)
+    if viewer.is_admin and wanted and valid_uuid(wanted) and federated.id_free(hub.store, kind, str(wanted)):
+        return str(wanted)
     return str(uuid.uuid4())
 
 
@@ -187,17 +176,15 @@ def _row_values(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_package(hub: Hub, data: dict[str, Any], viewer: Viewer, base: str) -> dict[str, Any]:
-    stored, errors = _clean(hub, data, viewer, None)
+    cleaned, errors = _clean(hub, data, viewer, None)
     resources = data.get("resources") or []
     if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
         add(errors, "resources", "Not a list of resource dictionaries")
     raise_if(errors)
-    package_id = _new_id(hub, data.get("id"), viewer, P)
+    package_id = _new_id(hub, data.get("id"), viewer, "package")
     now = utcnow()
-    with hub.store.engine.begin() as conn:
-        conn.execute(P.insert().values(id=package_id, created_by=viewer.name, metadata_created=now,
-                                       metadata_modified=now, **_row_values(stored)))
-        _replace_resources(hub, conn, package_id, resources, now)
+    federated.create_package(hub.store, package_id, viewer.name, now, _row_values(cleaned), resources,
+                             lambda body, previous: _resource_body(body, now, previous))
     return find_package(hub, package_id, viewer, base) or {}
 
 
@@ -205,19 +192,18 @@ def update_package(hub: Hub, package_id: str, data: dict[str, Any], viewer: View
     """package_update: every field replaced; resources and groups replaced only when the list is given (as
     CKAN's package_dict_save: a missing `groups` keeps the memberships, missing `tags` removes the tags)."""
     if "groups" not in data:
-        with hub.store.engine.connect() as conn:
-            old = json.loads(conn.execute(sa.select(P.c.data).where(P.c.id == package_id)).scalar() or "{}")
+        old = json.loads(federated.package_data(hub.store, package_id) or "{}")
         data = {**data, "groups": [{"name": g} for g in old.get("groups", [])]}
-    stored, errors = _clean(hub, data, viewer, package_id)
+    cleaned, errors = _clean(hub, data, viewer, package_id)
     resources = data.get("resources")
     if resources is not None and (not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources)):
         add(errors, "resources", "Not a list of resource dictionaries")
     raise_if(errors)
     now = utcnow()
-    with hub.store.engine.begin() as conn:
-        conn.execute(P.update().where(P.c.id == package_id).values(metadata_modified=now, **_row_values(stored)))
-        if resources is not None:
-            _replace_resources(hub, conn, package_id, resources, now)
+    dropped = federated.update_package(hub.store, package_id, now, _row_values(cleaned), resources,
+                                       lambda body, previous: _resource_body(body, now, previous))
+    for rid in dropped:
+        delete_upload(hub.settings.storage_dir, rid)
     return find_package(hub, package_id, viewer, base) or {}
 
 
@@ -239,56 +225,27 @@ def _resource_body(data: dict[str, Any], now: Any, previous: dict[str, Any] | No
     return body
 
 
-def _replace_resources(hub: Hub, conn: sa.Connection, package_id: str, resources: list[dict[str, Any]],
-                       now: Any) -> None:
-    existing = {r.id: r for r in conn.execute(sa.select(R).where(R.c.package_id == package_id))}
-    kept: set[str] = set()
-    for position, data in enumerate(resources):
-        rid = str(data.get("id") or "")
-        old = existing.get(rid)
-        if old is None:
-            taken = rid and conn.execute(sa.select(R.c.id).where(R.c.id == rid)).scalar()
-            rid = rid if rid and valid_uuid(rid) and not taken else str(uuid.uuid4())
-            body = _resource_body(data, now)
-            conn.execute(R.insert().values(id=rid, package_id=package_id, position=position,
-                                           data=json.dumps(body, ensure_ascii=False)))
-        else:
-            body = _resource_body(data, now, json.loads(old.data))
-            upload = old.upload_path if body.get("url_type") == "upload" else None
-            conn.execute(R.update().where(R.c.id == rid).values(position=position, upload_path=upload,
-                                                                data=json.dumps(body, ensure_ascii=False)))
-        kept.add(rid)
-    for rid in set(existing) - kept:
-        conn.execute(R.delete().where(R.c.id == rid))
-        delete_upload(hub.settings.storage_dir, rid)
-
-
 def save_resource(hub: Hub, package_id: str, data: dict[str, Any], upload: Any, viewer: Viewer, base: str,
                   resource_id: str | None = None) -> dict[str, Any]:
     """resource_create (no resource_id) or resource_update: the resource dictionary replaced by `data`, its
     file by `upload` when one is sent."""
     now = utcnow()
-    with hub.store.engine.begin() as conn:
-        old = conn.execute(sa.select(R).where(R.c.id == resource_id)).first() if resource_id else None
+
+    def prepare(old: Any) -> tuple[str, dict[str, Any], str | None]:
         if resource_id and old is None:
             raise NotFoundError("Không có tài nguyên này", "Resource was not found.", resource=resource_id)
-        rid = resource_id or _new_id(hub, data.get("id"), viewer, R)
+        rid = resource_id or _new_id(hub, data.get("id"), viewer, "resource")
         body = _resource_body(data, now, json.loads(old.data) if old else None)
         upload_path = old.upload_path if old is not None and body.get("url_type") == "upload" else None
         if upload is not None and getattr(upload, "filename", None) is not None:
-            stored = save_upload(hub.settings.storage_dir, rid, upload)
-            upload_path = stored.relative
-            body.update(url=stored.filename, url_type="upload", size=stored.size, last_modified=ckan_time(now),
-                        mimetype=body.get("mimetype") or stored.mimetype)
-            body["format"] = data.get("format") or guess_format(stored.filename)
-        if old is None:
-            position = conn.execute(sa.select(sa.func.count()).select_from(R).where(R.c.package_id == package_id)).scalar()
-            conn.execute(R.insert().values(id=rid, package_id=package_id, position=position, upload_path=upload_path,
-                                           data=json.dumps(body, ensure_ascii=False)))
-        else:
-            conn.execute(R.update().where(R.c.id == rid).values(upload_path=upload_path,
-                                                                data=json.dumps(body, ensure_ascii=False)))
-        conn.execute(P.update().where(P.c.id == package_id).values(metadata_modified=now))
+            saved = save_upload(hub.settings.storage_dir, rid, upload)
+            upload_path = saved.relative
+            body.update(url=saved.filename, url_type="upload", size=saved.size, last_modified=ckan_time(now),
+                        mimetype=body.get("mimetype") or saved.mimetype)
+            body["format"] = data.get("format") or guess_format(saved.filename)
+        return rid, body, upload_path
+
+    rid = federated.save_resource(hub.store, package_id, resource_id, now, prepare)
     package = find_package(hub, package_id, viewer, base) or {}
     return next(r for r in package.get("resources", []) if r["id"] == rid)
 
@@ -296,22 +253,13 @@ def save_resource(hub: Hub, package_id: str, data: dict[str, Any], upload: Any, 
 def delete_package(hub: Hub, package_id: str) -> None:
     """package_delete: the package, its resources and their uploaded files go (as CKAN's dataset_purge: the
     name is free again, and harvesters stop finding it)."""
-    with hub.store.engine.begin() as conn:
-        rids = [r.id for r in conn.execute(sa.select(R.c.id).where(R.c.package_id == package_id))]
-        conn.execute(R.delete().where(R.c.package_id == package_id))
-        conn.execute(P.delete().where(P.c.id == package_id))
-    for rid in rids:
+    for rid in federated.delete_package(hub.store, package_id):
         delete_upload(hub.settings.storage_dir, rid)
 
 
 def delete_resource(hub: Hub, package_id: str, resource_id: str) -> None:
     """resource_delete: the resource and its file go, the others close up, the package is modified now."""
-    with hub.store.engine.begin() as conn:
-        conn.execute(R.delete().where(R.c.id == resource_id))
-        rest = conn.execute(sa.select(R.c.id).where(R.c.package_id == package_id).order_by(R.c.position)).all()
-        for position, row in enumerate(rest):
-            conn.execute(R.update().where(R.c.id == row.id).values(position=position))
-        conn.execute(P.update().where(P.c.id == package_id).values(metadata_modified=utcnow()))
+    federated.delete_resource(hub.store, package_id, resource_id, utcnow())
     delete_upload(hub.settings.storage_dir, resource_id)
 
 

@@ -12,10 +12,8 @@ import json
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
-
 from hub.ckan.validation import Errors, add, check_name, clean_extras, raise_if, valid_uuid
-from publish import tables
+from publish import federated_organizations as stored_orgs
 from publish.access import Viewer
 from publish.context import Hub
 from publish.metadata import ckan_time, hub_id
@@ -23,8 +21,6 @@ from publish.packages import organization_dict, organization_extras
 from publish.store import utcnow
 
 __all__ = ["core", "create", "find", "list_all", "resolve_owner", "update"]
-
-ORGS = tables.ckan_organizations
 
 
 def _publisher_for(hub: Hub, key: str) -> str | None:
@@ -52,8 +48,7 @@ def find(hub: Hub, key: Any) -> dict[str, Any] | None:
     if publisher:
         return {**organization_dict(hub, publisher, lang), "extras": organization_extras(hub, publisher, lang),
                 "ours": True}
-    with hub.store.read_engine.connect() as conn:
-        row = conn.execute(sa.select(ORGS).where(sa.or_(ORGS.c.id == key, ORGS.c.name == key))).first()
+    row = stored_orgs.find(hub.store, key)
     return _federated(row) if row else None
 
 
@@ -69,8 +64,7 @@ def list_all(hub: Hub) -> list[dict[str, Any]]:
     lang = hub.settings.language
     ours = [{**organization_dict(hub, p, lang), "extras": organization_extras(hub, p, lang), "ours": True}
             for p in hub.catalog.publishers]
-    with hub.store.read_engine.connect() as conn:
-        theirs = [_federated(r) for r in conn.execute(sa.select(ORGS))]
+    theirs = [_federated(r) for r in stored_orgs.list_all(hub.store)]
     return ours + theirs
 
 
@@ -97,8 +91,7 @@ def create(hub: Hub, data: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
     org_id = str(wanted) if viewer.is_admin and wanted and valid_uuid(wanted) and find(hub, str(wanted)) is None \
         else str(uuid.uuid4())
     now = utcnow()
-    with hub.store.engine.begin() as conn:
-        conn.execute(ORGS.insert().values(id=org_id, name=stored["name"], data=_store(stored), created=now, modified=now))
+    stored_orgs.insert(hub.store, org_id, stored["name"], _store(stored), now)
     return find(hub, org_id) or {}
 
 
@@ -106,9 +99,7 @@ def update(hub: Hub, org_id: str, data: dict[str, Any]) -> dict[str, Any]:
     errors: Errors = {}
     stored = _clean(hub, data, org_id, errors)
     raise_if(errors)
-    with hub.store.engine.begin() as conn:
-        conn.execute(ORGS.update().where(ORGS.c.id == org_id).values(name=stored["name"], data=_store(stored),
-                                                                modified=utcnow()))
+    stored_orgs.update(hub.store, org_id, stored["name"], _store(stored))
     return find(hub, org_id) or {}
 
 
