@@ -39,7 +39,7 @@ SETTINGS_HELP: dict[str, str] = {
     "bind": "address the web service listens on: host:port, or unix:/run/hub/web.sock",
     "workers": "web worker processes (gunicorn); about 2 per CPU core",
     "threads": "threads per web worker process (gunicorn gthread)",
-    "job_timeout": "longest a background job (ingest, export, CKAN push) may run, in seconds",
+    "job_timeout": "longest a background job (ingest, export, CKAN push, a steward's check or publish) may run, in seconds",
     "proxies": "reverse proxies in front of the hub (nginx: 1) whose X-Forwarded-* headers are trusted",
     "log_format": "json (one JSON object per line, for journald and log shippers) or text",
     "report_endpoint": "URL of the reporting system that receives produced periodic reports (JSON POST); unset: no push",
