@@ -197,3 +197,13 @@ def statements_reading(store: Store, table: str) -> Iterator[list[tuple[str, Any
         yield seen
     finally:
         sa.event.remove(store.read_engine, "before_cursor_execute", capture)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """The one Chromium of a test process: Playwright's sync API runs one event loop per thread, so a second
+    `sync_playwright()` started while this one lives would fail ("Sync API inside the asyncio loop")."""
+    from tests.steward.browser import chromium
+
+    with chromium() as launched:
+        yield launched

@@ -14,7 +14,6 @@ from hub.app import create_app
 from publish import clients, pipeline
 from publish.context import Hub
 from tests.conftest import LiveServer, free_port
-from tests.steward.browser import chromium
 from tests.steward.reference import SAMPLES
 
 
@@ -46,7 +45,3 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     hub.store.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 from hub.cli import cli
 from ingest import read_table
 from publish import pipeline
-from tests.steward.browser import chromium, new_page, screenshot
+from tests.steward.browser import new_page, screenshot
 from tests.steward.reference import (
     DATASETS,
     MESSY,
@@ -89,33 +90,32 @@ def test_report_json_is_frictionless_shaped_with_hub_and_quality_sections(tmp_pa
     assert report["hub"]["quality_score"] == outcome.quality_score
 
 
-def test_html_report_opens_offline_in_chromium_with_its_chart_and_bad_cells(tmp_path: Path) -> None:
+def test_html_report_opens_offline_in_chromium_with_its_chart_and_bad_cells(tmp_path: Path, browser: Any) -> None:
     outcome = _validate("accommodation")
     schema = reference_hub().catalog.dataset("accommodation").schema
     paths = write_report_files(outcome.report, tmp_path, rows_from_frame(outcome.rejected), schema=schema,
                                dataset_title="Cơ sở lưu trú du lịch")
     requests: list[str] = []
-    with chromium() as browser:
-        page = new_page(browser)
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto(paths["report.html"].as_uri())
-        assert page.locator("h1").inner_text() == "Báo cáo kiểm tra dữ liệu"
-        charts = page.locator("svg.chart")
-        assert charts.count() == 2 and charts.first.is_visible()
-        by_type = page.locator("#chart-types rect.bar")
-        assert by_type.count() == 7  # constraint, missing-cell, type, primary-key, then one each of the rest
-        assert [int(by_type.nth(i).get_attribute("data-count")) for i in range(7)] == [7, 4, 3, 2, 1, 1, 1]
-        assert int(by_type.first.get_attribute("width")) > int(by_type.nth(1).get_attribute("width"))
-        bad = page.locator(".hr-grid td.bad")
-        assert bad.count() >= 9 and "36012345" in bad.first.inner_text()
-        assert "enterprise_code" in bad.first.get_attribute("title")
-        quality = page.locator("#q-star-rank-not-applicable")
-        assert quality.inner_text().startswith("Không đạt")
-        quality.locator("summary").click()  # the example rows fold out
-        assert "Dòng 18" in quality.inner_text() and "nha_o_co_phong_cho_khach_du_lich_thue" in quality.inner_text()
-        assert page.locator(".hr-changes tbody tr").count() == 2
-        screenshot(page, "report")
-        assert page.problems == []
+    page = new_page(browser)
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(paths["report.html"].as_uri())
+    assert page.locator("h1").inner_text() == "Báo cáo kiểm tra dữ liệu"
+    charts = page.locator("svg.chart")
+    assert charts.count() == 2 and charts.first.is_visible()
+    by_type = page.locator("#chart-types rect.bar")
+    assert by_type.count() == 7  # constraint, missing-cell, type, primary-key, then one each of the rest
+    assert [int(by_type.nth(i).get_attribute("data-count")) for i in range(7)] == [7, 4, 3, 2, 1, 1, 1]
+    assert int(by_type.first.get_attribute("width")) > int(by_type.nth(1).get_attribute("width"))
+    bad = page.locator(".hr-grid td.bad")
+    assert bad.count() >= 9 and "36012345" in bad.first.inner_text()
+    assert "enterprise_code" in bad.first.get_attribute("title")
+    quality = page.locator("#q-star-rank-not-applicable")
+    assert quality.inner_text().startswith("Không đạt")
+    quality.locator("summary").click()  # the example rows fold out
+    assert "Dòng 18" in quality.inner_text() and "nha_o_co_phong_cho_khach_du_lich_thue" in quality.inner_text()
+    assert page.locator(".hr-changes tbody tr").count() == 2
+    screenshot(page, "report")
+    assert page.problems == []
     assert all(url.startswith("file://") for url in requests), requests  # nothing fetched: it works offline
 
 

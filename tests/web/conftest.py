@@ -3,7 +3,6 @@ record Content-Security-Policy violations and script errors, and screenshots in 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,6 @@ import pytest
 from tests.steward import browser as chromium_browser
 
 PHONE = {"width": 360, "height": 740}
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    with chromium_browser.chromium() as launched:
-        yield launched
 
 
 @pytest.fixture
