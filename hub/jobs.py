@@ -28,6 +28,7 @@ from core.errors import HubError, NotFound, StoreError
 from publish import jobs_store
 from publish.context import Hub
 from publish.jobs_store import Job
+from publish.leases import pid_running
 from publish.store import Store, utcnow
 
 log = logging.getLogger("hub.jobs")
@@ -229,23 +230,6 @@ def reap_dead(store: Store) -> int:
 def _pid_of(worker: str | None) -> int | None:
     tail = (worker or "").rpartition(":")[2]
     return int(tail) if tail.isdigit() else None
-
-
-def pid_running(pid: int | None) -> bool:
-    """True while `pid` runs on this host. A zombie (dead, not yet reaped by its parent) is not running."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return handle.read().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 # The job kinds live in hub/job_kinds.py; imported last because they use Progress and Job from here.

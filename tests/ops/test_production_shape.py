@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.config import PROJECT_ROOT, Settings
-from hub.jobs import pid_running
 from publish.context import Hub
+from publish.leases import pid_running
 from tests.ops.conftest import PostgresDatabase, api_key, bearer, flush_redis, hub_env, redis_db_url, run_hub
 from tests.ops.data import travel_agencies_csv
 from tests.ops.stack import NGINX, Stack, free_ports, render_nginx
