@@ -30,13 +30,15 @@ def require(problem: str | None) -> None:
 
 
 def redis_db_url() -> str:
-    """A Redis URL on a database number of this test process's own (8 + the xdist worker's index), emptied
+    """A Redis URL on a database number of this test process's own (8 + the xdist worker's index, or HUB_TEST_REDIS_DB), emptied
     first: tests of one process run one after another, so a worker started by one test never takes another
     test's jobs. (xdist's loadgroup does not keep groups together with pytest 9, so we do not rely on it.)"""
     import redis
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     db = 8 + int(worker[2:] or 0) % 6  # 8..13; others' tests use 15
+    # Engineers running tests side by side on one machine each set their own number (HUB_TEST_REDIS_DB).
+    db = int(os.environ.get("HUB_TEST_REDIS_DB", db))
     url = f"{REDIS_URL}/{db}"
     try:
         redis.Redis.from_url(url, socket_timeout=2).flushdb()
