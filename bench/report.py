@@ -285,6 +285,12 @@ To see where a slow figure's time goes, profile the same step with py-spy (`pip 
 .venv/bin/py-spy record -p <gunicorn worker pid> -d 10 -f raw -o api.txt   # while wrk runs against `hub serve`
 ```
 
+Where one API request's CPU goes, layer by layer (each request hook, security's outgoing steps — 304, audit,
+gzip, headers — the view, and inside it the answer cache's parts), in process without a server:
+`python -m bench.layers --rows 20000 --requests 300` prints a table of CPU µs per request for a hot page
+(from the answer cache), a cold page, one record hot and cold, a change-feed page and `/healthz`, anonymous and
+with a department's key. Not yet run on a quiet machine; its table belongs here when it is.
+
 ## Latest run
 
 Command: `{results['command']}`
