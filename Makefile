@@ -46,4 +46,4 @@ bench:
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf hub.db hub.db-* storage artifacts .pytest_cache
+	rm -rf hub.db hub.db-* hub-audit.db hub-audit.db-* storage artifacts .pytest_cache

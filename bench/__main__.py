@@ -1,6 +1,6 @@
 """`python -m bench`: the hub measured beside its peers, in one run, printed as one table.
 
-    python -m bench [--sizes 100000,1000000] [--quick] [--sections ingest,validation,load,api,exports]
+    python -m bench [--sizes 100000,1000000] [--quick] [--sections ingest,validation,load,api,soak,exports,reports]
                     [--runs 3] [--write-docs]
 
 Sets up what it needs (the peers' virtual environment bench/.venv-peers with Datasette, bench_* databases in
@@ -40,7 +40,7 @@ from bench.proc import (
 )
 from bench.proc import median as _median
 
-SECTIONS = ("ingest", "validation", "load", "api", "exports", "reports")
+SECTIONS = ("ingest", "validation", "load", "api", "soak", "exports", "reports")
 LARGE = 200_000  # past this size the slow steps follow --runs-large
 PREFIX = 100_000  # frictionless's schema validation on large files: the first rows only (see the docstring)
 
@@ -140,9 +140,9 @@ class Bench:
         problem = postgres_problem()
         if problem:
             self.notes.append(f"PostGIS figures not measured: {problem}")
-        if "api" in self.args.sections and not shutil.which("wrk"):
+        if {"api", "soak"} & set(self.args.sections) and not shutil.which("wrk"):
             self.notes.append("API not measured: wrk is not installed (apt-get install wrk; `make bench` does it)")
-            self.args.sections = [s for s in self.args.sections if s != "api"]
+            self.args.sections = [s for s in self.args.sections if s not in ("api", "soak")]
 
     def generate(self, size: int) -> Path:
         path = self.work / f"register-{size}.csv"
@@ -237,19 +237,21 @@ class Bench:
 
     def reads(self, size: int) -> None:
         """Stores for the read benchmarks at `size`: the API (at --api-rows) and the exports."""
-        from bench import api, exports
+        from bench import api, exports, soak
         from bench.stores import prepare
 
         want_api = "api" in self.args.sections and size == self.args.api_rows
+        want_soak = "soak" in self.args.sections and size == self.args.api_rows
         want_exports = "exports" in self.args.sections
-        if not (want_api or want_exports):
+        if not (want_api or want_soak or want_exports):
             return
         cleanup: list[Callable[[], None]] = []
         try:
             source = Path(call("bench.steps:write_source", path=str(self.work / f"read-source-{size}.csv"), rows=size))
-            backends = ("PostGIS", "SpatiaLite") if want_api else ("PostGIS",)
+            keyed = want_api or want_soak
+            backends = ("PostGIS", "SpatiaLite") if keyed else ("PostGIS",)
             stores = self.timed(f"stores {_label(size)}", lambda: prepare(self.work, source, size, backends,
-                                                                          key=want_api, log=log, cleanup=cleanup))
+                                                                          key=keyed, log=log, cleanup=cleanup))
             if not stores and want_exports and not want_api:  # no PostgreSQL: the embedded store then
                 stores = prepare(self.work, source, size, ("SpatiaLite",), key=False, log=log, cleanup=cleanup)
             if not stores:
@@ -260,6 +262,10 @@ class Bench:
                     self.work / "api", source, stores, runs=headline_runs, duration=self.args.duration,
                     connections=self.args.connections, headline_only_after=self.args.api_other_runs,
                     log=log)) or {}
+            if want_soak:  # after the API: the re-ingests change the stores' rows
+                self.results["sections"]["soak"] = self.timed("soak", lambda: soak.run(
+                    self.work / "api", source, stores, runs=1 if self.args.quick else self.args.runs,
+                    duration=max(self.args.duration, 10), log=log)) or {}
             if want_exports:
                 store = next((s for s in stores if s.backend == "PostGIS"), stores[0])
                 out = self.section("exports", size)
@@ -293,7 +299,7 @@ class Bench:
                 self.reads(size)
                 for leftover in self.work.glob(f"*{size}*.csv"):  # a million rows are 250 MB a file
                     leftover.unlink()
-            if "api" in self.args.sections and self.args.api_rows not in self.args.sizes:
+            if {"api", "soak"} & set(self.args.sections) and self.args.api_rows not in self.args.sizes:
                 self.reads_api_only()
         except Interrupted as stop:
             log(f"stopped by {stop}: cleaning up, then the table of what was measured")

@@ -156,6 +156,11 @@ def render(results: dict[str, Any]) -> str:
     if sections.get("api"):
         out += _api(sections["api"]) + [""]
 
+    if sections.get("soak"):
+        from bench.soak import render as render_soak
+
+        out += render_soak(sections["soak"]) + [""]
+
     if "reports" in sections:
         rp = sections["reports"]
         out += ["REPORTS — publish.reports.compute.produce: the twelve monthly reports of a year (accommodation-monthly,",
@@ -268,6 +273,8 @@ What it does (bench/):
 - `api.py` serves the same rows with the hub (PostGIS and SpatiaLite, a department key: every access rule on),
   Datasette (from `bench/.venv-peers`, created on first run) and `bare_app.py` (Flask + SQLAlchemy, nothing
   else), and loads them with `wrk`.
+- `soak.py` measures the hub's API p99 (page of 100, a department's key) quietly and while another process
+  re-ingests the dataset back to back, on each backend, and prints the ratio (goal ≤ 2: issue 16's slow tail).
 - `exports.py` times `publish.exports.export_stream` (CSV, GeoJSON, XLSX) of the whole dataset.
 - PostgreSQL is the one at `HUB_BENCH_POSTGRES_URL` (default: the tests' server); the benchmark creates
   `bench_*` databases and drops them at the end.

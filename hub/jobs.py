@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from core.errors import HubError, NotFound, StoreError
@@ -199,12 +200,30 @@ def _error_dict(exc: BaseException) -> dict[str, Any]:
 
 # -- jobs whose process died --------------------------------------------------------------------------------
 def mark_dead(store: Store, job: Job, reason_vi: str, reason_en: str) -> None:
-    """Mark a running job failed, and the load its process left running (the data never committed)."""
+    """Mark a running job failed, and the load its process left running (the data never committed); the job
+    names that load. The file an ingest job was loading from an upload (storage/uploads/) goes too: the load
+    never committed, so nothing refers to it but this failed job, and the steward must send it again."""
+    upload = _uploaded_file(store, job)
+    if upload is not None:
+        reason_vi += f"; tệp tải lên {upload.name} đã được xoá, hãy gửi lại"
+        reason_en += f"; the uploaded file {upload.name} was removed: send it again"
     error = {"code": "worker-died", "context": {"worker": job.worker},
              "message": {"vi": reason_vi, "en": reason_en}}
     changed = jobs_store.mark_failed(store, job, _pid_of(job.worker), error, reason_vi, reason_en)
     if changed:
+        if upload is not None:
+            upload.unlink(missing_ok=True)
         log.warning("job %s marked failed: %s", job.id, reason_en, extra={"job_id": job.id})
+
+
+def _uploaded_file(store: Store, job: Job) -> Path | None:
+    """The uploaded file (under storage/uploads/, as the upload API keeps them) an ingest job reads, if it is there."""
+    relative = job.params.get("path") if job.kind == "ingest" else None
+    if not relative or store.storage_dir is None:
+        return None
+    uploads = (store.storage_dir / "uploads").resolve()
+    path = (store.storage_dir / relative).resolve()
+    return path if uploads in path.parents and path.is_file() else None
 
 
 def reap_dead(store: Store) -> int:

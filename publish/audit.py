@@ -14,7 +14,9 @@ that goes into every backup's manifest, into the JSON log, and into storage/audi
 the same hash (a cut tail or a rewritten chain fails, naming the checkpoint).
 
 Appending takes a lock (PostgreSQL advisory transaction lock; SQLite's write lock via BEGIN IMMEDIATE) and
-reads the last hash inside the same transaction, so several gunicorn workers never fork the chain.
+reads the last hash inside the same transaction, so several gunicorn workers never fork the chain. On SQLite the
+log is a database file of its own beside the main one (publish/audit_store.py, `Store.audit_engine`), so that
+lock is never the one a load holds.
 
 Group commit: the threads of one process that append at the same time share one such transaction. The first
 to arrive writes every entry waiting at that moment (in arrival order, hashed under the lock) while later ones
@@ -122,7 +124,7 @@ def append(store: Store, **fields: Any) -> str:
     """Write one entry at the end of the chain; returns its hash. Fields: see FIELDS (`at` is set here).
 
     Returns once the entry is committed (possibly in one transaction with other threads' entries)."""
-    return _group(store.engine).append(_clean(fields), key_of(store))
+    return _group(store.audit_engine).append(_clean(fields), key_of(store))
 
 
 class _Ticket:
@@ -323,7 +325,7 @@ def entries(store: Store, *, client: str | None = None, dataset: str | None = No
         stmt = stmt.where(t.c.at < until)
     if status:
         stmt = stmt.where(t.c.status == status)
-    with store.engine.connect() as conn:
+    with store.audit_engine.connect() as conn:
         return [_entry(r) for r in conn.execute(stmt)]
 
 
@@ -347,7 +349,7 @@ class Verification:
 def _rows(store: Store, batch: int = 5000) -> Iterator[Any]:
     t = tables.audit_log
     last = 0
-    with store.engine.connect() as conn:  # keyset pages: flat memory however long the log
+    with store.audit_engine.connect() as conn:  # keyset pages: flat memory however long the log
         while True:
             rows = conn.execute(sa.select(t).where(t.c.id > last).order_by(t.c.id).limit(batch)).all()
             yield from rows
@@ -362,7 +364,7 @@ def verify(store: Store, anchors: list[dict[str, Any]] | None = None) -> Verific
     the same hash. Never changes the database (missing triggers are reported, not recreated)."""
     key = key_of(store)
     prev, checked, head_id = GENESIS, 0, 0
-    in_place = append_only_in_place(store.engine)
+    in_place = append_only_in_place(store.audit_engine)
     wanted: dict[int, str] = {}
     for item in anchors or []:
         if not _signed(key, item):
@@ -415,7 +417,7 @@ def anchor(store: Store, conn: sa.Connection | None = None) -> dict[str, Any]:
     t = tables.audit_log
     stmt = sa.select(t.c.id, t.c.hash, t.c.at).order_by(t.c.id.desc()).limit(1)
     if conn is None:
-        with store.engine.connect() as own:
+        with store.audit_engine.connect() as own:
             row = own.execute(stmt).first()
     else:
         row = conn.execute(stmt).first()

@@ -1,12 +1,12 @@
 """Backup of the whole hub, portable between SQLite and PostgreSQL: a zip of JSON Lines plus a manifest.
 
 What is in it is discovered, never listed: every hub_* table of `publish.tables.metadata` (loads = the
-catalogue's versions, reports, rejected rows, clients, keys, grants, audit log, jobs, and whatever table is
-added later), any other hub_* or ds_* table found in the database, and every dataset table with every
-version of every row. One file per table, `tables/<name>.jsonl`, one JSON array per row in the column order
-the manifest gives, values in a typed canonical form (dates and times ISO 8601, geometry as WKB hex), so a
-backup taken on one backend restores on the other. `manifest.json` records the hub's version, the Alembic
-revision, each table's columns, row count, size and sha256.
+catalogue's versions, reports, rejected rows, clients, keys, grants, audit log (read from its own file on
+SQLite), jobs, and whatever table is added later), any other hub_* or ds_* table found in the database, and
+every dataset table with every version of every row. One file per table, `tables/<name>.jsonl`, one JSON array
+per row in the column order the manifest gives, values in a typed canonical form (dates and times ISO 8601,
+geometry as WKB hex), so a backup taken on one backend restores on the other. `manifest.json` records the hub's
+version, the Alembic revision, each table's columns, row count, size and sha256.
 
 All tables are read in one snapshot (REPEATABLE READ on PostgreSQL, one read transaction on SQLite), so
 a backup taken while a load commits holds the dataset before or after it, never half. The zip is written
@@ -176,12 +176,12 @@ def backup(store: Store, path: Path | str, *, keep: int | None = None,
         os.close(fd)
     try:
         with storage_errors(target), zipfile.ZipFile(temp_name, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive, \
-                _snapshot(store) as conn:
-            for kind, table, dataset in discover(store, conn):
-                manifest["tables"].append(_write_table(archive, conn, store, table, kind, dataset, progress))
+                _snapshot(store, store.engine) as conn, _snapshot(store, store.audit_engine, conn) as audit_conn:
+            for kind, table, dataset, source in sources(store, conn, audit_conn):
+                manifest["tables"].append(_write_table(archive, source, store, table, kind, dataset, progress))
             # the audit chain's head, signed with HUB_AUDIT_KEY: `hub audit --verify --anchors <backup>` later
             # shows entries cut off the end since this backup
-            manifest["audit_anchor"] = audit.anchor(store, conn)
+            manifest["audit_anchor"] = audit.anchor(store, audit_conn)
             archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
         os.replace(temp_name, target)
     except BaseException:
@@ -193,20 +193,37 @@ def backup(store: Store, path: Path | str, *, keep: int | None = None,
     return manifest
 
 
-class _snapshot:
-    """One read transaction over every table (REPEATABLE READ on PostgreSQL: one snapshot for all reads)."""
+def sources(store: Store, conn: sa.Connection,
+            audit_conn: sa.Connection) -> list[tuple[str, sa.Table, str | None, sa.Connection]]:
+    """discover()'s tables, each with the connection to read it on: the audit log's own file on SQLite
+    (publish/audit_store.py) is one more database, whose hub_audit is backed up as any other table."""
+    found = [(kind, table, dataset, conn) for kind, table, dataset in discover(store, conn)]
+    if audit_conn is not conn:
+        names = {table.name for _, table, _, _ in found}  # a log not yet moved out of the main file counts once
+        found += [(kind, table, dataset, audit_conn) for kind, table, dataset in discover(store, audit_conn)
+                  if table.name not in names]
+    return found
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+
+class _snapshot:
+    """One read transaction over every table of `engine` (REPEATABLE READ on PostgreSQL: one snapshot for all
+    reads); `same` when `engine` is the one `same` is a connection of."""
+
+    def __init__(self, store: Store, engine: sa.Engine, same: sa.Connection | None = None) -> None:
+        self.store, self.engine, self.same = store, engine, same
 
     def __enter__(self) -> sa.Connection:
-        self.conn = self.store.engine.connect()
+        if self.same is not None and self.same.engine is self.engine:
+            return self.same
+        self.conn = self.engine.connect()
         if self.store.dialect == "postgresql":
             self.conn = self.conn.execution_options(isolation_level="REPEATABLE READ")
         self.tx = self.conn.begin()
         return self.conn
 
     def __exit__(self, *exc: Any) -> None:
+        if self.same is not None and self.same.engine is self.engine:
+            return
         self.tx.rollback()
         self.conn.close()
 
@@ -285,4 +302,4 @@ def prune(folder: Path, keep: int) -> list[Path]:
     return removed
 
 
-__all__ = ["backup", "verify", "read_manifest", "prune", "discover", "kind_of", "BackupError", "default_name"]
+__all__ = ["backup", "verify", "read_manifest", "prune", "discover", "sources", "kind_of", "BackupError", "default_name"]

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from core.errors import HubError, NotFound, Unauthenticated
 from publish import audit, tables
 from publish.access import Viewer
-from publish.db import inserted_id
+from publish.db import inserted_id, locked, without_waiting
 from publish.lru import LruCache
 from publish.store import Store, utcnow
 
@@ -249,9 +249,22 @@ def _lookup(store: Store, prefix: str, digest: str) -> tuple[Viewer, datetime | 
         raise _expired(match.name)
     now = utcnow()
     if match.last_used_at is None or now - match.last_used_at > TOUCH_EVERY:
-        with store.engine.begin() as conn:
-            conn.execute(k.update().where(k.c.id == match.key_id).values(last_used_at=now))
+        _touch(store, match.key_id, now)
     return viewer, match.expires_at
+
+
+def _touch(store: Store, key_id: int, now: datetime) -> None:
+    """Record when a key was last used, without ever waiting for a load: on SQLite a load holds the database's
+    write lock for as long as it writes, and a keyed request must not wait for it for a bookkeeping date. A
+    busy database skips it; the next lookup of the key (KEY_CACHE_SECONDS later) tries again."""
+    k = tables.api_keys
+    with store.engine.connect() as conn, without_waiting(conn, store.lock_timeout * 1000):
+        try:
+            with conn.begin():
+                conn.execute(k.update().where(k.c.id == key_id).values(last_used_at=now))
+        except sa.exc.OperationalError as exc:
+            if not locked(exc):
+                raise
 
 
 def _expired(client: str | None) -> Unauthenticated:

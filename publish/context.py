@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from core.catalog import Catalog, load_catalog
 from core.config import Settings
@@ -21,6 +22,7 @@ class Hub:
         store = Store.connect(settings.database_url, catalog, replica_url=settings.replica_url,
                               lock_timeout=settings.lock_timeout)
         store.audit_key = settings.audit_secret
+        store.storage_dir = Path(settings.storage_dir)
         if init:
             store.init()
         return cls(settings, catalog, store)

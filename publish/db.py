@@ -24,16 +24,18 @@ from core.errors import StorageError, StoreError
 SPATIALITE = "mod_spatialite"
 
 
-def create_engine(url: str, *, readonly: bool = False, lock_timeout: int = DEFAULT_LOCK_TIMEOUT, **kw: Any) -> Engine:
-    """An engine for `url` with the spatial extension ready on every connection; on SQLite a writer waits
-    `lock_timeout` seconds for another's write lock."""
+def create_engine(url: str, *, readonly: bool = False, lock_timeout: int = DEFAULT_LOCK_TIMEOUT, spatial: bool = True,
+                  **kw: Any) -> Engine:
+    """An engine for `url` with the spatial extension ready on every connection (unless not `spatial`: a SQLite
+    file holding no geometry, such as the audit log's); on SQLite a writer waits `lock_timeout` seconds for
+    another's write lock."""
     if url.startswith("sqlite"):
         import sqlean
 
         sqlean.extensions.enable("text")  # text_lower: SQLite's own lower() changes ASCII letters only
         engine = sa.create_engine(url, module=sqlean, connect_args={"timeout": lock_timeout, "check_same_thread": False},
                                   **kw)
-        event.listen(engine, "connect", partial(_sqlite_on_connect, busy_ms=lock_timeout * 1000))
+        event.listen(engine, "connect", partial(_sqlite_on_connect, busy_ms=lock_timeout * 1000, spatial=spatial))
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so a write transaction
         # takes the lock at its start (BEGIN IMMEDIATE) and readers get a consistent snapshot.
         event.listen(engine, "begin", _sqlite_begin)
@@ -44,8 +46,12 @@ def create_engine(url: str, *, readonly: bool = False, lock_timeout: int = DEFAU
     raise StoreError(f"Không hỗ trợ cơ sở dữ liệu {url!r}", f"Unsupported database URL {url!r}")
 
 
-def _sqlite_on_connect(dbapi_conn: Any, _record: Any, busy_ms: int = DEFAULT_LOCK_TIMEOUT * 1000) -> None:
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any, busy_ms: int = DEFAULT_LOCK_TIMEOUT * 1000,
+                       spatial: bool = True) -> None:
     dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_begin)
+    if not spatial:
+        _sqlite_pragmas(dbapi_conn, busy_ms).close()
+        return
     try:
         dbapi_conn.enable_load_extension(True)
         dbapi_conn.load_extension(SPATIALITE)
@@ -55,14 +61,19 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any, busy_ms: int = DEFAULT_LOC
             "Không nạp được SpatiaLite (cài gói libsqlite3-mod-spatialite)",
             f"Cannot load SpatiaLite (install the Debian package libsqlite3-mod-spatialite): {exc}",
         ) from exc
+    cur = _sqlite_pragmas(dbapi_conn, busy_ms)
+    if not cur.execute("SELECT 1 FROM sqlite_master WHERE name='spatial_ref_sys'").fetchone():
+        cur.execute("SELECT InitSpatialMetadata(1)")
+    cur.close()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, busy_ms: int) -> Any:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
-    if not cur.execute("SELECT 1 FROM sqlite_master WHERE name='spatial_ref_sys'").fetchone():
-        cur.execute("SELECT InitSpatialMetadata(1)")
-    cur.close()
+    return cur
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
@@ -97,6 +108,25 @@ def write_transaction(engine: Engine) -> Iterator[sa.Connection]:
                 yield conn
         finally:
             conn.info.pop("sqlite_begin", None)
+
+
+@contextmanager
+def without_waiting(conn: sa.Connection, busy_ms: int) -> Iterator[sa.Connection]:
+    """On SQLite, statements on `conn` fail at once ("database is locked", see `locked`) instead of waiting for
+    another connection's write lock; `busy_ms` (the engine's wait) is put back afterwards. Nothing on PostgreSQL."""
+    if conn.dialect.name != "sqlite":
+        yield conn
+        return
+    driver(conn).execute("PRAGMA busy_timeout = 0")
+    try:
+        yield conn
+    finally:
+        driver(conn).execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+
+
+def locked(exc: BaseException) -> bool:
+    """Whether a database error is SQLite's "database is locked" (another connection holds the write lock)."""
+    return "database is locked" in str(getattr(exc, "orig", exc)).lower()
 
 
 _FULL = ("database or disk is full", "no space left on device", "disk full", "could not extend file")

@@ -132,16 +132,21 @@ def finish(store: Store, job_id: str, status: str, *, result: dict[str, Any] | N
 
 def mark_failed(store: Store, job: Job, pid: int | None, error: dict[str, Any], reason_vi: str,
                 reason_en: str) -> bool:
-    """Mark a running job failed, and the load its process `pid` left running (the data never committed).
-    False when the job was not running any more."""
+    """Mark a running job failed, and the load its process `pid` left running (the data never committed); the job
+    then names that load (load_id), as a job that failed on its own does. False when the job was not running."""
     with store.engine.begin() as conn:
         changed = conn.execute(tables.jobs.update().where(tables.jobs.c.id == job.id, tables.jobs.c.status == "running")
                                .values(status="failed", finished_at=utcnow(), message=reason_en[:500],
                                        error=json.dumps(error, ensure_ascii=False))).rowcount
         if changed and pid and job.started_at is not None:
             loads = tables.loads
-            conn.execute(loads.update().where(
-                loads.c.status == "running", loads.c.pid == pid, loads.c.started_at >= job.started_at,
+            # the load the job's process began (marked failed already if the store's recovery came by first)
+            load_id = conn.execute(sa.select(loads.c.id).where(
+                loads.c.status.in_(("running", "failed")), loads.c.pid == pid, loads.c.started_at >= job.started_at,
                 loads.c.dataset == job.dataset,
-            ).values(status="failed", finished_at=utcnow(), error=f"{reason_vi} / {reason_en}"))
+            ).order_by(loads.c.id.desc()).limit(1)).scalar()
+            if load_id is not None:
+                conn.execute(loads.update().where(loads.c.id == load_id, loads.c.status == "running").values(
+                    status="failed", finished_at=utcnow(), error=f"{reason_vi} / {reason_en}"))
+                conn.execute(tables.jobs.update().where(tables.jobs.c.id == job.id).values(load_id=load_id))
     return bool(changed)

@@ -7,7 +7,8 @@ tables are filled with their indexes and spatial index built afterwards (publish
 as they were, so PostgreSQL's identity/serial sequences are moved past them at the end.
 
 A database that already holds data is refused unless `force`: then its tables are emptied first, in the
-same transaction (the audit log's append-only triggers are lifted for that and put back).
+same transaction (the audit log's append-only triggers are lifted for that and put back). On SQLite the audit
+log goes into its own file (publish/audit_store.py), in a transaction of that file committed with the main one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import io
 import json
 import struct
 import zipfile
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -38,23 +39,32 @@ def restore(store: Store, path: Path | str, *, force: bool = False, progress: Pr
     """Restore the backup at `path` into `store`'s database. Returns the manifest."""
     manifest = verify(path)
     store.init()
-    with store.engine.connect() as conn:
+    with ExitStack() as stack:
+        conn = stack.enter_context(store.engine.connect())
+        # the audit log's own file on SQLite (publish/audit_store.py): its table is restored there
+        audit_conn = conn if store.audit_engine is store.engine else stack.enter_context(store.audit_engine.connect())
+
+        def on(table: sa.Table) -> sa.Connection:
+            return audit_conn if table.name == tables.audit_log.name else conn
+
         plan = _plan(store, conn, manifest)
-        filled = [table.name for _, table in plan if _has_rows(conn, table)]
-        conn.rollback()  # end the reads' implicit transaction; the restore's own begins below
+        filled = [table.name for _, table in plan if _has_rows(on(table), table)]
+        for c in {id(conn): conn, id(audit_conn): audit_conn}.values():
+            c.rollback()  # end the reads' implicit transaction; the restore's own begins below
         if filled and not force:
             raise BackupError(
                 f"Cơ sở dữ liệu đích không trống ({', '.join(filled[:5])}); dùng --force để xoá và khôi phục đè",
                 f"The target database is not empty ({', '.join(filled[:5])}); use --force to empty it and restore",
                 file=str(path))
-        conn.info["sqlite_begin"] = "IMMEDIATE"
+        conn.info["sqlite_begin"] = audit_conn.info["sqlite_begin"] = "IMMEDIATE"
         try:
-            with conn.begin(), zipfile.ZipFile(path) as archive:
+            with conn.begin(), audit_conn.begin() if audit_conn is not conn else nullcontext(), \
+                    zipfile.ZipFile(path) as archive:
                 for _, table in reversed(plan):
                     if table.name in filled:
-                        _empty(conn, table)
+                        _empty(on(table), table)
                 for entry, table in plan:
-                    _load(conn, store, archive, entry, table, progress)
+                    _load(on(table), store, archive, entry, table, progress)
                 if store.dialect == "postgresql":
                     for _, table in plan:
                         _reset_sequences(conn, table)
@@ -63,6 +73,7 @@ def restore(store: Store, path: Path | str, *, force: bool = False, progress: Pr
                     error="Đang chạy khi sao lưu / It was running when the backup was taken"))
         finally:
             conn.info.pop("sqlite_begin", None)
+            audit_conn.info.pop("sqlite_begin", None)
     return manifest
 
 

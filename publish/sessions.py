@@ -120,7 +120,7 @@ def sign_in_wait(hub: Hub, ip: str | None, key_prefix: str | None) -> int:
     refusal, up to 15 minutes (then the count runs out with the window)."""
     a = tables.audit_log
     since = utcnow() - WINDOW
-    with hub.store.engine.connect() as conn:
+    with hub.store.audit_engine.connect() as conn:
         rows = conn.execute(sa.select(a.c.at, a.c.ip, a.c.detail).where(
             a.c.at >= since, a.c.path == SIGN_IN_PATH, a.c.status == 401)).all()
     marker = json.dumps({"refused_key": key_prefix}) if key_prefix else None

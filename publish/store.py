@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -25,14 +26,21 @@ def utcnow() -> datetime:
 
 class Store:
     def __init__(self, engine: Engine, catalog: Catalog, *, read_engine: Engine | None = None,
-                 lock_timeout: int = DEFAULT_LOCK_TIMEOUT) -> None:
+                 lock_timeout: int = DEFAULT_LOCK_TIMEOUT, audit_engine: Engine | None = None) -> None:
+        from publish import audit_store
+
         self.engine = engine
+        # the audit log's database: its own file beside a SQLite main file, so that appending never waits for a
+        # load's write lock; the main database on PostgreSQL (publish/audit_store.py)
+        self.audit_engine = audit_engine or audit_store.engine_for(engine, lock_timeout)
         self.lock_timeout = lock_timeout  # seconds a writer waits for another (publish/locks.py)
         self.read_engine = read_engine or engine
         self.catalog = catalog
         self.metadata = sa.MetaData()
         # the audit chain's HMAC key (HUB_AUDIT_KEY, set by Hub.open; never stored in the database)
         self.audit_key: bytes | None = None
+        # the storage folder (HUB_STORAGE_DIR, set by Hub.open): where files that rows refer to live, e.g. uploads
+        self.storage_dir: Path | None = None
 
     @classmethod
     def connect(cls, url: str, catalog: Catalog, *, replica_url: str | None = None,
@@ -59,10 +67,11 @@ class Store:
 
     def init(self) -> None:
         """Create or upgrade everything: the hub's tables (Alembic) and one table per dataset."""
-        from publish import audit, migrate
+        from publish import audit_store, migrate
 
         migrate.upgrade(self.engine)
-        audit.ensure_append_only(self.engine)  # triggers refusing UPDATE and DELETE of the audit log
+        # the audit log's table in its own file on SQLite, and the triggers refusing UPDATE and DELETE of it
+        audit_store.settle(self.engine, self.audit_engine)
         with self.engine.begin() as conn:
             for ds in self.catalog.load_order():
                 self.table(ds).create(conn, checkfirst=True)
@@ -118,5 +127,7 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.audit_engine is not self.engine:
+            self.audit_engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()

@@ -10,7 +10,7 @@ import click
 
 from core.errors import HubError, IntegrityBroken
 from hub.cli.common import console, open_hub, print_table
-from publish import audit, clients
+from publish import audit, audit_store, clients
 
 __all__ = ["keys_group", "audit_command"]
 
@@ -132,6 +132,7 @@ def audit_command(client: str | None, dataset: str | None, since: str | None, st
     """Read the audit log (newest first), or verify that no entry was edited, removed or cut off the end."""
     hub = open_hub(init=not verify)  # verifying must not recreate dropped triggers first
     if verify:
+        audit_store.settle(hub.store.engine, hub.store.audit_engine, triggers=False)  # entries of an older hub
         anchors = audit.read_anchors(audit.anchors_path(hub.settings.storage_dir))
         for name in anchor_files:
             if name.endswith(".zip"):

@@ -91,29 +91,40 @@ def test_queued_upload_answers_202_and_the_worker_runs_it(queued_hub: Hub, tmp_p
 
 @ON_SPATIALITE
 def test_killed_work_horse_fails_its_job_and_leaves_the_data(queued_hub: Hub, tmp_path: Path) -> None:
+    """An upload queued as a job whose process is killed -9: the job fails naming the load it left (failed too),
+    the published version stays, and the uploaded file does not stay behind with nothing referring to it."""
     before = queued_hub.store.current_version("travel-agencies")
-    uploads = Path(queued_hub.settings.storage_dir) / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    travel_agencies_csv(uploads / "lon.csv", 60_000, start=700_000)  # a few seconds of work
+    source = travel_agencies_csv(tmp_path / "lon.csv", 60_000, start=700_000)  # a few seconds of work
+    app = create_app(queued_hub.settings, hub=queued_hub)
+    app.config["TESTING"] = True
+    steward = api_key(queued_hub, "steward")
+    with source.open("rb") as handle:
+        answer = app.test_client().post("/api/v1/datasets/travel-agencies/uploads", headers=bearer(steward),
+                                        data={"file": (handle, source.name), "allow_shrink": "true"},
+                                        content_type="multipart/form-data")
+    assert answer.status_code == 202, answer.json
+    job_id = answer.json["job"]["id"]
+    uploaded = Path(queued_hub.settings.storage_dir) / jobs.get(queued_hub.store, job_id, reap=False).params["path"]
+    assert uploaded.is_file()
     log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen([*HUB, "worker"], env=worker_env(queued_hub), cwd=tmp_path, stdout=log,
                               stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        job = jobs.submit(queued_hub, "ingest", {"dataset": "travel-agencies", "path": "uploads/lon.csv"})
-        running = wait_for(lambda: (j := jobs.get(queued_hub.store, job.id, reap=False)).status == "running" and j,
+        running = wait_for(lambda: (j := jobs.get(queued_hub.store, job_id, reap=False)).status == "running" and j,
                            timeout=120)
         horse = int(running.worker.rpartition(":")[2])
         assert horse != worker.pid  # the job runs in a forked work horse
-        os.kill(horse, signal.SIGKILL)  # what the kernel's out-of-memory killer does
-        failed = wait_for(lambda: (j := jobs.get(queued_hub.store, job.id, reap=False)).status == "failed" and j)
+        # killed once its load has begun (what the kernel's out-of-memory killer does)
+        wait_for(lambda: _loads(queued_hub, "running"), timeout=120, every=0.05)
+        os.kill(horse, signal.SIGKILL)
+        failed = wait_for(lambda: (j := jobs.get(queued_hub.store, job_id, reap=False)).status == "failed" and j)
         assert "killed (signal 9)" in failed.error["message"]["en"], failed.error
         assert worker.poll() is None  # the worker lives on for the next job
         assert queued_hub.store.current_version("travel-agencies") == before
-        with queued_hub.store.engine.connect() as conn:
-            import sqlalchemy as sa
-
-            running_loads = conn.execute(sa.text("SELECT count(*) FROM hub_loads WHERE status = 'running'")).scalar()
-        assert running_loads == 0
+        assert _loads(queued_hub, "running") == []
+        assert failed.load_id is not None and failed.load_id in _loads(queued_hub, "failed")  # the steward finds it
+        assert not uploaded.exists()  # no 54 MB file left that nothing refers to
+        assert uploaded.name in failed.error["message"]["en"] and "send it again" in failed.error["message"]["en"]
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
@@ -122,6 +133,13 @@ def test_killed_work_horse_fails_its_job_and_leaves_the_data(queued_hub: Hub, tm
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
         log.close()
+
+
+def _loads(hub: Hub, status: str) -> list[int]:
+    import sqlalchemy as sa
+
+    with hub.store.engine.connect() as conn:
+        return list(conn.execute(sa.text("SELECT id FROM hub_loads WHERE status = :s"), {"s": status}).scalars())
 
 
 @ON_SPATIALITE

@@ -16,7 +16,7 @@ from shapely import wkt
 
 from core.config import Settings
 from publish import audit, clients, tables
-from publish.backup import BackupError, backup, discover, kind_of, prune, read_manifest
+from publish.backup import BackupError, backup, kind_of, prune, read_manifest, sources
 from publish.context import Hub
 from publish.restore import restore
 from publish.rollback import rollback
@@ -88,8 +88,8 @@ def _dump(hub: Hub) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table the backup covers, geometry as rounded WKT, in primary-key order."""
     store = hub.store
     out: dict[str, list[tuple[Any, ...]]] = {}
-    with store.engine.connect() as conn:
-        for _, table, _ in discover(store, conn):
+    with store.engine.connect() as conn, store.audit_engine.connect() as audit_conn:
+        for _, table, _, source in sources(store, conn, audit_conn):
             columns = []
             for c in table.columns:
                 if kind_of(c) == "geometry":
@@ -99,7 +99,7 @@ def _dump(hub: Hub) -> dict[str, list[tuple[Any, ...]]]:
                     columns.append(c)
             kinds = [kind_of(c) for c in table.columns]
             order = list(table.primary_key.columns)
-            rows = conn.execute(sa.select(*columns).select_from(table).order_by(*order)).all()
+            rows = source.execute(sa.select(*columns).select_from(table).order_by(*order)).all()
             out[table.name] = [tuple(_canonical(v, k) for v, k in zip(r, kinds, strict=True)) for r in rows]
     return out
 
@@ -150,7 +150,7 @@ def test_restore_refuses_a_database_that_holds_data_unless_forced(open_hub: Any,
         restore(target.store, tmp_path / "b.zip")
     restore(target.store, tmp_path / "b.zip", force=True)
     assert _dump(target) == _dump(source)
-    assert audit.append_only_in_place(target.store.engine)  # the audit log is append-only again
+    assert audit.append_only_in_place(target.store.audit_engine)  # the audit log is append-only again
 
 
 def test_damaged_backup_is_refused_before_anything_is_written(open_hub: Any, tmp_path: Path,

@@ -137,7 +137,7 @@ def test_denied_states_read_nothing_but_open_data(matrix, attacked) -> None:  # 
     for state in ("bad-key", "revoked", "expired", "disabled"):
         assert client.get(f"/api/v1/datasets/{PERSONAL}/records", headers=headers[state]).status_code == 401
         assert client.get("/api/v1/datasets/heritage-sites/records", headers=headers[state]).status_code == 401
-    with attacked.hub.store.engine.connect() as conn:
+    with attacked.hub.store.audit_engine.connect() as conn:
         refused = conn.execute(sa.select(sa.func.count()).select_from(tables.audit_log)
                                .where(tables.audit_log.c.status == 401)).scalar()
     assert refused >= 8

@@ -18,7 +18,7 @@ def test_a_cccd_filter_is_kept_hashed_in_the_audit_log(attacked, attacked_client
                 f"/api/v1/datasets/{PERSONAL}/records?q={CCCD}",
                 f"/api/3/action/datastore_search?resource_id={PERSONAL}&filters=%7B%22holder_id_number%22%3A%22{CCCD}%22%7D"):
         assert attacked_client.get(url, headers=asker).status_code == 200, url
-    with attacked.hub.store.engine.connect() as conn:
+    with attacked.hub.store.audit_engine.connect() as conn:
         queries = [q for (q,) in conn.execute(sa.select(tables.audit_log.c.query)) if q]
     assert not [q for q in queries if CCCD in q]
     key = Settings(secret_key=attacked.hub.settings.secret_key).audit_secret

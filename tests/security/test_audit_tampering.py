@@ -22,7 +22,7 @@ def fill(hub: Hub, n: int = 6) -> None:
 
 
 def drop_triggers(hub: Hub) -> None:
-    with hub.store.engine.begin() as conn:
+    with hub.store.audit_engine.begin() as conn:
         on = " ON hub_audit" if hub.store.dialect == "postgresql" else ""
         conn.exec_driver_sql(f"DROP TRIGGER hub_audit_no_update{on}")
         conn.exec_driver_sql(f"DROP TRIGGER hub_audit_no_delete{on}")
@@ -31,7 +31,7 @@ def drop_triggers(hub: Hub) -> None:
 def rewrite_with_plain_sha256(hub: Hub) -> None:
     """The attack of the finding: delete an entry, then recompute every hash as the old chain did."""
     t = tables.audit_log
-    with hub.store.engine.begin() as conn:
+    with hub.store.audit_engine.begin() as conn:
         ids = [r.id for r in conn.execute(sa.select(t.c.id).order_by(t.c.id))]
         conn.execute(t.delete().where(t.c.id == ids[2]))
         prev = audit.GENESIS
@@ -70,7 +70,7 @@ def test_missing_triggers_exit_9_and_stay_missing(hub: Hub, cli_env: CliRunner) 
     answer = cli_env.invoke(cli, ["audit", "--verify", "--json"])
     assert answer.exit_code == 9, answer.output
     assert json.loads(answer.output.splitlines()[0])["append_only"] is False
-    assert not audit.append_only_in_place(hub.store.engine)  # verify did not put them back to hide it
+    assert not audit.append_only_in_place(hub.store.audit_engine)  # verify did not put them back to hide it
 
 
 def test_a_cut_tail_shows_against_the_kept_checkpoint_and_the_backup(hub: Hub, cli_env: CliRunner, tmp_path) -> None:
@@ -84,7 +84,7 @@ def test_a_cut_tail_shows_against_the_kept_checkpoint_and_the_backup(hub: Hub, c
     archive = backup.backup(hub.store, tmp_path / "b.zip")
     assert archive["audit_anchor"]["id"] == kept[-1]["id"]
     drop_triggers(hub)
-    with hub.store.engine.begin() as conn:  # cut the last two entries off the end
+    with hub.store.audit_engine.begin() as conn:  # cut the last two entries off the end
         t = tables.audit_log
         last = conn.execute(sa.select(sa.func.max(t.c.id))).scalar()
         conn.execute(t.delete().where(t.c.id > last - 2))

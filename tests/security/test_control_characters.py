@@ -31,7 +31,7 @@ def test_a_nul_written_on_sqlite_restores_into_postgresql(tmp_path) -> None:
     audit.append(source.store, client="c", method="GET", path="/p", query="q=ok", status=200)
     # a row as an older hub wrote it: NUL in the query, chained as the log chains it
     t = tables.audit_log
-    with source.store.engine.begin() as conn:
+    with source.store.audit_engine.begin() as conn:
         prev = conn.execute(sa.select(t.c.hash).order_by(t.c.id.desc()).limit(1)).scalar()
         entry = {k: None for k in audit.FIELDS} | {"at": audit.utcnow(), "client": "c", "method": "GET",
                                                    "path": "/p", "query": "q=a\x00b", "status": 400}

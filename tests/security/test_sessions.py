@@ -88,7 +88,7 @@ def test_an_admin_cannot_open_a_stewards_upload_and_reads_are_audited(attacked) 
     admin = signed_in(attacked, admin_token)
     for suffix in ("", "/report.json", "/rows-to-fix.xlsx"):
         assert admin.get(f"{upload_url}{suffix}").status_code == 404, suffix
-    with hub.store.engine.connect() as conn:
+    with hub.store.audit_engine.connect() as conn:
         seen = conn.execute(sa.select(tables.audit_log.c.path, tables.audit_log.c.dataset).where(
             tables.audit_log.c.client == uploader)).all()
     paths = {p for p, _ in seen}
@@ -120,7 +120,7 @@ def test_sign_in_backs_off_after_wrong_keys_and_the_right_key_then_waits(attacke
         last = other.post("/steward/login", data={"key": f"hub_r{i}x_{'y' * 40}", "csrf_token": csrf},
                           environ_base={"REMOTE_ADDR": "10.8.0.1"})
     assert last.status_code == 429
-    with hub.store.engine.connect() as conn:
+    with hub.store.audit_engine.connect() as conn:
         refused = conn.execute(sa.select(sa.func.count()).select_from(tables.audit_log).where(
             tables.audit_log.c.path == "/steward/login", tables.audit_log.c.status.in_((401, 429)))).scalar()
     assert refused >= 20  # every try is audited

@@ -77,7 +77,7 @@ def test_concurrent_requests_are_each_audited_once_in_one_chain(secured: Secured
 
 def _refuse_audit_inserts(hub: Hub) -> Callable[[], None]:
     """A database that refuses new audit entries (as a full disk or a lost primary would); returns the undo."""
-    with hub.store.engine.begin() as conn:
+    with hub.store.audit_engine.begin() as conn:
         if hub.store.dialect == "postgresql":
             conn.exec_driver_sql("CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS "
                                  "$$ BEGIN RAISE EXCEPTION 'no room'; END $$")
@@ -88,7 +88,7 @@ def _refuse_audit_inserts(hub: Hub) -> Callable[[], None]:
                                  "BEGIN SELECT RAISE(ABORT, 'no room'); END")
 
     def undo() -> None:
-        with hub.store.engine.begin() as conn:
+        with hub.store.audit_engine.begin() as conn:
             if hub.store.dialect == "postgresql":
                 conn.exec_driver_sql("DROP TRIGGER test_refuse ON hub_audit")
                 conn.exec_driver_sql("DROP FUNCTION test_refuse()")

@@ -22,7 +22,7 @@ def _fill(hub: Hub, n: int = 5) -> None:
 
 def _attacker(hub: Hub, sql: str) -> None:
     """What someone with database access does: drop the triggers, then change the table."""
-    with hub.store.engine.begin() as conn:
+    with hub.store.audit_engine.begin() as conn:
         if hub.store.dialect == "postgresql":
             conn.exec_driver_sql("DROP TRIGGER hub_audit_no_update ON hub_audit")
             conn.exec_driver_sql("DROP TRIGGER hub_audit_no_delete ON hub_audit")
@@ -55,19 +55,19 @@ def test_removed_entry_breaks_the_chain_at_the_next_one(hub: Hub) -> None:
 def test_audit_log_refuses_update_and_delete(hub: Hub) -> None:
     _fill(hub, 2)
     for sql in ("UPDATE hub_audit SET status = 200", "DELETE FROM hub_audit"):
-        with pytest.raises(sa.exc.DBAPIError, match="append-only"), hub.store.engine.begin() as conn:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), hub.store.audit_engine.begin() as conn:
             conn.exec_driver_sql(sql)
     if hub.store.dialect == "postgresql":
-        with pytest.raises(sa.exc.DBAPIError, match="append-only"), hub.store.engine.begin() as conn:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), hub.store.audit_engine.begin() as conn:
             conn.exec_driver_sql("TRUNCATE hub_audit")
     assert audit.verify(hub.store).checked == 2
 
 
 def test_restart_puts_back_dropped_triggers(hub: Hub) -> None:
     _attacker(hub, "SELECT 1")
-    assert not audit.append_only_in_place(hub.store.engine)
+    assert not audit.append_only_in_place(hub.store.audit_engine)
     hub.store.init()
-    assert audit.append_only_in_place(hub.store.engine)
+    assert audit.append_only_in_place(hub.store.audit_engine)
 
 
 def test_concurrent_appends_keep_one_chain(hub: Hub) -> None:
