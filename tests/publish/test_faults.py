@@ -1,5 +1,7 @@
-"""Faults end in one clear line and the documented exit status, and leave the published data as it was:
-a held SQLite write lock (exit 7), a full disk and a read-only folder (exit 4)."""
+"""Faults end in one clear line and the documented exit status, and leave the published data as it was, byte
+for byte (tests/publish/snapshot.py): a held SQLite write lock (exit 7), a full disk and a read-only folder
+(exit 4). The held dataset lock on both backends and kill -9 at each stage of a load are in
+tests/publish/test_crash_stages.py. Under CI a missing capability (root for tmpfs) fails instead of skipping."""
 
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from core.config import Settings
 from publish import pipeline
 from publish.context import Hub
+from tests.ops.conftest import require
 from tests.publish.conftest import ROOT, SAMPLES
+from tests.publish.snapshot import download, later_rows, version_bytes
 
 
 def hub_run(hub: Hub, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -33,13 +36,6 @@ def one_line(done: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def current_rows(hub: Hub, dataset: str) -> list[tuple]:
-    table = hub.store.table(dataset)
-    with hub.store.engine.connect() as conn:
-        return conn.execute(sa.select(table.c._key, table.c._hash, table.c._from).where(table.c._to.is_(None))
-                            .order_by(table.c._key)).all()
-
-
 def test_sqlite_load_while_another_process_holds_the_write_lock_exits_7(tmp_path: Path) -> None:
     import sqlean
 
@@ -48,7 +44,7 @@ def test_sqlite_load_while_another_process_holds_the_write_lock_exits_7(tmp_path
     hub = Hub.open(settings, init=True)
     pipeline.run(hub.store, "admin-units", SAMPLES / "admin-units.geojson")
     assert pipeline.run(hub.store, "sports-venues", SAMPLES / "sports-venues.csv").status == "committed"
-    before = current_rows(hub, "sports-venues")
+    served = version_bytes(hub.store, "sports-venues", 1)
     holder = sqlean.connect(str(tmp_path / "hub.db"), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another writer (a load, a backup, sqlite3 in a terminal) holds the lock
     try:
@@ -60,7 +56,8 @@ def test_sqlite_load_while_another_process_holds_the_write_lock_exits_7(tmp_path
     assert done.returncode == 7, done.stderr
     line = one_line(done)
     assert "đang được nạp bởi tiến trình khác" in line and "try again later" in line
-    assert current_rows(hub, "sports-venues") == before
+    assert version_bytes(hub.store, "sports-venues", 1) == served
+    assert later_rows(hub.store, "sports-venues", 1) == 0
     with hub.store.engine.connect() as conn:
         running = conn.exec_driver_sql("SELECT count(*) FROM hub_loads WHERE status = 'running'").scalar()
     assert running == 0
@@ -69,11 +66,15 @@ def test_sqlite_load_while_another_process_holds_the_write_lock_exits_7(tmp_path
 
 @contextmanager
 def small_disk(folder: Path, size: str = "1m", *, read_only: bool = False) -> Iterator[Path]:
-    """A tmpfs of `size` at `folder` (root only: otherwise the test is skipped), unmounted afterwards."""
+    """A tmpfs of `size` at `folder`, unmounted afterwards. Mounting needs root: without it the test is skipped,
+    and fails under CI (tests/ops/conftest.py `require`), so `make test` there never passes without it."""
     folder.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                                           capture_output=True).returncode != 0:
-        pytest.skip("mounting a small tmpfs needs root")
+    if os.geteuid() != 0:
+        require("mounting a small tmpfs needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        require(f"mounting a small tmpfs failed: {mounted.stderr.strip()}")
     try:
         if read_only:
             subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
@@ -116,6 +117,7 @@ def test_full_disk_and_read_only_folder_end_in_one_line_and_exit_4(venues: Hub, 
     edited = tmp_path / "venues.csv"
     edited.write_text((SAMPLES / "sports-venues.csv").read_text(encoding="utf-8").replace("Sân vận động Đồng Nai",
                       "Sân vận động tỉnh Đồng Nai", 1), encoding="utf-8")
+    served = version_bytes(venues.store, "sports-venues", 1)
     with small_disk(tmp_path / "full") as full:
         fill(full)
         report = hub_run(venues, "ingest", "sports-venues", str(edited), "--out", str(full / "out"))
@@ -132,8 +134,12 @@ def test_full_disk_and_read_only_folder_end_in_one_line_and_exit_4(venues: Hub, 
     with small_disk(tmp_path / "ro", read_only=True) as read_only:
         export = hub_run(venues, "export", "sports-venues", "-o", str(read_only / "venues.csv"))
         assert export.returncode == 4 and "read-only" in one_line(export)
-    # the database was never the problem: the load committed (then its report could not be written)
+    # the database was never the problem: the load committed whole (then its report could not be written), and
+    # version 1 is as it was, byte for byte
     assert venues.store.current_version("sports-venues") == 2
+    assert version_bytes(venues.store, "sports-venues", 1) == served
+    assert "Sân vận động tỉnh Đồng Nai" in download(venues.store, "sports-venues", 2).decode("utf-8")
+    assert later_rows(venues.store, "sports-venues", 2) == 0
 
 
 def test_upload_with_storage_full_answers_507_and_leaves_nothing(venues: Hub, tmp_path: Path) -> None:
@@ -146,14 +152,15 @@ def test_upload_with_storage_full_answers_507_and_leaves_nothing(venues: Hub, tm
         app.config["TESTING"] = True
         key = api_key(venues, "steward")
         fill(storage)
-        before = current_rows(venues, "sports-venues")
+        before = version_bytes(venues.store, "sports-venues", 1)
         answer = app.test_client().post(
             "/api/v1/datasets/sports-venues/uploads", headers=bearer(key), content_type="multipart/form-data",
             data={"file": (io.BytesIO((SAMPLES / "sports-venues.csv").read_bytes() * 40), "venues.csv")})
         assert answer.status_code == 507, answer.json
         assert answer.json["code"] == "storage-error" and "disk is full" in answer.json["message"]["en"]
         assert leftovers(storage) == [] and not list((storage / "uploads").rglob("*.csv"))
-        assert current_rows(venues, "sports-venues") == before
+        assert version_bytes(venues.store, "sports-venues", 1) == before
+        assert later_rows(venues.store, "sports-venues", 1) == 0
 
 
 def test_sqlite_database_or_disk_is_full_exits_4_and_keeps_the_version(tmp_path: Path) -> None:
@@ -164,7 +171,7 @@ def test_sqlite_database_or_disk_is_full_exits_4_and_keeps_the_version(tmp_path:
         try:
             pipeline.run(hub.store, "admin-units", SAMPLES / "admin-units.geojson")
             assert pipeline.run(hub.store, "sports-venues", SAMPLES / "sports-venues.csv").status == "committed"
-            before = current_rows(hub, "sports-venues")
+            before = version_bytes(hub.store, "sports-venues", 1)
             with hub.store.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             fill(folder)
@@ -173,7 +180,7 @@ def test_sqlite_database_or_disk_is_full_exits_4_and_keeps_the_version(tmp_path:
             assert "disk is full" in one_line(done)
             for name in ("filler", "filler-4096", "filler-512", "filler-1"):
                 (folder / name).unlink(missing_ok=True)
-            assert current_rows(hub, "sports-venues") == before
+            assert version_bytes(hub.store, "sports-venues", 1) == before
             assert hub.store.current_version("accommodation") is None
         finally:
             hub.store.dispose()
