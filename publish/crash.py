@@ -15,8 +15,8 @@ import signal
 STAGES: dict[str, str] = {
     "read": "the first batch of rows read from the file; the load is recorded `running`, nothing staged yet",
     "validated": "the first batch validated, not yet staged",
-    "staged": "the first batch written to the load's staging table",
-    "checked": "every row read, validated and staged, the report and the quality run done; no lock taken yet",
+    "staged": "the first batch written to the load's staging table (in a one-batch file every row; what "
+              "follows until `applied`, the report and the quality run, changes nothing in the database)",
     "applied": "the new version written and the load recorded, inside the transaction holding the dataset's "
                "lock, before COMMIT",
     "committed": "the version committed, before the command prints its summary or writes report files",

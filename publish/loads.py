@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from core.catalog import Dataset
 from core.errors import HubError, ShrinkRefused
 from publish import bulk, leases, tables
+from publish.crash import crash_point
 from publish.db import driver, inserted_id
 from publish.guard import KEYS_SHOWN, Impact, LoadPlan, check_shrink
 from publish.locks import conflicts_reported, locked_transaction, next_version, take_lock
@@ -313,6 +314,7 @@ class Loader:
                 if result.version is not None:
                     bulk.analyze(conn, self.table.name)
             self._record(conn, result, report, quality_score, error=error)
+            crash_point("applied")
         self._finished = True
         if result.version is not None and self.store.dialect == "sqlite":
             bulk.truncate_wal(conn)
@@ -348,6 +350,7 @@ class Loader:
             if result.version is not None:
                 bulk.analyze(conn, self.table.name)
             self._record(conn, result, result.report, quality_score, error=error)
+            crash_point("applied")
             direct.transaction.commit()
 
     def _insert_sql(self, version: int, where: str = "") -> str:

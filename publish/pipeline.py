@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from core.catalog import Dataset
 from core.errors import HubError, InputError, ShrinkRefused
+from publish.crash import crash_point
 from publish.db import storage_full
 from publish.guard import Impact, LoadPlan, Preview, check_scope, check_shrink, no_valid_rows
 from publish.loads import Loader, LoadResult
@@ -146,8 +147,10 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
         if loader:
             loader.open()
         for batch in table.batches(BATCH_ROWS):
+            crash_point("read")
             valid, invalid = validator.check(batch)
             check_scope(valid, dataset.schema, plan, source_name or path.name)
+            crash_point("validated")
             if preview is not None:
                 preview.add(valid)
             if quality is not None:
@@ -159,6 +162,7 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
             if loader:
                 loader.stage(valid)
                 loader.reject(invalid)
+                crash_point("staged")
             if progress:
                 progress(table.rows_read)
         report = validator.finish()
@@ -187,6 +191,7 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
             result = loader.commit(report=report_dict, rows_read=table.rows_read, quality_score=score,
                                    keep_rejected_only=refused or refusal is not None,
                                    error=refusal.bilingual() if refusal else None)
+            crash_point("committed")
             refusal = refusal or loader.refusal
             impact = loader.impact
         elif preview is not None and not refused:

@@ -11,6 +11,7 @@ from hub.cli.common import console, open_hub, print_table, row_progress
 from ingest.pipeline import READABLE
 from publish import pipeline, query, versions
 from publish.context import Hub
+from publish.crash import crash_point
 from publish.guard import display_key
 
 
@@ -119,6 +120,7 @@ def ingest(dataset: str, file: Path, encoding: str | None, sheet: str | None, fm
     _print_quality(outcome, lang)
     if out:
         _write_files(hub, outcome, out, lang)
+        crash_point("reported")
     if outcome.refusal is not None:
         raise outcome.refusal
     if outcome.status == "rejected":

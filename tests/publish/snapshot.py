@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
+from geoalchemy2.elements import WKBElement
 
 from publish.access import Viewer
 from publish.exports import export_stream
@@ -25,8 +26,8 @@ def full_viewer(dataset: str) -> Viewer:
 
 
 def _plain(value: Any) -> Any:
-    if hasattr(value, "data") and not isinstance(value, (str, bytes)):  # a geometry (geoalchemy2 WKB element)
-        return bytes(value.data).hex()
+    if isinstance(value, WKBElement):  # a geometry, as hex WKB
+        return value.desc
     if isinstance(value, (bytes, memoryview)):
         return bytes(value).hex()
     return value
