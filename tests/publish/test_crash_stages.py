@@ -3,6 +3,8 @@ SIGKILL at the stage; before the commit the previous version stays served byte f
 new one visible, after it the new version is served whole; either way nothing is left behind, the next command
 marks the dead load failed, and the next ingest of the same file succeeds.
 
+Also: a first (bulk) load killed just before its commit, and a load refused by a held dataset lock (exit 7).
+
 One hub per backend for the module: each test ingests whichever of two files (the sample, and an edited copy)
 is not the current version, so the tests hold in any order and alone.
 """
@@ -86,9 +88,10 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         drop_schema(schema)
 
 
-def hub_ingest(served: Served, path: Path, *extra: str, **env: str) -> tuple[subprocess.CompletedProcess[str], int]:
+def hub_ingest(served: Served, path: Path, *extra: str, dataset: str = DATASET,
+               **env: str) -> tuple[subprocess.CompletedProcess[str], int]:
     """Run the real `hub ingest` on the served hub; its result and its PID."""
-    process = subprocess.Popen([sys.executable, "-m", "hub", "ingest", DATASET, str(path), *extra],
+    process = subprocess.Popen([sys.executable, "-m", "hub", "ingest", dataset, str(path), *extra],
                                env={**hub_env(served.hub), **env}, cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     stdout, stderr = process.communicate(timeout=300)
@@ -153,6 +156,30 @@ def test_load_killed_at_stage_leaves_previous_version_byte_for_byte_and_next_loa
             assert (again.status, again.load.version) == ("committed", version + 1)
             assert stored_rows(after.store, DATASET, version + 1, bookkeeping=False) == served.holds[other]
         assert version_bytes(after.store, DATASET, version) == before
+    finally:
+        after.store.dispose()
+
+
+def test_first_load_killed_before_commit_leaves_no_version_and_no_new_table(served: Served) -> None:
+    """A dataset's first load is a bulk load (publish/bulk.py): on PostgreSQL its rows go into a new table
+    that replaces the empty one at commit. Killed just before that commit: no version, no rows, no new table,
+    and the next ingest publishes version 1."""
+    store, dataset = served.store, "travel-agencies"  # a dataset no other test of the module loads
+    path = SAMPLES / f"{dataset}.csv"
+    assert store.current_version(dataset) is None
+    application = f"hub-crash-{os.getpid()}-first"
+    done, pid = hub_ingest(served, path, dataset=dataset, HUB_CRASH_AT="applied", PGAPPNAME=application)
+    assert done.returncode == -signal.SIGKILL, f"not killed: exit {done.returncode}\n{done.stderr}"
+    wait_until_gone(served, application)
+    assert store.current_version(dataset) is None
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(store.table(dataset))).scalar() == 0
+    assert leftover_tables(store, pid) == []
+    after = Hub.open(served.hub.settings, init=True)
+    try:
+        assert versions.loads(after.store, dataset)[0]["status"] == "failed"
+        again = pipeline.run(after.store, dataset, path)
+        assert (again.status, again.load.version) == ("committed", 1)
     finally:
         after.store.dispose()
 
