@@ -21,7 +21,7 @@ import unicodedata
 
 import numpy as np
 
-__all__ = ["MAX_NESTING", "TONE_MARKS", "control_characters", "input_problem", "match_key", "match_words", "nfc", "search_fold", "search_fold_batch", "search_words"]
+__all__ = ["CONTROL_CHARACTERS", "MAX_NESTING", "TONE_MARKS", "control_characters", "input_problem", "match_key", "match_words", "nfc", "search_fold", "search_fold_batch", "search_words"]
 
 TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
 """The five Vietnamese tone marks (huyền, sắc, ngã, hỏi, nặng) as combining characters."""
@@ -158,7 +158,8 @@ def match_words(text: str) -> str:
 
 
 MAX_NESTING = 32  # containers inside containers in a request's JSON parameters
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"  # a regex character range: refused in any request URI
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 
 
 def control_characters(text: str) -> bool:

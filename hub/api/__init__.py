@@ -8,7 +8,7 @@ hub's catalogue (`records.dataset_routes`) and the one error handler of this int
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, render_template, url_for
 from flask_restx import Api
 
 from core.errors import HubError
@@ -28,25 +28,39 @@ DATASET_ROUTES = (records, changes, reports, uploads)
 NAMESPACES = (datasets.ns, statistics.ns, jobs.ns, admin.ns)
 
 
+TITLE = "Đồng Nai culture, sports and tourism data hub — sharing API"
+
+
+def docs_page() -> str:
+    """/api/v1/docs: Swagger UI with the page's language, a viewport for phones and a link home
+    (hub/api/templates/api-docs.html; swagger-ui's files come from flask-restx's package, no CDN)."""
+    return render_template("api-docs.html", title=TITLE, specs_url=url_for("api.specs"),
+                           home_url=url_for("web.home"))
+
+
 def make_blueprint(hub: Hub) -> Blueprint:
-    bp = Blueprint("api", __name__, url_prefix="/api/v1")
+    bp = Blueprint("api", __name__, url_prefix="/api/v1", template_folder="templates")
+    # the per-dataset page models refer to their record and feature models, which no operation names itself
+    bp.record_once(lambda state: state.app.config.setdefault("RESTX_INCLUDE_ALL_MODELS", True))
     api = Api(
         bp,
         version="1",
-        title="Đồng Nai culture, sports and tourism data hub — sharing API",
+        title=TITLE,
         description=API_DESCRIPTION,
         doc="/docs",
         authorizations={"bearer": {"type": "apiKey", "in": "header", "name": "Authorization",
                                    "description": "Bearer <API key>"}},
-        security=[{"bearer": []}],
+        # open data needs no key ({}: no requirement); keyed operations say security=[{"bearer": []}] themselves
+        security=[{}, {"bearer": []}],
         # one tag per namespace name: records.dataset_routes adds a second "datasets" namespace
         tags=[{"name": ns.name, "description": ns.description} for ns in NAMESPACES],
     )
+    api.documentation(docs_page)
     for model in (text, error):
         api.models[model.name] = model
     for ns in NAMESPACES:
         api.add_namespace(ns)
-    api.add_namespace(records.dataset_routes(hub.catalog))
+    api.add_namespace(records.dataset_routes(hub.catalog, max_page_size=hub.settings.max_page_size))
     api.errorhandler(HubError)(handle_hub_error)  # the OpenAPI document lists it (its docstring describes it)
     bp.after_request(visible_spec)  # the document lists what the caller may see (runs before the ETag)
     return bp

@@ -32,13 +32,16 @@ def _body() -> dict[str, Any]:
     return data or {}
 
 
+TEXT_MAX = 2000  # characters of a text in a body
+
+
 def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
     value = data.get(name)
     if value is None or value == "":
         if required:
             raise HubError(f"Thiếu «{name}»", f"«{name}» is required", code="bad-body", field=name)
         return None
-    if not isinstance(value, str) or len(value) > 2000:
+    if not isinstance(value, str) or len(value) > TEXT_MAX:
         raise HubError(f"«{name}» phải là chuỗi (tối đa 2000 ký tự)", f"«{name}» must be a string (at most 2000 characters)",
                        code="bad-body", field=name)
     return value
@@ -86,19 +89,23 @@ client = ns.model("Client", {
     "keys": fields.List(fields.Nested(key)), "grants": fields.List(fields.Nested(grant)),
 })
 new_client = ns.model("NewClient", {
-    "name": fields.String(required=True, description="Tên ngắn / short name, e.g. so-xay-dung"),
+    "name": fields.String(required=True, pattern=r"^[\w.-]{1,100}$",
+                          description="Tên ngắn: chữ, số, '-', '_', '.' / short name: letters, digits, '-', '_', '.' "
+                                      "(e.g. so-xay-dung)"),
     "role": fields.String(enum=list(clients.ROLES), default="department"),
-    "title": fields.String(description="Tên đầy đủ / full name"),
-    "contact": fields.String(description="Liên hệ / contact"),
+    "title": fields.String(max_length=TEXT_MAX, description="Tên đầy đủ / full name"),
+    "contact": fields.String(max_length=TEXT_MAX, description="Liên hệ / contact"),
 })
-new_key = ns.model("NewKey", {"days": fields.Integer(description="Số ngày hiệu lực / days valid (default 365)")})
+new_key = ns.model("NewKey", {"days": fields.Integer(min=1, max=3650, description="Số ngày hiệu lực / days valid "
+                                                                             "(default 365)")})
 issued = ns.model("IssuedKey", {
     "client": fields.String, "token": fields.String(description="Khoá, chỉ hiện một lần / the key, shown once"),
     "expires_at": fields.String,
 })
 new_grant = ns.model("NewGrant", {
     "personal": fields.Boolean(description="Cả dữ liệu cá nhân / personal data too"),
-    "purpose": fields.String(description="Mục đích (bắt buộc với dữ liệu cá nhân) / purpose (required for personal)"),
+    "purpose": fields.String(max_length=TEXT_MAX, description="Mục đích (bắt buộc với dữ liệu cá nhân) / purpose "
+                                                              "(required for personal)"),
 })
 count = ns.model("Count", {"count": fields.Integer})
 entry = ns.model("AuditEntry", {
@@ -114,6 +121,7 @@ verification = ns.model("AuditVerification", {
 })
 
 guarded = responses(ns, error, 400, 401, 403, 404, 429)
+KEYED = [{"bearer": []}]  # every operation here needs an admin's key
 
 
 def admin() -> str:
@@ -122,7 +130,7 @@ def admin() -> str:
 
 @ns.route("/clients")
 class Clients(Resource):
-    @ns.doc("list_clients")
+    @ns.doc("list_clients", security=KEYED)
     @ns.response(200, "Các bên sử dụng / clients", [client])
     @guarded
     def get(self) -> list[dict[str, Any]]:
@@ -130,7 +138,7 @@ class Clients(Resource):
         admin()
         return clients.clients(current_hub().store)
 
-    @ns.doc("create_client")
+    @ns.doc("create_client", security=KEYED)
     @ns.expect((new_client, "Bên sử dụng mới / the new client"), validate=False)
     @ns.response(201, "Đã tạo / created", client)
     @guarded
@@ -147,7 +155,7 @@ class Clients(Resource):
 @ns.route("/clients/<string:name>/keys")
 @ns.param("name", "Tên bên sử dụng / client name")
 class Keys(Resource):
-    @ns.doc("issue_key")
+    @ns.doc("issue_key", security=KEYED)
     @ns.expect((new_key, "Thời hạn của khoá / how long the key is valid"), validate=False)
     @ns.response(201, "Khoá mới, chỉ hiện lần này / the new key, shown this once", issued)
     @guarded
@@ -162,7 +170,7 @@ class Keys(Resource):
         return {"client": key.client, "token": key.token,
                 "expires_at": key.expires_at.isoformat(timespec="seconds") if key.expires_at else None}, 201
 
-    @ns.doc("revoke_keys", params={"prefix": "Chỉ khoá này / only the key with this prefix"})
+    @ns.doc("revoke_keys", security=KEYED, params={"prefix": "Chỉ khoá này / only the key with this prefix"})
     @ns.response(200, "Số khoá đã thu hồi / how many keys were revoked", count)
     @guarded
     def delete(self, name: str) -> dict[str, int]:
@@ -176,7 +184,7 @@ class Keys(Resource):
 @ns.param("name", "Tên bên sử dụng / client name")
 @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
 class Grants(Resource):
-    @ns.doc("grant")
+    @ns.doc("grant", security=KEYED)
     @ns.expect((new_grant, "Quyền cấp / what is granted"), validate=False)
     @ns.response(200, "Đã cấp quyền / granted", client)
     @guarded
@@ -192,7 +200,7 @@ class Grants(Resource):
                    granted_by=actor)
         return next(c for c in clients.clients(current_hub().store) if c["name"] == name)
 
-    @ns.doc("ungrant")
+    @ns.doc("ungrant", security=KEYED)
     @ns.response(200, "Số quyền đã rút / how many grants were withdrawn", count)
     @guarded
     def delete(self, name: str, dataset_id: str) -> dict[str, int]:
@@ -203,10 +211,13 @@ class Grants(Resource):
 
 @ns.route("/audit")
 class Audit(Resource):
-    @ns.doc("list_audit", params={
+    @ns.doc("list_audit", security=KEYED, params={
         "client": "Bên sử dụng / client", "dataset": "Bộ dữ liệu / dataset",
-        "since": "Từ (ISO 8601, UTC) / from", "until": "Đến (ISO 8601, UTC) / until",
-        "status": "Mã HTTP / HTTP status", "limit": "Số mục / how many, newest first (1-10000, default 100)"})
+        "since": {"type": "string", "format": "date-time", "description": "Từ (ISO 8601, UTC) / from"},
+        "until": {"type": "string", "format": "date-time", "description": "Đến (ISO 8601, UTC) / until"},
+        "status": {"type": "integer", "minimum": 100, "maximum": 599, "description": "Mã HTTP / HTTP status"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 10_000, "default": 100,
+                  "description": "Số mục / how many, newest first"}})
     @ns.response(200, "Nhật ký, mới nhất trước / entries, newest first", entries)
     @guarded
     def get(self) -> dict[str, Any]:
@@ -220,7 +231,7 @@ class Audit(Resource):
 
 @ns.route("/audit/verify")
 class AuditVerify(Resource):
-    @ns.doc("verify_audit")
+    @ns.doc("verify_audit", security=KEYED)
     @ns.response(200, "Kết quả kiểm tra chuỗi băm / the hash chain check", verification)
     @guarded
     def get(self) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from flask_restx import Resource, fields
 from hub import audit
 from hub.api.answers import Built, answer
 from hub.api.datasets import ns, visible_dataset
-from hub.api.models import error
+from hub.api.models import error, nullable
+from hub.api.params import MAX_VERSION
 from hub.auth import current_viewer
 from hub.context import current_hub
 from publish import changes, versions
@@ -24,10 +25,16 @@ from publish.access import sees_personal
 from publish.query import QueryError
 
 CHANGE_PARAMS = {
-    "since": "Phiên bản bản sao đang có (0 = chưa có gì) / the version the caller's copy holds (0 = nothing yet)",
-    "until": "Đến phiên bản / up to this version (default: the current one)",
-    "limit": "Số thay đổi mỗi trang / changes per page (default 1000, at most the server's page maximum)",
-    "cursor": "Con trỏ trang tiếp / next_cursor of the previous page (keeps since and until)",
+    "since": {"type": "integer", "minimum": 0, "maximum": MAX_VERSION, "required": True,
+              "description": "Phiên bản bản sao đang có (0 = chưa có gì) / the version the caller's copy holds (0 = "
+                             "nothing yet; with cursor, ignored); at most until"},
+    "until": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION,
+              "description": "Đến phiên bản / up to this version (default: the current one; 404 if it does not exist)"},
+    "limit": {"type": "integer", "minimum": 1, "format": "int64", "default": 1000,
+              "description": "Số thay đổi mỗi trang / changes per page (default 1000; at most the server's page "
+                             "maximum, HUB_MAX_PAGE_SIZE: a larger limit gives that many)"},
+    "cursor": {"type": "string", "description": "Con trỏ trang tiếp / next_cursor of the previous page, as given "
+                                                "(keeps since and until; any other value is refused)"},
 }
 VERSION_FIELDS = ["version", "finished_at", "source_name", "source_sha256", "source_size", "format", "rows_loaded",
                   "rows_added", "rows_changed", "rows_removed", "rows_unchanged", "quality_score", "note"]
@@ -35,7 +42,7 @@ VERSION_FIELDS = ["version", "finished_at", "source_name", "source_sha256", "sou
 
 def _int(name: str, default: int | None = None) -> int | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         return int(raw)
@@ -49,34 +56,34 @@ change = ns.model("Change", {
     "version": fields.Integer(description="Phiên bản tạo thay đổi / the version that made the change"),
     "record": fields.Raw(description="Bản ghi ở phiên bản «until»; với removed: bản ghi trước khi xoá / the record "
                                      "as of «until»; for removed, as it was before"),
-    "fields": fields.List(fields.String, description="Với changed: các trường đã đổi / for changed: the fields "
-                                                     "whose value changed"),
+    "fields": nullable(fields.List(fields.String, description="Với changed: các trường đã đổi / for changed: the fields "
+                                                     "whose value changed; null otherwise")),
 })
 feed = ns.model("ChangeFeed", {
     "dataset": fields.String,
     "since": fields.Integer,
     "until": fields.Integer(description="Lưu lại để lần sau hỏi since=until / keep it: ask since=until next time"),
     "changes": fields.List(fields.Nested(change)),
-    "next_cursor": fields.String(description="null on the last page"),
-    "next": fields.String(description="URL of the next page"),
+    "next_cursor": nullable(fields.String(description="null on the last page")),
+    "next": nullable(fields.String(description="URL of the next page; null on the last page")),
 })
 version = ns.model("Version", {
     "version": fields.Integer,
-    "finished_at": fields.String(description="Thời điểm công bố (UTC) / published at (UTC)"),
-    "source_name": fields.String(description="Tệp nguồn / source file"),
-    "source_sha256": fields.String,
-    "source_size": fields.Integer,
-    "format": fields.String,
+    "finished_at": nullable(fields.String(description="Thời điểm công bố (UTC) / published at (UTC)")),
+    "source_name": nullable(fields.String(description="Tệp nguồn / source file")),
+    "source_sha256": nullable(fields.String()),
+    "source_size": nullable(fields.Integer()),
+    "format": nullable(fields.String()),
     "rows_loaded": fields.Integer,
     "rows_added": fields.Integer,
     "rows_changed": fields.Integer,
     "rows_removed": fields.Integer,
     "rows_unchanged": fields.Integer,
-    "quality_score": fields.Float,
-    "note": fields.String(description="e.g. «rollback to 3»"),
+    "quality_score": nullable(fields.Float()),
+    "note": nullable(fields.String(description="e.g. «rollback to 3»")),
     "changes": fields.String(description="URL of this version's changes"),
 })
-listing = ns.model("VersionList", {"dataset": fields.String, "current": fields.Integer,
+listing = ns.model("VersionList", {"dataset": fields.String, "current": nullable(fields.Integer()),
                                     "versions": fields.List(fields.Nested(version))})
 
 
@@ -98,10 +105,10 @@ class Changes(Resource):
             raise QueryError("Cần «since» (phiên bản bản sao đang có, 0 nếu chưa có)",
                              "«since» is required (the version your copy holds, 0 for none)", field="since")
         maximum = hub.settings.max_page_size
-        limit = _int("limit", min(1000, maximum))
-        if limit is None or limit < 1 or limit > maximum:
-            raise QueryError(f"«limit» phải từ 1 đến {maximum}", f"«limit» must be between 1 and {maximum}",
-                             field="limit")
+        limit = _int("limit", 1000)
+        if limit is None or limit < 1:
+            raise QueryError("«limit» phải từ 1 trở lên", "«limit» must be 1 or more", field="limit")
+        limit = min(limit, maximum, changes.MAX_LIMIT)  # a page holds at most the server's maximum
         until = _int("until")
         if cursor:
             since, until, _ = changes.decode_cursor(cursor)  # a cursor pins both versions

@@ -9,7 +9,7 @@ from flask_restx import Namespace, Resource, fields
 from core.catalog import Dataset
 from core.errors import DatasetNotFound
 from hub.api.errors import responses
-from hub.api.models import error, text
+from hub.api.models import error, nullable, text
 from hub.auth import current_viewer
 from hub.context import current_hub
 from publish import query as q
@@ -66,17 +66,17 @@ ns = Namespace("datasets", description="Bộ dữ liệu / Datasets")
 summary = ns.model("DatasetSummary", {
     "id": fields.String(description="Mã bộ dữ liệu / dataset id"),
     "title": fields.Nested(text),
-    "description": fields.Nested(text),
+    "description": nullable(fields.Nested(text)),
     "publisher": fields.String,
     "access": fields.String(enum=["open", "shared", "restricted"]),
     "licence": fields.String,
     "themes": fields.List(fields.String),
-    "frequency": fields.String,
-    "version": fields.Integer(description="Phiên bản hiện hành / current version"),
+    "frequency": nullable(fields.String()),
+    "version": nullable(fields.Integer(description="Phiên bản hiện hành / current version (null before the first load)")),
     "records": fields.Integer(description="Số bản ghi hiện hành / current records"),
-    "last_updated": fields.String,
-    "quality_score": fields.Float,
-    "geometry": fields.String(enum=["point", "polygon", None]),
+    "last_updated": nullable(fields.String()),
+    "quality_score": nullable(fields.Float()),
+    "geometry": nullable(fields.String(enum=["point", "polygon"], description="null: no location")),
 })
 listing = ns.model("DatasetList", {"datasets": fields.List(fields.Nested(summary))})
 

@@ -15,11 +15,12 @@ from flask_restx import Namespace, Resource, fields
 
 from core.errors import NotFound, Unauthenticated
 from hub import jobs
-from hub.api.models import error, text
+from hub.api.models import error, nullable, text
 from hub.auth import current_viewer
 from hub.context import current_hub
 from publish.access import Viewer, owns
 from publish.context import Hub
+from publish.query import QueryError
 from publish.redaction import redact_job_result
 
 
@@ -47,34 +48,38 @@ def visible_job(hub: Hub, job_id: str, viewer: Viewer) -> jobs.Job:
     return job
 
 
+STATUSES = ("queued", "running", "finished", "failed")
+KEYED = [{"bearer": []}]  # no job is anyone's without a key
+
 ns = Namespace("jobs", description="Công việc chạy nền / Background jobs")
 job_error = ns.model("JobError", {"code": fields.String, "message": fields.Nested(text), "context": fields.Raw})
 job_model = ns.model("Job", {
     "id": fields.String(description="Mã công việc / job id"),
     "kind": fields.String(enum=list(jobs.KINDS), description="Loại / kind"),
-    "status": fields.String(enum=["queued", "running", "finished", "failed"],
+    "status": fields.String(enum=list(STATUSES),
                             description="Trạng thái / status"),
-    "dataset": fields.String(description="Bộ dữ liệu / dataset id"),
-    "progress": fields.Float(description="Tiến độ 0–1 / progress from 0 to 1 (estimated while running)"),
-    "message": fields.String(description="Đang làm gì / what it is doing, or why it failed"),
+    "dataset": nullable(fields.String(description="Bộ dữ liệu / dataset id")),
+    "progress": nullable(fields.Float(description="Tiến độ 0–1 / progress from 0 to 1 (estimated while running)")),
+    "message": nullable(fields.String(description="Đang làm gì / what it is doing, or why it failed")),
     "params": fields.Raw(description="Tham số khi gửi / parameters it was submitted with"),
-    "result": fields.Raw(description="Kết quả (nạp: phiên bản, số dòng, báo cáo kiểm tra) / result (ingest: "
-                                     "version, row counts, validation report)"),
-    "error": fields.Nested(job_error, allow_null=True, description="Lỗi / error, when failed"),
-    "load_id": fields.Integer(description="Lần nạp tạo ra / the load it made"),
-    "created_by": fields.String, "created_at": fields.String, "started_at": fields.String,
-    "finished_at": fields.String, "worker": fields.String(description="host:pid that ran it"),
-    "heartbeat_at": fields.String(description="Tín hiệu cuối / last heartbeat (UTC)"),
+    "result": nullable(fields.Raw(description="Kết quả (nạp: phiên bản, số dòng, báo cáo kiểm tra) / result "
+                                              "(ingest: version, row counts, validation report)")),
+    "error": nullable(fields.Nested(job_error, description="Lỗi / error, when failed")),
+    "load_id": nullable(fields.Integer(description="Lần nạp tạo ra / the load it made")),
+    "created_by": nullable(fields.String()), "created_at": fields.String, "started_at": nullable(fields.String()),
+    "finished_at": nullable(fields.String()), "worker": nullable(fields.String(description="host:pid that ran it")),
+    "heartbeat_at": nullable(fields.String(description="Tín hiệu cuối / last heartbeat (UTC)")),
     "links": fields.Raw,
 })
 
 
 @ns.route("")
 class JobList(Resource):
-    @ns.doc("list_jobs", params={
-        "status": "queued, running, finished or failed",
-        "dataset": "Mã bộ dữ liệu / dataset id",
-        "limit": "Số công việc / how many (default 50, at most 500)",
+    @ns.doc("list_jobs", security=KEYED, params={
+        "status": {"type": "string", "enum": list(STATUSES), "description": "Trạng thái / status"},
+        "dataset": {"type": "string", "description": "Mã bộ dữ liệu / dataset id"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50,
+                  "description": "Số công việc / how many, newest first"},
     })
     @ns.response(200, "Công việc mới nhất trước / newest first", fields.List(fields.Nested(job_model)))
     @ns.response(401, "Cần khoá API / API key required", error)
@@ -82,9 +87,16 @@ class JobList(Resource):
         """Các công việc chạy nền của mình (admin: mọi công việc) / your background jobs (admins: all)"""
         viewer = current_viewer()
         require_client(viewer)
-        limit = max(1, min(request.args.get("limit", 50, type=int) or 50, 500))
-        found = jobs.list_jobs(current_hub().store, status=request.args.get("status"),
-                               dataset=request.args.get("dataset"), limit=limit,
+        limit = request.args.get("limit", "50").strip()
+        if not limit.isdigit() or not 1 <= int(limit) <= 500:
+            raise QueryError("«limit» phải là số nguyên từ 1 đến 500", "«limit» must be an integer from 1 to 500",
+                             field="limit")
+        status = request.args.get("status") or None
+        if status is not None and status not in STATUSES:
+            raise QueryError(f"«status» phải là một trong: {', '.join(STATUSES)}",
+                             f"«status» must be one of: {', '.join(STATUSES)}", field="status")
+        found = jobs.list_jobs(current_hub().store, status=status,
+                               dataset=request.args.get("dataset"), limit=int(limit),
                                created_by=None if viewer.is_admin else viewer.name)
         return [job_body(j, viewer) for j in found]
 
@@ -92,7 +104,7 @@ class JobList(Resource):
 @ns.route("/<string:job_id>", endpoint="job")
 @ns.param("job_id", "Mã công việc / job id (from the upload's answer or its Location header)")
 class JobItem(Resource):
-    @ns.doc("get_job")
+    @ns.doc("get_job", security=KEYED)
     @ns.response(200, "Công việc / the job", job_model)
     @ns.response(401, "Cần khoá API / API key required", error)
     @ns.response(404, "Không có / no such job (or not yours)", error)

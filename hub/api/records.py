@@ -7,15 +7,25 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, request, stream_with_context
-from flask_restx import Namespace, Resource, fields
+from flask_restx import Namespace, Resource
 
 from core.catalog import Dataset
 from hub import audit
 from hub.api.answers import Built, answer
 from hub.api.datasets import ns, visible_dataset
 from hub.api.errors import responses
-from hub.api.models import error, model_for
-from hub.api.params import parse_query
+from hub.api.models import error, record_models
+from hub.api.params import (
+    FORMATS,
+    LABELS,
+    MAX_VERSION,
+    TEXT_PATTERN,
+    parse_flag,
+    parse_labels,
+    parse_query,
+    parse_version,
+    record_parameters,
+)
 from hub.auth import current_viewer
 from hub.context import current_hub
 from publish import query as q
@@ -23,41 +33,12 @@ from publish.access import conditional_personal, sees_personal
 from publish.context import Hub
 from publish.exports.csv import csv_chunks
 from publish.exports.geojson import feature, geojson_chunks
-from publish.filters import OPERATORS_TEXT
 from publish.labels import add_labels, label_fields, resolve_filters
 
-FORMATS = ("json", "geojson", "csv")
-
-RECORD_PARAMS = {
-    "q": "Tìm kiếm không dấu / full-text search, ignores case and diacritics ('khach san' finds 'Khách sạn')",
-    "<field>": f"Lọc bằng / equals; also <field>{OPERATORS_TEXT} (in: a,b; null: true/false); "
-               "any other parameter is refused (400). A foreign key also takes the referenced record's name, accents optional (commune_code=Tran Bien)",
-    "bbox": "min_lon,min_lat,max_lon,max_lat (WGS84)",
-    "near": "lat,lon,radius_m: records within radius_m metres; each gets distance_m (metres, WGS84 ellipsoid), "
-            "and sort=distance_m (or -distance_m) orders by it",
-    "commune": "Mã xã/phường / code of a commune or ward whose boundary contains the record",
-    "sort": "field or -field, comma-separated",
-    "fields": "Các trường cần lấy / fields to return, comma-separated",
-    "limit": "Số bản ghi mỗi trang / page size (default 100, at most the server's maximum)",
-    "cursor": "Con trỏ trang tiếp / next page cursor from the previous answer (pinned to one version)",
-    "as_of": "Đọc theo phiên bản / read as of this version",
-    "format": "json (default), geojson or csv",
-    "labels": "on (vi) or en: thêm nhãn / add `<field>_label` after each enum field and the referenced record's name "
-              "after each foreign key (commune_code -> commune_name)",
-}
-
-
-any_record = ns.model("Record", {"*": fields.Wildcard(fields.Raw)})
-page = ns.model("RecordPage", {
-    "dataset": fields.String,
-    "version": fields.Integer(description="Phiên bản đang đọc / version being read"),
-    "total": fields.Integer(description="Tổng số bản ghi khớp / matching records"),
-    "limit": fields.Integer,
-    "fields": fields.List(fields.String),
-    "next_cursor": fields.String(description="null on the last page"),
-    "next": fields.String(description="URL of the next page"),
-    "records": fields.List(fields.Nested(any_record)),
-})
+RECORD_DESCRIPTION = ("Trả một bản ghi: JSON, hoặc với format=geojson một Feature GeoJSON có properties là bản ghi / "
+                      "the record as JSON (its dataset's Record_<id> model), or with format=geojson a GeoJSON "
+                      "Feature whose properties are the record")
+any_record = ns.schema_model("Record", {"type": "object", "description": RECORD_DESCRIPTION})
 
 
 def list_records(dataset_id: str) -> Any:
@@ -68,15 +49,14 @@ def list_records(dataset_id: str) -> Any:
     fmt = request.args.get("format", "json")
     if fmt not in FORMATS:
         raise q.QueryError(f"Định dạng không hỗ trợ «{fmt}»", f"Unsupported format «{fmt}»", field="format")
-    query = parse_query(request.args, dataset, max_page_size=hub.settings.max_page_size
-                        if fmt != "csv" else max(hub.settings.max_page_size, 100_000))
+    query = parse_query(request.args, dataset, max_page_size=hub.settings.max_page_size, fmt=fmt)
     _refuse_blanked_filters(dataset, viewer, query)
     if fmt == "csv":
         resolve_filters(hub.store, dataset, query.filters, viewer)  # commune_code=Trấn Biên: by the ward's name
         if "limit" not in request.args:
             query.limit = 10_000_000  # the whole (filtered) dataset, streamed
         return _csv(hub, dataset, query, viewer)
-    lang = _labels_lang()
+    lang = parse_labels(request.args)
     fk_fields = {f for fk in dataset.schema.foreign_keys for f in _fk_fields(fk)}
     parts = {"what": "records", "format": fmt, "labels": lang, "query": _canonical(query)}
 
@@ -128,10 +108,16 @@ class Records(Resource):
 
 @ns.route("/<string:dataset_id>/records/<path:key>")
 @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
-@ns.param("key", "Khoá chính / primary key (parts joined with ',')")
+@ns.param("key", "Khoá chính / primary key (parts joined with ',')", pattern=TEXT_PATTERN)
 class Record(Resource):
-    @ns.doc("get_record", params={"as_of": RECORD_PARAMS["as_of"], "format": "json (default) or geojson",
-                                  "labels": RECORD_PARAMS["labels"]})
+    @ns.doc("get_record", params={
+        "as_of": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION,
+                  "description": "Đọc theo phiên bản / read as of this version (404 if it does not exist)"},
+        "format": {"type": "string", "enum": ["json", "geojson"], "default": "json",
+                   "description": "json or geojson (application/geo+json: a Feature)"},
+        "labels": {"type": "string", "enum": list(LABELS), "description": "Nhãn / on (vi) or en: `<field>_label` "
+                   "after each enum field, the referenced record's name after each foreign key; off: none"}},
+        produces=["application/json", "application/geo+json"])
     @ns.response(200, "Một bản ghi / one record", any_record)
     @responses(ns, error, 400, 401, 404, 429)
     def get(self, dataset_id: str, key: str) -> Any:
@@ -139,11 +125,12 @@ class Record(Resource):
         hub = current_hub()
         viewer = current_viewer()
         dataset = visible_dataset(hub, dataset_id, viewer)
-        version = request.args.get("as_of", type=int)
-        if version is None and request.args.get("as_of"):
-            raise q.QueryError("«as_of» phải là số phiên bản", "«as_of» must be a version number", field="as_of")
-        lang = _labels_lang()
-        fmt = "geojson" if request.args.get("format") == "geojson" else "json"
+        version = parse_version(request.args)
+        lang = parse_labels(request.args)
+        fmt = request.args.get("format", "json")
+        if fmt not in ("json", "geojson"):
+            raise q.QueryError(f"Định dạng không hỗ trợ «{fmt}» (json, geojson)", f"Unsupported format «{fmt}» "
+                               "(json, geojson)", field="format")
 
         def build(pinned: int) -> Built:
             row = q.get_record(hub.store, dataset, key, viewer, version=pinned or None)
@@ -159,48 +146,33 @@ class Record(Resource):
         return answer(dataset, viewer, parts, build, version=version, labels=lang is not None)
 
 
-def dataset_routes(catalog: Iterable[Dataset]) -> Namespace:
+def dataset_routes(catalog: Iterable[Dataset], *, max_page_size: int) -> Namespace:
     """One documented route per dataset, so the OpenAPI document carries each dataset's own record model and
-    filters, derived from its schema; restricted datasets are served (by `Records`) but not advertised.
+    typed filters, derived from its schema; restricted datasets are served (by `Records`) but not advertised.
 
     Built from a hub's catalogue, so each Api gets its own namespace (same name and path as `ns`)."""
     documented = Namespace("datasets", path="/datasets")
     for dataset in catalog:
         if dataset.access != "restricted":
-            _document_dataset_route(documented, dataset)
+            _document_dataset_route(documented, dataset, max_page_size)
     return documented
 
 
-def _document_dataset_route(ns: Namespace, dataset: Dataset) -> None:
-    record = model_for(ns, dataset)
-    dataset_page = ns.inherit(f"Page_{dataset.id.replace('-', '_')}", page, {
-        "records": fields.List(fields.Nested(record)),
-    })
-    params = dict(RECORD_PARAMS)
-    params.pop("<field>")
-    for f in dataset.schema.fields:
-        params[f.name] = f"{f.title('vi')} / {f.title('en')}: lọc bằng / equals; also {f.name}{OPERATORS_TEXT}"
+def _document_dataset_route(ns: Namespace, dataset: Dataset, max_page_size: int) -> None:
+    dataset_page = record_models(ns, dataset)
 
     def get(self: Resource) -> Any:
         return list_records(dataset.id)
 
     get.__doc__ = f"{dataset.title('vi')} / {dataset.title('en')}"
-    get = ns.doc(f"list_{dataset.id.replace('-', '_')}_records", params=params)(get)
-    get = ns.response(200, "Một trang bản ghi / one page of records", dataset_page)(get)
+    get = ns.doc(f"list_{dataset.id.replace('-', '_')}_records", params=record_parameters(
+        dataset, max_page_size=max_page_size), produces=["application/json", "application/geo+json", "text/csv"],
+        security=[{}, {"bearer": []}] if dataset.is_open else [{"bearer": []}])(get)
+    get = ns.response(200, "Một trang bản ghi (JSON, GeoJSON) hoặc CSV / one page of records (JSON, GeoJSON) or CSV",
+                      dataset_page)(get)
     get = responses(ns, error, 400, 401, 404, 429)(get)
     resource = type(f"Records_{dataset.id.replace('-', '_')}", (Resource,), {"get": get})
     ns.route(f"/{dataset.id}/records", endpoint=f"records_{dataset.id}")(resource)
-
-
-def _labels_lang() -> str | None:
-    """`labels=on` (or 1, true, vi): labels in Vietnamese; `labels=en`: in English; absent or off: none."""
-    raw = (request.args.get("labels") or "").strip().lower()
-    if raw in ("", "off", "0", "false"):
-        return None
-    if raw in ("on", "1", "true", "vi", "en"):
-        return "en" if raw == "en" else "vi"
-    raise q.QueryError(f"«labels» phải là on, en hoặc off, không phải «{raw}»",
-                       f"«labels» must be on, en or off, not «{raw}»", field="labels")
 
 
 def _refuse_blanked_filters(dataset: Any, viewer: Any, query: q.Query) -> None:
@@ -211,10 +183,15 @@ def _refuse_blanked_filters(dataset: Any, viewer: Any, query: q.Query) -> None:
         if name in blanked:
             raise q.QueryError(f"Không lọc hay sắp xếp được theo «{name}» (dữ liệu cá nhân)",
                                f"Cannot filter or sort by «{name}» (personal data)", field=name)
-    if query.q and not sees_personal(dataset, viewer) and any(
-            dataset.schema.field(name).personal for name in dataset.schema.search_fields):
+    if query.q and search_needs_grant(dataset, viewer):
         raise q.QueryError("Bộ dữ liệu này chỉ tìm kiếm được với quyền dữ liệu cá nhân",
                            "Full-text search of this dataset needs its personal-data grant", field="q")
+
+
+def search_needs_grant(dataset: Dataset, viewer: Any) -> bool:
+    """Whether `q` is refused to `viewer`: the dataset's search text holds personal fields it is not granted."""
+    return not sees_personal(dataset, viewer) and any(
+        dataset.schema.field(name).personal for name in dataset.schema.search_fields)
 
 
 def _personal_returned(dataset: Any, viewer: Any, names: list[str]) -> bool:
@@ -233,7 +210,7 @@ def _csv(hub: Hub, dataset: Any, query: q.Query, viewer: Any) -> Response:
         rows = _take(rows, query.limit)
     audit.note(dataset=dataset.id, personal=_personal_returned(dataset, viewer, names))
     rows = audit.counted(rows)
-    bom = request.args.get("bom") in ("1", "true")
+    bom = parse_flag(request.args, "bom")
     response = Response(stream_with_context(csv_chunks(names, rows, bom=bom)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{dataset.id}.csv"'
     return response
@@ -246,4 +223,4 @@ def _take(rows: Any, n: int) -> Any:
         yield row
 
 
-__all__ = ["dataset_routes", "geojson_chunks"]
+__all__ = ["dataset_routes", "geojson_chunks", "search_needs_grant"]

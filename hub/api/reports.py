@@ -18,6 +18,7 @@ from hub import audit
 from hub.api.datasets import ns, visible_dataset
 from hub.api.errors import responses
 from hub.api.models import error as error_model
+from hub.api.models import nullable
 from hub.auth import require_role
 from hub.context import current_hub
 from publish import versions
@@ -57,26 +58,26 @@ def _dataset_for_steward(dataset_id: str) -> tuple[Hub, Dataset, Viewer]:
 load = ns.model("Load", {
     "id": fields.Integer(description="Mã lần nạp / load id"),
     "dataset": fields.String,
-    "version": fields.Integer(description="Phiên bản tạo ra (nếu có) / version it produced, if any"),
+    "version": nullable(fields.Integer(description="Phiên bản tạo ra (nếu có) / version it produced, if any")),
     "status": fields.String(description="committed, unchanged, rejected, failed, running...",
                             enum=["running", "committed", "unchanged", "rejected", "failed", "pending", "discarded"]),
-    "source_name": fields.String(description="Tệp nguồn / source file"),
-    "source_sha256": fields.String,
-    "source_size": fields.Integer,
-    "format": fields.String,
-    "encoding": fields.String,
-    "created_by": fields.String(description="Người nạp / who loaded it"),
-    "started_at": fields.String,
-    "finished_at": fields.String,
-    "rows_read": fields.Integer,
-    "rows_loaded": fields.Integer,
-    "rows_rejected": fields.Integer,
-    "rows_unchanged": fields.Integer,
-    "rows_added": fields.Integer,
-    "rows_changed": fields.Integer,
-    "rows_removed": fields.Integer,
-    "quality_score": fields.Float,
-    "error": fields.String,
+    "source_name": nullable(fields.String(description="Tệp nguồn / source file")),
+    "source_sha256": nullable(fields.String()),
+    "source_size": nullable(fields.Integer()),
+    "format": nullable(fields.String()),
+    "encoding": nullable(fields.String()),
+    "created_by": nullable(fields.String(description="Người nạp / who loaded it")),
+    "started_at": nullable(fields.String()),
+    "finished_at": nullable(fields.String()),
+    "rows_read": nullable(fields.Integer()),
+    "rows_loaded": nullable(fields.Integer()),
+    "rows_rejected": nullable(fields.Integer()),
+    "rows_unchanged": nullable(fields.Integer()),
+    "rows_added": nullable(fields.Integer()),
+    "rows_changed": nullable(fields.Integer()),
+    "rows_removed": nullable(fields.Integer()),
+    "quality_score": nullable(fields.Float()),
+    "error": nullable(fields.String()),
 })
 load_list = ns.model("LoadList", {"dataset": fields.String, "loads": fields.List(fields.Nested(load))})
 load_report = ns.inherit("LoadReport", load, {
@@ -99,7 +100,8 @@ guarded = responses(ns, error_model, 400, 401, 403, 404, 429)
 @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
 class Loads(Resource):
     @ns.doc("list_loads", security=[{"bearer": []}],
-            params={"limit": "Số lần nạp / how many, newest first (1-1000, default 100)"})
+            params={"limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100,
+                              "description": "Số lần nạp / how many, newest first"}})
     @ns.response(200, "Các lần nạp, mới nhất trước / loads, newest first", load_list)
     @guarded
     def get(self, dataset_id: str) -> dict[str, Any]:
@@ -129,7 +131,8 @@ class LoadReport(Resource):
 @ns.param("load_id", "Mã lần nạp / load id")
 class RejectedRows(Resource):
     @ns.doc("list_rejected_rows", security=[{"bearer": []}],
-            params={"limit": "Số dòng / how many rows, in source order (1-10000, default 1000)"})
+            params={"limit": {"type": "integer", "minimum": 1, "maximum": 10_000, "default": 1000,
+                              "description": "Số dòng / how many rows, in source order"}})
     @ns.response(200, "Các dòng bị loại và lỗi / rejected rows and their errors", rejected_page)
     @guarded
     def get(self, dataset_id: str, load_id: int) -> dict[str, Any]:

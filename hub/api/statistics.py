@@ -23,6 +23,7 @@ from hub.auth import current_viewer
 from hub.context import current_hub
 from publish.access import Viewer, can_see_dataset
 from publish.context import Hub
+from publish.query import QueryError
 from publish.reports import statistics
 
 
@@ -71,7 +72,8 @@ class ReportList(Resource):
 @ns.param("report_id", "Mã báo cáo / report id")
 class ReportStatistics(Resource):
     @ns.doc("report_statistics", params={"format": {"description": "json (mặc định / default) hoặc / or csv",
-                                                     "enum": ["json", "csv"]}})
+                                                     "type": "string", "enum": ["json", "csv"]}},
+            produces=["application/json", "text/csv"])
     @ns.response(200, "Số liệu mọi kỳ đã lập và lược đồ / every produced period's figures and their schema")
     @responses(ns, error, 401, 404, 429)
     def get(self, report_id: str) -> Any:
@@ -83,7 +85,11 @@ class ReportStatistics(Resource):
         definition = found[0]
         rows = statistics.rows(hub_.store, definition)
         schema = statistics.schema(definition)
-        if request.args.get("format") == "csv":
+        fmt = request.args.get("format", "json")
+        if fmt not in ("json", "csv"):
+            raise QueryError(f"Định dạng không hỗ trợ «{fmt}» (json, csv)", f"Unsupported format «{fmt}» (json, csv)",
+                             field="format")
+        if fmt == "csv":
             out = io.StringIO()
             names = [f["name"] for f in schema["fields"]]
             writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")

@@ -22,7 +22,7 @@ from hub import jobs
 from hub.api.datasets import ns
 from hub.api.errors import error_body, handle_hub_error
 from hub.api.jobs import job_body
-from hub.api.models import error
+from hub.api.models import error, nullable
 from hub.auth import current_viewer
 from hub.context import current_hub
 from publish.guard import LoadPlan
@@ -87,10 +87,12 @@ def _inline_answer(job: jobs.Job, viewer: Any) -> Response:
 
 answer = ns.model("UploadResult", {
     "job": fields.Raw(description="Công việc nạp / the ingest job (GET /api/v1/jobs/<id>)"),
-    "load": fields.Raw(description="Lần nạp: phiên bản, số dòng thêm/đổi/xoá / the load: version, rows "
-                                   "added, changed, removed, rejected"),
-    "report": fields.Raw(description="Báo cáo kiểm tra (dạng frictionless, tối đa 100 lỗi) / validation "
-                                     "report (frictionless shape, first 100 errors)"),
+    "load": nullable(fields.Raw(description="Lần nạp: phiên bản, số dòng thêm/đổi/xoá / the load: version, rows "
+                                            "added, changed, removed, rejected")),
+    "report": nullable(fields.Raw(description="Báo cáo kiểm tra (dạng frictionless, tối đa 100 lỗi) / validation "
+                                              "report (frictionless shape, first 100 errors)")),
+    "impact": nullable(fields.Raw(description="Thêm, đổi, xoá so với phiên bản hiện hành / added, changed and "
+                                              "removed against the current version")),
 })
 queued = ns.model("UploadQueued", {
     "job": fields.Raw(description="Công việc đã xếp hàng / the queued job"),
@@ -102,7 +104,7 @@ queued = ns.model("UploadQueued", {
 @ns.route("/<string:dataset_id>/uploads")
 @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
 class Uploads(Resource):
-    @ns.doc("upload_source_file", security=[{"bearer": []}])
+    @ns.doc("upload_source_file", security=[{"bearer": []}], produces=["application/json"])
     @ns.expect(parser)
     @ns.response(201, "Đã nạp phiên bản mới / loaded as a new version", answer)
     @ns.response(200, "Không đổi gì / nothing changed (same data as the current version)", answer)
