@@ -14,7 +14,7 @@ from flask_restx import Namespace, Resource, fields
 
 from core.errors import HubError
 from hub.api.errors import responses
-from hub.api.models import error
+from hub.api.models import error, nullable
 from hub.auth import require_role
 from hub.context import current_hub
 from publish import audit, clients
@@ -76,16 +76,16 @@ ns = Namespace("admin", description="Quản trị bên sử dụng, khoá, quy�
 key = ns.model("KeyInfo", {
     "prefix": fields.String(description="Phần đầu công khai của khoá / the key's public prefix"),
     "state": fields.String(enum=["active", "expired", "revoked"]),
-    "created_at": fields.String, "expires_at": fields.String, "revoked_at": fields.String,
-    "last_used_at": fields.String,
+    "created_at": fields.String, "expires_at": nullable(fields.String()), "revoked_at": nullable(fields.String()),
+    "last_used_at": nullable(fields.String()),
 })
 grant = ns.model("GrantInfo", {
-    "dataset": fields.String, "personal": fields.Boolean, "purpose": fields.String,
-    "granted_at": fields.String, "granted_by": fields.String,
+    "dataset": fields.String, "personal": fields.Boolean, "purpose": nullable(fields.String()),
+    "granted_at": fields.String, "granted_by": nullable(fields.String()),
 })
 client = ns.model("Client", {
-    "name": fields.String, "role": fields.String(enum=list(clients.ROLES)), "title": fields.String,
-    "contact": fields.String, "created_at": fields.String, "disabled": fields.Boolean,
+    "name": fields.String, "role": fields.String(enum=list(clients.ROLES)), "title": nullable(fields.String()),
+    "contact": nullable(fields.String()), "created_at": fields.String, "disabled": fields.Boolean,
     "keys": fields.List(fields.Nested(key)), "grants": fields.List(fields.Nested(grant)),
 })
 new_client = ns.model("NewClient", {
@@ -100,24 +100,30 @@ new_key = ns.model("NewKey", {"days": fields.Integer(min=1, max=3650, descriptio
                                                                              "(default 365)")})
 issued = ns.model("IssuedKey", {
     "client": fields.String, "token": fields.String(description="Khoá, chỉ hiện một lần / the key, shown once"),
-    "expires_at": fields.String,
+    "expires_at": nullable(fields.String()),
 })
 new_grant = ns.model("NewGrant", {
     "personal": fields.Boolean(description="Cả dữ liệu cá nhân / personal data too"),
     "purpose": fields.String(max_length=TEXT_MAX, description="Mục đích (bắt buộc với dữ liệu cá nhân) / purpose "
-                                                              "(required for personal)"),
+                                                              "(required, not blank, when personal is true: 400 "
+                                                              "otherwise)"),
 })
 count = ns.model("Count", {"count": fields.Integer})
 entry = ns.model("AuditEntry", {
-    "id": fields.Integer, "at": fields.String, "request_id": fields.String, "client": fields.String,
-    "ip": fields.String, "method": fields.String, "path": fields.String, "dataset": fields.String,
-    "query": fields.String, "status": fields.Integer, "rows": fields.Integer, "personal": fields.Boolean,
-    "detail": fields.Raw,
+    "id": fields.Integer, "at": fields.String, "request_id": nullable(fields.String()),
+    "client": nullable(fields.String()), "ip": nullable(fields.String()), "method": nullable(fields.String()),
+    "path": nullable(fields.String()), "dataset": nullable(fields.String()), "query": nullable(fields.String()),
+    "status": nullable(fields.Integer()), "rows": nullable(fields.Integer()), "personal": nullable(fields.Boolean()),
+    "detail": nullable(fields.Raw()),
 })
 entries = ns.model("AuditEntries", {"entries": fields.List(fields.Nested(entry))})
 verification = ns.model("AuditVerification", {
-    "ok": fields.Boolean, "checked": fields.Integer, "head": fields.String(description="hash of the last entry"),
-    "broken_id": fields.Integer, "reason": fields.String, "append_only": fields.Boolean,
+    "ok": fields.Boolean, "checked": fields.Integer,
+    "head": nullable(fields.String(description="hash of the last entry")),
+    "head_id": nullable(fields.Integer(description="id of the last entry")),
+    "broken_id": nullable(fields.Integer(description="first entry that does not check")),
+    "reason": nullable(fields.String(description="why, when not ok")), "append_only": fields.Boolean,
+    "anchors_checked": fields.Integer(description="signed checkpoints compared"),
 })
 
 guarded = responses(ns, error, 400, 401, 403, 404, 429)

@@ -91,7 +91,7 @@ class JobList(Resource):
         if not limit.isdigit() or not 1 <= int(limit) <= 500:
             raise QueryError("«limit» phải là số nguyên từ 1 đến 500", "«limit» must be an integer from 1 to 500",
                              field="limit")
-        status = request.args.get("status") or None
+        status = request.args.get("status")
         if status is not None and status not in STATUSES:
             raise QueryError(f"«status» phải là một trong: {', '.join(STATUSES)}",
                              f"«status» must be one of: {', '.join(STATUSES)}", field="status")

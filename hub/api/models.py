@@ -26,7 +26,7 @@ _TYPES: dict[str, dict[str, Any]] = {
     "datetime": {"type": "string", "format": "date-time"},
     "time": {"type": "string"},
     "year": {"type": "integer"},
-    "geojson": {"type": "object", "description": "GeoJSON geometry"},
+    "geojson": {"type": "string", "format": "geojson"},  # the geometry's GeoJSON as text (as stored)
     "object": {"type": "object"},
     "array": {"type": "array", "items": {}},
 }

@@ -26,7 +26,7 @@ RESERVED = {"q", "bbox", "near", "commune", "sort", "fields", "limit", "cursor",
             "labels"}
 FORMATS = ("json", "geojson", "csv")
 MAX_CSV_ROWS = 100_000  # the largest `limit` of a CSV answer (without `limit`, a CSV answer holds every record)
-# labels=on (or vi, true, 1): labels in Vietnamese; en: in English; off (false, 0, or empty): none
+# labels=on (or vi, true, 1): labels in Vietnamese; en: in English; off (false, 0): none
 LABELS = {"on": "vi", "vi": "vi", "true": "vi", "1": "vi", "en": "en", "off": None, "false": None, "0": None}
 
 # Text of any parameter: the edge refuses control characters in a URI (hub/security.py), so the document says so
@@ -62,19 +62,24 @@ def _integer(args: Mapping[str, str], name: str, default: int | None, low: int, 
     return int(raw)
 
 
+FLAGS = {"true": True, "1": True, "false": False, "0": False}  # a boolean parameter's spellings
+
+
 def parse_flag(args: Mapping[str, str], name: str) -> bool:
-    """A true/false parameter: true or 1; false, 0, empty or absent."""
-    raw = (args.get(name) or "").strip().lower()
-    if raw not in ("", "true", "1", "false", "0"):
+    """A true/false parameter (true or 1, false or 0); absent: false."""
+    if name not in args:
+        return False
+    raw = args[name].strip().lower()
+    if raw not in FLAGS:
         raise QueryError(f"«{name}» nhận true hoặc false", f"«{name}» takes true or false", field=name)
-    return raw in ("true", "1")
+    return FLAGS[raw]
 
 
 def parse_labels(args: Mapping[str, str]) -> str | None:
-    """`labels=on` (or vi, true, 1): labels in Vietnamese; `labels=en`: in English; absent, empty or off: none."""
-    raw = (args.get("labels") or "").strip().lower()
-    if raw == "":
+    """`labels=on` (or vi, true, 1): labels in Vietnamese; `labels=en`: in English; absent or off: none."""
+    if "labels" not in args:
         return None
+    raw = args["labels"].strip().lower()
     if raw not in LABELS:
         raise QueryError(f"«labels» phải là on, en hoặc off, không phải «{raw}»",
                          f"«labels» must be on, en or off, not «{raw}»", field="labels")
@@ -92,6 +97,9 @@ def parse_query(args: Mapping[str, str], dataset: Dataset, *, max_page_size: int
     query = Query()
     query.filters = parse_filters(args.items(), dataset, reserved=RESERVED)
     _refuse_values_outside_enums(dataset, query)
+    for key, value in args.items():  # `__null` is documented as a boolean: its spellings only (not empty)
+        if key.endswith("__null") and key not in RESERVED and value.strip().lower() not in FLAGS:
+            raise QueryError(f"«{key}» nhận true hoặc false", f"«{key}» takes true or false", field=key)
     query.q = args.get("q") or None
     query.bbox = _floats(args, "bbox", BBOX_PATTERN, "min_lon,min_lat,max_lon,max_lat")  # type: ignore[assignment]  # the pattern: 4 numbers
     query.near = _floats(args, "near", NEAR_PATTERN, "lat,lon,radius_m")  # type: ignore[assignment]  # 3 numbers

@@ -165,9 +165,11 @@ def _document_dataset_route(ns: Namespace, dataset: Dataset, max_page_size: int)
         return list_records(dataset.id)
 
     get.__doc__ = f"{dataset.title('vi')} / {dataset.title('en')}"
+    if not dataset.is_open:  # 404 rather than 401 without a key: whether it exists is not for anyone to know
+        get.__doc__ += ("\n\nCần khoá được cấp quyền; không có khoá: 404 / needs the key of a client allowed to see it; "
+                        "without a key the answer is 404")
     get = ns.doc(f"list_{dataset.id.replace('-', '_')}_records", params=record_parameters(
-        dataset, max_page_size=max_page_size), produces=["application/json", "application/geo+json", "text/csv"],
-        security=[{}, {"bearer": []}] if dataset.is_open else [{"bearer": []}])(get)
+        dataset, max_page_size=max_page_size), produces=["application/json", "application/geo+json", "text/csv"])(get)
     get = ns.response(200, "Một trang bản ghi (JSON, GeoJSON) hoặc CSV / one page of records (JSON, GeoJSON) or CSV",
                       dataset_page)(get)
     get = responses(ns, error, 400, 401, 404, 429)(get)
