@@ -127,7 +127,7 @@ verification = ns.model("AuditVerification", {
 })
 
 guarded = responses(ns, error, 400, 401, 403, 404, 429)
-KEYED = [{"bearer": []}]  # every operation here needs an admin's key
+KEYED: list[dict[str, list[str]]] = [{"bearer": []}]  # every operation here needs an admin's key
 
 
 def admin() -> str:

@@ -49,7 +49,7 @@ def visible_job(hub: Hub, job_id: str, viewer: Viewer) -> jobs.Job:
 
 
 STATUSES = ("queued", "running", "finished", "failed")
-KEYED = [{"bearer": []}]  # no job is anyone's without a key
+KEYED: list[dict[str, list[str]]] = [{"bearer": []}]  # no job is anyone's without a key
 
 ns = Namespace("jobs", description="Công việc chạy nền / Background jobs")
 job_error = ns.model("JobError", {"code": fields.String, "message": fields.Nested(text), "context": fields.Raw})
