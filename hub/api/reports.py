@@ -30,6 +30,7 @@ from publish.redaction import HIDDEN, redact_report, redact_row  # noqa: F401 - 
 __all__ = ["Loads", "LoadReport", "RejectedRows", "redact_report", "redact_row"]
 
 ROLES = ("steward", "admin")
+MAX_LOAD_ID = 2**31 - 1  # load ids are the databases' 32-bit integers: a larger one names no load (404, not a 500)
 
 
 # -- lookups -----------------------------------------------------------------------------------------------------
@@ -111,9 +112,9 @@ class Loads(Resource):
         return {"dataset": dataset.id, "loads": rows}
 
 
-@ns.route("/<string:dataset_id>/loads/<int:load_id>")
+@ns.route(f"/<string:dataset_id>/loads/<int(max={MAX_LOAD_ID}):load_id>")
 @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
-@ns.param("load_id", "Mã lần nạp / load id")
+@ns.param("load_id", "Mã lần nạp / load id", maximum=MAX_LOAD_ID)
 class LoadReport(Resource):
     @ns.doc("get_load_report", security=[{"bearer": []}])
     @ns.response(200, "Lần nạp và báo cáo kiểm tra / the load and its validation report", load_report)
@@ -126,9 +127,9 @@ class LoadReport(Resource):
         return out
 
 
-@ns.route("/<string:dataset_id>/loads/<int:load_id>/rejected")
+@ns.route(f"/<string:dataset_id>/loads/<int(max={MAX_LOAD_ID}):load_id>/rejected")
 @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
-@ns.param("load_id", "Mã lần nạp / load id")
+@ns.param("load_id", "Mã lần nạp / load id", maximum=MAX_LOAD_ID)
 class RejectedRows(Resource):
     @ns.doc("list_rejected_rows", security=[{"bearer": []}],
             params={"limit": {"type": "integer", "minimum": 1, "maximum": 10_000, "default": 1000,

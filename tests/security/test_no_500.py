@@ -66,3 +66,10 @@ def test_datastore_search_filters_nested_deep_in_a_query_string_is_400(attacked_
     answer = attacked_client.get("/api/3/action/datastore_search?resource_id=heritage-sites&filters="
                                  + "%7B%22a%22%3A" * 1500 + "1" + "%7D" * 1500)
     assert 400 <= answer.status_code < 500 and deep
+
+
+@pytest.mark.parametrize("path", ["loads/15031000741274", "loads/15031000741274/rejected?limit=5"])
+def test_a_load_id_beyond_the_databases_integers_names_no_load(attacked, attacked_client, path: str) -> None:
+    # found by the fuzz test on PostgreSQL: "integer out of range" was a 500
+    answer = attacked_client.get(f"/api/v1/datasets/{OPEN}/{path}", headers=attacked.headers("admin"))
+    assert answer.status_code == 404, (path, answer.status_code, answer.get_data(as_text=True)[:300])
