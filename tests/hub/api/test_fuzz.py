@@ -172,3 +172,20 @@ def test_the_docs_page_fits_a_phone_speaks_vietnamese_and_leads_home(fuzzed) -> 
     assert assets and all(a.startswith("/swaggerui/") for a in assets)  # flask-restx's own copy: no CDN
     for asset in assets:
         assert requests.get(f"{server.url}{asset}", timeout=30).status_code == 200
+
+
+def test_the_docs_page_on_a_phone_shows_the_operations_without_sideways_scroll(fuzzed, browser) -> None:  # noqa: ANN001
+    from tests.steward.browser import new_page, screenshot
+
+    _, server = fuzzed
+    phone = new_page(browser, viewport={"width": 360, "height": 740})
+    try:
+        phone.goto(f"{server.url}/api/v1/docs")
+        phone.wait_for_selector(".opblock-tag")  # swagger-ui ran and read the document
+        screenshot(phone, "api-docs-phone")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+        assert phone.problems == []  # no script error, no asset refused by the page's policy
+        phone.locator("#home-link").click()  # back to the catalogue
+        phone.wait_for_url(f"{server.url}/")
+    finally:
+        phone.context.close()
