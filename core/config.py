@@ -49,7 +49,17 @@ SETTINGS_HELP: dict[str, str] = {
                     "gives up with exit status 7 / HTTP 409",
     "shrink_limit": "largest share (0-1) of a dataset's current records one load may remove without "
                     "--allow-shrink; a dataset's shrink_limit in catalog.yaml wins",
+    "heartbeat_seconds": "how often a running load, job or harvest writes its heartbeat (renews its lease), in seconds",
+    "lease_seconds": "a load, job or harvest elsewhere (another host or PID namespace) whose heartbeat is older "
+                     "than this is taken for dead and marked failed, in seconds",
+    "smtp_host": "SMTP server for e-mail notices (harvest failures); unset: no e-mail",
+    "smtp_port": "SMTP server port (25; 587 with starttls, 465 with ssl)",
+    "smtp_from": "sender address of the hub's e-mail notices",
+    "smtp_user": "SMTP user name, when the server wants a login",
+    "smtp_password": "SMTP password (secret; from the environment only)",
+    "smtp_tls": "none, starttls (upgrade the connection) or ssl (TLS from the start)",
 }
+SMTP_TLS = ("none", "starttls", "ssl")
 
 DEFAULT_SHRINK_LIMIT = 0.25
 DEFAULT_LOCK_TIMEOUT = 60
@@ -81,6 +91,14 @@ class Settings:
     schedule_seconds: int = 60
     shrink_limit: float = DEFAULT_SHRINK_LIMIT
     lock_timeout: int = DEFAULT_LOCK_TIMEOUT
+    heartbeat_seconds: float = 10.0
+    lease_seconds: float = 120.0
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "hub@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: str = "none"
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -118,12 +136,34 @@ class Settings:
         if not 0 <= self.shrink_limit <= 1:
             out.append((f"HUB_SHRINK_LIMIT phải từ 0 đến 1 (đang là {self.shrink_limit!r})",
                         f"HUB_SHRINK_LIMIT must be between 0 and 1 (got {self.shrink_limit!r})"))
+        if not 0 < self.heartbeat_seconds * 3 <= self.lease_seconds:
+            # a lease shorter than a few heartbeats would take a live process's load for dead
+            out.append((f"HUB_LEASE_SECONDS ({self.lease_seconds:g}) phải lớn hơn 0 và ít nhất gấp 3 lần "
+                        f"HUB_HEARTBEAT_SECONDS ({self.heartbeat_seconds:g})",
+                        f"HUB_LEASE_SECONDS ({self.lease_seconds:g}) must be positive and at least 3 times "
+                        f"HUB_HEARTBEAT_SECONDS ({self.heartbeat_seconds:g})"))
+        out.extend(self._smtp_problems())
         if self.max_page_size < 1 or self.max_upload_mb < 1 or self.rate_limit < 1:
             out.append(("HUB_MAX_PAGE_SIZE, HUB_MAX_UPLOAD_MB và HUB_RATE_LIMIT phải lớn hơn 0",
                         "HUB_MAX_PAGE_SIZE, HUB_MAX_UPLOAD_MB and HUB_RATE_LIMIT must be greater than 0"))
         if not Path(self.catalog_path).is_file():
             out.append((f"Không tìm thấy tệp danh mục {self.catalog_path}", f"Catalogue file not found: {self.catalog_path}"))
         out.extend(self._serving_problems())
+        return out
+
+    def _smtp_problems(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        if self.smtp_tls not in SMTP_TLS:
+            out.append((f"HUB_SMTP_TLS phải là none, starttls hoặc ssl (đang là {self.smtp_tls!r})",
+                        f"HUB_SMTP_TLS must be none, starttls or ssl (got {self.smtp_tls!r})"))
+        if not 0 < self.smtp_port < 65536:
+            out.append((f"HUB_SMTP_PORT không hợp lệ: {self.smtp_port!r}", f"HUB_SMTP_PORT is not valid: {self.smtp_port!r}"))
+        if bool(self.smtp_user) != bool(self.smtp_password):
+            out.append(("HUB_SMTP_USER và HUB_SMTP_PASSWORD phải được đặt cùng nhau",
+                        "HUB_SMTP_USER and HUB_SMTP_PASSWORD must be set together"))
+        if "@" not in self.smtp_from:
+            out.append((f"HUB_SMTP_FROM không phải địa chỉ e-mail: {self.smtp_from!r}",
+                        f"HUB_SMTP_FROM is not an e-mail address: {self.smtp_from!r}"))
         return out
 
     def _serving_problems(self) -> list[tuple[str, str]]:

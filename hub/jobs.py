@@ -15,28 +15,24 @@ never committed (loads are one transaction, publish/loads.py), so readers still 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from core.errors import HubError, NotFound, StoreError
-from publish import jobs_store
+from publish import jobs_store, leases
 from publish.context import Hub
 from publish.jobs_store import Job
-from publish.leases import pid_running
 from publish.store import Store, utcnow
 
 log = logging.getLogger("hub.jobs")
 
 QUEUE = "hub"  # the RQ queue `hub worker` listens on
-HEARTBEAT_SECONDS = 10
-STALE_AFTER = timedelta(seconds=120)  # no heartbeat for this long: the job's process is gone
+HEARTBEAT_SECONDS = leases.HEARTBEAT_SECONDS  # defaults; a hub's own are HUB_HEARTBEAT_SECONDS, HUB_LEASE_SECONDS
+STALE_AFTER = leases.STALE_AFTER  # no heartbeat for this long: the job's process is gone
 KINDS = ("ingest", "export", "ckan-push", "steward-check", "steward-publish")
 DONE = ("finished", "failed")
 
@@ -45,7 +41,8 @@ worker_hub: Hub | None = None
 
 
 def this_process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process as hub_jobs.worker names it: host, PID, PID namespace and boot (publish/leases.py)."""
+    return leases.Identity.current().holder()
 
 
 # -- submitting and reading ---------------------------------------------------------------------------------
@@ -172,7 +169,7 @@ def _heartbeat(store: Store, job_id: str) -> Iterator[None]:
     stop = threading.Event()
 
     def beat() -> None:
-        while not stop.wait(HEARTBEAT_SECONDS):
+        while not stop.wait(store.heartbeat_seconds):
             if not jobs_store.heartbeat(store, job_id):
                 log.warning("job %s: heartbeat not recorded", job_id)
 
@@ -207,9 +204,9 @@ def mark_dead(store: Store, job: Job, reason_vi: str, reason_en: str) -> None:
     if upload is not None:
         reason_vi += f"; tệp tải lên {upload.name} đã được xoá, hãy gửi lại"
         reason_en += f"; the uploaded file {upload.name} was removed: send it again"
-    error = {"code": "worker-died", "context": {"worker": job.worker},
+    error = {"code": "worker-died", "context": {"worker": _shown(job.worker)},
              "message": {"vi": reason_vi, "en": reason_en}}
-    changed = jobs_store.mark_failed(store, job, _pid_of(job.worker), error, reason_vi, reason_en)
+    changed = jobs_store.mark_failed(store, job, leases.Identity.from_holder(job.worker), error, reason_vi, reason_en)
     if changed:
         if upload is not None:
             upload.unlink(missing_ok=True)
@@ -227,28 +224,30 @@ def _uploaded_file(store: Store, job: Job) -> Path | None:
 
 
 def reap_dead(store: Store) -> int:
-    """Mark failed every running job whose process is gone: on this host a pid that no longer runs, on any
-    host a heartbeat older than STALE_AFTER. Returns how many."""
+    """Mark failed every running job whose process is gone: one of this machine, boot and PID namespace whose
+    PID no longer runs (publish/leases.py), or any whose heartbeat is older than the store's lease
+    (HUB_LEASE_SECONDS): a job on another host or in another PID namespace is waited out, never guessed at.
+    Returns how many."""
     running = jobs_store.read_running(store)
-    host = socket.gethostname()
-    stale_before = utcnow() - STALE_AFTER
+    me = leases.Identity.current()
+    stale_before = utcnow() - store.stale_after
     count = 0
     for job in running:
-        worker_host, _, _ = (job.worker or "").rpartition(":")
-        if worker_host == host and not pid_running(_pid_of(job.worker)):
-            mark_dead(store, job, f"Tiến trình chạy công việc ({job.worker}) đã dừng giữa chừng",
-                      f"The process running the job ({job.worker}) stopped before it finished")
+        who, shown = leases.Identity.from_holder(job.worker), _shown(job.worker)
+        if who is not None and leases.process_state(who, me) == "gone":
+            mark_dead(store, job, f"Tiến trình chạy công việc ({shown}) đã dừng giữa chừng",
+                      f"The process running the job ({shown}) stopped before it finished")
             count += 1
         elif job.heartbeat_at is not None and job.heartbeat_at < stale_before:
-            mark_dead(store, job, f"Công việc không còn tín hiệu từ {job.heartbeat_at:%H:%M:%S} UTC ({job.worker})",
-                      f"No heartbeat from the job since {job.heartbeat_at:%H:%M:%S} UTC ({job.worker})")
+            mark_dead(store, job, f"Công việc không còn tín hiệu từ {job.heartbeat_at:%H:%M:%S} UTC ({shown})",
+                      f"No heartbeat from the job since {job.heartbeat_at:%H:%M:%S} UTC ({shown})")
             count += 1
     return count
 
 
-def _pid_of(worker: str | None) -> int | None:
-    tail = (worker or "").rpartition(":")[2]
-    return int(tail) if tail.isdigit() else None
+def _shown(worker: str | None) -> str | None:
+    """The holder as people read it: host:pid (its namespace and boot are for the machine)."""
+    return (worker or "").split(" ")[0] or None
 
 
 # The job kinds live in hub/job_kinds.py; imported last because they use Progress and Job from here.

@@ -15,6 +15,7 @@ from flask import Blueprint, jsonify
 
 from core.config import Settings
 from hub.context import current_hub
+from publish import mail
 from publish.db import ping
 
 blueprint = Blueprint("ops", __name__)
@@ -79,7 +80,8 @@ def check_migrations(engine: sa.Engine) -> str:
 
 
 def environment_checks(settings: Settings) -> dict[str, str]:
-    """Everything outside the settings themselves: database, schema revision, Redis, storage."""
+    """Everything outside the settings themselves: database, schema revision, Redis, storage, and the SMTP
+    server when one is set (it answers, and takes the TLS and login asked for)."""
     from publish.db import create_engine
 
     out: dict[str, str] = {}
@@ -98,6 +100,9 @@ def environment_checks(settings: Settings) -> dict[str, str]:
     if redis_state is not None:
         out["redis"] = redis_state
     out["storage"] = check_storage(Path(settings.storage_dir))
+    smtp_state = mail.check(settings)
+    if smtp_state is not None:
+        out["smtp"] = smtp_state
     return out
 
 

@@ -22,7 +22,6 @@ import ctypes
 import logging
 import os
 import signal
-import socket
 import threading
 from typing import Any
 
@@ -31,6 +30,7 @@ from rq import Queue, Worker
 from core.config import Settings
 from core.errors import ConfigError
 from hub import jobs
+from publish import leases
 from publish.context import Hub
 
 log = logging.getLogger("hub.worker")
@@ -65,7 +65,7 @@ def _horse_killed(hub: Hub):  # noqa: ANN202 - an RQ callback
             job = jobs.get(hub.store, rq_job.id, reap=False)
         except Exception:  # noqa: BLE001 - not one of ours
             return
-        job.worker = f"{socket.gethostname()}:{retpid}"
+        job.worker = leases.Identity.current().with_pid(retpid).holder()
         hint_vi = " (có thể do hết bộ nhớ)" if signal_no == signal.SIGKILL else ""
         hint_en = " (perhaps out of memory)" if signal_no == signal.SIGKILL else ""
         jobs.mark_dead(hub.store, job, f"Tiến trình chạy công việc bị dừng ({how}){hint_vi}",
@@ -116,16 +116,23 @@ def run(hub: Hub, *, burst: bool = False, name: str | None = None) -> None:
 
 def _tick(hub: Hub) -> None:
     """One pass of the scheduled work (due periodic reports, due harvests), claimed in the database
-    (publish/schedule.py)."""
+    (publish/schedule.py), after a recovery pass: jobs and loads whose process is gone are marked failed (on
+    another host or in another PID namespace, once their heartbeat is older than HUB_LEASE_SECONDS)."""
     from publish.harvest import run as harvest_run
     from publish.reports import scheduled
 
+    try:
+        reaped, recovered = jobs.reap_dead(hub.store), hub.store.recover_interrupted_loads()
+        if reaped or recovered:
+            log.warning("marked %d job(s) and %d load(s) of dead processes as failed", reaped, recovered)
+    except Exception:  # noqa: BLE001 - as below: the next tick tries again
+        log.exception("recovery pass failed")
     try:
         scheduled.tick(hub.store, hub.settings)
     except Exception:  # noqa: BLE001 - the tick must never stop the worker; the next one tries again
         log.exception("scheduled work: tick failed")
     try:
-        harvest_run.tick(hub.store)
+        harvest_run.tick(hub.store, settings=hub.settings)
     except Exception:  # noqa: BLE001 - as above
         log.exception("scheduled harvests: tick failed")
 

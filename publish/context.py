@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from core.catalog import Catalog, load_catalog
@@ -23,6 +24,8 @@ class Hub:
                               lock_timeout=settings.lock_timeout)
         store.audit_key = settings.audit_secret
         store.storage_dir = Path(settings.storage_dir)
+        store.heartbeat_seconds = settings.heartbeat_seconds
+        store.stale_after = timedelta(seconds=settings.lease_seconds)
         if init:
             store.init()
         return cls(settings, catalog, store)

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from publish import tables
+from publish.leases import Identity
 from publish.store import Store, utcnow
 
 __all__ = ["Job", "claim", "finish", "heartbeat", "insert", "mark_failed", "read", "read_running", "read_many",
@@ -40,6 +41,8 @@ class Job:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        # host:pid, as people read it; the PID namespace and boot after it are for recovery (publish/leases.py)
+        out["worker"] = (self.worker or "").split(" ")[0] or None
         for key, value in out.items():
             if isinstance(value, datetime):
                 out[key] = value.isoformat()
@@ -130,20 +133,28 @@ def finish(store: Store, job_id: str, status: str, *, result: dict[str, Any] | N
     update(store, job_id, values)
 
 
-def mark_failed(store: Store, job: Job, pid: int | None, error: dict[str, Any], reason_vi: str,
+def mark_failed(store: Store, job: Job, process: Identity | None, error: dict[str, Any], reason_vi: str,
                 reason_en: str) -> bool:
-    """Mark a running job failed, and the load its process `pid` left running (the data never committed); the job
-    then names that load (load_id), as a job that failed on its own does. False when the job was not running."""
+    """Mark a running job failed, and the load its `process` left running (the data never committed): that
+    load has the process's host, PID namespace, boot and PID (a bare PID is shared by processes of other
+    hosts and namespaces); the job then names that load (load_id), as a job that failed on its own does.
+    False when the job was not running any more."""
     with store.engine.begin() as conn:
         changed = conn.execute(tables.jobs.update().where(tables.jobs.c.id == job.id, tables.jobs.c.status == "running")
                                .values(status="failed", finished_at=utcnow(), message=reason_en[:500],
                                        error=json.dumps(error, ensure_ascii=False))).rowcount
-        if changed and pid and job.started_at is not None:
+        if changed and process is not None and job.started_at is not None:
             loads = tables.loads
             # the load the job's process began (marked failed already if the store's recovery came by first)
+            same: sa.ColumnElement[bool] = loads.c.host.is_(None)  # recorded before loads kept their host: the PID
+            if process.pid_ns is not None or process.boot_id is not None:
+                same = sa.or_(same, sa.and_(loads.c.host == process.host, loads.c.pid_ns == process.pid_ns,
+                                            loads.c.boot_id == process.boot_id))
+            else:  # a job recorded as bare "host:pid"
+                same = sa.or_(same, loads.c.host == process.host)
             load_id = conn.execute(sa.select(loads.c.id).where(
-                loads.c.status.in_(("running", "failed")), loads.c.pid == pid, loads.c.started_at >= job.started_at,
-                loads.c.dataset == job.dataset,
+                loads.c.status.in_(("running", "failed")), loads.c.pid == process.pid, same,
+                loads.c.started_at >= job.started_at, loads.c.dataset == job.dataset,
             ).order_by(loads.c.id.desc()).limit(1)).scalar()
             if load_id is not None:
                 conn.execute(loads.update().where(loads.c.id == load_id, loads.c.status == "running").values(

@@ -11,6 +11,13 @@ kernel's, new at every boot), `pid_ns` (the PID namespace) and `pid`, and while 
   when its heartbeat is older than STALE_AFTER. A live load elsewhere is never marked failed.
 
 Loads recorded before these columns existed (host NULL) keep the old rule (PID on this machine).
+
+Jobs (hub_jobs.worker) and claims (hub_schedule_claims.worker, harvest attempts) name their process with one
+string, `Identity.holder()`: "host:pid pid:[namespace] boot-id", read back by `Identity.from_holder`, and are
+judged by the same rule (`process_state`). An older "host:pid" holder keeps the old rule on its own host.
+
+HUB_HEARTBEAT_SECONDS and HUB_LEASE_SECONDS (settings; Store.heartbeat_seconds and Store.stale_after) set
+how often a process beats and how long a silent one elsewhere is still presumed alive.
 """
 
 from __future__ import annotations
@@ -66,6 +73,25 @@ class Identity:
         """True when `row`'s PID is a PID of this machine, boot and namespace (so it can be looked up here)."""
         return bool(row.host == self.host and row.boot_id == self.boot_id and row.pid_ns == self.pid_ns)
 
+    def holder(self) -> str:
+        """This process as one string (jobs' and claims' `worker`): "host:pid pid:[namespace] boot-id"."""
+        return f"{self.host}:{self.pid} {self.pid_ns or '-'} {self.boot_id or '-'}"[:200]
+
+    def with_pid(self, pid: int) -> Identity:
+        """Another process of this machine, boot and namespace (a work horse RQ reports dead)."""
+        return Identity(self.host, self.boot_id, self.pid_ns, pid)
+
+    @classmethod
+    def from_holder(cls, holder: str | None) -> Identity | None:
+        """The identity in a `holder()` string; an older "host:pid" one gives no namespace and no boot.
+        None when it names no process."""
+        head, *rest = (holder or "").split(" ")
+        host, _, pid = head.rpartition(":")
+        if not host or not pid.isdigit():
+            return None
+        pid_ns, boot_id = (rest + ["-", "-"])[:2]
+        return cls(host, None if boot_id == "-" else boot_id, None if pid_ns == "-" else pid_ns, int(pid))
+
 
 def pid_running(pid: int | None) -> bool:
     """True while `pid` runs in this PID namespace. A zombie (dead, not reaped yet) is not running."""
@@ -86,14 +112,31 @@ def pid_running(pid: int | None) -> bool:
         return True
 
 
+def process_state(who: Any, me: Identity) -> str:
+    """What this process can tell of `who` (host, boot_id, pid_ns, pid): "gone" (its process no longer
+    exists: same machine, boot and namespace and its PID is not running, or this machine restarted since),
+    "running", or "unseen" (another host or PID namespace: only its heartbeat or lease can tell)."""
+    if who.host is None or (who.host == me.host and who.pid_ns is None and who.boot_id is None):
+        return "running" if pid_running(who.pid) else "gone"  # recorded before identities: the PID, as then
+    if me.sees(who):
+        return "running" if pid_running(who.pid) else "gone"
+    if who.host == me.host and who.boot_id and me.boot_id and who.boot_id != me.boot_id:
+        return "gone"  # this machine has restarted since
+    return "unseen"
+
+
+def holder_gone(holder: str | None, me: Identity | None = None) -> bool:
+    """True when the process named by `holder` (Identity.holder()) is known, here, to be gone; a holder on
+    another host or in another PID namespace is never "gone" here: its lease must run out."""
+    who = Identity.from_holder(holder)
+    return who is not None and process_state(who, me or Identity.current()) == "gone"
+
+
 def is_dead(row: Any, me: Identity, now: datetime, stale_after: timedelta = STALE_AFTER) -> bool:
     """Whether the running load `row` (host, boot_id, pid_ns, pid, heartbeat_at, started_at) has lost its process."""
-    if row.host is None:  # recorded before loads kept their host: the PID, as then
-        return not pid_running(row.pid)
-    if me.sees(row):
-        return not pid_running(row.pid)
-    if row.host == me.host and row.boot_id and me.boot_id and row.boot_id != me.boot_id:
-        return True  # this machine has restarted since
+    state = process_state(row, me)
+    if state != "unseen":
+        return state == "gone"
     last = row.heartbeat_at or row.started_at
     return last is None or last < now - stale_after
 
@@ -147,4 +190,5 @@ class Heartbeat:
             self._thread.join(timeout=5)
 
 
-__all__ = ["HEARTBEAT_SECONDS", "STALE_AFTER", "Heartbeat", "Identity", "is_dead", "pid_running"]
+__all__ = ["HEARTBEAT_SECONDS", "STALE_AFTER", "Heartbeat", "Identity", "holder_gone", "is_dead", "pid_running",
+           "process_state"]

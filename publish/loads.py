@@ -114,9 +114,7 @@ def change_counts(conn: sa.Connection, table: str, incoming: str) -> tuple[int, 
 class Loader:
     """One load of one dataset. Use as a context manager: stage(), reject(), then commit() or fail().
 
-    While it runs, a heartbeat thread says so in hub_loads every `heartbeat_seconds` (publish/leases.py)."""
-
-    heartbeat_seconds = leases.HEARTBEAT_SECONDS
+    While it runs, a heartbeat thread says so in hub_loads every store.heartbeat_seconds (publish/leases.py)."""
 
     def __init__(self, store: Store, dataset: Dataset, provenance: dict[str, Any] | None = None, *,
                  plan: LoadPlan | None = None) -> None:
@@ -161,7 +159,7 @@ class Loader:
                     **{k: v for k, v in self.provenance.items() if k in tables.loads.c},
                 )
             ))
-        self._heartbeat = leases.Heartbeat(self.store.engine, self.load_id, self.heartbeat_seconds).start()
+        self._heartbeat = leases.Heartbeat(self.store.engine, self.load_id, self.store.heartbeat_seconds).start()
         self.conn = self.store.engine.connect()
         names = self._quoted_fields()
         with self.conn.begin():

@@ -8,7 +8,9 @@ scheduler library is used) and, for each slot not done yet, claims it in the dat
 - a claim is a row of hub_schedule_claims, primary key (task, slot): of two workers inserting the same
   claim, one wins and the other sees the row and moves on;
 - a claim has a lease: a process that dies while holding one loses it when the lease runs out, and the next
-  tick's claim takes it over (so a killed worker never leaves work undone for good);
+  tick's claim takes it over (so a killed worker never leaves work undone for good); a holder of this
+  machine, boot and PID namespace whose process is gone is taken over at once, one on another host (or in
+  another PID namespace) only once its lease has run out (publish/leases.py);
 - a failed slot keeps its row with `lease_until` set to when to try again (backing off), so catching up after
   an outage retries without hammering.
 
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from croniter import croniter
 
+from publish import leases
 from publish.db import write_transaction
 from publish.tables import metadata
 
@@ -74,7 +77,8 @@ def done_slots(store: Store, task: str) -> set[str]:
 
 def claim(store: Store, task: str, slot: str, worker: str, *, lease: timedelta = LEASE) -> bool:
     """True when this process now holds (task, slot): it inserted the claim, or took over one whose holder's
-    lease ran out or whose retry time has come. False when it is done or held by a live process."""
+    lease ran out, whose retry time has come, or whose holder is a process of this machine that is gone.
+    False when it is done or held by a live process (or one elsewhere whose lease still runs)."""
     now = utcnow()
     with write_transaction(store.engine) as conn:
         try:
@@ -84,10 +88,29 @@ def claim(store: Store, task: str, slot: str, worker: str, *, lease: timedelta =
                 return True
         except sa.exc.IntegrityError:
             pass
-        return conn.execute(claims.update().where(
-            claims.c.task == task, claims.c.slot == slot, claims.c.status != "done", claims.c.lease_until < now,
+        held = conn.execute(sa.select(claims.c.worker, claims.c.status, claims.c.lease_until)
+                            .where(claims.c.task == task, claims.c.slot == slot)).first()
+        if held is None or held.status == "done":
+            return False
+        if held.lease_until >= now and not (held.status == "running" and leases.holder_gone(held.worker)):
+            return False
+        return conn.execute(claims.update().where(  # only if nobody took it meanwhile
+            claims.c.task == task, claims.c.slot == slot, claims.c.status == held.status,
+            claims.c.worker == held.worker, claims.c.lease_until == held.lease_until,
         ).values(status="running", worker=worker, claimed_at=now, lease_until=now + lease,
                  attempts=claims.c.attempts + 1)).rowcount == 1
+
+
+def renew(store: Store, task: str, slot: str, worker: str, lease: timedelta) -> bool:
+    """Push a held claim's lease `lease` past now (a long task beating); False when `worker` holds it no more."""
+    now = utcnow()
+    try:
+        with write_transaction(store.engine) as conn:
+            return conn.execute(claims.update().where(
+                claims.c.task == task, claims.c.slot == slot, claims.c.worker == worker, claims.c.status == "running",
+            ).values(lease_until=now + lease)).rowcount == 1
+    except sa.exc.SQLAlchemyError:  # locked or gone for a moment: the next beat tries again
+        return False
 
 
 def finish(store: Store, task: str, slot: str, worker: str, status: str, outcome: dict[str, Any],

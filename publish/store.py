@@ -17,6 +17,7 @@ from core.catalog import Catalog, Dataset
 from core.config import DEFAULT_LOCK_TIMEOUT
 from publish import tables
 from publish.db import check_connection, create_engine
+from publish.leases import HEARTBEAT_SECONDS, STALE_AFTER
 
 
 def utcnow() -> datetime:
@@ -41,6 +42,10 @@ class Store:
         self.audit_key: bytes | None = None
         # the storage folder (HUB_STORAGE_DIR, set by Hub.open): where files that rows refer to live, e.g. uploads
         self.storage_dir: Path | None = None
+        # how often running loads, jobs and harvests beat, and how long a silent one elsewhere is presumed alive
+        # (HUB_HEARTBEAT_SECONDS, HUB_LEASE_SECONDS, set by Hub.open; publish/leases.py)
+        self.heartbeat_seconds = HEARTBEAT_SECONDS
+        self.stale_after = STALE_AFTER
 
     @classmethod
     def connect(cls, url: str, catalog: Catalog, *, replica_url: str | None = None,
@@ -85,7 +90,7 @@ class Store:
 
         A load is known by its host, boot, PID namespace and PID, and by its heartbeat (publish/leases.py):
         one on another host or in another PID namespace is failed only once its heartbeat is older than
-        `stale_after` (leases.STALE_AFTER), so a live load elsewhere is never touched. Their data never
+        `stale_after` (the store's, HUB_LEASE_SECONDS), so a live load elsewhere is never touched. Their data never
         committed (a load is one transaction), so readers still see the previous version; this only makes the
         history say what happened.
         """
@@ -98,7 +103,7 @@ class Store:
                 sa.select(loads.c.id, loads.c.pid, loads.c.host, loads.c.boot_id, loads.c.pid_ns, loads.c.heartbeat_at,
                           loads.c.started_at).where(loads.c.status == "running")
             ).all()
-            dead = [row.id for row in running if leases.is_dead(row, me, now, stale_after or leases.STALE_AFTER)]
+            dead = [row.id for row in running if leases.is_dead(row, me, now, stale_after or self.stale_after)]
             if dead:
                 conn.execute(
                     loads.update()

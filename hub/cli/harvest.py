@@ -42,13 +42,13 @@ def harvest(dataset: str | None, dry_run: bool, due: bool, show_history: bool, s
               ["id", "dataset", "status", "started_at", "version", "rows", "sha256", "error_en"])
         return
     if due:
-        rows = run.tick(hub.store)
+        rows = run.tick(hub.store, settings=hub.settings)
         _emit(rows, as_json, "Thu thập đến hạn / Due harvests", ["dataset", "slot", "status"])
         return
     if not dataset:
         raise click.UsageError("Cần DATASET, hoặc --due / --history / --sources / "
                                "Give DATASET, or --due / --history / --sources")
-    row = run.harvest(hub.store, dataset, dry_run=dry_run)
+    row = run.harvest(hub.store, dataset, dry_run=dry_run, settings=hub.settings)
     if as_json:
         click.echo(json.dumps(row, ensure_ascii=False, indent=2, default=str))
     else:

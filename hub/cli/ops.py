@@ -13,7 +13,7 @@ from core.errors import ConfigError
 from hub.cli.common import console, print_table
 from hub.jobs import Job
 
-SECRET_SETTINGS = {"secret_key", "report_token", "audit_key"}
+SECRET_SETTINGS = {"secret_key", "report_token", "audit_key", "smtp_password"}
 
 
 def masked(name: str, value: object) -> str:

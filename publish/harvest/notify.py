@@ -1,7 +1,7 @@
 """Telling the dataset's steward that a harvest failed: an e-mail to the dataset's contact (catalog.yaml
 `contact.email`) and/or a JSON POST to a webhook. Declared per source: `notify: {email: true, webhook_env:
-HUB_...}`; the SMTP server comes from HUB_SMTP_HOST, HUB_SMTP_PORT (25) and HUB_SMTP_FROM. A notice that
-cannot be sent is logged; it never changes the harvest's outcome."""
+HUB_...}`; the SMTP server comes from the settings (HUB_SMTP_HOST, _PORT, _TLS, _USER, _PASSWORD, _FROM;
+publish/mail.py). A notice that cannot be sent is logged; it never changes the harvest's outcome."""
 
 from __future__ import annotations
 
@@ -9,17 +9,18 @@ import json
 import logging
 import os
 import smtplib
-from email.message import EmailMessage
 from typing import Any
 
 import requests
 
 from core.catalog import Dataset
+from core.config import Settings
+from publish import mail
 
 log = logging.getLogger("hub.harvest")
 
 
-def failed(dataset: Dataset, spec: dict[str, Any], row: dict[str, Any]) -> list[str]:
+def failed(dataset: Dataset, spec: dict[str, Any], row: dict[str, Any], settings: Settings | None) -> list[str]:
     """Send the failure notices the source asks for; returns where they went."""
     notify = spec.get("notify") or {}
     sent: list[str] = []
@@ -28,15 +29,9 @@ def failed(dataset: Dataset, spec: dict[str, Any], row: dict[str, Any]) -> list[
             f"Nguồn / Source: {row.get('source_url')}\nLần / Attempt: {row.get('id')} ({row.get('started_at')})\n"
             "Phiên bản đang phục vụ không đổi. / The served version is unchanged.\n")
     to = (dataset.entry.get("contact") or {}).get("email")
-    host = os.environ.get("HUB_SMTP_HOST")
-    if notify.get("email") and to and host:
-        message = EmailMessage()
-        message["Subject"], message["To"] = subject, to
-        message["From"] = os.environ.get("HUB_SMTP_FROM", "hub@localhost")
-        message.set_content(body)
+    if notify.get("email") and to and settings is not None and settings.smtp_host:
         try:
-            with smtplib.SMTP(host, int(os.environ.get("HUB_SMTP_PORT", "25")), timeout=10) as smtp:
-                smtp.send_message(message)
+            mail.send(settings, to, subject, body)
             sent.append(f"mailto:{to}")
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("harvest %s: failure e-mail not sent: %s", dataset.id, exc)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,10 @@ import sqlalchemy as sa
 from croniter import croniter
 
 from core.catalog import Dataset
+from core.config import Settings
 from core.errors import HubError, NotFound
-from publish import schedule, tables
-from publish.db import inserted_id, write_transaction
+from publish import leases, schedule, tables
+from publish.db import inserted_id
 from publish.harvest.base import Fetched, HarvestFailed, Previous
 from publish.harvest.tables import harvests
 from publish.store import Store, utcnow
@@ -99,64 +101,63 @@ def precheck(dataset: Dataset, path: Path) -> None:
                             file=path.name)
 
 
-def _lock(store: Store, dataset_id: str, worker: str, timeout: float) -> None:
-    """Hold `harvest-run:<dataset>` for this harvest. A holder that was a process of this machine which no
-    longer exists (killed mid-harvest) is taken over at once, and its attempt is marked failed."""
-    task, lease = f"harvest-run:{dataset_id}", timedelta(seconds=timeout * 4 + 600)
-    if schedule.claim(store, task, "-", worker, lease=lease):
-        return
-    c = schedule.claims
-    with write_transaction(store.engine) as conn:
-        holder = conn.execute(sa.select(c.c.worker).where(c.c.task == task, c.c.slot == "-")).scalar()
-        if holder and _dead(holder):
-            now = utcnow()
-            taken = conn.execute(c.update().where(c.c.task == task, c.c.slot == "-", c.c.worker == holder).values(
-                status="running", worker=worker, claimed_at=now, lease_until=now + lease)).rowcount == 1
-            if taken:
-                conn.execute(harvests.update().where(harvests.c.dataset == dataset_id, harvests.c.worker == holder,
-                                                     harvests.c.status == "running").values(
-                    status="failed", finished_at=now,
-                    error_vi="Tiến trình thu thập bị dừng giữa chừng; không có gì được nạp",
-                    error_en="The harvest process stopped before it finished; nothing was loaded"))
-                return
-    raise HarvestFailed(f"Bộ dữ liệu «{dataset_id}» đang được thu thập bởi tiến trình khác ({holder})",
-                        f"Dataset «{dataset_id}» is being harvested by another process ({holder})", code="harvest-busy")
+def _lock(store: Store, dataset_id: str, worker: str) -> None:
+    """Hold `harvest-run:<dataset>` for this harvest (a claim, publish/schedule.py, leased for HUB_LEASE_SECONDS
+    and renewed while the harvest runs). A holder of this machine whose process is gone (killed mid-harvest)
+    is taken over at once; one on another host or in another PID namespace only once its lease has run out
+    (it may be alive). Any attempt still `running` then is the dead holder's: marked failed."""
+    task = f"harvest-run:{dataset_id}"
+    if not schedule.claim(store, task, "-", worker, lease=store.stale_after):
+        c = schedule.claims
+        with store.engine.connect() as conn:
+            holder = conn.execute(sa.select(c.c.worker).where(c.c.task == task, c.c.slot == "-")).scalar()
+        shown = (holder or "").split(" ")[0]
+        raise HarvestFailed(f"Bộ dữ liệu «{dataset_id}» đang được thu thập bởi tiến trình khác ({shown})",
+                            f"Dataset «{dataset_id}» is being harvested by another process ({shown})",
+                            code="harvest-busy")
+    with store.engine.begin() as conn:
+        conn.execute(harvests.update().where(harvests.c.dataset == dataset_id, harvests.c.status == "running").values(
+            status="failed", finished_at=utcnow(),
+            error_vi="Tiến trình thu thập bị dừng giữa chừng; không có gì được nạp",
+            error_en="The harvest process stopped before it finished; nothing was loaded"))
 
 
-def _dead(holder: str) -> bool:
-    """True for `host:pid` of this machine whose process is gone (other machines wait for the lease)."""
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
+@contextmanager
+def _holding(store: Store, dataset_id: str, worker: str) -> Iterator[None]:
+    """The harvest lock, its lease renewed every HUB_HEARTBEAT_SECONDS until released."""
+    _lock(store, dataset_id, worker)
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(store.heartbeat_seconds):
+            schedule.renew(store, f"harvest-run:{dataset_id}", "-", worker, store.stale_after)
+
+    thread = threading.Thread(target=beat, name=f"harvest-{dataset_id}-lease", daemon=True)
+    thread.start()
     try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def _unlock(store: Store, dataset_id: str, worker: str) -> None:
-    # "free" with a lease that has run out: the next claim takes it over (schedule.claim never retakes "done")
-    schedule.finish(store, f"harvest-run:{dataset_id}", "-", worker, "free", {})
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        # "free" with a lease that has run out: the next claim takes it over (schedule.claim never retakes "done")
+        schedule.finish(store, f"harvest-run:{dataset_id}", "-", worker, "free", {})
 
 
 def harvest(store: Store, dataset_id: str, *, dry_run: bool = False, worker: str | None = None,
-            user: str | None = None) -> dict[str, Any]:
+            user: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
     """Fetch `dataset_id`'s source and, unless `dry_run`, load it as the dataset's next version.
 
     Returns the attempt's hub_harvests row as a dict: status committed (a new version), unchanged (nothing
     new: 304, same sha256, or same rows), dry-run, or failed (error_vi / error_en; nothing was loaded).
-    Only a harvest already running for the dataset raises (HarvestFailed, code harvest-busy).
+    Only a harvest already running for the dataset raises (HarvestFailed, code harvest-busy). `settings`
+    give the SMTP server of failure e-mails (none without them).
     """
     dataset = store.catalog.dataset(dataset_id)
     spec = source_of(dataset)
     kind = spec["kind"]
-    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    worker = worker or leases.Identity.current().holder()
     timeout = float(spec.get("timeout", DEFAULT_TIMEOUT))
-    _lock(store, dataset.id, worker, timeout)
-    try:
+    with _holding(store, dataset.id, worker):
         with store.engine.begin() as conn:
             attempt = inserted_id(conn.execute(harvests.insert().values(
                 dataset=dataset.id, kind=kind, status="running", started_at=utcnow(), worker=worker,
@@ -167,7 +168,7 @@ def harvest(store: Store, dataset_id: str, *, dry_run: bool = False, worker: str
             with tempfile.TemporaryDirectory(prefix="hub-harvest-") as tmp:
                 fetched = _fetch_retrying(kind, spec, previous(store, dataset.id), Path(tmp), timeout,
                                           store.catalog.root)
-                record = _run(store, dataset, spec, fetched, dry_run, user or f"harvest ({worker})")
+                record = _run(store, dataset, spec, fetched, dry_run, user or f"harvest ({worker.split(' ')[0]})")
         except HubError as exc:
             record = {"status": "failed", "error_vi": exc.message("vi"), "error_en": exc.message("en")}
         except Exception as exc:  # noqa: BLE001 - any failure is recorded; the current version stays
@@ -181,14 +182,12 @@ def harvest(store: Store, dataset_id: str, *, dry_run: bool = False, worker: str
         with store.engine.begin() as conn:
             conn.execute(harvests.update().where(harvests.c.id == attempt).values(finished_at=utcnow(), **record))
             row = conn.execute(sa.select(harvests).where(harvests.c.id == attempt)).one()
-    finally:
-        _unlock(store, dataset.id, worker)
     log.info("harvest %s: %s", dataset.id, row.status, extra={"dataset": dataset.id})
     out = dict(row._mapping)
     if out["status"] == "failed" and spec.get("notify"):
         from publish.harvest import notify
 
-        out["notified"] = notify.failed(dataset, spec, out)
+        out["notified"] = notify.failed(dataset, spec, out, settings)
     return out
 
 
@@ -241,20 +240,22 @@ def history(store: Store, dataset_id: str | None = None, limit: int = 50) -> lis
 
 
 def due_slot(spec: dict[str, Any], now: datetime) -> str | None:
-    """The latest run time of the source's schedule at or before `now` (UTC), as a claim slot."""
+    """The latest run time of the source's schedule at or before `now` (UTC), as a claim slot. A sixth
+    field of the cron expression gives seconds (croniter's), and the slot then names its second."""
     cron = spec.get("schedule")
     if not cron:
         return None
     at: datetime = croniter(str(cron), now + timedelta(seconds=1)).get_prev(datetime)
-    return at.strftime("%Y-%m-%dT%H:%M")
+    return at.strftime("%Y-%m-%dT%H:%M:%S" if len(str(cron).split()) > 5 else "%Y-%m-%dT%H:%M")
 
 
-def tick(store: Store, *, now: datetime | None = None, worker: str | None = None) -> list[dict[str, Any]]:
+def tick(store: Store, *, now: datetime | None = None, worker: str | None = None,
+         settings: Settings | None = None) -> list[dict[str, Any]]:
     """One pass of the scheduled harvests: each source whose latest run time has no done claim is claimed
     (publish/schedule.py, so two workers never run the same one) and harvested; a failure is retried later,
     backing off. Only the latest run time counts: missed runs are not repeated one by one."""
     now = now or utcnow()
-    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    worker = worker or leases.Identity.current().holder()
     out: list[dict[str, Any]] = []
     for dataset in store.catalog:
         spec = dataset.harvest
@@ -263,7 +264,8 @@ def tick(store: Store, *, now: datetime | None = None, worker: str | None = None
         if slot is None or slot in schedule.done_slots(store, task) or not schedule.claim(store, task, slot, worker):
             continue
         try:
-            row = harvest(store, dataset.id, worker=worker, user=f"schedule ({worker})")
+            row = harvest(store, dataset.id, worker=worker, user=f"schedule ({worker.split(' ')[0]})",
+                          settings=settings)
         except HarvestFailed as exc:  # busy: someone runs it by hand; try again soon
             row = {"dataset": dataset.id, "status": "failed", "error_en": exc.message("en")}
         ok = row["status"] in SUCCESS

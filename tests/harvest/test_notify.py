@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socketserver
 import threading
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from publish.harvest import run
+from tests.conftest import free_port
 from tests.harvest.conftest import DATASET, Served, sample_rows
 from tests.harvest.test_folder import drop
 
@@ -25,6 +27,7 @@ class SmtpSink(socketserver.ThreadingTCPServer):
 
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
+        self.logins: list[tuple[str, str]] = []  # (user, password) of AUTH PLAIN
         super().__init__(("127.0.0.1", 0), SmtpHandler)
 
 
@@ -35,8 +38,14 @@ class SmtpHandler(socketserver.StreamRequestHandler):
         rcpt: list[str] = []
         while line := self.rfile.readline():
             verb = line[:4].upper()
-            if verb in (b"EHLO", b"HELO"):
+            if verb == b"EHLO":
+                self.wfile.write(b"250-sink\r\n250 AUTH PLAIN\r\n")
+            elif verb == b"HELO":
                 self.wfile.write(b"250 sink\r\n")
+            elif verb == b"AUTH":
+                _, user, password = base64.b64decode(line.split()[2]).decode().split("\0")
+                sink.logins.append((user, password))
+                self.wfile.write(b"235 ok\r\n")
             elif verb == b"RCPT":
                 rcpt.append(line.decode().split(":", 1)[1].strip().strip("<>"))
                 self.wfile.write(b"250 ok\r\n")
@@ -78,22 +87,43 @@ def smtp() -> Iterator[SmtpSink]:
 def test_failure_notices(harvest_hub: Any, smtp: SmtpSink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     hook = Served(Hook)
     try:
-        monkeypatch.setenv("HUB_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("HUB_SMTP_PORT", str(smtp.server_address[1]))
         monkeypatch.setenv("HUB_TEST_HARVEST_WEBHOOK", hook.url + "/hook")
         inbox = tmp_path / "inbox"
         inbox.mkdir()
         hub = harvest_hub({"kind": "folder", "path": str(inbox), "stable_seconds": 1,
                            "notify": {"email": True, "webhook_env": "HUB_TEST_HARVEST_WEBHOOK"}})
+        # the SMTP server comes from the settings (HUB_SMTP_*), its password from the environment only
+        settings = hub.settings.replace(smtp_host="127.0.0.1", smtp_port=smtp.server_address[1],
+                                        smtp_from="du-lieu@dongnai.example.vn", smtp_user="hub",
+                                        smtp_password="smtp-pa55")
         drop(inbox, "one.csv", sample_rows())
-        assert run.harvest(hub.store, DATASET)["status"] == "committed"
+        assert run.harvest(hub.store, DATASET, settings=settings)["status"] == "committed"
         assert smtp.messages == [] and hook.seen == []  # a success sends nothing
         drop(inbox, "half.csv", sample_rows()[:10])
-        row = run.harvest(hub.store, DATASET)
+        row = run.harvest(hub.store, DATASET, settings=settings)
         assert row["status"] == "failed" and len(row["notified"]) == 2
         contact = hub.catalog.dataset(DATASET).entry["contact"]["email"]
-        assert [m["to"] for m in smtp.messages] == [[contact]]
+        assert [m["to"] for m in smtp.messages] == [[contact]] and smtp.logins == [("hub", "smtp-pa55")]
+        assert "From: du-lieu@dongnai.example.vn" in smtp.messages[0]["data"]
         assert "remove 50 of the 60" in smtp.messages[0]["data"].replace("=\r\n", "")
         assert hook.seen[0]["dataset"] == DATASET and "xoá 50 trong 60" in hook.seen[0]["error"]["vi"]
     finally:
         hook.stop()
+
+
+def test_check_config_shows_the_smtp_settings_and_reaches_the_server(smtp: SmtpSink, tmp_path: Path) -> None:
+    from tests.ops.conftest import hub_env, run_hub
+
+    env = hub_env(database_url=f"sqlite:///{tmp_path / 'hub.db'}", storage_dir=tmp_path / "storage",
+                  smtp_host="127.0.0.1", smtp_port=smtp.server_address[1], smtp_user="hub",
+                  smtp_password="smtp-pa55-do-not-print")
+    assert run_hub("migrate", env=env, cwd=tmp_path).returncode == 0
+    result = run_hub("check-config", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "✓ smtp: ok" in result.stdout and smtp.logins == [("hub", "smtp-pa55-do-not-print")]
+    assert "smtp-pa55-do-not-print" not in result.stdout and "environment: HUB_SMTP_PASSWORD" in result.stdout
+    closed = run_hub("check-config", env={**env, "HUB_SMTP_PORT": str(free_port()), "HUB_SMTP_TLS": "tls"},
+                     cwd=tmp_path)
+    assert closed.returncode == 3
+    problems = [line for line in closed.stdout.splitlines() if line.startswith("✗ ")]
+    assert any("HUB_SMTP_TLS must be none, starttls or ssl" in line for line in problems), closed.stdout

@@ -9,14 +9,19 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from core.config import PROJECT_ROOT
+from publish import leases, schedule
 from publish.harvest import run
+from publish.harvest.base import HarvestFailed
 from publish.harvest.tables import harvests
+from publish.store import utcnow
 from tests.harvest.conftest import DATASET, TOKEN, OneStop
 from tests.harvest.test_http import spec_for
 
@@ -67,3 +72,50 @@ def test_killed_mid_harvest_then_next_run_succeeds(harvest_hub: Any, one_stop: O
     history = run.history(hub.store, DATASET)
     assert [h["status"] for h in history] == ["committed", "failed"]
     assert "stopped before it finished" in history[1]["error_en"]
+
+
+def _held_by(hub: Any, holder: str, lease_for: timedelta) -> int:
+    """The harvest lock and a running attempt as a harvest of `holder` leaves them when it dies."""
+    now = utcnow()
+    with hub.store.engine.begin() as conn:
+        conn.execute(schedule.claims.insert().values(task=f"harvest-run:{DATASET}", slot="-", status="running",
+                                                     worker=holder, claimed_at=now, lease_until=now + lease_for))
+        return conn.execute(harvests.insert().values(dataset=DATASET, kind="http", status="running", started_at=now,
+                                                     worker=holder)).inserted_primary_key[0]
+
+
+def test_a_dead_holder_elsewhere_is_waited_out_one_here_is_taken_over_at_once(harvest_hub: Any,
+                                                                             one_stop: OneStop) -> None:
+    """A harvest lock held by a process on another host (or in another PID namespace) may belong to a live
+    harvest: it is waited out until its lease ends, never broken early, and then taken over. One held by a
+    process of this machine that is gone is taken over at once."""
+    from tests.ops.test_jobs import dead_pid
+
+    hub = harvest_hub(spec_for(one_stop))
+    me = leases.Identity.current()
+    gone = dead_pid()
+    elsewhere = [leases.Identity("hub-b", "another-boot", "pid:[4026531836]", gone),  # another host
+                 leases.Identity(me.host, me.boot_id, "pid:[7]", gone)]  # a container on this machine
+    for other in elsewhere:
+        attempt = _held_by(hub, other.holder(), timedelta(seconds=3))
+        with pytest.raises(HarvestFailed) as busy:
+            run.harvest(hub.store, DATASET)
+        assert busy.value.code == "harvest-busy" and other.host in busy.value.message("en")
+        deadline = time.monotonic() + 60  # its lease runs out 3 s after it was written
+        while (row := _attempt(hub, attempt))["status"] == "running" and time.monotonic() < deadline:
+            try:
+                run.harvest(hub.store, DATASET)
+            except HarvestFailed:
+                time.sleep(0.2)
+        assert row["status"] == "failed" and "stopped before it finished" in row["error_en"]
+        assert row["finished_at"] >= row["started_at"] + timedelta(seconds=3)  # not before the lease ended
+        with hub.store.engine.begin() as conn:
+            conn.execute(schedule.claims.delete())
+    attempt = _held_by(hub, me.with_pid(gone).holder(), timedelta(hours=1))  # here, and gone: no waiting
+    assert run.harvest(hub.store, DATASET)["status"] in ("committed", "unchanged")
+    assert _attempt(hub, attempt)["status"] == "failed"
+
+
+def _attempt(hub: Any, attempt: int) -> dict[str, Any]:
+    with hub.store.engine.connect() as conn:
+        return dict(conn.execute(sa.select(harvests).where(harvests.c.id == attempt)).one()._mapping)

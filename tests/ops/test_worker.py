@@ -17,6 +17,7 @@ import pytest
 
 from hub import jobs
 from hub.app import create_app
+from publish import leases
 from publish.context import Hub
 from tests.ops.conftest import HUB, api_key, bearer, flush_redis, hub_env, redis_db_url, run_hub
 from tests.ops.data import travel_agencies_csv
@@ -112,7 +113,7 @@ def test_killed_work_horse_fails_its_job_and_leaves_the_data(queued_hub: Hub, tm
     try:
         running = wait_for(lambda: (j := jobs.get(queued_hub.store, job_id, reap=False)).status == "running" and j,
                            timeout=120)
-        horse = int(running.worker.rpartition(":")[2])
+        horse = leases.Identity.from_holder(running.worker).pid  # type: ignore[union-attr]
         assert horse != worker.pid  # the job runs in a forked work horse
         # killed once its load has begun (what the kernel's out-of-memory killer does)
         wait_for(lambda: _loads(queued_hub, "running"), timeout=120, every=0.05)
