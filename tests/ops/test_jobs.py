@@ -39,9 +39,10 @@ def dead_pid() -> int:
 
 def running_job(hub: Hub, *, worker: str, heartbeat_ago: timedelta, dataset: str = "heritage-sites") -> tuple[str, int]:
     """A job and its load as a process leaves them when it dies mid-ingest."""
-    job_id = "j" + worker.replace(":", "-").replace(".", "-")[-20:]
+    head = worker.split(" ")[0]  # host:pid (then, from publish.leases.Identity.holder, its namespace and boot)
+    job_id = "j" + head.replace(":", "-").replace(".", "-")[-20:]
     started = utcnow() - heartbeat_ago - timedelta(seconds=5)
-    pid = int(worker.rpartition(":")[2])
+    pid = int(head.rpartition(":")[2])
     with hub.store.engine.begin() as conn:
         conn.execute(tables.jobs.insert().values(
             id=job_id, kind="ingest", status="running", dataset=dataset, params="{}", created_at=started,
@@ -130,3 +131,29 @@ def test_ckan_push_job_takes_its_key_from_the_environment(communes_hub: Hub, mon
         jobs.submit(communes_hub, "ckan-push", {"url": "https://ckan.example.vn", "dataset": "admin-units"})
     [job] = jobs.list_jobs(communes_hub.store, status="failed", dataset="admin-units")[:1]
     assert job.kind == "ckan-push" and "HUB_CKAN_API_KEY" in job.error["message"]["en"]
+
+
+def test_job_in_another_pid_namespace_is_waited_out_and_fails_only_its_own_load(hub: Hub) -> None:
+    """A job of a container on this machine (same host, another PID namespace) records a PID that means nothing
+    here: it is not failed while it beats, even if that PID does not run here; once stale, it fails with its
+    own load only, not a load of the same PID in yet another namespace."""
+    from publish import leases
+
+    me = leases.Identity.current()
+    gone = dead_pid()
+    container = leases.Identity(me.host, me.boot_id, "pid:[7]", gone)
+    beating, _ = running_job(hub, worker=container.holder(), heartbeat_ago=timedelta(seconds=5))
+    assert jobs.reap_dead(hub.store) == 0 and jobs.get(hub.store, beating).status == "running"
+    with hub.store.engine.begin() as conn:  # the beating job is forgotten; a silent one of the same container
+        conn.execute(tables.jobs.delete().where(tables.jobs.c.id == beating))
+        conn.execute(tables.loads.delete())
+    silent, _ = running_job(hub, worker=container.holder(), heartbeat_ago=jobs.STALE_AFTER * 2)
+    started = utcnow() - jobs.STALE_AFTER
+    with hub.store.engine.begin() as conn:
+        own, other = (conn.execute(tables.loads.insert().values(
+            dataset="heritage-sites", status="running", started_at=started, heartbeat_at=started,
+            **leases.Identity(me.host, me.boot_id, namespace, gone).columns())).inserted_primary_key[0]
+            for namespace in ("pid:[7]", "pid:[8]"))
+    assert jobs.reap_dead(hub.store) == 1
+    assert jobs.get(hub.store, silent).status == "failed"
+    assert load_status(hub, own) == "failed" and load_status(hub, other) == "running"

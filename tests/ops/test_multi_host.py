@@ -1,12 +1,13 @@
 """Several machines sharing one PostgreSQL and one Redis, on this one: two app servers (`hub serve`, gunicorn)
-on the real host, and two `hub worker`s, each in a PID namespace and a UTS namespace of its own (its own
-hostname: "another host" for every other process; `unshare`, as root).
+on the real host, and two `hub worker`s, each in a PID namespace of its own (`unshare`, as root): one also in a
+UTS namespace with a hostname of its own ("another host" to every other process), the other on this machine's
+hostname (to the app servers: the same host, another PID namespace, as a container).
 
 - A worker killed (kill -9, its whole tree) in the middle of a load on host A: B (its recovery pass, or an app
   server reading the job) marks the job and the load failed once their heartbeat is older than the lease,
   the previous version stays served through both app servers, and a new upload through app server B loads.
-- A live load on A, paused longer than several leases while B, the app servers and this test run their
-  recovery, is never marked failed; released, it commits.
+- Live loads, one in each worker, paused for three leases while the other worker, the app servers and this
+  test run their recovery, are never marked failed; released, they commit.
 - A due harvest runs once; a worker killed mid-harvest on A leaves its load and attempt failed, and B waits
   out A's harvest lease (A may only be unreachable) before taking the harvest over: the next run succeeds.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -84,29 +86,35 @@ class Cluster:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     hosts: int = 0
 
-    def start_worker(self) -> Worker:
-        """`hub worker` (with the pause hook) as the only process of a new PID namespace, on a new hostname."""
+    def start_worker(self, own_host: bool) -> Worker:
+        """`hub worker` (with the pause hook) as the only process of a new PID namespace: on a hostname of
+        its own ("another host" to everyone else), or on this machine's (a container here, to the app
+        servers and this test: same host, another PID namespace)."""
         self.hosts += 1
-        host = f"hub-{'abcdefghij'[self.hosts - 1]}"
-        log = self.tmp / f"worker-{host}.log"
-        command = (f"hostname {host} && exec {sys.executable} -m tests.publish.paused_load "
-                   f"{self.tmp / 'paused'} worker")
+        host = f"hub-{'abcdefghij'[self.hosts - 1]}" if own_host else socket.gethostname()
+        log = self.tmp / f"worker-{self.hosts}-{host}.log"
+        command = (f"{'hostname ' + host + ' && ' if own_host else ''}exec {sys.executable} -m "
+                   f"tests.publish.paused_load {self.tmp / 'paused'} worker")
+        namespaces = ["--pid", "--fork", "--mount-proc", *(["--uts"] if own_host else [])]
         with log.open("ab") as out:
-            process = subprocess.Popen(
-                ["unshare", "--pid", "--fork", "--mount-proc", "--uts", "--kill-child", "sh", "-c", command],
-                env=self.env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(["unshare", *namespaces, "--kill-child", "sh", "-c", command], env=self.env,
+                                       cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         worker = Worker(host, process, log)
         self.workers.append(worker)
         return worker
 
     def ensure_two_workers(self) -> None:
+        """One worker on a host of its own, one in a PID namespace of this machine (each started again after a
+        test killed it)."""
         self.workers = [w for w in self.workers if w.process.poll() is None]
-        while len(self.workers) < 2:
-            self.start_worker()
+        here = socket.gethostname()
+        for own_host in (True, False):
+            if not any((w.host != here) == own_host for w in self.workers):
+                self.start_worker(own_host)
 
     def kill(self, host: str) -> None:
         """kill -9 the worker's whole tree (its namespace's init, the worker, its work horse)."""
-        worker = next(w for w in self.workers if w.host == host)
+        worker = next(w for w in self.workers if w.host == host and w.process.poll() is None)
         os.killpg(worker.process.pid, signal.SIGKILL)
         worker.process.wait(timeout=30)
 
@@ -136,9 +144,9 @@ class Cluster:
         assert answer.status_code == 200, answer.text
         return answer.json()
 
-    def upload(self, app: int, path: Path) -> str:
+    def upload(self, app: int, path: Path, dataset: str = UPLOADED) -> str:
         with path.open("rb") as handle:
-            answer = requests.post(f"{self.apps[app]}/api/v1/datasets/{UPLOADED}/uploads", headers=bearer(self.steward),
+            answer = requests.post(f"{self.apps[app]}/api/v1/datasets/{dataset}/uploads", headers=bearer(self.steward),
                                    files={"file": (path.name, handle)}, timeout=60)
         assert answer.status_code == 202, answer.text
         return answer.headers["Location"]
@@ -247,37 +255,48 @@ def test_worker_killed_mid_load_on_host_a_is_recovered_by_b(cluster: Cluster) ->
     assert set(cluster.served(UPLOADED)) == {(version + 1, total + 20)}
 
 
-def test_a_live_load_on_host_a_is_never_failed_by_b(cluster: Cluster) -> None:
+def test_live_loads_elsewhere_are_never_failed(cluster: Cluster) -> None:
+    """Two loads paused at once, one in each worker (another host; another PID namespace of this machine),
+    for three leases, while everyone else runs recovery: neither is marked failed; released, both commit."""
     cluster.ensure_two_workers()
     [(version, total)] = set(cluster.served(UPLOADED))
+    venues = cluster.hub.store.current_version("sports-venues") or 0
     cluster.arm()
-    location = cluster.upload(0, travel_agencies_csv(cluster.tmp / "slow.csv", total + 30))
-    host, load_id = cluster.paused()
-    started = cluster.load(load_id)["started_at"]
+    locations = [cluster.upload(0, travel_agencies_csv(cluster.tmp / "slow.csv", total + 30))]
+    paused = [cluster.paused()]
+    cluster.arm()  # the first worker is busy with the paused load: the other one takes the second
+    locations.append(cluster.upload(1, PROJECT_ROOT / "samples" / "sports-venues.csv", dataset="sports-venues"))
+    paused.append(cluster.paused())
+    assert {host for host, _ in paused} == {w.host for w in cluster.workers}  # one load in each
+    both_paused = utcnow()
     beats: set[Any] = set()
 
     def three_leases_later() -> bool:
         # meanwhile: the other worker's recovery pass every second, both app servers reaping on each job read,
-        # and this process's own recovery (another host again) must all leave the load alone
+        # and this process's own recovery must all leave the loads alone
         assert cluster.hub.store.recover_interrupted_loads() == 0
         for app in (0, 1):
-            assert _job(cluster, app, location)["status"] == "running"
-        row = cluster.load(load_id)
-        assert row["status"] == "running", row
-        beats.add(row["heartbeat_at"])
-        return row["heartbeat_at"] - started > 3 * LEASE_DELTA
+            for location in locations:
+                assert _job(cluster, app, location)["status"] == "running"
+        rows = [cluster.load(load_id) for _, load_id in paused]
+        assert [row["status"] for row in rows] == ["running", "running"], rows
+        beats.update(row["heartbeat_at"] for row in rows)
+        return min(row["heartbeat_at"] for row in rows) - both_paused > 3 * LEASE_DELTA
 
-    wait_for(three_leases_later, "a load running for three leases", every=0.5)
-    assert len(beats) > 3  # it beat all along
+    wait_for(three_leases_later, "loads running for three leases", every=0.5)
+    assert len(beats) > 6  # they beat all along
     assert set(cluster.served(UPLOADED)) == {(version, total)}
 
     cluster.release()
-    job = wait_for(lambda: (j := _job(cluster, 1, location))["status"] in ("finished", "failed") and j, "the load")
-    assert job["status"] == "finished" and job["result"]["status"] == "committed", job
-    assert job["worker"].startswith(f"{host}:")
-    committed = cluster.load(load_id)
-    assert committed["status"] == "committed" and committed["error"] is None
+    for location, (host, load_id) in zip(locations, paused, strict=True):
+        job = wait_for(lambda location=location: (j := _job(cluster, 1, location))["status"] in ("finished", "failed")
+                       and j, "the load")
+        assert job["status"] == "finished" and job["result"]["status"] == "committed", job
+        assert job["worker"].startswith(f"{host}:")
+        committed = cluster.load(load_id)
+        assert committed["status"] == "committed" and committed["error"] is None
     assert set(cluster.served(UPLOADED)) == {(version + 1, total + 30)}
+    assert cluster.hub.store.current_version("sports-venues") == venues + 1
 
 
 def test_a_due_harvest_runs_once_and_a_killed_one_is_taken_over_after_its_lease(cluster: Cluster) -> None:
