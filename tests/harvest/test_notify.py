@@ -112,18 +112,19 @@ def test_failure_notices(harvest_hub: Any, smtp: SmtpSink, tmp_path: Path, monke
 
 
 def test_check_config_shows_the_smtp_settings_and_reaches_the_server(smtp: SmtpSink, tmp_path: Path) -> None:
+    from core.config import read_env
+    from hub.ops import environment_checks
     from tests.ops.conftest import hub_env, run_hub
 
-    env = hub_env(database_url=f"sqlite:///{tmp_path / 'hub.db'}", storage_dir=tmp_path / "storage",
-                  smtp_host="127.0.0.1", smtp_port=smtp.server_address[1], smtp_user="hub",
-                  smtp_password="smtp-pa55-do-not-print")
-    assert run_hub("migrate", env=env, cwd=tmp_path).returncode == 0
-    result = run_hub("check-config", env=env, cwd=tmp_path)
-    assert result.returncode == 0, result.stdout
+    smtp_env = {"HUB_SMTP_HOST": "127.0.0.1", "HUB_SMTP_PORT": str(smtp.server_address[1]), "HUB_SMTP_USER": "hub",
+                "HUB_SMTP_PASSWORD": "smtp-pa55-do-not-print"}
+    env = {**hub_env(database_url=f"sqlite:///{tmp_path / 'hub.db'}", storage_dir=tmp_path / "storage"), **smtp_env}
+    result = run_hub("check-config", env=env, cwd=tmp_path)  # exit 3: the database is not migrated
     assert "✓ smtp: ok" in result.stdout and smtp.logins == [("hub", "smtp-pa55-do-not-print")]
     assert "smtp-pa55-do-not-print" not in result.stdout and "environment: HUB_SMTP_PASSWORD" in result.stdout
-    closed = run_hub("check-config", env={**env, "HUB_SMTP_PORT": str(free_port()), "HUB_SMTP_TLS": "tls"},
-                     cwd=tmp_path)
-    assert closed.returncode == 3
-    problems = [line for line in closed.stdout.splitlines() if line.startswith("✗ ")]
-    assert any("HUB_SMTP_TLS must be none, starttls or ssl" in line for line in problems), closed.stdout
+    wrong = read_env(environ={**smtp_env, "HUB_SMTP_PORT": str(free_port()), "HUB_SMTP_TLS": "tls",
+                              "HUB_SMTP_PASSWORD": ""})
+    problems = " | ".join(en for _, en in wrong.problems)
+    assert "HUB_SMTP_TLS must be none, starttls or ssl" in problems
+    assert "HUB_SMTP_USER and HUB_SMTP_PASSWORD must be set together" in problems
+    assert environment_checks(wrong.settings)["smtp"].startswith("error: ConnectionRefusedError")
