@@ -47,6 +47,8 @@ from tests.ops.conftest import PostgresDatabase, api_key, bearer, flush_redis, h
 from tests.ops.data import travel_agencies_csv
 from tests.ops.stack import free_ports
 
+pytestmark = pytest.mark.slow
+
 HEARTBEAT, LEASE = 1, 6
 LEASE_DELTA = timedelta(seconds=LEASE)
 HARVESTED = "accommodation"  # harvested over HTTP every 10 s; the uploads go to travel-agencies
