@@ -195,6 +195,11 @@ class Dataset:
         return dict(spec) if spec else None
 
     @property
+    def report(self) -> str | None:
+        """The report definition whose statistics this dataset holds (generated, see core/statistics.py)."""
+        return cast("str | None", self.entry.get("report"))
+
+    @property
     def clients(self) -> list[str]:
         return list(self.entry.get("clients", []))
 
@@ -307,7 +312,21 @@ def load_catalog(path: Path | str) -> Catalog:
         raise CatalogError("Mục «reports» phải là danh sách tệp định nghĩa báo cáo",
                            "«reports» must be a list of report definition files", file=str(path))
     catalog.reports = load_definitions(catalog, reports)
+    for definition in catalog.reports.values():
+        _add_statistics(catalog, definition)
     return catalog
+
+
+def _add_statistics(catalog: Catalog, definition: ReportDefinition) -> None:
+    """The report's statistics dataset, generated from its definition (core/statistics.py)."""
+    from core import statistics
+
+    if definition.id in catalog.datasets:
+        raise CatalogError(f"Báo cáo «{definition.id}» trùng mã với một bộ dữ liệu: bộ số liệu thống kê của báo cáo "
+                           "mang mã của báo cáo", f"Report «{definition.id}» has the id of a dataset: a report's "
+                           "statistics dataset takes the report's id", file=str(definition.path))
+    schema = Schema(statistics.schema_descriptor(definition), definition.path)
+    catalog.datasets[definition.id] = Dataset(definition.id, statistics.dataset_entry(catalog, definition), schema)
 
 
 def _load_dataset(catalog: Catalog, entry: Any, index: int) -> Dataset:

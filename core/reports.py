@@ -148,6 +148,19 @@ class Indicator:
     where: dict[str, Any]
     breakdowns: tuple[tuple[str, ...], ...]  # each a tuple of field names; the total is always produced
     note: dict[str, str] = dataclasses.field(default_factory=dict)  # dataclasses.field: `field` is a column here
+    #: fields whose every value is listed (0 where no record has it) even in a crossed breakdown, or, for a
+    #: field naming records of another dataset (commune_code), every record of it: see `listed`
+    all_values: tuple[str, ...] = ()
+    #: {field: dataset whose keys are its values}, for the fields of all_values that reference another dataset
+    references: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+
+    def listed(self, breakdown: tuple[str, ...], fixed: dict[str, list[str]]) -> bool:
+        """Whether every value (combination) of `breakdown` gets a line, 0 where no record has it: a breakdown
+        by one field with a fixed list of values (an enum: type, rank, status; a bounded integer: star rank),
+        or one whose every field the definition names in `all_values`. `fixed`: field -> its values."""
+        if len(breakdown) == 1 and breakdown[0] in fixed:
+            return True
+        return all(f in self.all_values for f in breakdown)
 
     def text(self, lang: str = "vi") -> str:
         return self.name.get(lang) or self.name["vi"]
@@ -195,7 +208,10 @@ class ReportDefinition:
 
     @property
     def datasets(self) -> list[str]:
-        return sorted({i.dataset for i in self.indicators})
+        """Every dataset the report reads: those its indicators count, and those listing the values of an
+        `all_values` field (the communes of admin-units), each as of the period's end."""
+        return sorted({i.dataset for i in self.indicators}
+                      | {ref for i in self.indicators for ref, _ in i.references.values()})
 
     @property
     def aggregate_only(self) -> bool:
@@ -223,6 +239,21 @@ class ReportDefinition:
     def sha256(self) -> str:
         """A digest of the definition as read (recorded with each produced report)."""
         return hashlib.sha256(json.dumps(self.raw, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+FIXED_RANGE = 50  # an integer field with minimum and maximum this close has a fixed list of values (star rank)
+
+
+def fixed_values(field: Any) -> list[str] | None:  # noqa: ANN401 - core.catalog.Field (which imports this module)
+    """The values a field can take, as stored text, when the schema fixes them: an enum, or an integer with a
+    small minimum..maximum range (star rank 1-5). None otherwise."""
+    enum = field.enum
+    if enum:
+        return [str(v) for v in enum]
+    low, high = field.constraints.get("minimum"), field.constraints.get("maximum")
+    if field.type == "integer" and isinstance(low, int) and isinstance(high, int) and 0 <= high - low <= FIXED_RANGE:
+        return [str(v) for v in range(low, high + 1)]
+    return None
 
 
 def _bilingual(value: Any) -> dict[str, str] | None:
@@ -343,8 +374,38 @@ def _indicator(item: Any, number: int, catalog: Catalog, fail: Any) -> Indicator
     for entry in item.get("by") or []:
         fields_ = (entry,) if isinstance(entry, str) else tuple(entry)
         breakdowns.append(tuple(known(f, "by") for f in fields_))
+    listed = item.get("all_values") or []
+    if not isinstance(listed, list):
+        raise fail(f"{label}: «all_values» phải là danh sách trường", f"{label_en}: «all_values» must be a list of fields",
+                   field="all_values")
+    references: dict[str, tuple[str, str]] = {}
+    for name in listed:
+        if not any(name in b for b in breakdowns):
+            raise fail(f"{label}: «all_values» nêu trường không có trong «by»: {name}",
+                       f"{label_en}: «all_values» names a field not in «by»: {name}", field=name)
+        ref = _reference(schema, name)
+        if ref is not None and ref[0] in catalog.datasets:
+            references[name] = ref
+        elif fixed_values(schema.field(name)) is None:
+            raise fail(f"{label}: không liệt kê được mọi giá trị của «{name}» (không phải danh mục enum, "
+                       "khoảng số nguyên nhỏ hay khoá ngoại)",
+                       f"{label_en}: the values of «{name}» cannot all be listed (not an enum, a small integer range "
+                       "or a foreign key)", field=name)
     return Indicator(code=code, name=name, unit=unit, dataset=item["dataset"], measure=measure, field=target,
-                     where=dict(where), breakdowns=tuple(breakdowns), note=_bilingual(item.get("note")) or {})
+                     where=dict(where), breakdowns=tuple(breakdowns), note=_bilingual(item.get("note")) or {},
+                     all_values=tuple(listed), references=references)
+
+
+def _reference(schema: Any, name: str) -> tuple[str, str] | None:  # noqa: ANN401 - core.catalog.Schema
+    """(dataset, key field) that a one-field foreign key on `name` points at, or None."""
+    for fk in schema.foreign_keys:
+        fields = fk.get("fields")
+        ref = fk.get("reference") or {}
+        keys = ref.get("fields")
+        named = [fields] if isinstance(fields, str) else list(fields or [])
+        if named == [name] and ref.get("resource") and keys:
+            return ref["resource"], keys if isinstance(keys, str) else keys[0]
+    return None
 
 
 def load_definitions(catalog: Catalog, paths: list[Any]) -> dict[str, ReportDefinition]:

@@ -19,6 +19,7 @@ from core.catalog import Catalog, Dataset
 from publish import tables
 from publish.access import ANONYMOUS, Viewer, can_see_dataset
 from publish.exports import FORMATS
+from publish.listing import listed
 from publish.query import count_current
 from publish.store import Store
 
@@ -104,6 +105,8 @@ def cards(store: Store, catalog: Catalog, viewer: Viewer = ANONYMOUS, ids: list[
     """Cards of the datasets the viewer may see (all, or those in `ids`, in that order)."""
     chosen = [catalog.datasets[i] for i in ids if i in catalog.datasets] if ids is not None else list(catalog)
     chosen = [ds for ds in chosen if can_see_dataset(ds, viewer)]
+    if ids is None:  # a listing, not the cards of datasets asked for by id
+        chosen = listed(store, chosen)
     loads = _latest_loads(store)
     stats = _stats(store)
     out = []

@@ -23,6 +23,7 @@ from core.config import Settings
 from core.errors import HubError
 from publish.access import ANONYMOUS, can_see_dataset
 from publish.context import Hub
+from publish.listing import listed
 from publish.metadata import ResourceKind, dataset_facts, dictionary, resource_kinds
 from publish.packages import organization_dict, package_for
 from publish.store import Store
@@ -232,7 +233,7 @@ def push(store: Store, url: str, api_key: str, *, dataset: str | None = None, dr
             raise PushError(f"Bộ dữ liệu «{dataset}» không phải dữ liệu mở: không bao giờ được đẩy lên cổng CKAN",
                             f"Dataset «{dataset}» is not open data: it is never pushed to a CKAN portal", dataset=dataset)
     else:
-        chosen = [ds for ds in store.catalog if can_see_dataset(ds, ANONYMOUS)]
+        chosen = listed(store, [ds for ds in store.catalog if can_see_dataset(ds, ANONYMOUS)])
     ckan = _remote(url, api_key)
     report = PushReport(url, dry_run)
     facts = dataset_facts(store, chosen)

@@ -29,6 +29,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, XSD
 from core.catalog import Catalog, Dataset
 from publish.access import ANONYMOUS, can_see_dataset
 from publish.dcat_vocab import AVAILABILITY, CONCEPT_LABELS, Licence, file_type_for, licence_for
+from publish.listing import listed
 from publish.metadata import (
     Facts,
     contact,
@@ -56,7 +57,7 @@ PROVINCE = {"id": "dong-nai", "vi": "Tỉnh Đồng Nai", "en": "Đồng Nai pro
 EU_THEMES = {"culture": "EDUC", "heritage": "EDUC", "sports": "EDUC", "tourism": "ECON", "licensing": "GOVE",
              "administrative": "REGI"}
 EU_FREQUENCIES = {"daily": "DAILY", "weekly": "WEEKLY", "monthly": "MONTHLY", "quarterly": "QUARTERLY",
-                  "annual": "ANNUAL", "irregular": "IRREG"}
+                  "annual": "ANNUAL", "biannual": "BIANNUAL", "irregular": "IRREG"}
 EU_FILE_TYPES = {"csv": "CSV", "geojson": "GEOJSON", "dictionary": "JSON"}
 EU_LANGUAGES = {"vi": "VIE", "en": "ENG"}
 
@@ -324,7 +325,7 @@ def _catalog_node(graph: Graph, catalog: Catalog, base: str) -> URIRef:
 def catalog_state(store: Store) -> tuple[Any, ...]:
     """What the documents depend on from the store: changes when a load or the catalogue changes, so a
     serialized document may be kept until then."""
-    facts = dataset_facts(store, open_datasets(store.catalog))
+    facts = dataset_facts(store, listed(store, open_datasets(store.catalog)))
     return tuple(sorted((k, f.version, f.modified, f.records) for k, f in facts.items()))
 
 
@@ -345,7 +346,7 @@ def catalog_graph(store: Store, base: str, lang: str = "vi", paging: Paging | No
     page of them and a hydra:PagedCollection saying where the others are."""
     graph = _new_graph()
     node = _catalog_node(graph, store.catalog, base)
-    datasets = open_datasets(store.catalog)
+    datasets = listed(store, open_datasets(store.catalog))
     facts = dataset_facts(store, datasets)
     entries: list[tuple[datetime, str, Dataset | dict[str, Any]]] = \
         [(facts[ds.id].modified, ds.id, ds) for ds in datasets] + \

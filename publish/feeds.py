@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 from core.catalog import Dataset
 from publish import changes, versions
 from publish.access import ANONYMOUS, can_see_dataset, visible_fields
+from publish.listing import listed
 from publish.lru import LruCache
 from publish.metadata import dataset_facts, landing_url
 from publish.store import Store
@@ -139,7 +140,7 @@ def dataset_feed(store: Store, dataset: Dataset, base: str, lang: str = "vi") ->
 
 def catalogue_feed(store: Store, base: str, lang: str = "vi") -> bytes:
     """The Atom feed of every open dataset's versions, newest first."""
-    open_sets = [ds for ds in store.catalog if can_see_dataset(ds, ANONYMOUS)]
+    open_sets = listed(store, [ds for ds in store.catalog if can_see_dataset(ds, ANONYMOUS)])
     key = ("catalogue", str(store.engine.url), tuple((ds.id, store.current_version(ds.id)) for ds in open_sets),
            base, lang)
     body = _FEEDS.get(key)
@@ -156,7 +157,7 @@ def catalogue_feed(store: Store, base: str, lang: str = "vi") -> bytes:
 
 def sitemap_xml(store: Store, base: str, extra_paths: list[str]) -> str:
     """Every open dataset's page (with the date of its last change), and the site's other pages given."""
-    open_sets = [ds for ds in store.catalog if can_see_dataset(ds, ANONYMOUS)]
+    open_sets = listed(store, [ds for ds in store.catalog if can_see_dataset(ds, ANONYMOUS)])
     facts = dataset_facts(store, open_sets)
     urls: list[tuple[str, datetime | None]] = [(f"{base}{path}", None) for path in extra_paths]
     urls += [(landing_url(base, ds), facts[ds.id].modified if ds.id in facts else None) for ds in open_sets]

@@ -14,6 +14,7 @@ from typing import Any
 from core.catalog import Catalog, Dataset
 from publish.access import ANONYMOUS, Viewer, can_see_dataset
 from publish.context import Hub
+from publish.listing import listed
 from publish.metadata import (
     Facts,
     ckan_time,
@@ -44,7 +45,7 @@ def _catalog_time(catalog: Catalog) -> str | None:
 
 
 def visible_datasets(hub: Hub, viewer: Viewer) -> list[Dataset]:
-    return [ds for ds in hub.catalog if can_see_dataset(ds, viewer)]
+    return listed(hub.store, [ds for ds in hub.catalog if can_see_dataset(ds, viewer)])
 
 
 def organization_dict(hub: Hub, publisher: str, lang: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from core.catalog import Catalog, Dataset
 from core.text import search_fold, search_words
 from publish.access import ANONYMOUS, Viewer, can_see_dataset, visible_fields
+from publish.listing import listed
 from publish.store import Store
 
 TABLE = "web_catalogue_search"
@@ -84,7 +85,7 @@ def search(store: Store, catalog: Catalog, q: str | None, viewer: Viewer = ANONY
 
     An empty query matches every visible dataset with score 0.
     """
-    visible = [ds.id for ds in catalog if can_see_dataset(ds, viewer)]
+    visible = [ds.id for ds in listed(store, [ds for ds in catalog if can_see_dataset(ds, viewer)])]
     words = search_words(q)
     if not words:
         return [Hit(d, 0.0) for d in visible]

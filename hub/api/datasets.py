@@ -16,6 +16,7 @@ from publish import query as q
 from publish import versions
 from publish.access import Viewer, can_see_dataset, visible_fields
 from publish.context import Hub
+from publish.listing import listed
 
 
 def visible_dataset(hub: Hub, dataset_id: str, viewer: Viewer) -> Dataset:
@@ -90,7 +91,8 @@ class DatasetList(Resource):
         """Các bộ dữ liệu người gọi được xem / the datasets the caller may see"""
         hub = current_hub()
         viewer = current_viewer()
-        return {"datasets": [dataset_summary(hub, ds) for ds in hub.catalog if can_see_dataset(ds, viewer)]}
+        shown = listed(hub.store, [ds for ds in hub.catalog if can_see_dataset(ds, viewer)])
+        return {"datasets": [dataset_summary(hub, ds) for ds in shown]}
 
 
 @ns.route("/<string:dataset_id>")

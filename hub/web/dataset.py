@@ -22,6 +22,7 @@ from hub.web.formatting import cell
 from hub.web.i18n import current_lang
 from hub.web.preview import PAGE_SIZES, RADII, RANGE_TYPES, Preview, columns, parse_preview, protected, reference_fields
 from hub.web.records import base_map_url, record_url
+from hub.web.report_pages import dataset_charts
 from publish import feeds, versions
 from publish.access import ANONYMOUS
 from publish.catalogue import cards, count_view
@@ -159,4 +160,5 @@ def dataset_page(dataset_id: str):  # noqa: ANN201
         approx_size=approx_size(page) if page else "—",
         jsonld=feeds.dataset_jsonld(hub.store, dataset, public_base(), current_lang()),
         history=history,
+        charts=dataset_charts(dataset, current_lang()),
     ), 400 if error else 200

@@ -9,6 +9,8 @@ from typing import Any
 from flask import abort, render_template
 from markupsafe import Markup
 
+from core.catalog import Dataset
+from core.reports import ReportDefinition
 from hub.context import current_hub
 from hub.web.blueprint import bp
 from hub.web.i18n import current_lang
@@ -23,6 +25,10 @@ LABELS: dict[str, Any] = {  # key -> {lang: text}; "kind" -> period kind -> {lan
     "none": {"vi": "Chưa có kỳ báo cáo nào được lập.", "en": "No period has been produced yet."},
     "latest": {"vi": "Kỳ gần nhất", "en": "Latest period"},
     "by": {"vi": "Chia theo", "en": "By"},
+    "charts": {"vi": "Các chỉ tiêu theo kỳ", "en": "Indicators over time"},
+    "charts_lead": {"vi": "Dòng tổng của mỗi chỉ tiêu qua các kỳ đã lập; các nhóm chia theo ở bảng xem trước bên dưới và trên trang báo cáo.",
+                    "en": "Each indicator's total over the produced periods; its breakdowns are in the preview below and on the report's page."},
+    "report_page": {"vi": "Trang báo cáo", "en": "The report's page"},
     "withheld": {"vi": "không công bố (ít hơn {n} bản ghi)", "en": "withheld (fewer than {n} records)"},
     "kind": {"month": {"vi": "hằng tháng", "en": "monthly"}, "quarter": {"vi": "hằng quý", "en": "quarterly"},
              "half-year": {"vi": "6 tháng", "en": "half-yearly"}, "year": {"vi": "hằng năm", "en": "yearly"}},
@@ -84,6 +90,46 @@ def _visible(report_id: str | None = None) -> list:  # noqa: ANN401 - ReportDefi
     return chosen
 
 
+def indicator_sections(definition: ReportDefinition, rows: list[dict[str, Any]], lang: str, *,
+                       breakdowns: bool = True) -> list[dict[str, Any]]:
+    """Per indicator: its total over the periods (chart and table) and, with `breakdowns`, the latest
+    period's breakdowns. Also the dataset page of the report's statistics dataset (hub/web/dataset.py)."""
+    hub = current_hub()
+    indicators = []
+    for ind in definition.indicators:
+        mine = [r for r in rows if r["indicator"] == ind.code]
+        totals = [(r["period"], r["value"]) for r in mine if not r["breakdown"]]
+        latest = totals[-1][0] if totals else None
+        sections = []
+        for fields in ind.breakdowns if breakdowns else ():
+            key = "|".join(fields)
+            dataset = hub.catalog.dataset(ind.dataset)
+            heading = " × ".join(dataset.schema.field(f).title(lang) for f in fields)
+            lines = []
+            for r in mine:
+                if r["period"] == latest and r["breakdown"] == key:
+                    parts = [dataset.schema.field(f).enum_label(v, lang) if v else "—"
+                             for f, v in zip(fields, r["category"].split("|"), strict=True)]
+                    lines.append((" - ".join(parts), _fmt(r["value"], lang) if r["value"] is not None else
+                                  _text("withheld", lang, n=definition.min_cell)))
+            sections.append({"heading": heading, "lines": lines})
+        title = f"{ind.code}. {ind.text(lang)} ({ind.unit_text(lang)})"
+        indicators.append({"code": ind.code, "title": title,
+                           "chart": column_chart(totals, title, chart_id=f"chart-{ind.code}", lang=lang),
+                           "table": [(p, _fmt(v, lang)) for p, v in totals], "latest": latest, "breakdowns": sections})
+    return indicators
+
+
+def dataset_charts(dataset: Dataset, lang: str) -> dict[str, Any] | None:
+    """The charts of a report's statistics dataset (None for other datasets): each indicator's total over time."""
+    if not dataset.report:
+        return None
+    hub = current_hub()
+    definition = hub.catalog.report(dataset.report)
+    return {"indicators": indicator_sections(definition, statistics.rows(hub.store, definition), lang, breakdowns=False),
+            "report_id": definition.id, "words": {k: v[lang] for k, v in LABELS.items() if k != "kind"}}
+
+
 @bp.get("/reports")
 def reports_page():  # noqa: ANN201
     lang = current_lang()
@@ -102,29 +148,7 @@ def report_page(report_id: str):  # noqa: ANN201
         abort(404)
     definition = found[0]
     hub = current_hub()
-    rows = statistics.rows(hub.store, definition)
-    indicators = []
-    for ind in definition.indicators:
-        mine = [r for r in rows if r["indicator"] == ind.code]
-        totals = [(r["period"], r["value"]) for r in mine if not r["breakdown"]]
-        latest = totals[-1][0] if totals else None
-        breakdowns = []
-        for fields in ind.breakdowns:
-            key = "|".join(fields)
-            dataset = hub.catalog.dataset(ind.dataset)
-            heading = " × ".join(dataset.schema.field(f).title(lang) for f in fields)
-            lines = []
-            for r in mine:
-                if r["period"] == latest and r["breakdown"] == key:
-                    parts = [dataset.schema.field(f).enum_label(v, lang) if v else "—"
-                             for f, v in zip(fields, r["category"].split("|"), strict=True)]
-                    lines.append((" - ".join(parts), _fmt(r["value"], lang) if r["value"] is not None else
-                                  _text("withheld", lang, n=definition.min_cell)))
-            breakdowns.append({"heading": heading, "lines": lines})
-        title = f"{ind.code}. {ind.text(lang)} ({ind.unit_text(lang)})"
-        indicators.append({"code": ind.code, "title": title,
-                           "chart": column_chart(totals, title, chart_id=f"chart-{ind.code}", lang=lang),
-                           "table": [(p, _fmt(v, lang)) for p, v in totals], "latest": latest, "breakdowns": breakdowns})
+    indicators = indicator_sections(definition, statistics.rows(hub.store, definition), lang)
     return render_template("report.html", definition=definition, title=definition.title(lang), form=definition.form,
                            unit=definition.text("reporting_unit", lang), indicators=indicators,
                            kind=LABELS["kind"][definition.period_kind][lang],

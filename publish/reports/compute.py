@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from core.errors import InputError, LoadConflict, NotFound
-from core.reports import Indicator, Period, ReportDefinition, parse_period
+from core.reports import Indicator, Period, ReportDefinition, fixed_values, parse_period
 from publish import tables as hub_tables
 from publish.db import inserted_id, write_transaction
 from publish.reports import tables
@@ -202,13 +203,60 @@ def compute_cells(store: Store, definition: ReportDefinition, period: Period, ve
                 value = float(row._mapping[f"value_{n}"] or 0) if indicator.measure == "sum" else float(records)
                 found[indicator.code][index].append(Cell(indicator.code, "|".join(breakdown), category, value, records))
     cells: list[Cell] = []
+    listings = _Listings(store, versions, conn)
     for indicator in definition.indicators:  # in the definition's order, each total first
         mine = found[indicator.code]
         if not mine[0]:  # the total always has a row, zero when nothing matched
             mine[0].append(Cell(indicator.code, "", "", 0.0, 0))
+        for index, breakdown in enumerate(indicator.breakdowns, start=1):
+            mine[index].extend(_zeros(indicator, breakdown, mine[index], listings))
         for index in sorted(mine):
             cells.extend(sorted(mine[index], key=lambda c: c.category))
     return cells
+
+
+class _Listings:
+    """Every value of a field, as stored text: the schema's fixed list (core.reports.fixed_values), or the keys of
+    the dataset it references as of the version the report reads (every commune, for `all_values`)."""
+
+    def __init__(self, store: Store, versions: dict[str, int | None], conn: sa.Connection) -> None:
+        self.store, self.versions, self.conn = store, versions, conn
+        self.keys: dict[tuple[str, str], list[str]] = {}
+
+    def fixed(self, indicator: Indicator) -> dict[str, list[str]]:
+        schema = self.store.catalog.dataset(indicator.dataset).schema
+        out = {}
+        for name in dict.fromkeys(f for b in indicator.breakdowns for f in b):
+            values = fixed_values(schema.field(name))
+            if values is not None:
+                out[name] = values
+        return out
+
+    def values(self, indicator: Indicator, name: str, fixed: dict[str, list[str]]) -> list[str]:
+        if name not in indicator.references:
+            return fixed[name]
+        dataset, key = indicator.references[name]
+        if (dataset, key) not in self.keys:
+            table = self.store.table(dataset)
+            version = self.versions.get(dataset) or 0
+            column = table.c[key]
+            self.keys[(dataset, key)] = [text(v) for v in self.conn.execute(
+                sa.select(column).distinct().where(table.c._from <= version,
+                                                   sa.or_(table.c._to.is_(None), table.c._to > version))
+                .order_by(column)).scalars()]
+        return self.keys[(dataset, key)]
+
+
+def _zeros(indicator: Indicator, breakdown: tuple[str, ...], found: list[Cell], listings: _Listings) -> list[Cell]:
+    """A line with 0 for every listed category no record falls in (Indicator.listed), so the office form has
+    the same lines every period."""
+    fixed = listings.fixed(indicator)
+    if not indicator.listed(breakdown, fixed):
+        return []
+    have = {c.category for c in found}
+    combos = itertools.product(*(listings.values(indicator, f, fixed) for f in breakdown))
+    return [Cell(indicator.code, "|".join(breakdown), category, 0.0, 0)
+            for category in ("|".join(combo) for combo in combos) if category not in have]
 
 
 def rows_csv(cells: list[Cell]) -> bytes:
@@ -304,6 +352,9 @@ def produce(store: Store, definition: ReportDefinition, period: Period | str, *,
         raise
     produced = read(store, definition.id, period.code)
     produced.computed_now = True
+    from publish.reports import statistics  # it reads this module's rows
+
+    statistics.publish(store, definition, by=by or worker)
     return produced
 
 

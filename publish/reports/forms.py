@@ -16,13 +16,21 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from core.reports import LOCAL_OFFSET, ReportDefinition, parse_period
-from publish.reports.compute import Produced, number
+from publish.reports.compute import Cell, Produced, number
 from publish.store import Store
 
 NATION = {"vi": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "en": "SOCIALIST REPUBLIC OF VIET NAM"}
 MOTTO = {"vi": "Độc lập - Tự do - Hạnh phúc", "en": "Independence - Freedom - Happiness"}
 WORDS = {
     "code": {"vi": "Mã số", "en": "Code"},
+    "machine": {"vi": "Dữ liệu cho máy (không sửa; đọc lại bằng hub ingest)", "en": "For machines (do not edit; read back by hub ingest)"},
+    "period_code": {"vi": "Kỳ báo cáo", "en": "Period"},
+    "from": {"vi": "Từ ngày", "en": "First day of the period"},
+    "to": {"vi": "Đến ngày", "en": "Last day of the period"},
+    "indicator_code": {"vi": "Mã chỉ tiêu", "en": "Indicator code"},
+    "breakdown": {"vi": "Chia theo", "en": "Breakdown"},
+    "category": {"vi": "Mã nhóm", "en": "Category"},
+    "records": {"vi": "Số bản ghi", "en": "Records counted"},
     "indicator": {"vi": "Chỉ tiêu", "en": "Indicator"},
     "unit": {"vi": "Đơn vị tính", "en": "Unit"},
     "value": {"vi": "Số lượng", "en": "Figure"},
@@ -56,18 +64,21 @@ class FormLine:
     value: int | float | None  # None: a heading line, or a withheld cell
     level: int  # 0 indicator total, 1 breakdown heading, 2 category
     records: int | None = None
+    cell: Cell | None = None  # the statistics row of a figure's line (None on a heading)
+    label: str = ""  # what the line counts, read alone: the statistics dataset's `label`
 
 
 class Labels:
     """Titles of fields and of their values: enum labels from the schema, names of referenced records (a
     commune code becomes the commune's name) read with one query per referenced dataset."""
 
-    def __init__(self, store: Store, definition: ReportDefinition, produced: Produced) -> None:
+    def __init__(self, store: Store, definition: ReportDefinition, cells: list[Cell]) -> None:
         self.store = store
         self.catalog = store.catalog
+        self.definition = definition
         self.names: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
         wanted: dict[tuple[str, str], set[str]] = {}
-        for cell in produced.cells:
+        for cell in cells:
             if not cell.breakdown:
                 continue
             dataset = definition.indicator(cell.indicator).dataset
@@ -112,12 +123,30 @@ class Labels:
             return f"{named[lang]} ({value})"
         return self.catalog.dataset(dataset).schema.field(name).enum_label(value, lang)
 
+    def heading(self, indicator: str, breakdown: str, lang: str = "vi") -> str:
+        """The fields of a breakdown, by their titles: "Loại hình × Hạng sao"."""
+        dataset = self.definition.indicator(indicator).dataset
+        return " × ".join(self.field(dataset, n, lang) for n in breakdown.split("|"))
+
+    def category(self, indicator: str, breakdown: str, category: str, lang: str = "vi") -> str:
+        """A category's values, by their labels: "Khách sạn - 3"."""
+        dataset = self.definition.indicator(indicator).dataset
+        return " - ".join(self.value(dataset, f, v, lang)
+                          for f, v in zip(breakdown.split("|"), category.split("|"), strict=True))
+
+    def line(self, indicator: str, breakdown: str, category: str, lang: str = "vi") -> str:
+        """What a statistics row is about, for people: the indicator's name on its total, else the breakdown
+        and the category ("Loại hình × Hạng sao: Khách sạn - 3"), so a row read alone says what it counts."""
+        if not breakdown:
+            return self.definition.indicator(indicator).text(lang)
+        return f"{self.heading(indicator, breakdown, lang)}: {self.category(indicator, breakdown, category, lang)}"
+
 
 def form_lines(store: Store, definition: ReportDefinition, produced: Produced, lang: str = "vi", *,
                min_cell: int = 0) -> list[FormLine]:
     """The indicator table: per indicator its total, then per breakdown a heading and one line per category.
     With `min_cell`, a figure counting fewer records is withheld (None)."""
-    labels = Labels(store, definition, produced)
+    labels = Labels(store, definition, produced.cells)
     lines: list[FormLine] = []
     numbering: dict[str, int] = {}
     last_breakdown: tuple[str, str] | None = None
@@ -126,16 +155,17 @@ def form_lines(store: Store, definition: ReportDefinition, produced: Produced, l
         unit = indicator.unit_text(lang)
         value = None if cell.records < min_cell and cell.breakdown else number(cell.value)
         if not cell.breakdown:
-            lines.append(FormLine(indicator.code, indicator.text(lang), unit, number(cell.value), 0, cell.records))
+            lines.append(FormLine(indicator.code, indicator.text(lang), unit, number(cell.value), 0, cell.records, cell,
+                                  indicator.text(lang)))
             continue
-        names = cell.breakdown.split("|")
         if last_breakdown != (cell.indicator, cell.breakdown):
             last_breakdown = (cell.indicator, cell.breakdown)
-            heading = " × ".join(labels.field(indicator.dataset, n, lang) for n in names)
+            heading = labels.heading(cell.indicator, cell.breakdown, lang)
             lines.append(FormLine("", f"{word('by', lang)} {heading.lower() if lang == 'vi' else heading}", "", None, 1))
         n = numbering[cell.indicator] = numbering.get(cell.indicator, 0) + 1
-        parts = [labels.value(indicator.dataset, f, v, lang) for f, v in zip(names, cell.category.split("|"), strict=True)]
-        lines.append(FormLine(f"{indicator.code}.{n}", " - ".join(parts), unit, value, 2, cell.records))
+        lines.append(FormLine(f"{indicator.code}.{n}", labels.category(cell.indicator, cell.breakdown, cell.category, lang),
+                              unit, value, 2, None if value is None else cell.records, cell,
+                              labels.line(cell.indicator, cell.breakdown, cell.category, lang)))
     return lines
 
 
@@ -169,10 +199,15 @@ def form_context(store: Store, definition: ReportDefinition, produced: Produced,
 
 
 # -- XLSX -----------------------------------------------------------------------------------------------------
+#: the statistics row's fields beside each figure of the XLSX form (WORDS keys, the headers' titles)
+MACHINE = ("period_code", "from", "to", "indicator_code", "breakdown", "category", "records")
+
+
 def xlsx(store: Store, definition: ReportDefinition, produced: Produced, lang: str = "vi", *,
          min_cell: int = 0) -> bytes:
-    """The form as an XLSX workbook (one sheet). The indicator table has a header row (Mã số, Chỉ tiêu, Đơn vị
-    tính, Số lượng) so the sheet reads back as a table."""
+    """The form as an XLSX workbook (one sheet): the title block, the indicator table under a two-row header
+    (Mã số, Chỉ tiêu, Đơn vị tính, Số lượng, then the statistics row's fields under one merged heading), notes,
+    place and date, signatures. The Vietnamese form reads back with `hub ingest` as the statistics dataset."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.worksheet.worksheet import Worksheet
@@ -186,7 +221,7 @@ def xlsx(store: Store, definition: ReportDefinition, produced: Produced, lang: s
     wrap = Alignment(wrap_text=True, vertical="top")
     thin = Side(style="thin")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    for letter, width in zip("ABCD", (12, 64, 16, 16), strict=True):
+    for letter, width in zip("ABCDEFGHIJK", (12, 64, 16, 16, 10, 11, 11, 8, 18, 18, 9), strict=True):
         ws.column_dimensions[letter].width = width
 
     def put(row: int, col: int, value: Any, *, font: Any = None, align: Any = None, merge_to: int | None = None) -> None:
@@ -207,22 +242,37 @@ def xlsx(store: Store, definition: ReportDefinition, produced: Produced, lang: s
     put(5, 1, ctx["title"].upper(), font=Font(bold=True, size=14), align=center, merge_to=4)
     put(6, 1, f"{ctx['words']['period']}: {ctx['period']} ({ctx['period_dates']})", font=italic, align=center,
         merge_to=4)
+    # the table: the form's four columns, then the statistics row of each line under a merged "for machines"
+    # heading, so `hub ingest <report> form.xlsx` reads the figures back as the statistics dataset's rows
     header = 8
+    grey = Font(color="666666", size=9)
     for col, key in enumerate(("code", "indicator", "unit", "value"), start=1):
         put(header, col, ctx["words"][key], font=bold, align=center)
-        ws.cell(row=header, column=col).border = box
-    row = header
+        ws.merge_cells(start_row=header, start_column=col, end_row=header + 1, end_column=col)
+    put(header, 5, ctx["words"]["machine"], font=grey, align=center, merge_to=4 + len(MACHINE))
+    for col, key in enumerate(MACHINE, start=5):
+        put(header + 1, col, ctx["words"][key], font=grey, align=center)
+    for r in (header, header + 1):
+        for col in range(1, 5 + len(MACHINE)):
+            ws.cell(row=r, column=col).border = box
+    row = header + 1
+    period = parse_period(produced.period, definition.period_kind)
     for line in ctx["lines"]:
+        if line.cell is None:  # a breakdown's heading: each category line below names its breakdown itself
+            continue
         row += 1
-        values = [line.code or None, ("    " * line.level) + line.text, line.unit or None, line.value]
+        c = line.cell
+        values = [line.code or None, line.label, line.unit or None, line.value,
+                  produced.period, period.start.isoformat(), period.last_day.isoformat(), c.indicator,
+                  c.breakdown or None, c.category or None, line.records]
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=row, column=col, value=value)
             cell.border = box
-            if line.level == 0:
+            if col > 4:
+                cell.font = grey
+            elif line.level == 0:
                 cell.font = bold
-            elif line.level == 1:
-                cell.font = italic
-        ws.cell(row=row, column=2).alignment = wrap
+        ws.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top", indent=2 if line.level else 0)
     row += 2
     put(row, 1, f"{ctx['words']['notes']}:", font=bold)
     for note in ctx["notes"]:

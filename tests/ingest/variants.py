@@ -47,6 +47,8 @@ def canonical_records(catalog: Catalog, dataset: Dataset) -> list[Record]:
 
 def applies(dataset: Dataset, fmt: str) -> bool:
     """GeoJSON only for datasets with a geometry; every other format for every dataset."""
+    if dataset.source is None:  # a report's statistics dataset: no sample, filled by produced reports
+        return False
     return fmt != "geojson" or bool(dataset.schema.geometry)
 
 

@@ -48,6 +48,8 @@ def sample_frames(catalog: Catalog) -> dict[str, pd.DataFrame]:
 
     frames = {}
     for dataset in catalog.load_order():
+        if dataset.source is None:  # a report's statistics dataset
+            continue
         table = read_table(catalog.resolve(dataset.source), dataset.schema.descriptor)
         validator = Validator(dataset.schema.descriptor)
         parts = []
@@ -64,6 +66,8 @@ def load_frames(hub: Hub, frames: dict[str, pd.DataFrame]) -> None:
     from publish.loads import Loader
 
     for dataset in hub.catalog.load_order():
+        if dataset.id not in frames:
+            continue
         frame = frames[dataset.id]
         with Loader(hub.store, dataset, {"source_name": f"{dataset.id} sample", "created_by": "tests"}) as loader:
             loader.stage(frame)

@@ -3,6 +3,7 @@ with pandas from the sample CSVs; later versions do not change a period's report
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pandas as pd
@@ -13,13 +14,15 @@ from core.reports import parse_period
 from publish import pipeline
 from publish.context import Hub
 from publish.reports import compute
-from tests.reports.conftest import backdate, count_rows, sample_frame
+from tests.reports.conftest import SAMPLES, backdate, count_rows, sample_frame
 
 Expected = dict[tuple[str, str], tuple[float, int]]
 
 
-def cells(frame: pd.DataFrame, breakdowns: list[list[str]], value: str | None = None) -> Expected:
-    """{(breakdown, category): (value, records)}: count of rows, or sum of `value`, total and per breakdown."""
+def cells(frame: pd.DataFrame, breakdowns: list[list[str]], value: str | None = None, *,
+          every: dict[str, list[str]] | None = None) -> Expected:
+    """{(breakdown, category): (value, records)}: count of rows, or sum of `value`, total and per breakdown;
+    a one-field breakdown by a field in `every` has a line for each of its values, 0 where no row has it."""
 
     def measure(part: pd.DataFrame) -> tuple[float, int]:
         if value is None:
@@ -31,7 +34,24 @@ def cells(frame: pd.DataFrame, breakdowns: list[list[str]], value: str | None = 
         for key, part in frame.groupby(fields, sort=True):
             key = key if isinstance(key, tuple) else (key,)
             out[("|".join(fields), "|".join(str(k) for k in key))] = measure(part)
+        if len(fields) == 1 and fields[0] in (every or {}):
+            for listed in (every or {})[fields[0]]:
+                out.setdefault((fields[0], listed), (0.0, 0))
     return out
+
+
+def enum(dataset: str, field: str) -> list[str]:
+    """The values the schema file lists for a field (an enum, or a minimum..maximum integer range)."""
+    descriptor = json.loads((SAMPLES.parent / "schemas" / f"{dataset}.json").read_text(encoding="utf-8"))
+    constraints = next(f for f in descriptor["fields"] if f["name"] == field).get("constraints", {})
+    if "enum" in constraints:
+        return [str(v) for v in constraints["enum"]]
+    return [str(v) for v in range(constraints["minimum"], constraints["maximum"] + 1)]
+
+
+def communes() -> list[str]:
+    features = json.loads((SAMPLES / "admin-units.geojson").read_text(encoding="utf-8"))["features"]
+    return [f["properties"]["code"] for f in features]
 
 
 def in_period(frame: pd.DataFrame, column: str, start: str, end: str) -> pd.DataFrame:
@@ -55,6 +75,7 @@ def licences() -> pd.DataFrame:
     return sample_frame("licences")
 
 
+LICENCE_TYPES = {"type": enum("licences", "type")}
 # (report, period) -> {indicator code: how pandas works it out}; every shipped indicator must be here
 EXPECTED: dict[tuple[str, str], dict[str, Callable[[], Expected]]] = {
     ("accommodation-monthly", "2026-09"): {
@@ -62,27 +83,33 @@ EXPECTED: dict[tuple[str, str], dict[str, Callable[[], Expected]]] = {
         "02": lambda: cells(acc_active(), [["type", "star_rank"], ["commune_code"]], "rooms"),
     },
     ("travel-agencies-quarterly", "2026-Q3"): {
-        "01": lambda: cells(agencies()[agencies().status == "dang_hoat_dong"], [["licence_scope"], ["commune_code"]]),
+        "01": lambda: cells(agencies()[agencies().status == "dang_hoat_dong"], [["licence_scope"], ["commune_code"]],
+                            every={"licence_scope": enum("travel-agencies", "licence_scope")}),
         "02": lambda: cells(agencies()[agencies().status != "dang_hoat_dong"], [["licence_scope", "status"]]),
     },
     ("heritage-sites-yearly", "2025"): {
-        "01": lambda: cells(sample_frame("heritage-sites"), [["rank"], ["rank", "type"], ["commune_code"]]),
+        "01": lambda: cells(sample_frame("heritage-sites"), [["rank"], ["rank", "type"], ["commune_code"]],
+                            every={"rank": enum("heritage-sites", "rank"), "commune_code": communes()}),
         "02": lambda: cells(in_period(sample_frame("heritage-sites"), "decision_date", "2025-01-01", "2026-01-01"),
-                            [["rank"]]),
+                            [["rank"]], every={"rank": enum("heritage-sites", "rank")}),
     },
     ("sports-venues-half-yearly", "2026-H1"): {
-        "01": lambda: cells(venues(), [["type", "ownership"], ["status"], ["commune_code"]]),
-        "02": lambda: cells(venues()[venues().status == "dang_hoat_dong"], [["type"]], "capacity"),
+        "01": lambda: cells(venues(), [["type", "ownership"], ["status"], ["commune_code"]],
+                            every={"status": enum("sports-venues", "status")}),
+        "02": lambda: cells(venues()[venues().status == "dang_hoat_dong"], [["type"]], "capacity",
+                            every={"type": enum("sports-venues", "type")}),
     },
     ("licences-quarterly", "2026-Q1"): {
-        "01": lambda: cells(in_period(licences(), "issue_date", "2026-01-01", "2026-04-01"), [["type"], ["commune_code"]]),
-        "02": lambda: cells(in_period(licences(), "expiry_date", "2026-01-01", "2026-04-01"), [["type"]]),
-        "03": lambda: cells(licences()[licences().status == "con_hieu_luc"], [["type"]]),
+        "01": lambda: cells(in_period(licences(), "issue_date", "2026-01-01", "2026-04-01"), [["type"], ["commune_code"]],
+                            every=LICENCE_TYPES),
+        "02": lambda: cells(in_period(licences(), "expiry_date", "2026-01-01", "2026-04-01"), [["type"]], every=LICENCE_TYPES),
+        "03": lambda: cells(licences()[licences().status == "con_hieu_luc"], [["type"]], every=LICENCE_TYPES),
     },
     ("licences-quarterly", "2026-Q2"): {
-        "01": lambda: cells(in_period(licences(), "issue_date", "2026-04-01", "2026-07-01"), [["type"], ["commune_code"]]),
-        "02": lambda: cells(in_period(licences(), "expiry_date", "2026-04-01", "2026-07-01"), [["type"]]),
-        "03": lambda: cells(licences()[licences().status == "con_hieu_luc"], [["type"]]),
+        "01": lambda: cells(in_period(licences(), "issue_date", "2026-04-01", "2026-07-01"), [["type"], ["commune_code"]],
+                            every=LICENCE_TYPES),
+        "02": lambda: cells(in_period(licences(), "expiry_date", "2026-04-01", "2026-07-01"), [["type"]], every=LICENCE_TYPES),
+        "03": lambda: cells(licences()[licences().status == "con_hieu_luc"], [["type"]], every=LICENCE_TYPES),
     },
 }
 

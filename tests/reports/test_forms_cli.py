@@ -56,7 +56,7 @@ def test_compute_show_export_and_list(reports_hub: Hub, tmp_path: Path) -> None:
     assert table["02"][2] == "buồng" and table["02"][3] == totals["02"]
     # breakdown lines carry readable labels: enum titles and commune names from admin-units
     labels = [row[1].strip() for row in cells[header + 1:] if row[0] and row[0].startswith("01.")]
-    assert any(label.startswith("Khách sạn - ") for label in labels)
+    assert any(": Khách sạn - " in label for label in labels)  # "Loại hình × Hạng sao: Khách sạn - 3"
     assert any("Phường" in label or "Xã" in label for label in labels)
 
     page = tmp_path / "form.html"

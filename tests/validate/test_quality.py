@@ -164,6 +164,8 @@ def test_the_same_name_at_the_same_address_is_a_duplicate_whatever_the_accents(t
 
 def test_every_dataset_suite_loads_against_its_schema() -> None:
     for dataset in reference_hub().catalog:
+        if dataset.report:  # a report's statistics dataset: its rows are checked by the generated schema only
+            continue
         suite = load_suite(dataset.schema)
         assert suite is not None and suite.expectations, dataset.id
         for e in suite.expectations:
