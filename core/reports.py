@@ -379,18 +379,18 @@ def _indicator(item: Any, number: int, catalog: Catalog, fail: Any) -> Indicator
         raise fail(f"{label}: «all_values» phải là danh sách trường", f"{label_en}: «all_values» must be a list of fields",
                    field="all_values")
     references: dict[str, tuple[str, str]] = {}
-    for name in listed:
-        if not any(name in b for b in breakdowns):
-            raise fail(f"{label}: «all_values» nêu trường không có trong «by»: {name}",
-                       f"{label_en}: «all_values» names a field not in «by»: {name}", field=name)
-        ref = _reference(schema, name)
+    for listed_field in listed:
+        if not any(listed_field in b for b in breakdowns):
+            raise fail(f"{label}: «all_values» nêu trường không có trong «by»: {listed_field}",
+                       f"{label_en}: «all_values» names a field not in «by»: {listed_field}", field=listed_field)
+        ref = _reference(schema, listed_field)
         if ref is not None and ref[0] in catalog.datasets:
-            references[name] = ref
-        elif fixed_values(schema.field(name)) is None:
-            raise fail(f"{label}: không liệt kê được mọi giá trị của «{name}» (không phải danh mục enum, "
+            references[listed_field] = ref
+        elif fixed_values(schema.field(listed_field)) is None:
+            raise fail(f"{label}: không liệt kê được mọi giá trị của «{listed_field}» (không phải danh mục enum, "
                        "khoảng số nguyên nhỏ hay khoá ngoại)",
-                       f"{label_en}: the values of «{name}» cannot all be listed (not an enum, a small integer range "
-                       "or a foreign key)", field=name)
+                       f"{label_en}: the values of «{listed_field}» cannot all be listed (not an enum, a small integer range "
+                       "or a foreign key)", field=listed_field)
     return Indicator(code=code, name=name, unit=unit, dataset=item["dataset"], measure=measure, field=target,
                      where=dict(where), breakdowns=tuple(breakdowns), note=_bilingual(item.get("note")) or {},
                      all_values=tuple(listed), references=references)
