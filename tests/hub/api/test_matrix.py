@@ -41,7 +41,8 @@ def _key(secured: Secured, dataset_id: str) -> str:
 
 def _urls(secured: Secured, app: Flask) -> list[str]:
     out: set[str] = set()
-    datasets = [ds.id for ds in secured.hub.catalog] + ["no-such-dataset"]
+    # the reports' statistics datasets are empty here (no report produced): they have no record to walk
+    datasets = [ds.id for ds in secured.hub.catalog if not ds.report] + ["no-such-dataset"]
     loads = {ds: [ld["id"] for ld in versions.loads(secured.hub.store, ds)] for ds in datasets[:-1]}
     with app.test_request_context():
         from flask import url_for
