@@ -493,8 +493,10 @@ def get_record(store: Store, dataset: Dataset, key: str, viewer: Viewer = ANONYM
     """One record by its primary key (several key fields joined with ',')."""
     pk = dataset.schema.primary_key
     parts = key.split(",") if len(pk) > 1 else [key]
-    if len(parts) != len(pk):
-        raise QueryError("Khoá chính không đúng số phần", "The primary key has the wrong number of parts", field=",".join(pk))
+    if len(parts) != len(pk):  # names no record (the document cannot say how many parts each dataset's key has)
+        raise NotFound(f"Không có bản ghi «{key}» trong «{dataset.id}» (khoá gồm {len(pk)} phần nối bằng dấu phẩy: "
+                       f"{', '.join(pk)})", f"No record «{key}» in «{dataset.id}» (its key is {len(pk)} parts joined "
+                       f"with commas: {', '.join(pk)})", dataset=dataset.id, field=",".join(pk))
     query = Query(filters=[Filter(f, "eq", v) for f, v in zip(pk, parts, strict=True)], limit=1, version=version,
                   with_geometry=with_geometry)
     # The stored key (`_key`, indexed) says the same as the key fields' filters; without it the database
