@@ -64,14 +64,19 @@ def reingest(url: str, source: str, stop: str) -> dict[str, Any]:
     plain = typed_frames(Path(source))
     edited = edited_frames(plain, edit_every=EDIT_EVERY)
     seconds: list[float] = []
+    print(json.dumps({"ready": True}), flush=True)  # the parent starts wrk now
     while not Path(stop).exists():
         frames = edited if len(seconds) % 2 == 0 else plain
-        start = time.perf_counter()
+        start, began = time.perf_counter(), time.time()
         with Loader(store, dataset, {"source_name": "soak.csv", "created_by": "bench"}) as loader:
             for frame in frames:
                 loader.stage(frame)
+            committing = time.time()
             loader.commit(rows_read=sum(len(f) for f in frames))
         seconds.append(time.perf_counter() - start)
+        # when each load began, started its commit and ended (epoch seconds): to match slow requests in the log
+        print(json.dumps({"load": len(seconds), "began": began, "commit": committing, "ended": time.time()}),
+              flush=True)
     store.dispose()
     return {"loads": len(seconds), "load_seconds": round(median(seconds) or 0, 2)}
 
@@ -82,9 +87,15 @@ class Reingests:
     def __init__(self, work: Path, store: HubStore, source: Path) -> None:
         self.stop_file = work / f"stop-{os.getpid()}-{time.monotonic_ns()}"
         spec = json.dumps({"url": store.url, "source": str(source), "stop": str(self.stop_file)})
-        self.out = (work / "reingest.out").open("w+")
+        self.log = work / f"reingest-{store.backend.lower()}.out"
+        self.out = self.log.open("a+")
         self.proc = subprocess.Popen([sys.executable, "-m", "bench.soak", "--child", spec], stdout=self.out,
                                      stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+        deadline = time.monotonic() + 300
+        while '"ready"' not in self.log.read_text() and time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the re-ingesting process exited ({self.proc.returncode}) before it was ready")
+            time.sleep(0.2)
 
     def finish(self) -> dict[str, Any]:
         self.stop_file.touch()
@@ -96,9 +107,11 @@ class Reingests:
                 self.proc.wait()
             self.stop_file.unlink(missing_ok=True)
         self.out.seek(0)
-        lines = [line for line in self.out.read().splitlines() if line.startswith("{")]
+        lines = [json.loads(line) for line in self.out.read().splitlines() if line.startswith("{")]
+        lines = lines[max((i for i, x in enumerate(lines) if "ready" in x), default=0):]  # this run's
         self.out.close()
-        return json.loads(lines[-1]) if lines else {"loads": None}
+        summary = next((x for x in reversed(lines) if "loads" in x), {"loads": None})
+        return {**summary, "each": [x for x in lines if "load" in x]}
 
 
 def run(work: Path, source: Path, stores: list[HubStore], *, runs: int = 1, duration: int = 15,
@@ -107,7 +120,7 @@ def run(work: Path, source: Path, stores: list[HubStore], *, runs: int = 1, dura
     and the p99 ratio."""
     out: dict[str, Any] = {"rows": stores[0].rows if stores else None, "duration": duration,
                            "connections": connections, "runs": runs, "goal": GOAL, "backends": {}}
-    env = {"HUB_RATE_LIMIT": "1000000000", "HUB_STORAGE_DIR": str(work / "storage"), "HUB_LOG_LEVEL": "WARNING",
+    env = {"HUB_RATE_LIMIT": "1000000000", "HUB_STORAGE_DIR": str(work / "storage"), "HUB_LOG_LEVEL": "INFO",
            "HUB_SECRET_KEY": "bench-only-secret-key-not-for-production", "HUB_REDIS_URL": ""}
     for store in stores:
         port = free_port()
@@ -170,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--backends", default="PostGIS,SpatiaLite")
+    parser.add_argument("--workdir", type=Path, help="keep the stores, the servers' logs (one JSON line per request, "
+                        "with its duration) and the re-ingest's output here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -178,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cleanup: list[Callable[[], None]] = []
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
-        work = Path(tmp)
+        work = args.workdir or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         try:
             source = write_source(work / "soak-source.csv", args.rows)
             stores = prepare(work, source, args.rows, tuple(args.backends.split(",")), key=True,

@@ -12,8 +12,13 @@ Worker model
   PostgreSQL's max_connections ≥ app servers × HUB_WORKERS × 15 + workers × 2 + 10 for operators.
 - preload_app: the master builds the app once (catalogue, schemas, migrations) and forks; a configuration
   or database mistake stops the master before any worker starts, with one clear line per mistake.
-- A worker is recycled after 2000 ± 200 requests (bounded memory: pandas and large exports), and killed if
-  one request runs past `timeout`; long work (large ingests, exports) belongs to background jobs instead.
+- A worker is recycled after 10,000 to 20,000 requests (bounded memory: pandas and large exports), and killed
+  if one request runs past `timeout`; long work (large ingests, exports) belongs to background jobs instead.
+  Recycling was the slow tail under load (issue 16): at 2000 ± 200 both workers reached their limit within a
+  second of each other, and a worker took seconds to die (the interpreter tearing down ~1,700 modules) while
+  gunicorn forks the replacement only once the old one is gone, so for 3-5 s no worker answered. Now the
+  limits are spread over a factor of two, and a recycled worker ends with os._exit once its requests are
+  answered and its connections closed (`worker_exit`), so its replacement starts at once.
 - Metrics: request counters live in files under PROMETHEUS_MULTIPROC_DIR (wiped at start), so /metrics
   adds up all worker processes. The systemd unit points it at /run/hub-web/metrics.
 """
@@ -47,8 +52,8 @@ threads = _settings.threads
 timeout = 120
 graceful_timeout = 30
 keepalive = 5  # nginx keeps upstream connections open (upstream keepalive)
-max_requests = 2000
-max_requests_jitter = 200
+max_requests = 10_000
+max_requests_jitter = 10_000  # each worker's limit is drawn from 10,000-20,000: two workers rarely recycle together
 preload_app = True
 proc_name = "hub-web"
 forwarded_allow_ips = "127.0.0.1,::1"  # the scheme nginx saw (X-Forwarded-Proto) is trusted from here only
@@ -90,9 +95,24 @@ def post_fork(server, worker):  # noqa: ANN001, ANN201
     """A worker must not reuse the master's pooled connections (close=False leaves the master's alone)."""
     hub = _hub(server)
     if hub is not None:
-        hub.store.engine.dispose(close=False)
-        if hub.store.read_engine is not hub.store.engine:
-            hub.store.read_engine.dispose(close=False)
+        hub.store.forget_connections()
+
+
+def worker_exit(server, worker):  # noqa: ANN001, ANN201
+    """In the worker, once it has answered its last request: close its database connections and logs, then end
+    the process without the interpreter's teardown of every module (seconds, during which gunicorn does not
+    start the replacement). A worker that never booted exits as usual, so gunicorn sees its exit status."""
+    if not worker.booted:
+        return
+    import logging
+
+    hub = _hub(server)
+    if hub is not None:
+        hub.store.dispose()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def child_exit(server, worker):  # noqa: ANN001, ANN201

@@ -130,7 +130,7 @@ def execute(job_id: str, hub: Hub | None = None, *, reraise: bool = False) -> No
     starts."""
     hub = hub or worker_hub or _hub_from_env()
     if hub is worker_hub and hub is not None:
-        hub.store.engine.dispose(close=False)  # a forked work horse must not share the worker's connections
+        hub.store.forget_connections()  # a forked work horse must not share the worker's connections
     if not _claim(hub.store, job_id):
         log.warning("job %s is not queued any more; not running it twice", job_id)
         return

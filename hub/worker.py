@@ -70,7 +70,7 @@ def _horse_killed(hub: Hub):  # noqa: ANN202 - an RQ callback
         hint_en = " (perhaps out of memory)" if signal_no == signal.SIGKILL else ""
         jobs.mark_dead(hub.store, job, f"Tiến trình chạy công việc bị dừng ({how}){hint_vi}",
                        f"The process running the job was killed ({how}){hint_en}")
-        hub.store.engine.dispose()  # the next horse forks with an empty pool
+        hub.store.dispose()  # the next horse forks with an empty pool
 
     return handler
 

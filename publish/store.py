@@ -130,6 +130,12 @@ class Store:
             rows = conn.execute(sa.select(*cols).where(table.c._to.is_(None)))
             return {tuple("" if v is None else str(v) for v in row) for row in rows}
 
+    def forget_connections(self) -> None:
+        """In a forked process: drop the pooled connections inherited from the parent without closing them (they
+        are the parent's), so this process opens its own."""
+        for engine in {id(e): e for e in (self.engine, self.read_engine, self.audit_engine)}.values():
+            engine.dispose(close=False)
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self.audit_engine is not self.engine:
