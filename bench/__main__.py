@@ -265,7 +265,7 @@ class Bench:
             if want_soak:  # after the API: the re-ingests change the stores' rows
                 self.results["sections"]["soak"] = self.timed("soak", lambda: soak.run(
                     self.work / "api", source, stores, runs=1 if self.args.quick else self.args.runs,
-                    duration=max(self.args.duration, 10), log=log)) or {}
+                    duration=max(self.args.duration * 3, 30), log=log)) or {}  # long enough to see recycling
             if want_exports:
                 store = next((s for s in stores if s.backend == "PostGIS"), stores[0])
                 out = self.section("exports", size)

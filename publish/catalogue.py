@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from core.catalog import Catalog, Dataset
 from publish import tables
 from publish.access import ANONYMOUS, Viewer, can_see_dataset
+from publish.db import without_waiting
 from publish.exports import FORMATS
 from publish.listing import listed
 from publish.query import count_current
@@ -126,8 +127,8 @@ def figures(all_cards: list[DatasetCard]) -> Figures:
 
 
 def _bump(store: Store, dataset_id: str, column: str) -> None:
-    """Add one to a counter without ever holding up the page: a load holding SQLite's write lock, or a busy
-    row on PostgreSQL, makes us skip the count rather than wait."""
+    """Add one to a counter without ever holding up the page: a load holding SQLite's write lock (not waited
+    for at all), or a row busy for 200 ms on PostgreSQL, makes us skip the count rather than wait."""
     t = tables.dataset_stats
     if store.dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -136,16 +137,10 @@ def _bump(store: Store, dataset_id: str, column: str) -> None:
     stmt = insert(t).values(dataset=dataset_id, views=int(column == "views"), downloads=int(column == "downloads"))
     stmt = stmt.on_conflict_do_update(index_elements=[t.c.dataset], set_={column: t.c[column] + 1})
     try:
-        with store.engine.begin() as conn:
+        with store.engine.connect() as conn, without_waiting(conn, store.lock_timeout * 1000), conn.begin():
             if store.dialect == "postgresql":
                 conn.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
-            else:
-                conn.exec_driver_sql("PRAGMA busy_timeout = 200")
-            try:
-                conn.execute(stmt)
-            finally:
-                if store.dialect != "postgresql":
-                    conn.exec_driver_sql("PRAGMA busy_timeout = 60000")
+            conn.execute(stmt)
     except sa.exc.OperationalError as exc:
         log.info("view counter skipped for %s: %s", dataset_id, str(exc).splitlines()[0])
 
