@@ -5,6 +5,7 @@
    data-base     URL of the commune boundaries drawn underneath, instead of a tile layer
    data-kind     point | polygon
    data-text-*   translated messages
+   It sets data-ready (true | error) once drawn and data-zoom after every zoom.
    Text from the data only ever reaches the page through textContent, never as HTML. */
 (function () {
   "use strict";
@@ -15,6 +16,7 @@
   var PROVINCE = [[10.5797, 106.4118], [12.3, 107.5758]];
   var status = document.getElementById("map-status");
   var CLUSTER_ABOVE = 100;  // markers drawn one by one up to this many; more are clustered
+  var LABEL_ZOOM = 11;  // ward names written on the map from this zoom on (a ward is then ~100 px or more wide)
 
   function legend(spec) {
     // the colours of the kinds drawn (from the schema's enum labels), with their counts
@@ -44,6 +46,7 @@
   var map = L.map(el, { scrollWheelZoom: false, zoomSnap: 0.25, minZoom: 6, maxZoom: 18 });  // no tile layer sets them
   map.attributionControl.setPrefix(false);
   if (data.attribution) { map.attributionControl.addAttribution(data.attribution.replace(/</g, "&lt;")); }
+  map.on("zoomend", function () { el.setAttribute("data-zoom", String(map.getZoom())); });  // for tests and styles
   map.fitBounds(PROVINCE);
 
   function getJSON(url) {
@@ -108,9 +111,38 @@
     : Promise.resolve({ type: "FeatureCollection", features: data.geometry
       ? [{ type: "Feature", geometry: JSON.parse(data.geometry), properties: { label: data.label } }] : [] });
 
+  function wardLabels(shapes) {
+    // each ward's or commune's name written on the map once zoomed in enough for the names to fit
+    var labels = L.layerGroup();
+    map.createPane("hub-labels").style.zIndex = 550;  // above the ward shapes, below the records' markers
+    shapes.forEach(function (item) {
+      var at;
+      try { at = item[0].getCenter(); } catch (e) { at = item[0].getBounds().getCenter(); }
+      var mark = L.marker(at, { icon: L.divIcon({ className: "hub-ward-label", iconSize: null }),
+        interactive: false, keyboard: false, pane: "hub-labels" });
+      mark.on("add", function () {
+        var node = mark.getElement();
+        if (!node || node.firstChild) { return; }
+        var text = document.createElement("span");  // centred on the ward by CSS (Leaflet moves the outer box)
+        text.textContent = item[1];
+        node.appendChild(text);
+      });
+      labels.addLayer(mark);
+    });
+    function follow() {
+      var shown = map.hasLayer(labels);
+      if (map.getZoom() >= LABEL_ZOOM && !shown) { labels.addTo(map); }
+      if (map.getZoom() < LABEL_ZOOM && shown) { map.removeLayer(labels); }
+    }
+    map.on("zoomend", follow);
+    follow();
+  }
+
   Promise.all([base, records]).then(function (both) {
     if (both[0]) {
-      // the wards and communes under the data: their names on hover (text only, never HTML)
+      // the wards and communes under the data: their names on hover, and as labels when zoomed in (text only,
+      // never HTML)
+      var named = [];
       L.geoJSON(both[0], { style: function () {
         return { className: "hub-boundary", color: "#7d8f9c", weight: 0.8, fillColor: "#f2f5f7", fillOpacity: 1 };
       }, onEachFeature: function (feature, shape) {
@@ -119,7 +151,9 @@
         var tip = document.createElement("span");
         tip.textContent = name;
         shape.bindTooltip(tip, { sticky: true, className: "hub-ward", direction: "top" });
+        named.push([shape, name]);
       } }).addTo(map);
+      wardLabels(named);
     }
     var fc = both[1];
     var layer = dataLayer(fc);

@@ -13,7 +13,9 @@ from typing import Any
 from flask_babel import gettext, lazy_gettext
 
 from core.catalog import Catalog, Dataset, Field
+from hub.web.i18n import current_lang, pick
 from publish.access import ANONYMOUS, Viewer, can_see_dataset, visible_fields
+from validate.messages import pattern_example
 
 TYPES = {
     "string": lazy_gettext("Text"),
@@ -59,26 +61,20 @@ def _constraints(f: Field) -> list[str]:
     if "maxLength" in c:
         out.append(gettext("at most %(n)s characters", n=c["maxLength"]))
     if "pattern" in c:
-        out.append(gettext("pattern %(pattern)s", pattern=_bare_pattern(c["pattern"])))
+        words = pattern_words(f)
+        if words:
+            out.append(gettext("written as: %(form)s", form=words))
     return out
 
 
-def _bare_pattern(pattern: str) -> str:
-    """'(?:DT-\\d{4})' -> 'DT-\\d{4}': the group is only there for frictionless's anchoring (docs/schemas.md)."""
-    if not (pattern.startswith("(?:") and pattern.endswith(")")):
-        return pattern
-    depth, i = 0, 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2  # an escaped character is never a group
-            continue
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth == 0 and i < len(pattern) - 1:
-            return pattern  # the first group closes early: "(?:a)|(?:b)" keeps its groups
-        i += 1
-    return pattern[3:-1]
+def pattern_words(f: Field) -> str | None:
+    """What the field's pattern asks for, in words for people: the schema's `patternDescriptions` in the page's
+    language, else an example the pattern accepts; never the regular expression itself (docs/schemas.md)."""
+    words = f.descriptor.get("patternDescriptions")
+    if words:
+        return pick(words, current_lang())
+    example = pattern_example(str(f.constraints["pattern"]))
+    return gettext("like %(example)s", example=example) if example else None
 
 
 def foreign_targets(dataset: Dataset, catalog: Catalog, viewer: Viewer = ANONYMOUS) -> dict[str, str]:

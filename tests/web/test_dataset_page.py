@@ -31,7 +31,29 @@ def test_data_dictionary_describes_every_schema_field_in_both_languages(sample_c
             assert f.enum_label(value, "vi") in dictionary and f.enum_label(value, "en") in dictionary
     # commune_code's foreign key leads to the communes and wards
     assert re.search(r'tham chiếu tới <a href="/datasets/admin-units">Đơn vị hành chính cấp xã tỉnh Đồng Nai</a>', dictionary)
-    assert "mẫu DT-\\d{4}" in dictionary  # the pattern without the group frictionless needs
+    assert "dạng: chữ DT, dấu gạch ngang và 4 chữ số, ví dụ DT-0001" in dictionary  # the pattern in words
+
+
+REGEX = re.compile(r"\\[dDwWsS.]|\(\?[:=!]|\{\d+(,\d*)?\}|\[[^\]]*-[^\]]*\]|\^|\$\W")
+
+
+def test_dictionary_explains_patterns_in_words_never_as_regular_expressions(sample_client, sample_hub) -> None:  # noqa: ANN001
+    from core.catalog import Field
+
+    shown = 0
+    for dataset in sample_hub.catalog:
+        if not dataset.is_open:
+            continue
+        for lang in ("vi", "en"):
+            html = sample_client.get(f"/datasets/{dataset.id}?lang={lang}").get_data(as_text=True)
+            dictionary = html.split('id="dictionary"', 1)[1].split("</section>", 1)[0]
+            assert not REGEX.search(dictionary), (dataset.id, lang, REGEX.search(dictionary))
+            patterned: list[Field] = [f for f in dataset.schema.fields if "pattern" in f.constraints]
+            for f in patterned:
+                words = f.descriptor["patternDescriptions"][lang]  # every shipped pattern has its words
+                assert words in dictionary, (dataset.id, f.name, lang)
+                shown += 1
+    assert shown >= 10
 
 
 def test_preview_pages_sorts_and_filters_on_the_server(sample_client) -> None:  # noqa: ANN001

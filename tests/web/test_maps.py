@@ -54,3 +54,31 @@ def test_many_hotels_are_clustered_coloured_by_type_with_a_legend_and_ward_names
     assert "Loại hình lưu trú: Khách sạn" in popup.inner_text()
     assert popup.get_by_role("link", name="02513894643").get_attribute("href") == "tel:02513894643"
     assert pg.problems.csp() == [] and pg.problems == [], pg.problems
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", ["page", "phone"])
+def test_ward_names_are_written_on_the_map_once_zoomed_in(live_hub, viewport, request) -> None:  # noqa: ANN001
+    import json
+    from urllib.request import urlopen
+
+    with urlopen(f"{live_hub.url}/datasets/admin-units/map.geojson") as answer:  # noqa: S310 - the boundaries drawn
+        wards = {f["properties"]["label"] for f in json.load(answer)["features"]}
+    pg = request.getfixturevalue(viewport)
+    pg.goto(live_hub.url + "/datasets/heritage-sites")
+    pg.wait_for_selector("#map[data-ready='true']")
+    labels = pg.locator("#map .hub-ward-label span")
+    assert labels.count() == 0  # the whole province: 95 names would hide the map
+    pg.locator("#map").scroll_into_view_if_needed()
+    for _ in range(6):  # as a citizen does: "+" until the names show
+        zoom = pg.locator("#map").get_attribute("data-zoom")
+        pg.locator("#map .leaflet-control-zoom-in").click()
+        pg.wait_for_function(f"document.getElementById('map').dataset.zoom !== {zoom!r}")
+        if labels.count():
+            break
+    assert labels.count() > 0
+    shown = [t for t in labels.all_inner_texts() if t]
+    assert shown and set(shown) <= wards, shown[:5]
+    assert any(labels.nth(i).is_visible() for i in range(labels.count()))
+    screenshot(pg, "map-ward-labels")
+    assert pg.problems.csp() == [] and pg.problems == [], pg.problems

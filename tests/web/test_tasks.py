@@ -34,8 +34,13 @@ def test_1_heritage_sites_of_a_ward_chosen_by_its_name(live_hub, viewport, reque
     pg.goto(live_hub.url + "/")
     pg.get_by_role("link", name="Di sản").first.click()  # 1: the heritage theme
     pg.get_by_role("link", name=HERITAGE).first.click()  # 2: the dataset
+    if viewport == "phone":
+        pg.get_by_role("button", name="Bộ lọc").click()  # 3: the filters, folded away on phones
     pg.get_by_label("Lọc theo Mã xã/phường").fill("tran bien")  # typed without accents
-    pg.get_by_role("button", name="Lọc").click()  # 3
+    if viewport == "phone":
+        pg.get_by_label("Lọc theo Mã xã/phường").press("Enter")  # as the page's hint says
+    else:
+        pg.get_by_role("button", name="Lọc").click()  # 3
     pg.wait_for_url("**commune_code=tran+bien**")
     rows = pg.locator("#preview table.data tbody tr")
     assert sorted(rows.locator("th").all_inner_texts()) == expected
@@ -76,10 +81,12 @@ def test_2_and_3_hotels_of_three_stars_near_me_on_the_map_then_downloaded_for_pe
     pg.goto(live_hub.url + "/")
     pg.get_by_label("Tìm kiếm dữ liệu mở").fill("khach san")
     pg.get_by_label("Tìm kiếm dữ liệu mở").press("Enter")
-    pg.get_by_role("link", name="Cơ sở lưu trú du lịch").first.click()  # 1
+    pg.get_by_role("link", name="Cơ sở lưu trú du lịch").first.click()  # task 2, click 1
+    if viewport == "phone":
+        pg.get_by_role("button", name="Bộ lọc").click()  # 2: the filters, folded away on phones
     pg.get_by_label("Hạng sao từ").fill("3")
     assert pg.get_by_label("Khoảng cách").input_value() == "5000"  # 5 km unless chosen otherwise
-    pg.get_by_role("button", name="Gần tôi").click()  # 2: the browser's location
+    pg.get_by_role("button", name="Gần tôi").click()  # 2 (phone: 3): the browser's location
     pg.wait_for_url("**near=**")
     rows = pg.locator("#preview table.data tbody tr")
     assert rows.locator("th").all_inner_texts() == [r["code"] for _, r in expected]  # nearest first
@@ -90,7 +97,7 @@ def test_2_and_3_hotels_of_three_stars_near_me_on_the_map_then_downloaded_for_pe
     screenshot(pg, "task2-near-me")
 
     with pg.expect_download() as info:
-        pg.locator("#preview").get_by_role("link", name="Excel cho người đọc").click()  # 3
+        pg.locator("#preview").get_by_role("link", name="Excel cho người đọc").click()  # task 3: one click more
     download = info.value
     assert download.suggested_filename == "accommodation-loc.xlsx"
     book = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
