@@ -174,8 +174,9 @@ def ckan_dataset(dataset_id: str) -> BaseResponse:  # a redirect is werkzeug's R
     best = request.accept_mimetypes.best_match([*_BY_TYPE, "text/html"], default="text/html")
     if best == "text/html":
         hub = current_hub()
-        ours = next((ds for ds in hub.catalog if dataset_id in (ds.id, hub_id("dataset", ds.id))), None)
-        if ours is not None:
+        ours = next((ds for ds in dcat.open_datasets(hub.catalog) if dataset_id in (ds.id, hub_id("dataset", ds.id))),
+                    None)
+        if ours is not None:  # an open dataset only: another is not said to exist (404 below, as for RDF)
             return redirect(f"{public_base()}/datasets/{ours.id}")
         return _dataset(dataset_id, "ttl")
     return _dataset(dataset_id, _BY_TYPE[best])

@@ -30,7 +30,7 @@ SPEC_PATH = "/api/v1/swagger.json"
 
 def visible_spec(response: Response) -> Response:
     """after_request of the API blueprint: trim swagger.json for the caller (before the ETag is computed)."""
-    if request.path != SPEC_PATH or response.status_code != 200 or response.is_streamed:
+    if request.path != SPEC_PATH or request.method != "GET" or response.status_code != 200 or response.is_streamed:
         return response
     try:
         viewer = current_viewer()

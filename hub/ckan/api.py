@@ -57,7 +57,7 @@ def _mixed(multi: Any) -> dict[str, Any]:
 
 def request_data(side_effect_free: bool) -> dict[str, Any]:
     """The action's parameters, read as CKAN's _get_request_data reads them. ValueError when unusable."""
-    if request.method == "GET" and not side_effect_free:
+    if request.method in ("GET", "HEAD") and not side_effect_free:  # HEAD is a GET without the body
         raise ValueError("Invalid request. Please use POST method for your request")
     data: Any = {}
     if request.method in ("POST", "PUT") and request.form:

@@ -10,7 +10,7 @@ The families and their rules:
 - web-dataset / web-report: the web and DCAT forms of a dataset or report: open ones only, 404 for the rest,
   for every caller ("not open: not described, and not said to exist").
 - api-*: the sharing API refuses a bad, revoked, expired or disabled key with 401 before anything else. Then:
-  api-public anyone; api-dataset those who may see the dataset (404 otherwise, like a dataset that does not
+  api-public anyone; api-root (flask-restx's root, the docs being at /api/v1/docs) 404 for everyone; api-dataset those who may see the dataset (404 otherwise, like a dataset that does not
   exist); api-steward stewards and admins (401 without a key, 403 for departments), then the dataset rule;
   api-jobs any client; api-job its submitter and admins (404 for others); api-statistics those who may see
   every dataset of the report unless it is aggregate-only; api-admin admins (401 / 403).
@@ -109,6 +109,7 @@ FAMILIES: tuple[tuple[str, str], ...] = (
     (r"^/api/v1/reports/.+/statistics$", "api-statistics"),
     (r"^/api/v1/datasets/[^/]+/(loads|uploads)", "api-steward"),
     (r"^/api/v1/datasets/.+", "api-dataset"),
+    (r"^/api/v1/$", "api-root"),
     (r"^/api/v1(/.*)?$", "api-public"),
     (r"^/api/(<[^>]+>/)?action/", "ckan-action"),
     (r"^/api/<[^>]+>$", "public"),
@@ -161,6 +162,8 @@ def expect(kind: str, method: str, caller: Caller, target: Target) -> Expect:  #
     role = caller.key_role
     if kind == "api-public":
         return ALLOW
+    if kind == "api-root":
+        return deny(404)  # flask-restx's root: nothing there (the docs are at /api/v1/docs)
     if kind == "api-dataset":
         return ALLOW if sees(caller, target.dataset_access or OPEN) else deny(404)
     if kind == "api-steward":

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
@@ -42,6 +43,7 @@ from tests.security.conftest import MESSY_LICENCES, PERSONAL, SAMPLES, leaked, s
 
 OPEN_DATASET = "heritage-sites"
 DATASETS = (PERSONAL, RESTRICTED, OPEN_DATASET)
+QUERIES = {"changes": "?since=0"}  # what a route needs besides its URL (the change feed: from the start)
 PER_DATASET = {"dataset_id", "key", "load_id", "package_id", "resource_id"}
 Body = Callable[[Caller, Any], dict[str, Any]]  # (caller, its client) -> keyword arguments of the request
 
@@ -150,6 +152,8 @@ def _values(rule, ids: Ids, dataset: str | None) -> dict[str, list[str]]:  # noq
         "token": [{"steward.publish": ids.publish_token, "steward.discard": ids.discard_token}.get(
             rule.endpoint, ids.token)],
     }
+    if dataset == OPEN_DATASET:  # nothing personal in it: one format and one resource show it is served
+        out["fmt"], out["resource_id"] = out["fmt"][:1], out["resource_id"][:1]
     return out
 
 
@@ -181,7 +185,7 @@ def cells(app, ids: Ids) -> list[Cell]:  # noqa: ANN001
             for combo in itertools.product(*[options[n] for n in names]):
                 variants.append((dict(zip(names, combo, strict=True)), dataset))
         for index, (values, dataset) in enumerate(variants):
-            url = rule.build(values, append_unknown=False)[1]
+            url = rule.build(values, append_unknown=False)[1] + QUERIES.get(rule.rule.rsplit("/", 1)[-1], "")
             for method in sorted(rule.methods or []):
                 if method in ("HEAD", "OPTIONS") and index:
                     continue  # Flask answers these for every rule alike: one URL of each rule is enough
@@ -283,6 +287,7 @@ def _ckan_cells(rule, ids: Ids) -> list[Cell]:  # noqa: ANN001
     reads = _ckan_reads(ids)
     writes = _ckan_writes(ids)
     chosen = sorted(ACTIONS) if "<" in rule.rule.split("/action/")[0] else ["datastore_search", "package_create"]
+    first_read = next(n for n in chosen if ACTIONS[n].side_effect_free)
     out: list[Cell] = []
     for name in chosen:
         read = ACTIONS[name].side_effect_free
@@ -291,12 +296,17 @@ def _ckan_cells(rule, ids: Ids) -> list[Cell]:  # noqa: ANN001
         for index, (params, dataset) in enumerate(calls):
             url = rule.build({"ver": 3, "logic_function": name}, append_unknown=False)[1]
             target = Target(dataset_access=ids.access[dataset] if dataset else None, action_read=read)
-            query = "&".join(f"{k}={v}" for k, v in params.items())
+            query = urlencode(params)
             for method in sorted(rule.methods or []):
-                if method in ("HEAD", "OPTIONS") and index:
+                # Flask answers OPTIONS alike for every action: once per rule; HEAD runs the action as GET
+                # does: once per write action (a write must never run on HEAD), once for the reads
+                if (method == "OPTIONS" and (index or name != chosen[0])) or (method == "HEAD" and (
+                        index or (read and name != first_read))):
                     continue
                 if method in ("GET", "HEAD", "OPTIONS"):
                     out.append(Cell(rule.rule, method, f"{url}?{query}" if query else url, "ckan-action", target))
+                elif read and dataset not in (None, PERSONAL):
+                    continue  # POSTed reads (ckanapi's way) on the personal dataset's calls; GET covers the rest
                 elif read:
                     out.append(Cell(rule.rule, method, url, "ckan-action", target,
                                     lambda c, cl, p=params: {"json": p}, 1, "params"))
@@ -334,8 +344,8 @@ def _denied_callers(hub) -> dict[str, dict[str, str]]:  # noqa: ANN001
 
 
 def _ckan_throwaways(client, admin: dict[str, str], ids_unique: Callable[[str], str]) -> dict[str, str]:  # noqa: ANN001
-    def call(name: str, **body: Any) -> dict[str, Any]:
-        answer = client.post(f"/api/3/action/{name}", json=body, headers=admin)
+    def call(action: str, **body: Any) -> dict[str, Any]:
+        answer = client.post(f"/api/3/action/{action}", json=body, headers=admin)
         assert answer.status_code == 200, answer.get_data(as_text=True)
         return answer.json["result"]
 
@@ -381,7 +391,7 @@ def matrix(attacked):  # noqa: ANN001, ANN201
         publish_token=uploads["publish"].token, discard_token=uploads["discard"].token,
         reports={r.id: _report_access(catalog, r) for r in catalog.reports.values()},
         publisher=sorted(catalog.publishers)[0], theme=catalog.dataset(PERSONAL).themes[0],
-        tag=catalog.dataset(PERSONAL).keywords("vi")[0], files=_static_files(app), ckan={}, client="",
+        tag=catalog.dataset(OPEN_DATASET).keywords("vi")[0], files=_static_files(app), ckan={}, client="",
         tokens=dict(attacked.tokens), counter=counter)
     ids.ckan = _ckan_throwaways(client, headers["admin"], ids.unique)
     ids.client = ids.unique("throwaway")
@@ -408,7 +418,7 @@ def test_every_route_and_method_answers_each_caller_as_its_access_rule_says(matr
     client = app.test_client()
     pairs = {(r.rule, m) for r in app.url_map.iter_rules() for m in r.methods or []}
     assert {(c.rule, c.method) for c in walked} == pairs, "every method of every rule is walked"
-    wrong: list[tuple[str, str, str, str, int, Expect]] = []
+    wrong: list[tuple[str, str, str, str, int, Expect | str]] = []
     leaks: list[tuple[str, str, str, list[str]]] = []
     granted_saw: set[str] = set()
     succeeded: dict[tuple[str, str, str], bool] = {}
@@ -418,8 +428,12 @@ def test_every_route_and_method_answers_each_caller_as_its_access_rule_says(matr
             for caller in CALLERS:
                 who = sessions.get(caller.name, client)
                 extra = cell.body(caller, who) if cell.body else {}
-                answer = who.open(cell.url, method=cell.method, headers=headers.get(caller.name, {}), **extra)
                 requests += 1
+                try:
+                    answer = who.open(cell.url, method=cell.method, headers=headers.get(caller.name, {}), **extra)
+                except Exception as exc:  # noqa: BLE001 - TESTING propagates what a server answers with a 500
+                    wrong.append((caller.name, cell.method, cell.url, cell.note, 500, repr(exc)[:200]))
+                    continue
                 wanted = expect(cell.kind, cell.method, caller, cell.target)
                 if not wanted.holds(cell.method, answer.status_code):
                     wrong.append((caller.name, cell.method, cell.url, cell.note, answer.status_code, wanted))
@@ -435,7 +449,8 @@ def test_every_route_and_method_answers_each_caller_as_its_access_rule_says(matr
     print(f"\naccess matrix: {len(walked)} cells × {len(CALLERS)} callers = {requests} requests in {seconds:.1f} s")
     assert not leaks, leaks[:20]
     assert not wrong, "\n".join(map(str, wrong[:40])) + f"\n({len(wrong)} in all)"
-    never = sorted(k for k, ok in succeeded.items() if not ok and not k[0].endswith("/uploads"))
+    refused_file = "/api/v1/datasets/<string:dataset_id>/uploads"  # the messy licences: refused (422) by design
+    never = sorted(k for k, ok in succeeded.items() if not ok and k[0] != refused_file)
     assert not never, f"no allowed caller succeeded with the good body: {never}"
     assert len(granted_saw) >= 5, "the granted callers do read personal values (the check can fail)"
 
@@ -450,3 +465,22 @@ def test_denied_states_read_nothing_but_open_data(matrix, attacked) -> None:  # 
         refused = conn.execute(sa.select(sa.func.count()).select_from(tables.audit_log)
                                .where(tables.audit_log.c.status == 401)).scalar()
     assert refused >= 8
+
+
+def test_what_the_matrix_found_stays_fixed(matrix) -> None:  # noqa: ANN001
+    """HEAD is a GET without its body: never a 500 (swagger.json's trimming read the empty body), never a CKAN
+    write (HEAD ran package_delete & co. as POST does); a non-open dataset's DCAT URI is a 404 like its RDF,
+    not a redirect that says it exists."""
+    app, headers, _, _ = matrix
+    client = app.test_client()
+    assert client.head("/api/v1/swagger.json").status_code == 200
+    created = client.post("/api/3/action/organization_create", json={"name": f"mx-head-{uuid.uuid4().hex[:6]}"},
+                          headers=headers["admin"]).json["result"]
+    refused = client.head(f"/api/3/action/organization_patch?id={created['id']}&title=changed", headers=headers["admin"])
+    assert refused.status_code == 400
+    kept = client.get(f"/api/3/action/organization_show?id={created['id']}").json["result"]
+    assert kept["title"] == created["title"]
+    for dataset in (PERSONAL, RESTRICTED):
+        assert client.get(f"/dataset/{dataset}").status_code == 404
+        assert client.get(f"/dataset/{dataset}", headers={"Accept": "text/turtle"}).status_code == 404
+    assert client.get(f"/dataset/{OPEN_DATASET}").status_code in (302, 303)
