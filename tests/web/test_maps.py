@@ -73,7 +73,7 @@ def test_ward_names_are_written_on_the_map_once_zoomed_in(live_hub, viewport, re
     for _ in range(6):  # as a citizen does: "+" until the names show
         zoom = pg.locator("#map").get_attribute("data-zoom")
         pg.locator("#map .leaflet-control-zoom-in").click()
-        pg.wait_for_function(f"document.getElementById('map').dataset.zoom !== {zoom!r}")
+        pg.wait_for_selector(f"#map[data-zoom]:not([data-zoom='{zoom}'])")  # map.js marks each zoom's end
         if labels.count():
             break
     assert labels.count() > 0
