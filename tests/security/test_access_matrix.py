@@ -375,8 +375,7 @@ def matrix(attacked):  # noqa: ANN001, ANN201
     for use, source in (("walked", MESSY_LICENCES), ("publish", SAMPLES / "licences.csv"), ("discard", MESSY_LICENCES)):
         with source.open("rb") as handle:  # uploads in its workspace: one checked and walked, two thrown away
             uploads[use] = workspace.create(hub, PERSONAL, handle, "licences.csv", OWNER)
-        if use != "discard":
-            workspace.validate(hub, uploads[use])
+        workspace.validate(hub, uploads[use])  # checked: a file still being checked cannot be discarded
     packages = {}
     for dataset in DATASETS:
         found = client.get(f"/api/3/action/package_show?id={dataset}", headers=headers["admin"]).json["result"]
