@@ -19,7 +19,8 @@ import struct
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,6 +122,7 @@ class ResponseCache:
     def __init__(self, max_bytes: int = 64 * 1024 * 1024, redis_url: str | None = None) -> None:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
+        self._building: dict[str, threading.Lock] = {}  # keys being built, held by their builder (one_builder)
         self._items: OrderedDict[str, Entry] = OrderedDict()
         self._bytes = 0
         self._redis: Any = None
@@ -154,6 +156,31 @@ class ResponseCache:
             return None
         self._remember(key, entry)
         return entry
+
+    @contextmanager
+    def one_builder(self, key: str) -> Iterator[None]:
+        """Around building the answer of `key`: the first thread of this process builds it, the others wait until
+        it is done, then look in the cache again (and build their own only if it was not kept, being too large).
+        When a load commits, every request for the new version misses at once, and the threads building the
+        same page and count side by side held each other up for up to a second (issue 16's stall at a load's
+        commit). Only for answers that are kept (a committed version)."""
+        with self._lock:
+            lock = self._building.get(key)
+            first = lock is None
+            if lock is None:
+                lock = self._building[key] = threading.Lock()
+                lock.acquire()
+        if not first:
+            with lock:  # until the first one has built it
+                pass
+            yield
+            return
+        try:
+            yield
+        finally:
+            with self._lock:
+                del self._building[key]
+            lock.release()
 
     def put(self, key: str, entry: Entry) -> None:
         if entry.size > MAX_ENTRY_BYTES:

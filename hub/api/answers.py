@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,13 @@ def register(app: Flask) -> None:
     app.extensions["hub_answers"] = ResponseCache(redis_url=hub.settings.redis_url)
 
 
+def _entry(built: Built) -> Entry:
+    body = built.body if isinstance(built.body, bytes) else (json.dumps(  # a newline after, as flask-restx
+        built.body, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+    gz = gzip.compress(body, compresslevel=5, mtime=0) if len(body) >= MIN_GZIP_BYTES else None
+    return Entry(body, gz, built.mimetype, built.rows, built.personal)
+
+
 def answer(dataset: Dataset, viewer: Viewer, parts: dict[str, Any], build: Callable[[int], Built], *,
            version: int | None = None, labels: bool = False, fk_filters: bool = False,
            commune: bool = False) -> Response:
@@ -72,13 +80,13 @@ def answer(dataset: Dataset, viewer: Viewer, parts: dict[str, Any], build: Calla
         return response
     entry = cache.get(key)
     if entry is None:
-        built = build(pinned)
-        body = built.body if isinstance(built.body, bytes) else (json.dumps(  # a newline after, as flask-restx
-            built.body, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-        gz = gzip.compress(body, compresslevel=5, mtime=0) if len(body) >= MIN_GZIP_BYTES else None
-        entry = Entry(body, gz, built.mimetype, built.rows, built.personal)
-        if built.version == pinned and pinned:
-            cache.put(key, entry)
+        with cache.one_builder(key) if pinned else nullcontext():  # a committed version's answer: built once
+            entry = cache.get(key) if pinned else None  # built by the thread this one waited for
+            if entry is None:
+                built = build(pinned)
+                entry = _entry(built)
+                if built.version == pinned and pinned:
+                    cache.put(key, entry)
     audit.note(dataset=dataset.id, rows=entry.rows, personal=entry.personal)
     zipped = entry.gzipped is not None and request.accept_encodings.quality("gzip") > 0
     response = Response(entry.gzipped if zipped else entry.body, mimetype=entry.mimetype)

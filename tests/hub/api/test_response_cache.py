@@ -115,6 +115,31 @@ def test_a_matching_etag_is_304_without_reading_the_dataset(secured: Secured) ->
     assert anonymous.status_code == 200  # another answer's tag fits nothing else
 
 
+def test_requests_arriving_together_for_a_new_answer_build_it_once(secured: Secured) -> None:
+    """When a load commits, every request for the new version misses the cache at once: one of them builds
+    the answer, the others wait for it instead of building the same page side by side (issue 16's stall)."""
+    import threading
+
+    app = secured.app()  # an empty cache, as a worker's right after a commit
+    url = f"/api/v1/datasets/{PERSONAL}/records?limit=9&sort=-number"
+    start, answers = threading.Barrier(8), []
+
+    def ask() -> None:
+        client = app.test_client()
+        start.wait()
+        answers.append(client.get(url, headers=secured.headers("department")))
+
+    with statements_reading(secured.hub.store, secured.hub.store.table(PERSONAL).name) as seen:
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert [a.status_code for a in answers] == [200] * 8
+    assert len({a.get_data() for a in answers}) == 1
+    assert len(seen) == 1, seen  # the page was read once
+
+
 def test_every_keyed_request_is_audited_cached_or_not(secured: Secured) -> None:
     client = secured.app().test_client()
     url = f"/api/v1/datasets/{PERSONAL}/records?limit=7&sort=-number"
