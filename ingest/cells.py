@@ -8,7 +8,9 @@ and the field's normaliser; a value the normaliser cannot understand stays as it
 A column is handled as a whole, because per-cell Python calls are what made ingest slow: the text step
 finds dirty cells with whole-column searches, a column already in canonical form (ingest.canonical) skips
 its normaliser, and otherwise the normaliser runs once per distinct value (columns repeat: communes, types,
-dates). Only changed cells become `Change` records, and only up to the log's limit.
+dates). A CSV column whose values repeat enough is worked on its distinct values alone (pandas.factorize):
+text step, normaliser and change test once per value, the results mapped back to the cells by index.
+Only changed cells become `Change` records, and only up to the log's limit.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from decimal import Decimal
 from itertools import compress
 from operator import is_not, itemgetter
 from typing import Any
+
+import numpy
+import pandas
 
 from ingest.canonical import all_canonical, degrees_by_text, needing_work, phones_by_digits
 from ingest.normalise.booleans import parse_boolean
@@ -206,16 +211,23 @@ def _normalise_distinct(rule: str, spec: Mapping, style: str, todo: list[str]) -
     return changed, names
 
 
-def _style(rule: str, texts: list[Any], typed: list[int]) -> str:
-    """The number style of a column, voted by every text of it but the typed cells."""
+def _style(rule: str, texts: list[Any], typed: list[int], counts: Sequence[int] | None = None) -> str:
+    """The number style of a column, voted by every text of it but the typed cells; `counts`: how many cells
+    each of `texts` stands for (a column's distinct values), else one each."""
     if rule not in ("number", "integer"):
         return "vi"
+    if counts is not None:
+        votes: Counter[str] = Counter()
+        for text, count in zip(texts, counts, strict=True):
+            votes[text] += count
+        return number_style_of_counts(votes)
     skip = set(typed)
     return number_style_of_counts(Counter([t for i, t in enumerate(texts) if i not in skip] if skip else texts))
 
 
 def _apply_rule(
-    rule: str, spec: Mapping, cells: Sequence[Any], texts: list[Any], typed: list[int]
+    rule: str, spec: Mapping, cells: Sequence[Any], texts: list[Any], typed: list[int],
+    counts: Sequence[int] | None = None,
 ) -> tuple[list[Any], dict[str, str], dict[int, str], Callable[[str], str]]:
     """(values, {text: value} for the texts the normaliser changed, {index: value} for typed cells changed
     apart, the rule name of a changed text). Typed numbers are canonical already, except that degrees get
@@ -248,7 +260,7 @@ def _apply_rule(
         distinct.discard(None)
         todo = list(needing_work(rule, distinct))
         if todo:
-            style = _style(rule, texts, typed)
+            style = _style(rule, texts, typed, counts)
         changed, names = _normalise_distinct(rule, spec, style, todo)
     values = list(map(changed.get, work, work)) if changed else work  # C-level: dict.get(text, text) per cell
     if work is not texts:
@@ -292,9 +304,15 @@ def normalise_column(
     log: ChangeLog | None,
     *,
     texts_only: bool = False,
+    by_dictionary: bool | None = None,
 ) -> list[str | None]:
     """Canonical text for each cell of one field in a batch; changed cells go to `log` (None: not kept).
-    `texts_only`: every cell is str or None (CSV)."""
+    `texts_only`: every cell is str or None (CSV). `by_dictionary` (texts only): work on the column's
+    distinct values and map the results back by index (True), cell by cell (False), or the first when the
+    column's values repeat enough to pay for it (None); the values and the log are the same either way."""
+    # a plain text column is one C-level pass on the cell path already: the dictionary would cost more
+    if texts_only and by_dictionary is not False and (by_dictionary or rule != "text" and _repeats(cells)):
+        return _by_dictionary(field, rule, spec, cells, rows, missing_values, log)
     originals, texts, typed, text_changed = _texts(cells, missing_values, texts_only)
     values, changed, apart, name = _apply_rule(rule, spec, cells, texts, typed)
     if rule == "commune" and log is not None and (unsure := _unresolved(set(values) - changed.keys())):
@@ -316,3 +334,54 @@ def normalise_column(
 
     log.add_cells(field, rows, originals, values, indices, rule_of)
     return values
+
+
+_SAMPLE = 2048  # cells looked at to tell whether a column's values repeat
+
+
+def _repeats(cells: Sequence[Any]) -> bool:
+    """Whether a column's values repeat enough for the dictionary path to pay: each value four times on
+    average. Its first cells tell cheaply when nearly all differ (names, codes, phones, coordinates)."""
+    if len(cells) < 64:
+        return False
+    sample = cells[:_SAMPLE]
+    if len(set(sample)) * 10 > len(sample) * 9:
+        return False
+    return len(set(cells)) * 4 <= len(cells)
+
+
+def _by_dictionary(
+    field: str,
+    rule: str,
+    spec: Mapping,
+    cells: Sequence[str | None],
+    rows: Sequence[int],
+    missing_values: frozenset[str],
+    log: ChangeLog | None,
+) -> list[str | None]:
+    """normalise_column of a column of str/None through its distinct values: each goes through the text
+    step and the normaliser once (as the cell path would, the number style voted with each value's count),
+    and values, changed cells and rule names are mapped back to the cells by index (numpy), so the cells
+    cost no Python step each. Changes are logged in row order, as the cell path logs them."""
+    codes, found = pandas.factorize(numpy.asarray(cells, dtype=object))  # None: code -1
+    distinct: list[str] = found.tolist()
+    counts = numpy.bincount(codes[codes >= 0], minlength=len(distinct)).tolist()
+    _, texts, _, _ = _texts(distinct, missing_values, texts_only=True)
+    values, changed, _, name = _apply_rule(rule, spec, distinct, texts, [], counts)
+    table = numpy.empty(len(distinct) + 1, dtype=object)  # the last entry is what code -1 (None) gives
+    table[: len(distinct)] = values
+    out: list[str | None] = table[codes].tolist()
+    if log is None:
+        return out
+    if rule == "commune" and (unsure := _unresolved(set(values) - changed.keys())):
+        flags = numpy.array([v in unsure for v in values] + [False])
+        at = numpy.flatnonzero(flags[codes]).tolist()
+        log.add_cells(field, rows, cells, out, at, lambda i: unsure[values[codes[i]]])
+    # a change as _changed_cells counts one: another value, unless a blank cell became None
+    flags = numpy.array([v != o and (v is not None or bool(o.strip())) for v, o in zip(values, distinct, strict=True)]
+                        + [False])
+    if not flags.any():
+        return out
+    rules = [name(t) if t is not None and t in changed and v != t else "text" for t, v in zip(texts, values, strict=True)]
+    log.add_cells(field, rows, cells, out, numpy.flatnonzero(flags[codes]).tolist(), lambda i: rules[codes[i]])
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,39 @@ def test_changes_past_the_limit_are_counted_not_kept():
     log = ChangeLog(limit=3)
     normalise_column("f", "date", {}, ["1/2/2003"] * 5, [2, 3, 4, 5, 6], frozenset(), log)
     assert [c.row for c in log.kept] == [2, 3, 4] and log.not_kept == 2
+
+
+SHARED = ["Xã Tân Thành", "-", "N/A", "", "  ", "Đồng Nai", "Hòa Bình", "10,5", "1.234,5", "06/11/2023"]
+
+
+@pytest.mark.parametrize("kind", sorted(COLUMNS))
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_a_column_normalised_through_its_distinct_values_is_the_column_normalised_cell_by_cell(kind, data):
+    """The dictionary path (each distinct value once, results mapped back by index) gives the same values and
+    the same change log, in the same order and under the same cap, as the cell path."""
+    field, rule, words = COLUMNS[kind]
+    spec = SPECS.get(field, {"name": field})
+    word = st.sampled_from(words + SHARED)
+    pool = data.draw(st.lists(st.one_of(word, word.map(lambda w: unicodedata.normalize("NFD", w)), st.none(),
+                                        st.text(max_size=6)), min_size=1, max_size=8))
+    cells = data.draw(st.lists(st.sampled_from(pool), max_size=80))  # few values, many repeats
+    missing = data.draw(st.sampled_from([frozenset(), frozenset({"-", "N/A"})]))
+    limit = data.draw(st.integers(0, 40))
+    rows = list(range(2, len(cells) + 2))
+    found = []
+    for by_dictionary in (False, True):
+        log = ChangeLog(limit)
+        values = normalise_column(field, rule, spec, list(cells), rows, missing, log, texts_only=True,
+                                  by_dictionary=by_dictionary)
+        found.append((values, log.kept, log.not_kept))
+    assert found[0] == found[1]
+
+
+def test_the_number_style_of_a_column_is_voted_by_its_cells_not_by_its_distinct_values():
+    cells = ["1.5"] * 40 + ["1,5"] * 30 + ["1.234"] * 30  # 40 English votes to 30 Vietnamese: "1.234" is 1.234
+    rows = list(range(2, len(cells) + 2))
+    for by_dictionary in (False, True):
+        values = normalise_column("area", "number", {}, cells, rows, frozenset(), None, texts_only=True,
+                                  by_dictionary=by_dictionary)
+        assert values[-1] == "1.234" and values[40] == "1.5"
