@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +23,9 @@ from core.catalog import Catalog, load_catalog
 from core.config import PROJECT_ROOT, Settings
 from publish.context import Hub
 from publish.store import Store
+
+if TYPE_CHECKING:
+    from tests.hub_copies import HubCopy, Templates
 
 POSTGRES_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["spatialite", "postgis"]
@@ -97,12 +100,24 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=db_url, storage_dir=tmp_path / "storage", secret_key="test-secret")
 
 
+@pytest.fixture(scope="session")
+def templates() -> Iterator[Templates]:
+    """Hubs built once per test process and copied for each test or module that needs one of its own
+    (tests/hub_copies.py): a copy takes a fraction of a second, building one seconds."""
+    from tests.hub_copies import Templates
+
+    made = Templates()
+    yield made
+    made.remove()
+
+
 @pytest.fixture
-def hub(settings: Settings) -> Iterator[Hub]:
-    """A fresh, empty, initialised hub on the test's backend."""
-    opened = Hub.open(settings, init=True)
-    yield opened
-    opened.store.dispose()
+def hub(backend: str, tmp_path: Path, templates: Templates) -> Iterator[Hub]:
+    """A fresh, empty, initialised hub on the test's backend (a copy of one initialised once per process;
+    its database file and storage/ in the test's tmp_path)."""
+    copy = templates.copy("empty", backend, tmp_path)
+    yield copy.hub
+    copy.close()
 
 
 @pytest.fixture
@@ -120,17 +135,18 @@ def load_all_samples(hub: Hub) -> None:
         assert outcome.status in ("committed", "unchanged"), (dataset.id, outcome.report.get("errors"))
 
 
+def samples_copy(templates: Templates, backend: str, tmp: Path) -> HubCopy:
+    """A hub of its own with every sample loaded (`load_all_samples` on a template, once per process)."""
+    return templates.copy("samples", backend, tmp, load_all_samples)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def sample_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+def sample_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+               templates: Templates) -> Iterator[Hub]:
     """A hub with every sample loaded, shared by read-only tests of one backend. Do not change its data."""
-    tmp = tmp_path_factory.mktemp(f"sample-{request.param}")
-    url, schema = database_url(request.param, tmp)
-    settings = Settings(database_url=url, storage_dir=tmp / "storage", secret_key="test-secret")
-    opened = Hub.open(settings, init=True)
-    load_all_samples(opened)
-    yield opened
-    opened.store.dispose()
-    drop_schema(schema)
+    copy = samples_copy(templates, request.param, tmp_path_factory.mktemp(f"sample-{request.param}"))
+    yield copy.hub
+    copy.close()
 
 
 @pytest.fixture
@@ -169,19 +185,15 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_hub(tmp_path_factory: pytest.TempPathFactory, templates: Templates) -> Iterator[LiveServer]:
     """A live hub on SpatiaLite with every sample loaded, for client and browser tests (read-only)."""
     from hub.app import create_app
 
-    tmp = tmp_path_factory.mktemp("live")
-    settings = Settings(database_url=f"sqlite:///{tmp / 'hub.db'}", storage_dir=tmp / "storage",
-                        secret_key="test-secret")
-    opened = Hub.open(settings, init=True)
-    load_all_samples(opened)
-    server = LiveServer(create_app(settings, hub=opened), free_port()).start()
+    copy = samples_copy(templates, "spatialite", tmp_path_factory.mktemp("live"))
+    server = LiveServer(create_app(copy.hub.settings, hub=copy.hub), free_port()).start()
     yield server
     server.stop()
-    opened.store.dispose()
+    copy.close()
 
 
 @contextmanager

@@ -16,7 +16,8 @@ import yaml
 from core.config import PROJECT_ROOT, Settings
 from publish.clients import create_client, issue_key
 from publish.context import Hub
-from tests.conftest import BACKENDS, LiveServer, database_url, drop_schema, free_port
+from tests.conftest import BACKENDS, LiveServer, free_port
+from tests.hub_copies import Templates
 
 
 def write_catalog(folder: Path, *, district: bool = False, open_licences: bool = False) -> Path:
@@ -67,27 +68,31 @@ def load_samples(hub: Hub, datasets: tuple[str, ...]) -> None:
 
 
 def _start(settings: Settings, *, samples: tuple[str, ...] = ()) -> RunningHub:
-    from hub.app import create_app
-
     hub = Hub.open(settings, init=True)
     load_samples(hub, samples)
+    return serve(hub)
+
+
+def serve(hub: Hub) -> RunningHub:
+    """`hub` live, with a steward's key."""
+    from hub.app import create_app
+
     create_client(hub.store, "peer-steward", "steward")
     key = issue_key(hub.store, "peer-steward").token
-    server = LiveServer(create_app(settings, hub=hub), free_port()).start()
+    server = LiveServer(create_app(hub.settings, hub=hub), free_port()).start()
     return RunningHub(hub, server, key)
 
 
 @pytest.fixture(params=BACKENDS)
-def district_hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningHub]:
-    """An empty district hub, live, with a steward key: the target of federation and of publish-ckan."""
-    url, schema = database_url(request.param, tmp_path)
-    settings = Settings(database_url=url, storage_dir=tmp_path / "storage", secret_key="test-secret",
-                        catalog_path=write_catalog(tmp_path / "district", district=True))
-    running = _start(settings)
+def district_hub(request: pytest.FixtureRequest, tmp_path: Path, templates: Templates) -> Iterator[RunningHub]:
+    """An empty district hub, live, with a steward key: the target of federation and of publish-ckan (a copy
+    of one initialised once per process)."""
+    catalog = write_catalog(templates.root / "district-catalog", district=True)
+    copy = templates.copy("district", request.param, tmp_path, settings={"catalog_path": catalog})
+    running = serve(copy.hub)
     yield running
     running.server.stop()
-    running.hub.store.dispose()
-    drop_schema(schema)
+    copy.close()
 
 
 @pytest.fixture(scope="session")

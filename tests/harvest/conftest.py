@@ -20,10 +20,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 
-from core.config import PROJECT_ROOT, Settings
+from core.config import PROJECT_ROOT
 from publish.context import Hub
 from tests.ckan.conftest import write_catalog
-from tests.conftest import database_url, drop_schema
+from tests.hub_copies import HubCopy, Templates, communes_copy
 
 DATASET = "travel-agencies"
 TOKEN = "s3cret-one-stop-token"
@@ -156,13 +156,12 @@ HubMaker = Callable[[dict[str, Any]], Hub]
 
 
 @pytest.fixture
-def harvest_hub(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubMaker]:
+def harvest_hub(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                templates: Templates) -> Iterator[HubMaker]:
     """make(spec): a fresh hub on the test's backend whose travel-agencies harvests from `spec`, with the
-    communes loaded."""
-    from publish import pipeline
-
+    communes loaded (a copy of the "communes" template, opened with a catalogue declaring the harvest)."""
     monkeypatch.setenv("HUB_TEST_ONESTOP_TOKEN", TOKEN)
-    made: list[tuple[Hub, str | None]] = []
+    made: list[HubCopy] = []
 
     def make(spec: dict[str, Any]) -> Hub:
         path = write_catalog(tmp_path / "catalog")
@@ -171,16 +170,11 @@ def harvest_hub(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
             if entry["id"] == DATASET:
                 entry["harvest"] = spec
         path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        url, schema = database_url(backend, tmp_path)
-        settings = Settings(database_url=url, storage_dir=tmp_path / "storage", secret_key="test-secret",
-                            catalog_path=path)
-        hub = Hub.open(settings, init=True)
-        made.append((hub, schema))
-        units = hub.catalog.dataset("admin-units")
-        assert pipeline.run(hub.store, units.id, hub.catalog.resolve(units.source)).status == "committed"
-        return hub
+        folder = tmp_path if not made else tmp_path / f"hub-{len(made)}"
+        copy = communes_copy(templates, backend, folder, changes={"catalog_path": path})
+        made.append(copy)
+        return copy.hub
 
     yield make
-    for hub, schema in made:
-        hub.store.dispose()
-        drop_schema(schema)
+    for copy in made:
+        copy.close()

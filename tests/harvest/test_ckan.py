@@ -9,24 +9,23 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core.config import Settings
 from publish import pipeline, tables
 from publish.harvest import run
 from publish.query import count_current
-from tests.ckan.conftest import RunningHub, _start
+from tests.ckan.conftest import RunningHub, load_samples, serve
 from tests.harvest.conftest import DATASET, sample_rows, write_csv
+from tests.hub_copies import Templates, communes_copy
 
 
 @pytest.fixture(scope="module")
-def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
+def peer(tmp_path_factory: pytest.TempPathFactory, templates: Templates) -> Iterator[RunningHub]:
     """The province's hub, live on SpatiaLite, with the communes and the travel agencies published."""
-    tmp = tmp_path_factory.mktemp("peer")
-    settings = Settings(database_url=f"sqlite:///{tmp / 'hub.db'}", storage_dir=tmp / "storage",
-                        secret_key="test-secret")
-    running = _start(settings, samples=("admin-units", DATASET))
+    copy = communes_copy(templates, "spatialite", tmp_path_factory.mktemp("peer"))
+    load_samples(copy.hub, (DATASET,))
+    running = serve(copy.hub)
     yield running
     running.server.stop()
-    running.hub.store.dispose()
+    copy.close()
 
 
 def load_row(hub: Any, load_id: int) -> Any:

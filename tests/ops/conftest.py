@@ -17,6 +17,7 @@ from core.config import PROJECT_ROOT
 from publish import clients
 from publish.context import Hub
 from tests.conftest import POSTGRES_URL, require_postgres
+from tests.hub_copies import Templates, communes_copy
 
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 HUB = [sys.executable, "-m", "hub"]
@@ -111,19 +112,12 @@ def postgres_database() -> Iterator[PostgresDatabase]:
 
 
 @pytest.fixture(scope="session", params=["spatialite", "postgis"])
-def communes_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+def communes_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 templates: Templates) -> Iterator[Hub]:
     """A hub with only the communes (admin-units) loaded, shared by the operations tests on one backend:
     every other dataset points at the communes, and loading them takes seconds, so once. Each test module
     writes to datasets of its own: uploads → heritage-sites, licences, sports-venues; jobs → accommodation,
     travel-agencies (and reads admin-units)."""
-    from core.config import Settings
-    from publish import pipeline
-    from tests.conftest import database_url, drop_schema
-
-    tmp = tmp_path_factory.mktemp(f"communes-{request.param}")
-    url, schema = database_url(request.param, tmp)
-    opened = Hub.open(Settings(database_url=url, storage_dir=tmp / "storage", secret_key="test-secret"), init=True)
-    pipeline.run(opened.store, "admin-units", PROJECT_ROOT / "samples" / "admin-units.geojson", user="tests")
-    yield opened
-    opened.store.dispose()
-    drop_schema(schema)
+    copy = communes_copy(templates, request.param, tmp_path_factory.mktemp(f"communes-{request.param}"))
+    yield copy.hub
+    copy.close()

@@ -11,10 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from core.catalog import Catalog
-from core.config import Settings
 from publish import tables
 from publish.context import Hub
-from tests.conftest import database_url, drop_schema, load_all_samples
+from tests.hub_copies import HubCopy, Templates
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -74,35 +73,33 @@ def load_frames(hub: Hub, frames: dict[str, pd.DataFrame]) -> None:
             assert loader.commit(rows_read=len(frame)).status == "committed"
 
 
-def open_reports_hub(backend: str, tmp: Path, frames: dict[str, pd.DataFrame] | None = None) -> tuple[Hub, str | None]:
-    url, schema = database_url(backend, tmp)
-    settings = Settings(database_url=url, storage_dir=tmp / "storage", secret_key="test-secret")
-    hub = Hub.open(settings, init=True)
-    if frames is None:
-        load_all_samples(hub)
-    else:
+def reports_copy(templates: Templates, backend: str, tmp: Path, frames: dict[str, pd.DataFrame]) -> HubCopy:
+    """A hub of its own with version 1 of every sample loaded from the frames and backdated to PUBLISHED_AT,
+    copied from a template built once per process."""
+
+    def fill(hub: Hub) -> None:
         load_frames(hub, frames)
-    backdate(hub, PUBLISHED_AT)
-    return hub, schema
+        backdate(hub, PUBLISHED_AT)
+
+    return templates.copy("reports", backend, tmp, fill)
 
 
 @pytest.fixture(scope="module", params=["spatialite", "postgis"])
 def reports_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                sample_frames: dict[str, pd.DataFrame]) -> Iterator[Hub]:
+                sample_frames: dict[str, pd.DataFrame], templates: Templates) -> Iterator[Hub]:
     """Every sample loaded (version 1 of each dataset, dated 15 December 2025). Tests may add reports, not data."""
-    hub, schema = open_reports_hub(request.param, tmp_path_factory.mktemp(f"reports-{request.param}"), sample_frames)
-    yield hub
-    hub.store.dispose()
-    drop_schema(schema)
+    copy = reports_copy(templates, request.param, tmp_path_factory.mktemp(f"reports-{request.param}"), sample_frames)
+    yield copy.hub
+    copy.close()
 
 
 @pytest.fixture
-def fresh_reports_hub(backend: str, tmp_path: Path, sample_frames: dict[str, pd.DataFrame]) -> Iterator[Hub]:
+def fresh_reports_hub(backend: str, tmp_path: Path, sample_frames: dict[str, pd.DataFrame],
+                      templates: Templates) -> Iterator[Hub]:
     """Like reports_hub but the test's own: it may load new versions."""
-    hub, schema = open_reports_hub(backend, tmp_path, sample_frames)
-    yield hub
-    hub.store.dispose()
-    drop_schema(schema)
+    copy = reports_copy(templates, backend, tmp_path, sample_frames)
+    yield copy.hub
+    copy.close()
 
 
 def count_rows(hub: Hub, table: str) -> int:

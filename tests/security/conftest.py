@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from publish import clients
-from tests.conftest import BACKENDS, drop_schema
-from tests.hub.api.conftest import PERSONAL, SAMPLES, Secured, make_secured, personal_values
+from tests.conftest import BACKENDS
+from tests.hub.api.conftest import PERSONAL, SAMPLES, Secured, copy_secured, personal_values
+from tests.hub_copies import Templates
 
 PURPOSE = "Xác minh người được cấp phép / verifying licence holders"
 
@@ -38,13 +39,13 @@ def add_callers(secured: Secured) -> None:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def attacked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
-    """A hub of this module's own (tests may upload and change keys)."""
-    made, schema = make_secured(request.param, tmp_path_factory.mktemp(f"attack-{request.param}"))
-    add_callers(made)
+def attacked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+             templates: Templates) -> Iterator[Secured]:
+    """A hub of this module's own (tests may upload and change keys): a copy of one built once per process."""
+    made, copy = copy_secured(templates, request.param, tmp_path_factory.mktemp(f"attack-{request.param}"),
+                              name="attacked", more=add_callers)
     yield made
-    made.hub.store.dispose()
-    drop_schema(schema)
+    copy.close()
 
 
 @pytest.fixture(scope="module")

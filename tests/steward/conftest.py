@@ -4,27 +4,15 @@ shared read-only `live_hub`), steward keys, and Debian's Chromium."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.config import Settings
 from hub.app import create_app
-from publish import clients, pipeline
+from publish import clients
 from publish.context import Hub
 from tests.conftest import LiveServer, free_port
-from tests.steward.reference import SAMPLES
-
-
-def _workspace_hub(folder: Path) -> Hub:
-    settings = Settings(database_url=f"sqlite:///{folder / 'hub.db'}", storage_dir=folder / "storage",
-                        secret_key="test-secret")
-    hub = Hub.open(settings, init=True)
-    # the communes with their boundaries, so uploads get their points checked too
-    outcome = pipeline.run(hub.store, "admin-units", SAMPLES / "admin-units.geojson", user="tests")
-    assert outcome.status == "committed"
-    return hub
+from tests.hub_copies import Templates, communes_copy
 
 
 def issue(hub: Hub, name: str, role: str) -> str:
@@ -33,15 +21,17 @@ def issue(hub: Hub, name: str, role: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A hub with the communes published, a live server, and keys: two stewards and a department."""
-    hub = _workspace_hub(tmp_path_factory.mktemp("steward"))
+def workspace(tmp_path_factory: pytest.TempPathFactory, templates: Templates) -> Iterator[dict[str, Any]]:
+    """A hub with the communes published (with their boundaries, so uploads get their points checked too), a
+    live server, and keys: two stewards and a department."""
+    copy = communes_copy(templates, "spatialite", tmp_path_factory.mktemp("steward"))
+    hub = copy.hub
     tokens = {"steward": issue(hub, "so-vhttdl-steward", "steward"), "other": issue(hub, "other-steward", "steward"),
               "department": issue(hub, "so-tai-nguyen", "department")}
     app = create_app(hub.settings, hub=hub)
     server = LiveServer(app, free_port()).start()
     yield {"hub": hub, "app": app, "url": server.url, "tokens": tokens}
     server.stop()
-    hub.store.dispose()
+    copy.close()
 
 

@@ -8,7 +8,7 @@ rejected-row endpoints personal data to hide.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +18,8 @@ import yaml
 from core.config import PROJECT_ROOT, Settings
 from publish import clients, pipeline
 from publish.context import Hub
-from tests.conftest import BACKENDS, database_url, drop_schema, load_all_samples
+from tests.conftest import BACKENDS, database_url, load_all_samples
+from tests.hub_copies import HubCopy, Templates
 
 RESTRICTED = "sports-venues"
 PERSONAL = "licences"
@@ -72,12 +73,14 @@ class Secured:
         return app
 
 
-def make_secured(backend: str, tmp: Path) -> tuple[Secured, str | None]:
-    url, schema = database_url(backend, tmp)
-    settings = Settings(database_url=url, storage_dir=tmp / "storage", secret_key="test-secret",
-                        catalog_path=restricted_catalog(tmp), rate_limit=100_000)
-    hub = Hub.open(settings, init=True)
+def fill_secured(hub: Hub) -> Secured:
+    """Every sample, the messy licences' rejected load, and a key (and grants) per caller."""
     load_all_samples(hub)
+    return secure(hub)
+
+
+def secure(hub: Hub) -> Secured:
+    """The messy licences' rejected load, and a key (and grants) per caller, in a hub with every sample."""
     outcome = pipeline.run(hub.store, PERSONAL, SAMPLES / "messy" / "licences.csv", user="tests")
     secured = Secured(hub, rejected_load=outcome.load.load_id if outcome.load else None)
     for caller, (role, grants) in CALLERS.items():
@@ -87,16 +90,61 @@ def make_secured(backend: str, tmp: Path) -> tuple[Secured, str | None]:
         secured.tokens[caller] = clients.issue_key(hub.store, caller, days=30, actor="tests").token
         for dataset, purpose in grants.items():
             clients.grant(hub.store, caller, dataset, personal=purpose is not None, purpose=purpose, granted_by="tests")
-    return secured, schema
+    return secured
+
+
+def make_secured(backend: str, tmp: Path) -> tuple[Secured, str | None]:
+    url, schema = database_url(backend, tmp)
+    settings = Settings(database_url=url, storage_dir=tmp / "storage", secret_key="test-secret",
+                        catalog_path=restricted_catalog(tmp), rate_limit=100_000)
+    return fill_secured(Hub.open(settings, init=True)), schema
+
+
+def secured_settings(templates: Templates) -> dict[str, object]:
+    """The settings of the "secured" template: the restricted catalogue (written once per process)."""
+    folder = templates.root / "restricted-catalog"
+    if not (folder / "catalog.yaml").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        restricted_catalog(folder)
+    return {"catalog_path": folder / "catalog.yaml", "rate_limit": 100_000}
+
+
+def copy_secured(templates: Templates, backend: str, tmp: Path, name: str = "secured",
+                 more: Callable[[Secured], None] | None = None) -> tuple[Secured, HubCopy]:
+    """A hub of its own like `make_secured`'s, copied from a template built once per process; `name` and
+    `more` make a template of its own on top of "secured" (e.g. more callers)."""
+
+    def fill(hub: Hub) -> tuple[dict[str, str], int | None]:
+        made = secure(hub)
+        return made.tokens, made.rejected_load
+
+    # the samples load the same whichever datasets the catalogue restricts: the "samples" template serves
+    templates.template("samples", backend, load_all_samples)
+    settings = secured_settings(templates)
+    if name != "secured":
+        templates.template("secured", backend, fill, base="samples", settings=settings)
+        assert more is not None
+
+        def fill_more(hub: Hub) -> tuple[dict[str, str], int | None]:
+            tokens, rejected = templates.made[("secured", backend)].extra
+            made = Secured(hub, dict(tokens), rejected)
+            more(made)
+            return made.tokens, made.rejected_load
+
+        copy = templates.copy(name, backend, tmp, fill_more, base="secured")
+    else:
+        copy = templates.copy("secured", backend, tmp, fill, base="samples", settings=settings)
+    tokens, rejected = copy.extra
+    return Secured(copy.hub, dict(tokens), rejected), copy
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def secured(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
+def secured(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+            templates: Templates) -> Iterator[Secured]:
     """Shared by read-only tests of one backend (they may add audit entries, nothing else)."""
-    made, schema = make_secured(request.param, tmp_path_factory.mktemp(f"secured-{request.param}"))
+    made, copy = copy_secured(templates, request.param, tmp_path_factory.mktemp(f"secured-{request.param}"))
     yield made
-    made.hub.store.dispose()
-    drop_schema(schema)
+    copy.close()
 
 
 @pytest.fixture(scope="session")
