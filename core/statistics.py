@@ -56,6 +56,10 @@ def schema_descriptor(definition: ReportDefinition) -> dict[str, Any]:
             f("period", "string", "Kỳ báo cáo", "Period", ("Kỳ: 2026-09, 2026-Q3, 2026-H2 hoặc 2026.",
                                                           "The period: 2026-09, 2026-Q3, 2026-H2 or 2026."),
               constraints={"required": True, "pattern": r"\d{4}(?:-(?:0[1-9]|1[0-2]|Q[1-4]|H[12]))?"},
+              patternDescriptions={"vi": "năm (4 chữ số), có thể thêm gạch ngang và tháng (01 đến 12), quý (Q1 đến Q4) "
+                                         "hoặc nửa năm (H1, H2), ví dụ 2026, 2026-09, 2026-Q3",
+                                   "en": "the year (4 digits), possibly a hyphen and the month (01 to 12), quarter "
+                                         "(Q1 to Q4) or half (H1, H2), e.g. 2026, 2026-09, 2026-Q3"},
               aliases=["Kỳ"]),
             f("period_start", "date", "Ngày đầu kỳ", "First day of the period",
               ("Ngày đầu tiên của kỳ báo cáo (giờ Việt Nam).", "The period's first day (Vietnam time)."),
