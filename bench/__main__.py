@@ -94,6 +94,7 @@ class Bench:
             "machine": machine(),
             "load_start": load_average(),
             "sizes": args.sizes,
+            "requested_sections": list(args.sections),
             "runs_at": {str(s): self.runs(s) for s in args.sizes},
             "sections": {},
         }

@@ -1,7 +1,11 @@
-"""The floor for the API benchmark: Flask + SQLAlchemy returning the same 100 rows as the hub's first page, with
-none of the hub's features (no key check, access rules, personal-data filtering, audit, rate limit, ETag).
+"""The floor for the API benchmark: Flask + SQLAlchemy returning the same rows as the hub, with none of the hub's
+features (no key check, access rules, personal-data filtering, audit, rate limit, ETag, cache).
 
     BARE_DATABASE_URL=postgresql+psycopg://... gunicorn -w 2 -k sync bench.bare_app:app
+
+- `/records?offset=N[&type=T]`: a page of 100 current rows in key order, from row N (the hub's cursor is an
+  offset pinned to a version: the same walk, the same SQL shape), optionally of one type (the filtered walk);
+- `/records/<key>`: one current record by key.
 
 The hub's answer divided by this one's is what the features cost. The table is the hub's own (`ds_<id>`,
 current rows, ordered by key), so both read the same rows through the same index.
@@ -13,24 +17,40 @@ import os
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 
 DATASET = os.environ.get("BARE_DATASET", "accommodation")
 FIELDS = os.environ.get("BARE_FIELDS", "").split(",")  # the schema's field names, given by the benchmark
 TABLE = "ds_" + DATASET.replace("-", "_")
+PAGE_SIZE = 100
 
 app = Flask(__name__)
 engine = sa.create_engine(os.environ.get("BARE_DATABASE_URL", "sqlite:///hub.db"), pool_pre_ping=True)
 # SQLite without table statistics (the hub's loads gather none) would answer from the `_to` index and sort
 # every current row; the floor is the plan that walks the current-key index in order and stops at 100.
 HINT = f" INDEXED BY ix_{TABLE}_current" if engine.dialect.name == "sqlite" else ""
-PAGE = sa.text(f"SELECT {', '.join(f'{chr(34)}{f}{chr(34)}' for f in FIELDS)} FROM {TABLE}{HINT} "
-               "WHERE _to IS NULL ORDER BY _key LIMIT 100")
+COLUMNS = ", ".join(f'"{f}"' for f in FIELDS)
+PAGE = sa.text(f"SELECT {COLUMNS} FROM {TABLE}{HINT} WHERE _to IS NULL ORDER BY _key LIMIT {PAGE_SIZE} OFFSET :offset")
+TYPED = sa.text(f"SELECT {COLUMNS} FROM {TABLE}{HINT} WHERE _to IS NULL AND type = :type ORDER BY _key "
+                f"LIMIT {PAGE_SIZE} OFFSET :offset")
+RECORD = sa.text(f"SELECT {COLUMNS} FROM {TABLE} WHERE _to IS NULL AND _key = :key")
 
 
 @app.get("/records")
 def records() -> Any:
+    offset = int(request.args.get("offset", 0))
+    kind = request.args.get("type")
     with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(PAGE).mappings()]
-    return jsonify({"dataset": DATASET, "records": rows})
+        result = conn.execute(TYPED if kind else PAGE, {"offset": offset, "type": kind})
+        rows = [dict(r) for r in result.mappings()]
+    following = offset + PAGE_SIZE if len(rows) == PAGE_SIZE else None
+    return jsonify({"dataset": DATASET, "next_offset": following, "records": rows})
 
+
+@app.get("/records/<key>")
+def record(key: str) -> Any:
+    with engine.connect() as conn:
+        row = conn.execute(RECORD, {"key": key}).mappings().first()
+    if row is None:
+        return jsonify({"error": "not found"}), 404
+    return jsonify(dict(row))

@@ -10,6 +10,7 @@ record hot and cold, a change-feed page, and `/healthz` (the pipeline alone); ea
 department's key (audit on every request).
 
     python -m bench.layers --rows 20000 --requests 300            # SpatiaLite and PostGIS when present
+    python -m bench.layers --write-docs                            # and into docs/benchmarks.md
 
 Measure on a quiet machine: CPU time is less disturbed by other load than wall time, but not immune to it.
 """
@@ -28,7 +29,11 @@ from typing import Any
 
 from bench.stores import DATASET, HubStore, prepare, write_source
 
-__all__ = ["instrument", "measure", "render", "main"]
+__all__ = ["BEGIN", "END", "instrument", "measure", "render", "main", "write_docs"]
+
+# docs/benchmarks.md's per-layer section lies between these lines (bench/report.py's write_docs keeps it)
+BEGIN = "<!-- layers: written by `python -m bench.layers --write-docs`; do not edit by hand -->"
+END = "<!-- /layers -->"
 
 Spent = dict[str, float]
 
@@ -68,8 +73,9 @@ def instrument(app: Any, spent: defaultdict[str, int]) -> None:
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith("api.") or endpoint == "ops.healthz":
             app.view_functions[endpoint] = _timed(spent, "view", view)
-    for name in ("current_versions", "visibility_class", "cache_key"):
+    for name in ("visibility_class", "cache_key"):
         setattr(answers, name, _timed(spent, f"  view: answers.{name}", getattr(answers, name)))
+    app.extensions["hub_versions"] = _timed(spent, "  view: current versions", app.extensions["hub_versions"])
     cache = app.extensions["hub_answers"]
     cache.get = _timed(spent, "  view: cache look-up", cache.get)
 
@@ -126,13 +132,35 @@ def render(backend: str, table: dict[str, Spent]) -> str:
     return "\n".join(lines)
 
 
+def write_docs(block: str, path: Path) -> None:
+    """Put `block` between BEGIN and END in `path` (before "## Latest run" the first time)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    section = f"{BEGIN}\n{block.strip()}\n{END}"
+    if BEGIN in text and END in text:
+        head, _, rest = text.partition(BEGIN)
+        text = head + section + rest.partition(END)[2]
+    elif "## Latest run" in text:
+        head, _, rest = text.partition("## Latest run")
+        text = head + section + "\n\n## Latest run" + rest
+    else:
+        text += "\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
+    from datetime import UTC, datetime
+
+    from bench.proc import ROOT, load_average, machine
+
     parser = argparse.ArgumentParser(prog="python -m bench.layers", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--backend", choices=("SpatiaLite", "PostGIS"), action="append")
+    parser.add_argument("--write-docs", action="store_true", help="also write the tables to docs/benchmarks.md")
     args = parser.parse_args(argv)
+    started, load_start = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), load_average()
     cleanup: list[Callable[[], None]] = []
+    tables: list[str] = []
     try:
         with tempfile.TemporaryDirectory(prefix="hub-layers-") as tmp:
             work = Path(tmp)
@@ -140,11 +168,23 @@ def main(argv: list[str] | None = None) -> int:
             stores = prepare(work, source, args.rows, tuple(args.backend or ("SpatiaLite", "PostGIS")), key=True,
                              log=lambda m: print(m, file=sys.stderr), cleanup=cleanup)
             for store in stores:
-                print(render(store.backend, measure(store, args.requests)))
+                tables.append(render(store.backend, measure(store, args.requests)))
+                print(tables[-1])
                 print()
     finally:
         for step in cleanup:
             step()
+    if args.write_docs:
+        m, load_end = machine(), load_average()
+        command = "python -m bench.layers" + ("" if argv is None and len(sys.argv) < 2 else " " + " ".join(
+            sys.argv[1:] if argv is None else argv))
+        block = "\n".join([
+            f"Command: `{command}`, {started}, hub {m['commit']}, {args.rows:,} rows, {args.requests} requests a "
+            f"scenario; machine: {m['cores']} cores, {m['cpu']}, load average {load_start[0]:.2f} {load_start[1]:.2f} "
+            f"{load_start[2]:.2f} at start, {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f} at end (a shared "
+            "machine: other work inflates CPU time too, less than wall time).", "",
+            *[f"{t}\n" for t in tables]])
+        write_docs(block, ROOT / "docs" / "benchmarks.md")
     return 0
 
 

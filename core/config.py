@@ -36,6 +36,8 @@ SETTINGS_HELP: dict[str, str] = {
     "max_upload_mb": "largest accepted upload, in megabytes",
     "max_page_size": "largest page of records the API returns",
     "rate_limit": "requests per minute per client on the API",
+    "answer_cache_mb": "memory each web worker keeps for encoded API answers of committed versions, in megabytes "
+                       "(0: none kept in the worker; with HUB_REDIS_URL they are still shared through Redis)",
     "bind": "address the web service listens on: host:port, or unix:/run/hub/web.sock",
     "workers": "web worker processes (gunicorn); about 2 per CPU core",
     "threads": "threads per web worker process (gunicorn gthread)",
@@ -80,6 +82,7 @@ class Settings:
     max_upload_mb: int = 200
     max_page_size: int = 1000
     rate_limit: int = 600
+    answer_cache_mb: int = 64
     bind: str = "127.0.0.1:8080"
     workers: int = 2
     threads: int = 4
@@ -143,6 +146,9 @@ class Settings:
                         f"HUB_LEASE_SECONDS ({self.lease_seconds:g}) must be positive and at least 3 times "
                         f"HUB_HEARTBEAT_SECONDS ({self.heartbeat_seconds:g})"))
         out.extend(self._smtp_problems())
+        if self.answer_cache_mb < 0:
+            out.append((f"HUB_ANSWER_CACHE_MB không được âm (đang là {self.answer_cache_mb!r})",
+                        f"HUB_ANSWER_CACHE_MB must not be negative (got {self.answer_cache_mb!r})"))
         if self.max_page_size < 1 or self.max_upload_mb < 1 or self.rate_limit < 1:
             out.append(("HUB_MAX_PAGE_SIZE, HUB_MAX_UPLOAD_MB và HUB_RATE_LIMIT phải lớn hơn 0",
                         "HUB_MAX_PAGE_SIZE, HUB_MAX_UPLOAD_MB and HUB_RATE_LIMIT must be greater than 0"))

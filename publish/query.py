@@ -399,19 +399,20 @@ def _latest(dataset: Dataset) -> sa.ScalarSelect[int]:
 
 # Built page statements, per worker process: building one (columns, filters, order, the version subquery) and
 # working out its cache key cost SQLAlchemy about as much CPU as running it. The key names everything the
-# statement is built from; limit and offset are parameters, so pages of any size and offset share one. Only
-# pages of the current version use it (a cursor's pages name their version and are built each time).
+# statement is built from; limit, offset and a cursor's version are parameters, so pages of any size, offset and
+# version share one.
 _STATEMENTS: LruCache[tuple[sa.Table, list[str], sa.Select[Any]]] = LruCache(512)
 
 
-def _current_page_statement(store: Store, dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer
-                            ) -> tuple[list[str], sa.Select[Any]]:
-    """The statement of a page of the current version (parameters `_limit`, `_offset`), and its fields."""
+def _page_statement(store: Store, dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer, *,
+                    pinned: bool) -> tuple[list[str], sa.Select[Any]]:
+    """The statement of a page (parameters `_limit`, `_offset`, and with `pinned` the version `_pinned`; else
+    the current version's rows), and its fields. Each row also carries the current version, `_version`."""
     from publish.access import sees_personal
 
     # what select_columns, where_clauses and _order_by read: the viewer only through these two
     url = store.read_engine.url.render_as_string()
-    key = (url, id(table), sees_personal(dataset, viewer), viewer.authenticated,
+    key = (url, id(table), pinned, sees_personal(dataset, viewer), viewer.authenticated,
            tuple(query.fields) if query.fields else None,
            tuple((f.field, f.op, repr(f.value)) for f in query.filters), query.key, query.q, query.bbox, query.near,
            query.commune, tuple(query.sort), query.with_geometry, query.row_ids,
@@ -421,7 +422,8 @@ def _current_page_statement(store: Store, dataset: Dataset, table: sa.Table, que
         return list(hit[1]), hit[2]
     names, cols = select_columns(store, dataset, query, viewer)
     latest = _latest(dataset)
-    clauses = where_clauses(store, dataset, query, viewer, version=latest)
+    version = sa.bindparam("_pinned", type_=sa.Integer) if pinned else latest
+    clauses = where_clauses(store, dataset, query, viewer, version=version)
     stmt = (sa.select(*cols, latest.label("_version")).where(*clauses)
             .order_by(*_order_by(dataset, table, query, viewer))
             .limit(sa.bindparam("_limit", type_=sa.Integer)).offset(sa.bindparam("_offset", type_=sa.Integer)))
@@ -438,17 +440,20 @@ def records(store: Store, dataset: Dataset, query: Query | None = None, viewer: 
     # one connection for the version, the page and its count: each checkout costs a round trip (pre-ping)
     with _reading(store) as conn:
         fetched: Sequence[sa.Row[Any]] | None = None
-        if query.version is None:
-            # the current version: asked inside the page's own statement (one round trip, not two); each row
-            # carries it. A page without rows cannot say which version it read, so it is asked again below.
-            names, stmt = _current_page_statement(store, dataset, table, query, viewer)
-            result = conn.execute(stmt, {"_limit": query.limit + 1, "_offset": query.offset})
+        # the current version is asked inside the page's own statement (one round trip, not two); each row
+        # carries it. For a cursor's version it shows that the version exists (not past the current one). A page
+        # without rows cannot say, so it is asked again below.
+        pinned = query.version
+        if pinned is None or pinned >= 1:
+            names, stmt = _page_statement(store, dataset, table, query, viewer, pinned=pinned is not None)
+            result = conn.execute(stmt, {"_limit": query.limit + 1, "_offset": query.offset, "_pinned": pinned})
             keys = list(result.keys())
             fetched = result.all()
-            if fetched:
-                query.version = fetched[0][-1] or None
-            else:
+            current = fetched[0][-1] if fetched else None
+            if not fetched or pinned is not None and pinned > (current or 0):
                 fetched = None
+            elif pinned is None:
+                query.version = current or None
         if fetched is None:
             query.version = _resolve_version(store, dataset, query.version, conn)
             names, cols = select_columns(store, dataset, query, viewer)

@@ -8,16 +8,24 @@ through its visibility class (`visibility_class`): what it may see of the whole 
 
 Answers holding personal data are kept only in this process's memory, under a class that names the grant,
 never in Redis (shared by every worker and app server).
+
+An unpinned request must learn the current version before it can name its key. It asks the database every
+time (a new version is served the moment its load commits, whichever process or host committed it), but on a
+connection each thread keeps for that one statement (`VersionReader`): one round trip, instead of a pool
+checkout's ping, BEGIN, the query and ROLLBACK.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
+import os
 import struct
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -25,13 +33,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from core.catalog import Catalog, Dataset
 from publish import tables
 from publish.access import Viewer, can_see_dataset
+from publish.lru import LruCache
 from publish.store import Store
 
-__all__ = ["Entry", "ResponseCache", "cache_key", "current_versions", "etag_for", "visibility_class"]
+__all__ = ["Entry", "ResponseCache", "VersionReader", "cache_key", "current_versions", "etag_for",
+           "version_reader", "visibility_class"]
 
 log = logging.getLogger("publish.response_cache")
 
@@ -39,6 +50,7 @@ REDIS_TTL_SECONDS = 7 * 24 * 3600  # old versions' answers age out of Redis
 REDIS_PREFIX = "hub:answer:"
 MAX_ENTRY_BYTES = 4 * 1024 * 1024  # larger answers are encoded each time rather than pushing out many others
 REDIS_PAUSE_SECONDS = 30.0  # after a failed round trip, Redis is left alone this long (no timeout per request)
+MIN_GZIP_BYTES = 1024  # smaller answers are sent as they are
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,18 @@ class Entry:
     def size(self) -> int:
         return len(self.body) + len(self.gzipped or b"") + 200
 
+    @property
+    def compressible(self) -> bool:
+        return len(self.body) >= MIN_GZIP_BYTES
+
+    def with_gzip(self) -> Entry:
+        """The same answer with its gzip form (made on the first caller that accepts gzip, then kept: a walk of
+        pages nobody asks twice, or a client that takes identity, never pays for it)."""
+        if self.gzipped is not None or not self.compressible:
+            return self
+        return Entry(self.body, gzip.compress(self.body, compresslevel=5, mtime=0), self.mimetype, self.rows,
+                     self.personal)
+
     def pack(self) -> bytes:
         head = json.dumps({"m": self.mimetype, "r": self.rows, "p": self.personal, "b": len(self.body)}).encode()
         return struct.pack(">I", len(head)) + head + self.body + (self.gzipped or b"")
@@ -69,16 +93,26 @@ class Entry:
         return cls(body, gz, str(head["m"]), head["r"], bool(head["p"]))
 
 
+# (catalogue, viewer) -> class, per process: the catalogue is held weakly and checked by identity
+_CLASSES: LruCache[tuple[weakref.ref[Catalog], str]] = LruCache(4096)
+
+
 def visibility_class(catalog: Catalog, viewer: Viewer) -> str:
     """What the caller may see, as a name shared by every caller who sees the same: `open` for anonymous callers,
     otherwise the non-open datasets it may read and the datasets whose personal data it was granted. Never the
     caller's name or key. (Fields marked internal need only a key; restricted datasets a grant or a role.)"""
     if not viewer.authenticated:
         return "open"
+    memo = (id(catalog), viewer)  # a Viewer is frozen: equal viewers see the same
+    known = _CLASSES.get(memo)
+    if known is not None and known[0]() is catalog:  # not another catalogue that took a dead one's address
+        return known[1]
     seen = sorted(d.id for d in catalog if d.access != "open" and can_see_dataset(d, viewer))
     personal = sorted(viewer.personal)
     digest = hashlib.blake2b(json.dumps([seen, personal]).encode(), digest_size=10).hexdigest()
-    return ("personal:" if personal else "keyed:") + digest
+    name = ("personal:" if personal else "keyed:") + digest
+    _CLASSES.put(memo, (weakref.ref(catalog), name))
+    return name
 
 
 def cache_key(parts: Mapping[str, Any]) -> str:
@@ -116,8 +150,80 @@ def current_versions(store: Store, ids: Iterable[str]) -> dict[str, int]:
     return {name: found.get(name, 0) for name in wanted}
 
 
+class VersionReader:
+    """`current_versions`, on a database connection each thread keeps for this one statement.
+
+    Every unpinned request asks, so it is one round trip: no pool checkout (whose ping is a round trip), and on
+    PostgreSQL in autocommit (no BEGIN and ROLLBACK around it; psycopg prepares it after a few runs). A failed
+    statement drops the thread's connection and asks once more through the pool, which raises as any read
+    would. A forked worker opens its own connections (the pid is checked)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._local = threading.local()
+        loads = tables.loads
+        self._postgres = engine.dialect.name == "postgresql"
+        self._sql = (f"SELECT {loads.c.dataset.name}, max({loads.c.version.name}) FROM {loads.name} "
+                     f"WHERE {loads.c.status.name} = 'committed' AND {loads.c.dataset.name} IN ({{marks}}) "
+                     f"GROUP BY {loads.c.dataset.name}")
+
+    def __call__(self, store: Store, ids: Iterable[str]) -> dict[str, int]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        mark = "%s" if self._postgres else "?"
+        sql = self._sql.format(marks=", ".join(mark for _ in wanted))
+        try:
+            cursor = self._connection().cursor()
+            try:
+                cursor.execute(sql, wanted)
+                found = {name: int(v or 0) for name, v in cursor.fetchall()}
+            finally:
+                cursor.close()
+        except Exception:  # noqa: BLE001 - a broken kept connection: forget it, ask through the pool instead
+            self._drop()
+            return current_versions(store, wanted)
+        return {name: found.get(name, 0) for name in wanted}
+
+    def _connection(self) -> Any:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid() or local.conn is None:
+            local.pid, local.conn = os.getpid(), None
+            fairy = self.engine.raw_connection()
+            fairy.detach()  # this thread's for good: out of the pool's count, closed with the thread or the reader
+            raw = fairy.driver_connection
+            if self._postgres:
+                raw.autocommit = True
+            local.conn = raw
+        return local.conn
+
+    def _drop(self) -> None:
+        local = self._local
+        conn, local.conn = getattr(local, "conn", None), None
+        if conn is not None and getattr(local, "pid", None) == os.getpid():
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+
+
+_READERS: weakref.WeakKeyDictionary[Engine, VersionReader] = weakref.WeakKeyDictionary()
+_READERS_LOCK = threading.Lock()
+
+
+def version_reader(engine: Engine) -> VersionReader:
+    """The engine's VersionReader (one per engine and process: apps sharing a store share its connections)."""
+    with _READERS_LOCK:
+        reader = _READERS.get(engine)
+        if reader is None:
+            reader = _READERS[engine] = VersionReader(engine)
+        return reader
+
+
 class ResponseCache:
-    """Encoded answers: a bounded LRU by bytes in this process, and Redis (when given) shared by workers."""
+    """Encoded answers: a bounded LRU by bytes in this process, and Redis (when given) shared by workers.
+
+    With `max_bytes` 0 nothing is kept in the process (Redis, when given, still shares answers)."""
 
     def __init__(self, max_bytes: int = 64 * 1024 * 1024, redis_url: str | None = None) -> None:
         self.max_bytes = max_bytes
@@ -182,11 +288,12 @@ class ResponseCache:
                 del self._building[key]
             lock.release()
 
-    def put(self, key: str, entry: Entry) -> None:
+    def put(self, key: str, entry: Entry, *, shared: bool = True) -> None:
+        """Keep `entry` in the process and (with `shared`, unless personal) in Redis."""
         if entry.size > MAX_ENTRY_BYTES:
             return
         self._remember(key, entry)
-        if not entry.personal and self._redis_usable():
+        if shared and not entry.personal and self._redis_usable():
             try:
                 self._redis.set(REDIS_PREFIX + key, entry.pack(), ex=REDIS_TTL_SECONDS)
             except Exception as exc:  # noqa: BLE001 - the answer was sent; only reuse is lost
@@ -200,6 +307,8 @@ class ResponseCache:
         log.warning("response cache: Redis %s failed, not used for %.0f s: %s", what, REDIS_PAUSE_SECONDS, exc)
 
     def _remember(self, key: str, entry: Entry) -> None:
+        if self.max_bytes <= 0:
+            return
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:

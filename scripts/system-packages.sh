@@ -4,7 +4,7 @@ set -eu
 case "${1:-run}" in
   run)   want="libsqlite3-mod-spatialite python3-venv" ;;
   test)  want="libsqlite3-mod-spatialite python3-venv postgresql-15-postgis-3 chromium chromium-driver nginx-light" ;;
-  bench) want="libsqlite3-mod-spatialite python3-venv postgresql-15-postgis-3 wrk" ;;
+  bench) want="libsqlite3-mod-spatialite python3-venv postgresql-15-postgis-3 wrk nginx-light" ;;
   prod)  want="libsqlite3-mod-spatialite python3-venv postgresql-15 postgresql-15-postgis-3 redis-server nginx-light ca-certificates" ;;
   *) echo "usage: $0 run|test|bench|prod" >&2; exit 2 ;;
 esac

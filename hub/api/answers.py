@@ -8,7 +8,6 @@ apply to cached answers as to any other: the view notes the dataset, rows and pe
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -24,16 +23,15 @@ from publish.access import Viewer
 from publish.response_cache import (
     Entry,
     ResponseCache,
+    VersionReader,
     cache_key,
-    current_versions,
     depends_on,
     etag_for,
+    version_reader,
     visibility_class,
 )
 
 __all__ = ["Built", "answer", "register"]
-
-MIN_GZIP_BYTES = 1024
 
 
 @dataclass
@@ -50,14 +48,16 @@ class Built:
 
 def register(app: Flask) -> None:
     hub = app.extensions["hub"]
-    app.extensions["hub_answers"] = ResponseCache(redis_url=hub.settings.redis_url)
+    app.extensions["hub_answers"] = ResponseCache(hub.settings.answer_cache_mb * 1024 * 1024,
+                                                  redis_url=hub.settings.redis_url)
+    app.extensions["hub_versions"] = version_reader(hub.store.read_engine)
 
 
-def _entry(built: Built) -> Entry:
+def _entry(built: Built, gzip_ok: bool) -> Entry:
     body = built.body if isinstance(built.body, bytes) else (json.dumps(  # a newline after, as flask-restx
         built.body, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-    gz = gzip.compress(body, compresslevel=5, mtime=0) if len(body) >= MIN_GZIP_BYTES else None
-    return Entry(body, gz, built.mimetype, built.rows, built.personal)
+    entry = Entry(body, None, built.mimetype, built.rows, built.personal)
+    return entry.with_gzip() if gzip_ok else entry  # else made for the first caller that accepts it
 
 
 def answer(dataset: Dataset, viewer: Viewer, parts: dict[str, Any], build: Callable[[int], Built], *,
@@ -68,6 +68,7 @@ def answer(dataset: Dataset, viewer: Viewer, parts: dict[str, Any], build: Calla
     hub = current_hub()
     cache: ResponseCache = current_app.extensions["hub_answers"]
     deps = depends_on(hub.catalog, dataset, labels=labels, fk_filters=fk_filters, commune=commune)
+    current_versions: VersionReader = current_app.extensions["hub_versions"]
     versions = current_versions(hub.store, [dataset.id, *deps]) if version is None or deps else {}
     pinned = version if version is not None else versions[dataset.id]
     key = cache_key({**parts, "dataset": dataset.id, "version": pinned, "deps": {d: versions[d] for d in deps},
@@ -78,20 +79,27 @@ def answer(dataset: Dataset, viewer: Viewer, parts: dict[str, Any], build: Calla
         response = Response(status=304)
         response.set_etag(etag, weak=True)
         return response
+    gzip_ok = request.accept_encodings.quality("gzip") > 0
     entry = cache.get(key)
     if entry is None:
         with cache.one_builder(key) if pinned else nullcontext():  # a committed version's answer: built once
             entry = cache.get(key) if pinned else None  # built by the thread this one waited for
             if entry is None:
                 built = build(pinned)
-                entry = _entry(built)
+                entry = _entry(built, gzip_ok)
                 if built.version == pinned and pinned:
                     cache.put(key, entry)
+            elif gzip_ok and entry.gzipped is None and entry.compressible:
+                entry = entry.with_gzip()
+                cache.put(key, entry)
+    elif gzip_ok and entry.gzipped is None and entry.compressible:
+        entry = entry.with_gzip()
+        cache.put(key, entry)
     audit.note(dataset=dataset.id, rows=entry.rows, personal=entry.personal)
-    zipped = entry.gzipped is not None and request.accept_encodings.quality("gzip") > 0
+    zipped = gzip_ok and entry.gzipped is not None
     response = Response(entry.gzipped if zipped else entry.body, mimetype=entry.mimetype)
     response.set_etag(etag, weak=True)
-    if entry.gzipped is not None:
+    if entry.compressible:
         response.vary.add("Accept-Encoding")
     if zipped:
         response.headers["Content-Encoding"] = "gzip"

@@ -5,6 +5,7 @@ and two app instances share answers through Redis (never personal ones)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,8 @@ def test_a_cached_answer_never_reaches_a_caller_of_another_class(secured: Secure
 
 
 def test_a_new_version_is_served_the_moment_it_commits(units_loaded: Hub, tmp_path: Path) -> None:  # noqa: F811
+    """Every unpinned request reads the current version from the database (on a connection its thread keeps), so
+    a load committed by any process is served by the next request, and no earlier version's answer after it."""
     hub = units_loaded
     sites = SAMPLES / "heritage-sites.csv"
     assert ingest(hub, "heritage-sites", sites).load.version == 1
@@ -86,7 +89,11 @@ def test_a_new_version_is_served_the_moment_it_commits(units_loaded: Hub, tmp_pa
     assert before["page"]["version"] == 1 and before["changes"]["until"] == 1
     rows = read_rows(sites)
     rows[0]["name"] = "Mộ cự thạch (tên mới)"
-    assert ingest(hub, "heritage-sites", write_rows(tmp_path / "heritage-sites.csv", rows)).load.version == 2
+    other = Hub.open(hub.settings)  # its own engine and connections, as `hub ingest` in another process: no signal
+    try:
+        assert ingest(other, "heritage-sites", write_rows(tmp_path / "heritage-sites.csv", rows)).load.version == 2
+    finally:
+        other.store.dispose()
     after = {name: client.get(url).get_json() for name, url in urls.items()}
     assert after["page"]["version"] == 2 and after["page"]["records"][0]["name"] == "Mộ cự thạch (tên mới)"
     assert after["labels"]["records"][0]["name"] == "Mộ cự thạch (tên mới)"
@@ -207,3 +214,26 @@ def test_answers_are_served_while_redis_is_down(secured: Secured) -> None:
     first, second = (client.get(url, headers=secured.headers("department")) for _ in range(2))
     assert first.status_code == second.status_code == 200 and first.get_data() == second.get_data()
     assert len(first.get_json()["records"]) == 3
+
+
+def test_a_worker_keeps_no_answer_when_answer_cache_mb_is_0(secured: Secured) -> None:
+    client = secured.app(answer_cache_mb=0).test_client()
+    url = "/api/v1/datasets/heritage-sites/records?limit=3"
+    store = secured.hub.store
+    first = client.get(url, headers=secured.headers("department"))
+    with statements_reading(store, store.table("heritage-sites").name) as seen:
+        second = client.get(url, headers=secured.headers("department"))
+    assert first.status_code == second.status_code == 200 and first.get_data() == second.get_data()
+    assert seen != [] and client.application.extensions["hub_answers"].bytes_used == 0  # built again
+
+
+def test_gzip_is_made_for_the_first_caller_that_accepts_it(secured: Secured) -> None:
+    client = secured.app().test_client()
+    url = "/api/v1/datasets/heritage-sites/records?limit=20"
+    plain = client.get(url)
+    zipped = client.get(url, headers={"Accept-Encoding": "gzip"})
+    again = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert plain.headers.get("Content-Encoding") is None and "Accept-Encoding" in plain.headers["Vary"]
+    assert zipped.headers["Content-Encoding"] == again.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.get_data()) == gzip.decompress(again.get_data()) == plain.get_data()
+    assert zipped.headers["ETag"] == plain.headers["ETag"]
