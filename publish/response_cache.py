@@ -180,7 +180,8 @@ class VersionReader:
                 found = {name: int(v or 0) for name, v in cursor.fetchall()}
             finally:
                 cursor.close()
-        except Exception:  # noqa: BLE001 - a broken kept connection: forget it, ask through the pool instead
+        except Exception as exc:  # noqa: BLE001 - a broken kept connection: forget it, ask through the pool instead
+            log.info("current versions: the kept connection failed (%s); asking through the pool", exc)
             self._drop()
             return current_versions(store, wanted)
         return {name: found.get(name, 0) for name in wanted}
@@ -190,9 +191,10 @@ class VersionReader:
         if getattr(local, "pid", None) != os.getpid() or local.conn is None:
             local.pid, local.conn = os.getpid(), None
             fairy = self.engine.raw_connection()
+            raw = fairy.driver_connection  # (None once detached)
             fairy.detach()  # this thread's for good: out of the pool's count, closed with the thread or the reader
-            raw = fairy.driver_connection
             if self._postgres:
+                raw.rollback()  # the pool's ping left a transaction open; autocommit may be set only outside one
                 raw.autocommit = True
             local.conn = raw
         return local.conn
