@@ -17,8 +17,8 @@ record each request), p50/p99, and two app servers behind nginx sharing Redis.
 - nginx (bench/nginx.py): two hub servers on the PostGIS store, HUB_REDIS_URL shared (answers and rate
   limits), behind one nginx; measured after the others.
 
-Every target is up at once and the runs go round the targets in turn, so a change in the machine's load
-falls on all of them alike. Each endpoint is called once first (status, row count checked; not timed).
+Every target is up at once and, endpoint by endpoint, the runs go round the targets in turn, so a change in
+the machine's load falls on the runs a ratio compares as alike as it can. Each endpoint is called once first (status, row count checked; not timed).
 
     python -m bench.api --rows 20000 --duration 3 --runs 1
 """
@@ -323,8 +323,8 @@ def run(work: Path, source: Path, stores: list[HubStore], *, runs: int = 3, dura
     """Every target's endpoints under wrk; medians per (target, endpoint) and the ratios.
 
     `stores` hold the rows of `source` (bench.stores.prepare). The hot page of 100 (the headline) gets `runs`
-    rounds; the other endpoints stop after `headline_only_after` rounds (time budget). Then, with `nginx`, the
-    two-server run (bench/nginx.py) on the PostGIS store."""
+    rounds; the other endpoints stop after `headline_only_after` rounds (time budget). With `nginx`, two hub
+    servers behind nginx on the PostGIS store are one more target (bench/nginx.py)."""
     rows = stores[0].rows if stores else sum(1 for _ in source.open(encoding="utf-8")) - 1
     cleanup: list[Callable[[], None]] = []
     results: dict[str, dict[str, Any]] = {}
@@ -335,6 +335,19 @@ def run(work: Path, source: Path, stores: list[HubStore], *, runs: int = 3, dura
             cleanup.insert(0, target.server.stop)
             target.server.start(f"{target.base}{target.ready}")
         _lists(work, source, targets)
+        postgis = next((s for s in stores if s.backend == "PostGIS"), None)
+        if nginx and postgis is not None:
+            from bench import nginx as pair
+
+            try:
+                more, stop = pair.targets(work, source, postgis)
+                cleanup.insert(0, stop)
+                targets += more
+            except Exception as exc:  # noqa: BLE001 - the single-server figures stand without it
+                log(f"  two servers behind nginx FAILED: {exc}")
+                notes.append(f"two servers behind nginx not measured: {str(exc).strip().splitlines()[0][:300]}")
+        elif nginx:
+            notes.append("two servers behind nginx not measured: they share a PostGIS store, and PostgreSQL is absent")
         for target in targets:
             for endpoint in target.endpoints:
                 got = _check(target, endpoint)
@@ -343,10 +356,12 @@ def run(work: Path, source: Path, stores: list[HubStore], *, runs: int = 3, dura
         samples: dict[tuple[str, str], list[dict[str, Any]]] = {}
         lists: dict[tuple[str, str], Path] = {}
         for round_ in range(runs):
-            for target in targets:
-                for endpoint in target.endpoints:
-                    if endpoint != "page" and round_ >= headline_only_after:
-                        continue
+            # endpoint by endpoint, round the targets: the runs compared in a ratio follow each other, so a
+            # change in the shared machine's load falls on both alike as far as it can
+            for endpoint in ENDPOINTS:
+                if endpoint != "page" and round_ >= headline_only_after:
+                    continue
+                for target in (t for t in targets if endpoint in t.endpoints):
                     figures = _measure(target, endpoint, duration=duration, connections=connections)
                     samples.setdefault((target.label, endpoint), []).append(figures)
                     if endpoint in target.lists:
@@ -360,17 +375,6 @@ def run(work: Path, source: Path, stores: list[HubStore], *, runs: int = 3, dura
                 step()
             except Exception as exc:  # noqa: BLE001 - cleaning up must go on
                 log(f"  cleanup: {exc}")
-    postgis = next((s for s in stores if s.backend == "PostGIS"), None)
-    if nginx and postgis is not None:
-        from bench import nginx as pair
-
-        try:
-            results.update(pair.run(work, source, postgis, duration=duration, connections=connections, log=log))
-        except Exception as exc:  # noqa: BLE001 - the single-server figures stand without it
-            log(f"  two servers behind nginx FAILED: {exc}")
-            notes.append(f"two servers behind nginx not measured: {str(exc).strip().splitlines()[0][:300]}")
-    elif nginx:
-        notes.append("two servers behind nginx not measured: they share a PostGIS store, and PostgreSQL is absent")
     return {"rows": rows, "duration": duration, "connections": connections, "runs": runs,
             "other_runs": min(runs, headline_only_after), "postgres": POSTGRES_URL, "targets": results,
             "ratios": ratios(results), "notes": notes}

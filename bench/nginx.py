@@ -1,7 +1,7 @@
 """Two hub app servers behind one nginx, sharing Redis: the production shape of a hub grown past one machine's
 workers (deploy/nginx, deploy/gunicorn.conf.py), measured with the same wrk runs as bench/api.py.
 
-Both servers read the same PostGIS store and use the same Redis (HUB_BENCH_REDIS_URL, a database of its own:
+Measured round the targets with the others (bench/api.py). Both servers read the same PostGIS store and use the same Redis (HUB_BENCH_REDIS_URL, a database of its own:
 the run deletes the answers and rate-limit counts it left there) for the answer cache and the rate limits;
 nginx (Debian's nginx-light, `scripts/system-packages.sh bench`) balances them over kept-alive upstream
 connections. Measured: the hot page of 100 (answered from either server's memory, or from Redis when the other
@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.proc import Server, free_port
 
-__all__ = ["REDIS_URL", "LABEL", "run", "nginx_server"]
+__all__ = ["REDIS_URL", "LABEL", "targets", "nginx_server"]
 
 REDIS_URL = os.environ.get("HUB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 LABEL = "2 hubs + nginx (PostGIS)"
@@ -79,23 +79,12 @@ def _forget(url: str) -> None:
             server.delete(*batch[i:i + 1000])
 
 
-def run(work: Path, source: Path, store: Any, *, duration: int, connections: int,
-        log: Callable[[str], None]) -> dict[str, dict[str, Any]]:
-    """{LABEL: {endpoint: figures}} for the hot page and cold records through nginx."""
+def targets(work: Path, source: Path, store: Any) -> tuple[list[Any], Callable[[], None]]:
+    """The nginx target (its hub servers started, Redis checked and cleared of earlier answers) and how to stop
+    it all; the measuring is bench/api.py's, round the targets with the others."""
     import redis
 
-    from bench.api import (
-        COLD_KEYS,
-        DATASET,
-        EXPECTED_ROWS,
-        Target,
-        _check,
-        _measure,
-        _say,
-        _source_rows,
-        _summary,
-        hub_server,
-    )
+    from bench.api import COLD_KEYS, DATASET, Target, _source_rows, hub_server
 
     try:
         redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
@@ -106,28 +95,26 @@ def run(work: Path, source: Path, store: Any, *, duration: int, connections: int
                for n in (1, 2)]
     proxy = nginx_server(work, [s.port for s in servers])
     started: list[Server] = []
-    try:
-        for server in servers:
-            server.start(f"http://127.0.0.1:{server.port}/healthz")
-            started.append(server)
-        proxy.start(f"http://127.0.0.1:{proxy.port}/healthz")
-        started.append(proxy)
-        base = f"/api/v1/datasets/{DATASET}/records"
-        codes = [code for code, _ in _source_rows(source)]
-        keys = random.Random(21).sample(codes, min(COLD_KEYS, len(codes)))  # not the single servers' keys
-        paths = work / "paths-nginx-record_cold.txt"
-        paths.write_text("\n".join(f"{base}/{key}" for key in keys) + "\n", encoding="utf-8")
-        target = Target(LABEL, proxy, "/healthz", {"page": f"{base}?limit=100"},
-                        {"Authorization": f"Bearer {store.token}"}, {"record_cold": paths})
-        out: dict[str, Any] = {}
-        for endpoint in target.endpoints:
-            if _check(target, endpoint) != EXPECTED_ROWS[endpoint]:
-                raise RuntimeError(f"{LABEL} {endpoint}: not the expected rows")
-            figures = _measure(target, endpoint, duration=duration, connections=connections)
-            _say(log, "nginx", LABEL, endpoint, figures)
-            out[endpoint] = _summary([figures], endpoint, target.lists.get(endpoint))
-        return {LABEL: out}
-    finally:
+
+    def stop() -> None:
         for server in reversed(started):
             server.stop()
         _forget(REDIS_URL)
+
+    try:
+        for server in servers:
+            started.append(server)
+            server.start(f"http://127.0.0.1:{server.port}/healthz")
+        started.append(proxy)
+        proxy.start(f"http://127.0.0.1:{proxy.port}/healthz")
+    except BaseException:
+        stop()
+        raise
+    base = f"/api/v1/datasets/{DATASET}/records"
+    codes = [code for code, _ in _source_rows(source)]
+    keys = random.Random(21).sample(codes, min(COLD_KEYS, len(codes)))  # not the single servers' keys
+    paths = work / "paths-nginx-record_cold.txt"
+    paths.write_text("\n".join(f"{base}/{key}" for key in keys) + "\n", encoding="utf-8")
+    target = Target(LABEL, proxy, "/healthz", {"page": f"{base}?limit=100"},
+                    {"Authorization": f"Bearer {store.token}"}, {"record_cold": paths})
+    return [target], stop

@@ -11,7 +11,7 @@ import base64
 import json
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -414,7 +414,8 @@ def _page_statement(store: Store, dataset: Dataset, table: sa.Table, query: Quer
     url = store.read_engine.url.render_as_string()
     key = (url, id(table), pinned, sees_personal(dataset, viewer), viewer.authenticated,
            tuple(query.fields) if query.fields else None,
-           tuple((f.field, f.op, repr(f.value)) for f in query.filters), query.key, query.q, query.bbox, query.near,
+           tuple((f.field, f.op, repr(f.value)) for f in query.filters), query.key is not None, query.q, query.bbox,
+           query.near,
            query.commune, tuple(query.sort), query.with_geometry, query.row_ids,
            (url, table.name) in _RTREES)  # SpatiaLite: a statement built before its R*Tree was found lacks it
     hit = _STATEMENTS.get(key)
@@ -423,6 +424,8 @@ def _page_statement(store: Store, dataset: Dataset, table: sa.Table, query: Quer
     names, cols = select_columns(store, dataset, query, viewer)
     latest = _latest(dataset)
     version = sa.bindparam("_pinned", type_=sa.Integer) if pinned else latest
+    if query.key is not None:  # one record by key: the key is a parameter too (`_k`), one statement for all
+        query = replace(query, key=sa.bindparam("_k", type_=sa.String))  # type: ignore[arg-type]  # compared in SQL only
     clauses = where_clauses(store, dataset, query, viewer, version=version)
     stmt = (sa.select(*cols, latest.label("_version")).where(*clauses)
             .order_by(*_order_by(dataset, table, query, viewer))
@@ -446,7 +449,8 @@ def records(store: Store, dataset: Dataset, query: Query | None = None, viewer: 
         pinned = query.version
         if pinned is None or pinned >= 1:
             names, stmt = _page_statement(store, dataset, table, query, viewer, pinned=pinned is not None)
-            result = conn.execute(stmt, {"_limit": query.limit + 1, "_offset": query.offset, "_pinned": pinned})
+            result = conn.execute(stmt, {"_limit": query.limit + 1, "_offset": query.offset, "_pinned": pinned,
+                                         "_k": query.key})
             keys = list(result.keys())
             fetched = result.all()
             current = fetched[0][-1] if fetched else None
@@ -502,13 +506,17 @@ def get_record(store: Store, dataset: Dataset, key: str, viewer: Viewer = ANONYM
         raise NotFound(f"Không có bản ghi «{key}» trong «{dataset.id}» (khoá gồm {len(pk)} phần nối bằng dấu phẩy: "
                        f"{', '.join(pk)})", f"No record «{key}» in «{dataset.id}» (its key is {len(pk)} parts joined "
                        f"with commas: {', '.join(pk)})", dataset=dataset.id, field=",".join(pk))
-    query = Query(filters=[Filter(f, "eq", v) for f, v in zip(pk, parts, strict=True)], limit=1, version=version,
-                  with_geometry=with_geometry)
-    # The stored key (`_key`, indexed) says the same as the key fields' filters; without it the database
-    # finds the record by scanning every row (no index on the fields themselves): 20 ms -> 0.5 ms at 20,000.
+    # The stored key (`_key`, indexed) is made of the key fields' canonical values, so it alone finds the
+    # record: through the index (no index on the fields themselves: 20 ms -> 0.5 ms at 20,000 rows), and as a
+    # parameter of one statement for every key (a filter's value would make a statement per key).
     from publish.rows import KEY_SEPARATOR, canonical
 
-    query.key = KEY_SEPARATOR.join(canonical(_coerce(dataset, f, v)) for f, v in zip(pk, parts, strict=True))
+    allowed = queryable_fields(dataset, viewer)  # as a filter on the key fields would be refused
+    for name in pk:
+        if name not in allowed:
+            raise QueryError(f"Không có trường «{name}»", f"No field «{name}»", field=name)
+    query = Query(limit=1, version=version, with_geometry=with_geometry,
+                  key=KEY_SEPARATOR.join(canonical(_coerce(dataset, f, v)) for f, v in zip(pk, parts, strict=True)))
     page = records(store, dataset, query, viewer, count=False)
     if not page.rows:
         raise NotFound(f"Không có bản ghi «{key}» trong «{dataset.id}»", f"No record «{key}» in «{dataset.id}»",

@@ -191,7 +191,7 @@ class VersionReader:
         if getattr(local, "pid", None) != os.getpid() or local.conn is None:
             local.pid, local.conn = os.getpid(), None
             fairy = self.engine.raw_connection()
-            raw = fairy.driver_connection  # (None once detached)
+            raw: Any = fairy.driver_connection  # (None once detached)
             fairy.detach()  # this thread's for good: out of the pool's count, closed with the thread or the reader
             if self._postgres:
                 raw.rollback()  # the pool's ping left a transaction open; autocommit may be set only outside one
