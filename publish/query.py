@@ -142,12 +142,14 @@ def queryable_fields(dataset: Dataset, viewer: Viewer) -> set[str]:
 
 
 def where_clauses(store: Store, dataset: Dataset, query: Query, viewer: Viewer, *,
-                  version: sa.ColumnElement[int] | None = None) -> list[sa.ColumnElement[bool]]:
+                  version: sa.ColumnElement[int] | None = None, current: bool = False) -> list[sa.ColumnElement[bool]]:
     """The WHERE of `query`: its version's rows (`version`, a SQL expression, instead of query.version when
-    given), filters, key, search and geography."""
+    given; with `current`, the rows no version has superseded, `_to IS NULL`: the caller must check in the same
+    statement which version that is), filters, key, search and geography."""
     table = store.table(dataset)
     allowed = queryable_fields(dataset, viewer)
-    clauses: list[sa.ColumnElement[bool]] = [version_clause(table, query.version if version is None else version)]
+    clauses: list[sa.ColumnElement[bool]] = [
+        table.c._to.is_(None) if current else version_clause(table, query.version if version is None else version)]
     for flt in query.filters:
         if flt.field == "_id" and query.row_ids:
             clauses.append(_row_id_clause(table, flt))
@@ -267,7 +269,8 @@ def _rtree_prefilter(store: Store, table: sa.Table, box: tuple[float, float, flo
         index.c.xmin <= x2, index.c.xmax >= x1, index.c.ymin <= y2, index.c.ymax >= y1))]
 
 
-def _order_by(dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer, *, stream: bool = False) -> list[Any]:
+def _order_by(dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer, *, stream: bool = False,
+              current: bool = False) -> list[Any]:
     allowed = queryable_fields(dataset, viewer)
     order: list[Any] = []
     for name, descending in query.sort:
@@ -286,7 +289,8 @@ def _order_by(dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer, *
     # instead of sorting every match (SpatiaLite, 100,000 rows: 56 -> 406 requests/s). A stream (exports, CSV
     # answers) keeps `_id`: measured, a 10,000-row CSV answer was 2-2.5x slower with `_from` on both backends
     # (make bench's API section); why was not pinned down.
-    order.extend([table.c._key, table.c._id if stream else table.c._from])
+    # The current rows (`_to IS NULL`) are read through the partial index of current keys: `_key` alone matches it.
+    order.extend([table.c._key] if current else [table.c._key, table.c._id if stream else table.c._from])
     return order
 
 
@@ -407,7 +411,9 @@ _STATEMENTS: LruCache[tuple[sa.Table, list[str], sa.Select[Any]]] = LruCache(512
 def _page_statement(store: Store, dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer, *,
                     pinned: bool) -> tuple[list[str], sa.Select[Any]]:
     """The statement of a page (parameters `_limit`, `_offset`, and with `pinned` the version `_pinned`; else
-    the current version's rows), and its fields. Each row also carries the current version, `_version`."""
+    the current rows, `_to IS NULL`, through the partial index of current keys), and its fields. Each row also
+    carries the current version, `_version`, read in the same statement: the current rows are that version's
+    (a load's rows and its committed mark commit together)."""
     from publish.access import sees_personal
 
     # what select_columns, where_clauses and _order_by read: the viewer only through these two
@@ -426,9 +432,9 @@ def _page_statement(store: Store, dataset: Dataset, table: sa.Table, query: Quer
     version = sa.bindparam("_pinned", type_=sa.Integer) if pinned else latest
     if query.key is not None:  # one record by key: the key is a parameter too (`_k`), one statement for all
         query = replace(query, key=sa.bindparam("_k", type_=sa.String))  # type: ignore[arg-type]  # compared in SQL only
-    clauses = where_clauses(store, dataset, query, viewer, version=version)
+    clauses = where_clauses(store, dataset, query, viewer, version=version, current=not pinned)
     stmt = (sa.select(*cols, latest.label("_version")).where(*clauses)
-            .order_by(*_order_by(dataset, table, query, viewer))
+            .order_by(*_order_by(dataset, table, query, viewer, current=not pinned))
             .limit(sa.bindparam("_limit", type_=sa.Integer)).offset(sa.bindparam("_offset", type_=sa.Integer)))
     _STATEMENTS.put(key, (table, list(names), stmt))
     return names, stmt
@@ -445,19 +451,25 @@ def records(store: Store, dataset: Dataset, query: Query | None = None, viewer: 
         fetched: Sequence[sa.Row[Any]] | None = None
         # the current version is asked inside the page's own statement (one round trip, not two); each row
         # carries it. For a cursor's version it shows that the version exists (not past the current one). A page
-        # without rows cannot say, so it is asked again below.
+        # without rows cannot say, so it is asked again below. A cursor's version is mostly the current one:
+        # its page is read as the current rows first, kept when the statement says they are that version's; an
+        # older version's page is then read by version.
         pinned = query.version
-        if pinned is None or pinned >= 1:
-            names, stmt = _page_statement(store, dataset, table, query, viewer, pinned=pinned is not None)
-            result = conn.execute(stmt, {"_limit": query.limit + 1, "_offset": query.offset, "_pinned": pinned,
-                                         "_k": query.key})
+        params = {"_limit": query.limit + 1, "_offset": query.offset, "_pinned": pinned, "_k": query.key}
+        for by_version in ((False, True) if pinned is not None and pinned >= 1 else (False,)):
+            names, stmt = _page_statement(store, dataset, table, query, viewer, pinned=by_version)
+            result = conn.execute(stmt, params)
             keys = list(result.keys())
             fetched = result.all()
             current = fetched[0][-1] if fetched else None
             if not fetched or pinned is not None and pinned > (current or 0):
-                fetched = None
-            elif pinned is None:
+                fetched = None  # no rows, or a version past the current one: asked again below
+                break
+            if pinned is None:
                 query.version = current or None
+                break
+            if by_version or current == pinned:
+                break
         if fetched is None:
             query.version = _resolve_version(store, dataset, query.version, conn)
             names, cols = select_columns(store, dataset, query, viewer)

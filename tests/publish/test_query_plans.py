@@ -21,9 +21,9 @@ def test_a_filtered_page_is_read_in_key_order_from_the_index_without_sorting_the
     with store.read_engine.connect() as conn, conn.begin():
         if store.dialect == "sqlite":
             plan = " ".join(str(row) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
-            assert f"USING INDEX ix_{table}_key" in plan and "TEMP B-TREE" not in plan, plan
+            assert f"USING INDEX ix_{table}_" in plan and "TEMP B-TREE" not in plan, plan  # _current or _key
         else:  # PostgreSQL plans by cost and sorts a table this small: read the plan with sorting priced out
             for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
                 conn.exec_driver_sql(f"SET LOCAL {setting} = off")
             plan = " ".join(str(row) for row in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
-            assert f"ix_{table}_key" in plan and "Sort" not in plan, plan
+            assert f"ix_{table}_" in plan and "Sort" not in plan, plan  # _current or _key
