@@ -14,7 +14,8 @@ PATH = re.compile(r"(?<![\w./-])((?:" + "|".join(FOLDERS) + r")/[\w./-]*\w\.(?:p
 def _texts() -> list[Path]:
     found = [ROOT / "README.md"]
     for folder in FOLDERS:
-        found += [p for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".md") and "__pycache__" not in p.parts]
+        found += [p for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".md")
+                  and not {"__pycache__", ".venv-peers", "out"} & set(p.parts)]  # not what `make bench` leaves
     return found
 
 
