@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import api
-from bench.layers import BEGIN, END, write_docs as write_layers
+from bench.layers import BEGIN, END
+from bench.layers import write_docs as write_layers
 from bench.report import render, write_docs
 
 
