@@ -6,6 +6,7 @@ import csv
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ from publish import pipeline
 from publish.context import Hub
 from publish.loads import Loader, LoadResult
 from publish.store import Store
+from tests.hub_copies import Templates
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -55,10 +57,12 @@ def load_units(hub: Hub, frame: pd.DataFrame) -> LoadResult:
 
 
 @pytest.fixture
-def units_loaded(hub: Hub, units_frame: pd.DataFrame) -> Hub:
-    """A fresh hub with the communes loaded (every other dataset's foreign keys point at them)."""
-    load_units(hub, units_frame)
-    return hub
+def units_loaded(backend: str, tmp_path: Path, templates: Templates, units_frame: pd.DataFrame) -> Iterator[Hub]:
+    """A fresh hub with the communes loaded (every other dataset's foreign keys point at them): a copy of one
+    loaded once per process by `load_units`."""
+    copy = templates.copy("units-frame", backend, tmp_path, lambda hub: load_units(hub, units_frame))
+    yield copy.hub
+    copy.close()
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
