@@ -79,6 +79,10 @@ def _enqueue(hub: Hub, job_id: str, redis_url: str) -> None:
         error = StoreError("Không đưa được công việc vào hàng đợi (Redis không trả lời)",
                            f"Cannot queue the job: Redis does not answer ({type(exc).__name__})")
         _finish(hub.store, job_id, "failed", error=_error_dict(error))
+        # never queued, so nothing will read an uploaded file it names: not kept (the steward sends it again)
+        upload = _uploaded_file(hub.store, get(hub.store, job_id, reap=False))
+        if upload is not None:
+            upload.unlink(missing_ok=True)
         raise error from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from io import BytesIO
 from pathlib import Path
 
@@ -121,3 +122,20 @@ def test_upload_that_would_empty_or_shrink_a_dataset_is_refused(communes_hub: Hu
     assert confirmed.status_code == 201 and confirmed.json["load"]["rows_removed"] == total - 5
     bad_scope = send(client, steward, "sports-venues", part, scope="nowhere=1")
     assert bad_scope.status_code == 400 and bad_scope.json["context"]["field"] == "scope"
+
+
+def test_upload_that_cannot_be_queued_leaves_no_file(communes_hub: Hub, tmp_path: Path) -> None:
+    # Redis configured but not answering: the job is recorded failed (503) and its file, which nothing will
+    # ever read, is not kept in storage/uploads/.
+    from tests.conftest import free_port
+
+    settings = communes_hub.settings.replace(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    app = create_app(settings, hub=Hub(settings, communes_hub.catalog, communes_hub.store))
+    app.config["TESTING"] = True
+    name = f"unqueued-{uuid.uuid4().hex[:8]}.csv"
+    answer = send(app.test_client(), api_key(communes_hub, "steward"), "heritage-sites",
+                  SAMPLES / "heritage-sites.csv", name=name)
+    assert answer.status_code == 503, answer.json
+    assert "Redis" in answer.json["message"]["en"]
+    uploads = Path(communes_hub.settings.storage_dir) / "uploads" / "heritage-sites"
+    assert [p.name for p in uploads.glob(f"*{name}*")] == []
