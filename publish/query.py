@@ -1,4 +1,4 @@
-"""Reading records: filters, full-text search, geographic filters, sort, paging, versions.
+"""Reading records: filters, full-text search, geographic filters (publish/geo_filters.py), sort, paging, versions.
 
 The API, the web site, CKAN's datastore_search and the exports all read through `records()`, so access
 rules, versions and search behave the same everywhere. Pages are pinned to one version (`as of`), so paging
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -20,7 +19,7 @@ import sqlalchemy as sa
 from core.catalog import Dataset
 from core.errors import HubError, NotFound
 from core.text import search_words
-from publish import tables
+from publish import geo_filters, tables
 from publish.access import ANONYMOUS, Viewer, redactor, visible_fields
 from publish.db import unicode_lower
 from publish.lru import LruCache
@@ -198,75 +197,13 @@ def _row_id_clause(table: sa.Table, flt: Filter) -> sa.ColumnElement[bool]:
 
 
 def _geo_clauses(store: Store, dataset: Dataset, query: Query) -> list[sa.ColumnElement[bool]]:
-    """Geographic filters. Each first narrows the rows by bounding box through the spatial index (PostGIS:
-    `&&` on the GiST index; SpatiaLite: the R*Tree `idx_<table>__geom`, which no SpatiaLite function consults
-    by itself), then checks exactly, so both backends give the same rows."""
+    """The query's geographic filters (publish.geo_filters); a dataset without geometry refuses them."""
     if not (query.bbox or query.near or query.commune):
         return []
     if not dataset.schema.geometry_kind:
         raise QueryError("Bộ dữ liệu không có vị trí", "This dataset has no geometry", dataset=dataset.id)
-    table = store.table(dataset)
-    pg = store.dialect == "postgresql"
-    out: list[sa.ColumnElement[bool]] = []
-    if query.bbox:
-        x1, y1, x2, y2 = query.bbox
-        if pg:
-            out.append(sa.func.ST_Intersects(table.c._geom, sa.func.ST_MakeEnvelope(x1, y1, x2, y2, 4326)))
-        else:
-            out.extend(_rtree_prefilter(store, table, (x1, y1, x2, y2)))
-            out.append(sa.func.ST_Intersects(table.c._geom, sa.func.BuildMbr(x1, y1, x2, y2, 4326)) == 1)
-    if query.near:
-        lat, lon, radius = query.near
-        box = near_box(lat, lon, radius)
-        if pg:
-            point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), 4326)
-            # geography(_geom) has no index: the box on the geometry column uses the GiST index
-            out.append(table.c._geom.op("&&")(sa.func.ST_MakeEnvelope(*box, 4326)))
-            out.append(sa.func.ST_DWithin(sa.func.geography(table.c._geom), sa.func.geography(point), radius))
-        else:
-            out.extend(_rtree_prefilter(store, table, box))
-            out.append(sa.func.MbrIntersects(table.c._geom, sa.func.BuildMbr(*box, 4326)) == 1)
-            out.append(sa.func.ST_Distance(table.c._geom, sa.func.MakePoint(lon, lat, 4326), 1) <= radius)
-    if query.commune:
-        units = store.table("admin-units")
-        boundary = (
-            sa.select(units.c._geom).where(units.c._to.is_(None), units.c.code == str(query.commune)).scalar_subquery()
-        )
-        out.append(sa.func.ST_Within(table.c._geom, boundary) == (True if pg else 1))
-    return out
-
-
-def near_box(lat: float, lon: float, radius: float) -> tuple[float, float, float, float]:
-    """(min lon, min lat, max lon, max lat) holding every point within `radius` metres of (lat, lon) on the
-    WGS84 ellipsoid. A degree of latitude is at least 110,574 m and a degree of longitude at latitude φ at least
-    111,319 m × cos φ, so dividing by 110,000 m and 111,000 m × cos of the box's farthest latitude errs outward."""
-    dlat = radius / 110_000.0
-    far = min(abs(lat) + dlat, 89.9)
-    dlon = min(radius / (111_000.0 * max(math.cos(math.radians(far)), 1e-6)), 360.0)
-    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
-
-
-_RTREES: set[tuple[str, str]] = set()  # (database, table) known to have SpatiaLite's R*Tree
-
-
-def _rtree_prefilter(store: Store, table: sa.Table, box: tuple[float, float, float, float]
-                     ) -> list[sa.ColumnElement[bool]]:
-    """SpatiaLite: `_id` among the R*Tree entries whose box meets `box` (the R*Tree keeps each geometry's
-    box, rounded outward to 32-bit floats, under the row's ROWID, which is `_id`). Nothing when the table has
-    no spatial index."""
-    rtree = f"idx_{table.name}__geom"
-    known = (store.read_engine.url.render_as_string(), table.name)
-    if known not in _RTREES:
-        with store.read_engine.connect() as conn:
-            if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (rtree,)).first():
-                _RTREES.add(known)
-            else:
-                return []
-    x1, y1, x2, y2 = box
-    index = sa.table(rtree, sa.column("pkid"), sa.column("xmin"), sa.column("xmax"), sa.column("ymin"),
-                     sa.column("ymax"))
-    return [table.c._id.in_(sa.select(index.c.pkid).where(
-        index.c.xmin <= x2, index.c.xmax >= x1, index.c.ymin <= y2, index.c.ymax >= y1))]
+    return geo_filters.clauses(store, store.table(dataset), bbox=query.bbox, near=query.near,
+                               commune=query.commune)
 
 
 def _order_by(dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer, *, stream: bool = False,
@@ -316,7 +253,7 @@ def select_columns(store: Store, dataset: Dataset, query: Query, viewer: Viewer)
     if query.row_ids:
         names, cols = ["_id", *names], [table.c._id, *cols]
     if query.near and dataset.schema.geometry_kind and DISTANCE not in table.c:
-        names, cols = [*names, DISTANCE], [*cols, distance(store, table, query.near).label(DISTANCE)]
+        names, cols = [*names, DISTANCE], [*cols, geo_filters.distance(store, table, query.near).label(DISTANCE)]
     # conditional personal fields need their condition column even when not selected
     extra = [c for (_, c, _) in _conditions(dataset, viewer) if c not in names]
     cols += [table.c[c] for c in extra]
@@ -324,16 +261,6 @@ def select_columns(store: Store, dataset: Dataset, query: Query, viewer: Viewer)
         cols.append(sa.func.ST_AsGeoJSON(table.c._geom).label("_geometry") if store.dialect == "postgresql"
                     else sa.func.AsGeoJSON(table.c._geom).label("_geometry"))
     return names, cols
-
-
-def distance(store: Store, table: sa.Table, near: tuple[float, float, float]) -> sa.ColumnElement[float]:
-    """Metres from (lat, lon) to each record's geometry on the WGS84 ellipsoid (PostGIS: geography, spheroid;
-    SpatiaLite: ST_Distance with use_ellipsoid), so both backends agree to well under a metre."""
-    lat, lon, _ = near
-    if store.dialect == "postgresql":
-        point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), 4326)
-        return sa.func.ST_Distance(sa.func.geography(table.c._geom), sa.func.geography(point))
-    return sa.func.ST_Distance(table.c._geom, sa.func.MakePoint(lon, lat, 4326), 1)
 
 
 def _conditions(dataset: Dataset, viewer: Viewer) -> list[tuple[str, str, Any]]:
@@ -423,7 +350,7 @@ def _page_statement(store: Store, dataset: Dataset, table: sa.Table, query: Quer
            tuple((f.field, f.op, repr(f.value)) for f in query.filters), query.key is not None, query.q, query.bbox,
            query.near,
            query.commune, tuple(query.sort), query.with_geometry, query.row_ids,
-           (url, table.name) in _RTREES)  # SpatiaLite: a statement built before its R*Tree was found lacks it
+           (url, table.name) in geo_filters.RTREES)  # SpatiaLite: a statement built before its R*Tree was found lacks it
     hit = _STATEMENTS.get(key)
     if hit is not None and hit[0] is table:  # `table` is part of the key by identity
         return list(hit[1]), hit[2]
