@@ -15,7 +15,6 @@ never committed (loads are one transaction, publish/loads.py), so readers still 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -170,20 +169,12 @@ def _claim(store: Store, job_id: str) -> bool:
 @contextmanager
 def _heartbeat(store: Store, job_id: str) -> Iterator[None]:
     """Beat from a thread while the job runs, so a long SQL statement does not look like a dead worker."""
-    stop = threading.Event()
-
     def beat() -> None:
-        while not stop.wait(store.heartbeat_seconds):
-            if not jobs_store.heartbeat(store, job_id):
-                log.warning("job %s: heartbeat not recorded", job_id)
+        if not jobs_store.heartbeat(store, job_id):
+            log.warning("job %s: heartbeat not recorded", job_id)
 
-    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
-    thread.start()
-    try:
+    with leases.beating(store.heartbeat_seconds, beat, f"heartbeat-{job_id[:8]}"):
         yield
-    finally:
-        stop.set()
-        thread.join(timeout=5)
 
 
 def _finish(store: Store, job_id: str, status: str, *, result: dict[str, Any] | None = None,

@@ -25,6 +25,8 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -139,6 +141,25 @@ def is_dead(row: Any, me: Identity, now: datetime, stale_after: timedelta = STAL
         return state == "gone"
     last = row.heartbeat_at or row.started_at
     return last is None or last < now - stale_after
+
+
+@contextmanager
+def beating(every: float, beat: Callable[[], object], name: str) -> Iterator[None]:
+    """Call `beat` from a thread every `every` seconds while the body runs, so a long SQL statement does not
+    make a live holder (a job, a harvest lock) look dead; stopped and joined when the body ends."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(every):
+            beat()
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 class Heartbeat:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,19 +125,13 @@ def _lock(store: Store, dataset_id: str, worker: str) -> None:
 def _holding(store: Store, dataset_id: str, worker: str) -> Iterator[None]:
     """The harvest lock, its lease renewed every HUB_HEARTBEAT_SECONDS until released."""
     _lock(store, dataset_id, worker)
-    stop = threading.Event()
-
     def beat() -> None:
-        while not stop.wait(store.heartbeat_seconds):
-            schedule.renew(store, f"harvest-run:{dataset_id}", "-", worker, store.stale_after)
+        schedule.renew(store, f"harvest-run:{dataset_id}", "-", worker, store.stale_after)
 
-    thread = threading.Thread(target=beat, name=f"harvest-{dataset_id}-lease", daemon=True)
-    thread.start()
     try:
-        yield
+        with leases.beating(store.heartbeat_seconds, beat, f"harvest-{dataset_id}-lease"):
+            yield
     finally:
-        stop.set()
-        thread.join(timeout=5)
         # "free" with a lease that has run out: the next claim takes it over (schedule.claim never retakes "done")
         schedule.finish(store, f"harvest-run:{dataset_id}", "-", worker, "free", {})
 
