@@ -18,6 +18,7 @@ Heartbeat 1 s and lease 6 s (HUB_HEARTBEAT_SECONDS, HUB_LEASE_SECONDS) keep the 
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -25,7 +26,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -44,6 +45,7 @@ from publish.store import utcnow
 from tests.ckan.conftest import write_catalog
 from tests.harvest.conftest import Files
 from tests.ops.conftest import PostgresDatabase, api_key, bearer, flush_redis, hub_env, redis_db_url, require
+from tests.ops.conftest import wait_for as ops_wait_for
 from tests.ops.data import travel_agencies_csv
 from tests.ops.stack import free_ports
 
@@ -56,14 +58,7 @@ UPLOADED = "travel-agencies"
 WAIT = 180  # generous: the machine may be busy
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT, every: float = 0.25) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"{what}: not after {timeout}s")
+wait_for = functools.partial(ops_wait_for, timeout=WAIT, every=0.25)
 
 
 @dataclass

@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from io import BytesIO
@@ -19,7 +18,7 @@ from hub import jobs
 from hub.app import create_app
 from publish import leases
 from publish.context import Hub
-from tests.ops.conftest import HUB, api_key, bearer, flush_redis, hub_env, redis_db_url, run_hub
+from tests.ops.conftest import HUB, api_key, bearer, flush_redis, hub_env, redis_db_url, run_hub, wait_for
 from tests.ops.data import travel_agencies_csv
 from tests.ops.test_jobs import dead_pid, running_job
 
@@ -38,16 +37,6 @@ def queued_hub(communes_hub: Hub) -> Iterator[Hub]:
 def worker_env(hub: Hub) -> dict[str, str]:
     return hub_env(database_url=hub.settings.database_url, redis_url=hub.settings.redis_url,
                    storage_dir=hub.settings.storage_dir, log_format="text")
-
-
-def wait_for(condition, timeout: float = 60, every: float = 0.2):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"condition not met in {timeout}s")
 
 
 def test_worker_without_redis_is_one_clear_line(tmp_path: Path) -> None:
