@@ -4,14 +4,11 @@ Each entry's hash is HMAC-SHA256(key, previous entry's hash + canonical JSON of 
 HUB_AUDIT_KEY (or one derived from HUB_SECRET_KEY), which lives in the service's environment and never in the
 database. Editing, removing or reordering an entry breaks the chain from that entry on, and `verify()` names
 the first broken one; someone with the database but not the key cannot recompute the hashes after a change.
-The database itself refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) of hub_audit through triggers
-(`ensure_append_only`, run by `Store.init`); `verify()` reports them missing (it never recreates them).
-
-Cutting entries off the end leaves a valid, shorter chain: it shows only against a head kept elsewhere. So the
-head is anchored outside the database: `anchor()` gives a checkpoint (entry id, its hash, HMAC signature)
-that goes into every backup's manifest, into the JSON log, and into storage/audit-anchors.jsonl at each
-`hub audit --verify`; `verify(anchors=...)` checks that every signed checkpoint's entry is still there with
-the same hash (a cut tail or a rewritten chain fails, naming the checkpoint).
+The database itself refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) of hub_audit through triggers, and the
+head is anchored outside the database by signed checkpoints (both in publish/audit_guard.py, whose names this
+module re-exports); `verify(anchors=...)` checks the chain, reports missing triggers (it never recreates them)
+and checks that every signed checkpoint's entry is still there with the same hash (a cut tail or a rewritten
+chain fails, naming the checkpoint).
 
 Appending takes a lock (PostgreSQL advisory transaction lock; SQLite's write lock via BEGIN IMMEDIATE) and
 reads the last hash inside the same transaction, so several gunicorn workers never fork the chain. On SQLite the
@@ -39,7 +36,6 @@ import json
 import os
 import threading
 import weakref
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +45,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from publish import tables
+from publish.audit_guard import LOCK_KEY as _LOCK_KEY
+from publish.audit_guard import (
+    anchor,
+    anchors_path,
+    append_only_in_place,
+    ensure_append_only,
+    keep_anchor,
+    read_anchors,
+)
+from publish.audit_guard import signed as _signed
 from publish.db import driver
 from publish.store import Store, utcnow
 
@@ -60,8 +66,6 @@ GENESIS = "0" * 64
 # What an entry says, in the order it is hashed (canonical JSON sorts keys anyway; this fixes the set).
 FIELDS = ("at", "request_id", "client", "ip", "method", "path", "dataset", "query", "status", "rows", "personal",
           "detail")
-_LOCK_KEY = zlib.crc32(b"hub_audit")  # the PostgreSQL advisory lock serialising appends
-_TRIGGERS = ("hub_audit_no_update", "hub_audit_no_delete")
 
 
 # -- the chain ---------------------------------------------------------------------------------------------------
@@ -396,118 +400,3 @@ def verify(store: Store, anchors: list[dict[str, Any]] | None = None) -> Verific
         return Verification(False, checked, prev, None, f"{absent} signed checkpoint(s) name entries not in the log",
                             in_place, head_id, found)
     return Verification(True, checked, prev, None, None, in_place, head_id, found)
-
-
-# -- anchors: the head, signed, kept outside the database ------------------------------------------------------
-
-def _signature(key: bytes, entry_id: int, digest: str) -> str:
-    return hmac.new(key, f"hub-audit-anchor:{entry_id}:{digest}".encode(), hashlib.sha256).hexdigest()
-
-
-def _signed(key: bytes, item: dict[str, Any]) -> bool:
-    try:
-        expected = _signature(key, int(item["id"]), str(item["hash"]))
-    except (KeyError, TypeError, ValueError):
-        return False
-    return hmac.compare_digest(expected, str(item.get("sig", "")))
-
-
-def anchor(store: Store, conn: sa.Connection | None = None) -> dict[str, Any]:
-    """A signed checkpoint of the chain's head: {id, hash, at, sig} (id 0 for an empty log)."""
-    t = tables.audit_log
-    stmt = sa.select(t.c.id, t.c.hash, t.c.at).order_by(t.c.id.desc()).limit(1)
-    if conn is None:
-        with store.audit_engine.connect() as own:
-            row = own.execute(stmt).first()
-    else:
-        row = conn.execute(stmt).first()
-    entry_id, digest = (row.id, row.hash) if row is not None else (0, GENESIS)
-    at = row.at.isoformat(timespec="seconds") if row is not None and row.at else None
-    return {"id": entry_id, "hash": digest, "at": at, "sig": _signature(key_of(store), entry_id, digest)}
-
-
-def read_anchors(path: Any) -> list[dict[str, Any]]:
-    """Checkpoints kept one JSON object a line (storage/audit-anchors.jsonl), or none when there is no file."""
-    from pathlib import Path
-
-    file = Path(path)
-    if not file.is_file():
-        return []
-    out = []
-    for line in file.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                out.append({"id": -1, "hash": "", "sig": ""})  # unreadable: counts as a bad signature
-    return [a for a in out if a.get("id") != 0]
-
-
-_SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {op} ON hub_audit "
-    "BEGIN SELECT RAISE(ABORT, 'hub_audit is append-only / nhật ký kiểm toán chỉ được ghi thêm'); END"
-    for name, op in zip(_TRIGGERS, ("UPDATE", "DELETE"), strict=True)
-]
-_PG_FUNCTION = """CREATE OR REPLACE FUNCTION hub_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN RAISE EXCEPTION 'hub_audit is append-only / nhật ký kiểm toán chỉ được ghi thêm'; END $$"""
-_PG_TRIGGERS = [
-    "CREATE OR REPLACE TRIGGER hub_audit_no_update BEFORE UPDATE ON hub_audit "
-    "FOR EACH ROW EXECUTE FUNCTION hub_audit_append_only()",
-    "CREATE OR REPLACE TRIGGER hub_audit_no_delete BEFORE DELETE ON hub_audit "
-    "FOR EACH ROW EXECUTE FUNCTION hub_audit_append_only()",
-    "CREATE OR REPLACE TRIGGER hub_audit_no_truncate BEFORE TRUNCATE ON hub_audit "
-    "FOR EACH STATEMENT EXECUTE FUNCTION hub_audit_append_only()",
-]
-
-
-def append_only_in_place(engine: Engine | sa.Connection) -> bool:
-    """Whether the triggers refusing UPDATE and DELETE on hub_audit exist."""
-    if engine.dialect.name == "sqlite":
-        sql = "SELECT count(*) FROM sqlite_master WHERE type='trigger' AND tbl_name='hub_audit' AND name IN ({})"
-    else:
-        sql = ("SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass('hub_audit') "
-               "AND NOT tgisinternal AND tgname IN ({})")
-    sql = sql.format(", ".join(f"'{n}'" for n in _TRIGGERS))
-    if isinstance(engine, sa.Connection):
-        return engine.exec_driver_sql(sql).scalar() == len(_TRIGGERS)
-    with engine.connect() as conn:
-        return conn.exec_driver_sql(sql).scalar() == len(_TRIGGERS)
-
-
-def ensure_append_only(engine: Engine) -> None:
-    """Create the triggers that make hub_audit append-only, if missing (idempotent; cheap when present)."""
-    if append_only_in_place(engine):
-        return
-    with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            for sql in _SQLITE_TRIGGERS:
-                conn.exec_driver_sql(sql)
-            return
-        # several workers may start at once: one creates, the others find it done
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-        if append_only_in_place(conn):
-            return
-        conn.exec_driver_sql(_PG_FUNCTION)
-        for sql in _PG_TRIGGERS:
-            conn.exec_driver_sql(sql)
-
-
-def anchors_path(storage_dir: Any) -> Any:
-    """Where `hub audit --verify` keeps the signed checkpoints (copy it off the server too)."""
-    from pathlib import Path
-
-    return Path(storage_dir) / "audit-anchors.jsonl"
-
-
-def keep_anchor(store: Store, storage_dir: Any) -> dict[str, Any]:
-    """Append the head's signed checkpoint to storage/audit-anchors.jsonl and the JSON log; returns it."""
-    import logging
-
-    item = anchor(store)
-    path = anchors_path(storage_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(item) + "\n")
-    logging.getLogger("hub.audit").info("audit head %s at entry %s", item["hash"], item["id"],
-                                        extra={"audit_anchor": item})
-    return item
