@@ -51,7 +51,7 @@ def _timed(spent: defaultdict[str, int], name: str, fn: Callable[..., Any]) -> C
 
 
 def _name(fn: Any) -> str:
-    fn = getattr(fn, "func", fn)  # a functools.partial (flask-limiter's hooks)
+    fn = getattr(fn, "func", fn)  # a functools.partial (security's rate limit hook)
     owner = getattr(fn, "__self__", None)
     qualname = getattr(fn, "__qualname__", repr(fn))
     module = getattr(owner, "__module__", None) or getattr(fn, "__module__", "")

@@ -3,18 +3,19 @@ conditional responses (ETag / 304), the audit log, gzip and security headers.
 
 One `after_request` does the outgoing steps in a fixed order (304 first, so the audit records the status the
 caller got; the audit before gzip, so a refused audit write never sends data; headers last). Rate limits are
-flask-limiter's, keyed per client (per IP for anonymous callers and refused keys), on every route but static
-files and the probes (sharing API, CKAN API, web pages, downloads, DCAT, sign-in), in memory for the embedded
-hub and in Redis when HUB_REDIS_URL is set (in memory, each gunicorn worker counts on its own).
+keyed per client (per IP for anonymous callers and refused keys), on every route but static
+files and the probes (sharing API, CKAN API, web pages, downloads, DCAT, sign-in), counted per client and
+route (hub/ratelimit.py: a sliding window counter, in memory for the embedded hub, each gunicorn worker on its
+own, and in Redis, one round trip, when HUB_REDIS_URL is set).
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import logging
 import math
-import time
 import uuid
 import zlib
 from collections.abc import Iterable, Iterator
@@ -22,14 +23,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from flask import Flask, Response, current_app, g, jsonify, request
-from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from core.errors import HubError, StoreError, Unauthenticated
 from core.text import control_characters
-from hub import ratelimit_memory
 from hub.api.errors import error_response
 from hub.auth import bearer_token, current_viewer, key_prefix
+from hub.ratelimit import Decision, RateLimiter
 from publish import audit
 from publish.audit_query import personal_names, redact_query
 from publish.context import Hub
@@ -112,11 +112,11 @@ def _client_key() -> str:
     return f"ip:{request.remote_addr}"
 
 
-def _rate_limited(limit: RequestLimit) -> Response:
-    retry = max(1, int(limit.reset_at - time.time()))  # as flask-limiter computes its Retry-After header
+def _rate_limited(decision: Decision) -> Response:
+    retry = decision.retry_after
     response = error_response(RateLimited(f"Quá nhiều yêu cầu; hãy thử lại sau {retry} giây",
-                                          f"Too many requests; try again in {retry} seconds", limit=str(limit.limit),
-                                          retry_after=retry))
+                                          f"Too many requests; try again in {retry} seconds",
+                                          limit=f"{decision.limit} per 1 minute", retry_after=retry))
     response.headers["Retry-After"] = str(retry)
     return response
 
@@ -126,24 +126,26 @@ UNLIMITED = ("/static/", "/healthz", "/readyz", "/metrics", "/steward/report.css
 
 def _exempt() -> bool:
     """Only static files and the operator's probes go unlimited: the sharing and CKAN APIs, web pages,
-    downloads, DCAT and the sign-in all count."""
-    return request.path.startswith(UNLIMITED)
+    downloads, DCAT and the sign-in all count. (A URL that names no route is a 404 that reads nothing.)"""
+    endpoint = request.endpoint
+    return not endpoint or endpoint.endswith("static") or request.path.startswith(UNLIMITED)
 
 
-def _limiter(app: Flask, hub: Hub) -> Limiter:
-    return Limiter(
-        _client_key,
-        app=app,
-        default_limits=[f"{hub.settings.rate_limit} per minute"],
-        default_limits_exempt_when=_exempt,
-        storage_uri=hub.settings.redis_url or ratelimit_memory.URI,  # no timer thread per request
-        strategy="sliding-window-counter",
-        headers_enabled=True,
-        in_memory_fallback_enabled=True,  # Redis down: keep limiting per worker rather than fail
-        swallow_errors=True,
-        on_breach=_rate_limited,
-        key_prefix="hub",
-    )
+def _limit_rate(limiter: RateLimiter) -> Response | None:
+    """Count this request against its client's limit on its route; over the limit, 429 with Retry-After."""
+    if _exempt():
+        return None
+    decision = limiter.acquire(f"{_client_key()}/{request.endpoint}")
+    g.rate_limit = decision
+    return None if decision.allowed else _rate_limited(decision)
+
+
+def _rate_headers(response: Response) -> None:
+    decision: Decision | None = g.get("rate_limit")
+    if decision is not None:
+        response.headers.extend((("X-RateLimit-Limit", str(decision.limit)),
+                                 ("X-RateLimit-Remaining", str(decision.remaining)),
+                                 ("X-RateLimit-Reset", str(decision.reset_at))))
 
 
 # -- outgoing --------------------------------------------------------------------------------------------------
@@ -270,8 +272,6 @@ def _headers(response: Response) -> Response:
             h["Cache-Control"] = "private, no-cache" if private else "no-cache"
     if response.status_code == 401:
         h.setdefault("WWW-Authenticate", 'Bearer realm="hub"')
-    elif response.status_code not in (429, 503):
-        h.pop("Retry-After", None)  # flask-limiter sends it on every answer; it means something only on these
     return response
 
 
@@ -288,12 +288,10 @@ HTTP_MESSAGES = {
 def _http_errors(app: Flask) -> None:
     """HTTP errors raised before or around the views (rate limits, unknown URLs, wrong methods, big bodies)
     answer with our error body on the sharing API too. flask-restx routes errors of its own URLs to its
-    handler, which would drop flask-limiter's prepared 429 answer, so this wraps the router it installed."""
+    handler, so this wraps the router it installed."""
     routed = app.handle_user_exception
 
     def handle(exc: Exception) -> Any:
-        if isinstance(exc, RateLimitExceeded) and exc.response is not None:
-            return exc.response
         if isinstance(exc, RequestEntityTooLarge):
             return _too_large(request.max_content_length or SMALL_BODY_LIMIT)
         if isinstance(exc, HTTPException) and exc.code in HTTP_MESSAGES and request.path.startswith("/api/v1"):
@@ -332,15 +330,17 @@ def _document(app: Flask) -> None:
 def register(app: Flask) -> None:
     hub: Hub = app.extensions["hub"]
 
-    @app.after_request  # registered before the limiter's: Flask runs them in reverse, so this one runs last
+    @app.after_request  # registered before the others but request logging's: Flask runs them in reverse
     def outgoing(response: Response) -> Response:
+        _rate_headers(response)
         response = _conditional(response)
         response = _audit(hub, response)
         response = _compress(response)
         return _headers(response)
 
     # order: the limiter (a refused key is counted against its IP, not the client it names), body limits, keys
-    app.extensions["hub_limiter"] = _limiter(app, hub)
+    limiter = app.extensions["hub_limiter"] = RateLimiter(hub.settings.rate_limit, 60, hub.settings.redis_url)
+    app.before_request(functools.partial(_limit_rate, limiter))
     app.before_request(_limit_body)
     app.before_request(_authenticate)
     _http_errors(app)

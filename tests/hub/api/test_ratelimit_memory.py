@@ -1,4 +1,4 @@
-"""The in-process rate-limit store (hub/ratelimit_memory.py): limits as before, with no thread started per request."""
+"""The in-process rate-limit store (hub/ratelimit.py): limits as before, with no thread started per request."""
 
 from __future__ import annotations
 
