@@ -41,11 +41,12 @@ def _from_request() -> Viewer:
 
 
 def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
+    environ = request.environ  # read as WSGI gives them: asked several times a request, most often absent
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if header[:7].lower() == "bearer ":
         return header[7:].strip() or None
     # CKAN clients (ckanapi) send the token raw, in Authorization or X-CKAN-API-Key
-    raw = request.headers.get("X-CKAN-API-Key") or header
+    raw = environ.get("HTTP_X_CKAN_API_KEY") or header
     return raw.strip() or None
 
 

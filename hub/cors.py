@@ -16,6 +16,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 
 from hub.auth import bearer_token
+from hub.headers import add_vary, present
 
 OPEN_PREFIXES = ("/api/", "/feeds/", "/catalog", "/dataset/", "/dcat")
 OPEN_SUFFIXES = (".atom", ".geojson", ".csv", ".xlsx", ".zip", ".ttl", ".rdf", ".jsonld", ".n3", "/sitemap.xml")
@@ -27,7 +28,7 @@ def shareable() -> bool:
     """Whether this request's answer may be read by a page of any origin (see the module's docstring)."""
     if request.method not in ("GET", "HEAD"):
         return False
-    if bearer_token() or request.headers.get("X-CKAN-API-Key"):
+    if bearer_token() or request.environ.get("HTTP_X_CKAN_API_KEY"):
         return False
     path = request.path
     if path.startswith("/steward") or path.startswith("/api/v1/admin"):
@@ -38,10 +39,13 @@ def shareable() -> bool:
 def register(app: Flask) -> None:
     @app.after_request
     def cors(response: Response) -> Response:
+        h = response.headers
         if shareable():
-            response.headers["Access-Control-Allow-Origin"] = "*"
-            response.vary.add("Authorization")
+            h["Access-Control-Allow-Origin"] = "*"
+            add_vary(h, "Authorization")
         else:
-            response.headers.pop("Access-Control-Allow-Origin", None)
-            response.headers.pop("Access-Control-Allow-Credentials", None)
+            have = present(h)
+            if "access-control-allow-origin" in have or "access-control-allow-credentials" in have:
+                h.remove("Access-Control-Allow-Origin")
+                h.remove("Access-Control-Allow-Credentials")
         return response

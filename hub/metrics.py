@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, abort, g, request
@@ -139,12 +140,21 @@ def _start() -> None:
     g.metrics_started = time.perf_counter()
 
 
+# (method, route, status) -> the series' children: `labels()` checks and joins its arguments on every call
+_COUNTERS: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def _count(response: Response) -> Response:
-    route = request.url_rule.rule if request.url_rule else "<unmatched>"
-    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+    rule = request.url_rule
+    method, route, status = request.method, rule.rule if rule else "<unmatched>", response.status_code
+    series = _COUNTERS.get((method, route, status))
+    if series is None:
+        series = _COUNTERS[method, route, status] = (REQUESTS.labels(method, route, str(status)),
+                                                     LATENCY.labels(method, route))
+    series[0].inc()
     started = g.get("metrics_started")
     if started is not None:
-        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        series[1].observe(time.perf_counter() - started)
     return response
 
 

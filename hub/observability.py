@@ -26,26 +26,40 @@ _HANDLER_MARK = "_hub_handler"
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 request_log = logging.getLogger("hub.request")
+FIELDS = "_hub_fields"  # a record's attribute holding the fields a JSON line carries (the request log's)
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC), level, logger, message, request id, and any `extra` fields."""
 
+    _second = (-1, "")  # the last second formatted, and its text: most lines share theirs with the one before
+
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "ts": self._timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
         if has_request_context() and "request_id" in g:
             out["request_id"] = g.request_id
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_") and value is not None:
-                out[key] = value
+        fields = getattr(record, FIELDS, None)  # the request log's own fields: no look through the record
+        if fields is not None:
+            out.update((key, value) for key, value in fields.items() if value is not None)
+        else:
+            for key, value in vars(record).items():
+                if key not in _STANDARD and not key.startswith("_") and value is not None:
+                    out[key] = value
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)
         return json.dumps(out, ensure_ascii=False, default=str)
+
+    def _timestamp(self, created: float) -> str:
+        """`created` as 2026-12-06T18:45:04.042Z (UTC, milliseconds)."""
+        second, known = int(created), self._second  # (read once: another thread may replace it)
+        if known[0] != second:
+            known = self._second = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+        return f"{known[1]}.{int((created - second) * 1000):03d}Z"
 
 
 class TextFormatter(logging.Formatter):
@@ -81,29 +95,37 @@ def quiet_libraries(level: str) -> None:
 
 
 def _start() -> None:
-    given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    given = request.environ.get("HTTP_X_REQUEST_ID", "")
+    g.request_id = given if given and REQUEST_ID.match(given) else uuid.uuid4().hex
     g.request_started = time.perf_counter()
 
 
 def _finish(response: Response) -> Response:
-    response.headers["X-Request-ID"] = g.get("request_id", "")
+    request_id = g.get("request_id", "")
+    response.headers["X-Request-ID"] = request_id
+    if not request_log.isEnabledFor(logging.INFO):
+        return response
     started = g.get("request_started")
     viewer = g.get("viewer")
-    request_log.info(
-        "%s %s %s", request.method, request.path, response.status_code,
-        extra={
-            "method": request.method,
-            "path": request.path,
-            "route": request.url_rule.rule if request.url_rule else None,
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-            "bytes": response.calculate_content_length(),
-            "client": getattr(viewer, "name", None),
-            "remote_addr": request.remote_addr,
-            "user_agent": request.user_agent.string[:200] or None,
-        },
-    )
+    environ = request.environ
+    method, path, status = request.method, request.path, response.status_code
+    rule = request.url_rule
+    extra = {
+        "method": method,
+        "path": path,
+        "route": rule.rule if rule else None,
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+        "bytes": response.calculate_content_length(),
+        "client": getattr(viewer, "name", None),
+        "remote_addr": request.remote_addr,
+        "user_agent": environ.get("HTTP_USER_AGENT", "")[:200] or None,
+    }
+    # as request_log.info would, less its look through the stack for the caller's file and line (not logged)
+    record = request_log.makeRecord(request_log.name, logging.INFO, __file__, 0, "%s %s %s", (method, path, status),
+                                    None, extra=extra)
+    setattr(record, FIELDS, extra)
+    request_log.handle(record)
     return response
 
 

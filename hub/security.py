@@ -29,6 +29,7 @@ from core.errors import HubError, StoreError, Unauthenticated
 from core.text import control_characters
 from hub.api.errors import error_response
 from hub.auth import bearer_token, current_viewer, key_prefix
+from hub.headers import add_missing, add_vary, present
 from hub.ratelimit import Decision, RateLimiter
 from publish import audit
 from publish.audit_query import personal_names, redact_query
@@ -62,15 +63,19 @@ def _authenticate() -> Response | None:
 
 def _limit_body() -> Response | None:
     """File uploads may be as large as HUB_MAX_UPLOAD_MB; any other body (JSON, forms) 1 MB."""
-    uploads = request.mimetype in ("multipart/form-data", "application/octet-stream")
+    environ = request.environ  # (read as WSGI gives them: request.mimetype parses, and most requests have none)
+    ctype = environ.get("CONTENT_TYPE")
+    uploads = bool(ctype) and ctype.partition(";")[0].strip().lower() in ("multipart/form-data",
+                                                                         "application/octet-stream")
     limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) if uploads else SMALL_BODY_LIMIT
     if limit:
         request.max_content_length = limit  # also enforced while a body sent without Content-Length is read
-        if request.content_length is not None and request.content_length > limit:
+        if environ.get("CONTENT_LENGTH") and request.content_length is not None and request.content_length > limit:
             return _too_large(limit)
-    if len(request.query_string) > MAX_QUERY_STRING:
+    query = environ.get("QUERY_STRING", "")  # (latin-1 text of the bytes, as WSGI gives it)
+    if len(query) > MAX_QUERY_STRING:
         return _error(414, "uri-too-long", "Địa chỉ yêu cầu quá dài", "The request URI is too long")
-    if control_characters(request.path) or control_characters(unquote(request.query_string.decode("latin-1"))):
+    if control_characters(request.path) or (query and control_characters(unquote(query))):
         # NUL and other control characters name nothing we serve, and NUL cannot even be audited on PostgreSQL
         return _error(400, "control-characters", "Địa chỉ yêu cầu chứa ký tự điều khiển (NUL...)",
                       "The request URI holds control characters (NUL...)")
@@ -216,11 +221,14 @@ def _audit(hub: Hub, response: Response) -> Response:
 
 
 def _compress(response: Response) -> Response:
-    # only whole 200 answers: a 206 range or a 304 must stay as they are
-    if (response.status_code != 200 or request.method == "HEAD" or "Content-Encoding" in response.headers
-            or not response.mimetype or not response.mimetype.startswith(COMPRESSIBLE)):
+    # only whole 200 answers: a 206 range or a 304 must stay as they are; an answer from the answer cache
+    # (hub/api/answers.py) comes encoded as the caller accepts, with its Vary
+    if response.status_code != 200 or request.method == "HEAD":
         return response
-    response.vary.add("Accept-Encoding")
+    have = present(response.headers)
+    if "content-encoding" in have or not have.get("content-type", "").startswith(COMPRESSIBLE):
+        return response
+    add_vary(response.headers, "Accept-Encoding")
     if request.accept_encodings.quality("gzip") <= 0:
         return response
     if response.is_streamed:
@@ -250,28 +258,30 @@ def _gzip_stream(chunks: Iterable[bytes | str]) -> Iterator[bytes]:
             close()
 
 
+SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                    ("Referrer-Policy", "strict-origin-when-cross-origin"), ("Cross-Origin-Opener-Policy", "same-origin"))
+PAGE_CSP = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'"  # pages: their own scripts and styles
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'"
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def _headers(response: Response) -> Response:
     h = response.headers
-    h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if response.mimetype == "text/html":
-        # pages may use their own scripts and styles; they may not be framed or load plugins
-        h.setdefault("Content-Security-Policy", "frame-ancestors 'none'; object-src 'none'; base-uri 'self'")
-    else:
-        h.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-    if request.is_secure:
-        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    have = present(h)
+    add_missing(h, SECURITY_HEADERS, have)
+    html = have.get("content-type", "").startswith("text/html")
+    add_missing(h, [("Content-Security-Policy", PAGE_CSP if html else DATA_CSP)], have)
+    if request.environ.get("wsgi.url_scheme") in ("https", "wss"):  # request.is_secure
+        add_missing(h, [("Strict-Transport-Security", HSTS)], have)
     if g.get("audit_personal"):
-        h["Cache-Control"] = "no-store"  # personal data: no cache (browser, proxy) may keep a copy
+        h["Cache-Control"] = have["cache-control"] = "no-store"  # personal data: no cache may keep a copy
     if request.path.startswith("/api/"):
-        response.vary.add("Authorization")
-        if "Cache-Control" not in h and response.status_code in (200, 304):
-            private = g.get("viewer") is not None and g.viewer.authenticated
-            h["Cache-Control"] = "private, no-cache" if private else "no-cache"
+        add_vary(h, "Authorization")
+        if "cache-control" not in have and response.status_code in (200, 304):
+            viewer = g.get("viewer")
+            h["Cache-Control"] = "private, no-cache" if viewer is not None and viewer.authenticated else "no-cache"
     if response.status_code == 401:
-        h.setdefault("WWW-Authenticate", 'Bearer realm="hub"')
+        add_missing(h, [("WWW-Authenticate", 'Bearer realm="hub"')], have)
     return response
 
 

@@ -46,6 +46,8 @@ __all__ = ["Entry", "ResponseCache", "VersionReader", "cache_key", "current_vers
 
 log = logging.getLogger("publish.response_cache")
 
+PREPARED = b"hub_current_versions"  # the VersionReader's statement, on its own connections
+TUPLES_OK, COMMAND_OK = 2, 1  # libpq's PGRES_TUPLES_OK, PGRES_COMMAND_OK (psycopg.pq.ExecStatus)
 REDIS_TTL_SECONDS = 7 * 24 * 3600  # old versions' answers age out of Redis
 REDIS_PREFIX = "hub:answer:"
 MAX_ENTRY_BYTES = 4 * 1024 * 1024  # larger answers are encoded each time rather than pushing out many others
@@ -163,28 +165,43 @@ class VersionReader:
         self._local = threading.local()
         loads = tables.loads
         self._postgres = engine.dialect.name == "postgresql"
+        self._libpq = self._postgres and engine.dialect.driver == "psycopg"  # psycopg 3: its libpq connection
         self._sql = (f"SELECT {loads.c.dataset.name}, max({loads.c.version.name}) FROM {loads.name} "
                      f"WHERE {loads.c.status.name} = 'committed' AND {loads.c.dataset.name} IN ({{marks}}) "
                      f"GROUP BY {loads.c.dataset.name}")
+        self._postgres_sql = self._sql.replace("IN ({marks})", "= ANY($1::text[])")
 
     def __call__(self, store: Store, ids: Iterable[str]) -> dict[str, int]:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        mark = "%s" if self._postgres else "?"
-        sql = self._sql.format(marks=", ".join(mark for _ in wanted))
         try:
-            cursor = self._connection().cursor()
-            try:
-                cursor.execute(sql, wanted)
-                found = {name: int(v or 0) for name, v in cursor.fetchall()}
-            finally:
-                cursor.close()
+            conn = self._connection()
+            if self._libpq:
+                found = self._ask_postgres(conn, wanted)
+            else:
+                cursor = conn.cursor()
+                try:
+                    mark = "%s" if self._postgres else "?"
+                    cursor.execute(self._sql.format(marks=", ".join(mark for _ in wanted)), wanted)
+                    found = {name: int(v or 0) for name, v in cursor.fetchall()}
+                finally:
+                    cursor.close()
         except Exception as exc:  # noqa: BLE001 - a broken kept connection: forget it, ask through the pool instead
             log.info("current versions: the kept connection failed (%s); asking through the pool", exc)
             self._drop()
             return current_versions(store, wanted)
         return {name: found.get(name, 0) for name in wanted}
+
+    def _ask_postgres(self, conn: Any, wanted: list[str]) -> dict[str, int]:
+        """The statement, prepared once per connection, run through libpq directly (psycopg's cursor costs two
+        thirds of the CPU of this one round trip; libpq waits without holding the GIL)."""
+        pgconn = conn.pgconn
+        array = "{" + ",".join('"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in wanted) + "}"
+        result = pgconn.exec_prepared(PREPARED, [array.encode()])
+        if result.status != TUPLES_OK:
+            raise RuntimeError((result.error_message or b"").decode(errors="replace") or "current versions failed")
+        return {result.get_value(i, 0).decode(): int(result.get_value(i, 1) or 0) for i in range(result.ntuples)}
 
     def _connection(self) -> Any:
         local = self._local
@@ -196,6 +213,11 @@ class VersionReader:
             if self._postgres:
                 raw.rollback()  # the pool's ping left a transaction open; autocommit may be set only outside one
                 raw.autocommit = True
+            if self._libpq:
+                prepared = raw.pgconn.prepare(PREPARED, self._postgres_sql.encode())
+                if prepared.status != COMMAND_OK:
+                    raw.close()
+                    raise RuntimeError((prepared.error_message or b"").decode(errors="replace"))
             local.conn = raw
         return local.conn
 

@@ -19,6 +19,7 @@ from flask import Flask, Response, current_app, request
 from core.catalog import Dataset
 from hub import audit
 from hub.context import current_hub
+from hub.headers import add_vary
 from publish.access import Viewer
 from publish.response_cache import (
     Entry,
@@ -60,6 +61,13 @@ def _entry(built: Built, gzip_ok: bool) -> Entry:
     return entry.with_gzip() if gzip_ok else entry  # else made for the first caller that accepts it
 
 
+def _base_url(environ: dict[str, Any]) -> list[str]:
+    """What `request.base_url` is made of (the answer's links start with it), as the server gave them: the same
+    parts make the same URL, and reading them skips building it (IRI decoding, IDNA) on every request."""
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
+    return [environ.get("wsgi.url_scheme", ""), host, environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", "")]
+
+
 def answer(dataset: Dataset, viewer: Viewer, parts: dict[str, Any], build: Callable[[int], Built], *,
            version: int | None = None, labels: bool = False, fk_filters: bool = False,
            commune: bool = False) -> Response:
@@ -71,15 +79,16 @@ def answer(dataset: Dataset, viewer: Viewer, parts: dict[str, Any], build: Calla
     current_versions: VersionReader = current_app.extensions["hub_versions"]
     versions = current_versions(hub.store, [dataset.id, *deps]) if version is None or deps else {}
     pinned = version if version is not None else versions[dataset.id]
+    environ = request.environ
     key = cache_key({**parts, "dataset": dataset.id, "version": pinned, "deps": {d: versions[d] for d in deps},
-                     "class": visibility_class(hub.catalog, viewer), "url": request.base_url})
+                     "class": visibility_class(hub.catalog, viewer), "url": _base_url(environ)})
     etag = etag_for(key)
     audit.note(dataset=dataset.id)
-    if request.if_none_match.contains_weak(etag):
+    if environ.get("HTTP_IF_NONE_MATCH") and request.if_none_match.contains_weak(etag):
         response = Response(status=304)
         response.set_etag(etag, weak=True)
         return response
-    gzip_ok = request.accept_encodings.quality("gzip") > 0
+    gzip_ok = bool(environ.get("HTTP_ACCEPT_ENCODING")) and request.accept_encodings.quality("gzip") > 0
     entry = cache.get(key)
     if entry is None:
         with cache.one_builder(key) if pinned else nullcontext():  # a committed version's answer: built once
@@ -100,7 +109,7 @@ def answer(dataset: Dataset, viewer: Viewer, parts: dict[str, Any], build: Calla
     response = Response(entry.gzipped if zipped else entry.body, mimetype=entry.mimetype)
     response.set_etag(etag, weak=True)
     if entry.compressible:
-        response.vary.add("Accept-Encoding")
+        add_vary(response.headers, "Accept-Encoding")
     if zipped:
         response.headers["Content-Encoding"] = "gzip"
     return response
