@@ -64,9 +64,8 @@ def _authenticate() -> Response | None:
 def _limit_body() -> Response | None:
     """File uploads may be as large as HUB_MAX_UPLOAD_MB; any other body (JSON, forms) 1 MB."""
     environ = request.environ  # (read as WSGI gives them: request.mimetype parses, and most requests have none)
-    ctype = environ.get("CONTENT_TYPE")
-    uploads = bool(ctype) and ctype.partition(";")[0].strip().lower() in ("multipart/form-data",
-                                                                         "application/octet-stream")
+    ctype: str = environ.get("CONTENT_TYPE") or ""
+    uploads = ctype.partition(";")[0].strip().lower() in ("multipart/form-data", "application/octet-stream")
     limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) if uploads else SMALL_BODY_LIMIT
     if limit:
         request.max_content_length = limit  # also enforced while a body sent without Content-Length is read
