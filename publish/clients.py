@@ -220,7 +220,7 @@ def resolve_key(token: str, store: Store) -> Viewer:
     if len(parts) < 3 or parts[0] != "hub":
         raise _bad_key()
     digest = _digest(token)
-    cache_key = (store.read_engine.url.render_as_string(), digest)
+    cache_key = (_database(store), digest)
     known = _KNOWN.get(cache_key)
     if known is not None:
         if known.expires_at is not None and known.expires_at < utcnow():
@@ -229,6 +229,20 @@ def resolve_key(token: str, store: Store) -> Viewer:
     viewer, expires_at = _lookup(store, parts[1], digest)
     _KNOWN.put(cache_key, _Known(viewer, expires_at), ttl=KEY_CACHE_SECONDS)
     return viewer
+
+
+_DATABASES: dict[int, tuple[Any, str]] = {}  # id(url) -> (url, its text): rendering it costs more than the rest
+
+
+def _database(store: Store) -> str:
+    """Which database the store reads (keys known in one are not known in another)."""
+    url = store.read_engine.url
+    known = _DATABASES.get(id(url))
+    if known is None or known[0] is not url:
+        if len(_DATABASES) > 64:
+            _DATABASES.clear()
+        known = _DATABASES[id(url)] = (url, url.render_as_string())
+    return known[1]
 
 
 def _lookup(store: Store, prefix: str, digest: str) -> tuple[Viewer, datetime | None]:
