@@ -1,0 +1,58 @@
+"""The cut per-request path (issue 20) keeps every rule on answers served from the answer cache: one record and
+a change-feed page take the same path as a page (304 on a matching ETag without reading the dataset), and a
+cached answer still carries the security headers, CORS for anonymous callers only, the caching rules, the
+request id and the rate-limit headers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import statements_reading
+from tests.hub.api.conftest import PERSONAL, Secured
+
+
+@pytest.mark.parametrize("what", ["record", "changes"])
+def test_one_record_and_the_change_feed_answer_304_without_reading(secured: Secured, what: str) -> None:
+    client = secured.app().test_client()
+    headers = secured.headers("department")
+    key_field = secured.hub.catalog.dataset(PERSONAL).schema.primary_key[0]
+    first = client.get(f"/api/v1/datasets/{PERSONAL}/records?limit=1", headers=headers).get_json()
+    url = {"record": f"/api/v1/datasets/{PERSONAL}/records/{first['records'][0][key_field]}",
+           "changes": f"/api/v1/datasets/{PERSONAL}/changes?since=0&limit=3"}[what]
+    answer = client.get(url, headers=headers)
+    etag = answer.headers["ETag"]
+    assert answer.status_code == 200 and etag
+    store = secured.hub.store
+    with statements_reading(store, store.table(PERSONAL).name) as seen:
+        again = client.get(url, headers={**headers, "If-None-Match": etag})
+        cached = client.get(url, headers=headers)
+    assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == etag
+    assert cached.get_data() == answer.get_data() and seen == []
+    other = client.get(url, headers={**secured.headers("department-personal"), "If-None-Match": etag})
+    assert other.status_code == 200 and other.headers["ETag"] != etag  # another class: another answer
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "department", "department-personal"])
+def test_a_cached_answer_keeps_every_header_rule(secured: Secured, caller: str) -> None:
+    client = secured.app(rate_limit=50).test_client()
+    url = ("/api/v1/datasets/heritage-sites/records?limit=30" if caller == "anonymous"
+           else f"/api/v1/datasets/{PERSONAL}/records?limit=30")
+    headers = {**secured.headers(caller), "Accept-Encoding": "gzip", "X-Request-ID": "req-0123456789"}
+    built, cached = client.get(url, headers=headers), client.get(url, headers=headers)
+    for answer in (built, cached):
+        h = answer.headers
+        assert answer.status_code == 200 and h["Content-Encoding"] == "gzip"
+        assert h["X-Content-Type-Options"] == "nosniff" and h["X-Frame-Options"] == "DENY"
+        assert h["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+        assert h["Referrer-Policy"] and h["Cross-Origin-Opener-Policy"] == "same-origin"
+        vary = [v.strip().lower() for v in h["Vary"].split(",")]
+        assert sorted(vary) == ["accept-encoding", "authorization"]  # each once
+        assert h["X-Request-ID"] == "req-0123456789" and h["X-RateLimit-Limit"] == "50"
+        assert len(h.getlist("Content-Security-Policy")) == 1 and "Retry-After" not in h
+        if caller == "anonymous":
+            assert h["Access-Control-Allow-Origin"] == "*" and h["Cache-Control"] == "no-cache"
+        else:
+            assert "Access-Control-Allow-Origin" not in h
+            assert h["Cache-Control"] == ("no-store" if caller == "department-personal" else "private, no-cache")
+    assert [a.headers["X-RateLimit-Remaining"] for a in (built, cached)] == ["49", "48"]
+    assert cached.get_data() == built.get_data()
