@@ -40,7 +40,7 @@ from ingest.normalise.numbers import format_number, number_style_of_counts, pars
 from ingest.normalise.phones import normalise_phone
 from ingest.normalise.text import normalise_texts, normalise_texts_flagged
 
-__all__ = ["Change", "ChangeLog", "typed_text", "normalise_column"]
+__all__ = ["Change", "ChangeLog", "typed_text", "normalise_column", "by_codes", "REPEAT_SAMPLE"]
 
 
 @dataclass(slots=True)  # up to MAX_CHANGES of them are kept per file
@@ -336,7 +336,7 @@ def normalise_column(
     return values
 
 
-_SAMPLE = 2048  # cells looked at to tell whether a column's values repeat
+REPEAT_SAMPLE = 2048  # cells looked at to tell whether a column's values repeat
 
 
 def _repeats(cells: Sequence[Any]) -> bool:
@@ -344,7 +344,7 @@ def _repeats(cells: Sequence[Any]) -> bool:
     average. Its first cells tell cheaply when nearly all differ (names, codes, phones, coordinates)."""
     if len(cells) < 64:
         return False
-    sample = cells[:_SAMPLE]
+    sample = cells[:REPEAT_SAMPLE]
     if len(set(sample)) * 10 > len(sample) * 9:
         return False
     return len(set(cells)) * 4 <= len(cells)
@@ -359,12 +359,38 @@ def _by_dictionary(
     missing_values: frozenset[str],
     log: ChangeLog | None,
 ) -> list[str | None]:
-    """normalise_column of a column of str/None through its distinct values: each goes through the text
-    step and the normaliser once (as the cell path would, the number style voted with each value's count),
-    and values, changed cells and rule names are mapped back to the cells by index (numpy), so the cells
-    cost no Python step each. Changes are logged in row order, as the cell path logs them."""
+    """normalise_column of a column of str/None through its distinct values (pandas.factorize)."""
     codes, found = pandas.factorize(numpy.asarray(cells, dtype=object))  # None: code -1
-    distinct: list[str] = found.tolist()
+    return by_codes(field, rule, spec, codes, found.tolist(), rows, missing_values, log)
+
+
+class _Decoded:
+    """The cell at an index of a column given as codes into its distinct values (code -1: None)."""
+
+    def __init__(self, codes: numpy.ndarray, distinct: list[str]) -> None:
+        self._codes = codes
+        self._distinct = distinct
+
+    def __getitem__(self, i: int) -> str | None:
+        code = int(self._codes[i])
+        return None if code < 0 else self._distinct[code]
+
+
+def by_codes(
+    field: str,
+    rule: str,
+    spec: Mapping,
+    codes: numpy.ndarray,
+    distinct: list[str],
+    rows: Sequence[int],
+    missing_values: frozenset[str],
+    log: ChangeLog | None,
+) -> list[str | None]:
+    """normalise_column of a column of str/None given as `codes` into its `distinct` values (in order of first
+    appearance; code -1 for None): each value goes through the text step and the normaliser once (as the cell
+    path would, the number style voted with each value's count), and values, changed cells and rule names are
+    mapped back to the cells by index (numpy), so the cells cost no Python step each. Changes are logged in row
+    order, as the cell path logs them."""
     counts = numpy.bincount(codes[codes >= 0], minlength=len(distinct)).tolist()
     _, texts, _, _ = _texts(distinct, missing_values, texts_only=True)
     values, changed, _, name = _apply_rule(rule, spec, distinct, texts, [], counts)
@@ -373,6 +399,7 @@ def _by_dictionary(
     out: list[str | None] = table[codes].tolist()
     if log is None:
         return out
+    cells = _Decoded(codes, distinct)
     if rule == "commune" and (unsure := _unresolved(set(values) - changed.keys())):
         flags = numpy.array([v in unsure for v in values] + [False])
         at = numpy.flatnonzero(flags[codes]).tolist()

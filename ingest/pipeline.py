@@ -82,6 +82,7 @@ class SourceTable:
             if target and target not in {t for _, t in self._columns}:
                 self._columns.append((index, target))
         self._consumed = False
+        self._arrow = hasattr(raw.records, "block")  # CSV records read by Arrow (ingest.readers.csv_arrow)
 
     def __repr__(self) -> str:
         return (
@@ -113,13 +114,20 @@ class SourceTable:
         clean = False
         while True:
             with _gc_paused():  # the row lists die inside, before the collector is back
+                columns: dict[int, Any]
                 if self._raw.records is None:
                     buffer = list(islice(rows, size))
-                    numbers, records = [number for number, _ in buffer], [cells for _, cells in buffer]
+                    numbers, columns = [number for number, _ in buffer], self._transpose([c for _, c in buffer])
                     del buffer
+                elif self._arrow:
+                    from ingest.columnar import take_columns
+
+                    numbers, columns, clean = take_columns(rows, self._raw.records, size, clean, self._width,  # type: ignore[arg-type]
+                                                           [index for index, _ in self._columns], _BULK)
                 else:
                     numbers, records, clean = self._take(rows, self._raw.records, size, clean)
-                frame = self._frame(numbers, records)
+                    columns = self._transpose(records)
+                frame = self._frame(numbers, columns)
             if frame is None:
                 return
             yield frame
@@ -145,20 +153,34 @@ class SourceTable:
             clean = item[1].count(None) != len(item[1])  # a blank row comes out as Nones: others may follow
         return numbers, out, clean
 
-    def _frame(self, rows: list[int], records: list[list[Any]]) -> pandas.DataFrame | None:
+    def _transpose(self, records: list[list[Any]]) -> dict[int, Any]:
+        """The cells of each source column the schema takes; `records` is emptied (the row lists go now)."""
         if not records:
-            return None
-        self.rows_read += len(records)
-        n = len(records)
+            return {}
         columns: list[Any] = list(zip(*records, strict=True))
-        records.clear()  # the row lists go now; a column's raw cells go once it is normalised
+        records.clear()
+        return {index: list(columns[index]) for index, _ in self._columns}
+
+    def _frame(self, rows: list[int], columns: dict[int, Any]) -> pandas.DataFrame | None:
+        """The batch of rows numbered `rows`, from the cells of each source column the schema takes (lists, or
+        Arrow arrays from ingest.columnar); a column's raw cells go once it is normalised."""
+        if not rows:
+            return None
+        self.rows_read += len(rows)
+        n = len(rows)
         data: dict[str, list[str | None]] = {}
         plane: dict[str, list[str | None]] = {}
+        if self._arrow:
+            from ingest.columnar import cells_of, normalise_arrow
         for index, target in self._columns:
-            cells = list(columns[index])
-            columns[index] = None
+            cells = columns.pop(index)
             if target in (VN2000_X, VN2000_Y):
+                cells = cells_of(cells) if self._arrow else cells
                 plane[target] = normalise_column(target, "number", {}, cells, rows, self._missing_values, None)
+                continue
+            if self._arrow:
+                data[target] = normalise_arrow(target, self._plan[target], self._specs[target], cells, rows,
+                                               self._missing_values, self._log)
                 continue
             data[target] = normalise_column(
                 target, self._plan[target], self._specs[target], cells, rows, self._missing_values, self._log,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections import deque
 from collections.abc import Generator, Iterator
 from itertools import islice
 from pathlib import Path
@@ -17,6 +18,9 @@ from core.errors import EncodingError, InputError
 from ingest.encodings import check_encoding, detect_encoding
 from ingest.headers import HeaderMatcher
 from ingest.readers._table import HEAD_ROWS, RawTable, Row, Shape, data_rows, locate_header
+from ingest.readers.csv_arrow import ArrowRecords, PieceReader, Source
+
+ARROW_WIDTH = 4  # narrower tables never have plainly data rows to take in bulk: the row reader reads them
 
 __all__ = ["read_csv", "MAX_LINE"]
 
@@ -137,10 +141,12 @@ def read_csv(path: Path, matcher: HeaderMatcher, *, encoding: str | None = None,
     lines = _lines(path, codec, file)  # holds the open file: closed when the rows end or fail
     reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True)
     head: list[Row] = []
+    at_end = False
     try:
         while len(head) < HEAD_ROWS:
             cells = next(reader, None)
             if cells is None:
+                at_end = True
                 break
             if not head and cells and cells[0].startswith("\ufeff"):
                 cells[0] = cells[0][1:]
@@ -156,14 +162,21 @@ def read_csv(path: Path, matcher: HeaderMatcher, *, encoding: str | None = None,
         raise
 
     shapes: dict[int, Shape] = {}
-    records = _Records(reader, len(head), file)
-    records.give_back(index + depth + 1, [cells for _, cells in head[index + depth :]])  # read already
+    rest = [cells for _, cells in head[index + depth :]]  # read already
+    records: _Records | ArrowRecords
+    if len(headers) >= ARROW_WIDTH:
+        lines.close()
+        records = _arrow_records(path, codec, file, delimiter, rest, len(head), None if at_end else reader.line_num,
+                                 len(headers))
+    else:
+        records = _Records(reader, len(head), file, lines)
+        records.give_back(index + depth + 1, rest)
 
     def rows() -> Iterator[Row]:
         try:
             yield from data_rows([], records, 0, len(headers), text=True, shapes=shapes)
         finally:
-            lines.close()
+            records.close()
 
     alternatives = {h: a for h, a in zip(headers, alts, strict=True) if a}
     return RawTable(
@@ -171,14 +184,39 @@ def read_csv(path: Path, matcher: HeaderMatcher, *, encoding: str | None = None,
     )
 
 
+def _arrow_records(path: Path, codec: str, file: str, delimiter: str, rest: list[list[str]], done: int,
+                   lines_read: int | None, width: int) -> ArrowRecords:
+    """The records after the head (`done` records in `lines_read` lines; None: the whole file), `rest` of the
+    head's first, read by Arrow where it gives what the row reader gives (ingest.readers.csv_arrow)."""
+
+    def restart(done: int) -> _Records:  # the row reader, run up to record `done`
+        lines = _lines(path, codec, file)
+        reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True)
+        try:
+            deque(islice(reader, done), maxlen=0)  # read once already, without error
+        except BaseException:
+            lines.close()
+            raise
+        return _Records(reader, done, file, lines)
+
+    def source() -> Source:
+        assert lines_read is not None
+        return Source(path, codec, lines_read)
+
+    reader = PieceReader(delimiter, width, MAX_LINE)
+    return ArrowRecords(rest, done, None if lines_read is None else source, restart, reader)
+
+
 class _Records:
     """(record number, cells) for the records after the first `done`; a csv error names its record.
 
     `bulk` hands over many records at once, read in C, for the pipeline's fast path (RawTable.records)."""
 
-    def __init__(self, reader: Iterator[list[str]], done: int, file: str) -> None:
+    def __init__(self, reader: Iterator[list[str]], done: int, file: str,
+                 lines: Generator[str, None, None] | None = None) -> None:
         self._reader = reader
         self._file = file
+        self._lines = lines
         self.number = done
         self._back: list[list[str]] = []  # records handed over in bulk and given back, in reverse order
 
@@ -218,3 +256,8 @@ class _Records:
         """Records from `bulk` not used: `next` gives them again, numbered from `first` on."""
         self._back.extend(reversed(records))
         self.number = first - 1
+
+    def close(self) -> None:
+        """Close the file the lines come from."""
+        if self._lines is not None:
+            self._lines.close()
