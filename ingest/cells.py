@@ -364,14 +364,17 @@ def _by_dictionary(
     return by_codes(field, rule, spec, codes, found.tolist(), rows, missing_values, log)
 
 
-class _Decoded:
-    """The cell at an index of a column given as codes into its distinct values (code -1: None)."""
+class _Decoded(Sequence[str | None]):
+    """The cells of a column given as codes into its distinct values (code -1: None), looked up one by one."""
 
     def __init__(self, codes: numpy.ndarray, distinct: list[str]) -> None:
         self._codes = codes
         self._distinct = distinct
 
-    def __getitem__(self, i: int) -> str | None:
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __getitem__(self, i: Any) -> Any:
         code = int(self._codes[i])
         return None if code < 0 else self._distinct[code]
 

@@ -16,18 +16,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow
 import pyarrow.compute as pc
 
 from ingest.cells import REPEAT_SAMPLE, ChangeLog, by_codes, normalise_column
-from ingest.readers._table import Row, plainly_data
-from ingest.readers.csv_arrow import ArrowRecords, Block
+from ingest.readers._table import Blocks, Row, plainly_data
+from ingest.readers.csv_arrow import Block
 
 __all__ = ["take_columns", "cells_of", "normalise_arrow", "plain_rows", "Column"]
 
-Column = list[Any] | pyarrow.Array
+Column: TypeAlias = Any  # a list of cells, or a pyarrow.Array of text
 _WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())  # every str.isspace() character
 
 
@@ -41,7 +41,7 @@ def plain_rows(block: pyarrow.Table) -> int:
         if pc.all(mask).as_py() is not False:
             full += 1
             if full > 3:
-                return block.num_rows
+                return int(block.num_rows)
         filled.append(mask.cast(pyarrow.int32()))
     if not filled:
         return 0
@@ -49,10 +49,10 @@ def plain_rows(block: pyarrow.Table) -> int:
     for mask in filled[1:]:
         count = pc.add(count, mask)
     first = pc.index(pc.greater(count, 3), False).as_py()
-    return block.num_rows if first < 0 else first
+    return int(block.num_rows if first < 0 else first)
 
 
-def take_columns(rows: Iterator[Row], records: ArrowRecords, size: int, clean: bool, width: int,
+def take_columns(rows: Iterator[Row], records: Blocks, size: int, clean: bool, width: int,
                  indices: Sequence[int], bulk: int) -> tuple[list[int], dict[int, Column], bool]:
     """Up to `size` rows as `rows` gives them, as (row numbers, {index: the cells of source column index},
     whether the stream stands right after a data row): while it does, records are taken in blocks of up to
@@ -116,7 +116,8 @@ def cells_of(column: Column) -> list[Any]:
     """A column's cells as a list (str, None for a blank row's cells)."""
     if isinstance(column, list):
         return column
-    return column.to_numpy(zero_copy_only=False).tolist()
+    cells: list[Any] = column.to_numpy(zero_copy_only=False).tolist()
+    return cells
 
 
 def _dictionary(column: pyarrow.Array) -> tuple[Any, list[str]] | None:

@@ -31,7 +31,7 @@ from ingest.cells import Change, ChangeLog, normalise_column
 from ingest.geometry import fix_points
 from ingest.headers import VN2000_X, VN2000_Y, HeaderMatcher, map_headers
 from ingest.plan import plan_fields
-from ingest.readers._table import RawTable, Records, Row, plainly_data
+from ingest.readers._table import Blocks, RawTable, Records, Row, plainly_data
 
 __all__ = ["read_table", "SourceTable", "Change", "MAX_CHANGES", "FORMATS", "READABLE", "READABLE_NAMES", "format_for"]
 
@@ -82,7 +82,7 @@ class SourceTable:
             if target and target not in {t for _, t in self._columns}:
                 self._columns.append((index, target))
         self._consumed = False
-        self._arrow = hasattr(raw.records, "block")  # CSV records read by Arrow (ingest.readers.csv_arrow)
+        self._arrow = isinstance(raw.records, Blocks)  # CSV records read by Arrow (ingest.readers.csv_arrow)
 
     def __repr__(self) -> str:
         return (
@@ -111,21 +111,22 @@ class SourceTable:
             raise RuntimeError("SourceTable.batches() can be iterated only once")
         self._consumed = True
         rows = iter(self._raw.rows)
+        source = self._raw.records
         clean = False
         while True:
             with _gc_paused():  # the row lists die inside, before the collector is back
                 columns: dict[int, Any]
-                if self._raw.records is None:
+                if source is None:
                     buffer = list(islice(rows, size))
                     numbers, columns = [number for number, _ in buffer], self._transpose([c for _, c in buffer])
                     del buffer
-                elif self._arrow:
+                elif isinstance(source, Blocks):
                     from ingest.columnar import take_columns
 
-                    numbers, columns, clean = take_columns(rows, self._raw.records, size, clean, self._width,  # type: ignore[arg-type]
+                    numbers, columns, clean = take_columns(rows, source, size, clean, self._width,
                                                            [index for index, _ in self._columns], _BULK)
                 else:
-                    numbers, records, clean = self._take(rows, self._raw.records, size, clean)
+                    numbers, records, clean = self._take(rows, source, size, clean)
                     columns = self._transpose(records)
                 frame = self._frame(numbers, columns)
             if frame is None:

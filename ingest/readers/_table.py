@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from core.errors import HeaderError
 from core.text import match_words
 from ingest.headers import HeaderMatcher
 
-__all__ = ["RawTable", "Records", "Row", "Shape", "locate_header", "data_rows", "is_note_row", "is_blank", "plainly_data"]
+__all__ = ["RawTable", "Records", "Blocks", "Row", "Shape", "locate_header", "data_rows", "is_note_row", "is_blank", "plainly_data"]
 
 Row = tuple[int, list[Any]]
 #: a row of another length than the header: (cells it lacked at the end, texts of the cells beyond the header)
@@ -64,6 +64,19 @@ class Records(Protocol):
     def give_back(self, first: int, records: list[list[str]]) -> None: ...
 
 
+@runtime_checkable
+class Blocks(Protocol):
+    """The records under a CSV header read by Arrow (ingest.readers.csv_arrow.ArrowRecords): as `Records`, but
+    `block` hands over a table of text columns where Arrow read the records, else lists of cells."""
+
+    @property
+    def given_back(self) -> bool: ...
+
+    def block(self, size: int) -> tuple[int, Any]: ...
+
+    def give_back(self, first: int, records: Any) -> None: ...
+
+
 @dataclass
 class RawTable:
     headers: list[str]
@@ -74,7 +87,7 @@ class RawTable:
     #: rows of another length than the header, filled in by `data_rows` as the rows stream
     shapes: dict[int, Shape] = field(default_factory=dict)
     #: the records under the header, when the reader can hand them over in bulk (CSV: every cell str or None)
-    records: Records | None = None
+    records: Records | Blocks | None = None
 
 
 def _text(cell: Any) -> str:

@@ -26,7 +26,7 @@ import csv
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, TextIO
+from typing import Any, BinaryIO, Protocol, TextIO, TypeAlias
 
 import numpy
 import pyarrow
@@ -41,7 +41,7 @@ _MAX_PIECE = 64 << 20  # a piece that has grown this large (a quote left open): 
 _WINDOW = 64  # records turned into Python lists at a time for the row stream
 _BOM = b"\xef\xbb\xbf"
 _EMPTY_LINE = (b"\n\n", b"\r\r", b"\n\r")  # a line break right after another: an empty line
-Block = pyarrow.Table | list[list[Any]]
+Block: TypeAlias = Any  # a pyarrow.Table, or a list of records (lists of cells)
 
 
 class _Bulk(Protocol):
@@ -232,10 +232,16 @@ class ArrowRecords:
         self.number = first - 1
 
     def close(self) -> None:
-        if self._source is not None:
-            self._source.close()
+        """The row stream has ended (as the row reader's, whose file closes): no record is handed over any more."""
+        self._close_source()
+        self._pending, self._pos, self._back = [], 0, []
         if self._old is not None:
             self._old.close()
+
+    def _close_source(self) -> None:
+        if self._source is not None:
+            self._source.close()
+        self._source = self._open = None
 
     # -- pieces ------------------------------------------------------------------------------------------
 
@@ -259,9 +265,7 @@ class ArrowRecords:
 
     def _take_over(self) -> None:
         """The row reader reads the rest, from the record after the last one parsed here."""
-        self.close()
-        self._source = None
-        self._open = None
+        self._close_source()
         self._pending, self._pos = [], 0
         self._old = self._restart(self._produced)
 
@@ -283,8 +287,7 @@ class ArrowRecords:
             final = not more
             cut = len(data) if final else data.rfind(b"\n") + 1
             if not data:
-                self._source.close()
-                self._source = None
+                self._close_source()
                 return False
             if len(data) > _MAX_PIECE:
                 raise _Fallback
@@ -304,8 +307,7 @@ class ArrowRecords:
             self._produced += len(parsed)
             self._pending, self._pos = parsed, 0
             if final:
-                self._source.close()
-                self._source = None
+                self._close_source()
             return True
 
 
