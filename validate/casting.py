@@ -15,11 +15,9 @@ distinct value (`pandas.factorize`).
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -28,7 +26,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .column import CastColumn
 from .schema import DEFAULT_FALSE_VALUES, DEFAULT_TRUE_VALUES, FieldSpec
+
+__all__ = ["INVALID", "CastColumn", "cast_column", "column_reader", "read_value", "reader_for", "texts_and_none",
+           "texts_of"]
 
 
 class _Invalid:
@@ -320,58 +322,6 @@ def object_array(values: list[Any]) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
-
-
-@dataclass
-class CastColumn:
-    """One field of one batch, read."""
-
-    field: FieldSpec
-    texts: np.ndarray  # object: the canonical text, None for an empty or absent cell
-    values: np.ndarray  # object: the typed value, None where missing or invalid
-    missing: np.ndarray  # bool: no value (empty, a missingValues text, or an absent cell)
-    type_error: np.ndarray  # bool
-    _numbers: Any = dataclasses.field(default=None, repr=False)  # (`field` is the FieldSpec above)  # machine numbers of the cells with a value, once read
-
-    def numbers(self) -> np.ndarray | None:
-        """int64 (integer) or float64 (number) of the cells with a value, in order; None if they do not fit
-        (an integer beyond 64 bits, a signalling NaN). Read once, shared by the bounds and `to_series`."""
-        if self._numbers is None:
-            values = self.values[~(self.missing | self.type_error)]
-            try:
-                if self.field.type == "integer":
-                    self._numbers = np.array(values.tolist(), dtype=np.int64)
-                else:
-                    self._numbers = values.astype(np.float64)  # float(Decimal) per value, in C
-            except (OverflowError, ValueError):
-                self._numbers = False
-        return None if self._numbers is False else self._numbers
-
-    def to_series(self, index: pd.Index) -> pd.Series:
-        """The typed pandas column: Int64, Float64, boolean, date objects, or text."""
-        ftype = self.field.type
-        ok = ~(self.missing | self.type_error)
-        if ftype == "integer":
-            numbers = self.numbers()
-            if numbers is None:  # an integer beyond 64 bits: valid for frictionless, kept as an object
-                return pd.Series(self.values, index=index, dtype=object)
-            data = np.zeros(len(self.values), dtype=np.int64)
-            data[ok] = numbers
-            return pd.Series(pd.arrays.IntegerArray(data, ~ok), index=index)
-        if ftype == "number":
-            floats = np.zeros(len(self.values), dtype=np.float64)
-            numbers = self.numbers()
-            floats[ok] = numbers if numbers is not None else self.values[ok].astype(np.float64)
-            return pd.Series(pd.arrays.FloatingArray(floats, ~ok), index=index)
-        if ftype == "boolean":
-            flags = np.zeros(len(self.values), dtype=bool)
-            flags[ok] = self.values[ok].astype(bool)
-            return pd.Series(pd.arrays.BooleanArray(flags, ~ok), index=index)
-        if ftype == "date":
-            return pd.Series(self.values, index=index, dtype=object)
-        texts = self.texts.copy()
-        texts[~ok] = None
-        return pd.Series(texts, index=index, dtype="str" if ftype == "string" else object)
 
 
 def texts_of(series: pd.Series) -> np.ndarray:

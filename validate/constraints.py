@@ -21,7 +21,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from .arrow_patterns import pattern_failures
 from .casting import CastColumn, read_value
 
 _BOUNDS: dict[str, Callable[[Any, Any], bool]] = {
@@ -42,7 +45,7 @@ def _bound_ok(compare: Callable[[Any, Any], bool], bound: Any, value: Any) -> bo
 
 
 def _bound_failures(
-    column: CastColumn, values: np.ndarray, compare: Callable[[Any, Any], Any], bound: Any
+    column: CastColumn, idx: np.ndarray, compare: Callable[[Any, Any], Any], bound: Any
 ) -> np.ndarray:
     ftype = column.field.type
     if ftype == "integer" and isinstance(bound, int):
@@ -62,18 +65,41 @@ def _bound_failures(
             # float rounding keeps order except at ties: decide those exactly with Decimal
             ties = np.flatnonzero(arr == fbound)
             for i in ties:
-                fails[i] = not _bound_ok(compare, bound, values[i])
+                fails[i] = not _bound_ok(compare, bound, column.value_at(int(idx[i])))
             return fails
+    values = column.values[idx]
     return np.fromiter((not _bound_ok(compare, bound, v) for v in values), dtype=bool, count=len(values))
 
 
-def _enum_failures(column: CastColumn, values: np.ndarray, allowed_raw: list[Any]) -> np.ndarray:
+def _enum_failures(column: CastColumn, idx: np.ndarray, allowed_raw: list[Any]) -> np.ndarray:
     allowed = [read_value(column.field, v) for v in allowed_raw]
+    if column.arrow is not None and column.field.type == "string":  # text values: Arrow's is_in
+        texts = pa.array([a for a in allowed if isinstance(a, str)], type=pa.large_string())
+        found = pc.is_in(_texts(column, idx), value_set=texts).to_numpy(zero_copy_only=False)
+        return ~np.asarray(found, dtype=bool)
+    if column.field.type == "integer" and all(type(a) is int and abs(a) < 2**62 for a in allowed):
+        numbers = column.numbers()
+        if numbers is not None:
+            return ~np.isin(numbers, np.array(allowed, dtype=np.int64))
+    values = column.values[idx]
     try:
         allowed_set: Any = set(allowed)
     except TypeError:  # unhashable (GeoJSON objects): compare one by one, as frictionless does
         allowed_set = allowed
     return np.fromiter((v not in allowed_set for v in values), dtype=bool, count=len(values))
+
+
+def _texts(column: CastColumn, idx: np.ndarray) -> pa.Array:
+    """The texts of the cells with a value, in Arrow (a string field's values are its texts)."""
+    assert column.arrow is not None
+    return column.arrow if len(idx) == len(column.arrow) else column.arrow.take(pa.array(idx, type=pa.int64()))
+
+
+def _lengths(column: CastColumn, idx: np.ndarray) -> np.ndarray:
+    if column.arrow is not None:  # code points, as Python's len
+        return np.asarray(pc.utf8_length(_texts(column, idx)).to_numpy(zero_copy_only=False), dtype=np.int64)
+    values = column.values[idx]
+    return np.fromiter(map(len, values), dtype=np.int64, count=len(values))
 
 
 def _pattern_failures(values: np.ndarray, pattern: str) -> np.ndarray:
@@ -93,10 +119,8 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 def constraint_failures(column: CastColumn) -> list[tuple[str, np.ndarray]]:
     """For each constraint of the field (report order), a mask of the cells that break it."""
     field = column.field
-    n = len(column.values)
-    has_value = ~(column.missing | column.type_error)
-    idx = np.flatnonzero(has_value)
-    values = column.values[idx]
+    n = len(column.missing)
+    idx = np.flatnonzero(column.ok)
     out: list[tuple[str, np.ndarray]] = []
     for name in field.checked_constraints:
         constraint = field.constraints[name]
@@ -107,16 +131,17 @@ def constraint_failures(column: CastColumn) -> list[tuple[str, np.ndarray]]:
         if not len(idx):
             continue
         if name == "minLength":
-            fails = np.fromiter(map(len, values), dtype=np.int64, count=len(values)) < constraint
+            fails = _lengths(column, idx) < constraint
         elif name == "maxLength":
-            fails = np.fromiter(map(len, values), dtype=np.int64, count=len(values)) > constraint
+            fails = _lengths(column, idx) > constraint
         elif name == "pattern":
-            fails = _pattern_failures(values, constraint)
+            found = pattern_failures(_texts(column, idx), constraint) if column.arrow is not None else None
+            fails = found if found is not None else _pattern_failures(column.values[idx], constraint)
         elif name == "enum":
-            fails = _enum_failures(column, values, list(constraint))
+            fails = _enum_failures(column, idx, list(constraint))
         else:
             bound = read_value(field, constraint)
-            fails = _bound_failures(column, values, _BOUNDS[name], bound)
+            fails = _bound_failures(column, idx, _BOUNDS[name], bound)
         if fails.any():
             mask = np.zeros(n, dtype=bool)
             mask[idx[fails]] = True

@@ -1,7 +1,8 @@
 """Validate a canonical CSV file (UTF-8, comma, header row = the schema's field names, in order).
 
-The file is read with Python's csv module, as frictionless reads CSV, so rows are numbered the same way
-(header = row 1; an empty line is a row, and a blank one). Rows of a different length than the header are
+The file is read as Python's csv module reads it (frictionless's reader), so rows are numbered the same way
+(header = row 1; an empty line is a row, and a blank one): by Arrow's parser where it reads the same
+(arrow_csv.py), by the csv module itself otherwise. Rows of a different length than the header are
 passed on with the batch contract of validator.py ("_missing", "_extra"). Header problems (labels that
 differ from the schema) are the ingest stage's job and are not reported here.
 """
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .arrow_csv import ArrowUnreadable, arrow_can_read, arrow_csv_batches
 from .report import Report
 from .schema import compile_schema
 from .validator import Validator
@@ -54,12 +56,33 @@ def _frame(records: list[list[str]], first_row: int, names: list[str]) -> pd.Dat
 def read_csv_batches(
     path: str | Path, names: list[str], *, batch_size: int = BATCH_SIZE, encoding: str = "utf-8"
 ) -> Iterator[pd.DataFrame]:
-    """Batches of text rows in the validator's input shape; the header row is skipped."""
+    """Batches of text rows in the validator's input shape; the header row is skipped.
+
+    Arrow's CSV parser reads the files it reads exactly as Python's csv module does (arrow_csv.py); from the
+    first row it cannot, Python's csv module reads the rest."""
+    path = Path(path)
+    given = 0
+    if arrow_can_read(len(names), encoding):
+        try:
+            for frame in arrow_csv_batches(path, names, batch_size=batch_size):
+                given += len(frame)
+                yield frame
+            return
+        except ArrowUnreadable:
+            pass
+    yield from _python_csv_batches(path, names, batch_size=batch_size, encoding=encoding, skip=given)
+
+
+def _python_csv_batches(
+    path: Path, names: list[str], *, batch_size: int, encoding: str, skip: int = 0
+) -> Iterator[pd.DataFrame]:
     with open(path, newline="", encoding=encoding) as handle:
         reader = csv.reader(handle)
         next(reader, None)
+        for _ in range(skip):
+            next(reader, None)
         records: list[list[str]] = []
-        first_row = 2
+        first_row = 2 + skip
         for cells in reader:
             records.append(cells)
             if len(records) >= batch_size:

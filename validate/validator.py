@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .arrow_casts import ArrowCaster, arrow_texts
 from .casting import CastColumn, cast_column, column_reader, texts_and_none
 from .constraints import constraint_failures
 from .foreign_keys import ORDER as _FK_ORDER
@@ -86,6 +87,7 @@ class Validator:
         self._limit_row: int | None = None  # the row at which the error limit was reached
         self._rows_at_limit = 0
         self._readers = {f.name: column_reader(f) for f in self.spec.fields}
+        self._casters = {f.name: ArrowCaster(f, self._readers[f.name]) for f in self.spec.fields}
         self._unique = {f.name: KeyMemory(exact=not encodable([f.type])) for f in self.spec.unique_fields}
         names = set(self.spec.field_names)
         self._has_pk = bool(self.spec.primary_key) and set(self.spec.primary_key) <= names
@@ -141,7 +143,10 @@ class Validator:
         self._foreign.mark_pending_validity(pending_before, bad)
 
         messages: list[list[str]] = []
-        for i in np.flatnonzero(bad).tolist():
+        failing = np.flatnonzero(bad)
+        for column in batch.columns.values():
+            column.prefetch(failing)
+        for i in failing.tolist():
             errors = self._assemble(batch, i)
             messages.append([e.messages.get(self.lang) or e.message for e in errors])
             self._record(errors, rows[i], i, n)
@@ -208,8 +213,13 @@ class Validator:
         blank = np.ones(n, dtype=bool)
         for f in spec.fields:
             absent = missing_counts > (n_fields - f.number)
-            texts, none = texts_and_none(frame[f.name])
-            column = cast_column(f, texts, absent if absent.any() else None, reader=self._readers[f.name], none=none)
+            arrow = arrow_texts(frame[f.name])
+            if arrow is not None:  # Arrow kernels (arrow_casts.py)
+                column = self._casters[f.name].cast(arrow, absent if absent.any() else None)
+            else:  # cells that are not all text (or not UTF-8): Python, cell by cell
+                texts, none = texts_and_none(frame[f.name])
+                column = cast_column(f, texts, absent if absent.any() else None, reader=self._readers[f.name],
+                                     none=none)
             columns[f.name] = column
             failed = constraint_failures(column)
             constraints[f.name] = failed
@@ -257,7 +267,7 @@ class Validator:
 
     def _cells(self, batch: _Batch, i: int) -> list[str]:
         present = len(self.spec.fields) - int(batch.missing_counts[i])
-        cells = [_str(batch.columns[f.name].texts[i]) for f in self.spec.fields[:present]]
+        cells = [_str(batch.columns[f.name].text_at(i)) for f in self.spec.fields[:present]]
         if batch.extras[i]:
             cells += [_str(e) for e in batch.extras[i]]
         return cells
@@ -265,7 +275,7 @@ class Validator:
     def _cell_errors(self, batch: _Batch, f: FieldSpec, i: int, row: int, cells: list[str]) -> list[ReportError]:
         column = batch.columns[f.name]
         absent = f.number > len(self.spec.fields) - int(batch.missing_counts[i])
-        text = "None" if absent else _str(column.texts[i])  # frictionless writes str(None) for an absent cell
+        text = "None" if absent else _str(column.text_at(i))  # frictionless writes str(None) for an absent cell
         if column.type_error[i]:
             note = f'type is "{f.type}/{f.format}"'
             return [self._error("type-error", row, f, note=note, cells=cells, cell=text)]
@@ -339,7 +349,7 @@ class Validator:
             prev = int(batch.unique_prev[f.name][i])
             if prev >= 0:
                 finish_row()
-                value = _str(batch.columns[f.name].values[i])
+                value = _str(batch.columns[f.name].value_at(i))
                 seq.append(
                     self._error("unique-error", row, f, note=_NOTE_SAME % prev, cells=cells, cell=value, previous=prev)
                 )
