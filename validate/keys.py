@@ -37,13 +37,14 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def encode_keys(columns: list[np.ndarray], skip: np.ndarray) -> np.ndarray:
-    """One str per row (None where `skip`): the key's text, length-prefixed per part when composite."""
+def encode_keys(columns: list[np.ndarray], skip: np.ndarray, *, strings: bool = False) -> np.ndarray:
+    """One str per row (None where `skip`): the key's text, length-prefixed per part when composite.
+    `strings`: the values are already text (string fields)."""
     n = len(columns[0])
     out = np.empty(n, dtype=object)
     keep = np.flatnonzero(~skip)
     if len(columns) == 1:
-        out[keep] = [_text(v) for v in columns[0][keep].tolist()]
+        out[keep] = columns[0][keep] if strings else [_text(v) for v in columns[0][keep].tolist()]
         return out
     parts = [c[keep].tolist() for c in columns]
     encoded = []

@@ -52,6 +52,7 @@ class _Batch:
     constraints: dict[str, list[tuple[str, np.ndarray]]]
     missing_counts: np.ndarray
     extras: list[Any]
+    long_rows: np.ndarray  # rows with cells beyond the schema's fields
     blank: np.ndarray
     unique_prev: dict[str, np.ndarray] = field(default_factory=dict)  # -1: no earlier row
     pk_prev: np.ndarray | None = None
@@ -132,7 +133,7 @@ class Validator:
             if names:
                 bad[list(names)] = True
         bad |= batch.missing_counts > 0
-        bad |= np.fromiter((bool(e) for e in batch.extras), dtype=bool, count=n)
+        bad |= batch.long_rows
         for prev in batch.unique_prev.values():
             bad |= prev >= 0
         if batch.pk_prev is not None and batch.pk_none is not None:
@@ -203,10 +204,14 @@ class Validator:
             missing_counts = pd.to_numeric(frame["_missing"], errors="coerce").fillna(0).to_numpy(np.int64)
         else:
             missing_counts = np.zeros(n, dtype=np.int64)
+        extras: list[Any] = [None] * n
+        long_rows = np.zeros(n, dtype=bool)
         if "_extra" in frame.columns:
-            extras = [e if isinstance(e, (list, tuple)) and len(e) else None for e in frame["_extra"].tolist()]
-        else:
-            extras = [None] * n
+            given = frame["_extra"].to_numpy(dtype=object)
+            for i in np.flatnonzero(~pd.isna(given)).tolist():
+                e = given[i]
+                if isinstance(e, (list, tuple)) and len(e):
+                    extras[i], long_rows[i] = e, True
         columns: dict[str, CastColumn] = {}
         cell_error_rows: dict[str, set[int]] = {}
         constraints: dict[str, list[tuple[str, np.ndarray]]] = {}
@@ -235,13 +240,16 @@ class Validator:
             constraints=constraints,
             missing_counts=missing_counts,
             extras=extras,
+            long_rows=long_rows,
             blank=blank,
         )
 
     def _check_unique(self, batch: _Batch) -> None:
         for name, memory in self._unique.items():
             values = batch.columns[name].values
-            keys = values.tolist() if self._unique_exact(name) else encode_keys([values], all_none([values]))
+            strings = self.spec.field(name).type == "string"
+            keys = values.tolist() if self._unique_exact(name) else encode_keys([values], all_none([values]),
+                                                                                 strings=strings)
             batch.unique_prev[name] = memory.previous(keys, batch.rows)
 
     def _unique_exact(self, name: str) -> bool:
@@ -255,7 +263,8 @@ class Validator:
         if self._pk_exact:
             keys: Any = [None if z else k for k, z in zip(row_tuples(cols), none, strict=True)]
         else:
-            keys = encode_keys(cols, none)
+            strings = all(self.spec.field(name).type == "string" for name in self.spec.primary_key)
+            keys = encode_keys(cols, none, strings=strings)
         batch.pk_prev = self._pk.previous(keys, batch.rows)
         batch.pk_none, batch.pk_columns = none, cols
 
