@@ -291,7 +291,9 @@ class ArrowRecords:
                 return False
             if len(data) > _MAX_PIECE:
                 raise _Fallback
-            if not cut:
+            if not cut:  # no line feed yet: a line too long, or lines ended by CR alone
+                if len(data) > 4 * self._reader.max_line:
+                    raise _Fallback
                 continue
             piece = data[:cut]
             parsed: Block | None = self._reader.arrow(piece, final)

@@ -91,7 +91,7 @@ rows_strategy = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     lead=st.integers(20, 40),
     rows=rows_strategy,
@@ -169,3 +169,10 @@ def test_a_field_beyond_the_csv_limit_is_the_same_csv_error(tmp_path, monkeypatc
     old, _ = _outcome(path, monkeypatch, arrow=False, size=1000)
     assert old[0] == "error" and old[2] == "csv-error"
     _same(path, monkeypatch)
+
+
+def test_lines_ended_by_carriage_returns_alone(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_reader, "MAX_LINE", 200)  # no line feed in 4 x MAX_LINE bytes: the row reader reads on
+    path = tmp_path / "rooms.csv"
+    path.write_text(_text(_register(2000), ",", ["\r"]), encoding="utf-8", newline="")
+    assert _same(path, monkeypatch, size=900)
