@@ -15,17 +15,11 @@ reads the last hash inside the same transaction, so several gunicorn workers nev
 log is a database file of its own beside the main one (publish/audit_store.py, `Store.audit_engine`), so that
 lock is never the one a load holds.
 
-Group commit: the threads of one process that append at the same time share one such transaction. The first
-to arrive writes every entry waiting at that moment (in arrival order, hashed under the lock) while later ones
-queue for the next batch; each caller returns only once its own entry is committed, or raises if the batch
-failed. Under load that is one lock, one read of the last hash and one insert per batch instead of per
-request (the lock was serialising every API request of every worker). On PostgreSQL a batch is one round trip:
-the lock and one statement that reads the last hash, chains the batch's hashes (sha256 on the server, of the
-same canonical JSON, which Python supplies) and inserts it, so the lock is held only while the server runs
-that statement; the entries of one batch share one `at`. Nothing is buffered past the caller's return: a
-clean shutdown (gunicorn lets requests in flight finish) loses no entry, a crash loses none whose answer was
-sent (a request whose entry is not committed is refused by the interface), and a crash mid-batch rolls the
-whole batch back, before any of its answers was sent.
+Appends are written by publish/audit_writer.py: group commit (the threads of one process that append at the
+same time share one transaction) on one long-lived connection per process. Nothing is buffered past the
+caller's return: a clean shutdown loses no entry, a crash loses none whose answer was sent (a request whose
+entry is not committed is refused by the interface), and a crash mid-batch rolls the whole batch back, before
+any of its answers was sent.
 """
 
 from __future__ import annotations
@@ -33,19 +27,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import threading
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from publish import tables
-from publish.audit_guard import LOCK_KEY as _LOCK_KEY
 from publish.audit_guard import (
     anchor,
     anchors_path,
@@ -55,12 +44,11 @@ from publish.audit_guard import (
     read_anchors,
 )
 from publish.audit_guard import signed as _signed
-from publish.db import driver
 from publish.store import Store, utcnow
 
-__all__ = ["GENESIS", "FIELDS", "Verification", "anchor", "append", "canonical", "entry_hash", "entries", "verify",
-           "ensure_append_only", "append_only_in_place", "read_anchors", "key_of", "anchors_path",
-           "keep_anchor"]
+__all__ = ["GENESIS", "FIELDS", "Verification", "anchor", "append", "canonical", "chain", "entry_hash", "entries",
+           "verify", "ensure_append_only", "append_only_in_place", "read_anchors", "key_of", "anchors_path",
+           "keep_anchor", "pads"]
 
 GENESIS = "0" * 64
 # What an entry says, in the order it is hashed (canonical JSON sorts keys anyway; this fixes the set).
@@ -99,7 +87,7 @@ def entry_hash(prev_hash: str, entry: dict[str, Any], key: bytes = _DEFAULT_KEY)
     return hmac.new(key, (prev_hash + canonical(entry)).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _pads(key: bytes) -> tuple[bytes, bytes]:
+def pads(key: bytes) -> tuple[bytes, bytes]:
     """HMAC's inner and outer keys (RFC 2104), for the server to compute the same HMAC with sha256()."""
     if len(key) > 64:
         key = hashlib.sha256(key).digest()
@@ -127,116 +115,16 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
 def append(store: Store, **fields: Any) -> str:
     """Write one entry at the end of the chain; returns its hash. Fields: see FIELDS (`at` is set here).
 
-    Returns once the entry is committed (possibly in one transaction with other threads' entries)."""
-    return _group(store.audit_engine).append(_clean(fields), key_of(store))
+    Returns once the entry is committed (possibly in one transaction with other threads' entries: group commit,
+    publish/audit_writer.py)."""
+    from publish import audit_writer  # it builds on this module's chain
+
+    return audit_writer.append(store.audit_engine, _clean(fields), key_of(store))
 
 
-class _Ticket:
-    __slots__ = ("entry", "key", "digest", "error", "done")
-
-    def __init__(self, entry: dict[str, Any], key: bytes) -> None:
-        self.entry = entry
-        self.key = key
-        self.digest: str | None = None
-        self.error: BaseException | None = None
-        self.done = False
-
-
-class _Group:
-    """Group commit of one engine's appends within one process (leader/follower, no background thread).
-
-    While entries keep arriving, each writer hands its database connection to the next one (a checkout
-    costs a round trip, the pool's ping); the last writer of a busy spell gives it back to the pool."""
-
-    MAX_BATCH = 500
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.pid = os.getpid()
-        self.cond = threading.Condition()
-        self.pending: list[_Ticket] = []
-        self.writing = False
-        self.conn: sa.Connection | None = None  # handed from writer to writer while busy
-
-    def append(self, entry: dict[str, Any], key: bytes) -> str:
-        ticket = _Ticket(entry, key)
-        with self.cond:
-            self.pending.append(ticket)
-        while True:
-            with self.cond:
-                while self.writing and not ticket.done:
-                    self.cond.wait()
-                if ticket.done:
-                    break
-                # nobody is writing and ours still waits: write the waiting entries, oldest first
-                # one key per batch (one store per engine in practice): the others wait for the next batch
-                batch = [t for t in self.pending[: self.MAX_BATCH] if t.key == ticket.key]
-                taken = {id(t) for t in batch}
-                self.pending = [t for t in self.pending if id(t) not in taken]
-                self.writing = True
-                conn, self.conn = self.conn, None
-            failed = False
-            try:
-                if conn is None:
-                    conn = self.engine.connect()
-                digests = _write(conn, [t.entry for t in batch], batch[0].key)
-                for t, digest in zip(batch, digests, strict=True):
-                    t.digest = digest
-            except BaseException as exc:  # every caller of the batch gets the failure (and refuses its answer)
-                failed = True
-                for t in batch:
-                    t.error = exc
-            finally:
-                with self.cond:
-                    for t in batch:
-                        t.done = True
-                    if self.pending and not failed:
-                        conn, self.conn = None, conn  # the next writer goes on with it
-                    self.writing = False
-                    self.cond.notify_all()
-                if conn is not None:
-                    conn.close()  # back to the pool (a broken one is found by the next checkout's ping)
-        if ticket.error is not None:
-            raise ticket.error
-        assert ticket.digest is not None
-        return ticket.digest
-
-
-_GROUPS: weakref.WeakKeyDictionary[Engine, _Group] = weakref.WeakKeyDictionary()
-_GROUPS_LOCK = threading.Lock()
-
-
-def _group(engine: Engine) -> _Group:
-    with _GROUPS_LOCK:
-        group = _GROUPS.get(engine)
-        if group is None or group.pid != os.getpid():  # a forked worker starts with its own, empty group
-            group = _GROUPS[engine] = _Group(engine)
-        return group
-
-
-def _write(conn: sa.Connection, batch: list[dict[str, Any]], key: bytes) -> list[str]:
-    """Append `batch` in order in one transaction, under the chain's lock; their hashes."""
-    if conn.dialect.name == "postgresql":
-        raw = driver(conn)
-        if raw.info.parameter_status("server_encoding") == "UTF8":  # the server hashes the same bytes as we do
-            return _write_pg(raw, batch, key)
-    # SQLite (and PostgreSQL in another encoding): lock, read the last hash, hash here, insert
-    conn.info["sqlite_begin"] = "IMMEDIATE"  # SQLite: take the write lock before reading the last hash
-    try:
-        with conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-            t = tables.audit_log
-            prev = conn.execute(sa.select(t.c.hash).order_by(t.c.id.desc()).limit(1)).scalar() or GENESIS
-            rows = _chain(prev, batch, key)
-            conn.execute(t.insert(), rows)  # rows get their ids in list order
-    finally:
-        conn.info.pop("sqlite_begin", None)
-    return [r["hash"] for r in rows]
-
-
-def _chain(prev: str, batch: list[dict[str, Any]], key: bytes) -> list[dict[str, Any]]:
-    """The batch's rows, each hashed on the one before; called holding the lock, right after reading `prev`."""
+def chain(prev: str, batch: list[dict[str, Any]], key: bytes) -> list[dict[str, Any]]:
+    """The batch's rows, each hashed on the one before (`at` stamped now); called holding the chain's lock,
+    right after reading `prev`."""
     rows = []
     for fields in batch:
         entry = dict(fields)
@@ -245,61 +133,6 @@ def _chain(prev: str, batch: list[dict[str, Any]], key: bytes) -> list[dict[str,
         rows.append({**entry, "prev_hash": prev, "hash": digest})
         prev = digest
     return rows
-
-
-# PostgreSQL: the whole batch in one statement, sent with the lock in one round trip (pipeline mode), so the
-# lock is held only while the server runs it, never across a wait for this process. Python supplies each
-# entry's canonical JSON without `at` (the first key in sorted order); the server stamps `at` once for the
-# batch (UTC, microseconds, as datetime.isoformat writes it) and chains the hashes exactly as entry_hash().
-_PG_FIELDS = [f for f in FIELDS if f != "at"]
-_PG_TYPES = {"status": "int", "rows": "int", "personal": "bool"}
-_PG_APPEND = f"""
-WITH RECURSIVE
-  input AS (
-    SELECT * FROM jsonb_to_recordset(%(batch)s::jsonb)
-      AS i(n int, rest text, {", ".join(f"{f} {_PG_TYPES.get(f, 'text')}" for f in _PG_FIELDS)})
-  ),
-  stamp AS MATERIALIZED (
-    SELECT at, to_char(at, 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at_text
-    FROM (SELECT (clock_timestamp() AT TIME ZONE 'UTC')::timestamp(6) AS at) now
-  ),
-  chain(n, prev, hash) AS (
-    SELECT 0, last.hash, last.hash
-    FROM (SELECT coalesce((SELECT hash FROM hub_audit ORDER BY id DESC LIMIT 1), %(genesis)s) AS hash) last
-    UNION ALL
-    SELECT i.n, c.hash,
-           encode(sha256(%(opad)s::bytea || sha256(%(ipad)s::bytea
-                  || convert_to(c.hash || '{{"at":"' || s.at_text || '",' || i.rest, 'UTF8'))), 'hex')
-    FROM chain c JOIN input i ON i.n = c.n + 1 CROSS JOIN stamp s
-  )
-INSERT INTO hub_audit (at, {", ".join(_PG_FIELDS)}, prev_hash, hash)
-SELECT s.at, {", ".join(f"i.{f}" for f in _PG_FIELDS)}, c.prev, c.hash
-FROM chain c JOIN input i ON i.n = c.n CROSS JOIN stamp s
-ORDER BY c.n
-RETURNING id, hash
-"""
-_AT_NULL = '{"at":null,'
-
-
-def _write_pg(raw: Any, batch: list[dict[str, Any]], key: bytes) -> list[str]:
-    """Append `batch` on PostgreSQL: BEGIN, the advisory lock, the statement and COMMIT in one pipeline. The
-    statement starts once the lock is granted, so it reads the last hash every earlier batch committed."""
-    rows = []
-    for n, entry in enumerate(batch, 1):
-        text = canonical({**entry, "at": None})
-        if not text.startswith(_AT_NULL):  # `at` sorts first among FIELDS; the SQL relies on it
-            raise AssertionError("canonical JSON does not start with at")
-        rows.append({**{f: entry.get(f) for f in _PG_FIELDS}, "n": n, "rest": text[len(_AT_NULL):]})
-    # one JSON parameter for the batch: cheaper to send than a dozen arrays, whose text psycopg escapes
-    ipad, opad = _pads(key)  # HMAC as two sha256() on the server (no pgcrypto needed)
-    params = {"batch": json.dumps(rows, ensure_ascii=False), "genesis": GENESIS, "ipad": ipad, "opad": opad}
-    with raw.pipeline(), raw.transaction():
-        raw.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        cur = raw.execute(_PG_APPEND, params)
-    written = sorted(cur.fetchall())  # by id: chain order
-    if len(written) != len(batch):
-        raise RuntimeError(f"audit batch of {len(batch)} wrote {len(written)} entries")
-    return [digest for _, digest in written]
 
 
 def _entry(row: Any) -> dict[str, Any]:

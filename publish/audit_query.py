@@ -31,9 +31,21 @@ def token(key: bytes, value: str) -> str:
     return "~h:" + hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
 
+# the last catalogue's answer, with the datasets it was computed from (kept, so that none is a new one at an old
+# address): every audited request asks, and the catalogue changes only when a dataset is added or replaced
+_last_names: tuple[tuple[Dataset, ...], frozenset[str]] = ((), frozenset())
+
+
 def personal_names(catalog: Catalog) -> frozenset[str]:
     """Names of fields personal in any dataset of the catalogue."""
-    return frozenset(f.name for ds in catalog for f in ds.schema.fields if f.personal)
+    global _last_names
+    datasets, names = _last_names
+    current = catalog.datasets.values()
+    if len(datasets) == len(current) and all(a is b for a, b in zip(datasets, current, strict=True)) and datasets:
+        return names
+    names = frozenset(f.name for ds in current for f in ds.schema.fields if f.personal)
+    _last_names = (tuple(current), names)
+    return names
 
 
 def _numbers(key: bytes, text: str) -> str:

@@ -1,0 +1,319 @@
+"""Writing the audit chain (publish/audit.py): group commit on one long-lived connection per process and database.
+
+Every keyed request appends an entry before its answer is sent, so this is the largest part of a keyed
+request's cost (issue 20). What it no longer pays per request: a pool checkout (PostgreSQL's pre-ping round
+trip, SQLite's reset on return), SQLAlchemy's statement building, caching and result machinery. Each process
+keeps one DB-API connection per audit database, taken from the engine once (so SQLite's pragmas and the
+engine's connect events apply) and detached from its pool; the statements are fixed strings run on the
+driver's cursor (psycopg prepares them on the server after a few runs; sqlite3 keeps them compiled).
+
+Group commit, leader/follower, no background thread: the threads of one process that append at the same time
+share one transaction. The first to arrive writes every entry waiting at that moment (in arrival order, hashed
+under the chain's lock) while later ones queue for the next batch; each caller returns only once its own entry
+is committed, or raises if the batch failed (the interface then refuses the answer: an answer is never sent
+without its entry). Nothing is buffered past the caller's return, so there is no window in which an answered
+request's entry can be lost: a clean shutdown (gunicorn lets requests in flight finish, then `worker_exit`
+disposes the engines, which waits for a batch being written) and a crash alike. A batch that fails drops the
+connection; the next batch opens a fresh one (as the pool's ping did), and on PostgreSQL a connection idle for
+IDLE_PING seconds is pinged first, so a restarted server costs no refused answer.
+
+Why no writer thread: the request must wait for its entry's commit anyway (the rule above), so a writer thread
+would add two thread hand-offs per request and only move the CPU into another thread; under load the leader
+already commits everyone's entries in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
+
+from publish import audit, tables
+from publish.audit_guard import LOCK_KEY
+
+__all__ = ["append", "close"]
+
+IDLE_PING = 5.0  # seconds: a PostgreSQL connection idle longer is checked (SELECT 1) before a batch
+MAX_BATCH = 500
+
+_COLUMNS = [c.name for c in tables.audit_log.columns if c.name != "id"]  # at, FIELDS..., prev_hash, hash
+_LAST = "SELECT hash FROM hub_audit ORDER BY id DESC LIMIT 1"
+
+
+class _Ticket:
+    __slots__ = ("entry", "key", "digest", "error", "done")
+
+    def __init__(self, entry: dict[str, Any], key: bytes) -> None:
+        self.entry = entry
+        self.key = key
+        self.digest: str | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class _Connection:
+    """This process's own DB-API connection to the audit database, out of the engine's pool."""
+
+    def __init__(self, engine: Engine) -> None:
+        proxied = engine.raw_connection()  # the engine's connect events have run on it (SQLite pragmas)
+        dbapi = proxied.driver_connection
+        assert dbapi is not None, "a connection just checked out"
+        self.dbapi: Any = dbapi
+        # an in-memory SQLite database lives in its pool's one connection: borrowed per batch there, as before
+        self.own = not isinstance(engine.pool, SingletonThreadPool | StaticPool)
+        if self.own:
+            proxied.detach()  # ours until closed: never returned to the pool, never reset, never pinged by it
+        self.proxied = proxied
+        self.postgres = engine.dialect.name == "postgresql"
+        self.used = time.monotonic()
+        if self.postgres:
+            self.dbapi.autocommit = True  # transactions are explicit (BEGIN ... COMMIT)
+            self.server_hashes = self.dbapi.info.parameter_status("server_encoding") == "UTF8"
+        # the column types' own conversions (SQLite: datetimes as SQLAlchemy writes them, booleans as 0/1)
+        processors = {c.name: c.type.bind_processor(engine.dialect) for c in tables.audit_log.columns}
+        self.convert: list[tuple[str, Callable[[Any], Any] | None]] = [(n, processors[n]) for n in _COLUMNS]
+        mark = "%s" if self.postgres else "?"
+        self.insert = f"INSERT INTO hub_audit ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))})"
+
+    def alive(self) -> bool:
+        """False when the connection is known broken, or (PostgreSQL) idle long and no longer answering."""
+        if not self.postgres:
+            return True
+        if self.dbapi.broken or self.dbapi.closed:
+            return False
+        if time.monotonic() - self.used > IDLE_PING:
+            try:
+                self.dbapi.execute("SELECT 1")
+            except Exception:  # noqa: BLE001 - a dead connection: a fresh one is opened
+                return False
+        return True
+
+    def write(self, batch: list[dict[str, Any]], key: bytes) -> list[str]:
+        """Append `batch` in order in one transaction, under the chain's lock; their hashes."""
+        self.used = time.monotonic()
+        if self.postgres and self.server_hashes:
+            return _write_pg(self.dbapi, batch, key)
+        cur = self.dbapi.cursor()
+        try:
+            if self.postgres:  # (a server in another encoding: hashed here, as on SQLite)
+                cur.execute("BEGIN")
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            else:
+                cur.execute("BEGIN IMMEDIATE")  # SQLite's write lock before reading the last hash
+            try:
+                last = cur.execute(_LAST).fetchone()
+                rows = audit.chain(last[0] if last else audit.GENESIS, batch, key)
+                cur.executemany(self.insert, [tuple(value(row[n]) if value else row[n] for n, value in self.convert)
+                                              for row in rows])  # rows get their ids in list order
+                cur.execute("COMMIT")
+            except BaseException:
+                _rollback(cur)
+                raise
+        finally:
+            cur.close()
+        return [r["hash"] for r in rows]
+
+    def close(self) -> None:
+        try:
+            self.proxied.close()  # detached: closes the DB-API connection itself (else: back to the pool)
+        except Exception:  # noqa: BLE001, S110 - already broken: nothing left to close
+            pass
+
+
+def _rollback(cur: Any) -> None:
+    try:
+        cur.execute("ROLLBACK")
+    except Exception:  # noqa: BLE001, S110 - no transaction left (or no connection): nothing to undo
+        pass
+
+
+class _Writer:
+    """Group commit of one engine's appends within one process."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pid = os.getpid()
+        self.cond = threading.Condition()
+        self.pending: list[_Ticket] = []
+        self.writing = False
+        self.conn: _Connection | None = None
+
+    def append(self, entry: dict[str, Any], key: bytes) -> str:
+        ticket = _Ticket(entry, key)
+        with self.cond:
+            self.pending.append(ticket)
+        while True:
+            with self.cond:
+                while self.writing and not ticket.done:
+                    self.cond.wait()
+                if ticket.done:
+                    break
+                # nobody is writing and ours still waits: write the waiting entries, oldest first
+                # one key per batch (one store per engine in practice): the others wait for the next batch
+                batch = [t for t in self.pending[:MAX_BATCH] if t.key == ticket.key]
+                taken = {id(t) for t in batch}
+                self.pending = [t for t in self.pending if id(t) not in taken]
+                self.writing = True
+                conn, self.conn = self.conn, None
+            try:
+                if conn is not None and not conn.alive():
+                    conn.close()
+                    conn = None
+                if conn is None:
+                    conn = _Connection(self.engine)
+                digests = conn.write([t.entry for t in batch], batch[0].key)
+                for t, digest in zip(batch, digests, strict=True):
+                    t.digest = digest
+            except BaseException as exc:  # every caller of the batch gets the failure (and refuses its answer)
+                for t in batch:
+                    t.error = exc
+                if conn is not None:
+                    conn.close()  # perhaps broken: the next batch opens a fresh one
+                    conn = None
+            finally:
+                if conn is not None and not conn.own:
+                    conn.close()
+                    conn = None
+                with self.cond:
+                    for t in batch:
+                        t.done = True
+                    self.conn = conn
+                    self.writing = False
+                    self.cond.notify_all()
+        if ticket.error is not None:
+            raise ticket.error
+        assert ticket.digest is not None
+        return ticket.digest
+
+    def close(self) -> None:
+        """Close the connection, once a batch being written is committed (appends after this open a new one)."""
+        with self.cond:
+            while self.writing:
+                self.cond.wait()
+            conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.close()
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, _Writer] = weakref.WeakKeyDictionary()
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writer(engine: Engine) -> _Writer:
+    writer = _WRITERS.get(engine)
+    if writer is not None and writer.pid == os.getpid():
+        return writer
+    with _WRITERS_LOCK:
+        writer = _WRITERS.get(engine)
+        if writer is None or writer.pid != os.getpid():  # a forked worker starts with its own, empty writer
+            if writer is None and not event.contains(engine, "engine_disposed", _disposed):
+                event.listen(engine, "engine_disposed", _disposed)
+            writer = _WRITERS[engine] = _Writer(engine)
+        return writer
+
+
+def _disposed(engine: Engine) -> None:
+    """`engine.dispose()` (Store.dispose: Hub close, gunicorn's worker_exit; forget_connections after a fork)."""
+    writer = _WRITERS.get(engine)
+    if writer is None:
+        return
+    if writer.pid == os.getpid():
+        writer.close()
+    else:  # inherited from the parent: its connection is the parent's; never close it here, only forget it
+        _WRITERS.pop(engine, None)
+
+
+def append(engine: Engine, entry: dict[str, Any], key: bytes) -> str:
+    """Append one cleaned entry (audit.append's) to the chain in `engine`; its hash, once committed."""
+    return _writer(engine).append(entry, key)
+
+
+def close(engine: Engine) -> None:
+    """Close this process's audit connection to `engine` (after the batch being written, if any)."""
+    writer = _WRITERS.get(engine)
+    if writer is not None and writer.pid == os.getpid():
+        writer.close()
+
+
+# PostgreSQL: the whole batch in one statement, sent with the lock in one round trip (one query string), so the
+# lock is held only while the server runs it, never across a wait for this process. Python supplies each
+# entry's canonical JSON without `at` (the first key in sorted order); the server stamps `at` once for the
+# batch (UTC, microseconds, as datetime.isoformat writes it) and chains the hashes exactly as entry_hash().
+_PG_FIELDS = [f for f in audit.FIELDS if f != "at"]
+_PG_TYPES = {"status": "int", "rows": "int", "personal": "bool"}
+_PG_APPEND = f"""
+WITH RECURSIVE
+  input AS (
+    SELECT * FROM jsonb_to_recordset(%(batch)s::jsonb)
+      AS i(n int, rest text, {", ".join(f"{f} {_PG_TYPES.get(f, 'text')}" for f in _PG_FIELDS)})
+  ),
+  stamp AS MATERIALIZED (
+    SELECT at, to_char(at, 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at_text
+    FROM (SELECT (clock_timestamp() AT TIME ZONE 'UTC')::timestamp(6) AS at) now
+  ),
+  chain(n, prev, hash) AS (
+    SELECT 0, last.hash, last.hash
+    FROM (SELECT coalesce((SELECT hash FROM hub_audit ORDER BY id DESC LIMIT 1), %(genesis)s) AS hash) last
+    UNION ALL
+    SELECT i.n, c.hash,
+           encode(sha256(%(opad)s::bytea || sha256(%(ipad)s::bytea
+                  || convert_to(c.hash || '{{"at":"' || s.at_text || '",' || i.rest, 'UTF8'))), 'hex')
+    FROM chain c JOIN input i ON i.n = c.n + 1 CROSS JOIN stamp s
+  )
+INSERT INTO hub_audit (at, {", ".join(_PG_FIELDS)}, prev_hash, hash)
+SELECT s.at, {", ".join(f"i.{f}" for f in _PG_FIELDS)}, c.prev, c.hash
+FROM chain c JOIN input i ON i.n = c.n CROSS JOIN stamp s
+ORDER BY c.n
+RETURNING id, hash
+"""
+_AT_NULL = '{"at":null,'
+_PADS: dict[bytes, tuple[bytes, bytes]] = {}
+
+
+def _write_pg(raw: Any, batch: list[dict[str, Any]], key: bytes) -> list[str]:
+    """Append `batch` on PostgreSQL in one round trip: BEGIN, the advisory lock, the statement and COMMIT sent as
+    one query string (each statement takes its own snapshot, so the insert reads the last hash every earlier
+    batch committed; the lock is held only while the server runs them)."""
+    rows = []
+    for n, entry in enumerate(batch, 1):
+        text = audit.canonical({**entry, "at": None})
+        if not text.startswith(_AT_NULL):  # `at` sorts first among FIELDS; the SQL relies on it
+            raise AssertionError("canonical JSON does not start with at")
+        rows.append({**{f: entry.get(f) for f in _PG_FIELDS}, "n": n, "rest": text[len(_AT_NULL):]})
+    # one JSON parameter for the batch: cheaper to send than a dozen arrays, whose text psycopg escapes
+    pads = _PADS.get(key)
+    if pads is None:
+        pads = _PADS[key] = audit.pads(key)  # HMAC as two sha256() on the server (no pgcrypto needed)
+    params = {"batch": json.dumps(rows, ensure_ascii=False), "genesis": audit.GENESIS, "ipad": pads[0],
+              "opad": pads[1]}
+    # a client-side cursor merges the parameters into the text (one simple query: several statements, one trip)
+    from psycopg import ClientCursor  # PostgreSQL only: a SQLite hub never loads the driver
+
+    cur = ClientCursor(raw)
+    try:
+        cur.execute(_PG_BATCH, params)
+        written: list[tuple[int, str]] = []
+        while True:
+            if cur.description is not None and len(cur.description) == 2:  # the insert's RETURNING id, hash
+                written = sorted(cur.fetchall())  # by id: chain order
+            if not cur.nextset():
+                break
+    except BaseException:
+        _rollback(cur)  # an error leaves the explicit transaction open and aborted
+        raise
+    finally:
+        cur.close()
+    if len(written) != len(batch):
+        raise RuntimeError(f"audit batch of {len(batch)} wrote {len(written)} entries")
+    return [digest for _, digest in written]
+
+
+_PG_BATCH = f"BEGIN; SELECT pg_advisory_xact_lock({LOCK_KEY}); {_PG_APPEND.strip()}; COMMIT"

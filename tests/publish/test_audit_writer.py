@@ -1,0 +1,102 @@
+"""The audit writer's own connection (publish/audit_writer.py): closing the store (Hub close, gunicorn's
+worker_exit) waits for the batch being written and leaves no connection open, appends after that open a new one,
+and a connection the server dropped is replaced instead of refusing answers."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from publish import audit, audit_writer
+from publish.context import Hub
+
+
+def _audit_connections(hub: Hub) -> int:
+    """Connections this process holds to the audit database: open files of hub-audit.db on SQLite, TCP
+    connections to the server's port on PostgreSQL."""
+    fds = Path("/proc/self/fd")
+    targets = []
+    for fd in fds.iterdir():
+        try:
+            targets.append(os.readlink(fd))
+        except OSError:
+            continue
+    if hub.store.dialect == "sqlite":
+        database = str(hub.store.audit_engine.url.database)
+        return sum(1 for t in targets if t == database)
+    port = f"{hub.store.audit_engine.url.port or 5432:04X}"
+    sockets = {t[len("socket:["):-1] for t in targets if t.startswith("socket:[")}
+    count = 0
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            parts = line.split()
+            if parts[2].endswith(f":{port}") and parts[9] in sockets:
+                count += 1
+    return count
+
+
+def test_closing_the_store_waits_for_appends_in_flight_and_leaves_no_connection(hub: Hub) -> None:
+    hub.store.dispose()
+    before = _audit_connections(hub)
+    stop = threading.Event()
+    written: list[str] = []
+    errors: list[BaseException] = []
+
+    def appender(n: int) -> None:
+        i = 0
+        while not stop.is_set():
+            try:
+                written.append(audit.append(hub.store, client=f"t{n}", method="GET", path=f"/p/{i}", status=200))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+                return
+            i += 1
+
+    threads = [threading.Thread(target=appender, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for _ in range(5):  # the store closed under the appenders' feet, as worker_exit and Hub close do
+        threading.Event().wait(0.2)
+        hub.store.dispose()
+    stop.set()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(written) > 30
+    result = audit.verify(hub.store)
+    assert result.ok and result.checked == len(written)  # every returned append is there, none lost
+    hub.store.dispose()
+    assert _audit_connections(hub) == before  # the writer's own connection closed too
+
+
+def test_a_connection_the_server_dropped_is_replaced(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    if hub.store.dialect != "postgresql":
+        pytest.skip("a SQLite file is not dropped by a server")
+    audit.append(hub.store, client="c", method="GET", path="/before", status=200)
+
+    def kill() -> None:
+        writer = audit_writer._WRITERS[hub.store.audit_engine]  # noqa: SLF001 - the connection to drop
+        assert writer.conn is not None
+        with hub.store.engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": writer.conn.dbapi.info.backend_pid})
+
+    kill()
+    monkeypatch.setattr(audit_writer, "IDLE_PING", 0.0)  # idle: checked before use, so the next append is served
+    audit.append(hub.store, client="c", method="GET", path="/after-idle", status=200)
+    monkeypatch.setattr(audit_writer, "IDLE_PING", 3600.0)
+    kill()  # dropped while busy (no check): that batch fails, the next one has a fresh connection
+    failed = 0
+    for path in ("/busy-1", "/busy-2"):
+        try:
+            audit.append(hub.store, client="c", method="GET", path=path, status=200)
+        except sa.exc.SQLAlchemyError:
+            raise
+        except Exception:  # noqa: BLE001 - the driver's error for the dropped connection
+            failed += 1
+    assert failed <= 1
+    paths = [e["path"] for e in reversed(audit.entries(hub.store, client="c"))]
+    assert paths[:2] == ["/before", "/after-idle"] and paths[2:] in (["/busy-1", "/busy-2"], ["/busy-2"])
+    assert audit.verify(hub.store).ok
