@@ -78,16 +78,19 @@ def _json_value(key: bytes, text: str, personal: Iterable[str]) -> str | None:
     return _numbers(key, json.dumps(out, ensure_ascii=False, separators=(",", ":")))
 
 
+def _holds_personal(dataset: Dataset | None) -> bool:
+    return dataset is not None and any(f.personal for f in dataset.schema.fields)
+
+
 def redact_query(query: str, key: bytes, personal: frozenset[str], dataset: Dataset | None = None) -> str | None:
     """The decoded query string as the audit log keeps it (None when empty)."""
     if not query:
         return None
-    holds_personal = dataset is not None and any(f.personal for f in dataset.schema.fields)
     parts = []
     for name, value in parse_qsl(query, keep_blank_values=True):
         if value and _field(name) in personal:
             value = token(key, value)
-        elif value and name in FREE_TEXT and holds_personal:
+        elif value and name in FREE_TEXT and _holds_personal(dataset):
             value = (_json_value(key, value, personal) if name == "filters" else None) or token(key, value)
         elif name == "filters" and value:
             value = _json_value(key, value, personal) or _numbers(key, value)
