@@ -152,7 +152,7 @@ def test_a_server_stopped_mid_burst_leaves_no_answer_without_its_entry(served: S
     burst.join(120)
     answered = {r for r, status in result.items() if status == 200}
     logged = {e["request_id"] for e in served.entries(tag)}
-    assert len(answered) >= 40
+    assert len(answered) >= 40 - 8  # 40 committed when stopped; at most one per client was not answered yet
     assert answered <= logged  # no answer was sent without its entry committed
     assert logged <= set(result)  # and no entry for a request never sent
     assert len(logged) - len(answered) <= 8  # at most one per client: committed, then the server was gone
