@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 #: field types whose typed values are equal exactly when `_text()` of them is
 _TEXT_EXACT = {"string", "integer", "date", "boolean", "year"}
@@ -155,14 +156,12 @@ class KeyMemory:
         return out
 
     def _insert(self, hashes: np.ndarray, rows: np.ndarray, texts: list[str]) -> None:
-        encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
-        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
+        blob, offsets = _utf8(texts)
         self._starts.append(self._count)
-        self._blobs.append(b"".join(encoded))
+        self._blobs.append(blob)
         self._offsets.append(offsets)
-        refs = np.arange(self._count, self._count + len(encoded), dtype=np.int64)
-        self._count += len(encoded)
+        refs = np.arange(self._count, self._count + len(texts), dtype=np.int64)
+        self._count += len(texts)
         order = np.argsort(hashes, kind="stable")
         hashes, rows, refs = hashes[order], rows[order], refs[order]
         at = np.searchsorted(self._hashes, hashes, side="right")
@@ -175,6 +174,20 @@ class KeyMemory:
         local = ref - self._starts[chunk]
         offsets = self._offsets[chunk]
         return self._blobs[chunk][offsets[local] : offsets[local + 1]].decode("utf-8", "surrogatepass")
+
+
+def _utf8(texts: list[str]) -> tuple[bytes, np.ndarray]:
+    """The texts' UTF-8 bytes in one buffer and where each starts (Arrow's string layout)."""
+    try:
+        arr = pa.array(texts, type=pa.large_string())
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=len(texts) + 1).copy()
+        data = arr.buffers()[2]
+        return (data.to_pybytes()[: int(offsets[-1])] if data is not None else b""), offsets
+    except (pa.ArrowException, UnicodeError):  # a lone surrogate: Python's encoder keeps it
+        encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
+        return b"".join(encoded), offsets
 
 
 def row_tuples(columns: list[np.ndarray]) -> list[tuple[Any, ...]]:

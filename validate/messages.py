@@ -7,6 +7,7 @@ steward: they name the row, the field's title from the schema and its name, the 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .schema import FieldSpec
@@ -71,6 +72,7 @@ def _enum_text(field: FieldSpec, values: list[Any]) -> str:
     return ", ".join(str(v) for v in values)
 
 
+@functools.lru_cache(maxsize=256)
 def pattern_example(pattern: str) -> str | None:
     """A short value `pattern` accepts ("(?:LT-\\d{4})" -> "LT-1234"), shown to stewards instead of the regular
     expression; None when the pattern uses something this does not write an example for."""
