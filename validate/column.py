@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .schema import FieldSpec
 
@@ -122,6 +123,9 @@ class CastColumn:
             return pd.Series(pd.arrays.BooleanArray(flags, ~ok), index=index)
         if ftype == "date":
             return pd.Series(self.values, index=index, dtype=object)
+        if ftype == "string" and self.arrow is not None and self._texts is None:  # stays in Arrow memory
+            kept = pc.if_else(pa.array(ok), self.arrow, pa.scalar(None, type=self.arrow.type))
+            return pd.Series(pd.array(kept, dtype=pd.StringDtype("pyarrow", na_value=np.nan)), index=index)
         texts = self.texts.copy()
         texts[~ok] = None
         return pd.Series(texts, index=index, dtype="str" if ftype == "string" else object)
