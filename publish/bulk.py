@@ -267,21 +267,27 @@ def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
 
 
 class CopyStream:
-    """One `COPY table (columns) FROM STDIN` in PostgreSQL's text format (publish.staging.COPY_DELIMITER between
-    columns), kept open across batches inside the connection's open transaction. A writer thread sends the
-    data, so the server stores one batch while Python builds the next."""
+    """One `COPY table (columns) FROM STDIN` kept open across batches inside the connection's open transaction:
+    in PostgreSQL's text format (publish.staging.COPY_DELIMITER between columns) or, with `binary`, its binary
+    format (publish/copy_binary.py; the signature goes first, the trailer at a successful finish). A writer
+    thread sends the data, so the server stores one batch while Python builds the next."""
 
-    def __init__(self, conn: sa.Connection, table: str, columns: list[str]) -> None:
+    def __init__(self, conn: sa.Connection, table: str, columns: list[str], *, binary: bool = False) -> None:
         from psycopg.copy import QueuedLibpqWriter
 
         from publish.staging import COPY_DELIMITER
 
         cols = ", ".join(f'"{c}"' for c in columns)
+        options = "FORMAT binary" if binary else f"FORMAT text, DELIMITER E'\\x{ord(COPY_DELIMITER):02x}'"
+        self._binary = binary
         self._cursor = driver(conn).cursor()
-        self._context = self._cursor.copy(
-            f"COPY {table} ({cols}) FROM STDIN (FORMAT text, DELIMITER E'\\x{ord(COPY_DELIMITER):02x}')",
-            writer=QueuedLibpqWriter(self._cursor))
+        self._context = self._cursor.copy(f"COPY {table} ({cols}) FROM STDIN ({options})",
+                                          writer=QueuedLibpqWriter(self._cursor))
         self._copy = self._context.__enter__()
+        if binary:
+            from publish.copy_binary import SIGNATURE
+
+            self._copy.write(SIGNATURE)
 
     def write(self, data: bytes) -> None:
         self._copy.write(data)
@@ -289,15 +295,21 @@ class CopyStream:
     def finish(self, error: BaseException | None = None) -> None:
         """End the COPY (before any other statement on the connection); with `error`, abandon it."""
         try:
+            if self._binary and error is None:
+                from publish.copy_binary import TRAILER
+
+                self._copy.write(TRAILER)
             self._context.__exit__(type(error) if error else None, error, None)
         finally:
             self._cursor.close()
 
 
 class DirectLoad:
-    """PostgreSQL, first load of a point (or geometry-less) dataset: rows are COPYed straight into a new table
-    shaped like the dataset's, and at commit that table *becomes* the dataset's table (drop the empty one,
-    rename, recreate its indexes). Each row is written once instead of staged and copied again.
+    """PostgreSQL, first load of a point (or geometry-less) dataset: rows are COPYed (binary, publish/copy_binary.py)
+    straight into a new table shaped like the dataset's, and at commit that table *becomes* the dataset's table
+    (drop the empty one, rename, recreate its indexes). Each row is written once instead of staged and copied
+    again. The point is made by the database as each row is stored: in the new table `_geom` is a generated
+    column (`point_sql`, the expression an ordinary apply inserts), made a plain column again at the swap.
 
     The new table lives in one transaction held open from the first batch to the commit: nobody else sees
     it, the dataset's table takes no lock until the swap, and a load killed part way leaves nothing behind.
@@ -305,7 +317,8 @@ class DirectLoad:
     table serves as the staging table of an ordinary apply.
     """
 
-    def __init__(self, conn: sa.Connection, table: sa.Table, name: str, version: int, geometry: dict[str, Any] | None) -> None:
+    def __init__(self, conn: sa.Connection, table: sa.Table, name: str, version: int, geometry: dict[str, Any] | None,
+                 point_sql: str | None = None) -> None:
         self.conn = conn
         self.table = table
         self.name = name
@@ -315,7 +328,13 @@ class DirectLoad:
         self.transaction = conn.begin()
         # from the table's definition, not `LIKE`: that would lock the dataset's table until commit, and a
         # second load's swap would then wait for this one while this one waits for its lock
-        ddl = CreateTable(table.to_metadata(sa.MetaData(), name=name)).compile(dialect=conn.dialect)
+        shape = table.to_metadata(sa.MetaData(), name=name)
+        self.generated = False
+        if point_sql is not None and "_geom" in table.c:
+            self.generated = True
+            shape.append_column(sa.Column("_geom", table.c._geom.type, sa.Computed(sa.text(point_sql), persisted=True)),
+                                replace_existing=True)
+        ddl = CreateTable(shape).compile(dialect=conn.dialect)
         conn.exec_driver_sql(str(ddl).replace("%", "%%"))
         # the primary key's index too is built after the rows (swap() adds it), not row by row
         primary = conn.execute(sa.text("SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass) "
@@ -326,16 +345,16 @@ class DirectLoad:
     @staticmethod
     def possible(conn: sa.Connection, store: Store, table: sa.Table, geometry: dict[str, Any] | None) -> bool:
         return (conn.dialect.name == "postgresql" and (geometry is None or geometry["type"] == "point")
-                and not conn.in_transaction() and is_empty(conn, table.name))
+                and not conn.in_transaction() and is_empty(conn, table.name)
+                and driver(conn).info.server_version >= 130000)  # DROP EXPRESSION (swap)
 
     def copy(self, data: bytes, columns: list[str]) -> None:
-        """One batch as COPY text (publish.staging.copy_text: key, hash, version, search, fields, point).
+        """One batch as binary COPY rows (publish.copy_binary.direct_batch: key, hash, version, search, fields).
 
         One COPY stays open across batches (until finish()), its data sent by a writer thread: the server
         stores batch k while Python prepares batch k+1, instead of each waiting for the other."""
         if self._stream is None:
-            names = ["_key", "_hash", "_from", "_search", *columns, *(["_geom"] if self.geometry else [])]
-            self._stream = CopyStream(self.conn, self.name, names)
+            self._stream = CopyStream(self.conn, self.name, ["_key", "_hash", "_from", "_search", *columns], binary=True)
         self._stream.write(data)
 
     def finish(self, error: BaseException | None = None) -> None:
@@ -352,6 +371,9 @@ class DirectLoad:
         conn, table = self.conn, self.table.name
         savepoint = conn.begin_nested()
         try:
+            if self.generated:  # the stored points stay; later versions' rows get theirs from the apply
+                conn.exec_driver_sql(f"ALTER TABLE {self.name} ALTER COLUMN _geom DROP EXPRESSION")
+
             def one(sql: str, **params: Any) -> Any:
                 return conn.execute(sa.text(sql), params).scalar()
 

@@ -15,8 +15,9 @@ Readers see the previous version until phase 2 commits. A load killed at any poi
 
 The first load into an empty table is a bulk load (publish/bulk.py): indexes are built after the rows
 instead of row by row (on SpatiaLite the R*Tree is written packed, in one go). On PostgreSQL a first load of
-a point or geometry-less dataset skips staging: rows are COPYed into a new table inside one open
-transaction, which replaces the empty table at commit.
+a point or geometry-less dataset skips staging: rows go by binary COPY (publish/copy_binary.py) into a new
+table inside one open transaction, the points made by the database as each row is stored, and that table
+replaces the empty one at commit.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import sqlalchemy as sa
 from core.catalog import Dataset
 from core.errors import HubError, ShrinkRefused
 from publish import bulk, leases, tables
+from publish.copy_binary import direct_batch
 from publish.crash import crash_point
 from publish.db import driver, inserted_id
 from publish.guard import KEYS_SHOWN, Impact, LoadPlan, check_shrink
@@ -73,17 +75,18 @@ class LoadResult:
 
 
 def geometry_sql(store: Store, dataset: Dataset, alias: str) -> str | None:
-    """SQL building the stored geometry from the staged columns, per backend."""
+    """SQL building the stored geometry from the staged columns (of `alias`; none: unqualified), per backend."""
     geometry = dataset.schema.geometry
     if not geometry:
         return None
     pg = store.dialect == "postgresql"
+    prefix = f"{alias}." if alias else ""
     if geometry["type"] == "point":
-        lon, lat = f'{alias}."{geometry["longitude"]}"', f'{alias}."{geometry["latitude"]}"'
+        lon, lat = f'{prefix}"{geometry["longitude"]}"', f'{prefix}"{geometry["latitude"]}"'
         if pg:
             return f"CASE WHEN {lon} IS NULL OR {lat} IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint({lon}, {lat}), 4326) END"
         return f"CASE WHEN {lon} IS NULL OR {lat} IS NULL THEN NULL ELSE MakePoint({lon}, {lat}, 4326) END"
-    column = f'{alias}."{geometry["field"]}"'
+    column = f'{prefix}"{geometry["field"]}"'
     if pg:
         return f"ST_SetSRID(ST_GeomFromGeoJSON({column}), 4326)"
     return f"SetSRID(GeomFromGeoJSON({column}), 4326)"
@@ -200,9 +203,7 @@ class Loader:
             if self._direct is None:
                 self._direct = self._start_direct()
             if self._direct:
-                geometry = self._direct.geometry
-                point = (geometry["longitude"], geometry["latitude"]) if geometry else None
-                self._direct.copy(copy_text(frame, schema, version=self._direct.version, point=point),
+                self._direct.copy(direct_batch(frame, schema, version=self._direct.version, rows_before=self.rows_staged),
                                   schema.field_names)
             else:
                 if self._stream is None:  # one COPY into the staging table, open until commit or reject
@@ -232,7 +233,8 @@ class Loader:
             return False
         version = next_version(self.store, self.conn, self.dataset.id)  # expected; checked again under the lock
         self.conn.rollback()  # the look-ups' implicit transaction; the direct load opens its own
-        return bulk.DirectLoad(self.conn, self.table, f"{self.table.name}__load_{self.load_id}", version, geometry)
+        return bulk.DirectLoad(self.conn, self.table, f"{self.table.name}__load_{self.load_id}", version, geometry,
+                               geometry_sql(self.store, self.dataset, ""))
 
     def reject(self, frame: pd.DataFrame) -> int:
         """Keep invalid rows (source text and errors) for the steward."""

@@ -7,7 +7,7 @@ is converted once according to its pandas dtype, and search text is folded a bat
 and hash for hash (tests/publish/test_staging.py checks it on every sample and on generated text), so loads
 made either way recognise each other's unchanged rows.
 
-For PostgreSQL, `copy_text` turns a batch straight into COPY text: the canonical texts the hash is made of
+For PostgreSQL's staging table, `copy_text` turns a batch straight into COPY text: the canonical texts the hash is made of
 are the column values PostgreSQL parses, so a row's line is a few joins of strings already built, and the
 whole batch goes to the server as one block instead of row by row.
 """
@@ -169,7 +169,6 @@ def stored_rows_fast(frame: pd.DataFrame, schema: Schema, copy_types: list[str] 
 COPY_DELIMITER = KEY_SEPARATOR
 COPY_NULL = "\\N"
 _COPY_SPECIAL = ("\\", "\n", "\r", COPY_DELIMITER)
-_EWKB_POINTS = np.dtype([("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")])
 
 
 def _escaped(texts: list[str]) -> list[str] | None:
@@ -181,43 +180,22 @@ def _escaped(texts: list[str]) -> list[str] | None:
             for t in texts]
 
 
-def points_hex(lon: list[Any], lat: list[Any]) -> list[str]:
-    """Hex EWKB of each point in SRID 4326 (what PostGIS reads from text), COPY_NULL where a coordinate is
-    missing. Built for the whole batch at once by numpy."""
-    n = len(lon)
-    points = np.empty(n, dtype=_EWKB_POINTS)
-    points["order"], points["type"], points["srid"] = 1, 0x20000001, 4326
-    points["x"] = np.array(lon, dtype="float64")  # None -> NaN
-    points["y"] = np.array(lat, dtype="float64")
-    width = 2 * _EWKB_POINTS.itemsize
-    text = points.tobytes().hex()
-    out = [text[i:i + width] for i in range(0, n * width, width)]
-    for i in np.flatnonzero(np.isnan(points["x"]) | np.isnan(points["y"])).tolist():
-        out[i] = COPY_NULL
-    return out
-
-
-def copy_text(frame: pd.DataFrame, schema: Schema, *, version: int | None = None,
-              point: tuple[str, str] | None = None) -> bytes:
+def copy_text(frame: pd.DataFrame, schema: Schema, *, version: int | None = None) -> bytes:
     """The batch as PostgreSQL COPY text (DELIMITER COPY_DELIMITER): per row the key, hash, [version,] search
-    text, every field, [the point as hex EWKB from the (longitude, latitude) fields], with the same keys and
-    hashes as `stored_rows_fast`. PostgreSQL parses each canonical text back to the field's type (shortest
-    round-trip floats, ISO dates, true/false)."""
+    text and every field, with the same keys and hashes as `stored_rows_fast`. PostgreSQL parses each
+    canonical text back to the field's type (shortest round-trip floats, ISO dates, true/false); a first
+    load's binary COPY (publish/copy_binary.py) stores the same values."""
     values, texts, _ = _columns(frame, schema.field_names)
     keys, hashes, search, joined = _keys_hashes_search(schema, values, texts)
-    extra: list[Any] = []
-    if point is not None:
-        index = {name: i for i, name in enumerate(schema.field_names)}
-        extra.append(points_hex(values[index[point[0]]], values[index[point[1]]]))
     head: list[Any] = [keys, hashes, *([itertools.repeat(str(version))] if version is not None else []), search]
-    text = "\n".join(map(COPY_DELIMITER.join, zip(*head, joined, *extra, strict=False))) + "\n"
+    text = "\n".join(map(COPY_DELIMITER.join, zip(*head, joined, strict=False))) + "\n"
     # the usual batch needs no escaping: no backslash or carriage return, one line break and the expected
     # delimiters per row (four scans of the text instead of one per value)
-    columns = len(head) + len(schema.field_names) + len(extra)
+    columns = len(head) + len(schema.field_names)
     if ("\\" in text or "\r" in text or text.count("\n") != len(keys)
             or text.count(COPY_DELIMITER) != len(keys) * (columns - 1)):
         texts = [_escaped(t) or t for t in texts]
         joined = list(map(COPY_DELIMITER.join, zip(*texts, strict=True)))
         head = [_escaped(keys) or keys, hashes, *head[2:-1], _escaped(search) or search]
-        text = "\n".join(map(COPY_DELIMITER.join, zip(*head, joined, *extra, strict=False))) + "\n"
+        text = "\n".join(map(COPY_DELIMITER.join, zip(*head, joined, strict=False))) + "\n"
     return text.encode("utf-8").replace(b"\x00", COPY_NULL.encode())

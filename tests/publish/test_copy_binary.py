@@ -1,0 +1,178 @@
+"""A first PostgreSQL load goes by binary COPY straight into the dataset's new table (publish/copy_binary.py),
+its points made by the database. It must store exactly what the staged path stores (the path of every other
+load), and a value binary COPY cannot carry must fail the load cleanly: a bilingual error naming the row and
+the field, nothing stored, the next load unaffected."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from core.catalog import Schema
+from core.errors import ValidationFailed
+from publish import bulk, copy_binary
+from publish.context import Hub
+from publish.loads import Loader
+from publish.staging import COPY_DELIMITER, copy_text
+from tests.conftest import database_url, drop_schema
+from tests.hub_copies import Templates
+from tests.publish.conftest import accommodation_frame
+
+AWKWARD = ["a\\b", "dòng\nmới", "tab\there", "\\N", "x\x1fy", "cr\r", "", "  Đồng Nai — Biên Hòa  ", "Hòa\\\\n"]
+
+
+def _heritage_frame(hub: Hub) -> pd.DataFrame:
+    """The heritage sample as the validator hands it over (dates, points), with missing values and text
+    the COPY text format would need to escape."""
+    from ingest import read_table
+    from tests.publish.conftest import SAMPLES
+    from validate import Validator
+
+    schema = hub.catalog.dataset("heritage-sites").schema
+    table = read_table(SAMPLES / "heritage-sites.csv", schema.descriptor)
+    validator = Validator(schema.descriptor)
+    frame = pd.concat([validator.check(batch)[0] for batch in table.batches()], ignore_index=True)
+    texts = [f.name for f in schema.fields if f.type == "string" and f.name not in schema.primary_key]
+    for i, text in enumerate(AWKWARD[: len(frame)]):
+        frame.loc[i, texts[i % len(texts)]] = text
+    frame.loc[len(frame) - 1, texts] = None  # a row with every text missing
+    lat = schema.geometry["latitude"]  # type: ignore[index]
+    frame.loc[1, lat] = None  # a row without a point
+    return frame
+
+
+def _stored(hub: Hub, dataset: str) -> list[tuple[Any, ...]]:
+    """Every stored row as the database has it (the geometry as EWKT), in key order, without `_id`."""
+    table = hub.store.table(dataset)
+    columns = [c for c in table.c if c.name not in ("_id", "_geom")]
+    geometry = [sa.func.ST_AsEWKT(table.c._geom) if hub.store.dialect == "postgresql" else sa.func.AsEWKT(table.c._geom)]
+    with hub.store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(*columns, *geometry).order_by(table.c._key, table.c._from))]
+
+
+def _load(hub: Hub, dataset: str, frames: list[pd.DataFrame]) -> Any:
+    with Loader(hub.store, hub.catalog.dataset(dataset), {"source_name": f"{dataset}.csv"}) as loader:
+        for frame in frames:
+            loader.stage(frame)
+        return loader.commit()
+
+
+def test_a_first_load_by_binary_copy_stores_what_the_staged_path_stores(
+        backend: str, hub: Hub, templates: Templates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = _heritage_frame(hub)
+    half = len(frame) // 2
+    direct = _load(hub, "heritage-sites", [frame.iloc[:half], frame.iloc[half:]])
+    assert (direct.version, direct.rows_added) == (1, len(frame))
+    other = templates.copy("empty", backend, tmp_path / "staged")
+    try:
+        monkeypatch.setattr(bulk.DirectLoad, "possible", staticmethod(lambda *a: False))
+        staged = _load(other.hub, "heritage-sites", [frame.iloc[:half], frame.iloc[half:]])
+        assert (staged.version, staged.rows_added) == (1, len(frame))
+        first = _stored(hub, "heritage-sites")
+        assert first == _stored(other.hub, "heritage-sites")
+        assert any(None in row for row in first) and any(AWKWARD[1] in row for row in first)
+        assert any(isinstance(v, date) for row in first for v in row) and sum(row[-1] is None for row in first) == 1
+    finally:
+        other.close()
+    # the reload after a binary first load: the same file is unchanged, an edited row becomes version 2 with
+    # its point made as the staged path makes it (the table's point column is a plain one again)
+    assert _load(hub, "heritage-sites", [frame]).status == "unchanged"
+    lat = hub.catalog.dataset("heritage-sites").schema.geometry["latitude"]  # type: ignore[index]
+    frame.loc[1, lat] = 11.25
+    again = _load(hub, "heritage-sites", [frame])
+    assert (again.version, again.rows_changed) == (2, 1)
+    current = [r for r in _stored(hub, "heritage-sites") if r[3] is None]  # _to IS NULL
+    assert sum(row[-1] is not None and "11.25)" in row[-1] for row in current) == 1
+
+
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_a_value_binary_copy_cannot_carry_fails_the_first_load_cleanly_and_bilingually(hub: Hub) -> None:
+    dataset = hub.catalog.dataset("accommodation")
+    good = accommodation_frame(1, 40)
+    bad = accommodation_frame(41, 40)
+    bad["_row"] = range(42, 82)  # source row numbers, as the validator numbers them
+    bad.loc[bad.index[7], "name"] = "Khách sạn\x00Đồng Nai"  # PostgreSQL's text cannot hold a NUL
+    with pytest.raises(ValidationFailed) as raised:
+        with Loader(hub.store, dataset, {"source_name": "nul.csv"}) as loader:
+            loader.stage(good)
+            loader.stage(bad)
+            loader.commit()
+    error = raised.value
+    assert error.context == {"row": 49, "field": "name"}
+    assert "Dòng 49, trường 'name'" in error.vi and "Row 49, field 'name'" in error.en and "NUL" in error.en
+    with hub.store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM ds_accommodation").scalar() == 0
+        status, failure = conn.exec_driver_sql("SELECT status, error FROM hub_loads ORDER BY id DESC").first()
+        leftovers = conn.exec_driver_sql("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'ds_accommodation__load%%'")
+        assert leftovers.scalar() == 0
+    assert status == "failed" and "Row 49, field 'name'" in failure
+    assert hub.store.current_version("accommodation") is None
+    assert _load(hub, "accommodation", [good]).version == 1
+
+
+SCHEMA = Schema({"fields": [{"name": n, "type": t} for n, t in [
+    ("code", "string"), ("flag", "boolean"), ("day", "date"), ("moment", "datetime"), ("year", "year"),
+    ("count", "integer"), ("share", "number"), ("note", "object")]], "primaryKey": ["code"]}, Path("odd.json"))
+TYPES = {"string": "text", "boolean": "boolean", "date": "date", "datetime": "timestamp", "year": "integer",
+         "integer": "bigint", "number": "double precision", "object": "text"}
+
+
+@pytest.fixture
+def pg() -> Any:
+    url, schema = database_url("postgis", Path("."))
+    conninfo = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo) as conn:
+        yield conn
+    drop_schema(schema)
+
+
+def _through_copy(pg: Any, frame: pd.DataFrame, binary: bool) -> list[tuple[Any, ...]]:
+    table = "binary_rows" if binary else "text_rows"
+    columns = ", ".join(f'"{f.name}" {TYPES[f.type]}' for f in SCHEMA.fields)
+    names = ["_key", "_hash", "_from", "_search", *SCHEMA.field_names]
+    with pg.cursor() as cur:
+        cur.execute(f"CREATE TEMPORARY TABLE {table} (_key text, _hash text, _from integer, _search text, {columns})")
+        quoted = ", ".join(f'"{n}"' for n in names)
+        if binary:
+            with cur.copy(f"COPY {table} ({quoted}) FROM STDIN (FORMAT binary)") as copy:
+                copy.write(copy_binary.SIGNATURE + copy_binary.direct_batch(frame, SCHEMA, version=3) + copy_binary.TRAILER)
+        else:
+            with cur.copy(f"COPY {table} ({quoted}) FROM STDIN (FORMAT text, DELIMITER E'\\x{ord(COPY_DELIMITER):02x}')") as copy:
+                copy.write(copy_text(frame, SCHEMA, version=3))
+        return cur.execute(f"SELECT * FROM {table} ORDER BY _key").fetchall()
+
+
+def test_binary_copy_reads_every_type_as_the_text_copy_reads_its_canonical_text(pg: Any) -> None:
+    hanoi = timezone(timedelta(hours=7))
+    frame = pd.DataFrame({
+        "code": pd.array(["a", "b", "c", "d"], dtype="string"),
+        "flag": pd.array([True, False, None, True], dtype="boolean"),
+        "day": [date(2024, 2, 29), None, date(1999, 12, 31), date(2000, 1, 1)],
+        "moment": [datetime(2024, 5, 1, 8, 30, 15, 123456), datetime(2020, 1, 1, 23, 0, tzinfo=hanoi), None,
+                   date(1975, 4, 30)],
+        "year": pd.array([2024, None, 1, -3], dtype="Int64"),
+        "count": [3.0, None, -(2**53), 0.0],  # an integer field arriving as floats
+        "share": pd.array([0.1, None, 1e-7, -2.5e300], dtype="Float64"),
+        "note": [{"k": "Đồng"}, None, [1, 2], "plain"],
+    })
+    assert _through_copy(pg, frame, binary=True) == _through_copy(pg, frame, binary=False)
+
+
+@pytest.mark.parametrize(("field", "value", "why"), [
+    ("count", 2.5, "is not a whole number"), ("count", "12a", "is not a whole number"),
+    ("year", 2**31, "beyond the database's integer range"), ("code", "x\x00y", "NUL character"),
+    ("day", "31/12/2024", "not an ISO 8601 date")])
+def test_a_value_binary_copy_cannot_carry_is_refused_naming_row_and_field(field: str, value: Any, why: str) -> None:
+    frame = pd.DataFrame({n: [None, None] for n in SCHEMA.field_names})
+    frame["code"] = ["a", "b"]
+    frame["_row"] = [7, 8]
+    frame[field] = pd.Series([frame[field].iloc[0], value], dtype=object)
+    with pytest.raises(ValidationFailed, match=why) as raised:
+        copy_binary.direct_batch(frame, SCHEMA, version=1)
+    assert raised.value.context == {"row": 8, "field": field} and raised.value.vi.startswith("Dòng 8, trường")
