@@ -132,7 +132,7 @@ def _exempt() -> bool:
     """Only static files and the operator's probes go unlimited: the sharing and CKAN APIs, web pages,
     downloads, DCAT and the sign-in all count. (A URL that names no route is a 404 that reads nothing.)"""
     endpoint = request.endpoint
-    return not endpoint or endpoint.endswith("static") or request.path.startswith(UNLIMITED)
+    return not endpoint or endpoint.rpartition(".")[2] == "static" or request.path.startswith(UNLIMITED)
 
 
 def _limit_rate(limiter: RateLimiter) -> Response | None:
