@@ -93,6 +93,15 @@ class Source:
                 fh.close()
 
 
+def _has_empty_line(piece: bytes) -> bool:
+    """Whether a line of `piece` is empty (perhaps inside a quoted field): a line break right after another."""
+    if piece[:1] in (b"\n", b"\r"):
+        return True
+    if b"\r" in piece:  # one C-level search when the lines end with LF alone
+        return any(e in piece for e in _EMPTY_LINE)
+    return b"\n\n" in piece
+
+
 def _longest_line(piece: bytes) -> int:
     """An upper bound of the longest line's length in characters: bytes between line feeds."""
     feeds = numpy.flatnonzero(numpy.frombuffer(piece, dtype=numpy.uint8) == 10)
@@ -119,7 +128,7 @@ class PieceReader:
 
     def arrow(self, piece: bytes, final: bool) -> pyarrow.Table | None:
         """Arrow's records of `piece` when they are the csv module's; None when that is not proven."""
-        if piece.startswith(_BOM) or piece[:1] in (b"\n", b"\r") or any(e in piece for e in _EMPTY_LINE):
+        if piece.startswith(_BOM) or _has_empty_line(piece):
             return None
         if len(piece) > self.max_line and _longest_line(piece) > self.max_line:
             return None
