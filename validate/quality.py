@@ -99,7 +99,7 @@ class QualityRun:
         if f.type == "date":
             return pd.to_datetime(pd.Series(_texts(series), dtype=object), errors="coerce")
         if f.type == "string" and (f.enum or series.nunique() <= len(series) // 2):  # codes, kinds: few values
-            return pd.Series(pd.Categorical(_texts(series), categories=f.enum or None))
+            return pd.Series(pd.Categorical(series, categories=f.enum or None))
         if isinstance(series.dtype, pd.Int64Dtype):  # star ranks, room counts: 1-2 bytes, not 8
             return pd.to_numeric(series, downcast="integer")
         return series
@@ -354,18 +354,22 @@ def _mask(frame: pd.DataFrame, conditions: tuple[Condition, ...], today: date) -
 
 def _folded_hash(frame: pd.DataFrame, fields: list[str]) -> pd.arrays.IntegerArray:
     """One int64 per row for the search-folded values of `fields` (core.text.search_fold_batch); NA where any of
-    them is empty."""
+    them is empty. The hashes are compared within one run only (Python's str hash, salted per process)."""
     missing = np.zeros(len(frame), dtype=bool)
     parts = []
     for name in fields:
         column = frame[name]
         missing |= column.isna().to_numpy()
-        texts = [v if isinstance(v, str) else str(v) for v in column.astype(object).where(column.notna(), "")]
-        parts.append(pd.Series(search_fold_batch(texts), index=column.index, dtype=object))
-    # pandas joins a list of Series cell by cell; its stubs take only lists of texts
-    keys = parts[0].str.cat(parts[1:], sep="\x1f") if len(parts) > 1 else parts[0]  # type: ignore[arg-type]
-    hashed = pd.util.hash_pandas_object(keys.astype(object), index=False).to_numpy().view(np.int64)
-    return pd.arrays.IntegerArray(hashed.copy(), missing)
+        parts.append(search_fold_batch(_strings(column)))
+    keys = parts[0] if len(parts) == 1 else ["\x1f".join(values) for values in zip(*parts, strict=True)]
+    return pd.arrays.IntegerArray(np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)), missing)
+
+
+def _strings(column: pd.Series) -> list[str]:
+    """Every value as text, "" for missing (pandas' str dtype gives its texts as they are)."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return column.fillna("").tolist()
+    return [v if isinstance(v, str) else str(v) for v in column.astype(object).where(column.notna(), "")]
 
 
 def _texts(series: pd.Series) -> list[Any]:
