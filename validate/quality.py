@@ -70,6 +70,7 @@ class QualityRun:
         self._keep = [n for n in suite.needs if n in others or n not in hashed_only]
         self._presence = _presence_only(suite)
         self._in_province: dict[Any, np.ndarray] = {}
+        self._points: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self.rows = 0
 
     # -- collecting ---------------------------------------------------------------------------------------------
@@ -172,35 +173,46 @@ class QualityRun:
                 frame[f"hub_where_{n}"] = _mask(frame, e.where, self.today)
             if e.check in ("inside_province", "inside_commune", "inside_own_boundary"):
                 frame[f"hub_geo_{n}"] = self._inside(frame, e, boundaries)
+        self._points.clear()  # the coordinates' floats go before GE needs memory
+        self._in_province.clear()
         if self.suite.uses_geography and not boundaries:
             notes.append({"vi": "Chưa có ranh giới đơn vị hành chính: chưa kiểm tra được vị trí các điểm",
                           "en": "No administrative boundaries yet: point positions were not checked"})
         return notes
 
     def _inside(self, frame: pd.DataFrame, e: Expectation, boundaries: Boundaries | None) -> pd.Series:
-        lon = _floats(frame[e.lon])
-        lat = _floats(frame[e.lat])
-        out = np.full(len(frame), np.nan)
+        """Whether each point lies where `e` asks, NA where that is not known. A million points: the coordinates
+        as two float arrays, shared by the suite's point checks, and a few masks; the codes stay categorical."""
+        assert e.lat is not None and e.lon is not None  # the suite loader gives every point check both
+        lon, lat = self._coordinates(frame, e.lon, e.lat)
         own = None
         if e.check == "inside_own_boundary":
             own = Boundaries.from_geojson(zip(frame[e.code].tolist(), frame[e.boundary].tolist(), strict=True))
         province = boundaries or own
-        if province:
-            key = (id(province), e.lat, e.lon)  # the province test is shared by the suite's point checks
-            if key not in self._in_province:
-                self._in_province[key] = province.inside_province(lon, lat)
-            in_province = self._in_province[key]
-            known = ~(np.isnan(lon) | np.isnan(lat))
-            if e.check == "inside_province":
-                out[known] = in_province[known]
-            else:  # a point outside the province is reported once, by inside_province
-                codes = frame[e.commune if e.check == "inside_commune" else e.code].astype(object).to_numpy()
-                inside = province.inside_units(lon, lat, codes)
-                if own is not None and boundaries is not None:  # the row's own boundary first, then the published
-                    mine = own.inside_units(lon, lat, codes)
-                    inside = np.where(np.isnan(mine), inside, mine)
-                out = np.where(in_province, inside, np.nan)
-        return pd.Series(pd.arrays.BooleanArray(out == 1.0, np.isnan(out)), index=frame.index)
+        if not province:
+            return pd.Series(pd.arrays.BooleanArray(np.zeros(len(frame), dtype=bool), np.ones(len(frame), dtype=bool)),
+                             index=frame.index)
+        key = (id(province), e.lat, e.lon)  # the province test is shared by the suite's point checks
+        if key not in self._in_province:
+            self._in_province[key] = province.inside_province(lon, lat)
+        in_province = self._in_province[key]
+        if e.check == "inside_province":
+            unknown = np.isnan(lon) | np.isnan(lat)
+            return pd.Series(pd.arrays.BooleanArray(in_province & ~unknown, unknown), index=frame.index)
+        # a point outside the province is reported once, by inside_province
+        codes = _codes(frame[e.commune if e.check == "inside_commune" else e.code])
+        inside = province.inside_units(lon, lat, codes)
+        if own is not None and boundaries is not None:  # the row's own boundary first, then the published
+            mine = own.inside_units(lon, lat, codes)
+            inside = np.where(np.isnan(mine), inside, mine)
+        return pd.Series(pd.arrays.BooleanArray(in_province & (inside == 1.0), ~in_province | np.isnan(inside)),
+                         index=frame.index)
+
+    def _coordinates(self, frame: pd.DataFrame, lon: str, lat: str) -> tuple[np.ndarray, np.ndarray]:
+        key = (lon, lat)
+        if key not in self._points:
+            self._points[key] = (_floats(frame[lon]), _floats(frame[lat]))
+        return self._points[key]
 
     def _configs(self, frame: pd.DataFrame) -> list[Any]:
         gxe = quality_gx.gx().expectations
@@ -378,7 +390,16 @@ def _texts(series: pd.Series) -> list[Any]:
 
 
 def _floats(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, pd.Float64Dtype):  # the validator's numbers: one copy, not three
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
     return pd.to_numeric(series, errors="coerce").astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _codes(series: pd.Series) -> Any:
+    """A column of unit codes for Boundaries.inside_units: kept categorical (small integers), else objects."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.array
+    return series.astype(object).to_numpy()
 
 
 def _plain(value: Any) -> Any:

@@ -62,11 +62,14 @@ class Boundaries:
             out[known] = shapely.contains_xy(self.province, lon[known], lat[known])
         return out
 
-    def inside_units(self, lon: np.ndarray, lat: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    def inside_units(self, lon: np.ndarray, lat: np.ndarray, codes: np.ndarray | pd.Categorical) -> np.ndarray:
         """1.0 inside the unit named on the row, 0.0 outside, NaN when the code or the point is unknown."""
         out = np.full(len(lon), np.nan)
         known = ~(np.isnan(lon) | np.isnan(lat))
-        numbers, uniques = pd.factorize(pd.Series(codes, dtype=object))  # compare small ints, not texts
+        if isinstance(codes, pd.Categorical):  # already small ints (-1: none)
+            numbers, uniques = codes.codes, codes.categories
+        else:
+            numbers, uniques = pd.factorize(pd.Series(codes, dtype=object))  # compare small ints, not texts
         for k, code in enumerate(uniques.tolist()):
             geometry = self.units.get(str(code))
             if geometry is None:
