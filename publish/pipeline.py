@@ -174,6 +174,10 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
         report_dict = _full_report(report.to_dict(), table, dataset)
         del report  # the dict is what is kept
         if quality is not None:
+            if table.rows_read > 100 * BATCH_ROWS:  # a big file's parts become one frame, then their scattered
+                # blocks go back to the system before Great Expectations needs memory
+                quality.frame()
+                release_memory()
             report_dict["quality"] = quality.run()
             quality = None  # the rows it kept go before the commit
             if large:
