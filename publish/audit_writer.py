@@ -25,10 +25,12 @@ already commits everyone's entries in one transaction.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
 import weakref
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +42,8 @@ from publish import audit, tables
 from publish.audit_guard import LOCK_KEY
 
 __all__ = ["append", "close"]
+
+log = logging.getLogger("publish.audit_writer")
 
 IDLE_PING = 5.0  # seconds: a PostgreSQL connection idle longer is checked (SELECT 1) before a batch
 MAX_BATCH = 500
@@ -74,9 +78,12 @@ class _Connection:
         self.proxied = proxied
         self.postgres = engine.dialect.name == "postgresql"
         self.used = time.monotonic()
+        self.function: str | None = None
         if self.postgres:
-            self.dbapi.autocommit = True  # transactions are explicit (BEGIN ... COMMIT)
+            self.dbapi.autocommit = True  # transactions are explicit (BEGIN ... COMMIT), or one function call
             self.server_hashes = self.dbapi.info.parameter_status("server_encoding") == "UTF8"
+            if self.server_hashes:
+                self.function = _pg_function(self.dbapi)
         # the column types' own conversions (SQLite: datetimes as SQLAlchemy writes them, booleans as 0/1)
         processors = {c.name: c.type.bind_processor(engine.dialect) for c in tables.audit_log.columns}
         self.convert: list[tuple[str, Callable[[Any], Any] | None]] = [(n, processors[n]) for n in _COLUMNS]
@@ -100,7 +107,7 @@ class _Connection:
         """Append `batch` in order in one transaction, under the chain's lock; their hashes."""
         self.used = time.monotonic()
         if self.postgres and self.server_hashes:
-            return _write_pg(self.dbapi, batch, key)
+            return _write_pg(self.dbapi, batch, key, self.function)
         cur = self.dbapi.cursor()
         try:
             if self.postgres:  # (a server in another encoding: hashed here, as on SQLite)
@@ -283,32 +290,52 @@ _AT_NULL = '{"at":null,'
 _PADS: dict[bytes, tuple[bytes, bytes]] = {}
 
 
-def _write_pg(raw: Any, batch: list[dict[str, Any]], key: bytes) -> list[str]:
-    """Append `batch` on PostgreSQL in one round trip: BEGIN, the advisory lock, the statement and COMMIT sent as
-    one query string (each statement takes its own snapshot, so the insert reads the last hash every earlier
-    batch committed; the lock is held only while the server runs them)."""
+def _rows_json(batch: list[dict[str, Any]]) -> str:
+    """The batch as the statement's one JSON parameter: each entry's fields and its canonical JSON without `at`."""
     rows = []
     for n, entry in enumerate(batch, 1):
         text = audit.canonical({**entry, "at": None})
         if not text.startswith(_AT_NULL):  # `at` sorts first among FIELDS; the SQL relies on it
             raise AssertionError("canonical JSON does not start with at")
-        rows.append({**{f: entry.get(f) for f in _PG_FIELDS}, "n": n, "rest": text[len(_AT_NULL):]})
+        row = {f: entry.get(f) for f in _PG_FIELDS}
+        row["n"], row["rest"] = n, text[len(_AT_NULL):]
+        rows.append(row)
     # one JSON parameter for the batch: cheaper to send than a dozen arrays, whose text psycopg escapes
+    return json.dumps(rows, ensure_ascii=False)
+
+
+def _pads(key: bytes) -> tuple[bytes, bytes]:
     pads = _PADS.get(key)
     if pads is None:
         pads = _PADS[key] = audit.pads(key)  # HMAC as two sha256() on the server (no pgcrypto needed)
-    params = {"batch": json.dumps(rows, ensure_ascii=False), "genesis": audit.GENESIS, "ipad": pads[0],
-              "opad": pads[1]}
+    return pads
+
+
+def _write_pg(raw: Any, batch: list[dict[str, Any]], key: bytes, function: str | None = None) -> list[str]:
+    """Append `batch` on PostgreSQL in one round trip: one call of the append function (`_pg_function`), or
+    where it could not be created BEGIN, the advisory lock, the statement and COMMIT sent as one query string
+    (each statement takes its own snapshot, so the insert reads the last hash every earlier batch committed; the
+    lock is held only while the server runs them)."""
+    ipad, opad = _pads(key)
+    rows = _rows_json(batch)
+    if function is not None:
+        # autocommit: the call is its own transaction; prepared, so the server plans the insert once per connection
+        written = raw.execute(f"SELECT {function}(%s, %s, %s, %s)", (rows, audit.GENESIS, ipad, opad),
+                              prepare=True).fetchone()[0] or []
+        if len(written) != len(batch):
+            raise RuntimeError(f"audit batch of {len(batch)} wrote {len(written)} entries")
+        return list(written)
+    params = {"batch": rows, "genesis": audit.GENESIS, "ipad": ipad, "opad": opad}
     # a client-side cursor merges the parameters into the text (one simple query: several statements, one trip)
     from psycopg import ClientCursor  # PostgreSQL only: a SQLite hub never loads the driver
 
     cur = ClientCursor(raw)
     try:
         cur.execute(_PG_BATCH, params)
-        written: list[tuple[int, str]] = []
+        found: list[tuple[int, str]] = []
         while True:
             if cur.description is not None and len(cur.description) == 2:  # the insert's RETURNING id, hash
-                written = sorted(cur.fetchall())  # by id: chain order
+                found = sorted(cur.fetchall())  # by id: chain order
             if not cur.nextset():
                 break
     except BaseException:
@@ -316,9 +343,45 @@ def _write_pg(raw: Any, batch: list[dict[str, Any]], key: bytes) -> list[str]:
         raise
     finally:
         cur.close()
-    if len(written) != len(batch):
-        raise RuntimeError(f"audit batch of {len(batch)} wrote {len(written)} entries")
-    return [digest for _, digest in written]
+    if len(found) != len(batch):
+        raise RuntimeError(f"audit batch of {len(batch)} wrote {len(found)} entries")
+    return [digest for _, digest in found]
 
 
 _PG_BATCH = f"BEGIN; SELECT pg_advisory_xact_lock({LOCK_KEY}); {_PG_APPEND.strip()}; COMMIT"
+
+# The same statement as a PL/pgSQL function: its plan is made once per connection instead of on every batch (the
+# largest part of the server's work per entry), and the call is one statement in autocommit. Inside it each
+# statement takes a new snapshot, so the insert, run once the lock is held, reads the last committed hash. Its
+# name carries a checksum of its text: a hub with another statement never calls an older function.
+_PG_FUNCTION_SQL = (_PG_APPEND.replace("%(batch)s", "batch").replace("%(genesis)s", "genesis")
+                    .replace("%(ipad)s", "ipad").replace("%(opad)s", "opad").strip())
+_PG_FUNCTION = f"hub_audit_append_{zlib.crc32(_PG_FUNCTION_SQL.encode()):08x}"
+_PG_FUNCTION_SIGNATURE = f"{_PG_FUNCTION}(text,text,bytea,bytea)"
+_PG_CREATE = f"""CREATE OR REPLACE FUNCTION {_PG_FUNCTION}(batch text, genesis text, ipad bytea, opad bytea)
+RETURNS text[] LANGUAGE plpgsql AS $hub$
+DECLARE hashes text[];
+BEGIN
+  PERFORM pg_advisory_xact_lock({LOCK_KEY});
+  WITH written AS ({_PG_FUNCTION_SQL})
+  SELECT array_agg(written.hash ORDER BY written.id) INTO hashes FROM written;
+  RETURN hashes;
+END $hub$"""
+
+
+def _pg_function(raw: Any) -> str | None:
+    """The append function's name, created if missing (under the chain's lock: workers start together); None
+    when the database refuses to create it (a role without CREATE): the batch statement is used instead."""
+    find = "SELECT to_regprocedure(%s) IS NOT NULL"
+    try:
+        if raw.execute(find, (_PG_FUNCTION_SIGNATURE,)).fetchone()[0]:
+            return _PG_FUNCTION
+        with raw.transaction():
+            raw.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            if not raw.execute(find, (_PG_FUNCTION_SIGNATURE,)).fetchone()[0]:
+                raw.execute(_PG_CREATE)
+        return _PG_FUNCTION
+    except Exception as exc:  # noqa: BLE001 - the batch statement does the same, only slower
+        log.warning("audit: the append function could not be created (%s); appending with the batch statement",
+                    exc)
+        return None

@@ -100,3 +100,33 @@ def test_a_connection_the_server_dropped_is_replaced(hub: Hub, monkeypatch: pyte
     paths = [e["path"] for e in reversed(audit.entries(hub.store, client="c"))]
     assert paths[:2] == ["/before", "/after-idle"] and paths[2:] in (["/busy-1", "/busy-2"], ["/busy-2"])
     assert audit.verify(hub.store).ok
+
+
+def test_appends_of_two_processes_at_once_make_one_chain(hub: Hub) -> None:
+    """Two stores on one database, each with its own writer and connection (as two gunicorn workers): their
+    batches interleave, and every entry follows the one committed before it (on PostgreSQL the append function
+    takes the chain's lock before it reads the last hash)."""
+    other = Hub.open(hub.settings)
+    written: list[str] = []
+    errors: list[BaseException] = []
+
+    def appender(store_hub: Hub, n: int) -> None:
+        try:
+            for i in range(40):
+                written.append(audit.append(store_hub.store, client=f"w{n}", method="GET", path=f"/p/{i}", status=200))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=appender, args=(h, n)) for n, h in enumerate([hub, other, hub, other])]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        other.store.dispose()
+    assert errors == []
+    result = audit.verify(hub.store)
+    assert result.ok and result.checked == len(written) == 160
+    assert len(set(written)) == 160  # each caller got its own entry's hash
+    assert sorted(e["client"] for e in audit.entries(hub.store, limit=1000)) == ["w0"] * 40 + ["w1"] * 40 + ["w2"] * 40 + ["w3"] * 40
