@@ -6,10 +6,15 @@ Worker model
 ------------
 - HUB_WORKERS processes (default 2; about 2 per CPU core), each with HUB_THREADS threads (gthread, default 4).
   A request holds one thread; threads wait on PostgreSQL in parallel, processes use the cores. Requests in
-  flight at most: workers × threads (8 by default). nginx in front buffers slow clients and uploads, so a
+  flight at most: workers × threads (8 by default). A keyed API request waits on PostgreSQL twice (the
+  current version, the audit entry's commit): under wrk -c32 on a busy 2-core machine a worker's threads
+  spent about 80% of their time waiting there, and 8 threads served 22-60% more keyed pages a second than 4
+  (larger audit batches too: one commit for more entries). Each thread may hold a PostgreSQL connection
+  (below), so raise HUB_THREADS where the server has connections to spare; 32 ran a shared test server out. nginx in front buffers slow clients and uploads, so a
   thread is only held while the app works.
-- Database connections: each process keeps a SQLAlchemy pool (5, up to 15 under load), so budget
-  PostgreSQL's max_connections ≥ app servers × HUB_WORKERS × 15 + workers × 2 + 10 for operators.
+- Database connections: each process keeps a SQLAlchemy pool (5, up to 15 under load), one connection per
+  thread for the current-version lookup and one for the audit log, so budget PostgreSQL's max_connections
+  ≥ app servers × HUB_WORKERS × (16 + HUB_THREADS) + workers × 2 + 10 for operators.
 - preload_app: the master builds the app once (catalogue, schemas, migrations) and forks; a configuration
   or database mistake stops the master before any worker starts, with one clear line per mistake.
 - A worker is recycled after 10,000 to 20,000 requests (bounded memory: pandas and large exports), and killed

@@ -11,7 +11,7 @@ never in Redis (shared by every worker and app server).
 
 An unpinned request must learn the current version before it can name its key. It asks the database every
 time (a new version is served the moment its load commits, whichever process or host committed it), but on a
-connection each thread keeps for that one statement (`VersionReader`): one round trip, instead of a pool
+connection the process keeps for that one statement (`VersionReader`): one round trip, instead of a pool
 checkout's ping, BEGIN, the query and ROLLBACK.
 """
 
@@ -153,16 +153,20 @@ def current_versions(store: Store, ids: Iterable[str]) -> dict[str, int]:
 
 
 class VersionReader:
-    """`current_versions`, on a database connection each thread keeps for this one statement.
+    """`current_versions`, on database connections the process keeps for this one statement.
 
     Every unpinned request asks, so it is one round trip: no pool checkout (whose ping is a round trip), and on
-    PostgreSQL in autocommit (no BEGIN and ROLLBACK around it; psycopg prepares it after a few runs). A failed
-    statement drops the thread's connection and asks once more through the pool, which raises as any read
-    would. A forked worker opens its own connections (the pid is checked)."""
+    PostgreSQL in autocommit (no BEGIN and ROLLBACK around it; psycopg prepares it after a few runs). A thread
+    takes an idle connection for the statement and puts it back: the process holds as many as ask at the same
+    moment, not one per thread (most of a request's time is elsewhere, so a worker of 8 threads holds 2-3). A
+    failed statement drops its connection and asks once more through the pool, which raises as any read would.
+    A forked worker opens its own connections (the pid is checked)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._idle: list[Any] = []  # connections no thread is using, the most recently used last
+        self._pid = os.getpid()
         loads = tables.loads
         self._postgres = engine.dialect.name == "postgresql"
         self._libpq = self._postgres and engine.dialect.driver == "psycopg"  # psycopg 3: its libpq connection
@@ -175,6 +179,7 @@ class VersionReader:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
+        conn = None
         try:
             conn = self._connection()
             if self._libpq:
@@ -189,8 +194,12 @@ class VersionReader:
                     cursor.close()
         except Exception as exc:  # noqa: BLE001 - a broken kept connection: forget it, ask through the pool instead
             log.info("current versions: the kept connection failed (%s); asking through the pool", exc)
-            self._drop()
+            if conn is not None:
+                _close(conn)
             return current_versions(store, wanted)
+        with self._lock:
+            if self._pid == os.getpid():
+                self._idle.append(conn)
         return {name: found.get(name, 0) for name in wanted}
 
     def _ask_postgres(self, conn: Any, wanted: list[str]) -> dict[str, int]:
@@ -204,31 +213,30 @@ class VersionReader:
         return {result.get_value(i, 0).decode(): int(result.get_value(i, 1) or 0) for i in range(result.ntuples)}
 
     def _connection(self) -> Any:
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid() or local.conn is None:
-            local.pid, local.conn = os.getpid(), None
-            fairy = self.engine.raw_connection()
-            raw: Any = fairy.driver_connection  # (None once detached)
-            fairy.detach()  # this thread's for good: out of the pool's count, closed with the thread or the reader
-            if self._postgres:
-                raw.rollback()  # the pool's ping left a transaction open; autocommit may be set only outside one
-                raw.autocommit = True
-            if self._libpq:
-                prepared = raw.pgconn.prepare(PREPARED, self._postgres_sql.encode())
-                if prepared.status != COMMAND_OK:
-                    raw.close()
-                    raise RuntimeError((prepared.error_message or b"").decode(errors="replace"))
-            local.conn = raw
-        return local.conn
+        with self._lock:
+            if self._pid != os.getpid():  # a forked worker: the parent's connections are the parent's
+                self._pid, self._idle = os.getpid(), []
+            if self._idle:
+                return self._idle.pop()
+        fairy = self.engine.raw_connection()
+        raw: Any = fairy.driver_connection  # (None once detached)
+        fairy.detach()  # the reader's for good: out of the pool's count, closed when it fails or with the process
+        if self._postgres:
+            raw.rollback()  # the pool's ping left a transaction open; autocommit may be set only outside one
+            raw.autocommit = True
+        if self._libpq:
+            prepared = raw.pgconn.prepare(PREPARED, self._postgres_sql.encode())
+            if prepared.status != COMMAND_OK:
+                raw.close()
+                raise RuntimeError((prepared.error_message or b"").decode(errors="replace"))
+        return raw
 
-    def _drop(self) -> None:
-        local = self._local
-        conn, local.conn = getattr(local, "conn", None), None
-        if conn is not None and getattr(local, "pid", None) == os.getpid():
-            try:
-                conn.close()
-            except Exception:  # noqa: BLE001 - already gone
-                pass
+
+def _close(conn: Any) -> None:
+    try:
+        conn.close()
+    except Exception:  # noqa: BLE001, S110 - already gone
+        pass
 
 
 _READERS: weakref.WeakKeyDictionary[Engine, VersionReader] = weakref.WeakKeyDictionary()
