@@ -9,6 +9,10 @@ gives it and those after it as it always does, so row numbers and row shapes are
 A column then reaches the normalisers as Arrow holds it: when its values repeat enough (the rule of
 ingest.cells), Arrow's dictionary encoding hands over its distinct values and codes, so each distinct value is
 normalised once and no cell becomes a Python string; otherwise it becomes a list of str in one C++ pass.
+
+Spreadsheets and JSON hand over blocks too (ingest.readers.blocks): a column holding cells that are not text
+(numbers, dates, booleans, JSON objects) reaches the normalisers as the reader's cells, as it always did. A
+reader without blocks (`records` None) gives every row through the row stream: the same loop serves it.
 """
 
 from __future__ import annotations
@@ -23,15 +27,17 @@ import pyarrow.compute as pc
 
 from ingest.cells import REPEAT_SAMPLE, ChangeLog, by_codes, normalise_column
 from ingest.readers._table import Blocks, Row, plainly_data
+from ingest.readers.blocks import TypedBlock
 from ingest.readers.csv_arrow import Block
 
 __all__ = ["take_columns", "cells_of", "normalise_arrow", "plain_rows", "Column"]
 
 Column: TypeAlias = Any  # a list of cells, or a pyarrow.Array of text
+_TEXT = {str, type(None)}
 _WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())  # every str.isspace() character
 
 
-def plain_rows(block: pyarrow.Table) -> int:
+def plain_rows(block: pyarrow.Table | TypedBlock) -> int:
     """How many of the block's first records are plainly data: more than three cells holding something other
     than whitespace (what `data_rows` gives as it is, when every record has the header's width)."""
     filled = []
@@ -52,7 +58,7 @@ def plain_rows(block: pyarrow.Table) -> int:
     return int(block.num_rows if first < 0 else first)
 
 
-def take_columns(rows: Iterator[Row], records: Blocks, size: int, clean: bool, width: int,
+def take_columns(rows: Iterator[Row], records: Blocks | None, size: int, clean: bool, width: int,
                  indices: Sequence[int], bulk: int) -> tuple[list[int], dict[int, Column], bool]:
     """Up to `size` rows as `rows` gives them, as (row numbers, {index: the cells of source column index},
     whether the stream stands right after a data row): while it does, records are taken in blocks of up to
@@ -61,9 +67,9 @@ def take_columns(rows: Iterator[Row], records: Blocks, size: int, clean: bool, w
     parts: list[Block] = []  # tables and lists of records, in row order
     loose: list[list[Any]] = []  # records from the row stream since the last block
     while len(numbers) < size:
-        if clean and not records.given_back:
+        if clean and records is not None and not records.given_back:
             first, block = records.block(min(size - len(numbers), bulk))
-            if isinstance(block, pyarrow.Table):
+            if not isinstance(block, list):  # a pyarrow.Table or a TypedBlock
                 plain = plain_rows(block)
                 if plain:
                     parts.extend((loose, block.slice(0, plain)) if loose else (block.slice(0, plain),))
@@ -92,8 +98,9 @@ def take_columns(rows: Iterator[Row], records: Blocks, size: int, clean: bool, w
 
 
 def _columns(parts: list[Block], indices: Sequence[int]) -> dict[int, Column]:
-    """The cells of each source column of `indices`: lists when no part is a table, else Arrow arrays."""
-    if not any(isinstance(p, pyarrow.Table) for p in parts):
+    """The cells of each source column of `indices`: lists when no part is a table, else Arrow arrays, but for
+    a column with cells that are not text (a spreadsheet's or JSON's): the reader's cells, as a list."""
+    if all(isinstance(p, list) for p in parts):
         records = list(chain.from_iterable(parts))
         if not records:
             return {}
@@ -102,12 +109,18 @@ def _columns(parts: list[Block], indices: Sequence[int]) -> dict[int, Column]:
         return {i: list(columns[i]) for i in indices}
     out: dict[int, Column] = {}
     for i in indices:
-        chunks: list[pyarrow.Array] = []
+        pieces: list[Any] = []  # Arrow chunks, or lists of cells
         for part in parts:
-            if isinstance(part, pyarrow.Table):
-                chunks.extend(part.column(i).chunks)
+            if isinstance(part, list):
+                pieces.append(list(map(itemgetter(i), part)))
+            elif isinstance(part, TypedBlock) and i in part.typed:
+                pieces.append(part.typed[i])
             else:
-                chunks.append(pyarrow.array(list(map(itemgetter(i), part)), type=pyarrow.string()))
+                pieces.extend(part.column(i).chunks)
+        if any(isinstance(p, list) and not set(map(type, p)) <= _TEXT for p in pieces):
+            out[i] = list(chain.from_iterable(p if isinstance(p, list) else p.to_pylist() for p in pieces))
+            continue
+        chunks = [pyarrow.array(p, type=pyarrow.string()) if isinstance(p, list) else p for p in pieces]
         out[i] = chunks[0] if len(chunks) == 1 else pyarrow.concat_arrays(chunks)
     return out
 
@@ -137,10 +150,11 @@ def _dictionary(column: pyarrow.Array) -> tuple[Any, list[str]] | None:
 
 
 def normalise_arrow(field: str, rule: str, spec: Mapping, column: Column, rows: Sequence[int],
-                    missing_values: frozenset[str], log: ChangeLog | None) -> list[str | None]:
-    """normalise_column of a CSV column (texts only) held by Arrow, with the same values and change log."""
+                    missing_values: frozenset[str], log: ChangeLog | None, *, texts_only: bool = True) -> list[str | None]:
+    """normalise_column of a column held by Arrow (texts), with the same values and change log; a column given
+    as a list, as normalise_column takes it (`texts_only`: its cells are str or None, as a CSV reader's)."""
     if isinstance(column, list):
-        return normalise_column(field, rule, spec, column, rows, missing_values, log, texts_only=True)
+        return normalise_column(field, rule, spec, column, rows, missing_values, log, texts_only=texts_only)
     if rule != "text" and (encoded := _dictionary(column)) is not None:
         return by_codes(field, rule, spec, *encoded, rows, missing_values, log)
     return normalise_column(field, rule, spec, cells_of(column), rows, missing_values, log, texts_only=True,

@@ -8,10 +8,11 @@ A batch is built column by column (ingest.cells), with Python's cyclic garbage c
 tens of thousands of row lists triggers collections that walk every object of the process, which cost a
 third of the reading time, and none of these objects form cycles.
 
-CSV records are taken from the csv module in bulk while the rows are plainly data (regular length, not
-blank, not notes): a stretch of such records becomes a batch with no Python step per row; any other
-record goes through the reader's row stream (ingest.readers._table.data_rows) as before, so row numbers
-and row shapes are the same either way.
+Rows are taken in blocks while they are plainly data (regular length, not blank, not notes): CSV records
+read by Arrow or in bulk by the csv module, a spreadsheet's or a JSON file's rows as Arrow text columns
+(ingest.readers.blocks); any other record goes through the reader's row stream
+(ingest.readers._table.data_rows) as before, so row numbers and row shapes are the same either way. One loop
+takes both (ingest.columnar.take_columns).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import gc
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +28,16 @@ import pandas
 
 from core.errors import InputError
 from ingest.cells import Change, ChangeLog, normalise_column
+from ingest.columnar import cells_of, normalise_arrow, take_columns
 from ingest.geometry import fix_points
 from ingest.headers import VN2000_X, VN2000_Y, HeaderMatcher, map_headers
 from ingest.plan import plan_fields
-from ingest.readers._table import Blocks, RawTable, Records, Row, plainly_data
+from ingest.readers._table import RawTable
 
 __all__ = ["read_table", "SourceTable", "Change", "MAX_CHANGES", "FORMATS", "READABLE", "READABLE_NAMES", "format_for"]
 
 MAX_CHANGES = 10_000  # the report shows these; the rest are counted (changes_total)
-_BULK = 8192  # records taken at once on the CSV fast path: a record that is not plainly data sends as many row by row
+_BULK = 8192  # records taken at once in a block: a record that is not plainly data sends as many row by row
 FORMATS = {
     ".csv": "csv",
     ".txt": "csv",
@@ -82,7 +83,6 @@ class SourceTable:
             if target and target not in {t for _, t in self._columns}:
                 self._columns.append((index, target))
         self._consumed = False
-        self._arrow = isinstance(raw.records, Blocks)  # CSV records read by Arrow (ingest.readers.csv_arrow)
 
     def __repr__(self) -> str:
         return (
@@ -111,82 +111,34 @@ class SourceTable:
             raise RuntimeError("SourceTable.batches() can be iterated only once")
         self._consumed = True
         rows = iter(self._raw.rows)
-        source = self._raw.records
+        indices = [index for index, _ in self._columns]
         clean = False
         while True:
             with _gc_paused():  # the row lists die inside, before the collector is back
-                columns: dict[int, Any]
-                if source is None:
-                    buffer = list(islice(rows, size))
-                    numbers, columns = [number for number, _ in buffer], self._transpose([c for _, c in buffer])
-                    del buffer
-                elif isinstance(source, Blocks):
-                    from ingest.columnar import take_columns
-
-                    numbers, columns, clean = take_columns(rows, source, size, clean, self._width,
-                                                           [index for index, _ in self._columns], _BULK)
-                else:
-                    numbers, records, clean = self._take(rows, source, size, clean)
-                    columns = self._transpose(records)
+                numbers, columns, clean = take_columns(rows, self._raw.records, size, clean, self._width, indices,
+                                                       _BULK)
                 frame = self._frame(numbers, columns)
             if frame is None:
                 return
             yield frame
 
-    def _take(self, rows: Iterator[Row], records: Records, size: int, clean: bool) -> tuple[list[int], list[list[Any]], bool]:
-        """Up to `size` rows, as `rows` gives them: while the stream stands right after a data row (`clean`),
-        records are taken in bulk and, when they are plainly data rows, used as they are."""
-        numbers: list[int] = []
-        out: list[list[Any]] = []
-        while len(out) < size:
-            if clean and not records.given_back:
-                first, chunk = records.bulk(min(size - len(out), _BULK))
-                if plainly_data(chunk, self._width):
-                    numbers.extend(range(first, first + len(chunk)))
-                    out.extend(chunk)
-                    continue
-                records.give_back(first, chunk)
-            item = next(rows, None)
-            if item is None:
-                break
-            numbers.append(item[0])
-            out.append(item[1])
-            clean = item[1].count(None) != len(item[1])  # a blank row comes out as Nones: others may follow
-        return numbers, out, clean
-
-    def _transpose(self, records: list[list[Any]]) -> dict[int, Any]:
-        """The cells of each source column the schema takes; `records` is emptied (the row lists go now)."""
-        if not records:
-            return {}
-        columns: list[Any] = list(zip(*records, strict=True))
-        records.clear()
-        return {index: list(columns[index]) for index, _ in self._columns}
-
     def _frame(self, rows: list[int], columns: dict[int, Any]) -> pandas.DataFrame | None:
         """The batch of rows numbered `rows`, from the cells of each source column the schema takes (lists, or
-        Arrow arrays from ingest.columnar); a column's raw cells go once it is normalised."""
+        Arrow arrays, from ingest.columnar); a column's raw cells go once it is normalised."""
         if not rows:
             return None
         self.rows_read += len(rows)
         n = len(rows)
         data: dict[str, list[str | None]] = {}
         plane: dict[str, list[str | None]] = {}
-        if self._arrow:
-            from ingest.columnar import cells_of, normalise_arrow
         for index, target in self._columns:
             cells = columns.pop(index)
             if target in (VN2000_X, VN2000_Y):
-                cells = cells_of(cells) if self._arrow else cells
-                plane[target] = normalise_column(target, "number", {}, cells, rows, self._missing_values, None)
+                plane[target] = normalise_column(target, "number", {}, cells_of(cells), rows, self._missing_values,
+                                                 None)
                 continue
-            if self._arrow:
-                data[target] = normalise_arrow(target, self._plan[target], self._specs[target], cells, rows,
-                                               self._missing_values, self._log)
-                continue
-            data[target] = normalise_column(
-                target, self._plan[target], self._specs[target], cells, rows, self._missing_values, self._log,
-                texts_only=self._raw.records is not None,
-            )
+            data[target] = normalise_arrow(target, self._plan[target], self._specs[target], cells, rows,
+                                           self._missing_values, self._log, texts_only=self._raw.texts_only)
         geometry = self._schema.get("geometry") or {}
         if geometry.get("type") == "point" and geometry.get("latitude") in self._specs:
             lat, lon = geometry["latitude"], geometry["longitude"]

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from core.errors import HeaderError
 from core.text import match_words
 from ingest.headers import HeaderMatcher
 
-__all__ = ["RawTable", "Records", "Blocks", "Row", "Shape", "locate_header", "data_rows", "is_note_row", "is_blank", "plainly_data"]
+__all__ = ["RawTable", "Blocks", "Row", "Shape", "locate_header", "data_rows", "is_note_row", "is_blank", "plainly_data"]
 
 Row = tuple[int, list[Any]]
 #: a row of another length than the header: (cells it lacked at the end, texts of the cells beyond the header)
@@ -51,23 +51,12 @@ _SIGNED_DATE = re.compile(r"\bngay\b.*\bthang\b.*\bnam\b")
 _NUMBERING = re.compile(r"[(\[]?(\d{1,2})[)\]]?")
 
 
-class Records(Protocol):
-    """The records under a CSV header, for the pipeline's fast path: while the row stream stands right after a
-    data row, records can be taken in bulk (C-level) instead of row by row; those that are not plainly data
-    rows are given back, and the row stream then gives them as it always does."""
-
-    @property
-    def given_back(self) -> bool: ...
-
-    def bulk(self, size: int) -> tuple[int, list[list[str]]]: ...
-
-    def give_back(self, first: int, records: list[list[str]]) -> None: ...
-
-
-@runtime_checkable
 class Blocks(Protocol):
-    """The records under a CSV header read by Arrow (ingest.readers.csv_arrow.ArrowRecords): as `Records`, but
-    `block` hands over a table of text columns where Arrow read the records, else lists of cells."""
+    """The records under a header, for the pipeline's fast path (ingest.columnar.take_columns): while the row
+    stream stands right after a data row, records can be taken in blocks instead of row by row; those that are
+    not plainly data rows are given back, and the row stream then gives them as it always does. A block is a
+    list of records (the csv module's, ingest.readers.csv), a pyarrow.Table of text columns (CSV read by Arrow,
+    ingest.readers.csv_arrow) or a TypedBlock (spreadsheets and JSON, ingest.readers.blocks)."""
 
     @property
     def given_back(self) -> bool: ...
@@ -86,8 +75,10 @@ class RawTable:
     alternatives: dict[str, list[str]] = field(default_factory=dict)
     #: rows of another length than the header, filled in by `data_rows` as the rows stream
     shapes: dict[int, Shape] = field(default_factory=dict)
-    #: the records under the header, when the reader can hand them over in bulk (CSV: every cell str or None)
-    records: Records | Blocks | None = None
+    #: the records under the header, when the reader can hand them over in blocks
+    records: Blocks | None = None
+    #: every cell is str or None (CSV)
+    texts_only: bool = False
 
 
 def _text(cell: Any) -> str:

@@ -180,7 +180,8 @@ def read_csv(path: Path, matcher: HeaderMatcher, *, encoding: str | None = None,
 
     alternatives = {h: a for h, a in zip(headers, alts, strict=True) if a}
     return RawTable(
-        headers=headers, rows=rows(), encoding=codec, alternatives=alternatives, shapes=shapes, records=records
+        headers=headers, rows=rows(), encoding=codec, alternatives=alternatives, shapes=shapes, records=records,
+        texts_only=True,
     )
 
 
@@ -210,7 +211,7 @@ def _arrow_records(path: Path, codec: str, file: str, delimiter: str, rest: list
 class _Records:
     """(record number, cells) for the records after the first `done`; a csv error names its record.
 
-    `bulk` hands over many records at once, read in C, for the pipeline's fast path (RawTable.records)."""
+    `block` hands over many records at once, read in C, for the pipeline's fast path (RawTable.records)."""
 
     def __init__(self, reader: Iterator[list[str]], done: int, file: str,
                  lines: Generator[str, None, None] | None = None) -> None:
@@ -239,7 +240,7 @@ class _Records:
         """Whether records given back are still to come through `next`."""
         return bool(self._back)
 
-    def bulk(self, size: int) -> tuple[int, list[list[str]]]:
+    def block(self, size: int) -> tuple[int, list[list[str]]]:
         """(number of the first, up to `size` records, read in C); [] at the end. Not while records given
         back are still to come."""
         assert not self._back
@@ -253,7 +254,7 @@ class _Records:
         return first, records
 
     def give_back(self, first: int, records: list[list[str]]) -> None:
-        """Records from `bulk` not used: `next` gives them again, numbered from `first` on."""
+        """Records from `block` not used: `next` gives them again, numbered from `first` on."""
         self._back.extend(reversed(records))
         self.number = first - 1
 

@@ -54,7 +54,7 @@ class _Bulk(Protocol):
 
     def __next__(self) -> Row: ...
 
-    def bulk(self, size: int) -> tuple[int, list[list[str]]]: ...
+    def block(self, size: int) -> tuple[int, list[list[str]]]: ...
 
     def give_back(self, first: int, records: list[list[str]]) -> None: ...
 
@@ -167,7 +167,7 @@ class ArrowRecords:
 
     As `_Records`: `next` gives (number, cells), `give_back` gives records back to `next`. `block(size)` hands
     over up to `size` records at once: a pyarrow.Table of the header's width (text columns) where Arrow read
-    them, else lists of cells as `bulk` gives them. A table block given back is taken again from where it was
+    them, else lists of cells as the row reader's `block` gives them. A table block given back is taken again from where it was
     (`give_back` with the table), so only records that are not plainly data become Python lists."""
 
     def __init__(self, head: list[list[str]], done: int, source: Callable[[], Source] | None,
@@ -218,7 +218,7 @@ class ArrowRecords:
         if not self._parsed_left():
             if self._old is None:
                 return self.number + 1, []
-            first, records = self._old.bulk(size)
+            first, records = self._old.block(size)
             self.number = self._old.number
             return first, records
         first, start = self.number + 1, self._pos

@@ -17,6 +17,7 @@ from core.errors import EncodingError, HeaderError, InputError
 from ingest.headers import HeaderMatcher
 from ingest.readers._jsoncheck import check_json
 from ingest.readers._table import RawTable, Row
+from ingest.readers.blocks import hand_over
 
 __all__ = ["read_json", "stream_objects", "HEAD_RECORDS"]
 
@@ -128,9 +129,10 @@ def objects_table(path: Path, objects: Iterator[Any], matcher: HeaderMatcher, wh
                     file=os.fspath(path),
                     row=number,
                 )
-            yield number, [obj.get(name) for name in names]
+            yield number, list(map(obj.get, names))
 
-    return RawTable(headers=names, rows=rows(), encoding="utf-8")
+    stream, records = hand_over(rows(), len(names))
+    return RawTable(headers=names, rows=stream, encoding="utf-8", records=records)
 
 
 def read_json(path: Path, matcher: HeaderMatcher, *, encoding: str | None = None) -> RawTable:

@@ -19,6 +19,7 @@ from typing import Any
 from core.errors import InputError
 from ingest.headers import HeaderMatcher
 from ingest.readers._table import RawTable, Row, Shape, data_rows
+from ingest.readers.blocks import hand_over
 from ingest.readers.xlsx import open_sheet_rows
 
 __all__ = ["read_xls"]
@@ -75,4 +76,6 @@ def read_xls(path: Path, matcher: HeaderMatcher, *, sheet: str | None = None) ->
     finally:
         book.release_resources()
     alternatives = {h: a for h, a in zip(headers, alts, strict=True) if a}
-    return RawTable(headers=headers, rows=iter(rows), sheet=name, alternatives=alternatives, shapes=shapes)
+    stream, records = hand_over(iter(rows), len(headers))
+    return RawTable(headers=headers, rows=stream, sheet=name, alternatives=alternatives, shapes=shapes,
+                    records=records)

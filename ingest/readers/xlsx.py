@@ -19,6 +19,7 @@ from core.errors import HeaderError, InputError
 from ingest.headers import HeaderMatcher
 from ingest.readers._table import HEAD_ROWS, HeaderFound, RawTable, Row, Shape, data_rows, locate_header
 from ingest.readers._zipcheck import check_xlsx
+from ingest.readers.blocks import hand_over
 
 __all__ = ["read_xlsx", "open_sheet_rows"]
 
@@ -99,7 +100,9 @@ def read_xlsx(path: Path, matcher: HeaderMatcher, *, sheet: str | None = None) -
             wb.close()
 
     alternatives = {h: a for h, a in zip(headers, alts, strict=True) if a}
-    return RawTable(headers=headers, rows=rows(), sheet=name, alternatives=alternatives, shapes=shapes)
+    stream, records = hand_over(rows(), len(headers))
+    return RawTable(headers=headers, rows=stream, sheet=name, alternatives=alternatives, shapes=shapes,
+                    records=records)
 
 
 def _guarded(rows: Iterator[Row], file: str, sheet: str) -> Iterator[Row]:
