@@ -53,6 +53,7 @@ _STAGE_TYPES = {
     "year": ("INTEGER", "INTEGER"),
 }
 _TEXT = ("TEXT", "TEXT")
+REJECTS_KEPT = 5_000  # invalid rows kept in memory before they are copied (a few MB at most)
 
 
 @dataclass
@@ -138,6 +139,7 @@ class Loader:
         self._finished = False
         self._direct: bulk.DirectLoad | Literal[False] | None = None  # None: not decided yet; False: staging
         self._stream: bulk.CopyStream | None = None  # PostgreSQL: the COPY into the staging table
+        self._rejects: list[tuple[Any, ...]] = []  # PostgreSQL: invalid rows not yet copied (see reject())
         slot = 0 if self.store.dialect == "postgresql" else 1
         self._column_types = [_STAGE_TYPES.get(f.type, _TEXT)[slot] for f in dataset.schema.fields]
 
@@ -242,16 +244,28 @@ class Loader:
             return 0
         rows = list(rejected_records(frame, self.dataset.schema))
         assert self.conn is not None
+        self.rows_rejected += len(rows)
+        if self.store.dialect == "postgresql":  # copying them ends the rows' COPY, which then restarts after
+            # waiting for the server: kept until enough of them (or the commit), the COPY stays open
+            self._rejects.extend(rows)
+            if len(self._rejects) >= REJECTS_KEPT:
+                self._flush_rejects()
+            return len(rows)
+        with self.conn.begin():
+            self.conn.exec_driver_sql(f"INSERT INTO {self._reject_name} VALUES (?, ?, ?)", rows)
+        return len(rows)
+
+    def _flush_rejects(self) -> None:
+        """PostgreSQL: copy the invalid rows kept so far into the load's rejects table."""
+        if not self._rejects:
+            return
+        assert self.conn is not None
         if self._direct:
             self._direct.finish()  # the connection runs one statement at a time
         self._end_stream()
+        rows, self._rejects = self._rejects, []
         with nullcontext() if self.conn.in_transaction() else self.conn.begin():  # a COPY's transaction is open
-            if self.store.dialect == "postgresql":
-                self._copy(self._reject_name, ["row_number", "data", "errors"], rows)
-            else:
-                self.conn.exec_driver_sql(f"INSERT INTO {self._reject_name} VALUES (?, ?, ?)", rows)
-        self.rows_rejected += len(rows)
-        return len(rows)
+            self._copy(self._reject_name, ["row_number", "data", "errors"], rows)
 
     def _copy(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
         assert self.conn is not None
@@ -292,6 +306,7 @@ class Loader:
                 keep_rejected_only: bool, error: str | None) -> LoadResult:
         assert self.conn is not None and self.load_id is not None
         conn = self.conn
+        self._flush_rejects()
         result = LoadResult(self.load_id, self.dataset.id, "rejected" if keep_rejected_only else "committed",
                             rows_read=rows_read, rows_rejected=self.rows_rejected, report=report)
         if self._direct:
@@ -312,7 +327,7 @@ class Loader:
                 else:
                     self._apply(conn, result)
                 if result.version is not None:
-                    bulk.analyze(conn, self.table.name)
+                    bulk.analyze(conn, self.table.name, self.table.c.keys())
             self._record(conn, result, report, quality_score, error=error)
             crash_point("applied")
         self._finished = True
@@ -348,7 +363,7 @@ class Loader:
             if not swapped:
                 conn.exec_driver_sql(f"DROP TABLE {direct.name}")
             if result.version is not None:
-                bulk.analyze(conn, self.table.name)
+                bulk.analyze(conn, self.table.name, self.table.c.keys())
             self._record(conn, result, result.report, quality_score, error=error)
             crash_point("applied")
             direct.transaction.commit()
