@@ -58,6 +58,7 @@ def stream_objects(path: Path, prefixes: tuple[str, ...], encoding: str | None =
     import ijson
 
     fh = _open(path, encoding)
+    start = fh.tell()  # after a byte order mark
     try:
         check_json(path)  # ijson's memory grows with the square of the nesting: bounded before it parses
     except BaseException:
@@ -84,7 +85,10 @@ def stream_objects(path: Path, prefixes: tuple[str, ...], encoding: str | None =
                 )
             prefix = seen[-1][0]
             item = f"{prefix}.item" if prefix else "item"
-            yield from ijson.items(chain(seen, events), item)
+            # the same items as those of the events so far and after, read again from the start: ijson's C
+            # backend then builds them from the file itself (from a stream of events it steps in Python)
+            fh.seek(start)
+            yield from ijson.items(fh, item)
         except ijson.JSONError as e:
             raise _error(path, e) from None
         except UnicodeDecodeError as e:
