@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -191,16 +192,17 @@ def generate(
     error_rate: float = 0.0,
     fmt: str = "csv",
 ) -> dict[str, Any]:
-    """Write `rows` rows for `dataset_id` to `path` (CSV UTF-8 or XLSX); return what was planted."""
+    """Write `rows` rows for `dataset_id` to `path` (CSV UTF-8, XLSX, or JSON: an array of objects keyed by the
+    headers); return what was planted."""
     if dataset_id not in MAKERS:
         raise ValueError(f"no generator for {dataset_id!r} (have: {', '.join(MAKERS)})")
-    if fmt not in ("csv", "xlsx"):
-        raise ValueError(f"fmt must be 'csv' or 'xlsx', not {fmt!r}")
+    if fmt not in ("csv", "xlsx", "json"):
+        raise ValueError(f"fmt must be 'csv', 'xlsx' or 'json', not {fmt!r}")
     path = Path(path)
     rng = np.random.default_rng(seed)
     chunk = 100_000  # bounded memory whatever `rows` is
     planted: list[dict[str, Any]] = []
-    writer = _XlsxWriter(path) if fmt == "xlsx" else _CsvWriter(path)
+    writer = _XlsxWriter(path) if fmt == "xlsx" else _JsonWriter(path) if fmt == "json" else _CsvWriter(path)
     with writer:
         writer.row(HEADERS)
         for first in range(1, rows + 1, chunk):
@@ -259,3 +261,27 @@ class _XlsxWriter:
 
     def row(self, values: Any) -> None:
         self._ws.append(list(values))
+
+
+class _JsonWriter:
+    """An array of objects keyed by the first row's headers, one object a line, written as it goes."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh = path.open("w", encoding="utf-8")
+        self._headers: list[str] | None = None
+
+    def __enter__(self) -> _JsonWriter:
+        self._fh.write("[")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.write("\n]\n")
+        self._fh.close()
+
+    def row(self, values: Any) -> None:
+        if self._headers is None:
+            self._headers = list(values)
+            return
+        first = self._fh.tell() == 1
+        self._fh.write(("\n" if first else ",\n") + json.dumps(dict(zip(self._headers, values, strict=True)),
+                                                                ensure_ascii=False))

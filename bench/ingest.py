@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--error-rate", type=float, default=0.0)
-    parser.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    parser.add_argument("--format", choices=("csv", "xlsx", "json"), default="csv")
     parser.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated, of: {', '.join(STAGES)}")
     parser.add_argument("--workdir", type=Path, help="keep the generated file and databases here")
     parser.add_argument("--child", help=argparse.SUPPRESS)

@@ -40,7 +40,7 @@ def test_generated_register_maps_every_column_and_needs_normalising(tmp_path, sc
     assert all(v is None or len(v) == 10 and v[4] == "-" for v in frames[0]["notified_on"])
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
 def test_rows_refused_by_validation_are_the_rows_with_a_planted_error(tmp_path, schema, fmt):
     path = tmp_path / f"r.{fmt}"
     planted = generate("accommodation", 600, path, seed=3, error_rate=0.06, fmt=fmt)
