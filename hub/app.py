@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from core.config import Settings
 from core.errors import ConfigError
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         raise ConfigError(*refusal)
     hub = hub or Hub.open(settings, init=True)
     app = Flask("hub", static_folder=None)
+    app.session_interface = _SessionInterface()
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
@@ -51,3 +53,14 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     ckan.register(app)
     dcat.register(app)
     return app
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, less the signer Flask builds on every request before it looks for the
+    cookie: API calls and most pages come without one (about 30 µs of a keyed API request's CPU)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()  # what Flask returns for a request without the cookie
+        return super().open_session(app, request)
+

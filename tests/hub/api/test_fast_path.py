@@ -56,3 +56,13 @@ def test_a_cached_answer_keeps_every_header_rule(secured: Secured, caller: str) 
             assert h["Cache-Control"] == ("no-store" if caller == "department-personal" else "private, no-cache")
     assert [a.headers["X-RateLimit-Remaining"] for a in (built, cached)] == ["49", "48"]
     assert cached.get_data() == built.get_data()
+
+
+def test_a_request_without_a_session_cookie_gets_none_and_a_forged_one_opens_nothing(secured: Secured) -> None:
+    """The session is opened without its signer when no cookie came (hub/app.py): such a request still gets
+    an empty session (no Set-Cookie), and a cookie that came is still checked."""
+    client = secured.app().test_client()
+    answer = client.get("/api/v1/datasets/heritage-sites/records?limit=2", headers=secured.headers("department"))
+    assert answer.status_code == 200 and "Set-Cookie" not in answer.headers
+    client.set_cookie("session", "eyJjbGllbnQiOiJhZG1pbiJ9.forged.signature")
+    assert client.get("/steward/").status_code == 303  # a forged cookie signs nobody in
