@@ -10,8 +10,19 @@ Worker model
   current version, the audit entry's commit): under wrk -c32 on a busy 2-core machine a worker's threads
   spent about 80% of their time waiting there, and 8 threads served 22-60% more keyed pages a second than 4
   (larger audit batches too: one commit for more entries). Each thread may hold a PostgreSQL connection
-  (below), so raise HUB_THREADS where the server has connections to spare; 32 ran a shared test server out. nginx in front buffers slow clients and uploads, so a
-  thread is only held while the app works.
+  (below), so raise HUB_THREADS where the server has connections to spare; 32 ran a shared test server out.
+  nginx in front buffers slow clients and uploads, so a thread is only held while the app works.
+- Spreading connections: the workers share one listening socket, and a kept-alive connection stays with the
+  worker that accepted it. With gunicorn's gthread worker, whichever worker woke first took a burst of new
+  connections (wrk -c32: 29-31 of 32 on one worker in most runs), leaving the other with too little to do.
+  worker_class is hub/gthread.py's: gthread, except that a worker with every thread busy accepts at most one
+  connection per 5 ms (at once when a thread frees), so a worker with a free thread takes it first: 15-16 of
+  32 each (`python -m bench.balance`). Idle kept-alive connections do not count as busy, so idle clients
+  cannot stop a worker accepting, and the hold is bounded, so queued connections are always taken.
+  Not chosen: worker_connections near threads × k (it counts idle kept-alive connections too, and with
+  clients that keep their connections busy, those beyond workers × worker_connections wait in the listening
+  queue without end); reuse_port (the kernel spreads connections by address hash, not by load, and a stopping
+  worker keeps its own socket until its last request is answered, so connections queued there are reset).
 - Database connections: each process keeps a SQLAlchemy pool (5, up to 15 under load), one connection per
   thread for the current-version lookup and one for the audit log, so budget PostgreSQL's max_connections
   ≥ app servers × HUB_WORKERS × (16 + HUB_THREADS) + workers × 2 + 10 for operators.
@@ -52,7 +63,7 @@ metrics.prepare_multiprocess_dir(Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]))
 wsgi_app = "hub.app:create_app()"
 bind = [_settings.bind]
 workers = _settings.workers
-worker_class = "gthread"
+worker_class = "hub.gthread.ThreadWorker"  # gthread, a busy worker leaving new connections to a free one (hub/gthread.py)
 threads = _settings.threads
 timeout = 120
 graceful_timeout = 30

@@ -65,7 +65,7 @@ def _gunicorn(config_file: Path, settings: Settings, *, bind: str | None, worker
                 self.load_config_from_file(str(config_file))
             else:  # an installation without deploy/: the same model, with gunicorn's values for the rest
                 for key, value in (("bind", [settings.bind]), ("workers", settings.workers),
-                                   ("threads", settings.threads), ("worker_class", "gthread"),
+                                   ("threads", settings.threads), ("worker_class", "hub.gthread.ThreadWorker"),
                                    ("preload_app", True), ("timeout", 120)):
                     self.cfg.set(key, value)
             if bind:

@@ -74,7 +74,7 @@ def test_gunicorn_configuration_follows_the_settings(tmp_path: Path) -> None:
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     config = json.loads(done.stdout.strip().splitlines()[-1])
-    assert config["workers"] == 5 and config["threads"] == 3 and config["worker_class"] == "gthread"
+    assert config["workers"] == 5 and config["threads"] == 3 and config["worker_class"] == "hub.gthread.ThreadWorker"
     assert config["bind"] == ["unix:/run/hub/web.sock"] and config["preload_app"] is True
     assert config["logconfig_dict"]["root"]["level"] == "WARNING"
     assert (tmp_path / "metrics").is_dir()
