@@ -2,17 +2,21 @@
 
 No credentials: an anonymous citizen. An API key (`Authorization: Bearer ...`, or raw as CKAN clients send
 it): the client it belongs to (publish/clients.py); a bad, expired or revoked key is a 401, never anonymous.
-The Viewer is looked up once per request and kept on `flask.g`.
+The Viewer is looked up once per request and kept on `flask.g`. A key this process remembers is checked against
+the key generation (publish/clients.py) read in the statement that asks for the current versions of the datasets
+the request names: the answer cache needs them anyway (hub/api/answers.py takes them from `g.current_versions`),
+so a keyed request makes no round trip for it.
 """
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
 
 from core.errors import AccessDenied, Unauthenticated
 from hub.context import current_hub
 from publish.access import ANONYMOUS, Viewer
 from publish.clients import resolve_key
+from publish.response_cache import VersionReader, version_reader
 
 __all__ = ["current_viewer", "bearer_token", "key_prefix", "require_role"]
 
@@ -34,10 +38,27 @@ def _from_request() -> Viewer:
     if not token:
         return ANONYMOUS
     try:
-        return resolve_key(token, current_hub().store)
+        return resolve_key(token, current_hub().store, _generation)
     except Unauthenticated as exc:
         g.refused_client = getattr(exc, "client", None)  # a revoked or expired key's owner, for the audit log
         raise
+
+
+def _generation() -> int:
+    """The key generation, read with the current versions of the dataset the URL names and of those its answers
+    may also read (kept on `g` for the answer cache)."""
+    hub = current_hub()
+    reader: VersionReader | None = current_app.extensions.get("hub_versions")
+    if reader is None:
+        reader = version_reader(hub.store.read_engine)
+    ids: list[str] = []
+    dataset = hub.catalog.datasets.get((request.view_args or {}).get("dataset_id") or "")
+    if dataset is not None:
+        ids = [dataset.id, *(r for r in dataset.schema.referenced_datasets() if r in hub.catalog.datasets)]
+        if "admin-units" in hub.catalog.datasets:
+            ids.append("admin-units")
+    g.current_versions, generation = reader.read(hub.store, ids)
+    return generation
 
 
 def bearer_token() -> str | None:

@@ -4,10 +4,14 @@ A key is shown once, when issued: `hub_<prefix>_<secret>`. We store only the pre
 SHA-256 of the whole key; the secret has 256 bits of entropy, so a fast hash is enough (no password
 stretching needed). Keys expire and can be revoked; a disabled client's keys all stop working.
 
-A resolved key is remembered by each worker process for KEY_CACHE_SECONDS (its lookup was a database round
-trip on every request). Expiry is still checked on every request; a change made through this module (revoke,
-disable, grant, ungrant) clears the process's memory at once; one made elsewhere (another worker, the
-`hub keys` command) takes effect within KEY_CACHE_SECONDS. Refused keys are never remembered.
+A resolved key is remembered by each worker process (its lookup was a database round trip on every request),
+with its expiry (checked on every request, no round trip) and the key generation it was read at: a counter
+in the database that triggers bump on every change to keys, clients and grants, by any process or tool
+(migration 0006). Each request that uses a remembered key reads the current generation, on the API in the
+statement that already asks for the current versions (hub/auth.py, publish.response_cache.VersionReader); when
+it moved, the key is looked up again. So a revoked, expired, disabled or downgraded key fails on its very next
+request in every process. Refused keys are never remembered. On a miss, one thread per key looks it up and
+the others wait for its answer (no burst of lookups when many requests find it missing at once).
 
 `viewer_for_client` is the only builder of a client's Viewer (role and grants): an API key, a steward's
 session and `hub export --client` all go through it, so a disabled client gets nothing on every path.
@@ -18,6 +22,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +35,7 @@ from publish import audit, tables
 from publish.access import Viewer
 from publish.db import inserted_id, locked, without_waiting
 from publish.lru import LruCache
+from publish.response_cache import key_generation
 from publish.store import Store, utcnow
 
 __all__ = ["ROLES", "IssuedKey", "create_client", "issue_key", "revoke_keys", "grant", "ungrant", "set_disabled",
@@ -36,7 +43,9 @@ __all__ = ["ROLES", "IssuedKey", "create_client", "issue_key", "revoke_keys", "g
 
 ROLES = ("department", "steward", "admin")
 TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is refreshed at most this often (a write per request is too much)
-KEY_CACHE_SECONDS = 5.0  # how long a worker trusts a key it resolved (see the module's docstring)
+# A remembered key is checked against the key generation on every use; this only bounds how stale its
+# last_used_at may get (a lookup touches it), so it matches TOUCH_EVERY.
+KEY_CACHE_SECONDS = TOUCH_EVERY.total_seconds()
 
 
 @dataclass(frozen=True)
@@ -183,10 +192,26 @@ def _iso(value: datetime | None) -> str | None:
 class _Known:
     viewer: Viewer
     expires_at: datetime | None
+    generation: int  # the key generation when it was looked up
 
 
 # (database URL, key digest) -> what the key stood for, for KEY_CACHE_SECONDS (read when put: tests shorten it)
 _KNOWN: LruCache[_Known] = LruCache(10_000)
+
+
+class _Flight:
+    """One lookup of a key in progress; threads that miss the same key meanwhile wait for its outcome."""
+
+    __slots__ = ("done", "viewer", "error")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.viewer: Viewer | None = None
+        self.error: BaseException | None = None
+
+
+_FLIGHTS: dict[tuple[str, str], _Flight] = {}
+_FLIGHTS_LOCK = threading.Lock()
 
 
 def forget_keys() -> None:
@@ -213,9 +238,10 @@ def viewer_for_client(store: Store, name: str, conn: sa.Connection | None = None
         return build(fresh)
 
 
-def resolve_key(token: str, store: Store) -> Viewer:
+def resolve_key(token: str, store: Store, generation: Callable[[], int] | None = None) -> Viewer:
     """The Viewer a key stands for; Unauthenticated for an unknown, expired or revoked key, or a disabled
-    client's."""
+    client's. `generation` reads the current key generation, when the caller can on a round trip it makes
+    anyway; without it a remembered key costs a query of its own."""
     parts = token.split("_")
     if len(parts) < 3 or parts[0] != "hub":
         raise _bad_key()
@@ -225,10 +251,37 @@ def resolve_key(token: str, store: Store) -> Viewer:
     if known is not None:
         if known.expires_at is not None and known.expires_at < utcnow():
             raise _expired(known.viewer.name)
+        if (generation or (lambda: key_generation(store)))() == known.generation:
+            return known.viewer
+        # a key, client or grant changed since (in any process): look it up again
+    return _look_up_once(store, cache_key, parts[1], digest)
+
+
+def _look_up_once(store: Store, cache_key: tuple[str, str], prefix: str, digest: str) -> Viewer:
+    """The key looked up by one thread; others missing it at the same time wait for that thread's answer."""
+    with _FLIGHTS_LOCK:
+        flight = _FLIGHTS.get(cache_key)
+        leader = flight is None
+        if flight is None:
+            flight = _FLIGHTS[cache_key] = _Flight()
+    if not leader:
+        flight.done.wait()
+        if flight.error is not None:
+            raise flight.error
+        assert flight.viewer is not None  # noqa: S101 - set whenever error is not
+        return flight.viewer
+    try:
+        known = _lookup(store, prefix, digest)
+        _KNOWN.put(cache_key, known, ttl=KEY_CACHE_SECONDS)
+        flight.viewer = known.viewer
         return known.viewer
-    viewer, expires_at = _lookup(store, parts[1], digest)
-    _KNOWN.put(cache_key, _Known(viewer, expires_at), ttl=KEY_CACHE_SECONDS)
-    return viewer
+    except BaseException as exc:
+        flight.error = exc
+        raise
+    finally:
+        with _FLIGHTS_LOCK:
+            del _FLIGHTS[cache_key]
+        flight.done.set()
 
 
 _DATABASES: dict[int, tuple[Any, str]] = {}  # id(url) -> (url, its text): rendering it costs more than the rest
@@ -245,11 +298,14 @@ def _database(store: Store) -> str:
     return known[1]
 
 
-def _lookup(store: Store, prefix: str, digest: str) -> tuple[Viewer, datetime | None]:
-    k, c = tables.api_keys, tables.clients
+def _lookup(store: Store, prefix: str, digest: str) -> _Known:
+    k, c, gen = tables.api_keys, tables.clients, tables.key_generation
+    # the generation in the key's own statement: a change committed after it is a newer generation
+    generation = sa.select(gen.c.n).where(gen.c.id == 1).scalar_subquery()
     with store.read_engine.connect() as conn:
         rows = conn.execute(
-            sa.select(k.c.id.label("key_id"), k.c.hash, k.c.expires_at, k.c.revoked_at, k.c.last_used_at, c.c.name)
+            sa.select(k.c.id.label("key_id"), k.c.hash, k.c.expires_at, k.c.revoked_at, k.c.last_used_at, c.c.name,
+                      generation.label("generation"))
             .join(c, c.c.id == k.c.client_id).where(k.c.prefix == prefix)
         ).all()
         mine = [r for r in rows if hmac.compare_digest(r.hash, digest)]
@@ -264,13 +320,13 @@ def _lookup(store: Store, prefix: str, digest: str) -> tuple[Viewer, datetime | 
     now = utcnow()
     if match.last_used_at is None or now - match.last_used_at > TOUCH_EVERY:
         _touch(store, match.key_id, now)
-    return viewer, match.expires_at
+    return _Known(viewer, match.expires_at, int(match.generation or 0))
 
 
 def _touch(store: Store, key_id: int, now: datetime) -> None:
     """Record when a key was last used, without ever waiting for a load: on SQLite a load holds the database's
     write lock for as long as it writes, and a keyed request must not wait for it for a bookkeeping date. A
-    busy database skips it; the next lookup of the key (KEY_CACHE_SECONDS later) tries again."""
+    busy database skips it; the next lookup of the key (KEY_CACHE_SECONDS later at most) tries again."""
     k = tables.api_keys
     with store.engine.connect() as conn, without_waiting(conn, store.lock_timeout * 1000):
         try:

@@ -12,7 +12,8 @@ never in Redis (shared by every worker and app server).
 An unpinned request must learn the current version before it can name its key. It asks the database every
 time (a new version is served the moment its load commits, whichever process or host committed it), but on a
 connection the process keeps for that one statement (`VersionReader`): one round trip, instead of a pool
-checkout's ping, BEGIN, the query and ROLLBACK.
+checkout's ping, BEGIN, the query and ROLLBACK. The same statement reads the key generation (publish/clients.py),
+so a keyed request learns whether any key changed anywhere without a round trip of its own.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from publish.access import Viewer, can_see_dataset
 from publish.lru import LruCache
 from publish.store import Store
 
-__all__ = ["Entry", "ResponseCache", "VersionReader", "cache_key", "current_versions", "etag_for",
+__all__ = ["Entry", "ResponseCache", "VersionReader", "cache_key", "current_versions", "etag_for", "key_generation",
            "version_reader", "visibility_class"]
 
 log = logging.getLogger("publish.response_cache")
@@ -141,15 +142,24 @@ def depends_on(catalog: Catalog, dataset: Dataset, *, labels: bool, fk_filters: 
 
 def current_versions(store: Store, ids: Iterable[str]) -> dict[str, int]:
     """The current committed version of each dataset (0 when none), in one query."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    loads = tables.loads
-    stmt = (sa.select(loads.c.dataset, sa.func.max(loads.c.version))
-            .where(loads.c.dataset.in_(wanted), loads.c.status == "committed").group_by(loads.c.dataset))
+    return _versions_and_generation(store, sorted(set(ids)))[0]
+
+
+def key_generation(store: Store) -> int:
+    """The key generation alone, through the pool (callers without a VersionReader at hand)."""
+    return _versions_and_generation(store, [])[1]
+
+
+def _versions_and_generation(store: Store, wanted: list[str]) -> tuple[dict[str, int], int]:
+    loads, gen = tables.loads, tables.key_generation
+    stmt = sa.union_all(
+        sa.select(loads.c.dataset, sa.func.max(loads.c.version))
+        .where(loads.c.dataset.in_(wanted), loads.c.status == "committed").group_by(loads.c.dataset),
+        sa.select(sa.null(), gen.c.n).where(gen.c.id == 1))
     with store.read_engine.connect() as conn:
-        found = {name: int(v or 0) for name, v in conn.execute(stmt)}
-    return {name: found.get(name, 0) for name in wanted}
+        found: dict[str | None, int] = {name: int(v or 0) for name, v in conn.execute(stmt)}
+    generation = found.pop(None, 0)  # the generation's row has no dataset
+    return {name: found.get(name, 0) for name in wanted}, generation
 
 
 class VersionReader:
@@ -172,13 +182,18 @@ class VersionReader:
         self._libpq = self._postgres and engine.dialect.driver == "psycopg"  # psycopg 3: its libpq connection
         self._sql = (f"SELECT {loads.c.dataset.name}, max({loads.c.version.name}) FROM {loads.name} "
                      f"WHERE {loads.c.status.name} = 'committed' AND {loads.c.dataset.name} IN ({{marks}}) "
-                     f"GROUP BY {loads.c.dataset.name}")
+                     f"GROUP BY {loads.c.dataset.name} "
+                     f"UNION ALL SELECT NULL, n FROM {tables.key_generation.name} WHERE id = 1")
         self._postgres_sql = self._sql.replace("IN ({marks})", "= ANY($1::text[])")
 
     def __call__(self, store: Store, ids: Iterable[str]) -> dict[str, int]:
         wanted = sorted(set(ids))
-        if not wanted:
-            return {}
+        return self.read(store, wanted)[0] if wanted else {}
+
+    def read(self, store: Store, ids: Iterable[str]) -> tuple[dict[str, int], int]:
+        """The current versions of `ids` and the key generation, in one round trip."""
+        wanted = sorted(set(ids))
+        found: dict[str | None, int]
         conn = None
         try:
             conn = self._connection()
@@ -188,7 +203,7 @@ class VersionReader:
                 cursor = conn.cursor()
                 try:
                     mark = "%s" if self._postgres else "?"
-                    cursor.execute(self._sql.format(marks=", ".join(mark for _ in wanted)), wanted)
+                    cursor.execute(self._sql.format(marks=", ".join(mark for _ in wanted) or "NULL"), wanted)
                     found = {name: int(v or 0) for name, v in cursor.fetchall()}
                 finally:
                     cursor.close()
@@ -196,13 +211,14 @@ class VersionReader:
             log.info("current versions: the kept connection failed (%s); asking through the pool", exc)
             if conn is not None:
                 _close(conn)
-            return current_versions(store, wanted)
+            return _versions_and_generation(store, wanted)
         with self._lock:
             if self._pid == os.getpid():
                 self._idle.append(conn)
-        return {name: found.get(name, 0) for name in wanted}
+        generation = found.pop(None, 0)  # the generation's row has no dataset
+        return {name: found.get(name, 0) for name in wanted}, generation
 
-    def _ask_postgres(self, conn: Any, wanted: list[str]) -> dict[str, int]:
+    def _ask_postgres(self, conn: Any, wanted: list[str]) -> dict[str | None, int]:
         """The statement, prepared once per connection, run through libpq directly (psycopg's cursor costs two
         thirds of the CPU of this one round trip; libpq waits without holding the GIL)."""
         pgconn = conn.pgconn
@@ -210,7 +226,9 @@ class VersionReader:
         result = pgconn.exec_prepared(PREPARED, [array.encode()])
         if result.status != TUPLES_OK:
             raise RuntimeError((result.error_message or b"").decode(errors="replace") or "current versions failed")
-        return {result.get_value(i, 0).decode(): int(result.get_value(i, 1) or 0) for i in range(result.ntuples)}
+        names = [result.get_value(i, 0) for i in range(result.ntuples)]
+        return {name.decode() if name is not None else None: int(result.get_value(i, 1) or 0)
+                for i, name in enumerate(names)}
 
     def _connection(self) -> Any:
         with self._lock:

@@ -88,6 +88,17 @@ api_keys = sa.Table(
     sa.Column("last_used_at", sa.DateTime),
 )
 
+# One row, bumped by triggers (migration 0006) on every change a resolved key depends on: a key revoked, its
+# expiry or owner changed, a client's role or state, a grant. Each keyed request reads it in a statement it makes
+# anyway (publish.response_cache.VersionReader), so a key change made by any process counts at its next request.
+# Its own MetaData (migration 0006 creates it), and left out of backups (publish/backup.py's discover).
+key_generation = sa.Table(
+    "hub_key_generation",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("n", sa.BigInteger, nullable=False),
+)
+
 grants = sa.Table(
     "hub_grants",
     metadata,
