@@ -46,6 +46,9 @@ def _die_with_parent() -> None:
         return
 
 
+CHANNEL_WAKE = 1.0  # seconds: how long a stopping worker may wait for its command channel's thread
+
+
 class HubWorker(Worker):
     """RQ's forking worker whose work horses never outlive it."""
 
@@ -55,6 +58,16 @@ class HubWorker(Worker):
         if os.getppid() != parent:  # the worker died between fork and prctl
             os._exit(1)
         super().main_work_horse(job, queue)
+
+    def subscribe(self) -> None:
+        """RQ's subscription to the worker's command channel, with its thread waking every second instead of every
+        60 s: once the thread has seen the unsubscription of a stopping worker it waits for the next wake-up
+        before it ends, and the worker waits for it (a minute per stop of `hub worker` otherwise)."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=CHANNEL_WAKE, daemon=True,
+                                                       exception_handler=self._pubsub_exception_handler)  # type: ignore[assignment]
 
 
 def _horse_killed(hub: Hub):  # noqa: ANN202 - an RQ callback

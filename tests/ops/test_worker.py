@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from io import BytesIO
@@ -178,3 +179,30 @@ def test_a_stewards_check_is_queued_and_the_worker_runs_it(queued_hub: Hub, tmp_
     checked = workspace.get(queued_hub, upload)
     assert checked.status == "validated" and checked.summary["rows_read"] == 50
     assert (workspace.folder(queued_hub, upload) / "report.json").is_file()
+
+
+
+def test_a_worker_leaves_its_channel_at_once_when_stopped() -> None:
+    """A stopping worker (SIGTERM from systemd, Ctrl-C) unsubscribes from its Redis channel and waits for the
+    channel's thread. That thread waited for the next message for up to RQ's 60 s once the unsubscription had
+    reached it first (a race a busy machine often loses: a CI run's worker hung there), so `hub worker` took a
+    minute to stop. Here the thread is made to see the unsubscription first, then the worker is stopped."""
+    from redis import Redis
+    from rq import Queue
+
+    from hub.worker import HubWorker
+
+    url = redis_db_url()
+    connection = Redis.from_url(url)
+    worker = HubWorker([Queue(jobs.QUEUE, connection=connection)], connection=connection)
+    try:
+        worker.subscribe()
+        wait_for(lambda: worker.pubsub.subscribed, "subscribed", timeout=10, every=0.01)
+        worker.pubsub.unsubscribe()
+        wait_for(lambda: not worker.pubsub.subscribed, "the thread saw the unsubscription", timeout=10, every=0.01)
+        stopping = threading.Thread(target=worker.unsubscribe, daemon=True)
+        stopping.start()
+        stopping.join(timeout=15)
+        assert not stopping.is_alive(), "the worker still waits for its channel's thread 15 s after stopping"
+    finally:
+        flush_redis(url)
