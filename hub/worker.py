@@ -46,6 +46,7 @@ def _die_with_parent() -> None:
         return
 
 
+FORK_GUARD = threading.Lock()  # held by a scheduled tick, and by the worker while it forks a work horse
 CHANNEL_WAKE = 1.0  # seconds: how long a stopping worker may wait for its command channel's thread
 
 
@@ -58,6 +59,13 @@ class HubWorker(Worker):
         if os.getppid() != parent:  # the worker died between fork and prctl
             os._exit(1)
         super().main_work_horse(job, queue)
+
+    def fork_work_horse(self, job: Any, queue: Any) -> None:
+        """Fork only between scheduled ticks: a fork copies the locks other threads hold at that instant (SQLite's
+        and PROJ's mutexes, our modules' locks) and nobody releases them in the horse, which then hangs at its
+        first database call (a CI run's job stayed queued for two minutes after its worker had taken it)."""
+        with FORK_GUARD:
+            super().fork_work_horse(job, queue)
 
     def subscribe(self) -> None:
         """RQ's subscription to the worker's command channel, with its thread waking every second instead of every
@@ -153,7 +161,8 @@ def _tick(hub: Hub) -> None:
 def _schedule_loop(hub: Hub, stop: threading.Event) -> None:
     """Every HUB_SCHEDULE_SECONDS, in the worker's own process (not a work horse), do what is due."""
     while not stop.is_set():
-        _tick(hub)
+        with FORK_GUARD:  # a job's horse forks before or after a tick, never during one
+            _tick(hub)
         stop.wait(hub.settings.schedule_seconds)
 
 
