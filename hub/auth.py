@@ -16,7 +16,7 @@ from core.errors import AccessDenied, Unauthenticated
 from hub.context import current_hub
 from publish.access import ANONYMOUS, Viewer
 from publish.clients import resolve_key
-from publish.response_cache import VersionReader, version_reader
+from publish.response_cache import VersionReader, depends_on, version_reader
 
 __all__ = ["current_viewer", "bearer_token", "key_prefix", "require_role"]
 
@@ -54,9 +54,8 @@ def _generation() -> int:
     ids: list[str] = []
     dataset = hub.catalog.datasets.get((request.view_args or {}).get("dataset_id") or "")
     if dataset is not None:
-        ids = [dataset.id, *(r for r in dataset.schema.referenced_datasets() if r in hub.catalog.datasets)]
-        if "admin-units" in hub.catalog.datasets:
-            ids.append("admin-units")
+        # every dataset an answer of it may read: the widest depends_on, so the answer cache finds them all
+        ids = [dataset.id, *depends_on(hub.catalog, dataset, labels=True, fk_filters=True, commune=True)]
     g.current_versions, generation = reader.read(hub.store, ids)
     return generation
 
