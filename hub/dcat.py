@@ -26,6 +26,7 @@ from core.errors import DatasetNotFound
 from hub.ckan.api import public_base
 from hub.context import current_hub
 from publish import dcat
+from publish import dcat_json as dcat_dictionary
 from publish.access import ANONYMOUS
 from publish.metadata import hub_id
 from publish.packages import our_packages
@@ -196,7 +197,7 @@ def dcat_json() -> Response:
     packages = sorted((p for p in packages if since is None or (p.get("metadata_modified") or "") >= since),
                       key=lambda p: (p.get("metadata_modified") or "", p["name"]), reverse=True)
     start = (paging.page - 1) * paging.per_page
-    response = jsonify([dcat.dcat_json(p) for p in packages[start:start + paging.per_page]])
+    response = jsonify([dcat_dictionary.dcat_json(p) for p in packages[start:start + paging.per_page]])
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 

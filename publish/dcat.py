@@ -42,7 +42,7 @@ from publish.metadata import (
 from publish.store import Store
 
 __all__ = ["DATASETS_PER_PAGE", "FORMATS", "Paging", "add_package", "catalog_graph", "catalog_state", "dataset_graph",
-           "dataset_uri", "dcat_json", "open_datasets", "package_graph", "package_uri", "serialize"]
+           "dataset_uri", "open_datasets", "package_graph", "package_uri", "serialize"]
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
@@ -463,32 +463,6 @@ def _paging_triples(graph: Graph, paging: Paging, count: int) -> None:
                 graph.add((node, predicate, Literal(paging.url(number))))
     graph.add((node, HYDRA.totalItems, Literal(count)))
     graph.add((node, HYDRA.itemsPerPage, Literal(paging.per_page)))
-
-
-def dcat_json(package: dict[str, Any]) -> dict[str, Any]:
-    """A CKAN package as ckanext-dcat's /dcat.json lists it (the keys its `ckan_to_dcat` writes and its DCAT
-    JSON harvester reads), with the dates and the identifier our packages always have."""
-    org = package.get("organization") or {}
-    extras = {e["key"]: e["value"] for e in package.get("extras") or []}
-    publisher = {k: v for k, v in {"name": org.get("title") or package.get("maintainer"),
-                                   "email": package.get("maintainer_email")}.items() if v}
-    creator = {k: v for k, v in {"name": package.get("author"), "email": package.get("author_email")}.items() if v}
-    return {
-        "title": package.get("title"),
-        "description": package.get("notes"),
-        "landingPage": package.get("url"),
-        "identifier": package["id"],
-        "issued": package.get("metadata_created"),
-        "modified": package.get("metadata_modified"),
-        "keyword": [t["name"] for t in package.get("tags") or []],
-        "language": [v for v in str(extras.get("language") or "").split(",") if v],
-        "publisher": publisher,
-        "creator": creator,
-        "license": package.get("license_url") or package.get("license_id"),
-        "distribution": [{"title": r.get("name"), "description": r.get("description"), "format": r.get("format"),
-                          "byteSize": r.get("size"), "accessURL": r.get("url"), "downloadURL": r.get("url"),
-                          "mediaType": r.get("mimetype")} for r in package.get("resources") or []],
-    }
 
 
 def dataset_graph(store: Store, dataset: Dataset, base: str, lang: str = "vi") -> Graph:
