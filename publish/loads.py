@@ -8,7 +8,7 @@ A load has two phases on one connection:
 2. apply: one transaction, holding the dataset's lock (an advisory lock on PostgreSQL, the write lock on
    SQLite), compares staging with the current rows by key and hash, closes the rows that changed or went
    away (`_to = v`), inserts the new and changed ones (`_from = v`, geometry built in SQL) and records the
-   version, then refreshes the table's planner statistics (ANALYZE, publish/bulk.analyze).
+   version, then refreshes the table's planner statistics (ANALYZE of a small sample, publish/bulk.analyze).
 
 Readers see the previous version until phase 2 commits. A load killed at any point leaves nothing: its
 `running` entry in hub_loads is marked failed at the next start (Store.recover_interrupted_loads).
@@ -327,7 +327,7 @@ class Loader:
                 else:
                     self._apply(conn, result)
                 if result.version is not None:
-                    bulk.analyze(conn, self.table.name, self.table.c.keys())
+                    bulk.analyze(conn, self.table.name, self.table.c.keys(), statistics_target=bulk.LOAD_STATISTICS_TARGET)
             self._record(conn, result, report, quality_score, error=error)
             crash_point("applied")
         self._finished = True
@@ -363,7 +363,7 @@ class Loader:
             if not swapped:
                 conn.exec_driver_sql(f"DROP TABLE {direct.name}")
             if result.version is not None:
-                bulk.analyze(conn, self.table.name, self.table.c.keys())
+                bulk.analyze(conn, self.table.name, self.table.c.keys(), statistics_target=bulk.LOAD_STATISTICS_TARGET)
             self._record(conn, result, result.report, quality_score, error=error)
             crash_point("applied")
             direct.transaction.commit()
