@@ -173,22 +173,24 @@ def _write(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def _hub_cursor(version: int, offset: int) -> str:
-    """The hub's cursor (publish.query.encode_cursor); the walk checks it against the hub's own `next`."""
+def _hub_cursor(version: int, key: str) -> str:
+    """The hub's cursor after the row of `key` in key order (publish/cursor.py: a keyset cursor, the last row's
+    stored key, which for this dataset is its code); the walk checks it against the hub's own `next`."""
     import base64
 
-    return base64.urlsafe_b64encode(json.dumps({"v": version, "o": offset}).encode()).decode().rstrip("=")
+    raw = json.dumps({"v": version, "s": "", "k": [key]}, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _hub_walk(target: Target, first: str, rows: int) -> list[str]:
+def _hub_walk(target: Target, first: str, codes: list[str]) -> list[str]:
     """The hub's cursor walk from `first` (a page of 100): its first page, then every cursor to the end."""
     status, body = http_get(target.base + first, headers=target.headers)
     if status != 200:
         raise RuntimeError(f"{target.label} {first}: HTTP {status}: {body[:300]!r}")
     page = json.loads(body)
     version = page["version"]
-    paths = [first] + [f"{first}&cursor={_hub_cursor(version, offset)}" for offset in range(100, rows, 100)]
-    if page["next_cursor"] != _hub_cursor(version, 100):
+    paths = [first] + [f"{first}&cursor={_hub_cursor(version, codes[i - 1])}" for i in range(100, len(codes), 100)]
+    if len(codes) > 100 and page["next_cursor"] != _hub_cursor(version, codes[99]):
         raise RuntimeError(f"{target.label}: the hub's cursor is no longer bench's copy of it ({page['next_cursor']})")
     return paths
 
@@ -217,16 +219,17 @@ def _lists(work: Path, source: Path, targets: list[Target]) -> None:
             if "walk" not in target.lists:  # a hot server: its cold lists belong to the cold one
                 continue
             base = f"/api/v1/datasets/{DATASET}/records"
-            walks = {"walk": _hub_walk(target, f"{base}?limit=100", len(codes)),
-                     "filtered": _hub_walk(target, f"{base}?limit=100&{FILTER[0]}={FILTER[1]}", len(typed)),
+            walks = {"walk": _hub_walk(target, f"{base}?limit=100", codes),
+                     "filtered": _hub_walk(target, f"{base}?limit=100&{FILTER[0]}={FILTER[1]}", typed),
                      "record_cold": [f"{base}/{key}" for key in cold_keys]}
         elif target.label == "Datasette":
             walks = {"walk": _datasette_walk(target, f"/bench/{table}.json?_size=100", codes),
                      "filtered": _datasette_walk(target, f"/bench/{table}.json?{FILTER[0]}={FILTER[1]}&_size=100", typed),
                      "record_cold": [f"/bench/{table}/{key}.json" for key in cold_keys]}
-        else:  # bare: the same walk by offset
-            walks = {"walk": [f"/records?offset={o}" for o in range(0, len(codes), 100)],
-                     "filtered": [f"/records?{FILTER[0]}={FILTER[1]}&offset={o}" for o in range(0, len(typed), 100)],
+        else:  # bare: the same walk, after the last row's key
+            walks = {"walk": ["/records"] + [f"/records?after={codes[i - 1]}" for i in range(100, len(codes), 100)],
+                     "filtered": [f"/records?{FILTER[0]}={FILTER[1]}"] + [
+                         f"/records?{FILTER[0]}={FILTER[1]}&after={typed[i - 1]}" for i in range(100, len(typed), 100)],
                      "record_cold": [f"/records/{key}" for key in cold_keys]}
         for endpoint, paths in walks.items():
             target.lists[endpoint] = _write(work / f"paths-{name}-{endpoint}.txt", paths)

@@ -3,8 +3,8 @@ features (no key check, access rules, personal-data filtering, audit, rate limit
 
     BARE_DATABASE_URL=postgresql+psycopg://... gunicorn -w 2 -k sync bench.bare_app:app
 
-- `/records?offset=N[&type=T]`: a page of 100 current rows in key order, from row N (the hub's cursor is an
-  offset pinned to a version: the same walk, the same SQL shape), optionally of one type (the filtered walk);
+- `/records?after=K[&type=T]`: a page of 100 current rows in key order, after key K (the hub's cursor holds the
+  last row's key: the same walk, the same SQL shape), optionally of one type (the filtered walk);
 - `/records/<key>`: one current record by key.
 
 The hub's answer divided by this one's is what the features cost. The table is the hub's own (`ds_<id>`,
@@ -30,21 +30,24 @@ engine = sa.create_engine(os.environ.get("BARE_DATABASE_URL", "sqlite:///hub.db"
 # every current row; the floor is the plan that walks the current-key index in order and stops at 100.
 HINT = f" INDEXED BY ix_{TABLE}_current" if engine.dialect.name == "sqlite" else ""
 COLUMNS = ", ".join(f'"{f}"' for f in FIELDS)
-PAGE = sa.text(f"SELECT {COLUMNS} FROM {TABLE}{HINT} WHERE _to IS NULL ORDER BY _key LIMIT {PAGE_SIZE} OFFSET :offset")
-TYPED = sa.text(f"SELECT {COLUMNS} FROM {TABLE}{HINT} WHERE _to IS NULL AND type = :type ORDER BY _key "
-                f"LIMIT {PAGE_SIZE} OFFSET :offset")
+PAGE = sa.text(f"SELECT _key, {COLUMNS} FROM {TABLE}{HINT} WHERE _to IS NULL AND _key > :after ORDER BY _key "
+               f"LIMIT {PAGE_SIZE}")
+TYPED = sa.text(f"SELECT _key, {COLUMNS} FROM {TABLE}{HINT} WHERE _to IS NULL AND _key > :after AND type = :type "
+                f"ORDER BY _key LIMIT {PAGE_SIZE}")
 RECORD = sa.text(f"SELECT {COLUMNS} FROM {TABLE} WHERE _to IS NULL AND _key = :key")
 
 
 @app.get("/records")
 def records() -> Any:
-    offset = int(request.args.get("offset", 0))
+    after = request.args.get("after", "")  # every key sorts after the empty text
     kind = request.args.get("type")
     with engine.connect() as conn:
-        result = conn.execute(TYPED if kind else PAGE, {"offset": offset, "type": kind})
+        result = conn.execute(TYPED if kind else PAGE, {"after": after, "type": kind})
         rows = [dict(r) for r in result.mappings()]
-    following = offset + PAGE_SIZE if len(rows) == PAGE_SIZE else None
-    return jsonify({"dataset": DATASET, "next_offset": following, "records": rows})
+    following = rows[-1]["_key"] if len(rows) == PAGE_SIZE else None
+    for row in rows:
+        del row["_key"]
+    return jsonify({"dataset": DATASET, "next_after": following, "records": rows})
 
 
 @app.get("/records/<key>")

@@ -223,7 +223,7 @@ def _api(api: dict[str, Any]) -> list[str]:
            "  cursor walk (filtered: type=khach_san) or another key, served by a second hub server that keeps no",
            "  answer (HUB_ANSWER_CACHE_MB=0), as a never-seen page is built. Datasette: one process (its model),",
            "  suggest_facets off, walks by its `_next`. bare: Flask + SQLAlchemy, 2 sync workers, the same rows and",
-           "  nothing else, walks by offset (the hub's cursor is an offset). CSV runs: 4 connections, ≥ 10 s.",
+           "  nothing else, walks by key (`_key > last`, as the hub's keyset cursor). CSV runs: 4 connections, ≥ 10 s.",
            f"  {NGINX}: two hub servers (2 workers each) sharing Redis (answers,",
            "  rate limits) behind one nginx. PostGIS tables analysed after filling; SQLite as loaded (no statistics).",
            "  The machine is shared: absolute req/s move with its load; the ratios, measured side by side in one",

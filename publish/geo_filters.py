@@ -10,7 +10,9 @@ import sqlalchemy as sa
 
 from publish.store import Store
 
-__all__ = ["RTREES", "clauses", "distance", "near_box", "rtree_prefilter"]
+__all__ = ["DISTANCE", "RTREES", "clauses", "distance", "near_box", "rtree_prefilter"]
+
+DISTANCE = "distance_m"  # with `near`: each record's distance in metres from the point, and a sort key
 
 
 def clauses(store: Store, table: sa.Table, *, bbox: tuple[float, float, float, float] | None = None,

@@ -7,11 +7,9 @@ stays stable while a new load lands.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,13 +17,19 @@ import sqlalchemy as sa
 from core.catalog import Dataset
 from core.errors import HubError, NotFound
 from core.text import search_words
+from publish import cursor as pagecursor
 from publish import geo_filters, tables
 from publish.access import ANONYMOUS, Viewer, redactor, visible_fields
+from publish.cursor import MAX_INTEGER as MAX_INTEGER
+from publish.cursor import MAX_OFFSET as MAX_OFFSET
+from publish.cursor import OPEN as _OPEN
 from publish.db import unicode_lower
+from publish.geo_filters import DISTANCE as DISTANCE
 from publish.lru import LruCache
+from publish.shape import jsonable as jsonable
+from publish.shape import shape_row, shaper
 from publish.store import Store
 
-DISTANCE = "distance_m"  # with `near`: each record's distance in metres from the point, and a sort key
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "null", "notnull")
 
 
@@ -51,6 +55,7 @@ class Query:
     fields: list[str] | None = None
     limit: int = 100
     offset: int = 0
+    after: tuple[Any, ...] | None = None  # a keyset cursor's row: the page starts after it (publish/cursor.py)
     version: int | None = None  # None: current
     with_geometry: bool = False
     key: str | None = None  # the stored key (`_key`), when the filters name one record by its primary key
@@ -68,29 +73,27 @@ class Page:
     fields: list[str]
 
 
-def encode_cursor(version: int | None, offset: int) -> str:
-    raw = json.dumps({"v": version, "o": offset}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def seekable(query: Query) -> bool:
+    """Whether `query`'s pages can start after a row's sort key (publish/cursor.py): not by a computed distance."""
+    return not (query.near and any(name == DISTANCE for name, _ in query.sort))
 
 
-def decode_cursor(cursor: str) -> tuple[int | None, int]:
+def _keyset_types(dataset: Dataset, query: Query) -> list[sa.types.TypeEngine[Any]]:
+    """The column types of the keyset: the sort columns' (a name no field has: text, refused when the page's
+    order is built), then the stored key's."""
+    fields = {f.name: f.type for f in dataset.schema.fields}
+    return [sa.Integer() if name == "_id" and query.row_ids else tables.column_type(fields.get(name, "string"))
+            for name, _ in query.sort] + [sa.Text()]
+
+
+def decode_cursor(cursor: str, dataset: Dataset, query: Query) -> None:
+    """Read `cursor` into `query`: its version, and where its page starts (`after` a row, or at `offset`). A
+    cursor no page of this query could have given is refused (400), never handed to the database (500)."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        version, offset = data["v"], data["o"]
-        # a forged cursor ({"v": [1]}, an offset of 10^23...) is refused here, not by the database (500)
-        if not (version is None or (type(version) is int and 0 <= version < _OPEN)):
-            raise ValueError("version")
-        if type(offset) is not int or not 0 <= offset <= MAX_OFFSET:
-            raise ValueError("offset")
-        return version, offset
+        found = pagecursor.decode(cursor, query.sort, _keyset_types(dataset, query) if seekable(query) else [])
     except (ValueError, KeyError, TypeError, RecursionError):
         raise QueryError("Con trỏ trang không hợp lệ", "The page cursor is not valid", field="cursor") from None
-
-
-_OPEN = 2**31 - 1  # "not superseded": larger than any version
-MAX_OFFSET = 2**53  # past any table; larger numbers overflow the databases' integers
-MAX_INTEGER = 2**63 - 1  # the databases' integers
+    query.version, query.offset, query.after = found.version, found.offset, found.after
 
 
 def version_clause(table: sa.Table, version: int | None | sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
@@ -231,14 +234,6 @@ def _order_by(dataset: Dataset, table: sa.Table, query: Query, viewer: Viewer, *
     return order
 
 
-def jsonable(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return value
-    return value
-
-
 def select_columns(store: Store, dataset: Dataset, query: Query, viewer: Viewer) -> tuple[list[str], list[Any]]:
     table = store.table(dataset)
     visible = visible_fields(dataset, viewer)
@@ -350,6 +345,7 @@ def _page_statement(store: Store, dataset: Dataset, table: sa.Table, query: Quer
            tuple((f.field, f.op, repr(f.value)) for f in query.filters), query.key is not None, query.q, query.bbox,
            query.near,
            query.commune, tuple(query.sort), query.with_geometry, query.row_ids,
+           None if query.after is None else tuple(v is None for v in query.after),  # after_clause's NULLs
            (url, table.name) in geo_filters.RTREES)  # SpatiaLite: a statement built before its R*Tree was found lacks it
     hit = _STATEMENTS.get(key)
     if hit is not None and hit[0] is table:  # `table` is part of the key by identity
@@ -360,11 +356,32 @@ def _page_statement(store: Store, dataset: Dataset, table: sa.Table, query: Quer
     if query.key is not None:  # one record by key: the key is a parameter too (`_k`), one statement for all
         query = replace(query, key=sa.bindparam("_k", type_=sa.String))  # type: ignore[arg-type]  # compared in SQL only
     clauses = where_clauses(store, dataset, query, viewer, version=version, current=not pinned)
-    stmt = (sa.select(*cols, latest.label("_version")).where(*clauses)
-            .order_by(*_order_by(dataset, table, query, viewer, current=not pinned))
+    order = _order_by(dataset, table, query, viewer, current=not pinned)
+    seek, after = _keyset(store, dataset, table, query, viewer)
+    stmt = (sa.select(*cols, *seek, latest.label("_version")).where(*clauses, *after).order_by(*order)
             .limit(sa.bindparam("_limit", type_=sa.Integer)).offset(sa.bindparam("_offset", type_=sa.Integer)))
     _STATEMENTS.put(key, (table, list(names), stmt))
     return names, stmt
+
+
+def _keyset(store: Store, dataset: Dataset, table: sa.Table, query: Query,
+            viewer: Viewer) -> tuple[list[sa.Label[Any]], list[sa.ColumnElement[bool]]]:
+    """A page's keyset (publish/cursor.py): its columns, selected as `_seek0`, `_seek1`... (the last row's give
+    the next cursor), and with a keyset cursor the clause that starts the page after its row; called after
+    `_order_by` (it refuses what cannot be sorted by). Offset cursors instead for a viewer who may not filter on
+    the primary key (`_key` holds its values: a cursor would show them, a forged one ask where a key falls), and
+    for a datetime sort on SQLite (it holds the driver's '10:00:00', not equal to a bound '10:00:00.000000')."""
+    sqlite_datetime = store.dialect == "sqlite" and any(
+        name in table.c and isinstance(table.c[name].type, sa.DateTime) for name, _ in query.sort)
+    if (not seekable(query) or sqlite_datetime
+            or not set(dataset.schema.primary_key) <= queryable_fields(dataset, viewer)):
+        if query.after is not None:
+            raise QueryError("Con trỏ trang không hợp lệ", "The page cursor is not valid", field="cursor")
+        return [], []
+    columns = [(table.c._id if name == "_id" and query.row_ids else table.c[name], descending)
+               for name, descending in query.sort] + [(table.c._key, False)]
+    labels = [col.label(f"_seek{i}") for i, (col, _) in enumerate(columns)]
+    return labels, [] if query.after is None else [pagecursor.after_clause(columns, query.after)]
 
 
 def records(store: Store, dataset: Dataset, query: Query | None = None, viewer: Viewer = ANONYMOUS, *,
@@ -382,7 +399,8 @@ def records(store: Store, dataset: Dataset, query: Query | None = None, viewer: 
         # its page is read as the current rows first, kept when the statement says they are that version's; an
         # older version's page is then read by version.
         pinned = query.version
-        params = {"_limit": query.limit + 1, "_offset": query.offset, "_pinned": pinned, "_k": query.key}
+        params = {"_limit": query.limit + 1, "_offset": query.offset, "_pinned": pinned, "_k": query.key,
+                  **pagecursor.after_parameters(query.after)}
         for by_version in ((False, True) if pinned is not None and pinned >= 1 else (False,)):
             names, stmt = _page_statement(store, dataset, table, query, viewer, pinned=by_version)
             result = conn.execute(stmt, params)
@@ -401,9 +419,11 @@ def records(store: Store, dataset: Dataset, query: Query | None = None, viewer: 
             query.version = _resolve_version(store, dataset, query.version, conn)
             names, cols = select_columns(store, dataset, query, viewer)
             clauses = where_clauses(store, dataset, query, viewer)
-            stmt = (sa.select(*cols).where(*clauses).order_by(*_order_by(dataset, table, query, viewer))
+            order = _order_by(dataset, table, query, viewer)
+            seek, after = _keyset(store, dataset, table, query, viewer)
+            stmt = (sa.select(*cols, *seek).where(*clauses, *after).order_by(*order)
                     .limit(query.limit + 1).offset(query.offset))
-            result = conn.execute(stmt)
+            result = conn.execute(stmt, pagecursor.after_parameters(query.after))
             keys = list(result.keys())
             fetched = result.all()
             total = _total(conn, store, table, lambda: clauses, query) if count else None
@@ -411,10 +431,18 @@ def records(store: Store, dataset: Dataset, query: Query | None = None, viewer: 
             total = (_total(conn, store, table, lambda: where_clauses(store, dataset, query, viewer), query)
                      if count else None)
     more = len(fetched) > query.limit
-    shape = _shaper(dataset, table, viewer, names, keys, redact, query.with_geometry)
+    shape = shaper(dataset, table, viewer, names, keys, redact, query.with_geometry)
     rows = [shape(r) for r in fetched[: query.limit]]
-    next_cursor = encode_cursor(query.version, query.offset + query.limit) if more else None
+    next_cursor = _next_cursor(query, keys, fetched[query.limit - 1]) if more else None
     return Page(rows=rows, version=query.version, total=total, next_cursor=next_cursor, fields=names)
+
+
+def _next_cursor(query: Query, keys: list[str], last: Sequence[Any]) -> str:
+    """The cursor of the page after the one ending with row `last`: after its keyset, or by offset."""
+    if "_seek0" not in keys:
+        return pagecursor.encode(query.version, query.sort, offset=query.offset + query.limit)
+    start = keys.index("_seek0")
+    return pagecursor.encode(query.version, query.sort, after=tuple(last[start:start + len(query.sort) + 1]))
 
 
 def iter_records(store: Store, dataset: Dataset, query: Query | None = None, viewer: Viewer = ANONYMOUS,
@@ -426,14 +454,16 @@ def iter_records(store: Store, dataset: Dataset, query: Query | None = None, vie
     names, cols = select_columns(store, dataset, query, viewer)
     clauses = where_clauses(store, dataset, query, viewer)
     stmt = sa.select(*cols).where(*clauses).order_by(*_order_by(dataset, table, query, viewer, stream=True))
+    if query.after is not None:  # a JSON page's cursor given to a CSV answer: the rows after it
+        stmt = stmt.where(*_keyset(store, dataset, table, query, viewer)[1])
     if query.limit and query.offset:
         stmt = stmt.offset(query.offset)
     redact = redactor(dataset, viewer)
     with store.read_engine.connect().execution_options(stream_results=True, yield_per=batch_size) as conn:
-        result = conn.execute(stmt)
+        result = conn.execute(stmt, pagecursor.after_parameters(query.after))
         keys = list(result.keys())
         for row in result:  # plain tuples zipped with the keys: a RowMapping per row costs more than the row
-            yield _shape(dict(zip(keys, row, strict=True)), names, redact, query.with_geometry)
+            yield shape_row(dict(zip(keys, row, strict=True)), names, redact, query.with_geometry)
 
 
 def get_record(store: Store, dataset: Dataset, key: str, viewer: Viewer = ANONYMOUS, *,
@@ -461,45 +491,6 @@ def get_record(store: Store, dataset: Dataset, key: str, viewer: Viewer = ANONYM
         raise NotFound(f"Không có bản ghi «{key}» trong «{dataset.id}»", f"No record «{key}» in «{dataset.id}»",
                        dataset=dataset.id)
     return page.rows[0]
-
-
-_DATES = (date, datetime)
-
-
-def _shaper(dataset: Dataset, table: sa.Table, viewer: Viewer, names: list[str], keys: list[str], redact: Any,
-            with_geometry: bool) -> Any:
-    """row tuple -> the record as returned. With nothing to blank and no geometry (the common page), the
-    selected fields are the row's first columns: zip them, and turn only date and datetime columns to text
-    (a type check of every value was a third of a page's time); otherwise through `_shape`."""
-    from publish.access import conditional_personal
-
-    if (with_geometry or conditional_personal(dataset, viewer) or keys[: len(names)] != names
-            or (names and names[-1] == DISTANCE)):
-        return lambda row: _shape(dict(zip(keys, row, strict=True)), names, redact, with_geometry)
-    dated = [n for n in names if isinstance(table.c[n].type, (sa.Date, sa.DateTime))]
-    if not dated:
-        return lambda row: dict(zip(names, row, strict=False))
-
-    def shape(row: Any) -> dict[str, Any]:
-        out = dict(zip(names, row, strict=False))
-        for n in dated:
-            if isinstance(v := out[n], _DATES):
-                out[n] = v.isoformat()
-        return out
-
-    return shape
-
-
-def _shape(row: dict[str, Any], names: list[str], redact: Any, with_geometry: bool) -> dict[str, Any]:
-    redact(row)
-    # jsonable() inlined: one function call per value is a fifth of a CSV export's time
-    out: dict[str, Any] = {n: v.isoformat() if isinstance(v := row.get(n), _DATES) else v for n in names}
-    if out.get(DISTANCE) is not None:
-        out[DISTANCE] = round(float(out[DISTANCE]), 1)
-    if with_geometry:
-        geometry = row.get("_geometry")
-        out["_geometry"] = json.loads(geometry) if geometry else None
-    return out
 
 
 def count_current(store: Store, dataset: Dataset) -> int:

@@ -115,9 +115,8 @@ def parse_query(args: Mapping[str, str], dataset: Dataset, *, max_page_size: int
     query.limit = limit if fmt == "csv" else min(limit, max_page_size)
     query.offset = _integer(args, "offset", 0, 0, MAX_OFFSET) or 0
     query.version = parse_version(args)
-    if args.get("cursor"):
-        version, offset = decode_cursor(args["cursor"])
-        query.version, query.offset = version, offset
+    if args.get("cursor"):  # its version, and where its page starts: after its row (keyset) or at its offset
+        decode_cursor(args["cursor"], dataset, query)
     return query
 
 
@@ -211,10 +210,11 @@ def record_parameters(dataset: Dataset, *, max_page_size: int) -> dict[str, dict
                                  f"{max_page_size} (the answer's limit says how many); CSV up to {MAX_CSV_ROWS:,}, "
                                  "or every record without limit"},
         "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0,
-                   "description": "Bỏ qua / records to skip (prefer cursor)"},
+                   "description": "Bỏ qua / records to skip (prefer cursor: the database reads every skipped record)"},
         "cursor": {"type": "string", "pattern": TEXT_PATTERN,
-                   "description": "Con trỏ trang tiếp / next_cursor of the previous answer, as given (pinned to one "
-                                  "version; any other value is refused)"},
+                   "description": "Con trỏ trang tiếp / next_cursor of the previous answer, as given, with the same "
+                                  "sort: the page after its last record, pinned to one version (any other value is "
+                                  "refused)"},
         "as_of": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION,
                   "description": "Đọc theo phiên bản / read as of this version (404 if it does not exist)"},
         "format": {"type": "string", "enum": list(FORMATS), "default": "json",

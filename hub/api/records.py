@@ -97,7 +97,7 @@ def _canonical(query: q.Query) -> dict[str, Any]:
     """The parsed query with defaults filled and filters sorted: what the answer follows from."""
     return {"filters": sorted([f.field, f.op, f.value] for f in query.filters), "q": query.q, "bbox": query.bbox,
             "near": query.near, "commune": query.commune, "sort": query.sort, "fields": query.fields,
-            "limit": query.limit, "offset": query.offset}
+            "limit": query.limit, "offset": query.offset, "after": query.after}
 
 
 @ns.route("/<string:dataset_id>/records", doc=False)

@@ -27,3 +27,29 @@ def test_a_filtered_page_is_read_in_key_order_from_the_index_without_sorting_the
                 conn.exec_driver_sql(f"SET LOCAL {setting} = off")
             plan = " ".join(str(row) for row in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
             assert f"ix_{table}_" in plan and "Sort" not in plan, plan  # _current or _key
+
+
+def test_a_cursors_page_starts_from_its_row_in_the_key_index(sample_hub: Hub) -> None:
+    """A page of a cursor walk is a range of the key index from the previous page's last row, not the rows
+    before it skipped one by one (an offset)."""
+    store = sample_hub.store
+    dataset = store.catalog.dataset("accommodation")
+    table = store.table(dataset).name
+    cursor = query.records(store, dataset, Query(limit=50)).next_cursor
+    assert cursor
+    second = Query(limit=50)
+    query.decode_cursor(cursor, dataset, second)
+    with statements_reading(store, table) as seen:
+        page = query.records(store, dataset, second)
+    keys = [r["code"] for r in page.rows]
+    assert len(keys) == 50 and keys == sorted(keys) and len(seen) == 1
+    statement, parameters = seen[0]
+    with store.read_engine.connect() as conn, conn.begin():
+        if store.dialect == "sqlite":
+            plan = " ".join(str(row) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+            assert f"USING INDEX ix_{table}_current (_key>?)" in plan and "TEMP B-TREE" not in plan, plan
+        else:
+            for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+                conn.exec_driver_sql(f"SET LOCAL {setting} = off")
+            plan = " ".join(str(row) for row in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+            assert f"ix_{table}_current" in plan and "Index Cond: (_key >" in plan and "Sort" not in plan, plan
