@@ -4,6 +4,8 @@ default order and for sorts on fields with duplicate values and NULLs, on both b
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 from typing import Any
 
@@ -149,3 +151,13 @@ def test_a_walk_started_before_a_load_pages_the_version_it_started_on(hub: Hub) 
             rows += body["records"]
             url = body["next"] and body["next"].replace("http://localhost", "")
         assert rows == old, query
+
+
+@pytest.mark.parametrize("sort", ["", "&sort=-star_rank,rooms"])
+def test_a_csv_answer_given_a_pages_cursor_holds_the_rows_after_that_page(sample_client, sort: str) -> None:  # noqa: ANN001
+    listing = sample_client.get(f"{ACCOMMODATION}?limit=1000{sort}").get_json()["records"]
+    cursor = sample_client.get(f"{ACCOMMODATION}?limit=40{sort}").get_json()["next_cursor"]
+    answer = sample_client.get(f"{ACCOMMODATION}?format=csv{sort}&cursor={cursor}")
+    assert answer.status_code == 200
+    codes = [row["code"] for row in csv.DictReader(io.StringIO(answer.get_data(as_text=True)))]
+    assert codes == [r["code"] for r in listing[40:]]
