@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from publish.response_cache import PREPARED, VersionReader
 from tests.conftest import statements_reading
 from tests.hub.api.conftest import PERSONAL, Secured
 
@@ -66,3 +67,56 @@ def test_a_request_without_a_session_cookie_gets_none_and_a_forged_one_opens_not
     assert answer.status_code == 200 and "Set-Cookie" not in answer.headers
     client.set_cookie("session", "eyJjbGllbnQiOiJhZG1pbiJ9.forged.signature")
     assert client.get("/steward/").status_code == 303  # a forged cookie signs nobody in
+
+
+
+class _VersionReads:
+    """Runs of the current-versions statement on a VersionReader's connections: as PostgreSQL counts a prepared
+    statement's executions in its session (pg_prepared_statements), as SQLite's trace of the connection sees them."""
+
+    def __init__(self, reader: VersionReader) -> None:
+        self.connections = list(reader._idle)
+        self.traced = 0
+        for conn in self.connections:
+            if not hasattr(conn, "pgconn"):
+                conn.set_trace_callback(self._seen)
+
+    def _seen(self, statement: str) -> None:
+        self.traced += "hub_loads" in statement
+
+    def count(self) -> int:
+        ran = self.traced
+        for conn in self.connections:
+            if hasattr(conn, "pgconn"):
+                ran += int(conn.execute("SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM "
+                                        "pg_prepared_statements WHERE name = %s", (PREPARED.decode(),)).fetchone()[0])
+        return ran
+
+    def stop(self) -> None:
+        for conn in self.connections:
+            if not hasattr(conn, "pgconn"):
+                conn.set_trace_callback(None)
+
+
+@pytest.mark.parametrize("what", ["page", "record"])
+def test_a_hot_keyed_answer_reads_the_current_versions_once(secured: Secured, what: str) -> None:
+    """The key check reads the current versions of the dataset the URL names with the key generation, and the
+    answer cache takes them from there: one round trip. The page of a dataset the OpenAPI document lists came
+    through that dataset's own route, whose URL named no dataset_id, and read them a second time."""
+    app = secured.app()
+    client = app.test_client()
+    headers = secured.headers("department")
+    first = client.get("/api/v1/datasets/heritage-sites/records?limit=3", headers=headers).get_json()
+    assert first["records"]
+    url = {"page": "/api/v1/datasets/heritage-sites/records?limit=3",
+           "record": f"/api/v1/datasets/heritage-sites/records/{first['records'][0]['code']}"}[what]
+    assert client.get(url, headers=headers).status_code == 200  # now in the answer cache
+    reads = _VersionReads(app.extensions["hub_versions"])
+    try:
+        before = reads.count()
+        answers = [client.get(url, headers=headers) for _ in range(5)]
+        ran = reads.count() - before
+    finally:
+        reads.stop()
+    assert [a.status_code for a in answers] == [200] * 5
+    assert ran == 5  # one round trip each, with the key check
