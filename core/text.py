@@ -112,8 +112,10 @@ def search_fold_batch(texts: list[str]) -> list[str]:
         return _search_fold_by_words(texts)
     folded = _FOLDED[points]
     unknown = folded == _UNKNOWN
-    if unknown.any():
-        _learn(np.unique(points[unknown]).tolist())
+    if unknown.any():  # a mark per code point rather than np.unique: no sort (hash) of millions of points
+        seen = np.zeros(len(_FOLDED), dtype=bool)
+        seen[points[unknown]] = True
+        _learn(np.flatnonzero(seen).tolist())
         folded = _FOLDED[points]
     separators = folded == 0
     if np.count_nonzero(separators) != len(texts) - 1:  # a text holds a NUL
@@ -133,7 +135,8 @@ def search_fold_batch(texts: list[str]) -> list[str]:
     if len(odd):
         folded[folded == _ODD] = 0xFFFD  # a placeholder: those texts are folded one by one below
     out: list[str] = folded.tobytes().decode("utf-32-le").split("\x00")
-    for row in np.unique(np.cumsum(separators)[odd]).tolist():
+    # the row of each odd letter: how many separators precede it (no running count over every code point)
+    for row in np.unique(np.searchsorted(np.flatnonzero(separators), odd)).tolist():
         out[row] = search_fold(texts[row])
     return out
 
