@@ -53,6 +53,7 @@ _STAGE_TYPES = {
     "year": ("INTEGER", "INTEGER"),
 }
 _TEXT = ("TEXT", "TEXT")
+DIRECT_SLICE = 10_000  # rows per binary COPY block of a direct first load (Loader._copy_direct)
 REJECTS_KEPT = 5_000  # invalid rows kept in memory before they are copied (a few MB at most)
 
 
@@ -205,8 +206,7 @@ class Loader:
             if self._direct is None:
                 self._direct = self._start_direct()
             if self._direct:
-                self._direct.copy(direct_batch(frame, schema, version=self._direct.version, rows_before=self.rows_staged),
-                                  schema.field_names)
+                self._copy_direct(self._direct, frame)
             else:
                 if self._stream is None:  # one COPY into the staging table, open until commit or reject
                     if not self.conn.in_transaction():
@@ -221,6 +221,22 @@ class Loader:
                 self.conn.exec_driver_sql(f"INSERT INTO {self._stage_name} VALUES ({marks})", rows)
         self.rows_staged += len(frame)
         return len(frame)
+
+    def _copy_direct(self, direct: bulk.DirectLoad, frame: pd.DataFrame) -> None:
+        """The batch into a direct load's COPY, DIRECT_SLICE rows at a time: the server stores a slice while the
+        next is built (it starts sooner and is left less to finish at commit), and a slice's buffers are a fifth
+        of a 50,000-row batch's. A slice refused after others went abandons the COPY: the load cannot commit
+        part of a batch."""
+        schema = self.dataset.schema
+        for start in range(0, len(frame), DIRECT_SLICE):
+            try:
+                data = direct_batch(frame.iloc[start:start + DIRECT_SLICE], schema, version=direct.version,
+                                    rows_before=self.rows_staged + start)
+            except BaseException as exc:
+                if start:
+                    direct.finish(exc)
+                raise
+            direct.copy(data, schema.field_names)
 
     def _end_stream(self, error: BaseException | None = None) -> None:
         """Finish the staging COPY (PostgreSQL), so the connection can run other statements."""

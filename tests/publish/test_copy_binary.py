@@ -18,7 +18,7 @@ from core.catalog import Schema
 from core.errors import ValidationFailed
 from publish import bulk, copy_binary
 from publish.context import Hub
-from publish.loads import Loader
+from publish.loads import DIRECT_SLICE, Loader
 from publish.staging import COPY_DELIMITER, copy_text
 from tests.conftest import database_url, drop_schema
 from tests.hub_copies import Templates
@@ -114,6 +114,28 @@ def test_a_value_binary_copy_cannot_carry_fails_the_first_load_cleanly_and_bilin
     assert status == "failed" and "Row 49, field 'name'" in failure
     assert hub.store.current_version("accommodation") is None
     assert _load(hub, "accommodation", [good]).version == 1
+
+
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_a_batch_refused_part_way_through_its_copy_never_publishes_its_first_part(hub: Hub) -> None:
+    """A big batch goes to the server a slice at a time (publish.loads.DIRECT_SLICE rows); a value refused in
+    a later slice comes after earlier slices were sent. Even a caller that goes on to commit must not publish
+    those rows: a batch is all or nothing, as when it was sent whole."""
+    dataset = hub.catalog.dataset("accommodation")
+    good = accommodation_frame(1, 40)
+    big = accommodation_frame(41, DIRECT_SLICE + 50)
+    big.loc[big.index[DIRECT_SLICE + 20], "name"] = "Khách sạn\x00Đồng Nai"  # in the second slice
+    with Loader(hub.store, dataset, {"source_name": "nul.csv"}) as loader:
+        loader.stage(good)
+        with pytest.raises(ValidationFailed):
+            loader.stage(big)
+        try:
+            loader.commit()
+        except sa.exc.DBAPIError:
+            pass
+    with hub.store.engine.connect() as conn:
+        published = conn.exec_driver_sql("SELECT count(*) FROM ds_accommodation WHERE code > 'LT-0000040'").scalar()
+    assert published == 0
 
 
 SCHEMA = Schema({"fields": [{"name": n, "type": t} for n, t in [
