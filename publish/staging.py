@@ -14,6 +14,7 @@ whole batch goes to the server as one block instead of row by row.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 from collections.abc import Callable
@@ -26,6 +27,19 @@ import pandas as pd
 from core.catalog import Schema
 from core.text import search_fold_batch
 from publish.rows import KEY_SEPARATOR, canonical, python_values
+
+
+def _md5_of_short_texts() -> Callable[[bytes], Any]:
+    """CPython's own MD5: on rows of a few hundred bytes about 40% faster than OpenSSL's (its per-call cost);
+    a build without it (FIPS) gets the same digest from OpenSSL."""
+    try:
+        import _md5  # type: ignore[import-not-found]
+    except ImportError:
+        return functools.partial(hashlib.md5, usedforsecurity=False)
+    return cast(Callable[[bytes], Any], _md5.md5)
+
+
+_md5 = _md5_of_short_texts()
 
 
 def _float_text(value: float | None) -> str:
@@ -46,6 +60,8 @@ def _column(series: pd.Series) -> tuple[list[Any], list[str], type | None]:
     dtype = series.dtype
     if isinstance(dtype, pd.StringDtype) or (pd.api.types.is_object_dtype(dtype) and _all_text(series)):
         values = _objects(series)
+        if None not in values:  # the usual column: its texts are its values (one C scan instead of a loop)
+            return values, list(values), str
         return values, ["\x00" if v is None else v for v in values], str
     if pd.api.types.is_bool_dtype(dtype):
         values = _objects(series)
@@ -124,8 +140,7 @@ def _keys_and_hashes(schema: Schema, texts: list[list[str]]) -> tuple[list[str],
     pk = [texts[index[name]] for name in schema.primary_key]
     keys = pk[0] if len(pk) == 1 else list(map(KEY_SEPARATOR.join, zip(*pk, strict=True)))
     joined = list(map(KEY_SEPARATOR.join, zip(*texts, strict=True)))
-    md5: Callable[..., Any] = hashlib.md5
-    hashes = [md5(row.encode("utf-8"), usedforsecurity=False).hexdigest() for row in joined]
+    hashes = [_md5(row.encode("utf-8")).hexdigest() for row in joined]
     return keys, hashes, joined
 
 
