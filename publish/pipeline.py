@@ -21,6 +21,7 @@ from publish.crash import crash_point
 from publish.db import storage_full
 from publish.guard import Impact, LoadPlan, Preview, check_scope, check_shrink, no_valid_rows
 from publish.loads import Loader, LoadResult
+from publish.memory import HeapTrimmer, arrow_in_system_heap, release_memory
 from publish.store import Store
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ Progress = Callable[[int], None]  # called with the number of source rows read s
 # rows per batch: each batch's text, typed and staged copies are alive at once, so smaller batches keep the
 # peak memory of a million-row file down; past a few thousand rows the per-batch overheads no longer matter
 BATCH_ROWS = 5_000
-TRIM_ROWS = 100_000  # rows between trims of the heap while batches go (Arrow's reader threads fragment it)
+TRIM_GROWTH_MB = 16  # resident growth between trims of the heap while batches go (publish/memory.py)
 
 
 @dataclass
@@ -145,6 +146,7 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
     quality = _quality_run(store, dataset, today)
     rows_valid = rows_rejected = 0
     kept: list[pd.DataFrame] = []
+    trim = HeapTrimmer(TRIM_GROWTH_MB)
     try:
         if loader:
             loader.open()
@@ -167,8 +169,7 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
                 crash_point("staged")
             if progress:
                 progress(table.rows_read)
-            if table.rows_read % TRIM_ROWS < len(batch):  # freed batches back to the system as they go
-                trim_heap()
+            trim()  # freed batches back to the system as they go
         report = validator.finish()
         del validator  # its key memory goes before the quality run and the commit need memory
         large = table.rows_read > BATCH_ROWS  # a small file leaves nothing worth a collection (0.3 s in a big process)
@@ -232,38 +233,6 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
                    rows_valid=rows_valid, rows_rejected=rows_rejected, report=report_dict, load=result,
                    quality_score=score, blocked=blocked, refused=refused, rejected=rejected, plan=plan,
                    impact=impact, refusal=refusal)
-
-
-def release_memory() -> None:
-    """Give the heap the batches left behind back to the system before the next memory-hungry step.
-
-    glibc keeps freed blocks of the batches' short-lived arrays in its arenas, so without a trim the quality
-    run (Great Expectations) and the commit (SQLite's page cache) stack on top of them in the resident size.
-    """
-    import gc
-
-    gc.collect()
-    trim_heap()
-
-
-def trim_heap() -> None:
-    """glibc's malloc_trim: the free pages of its arenas back to the system (a few ms)."""
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
-
-
-def arrow_in_system_heap() -> None:
-    """Arrow's buffers from here on in glibc's heap, which release_memory() gives back. Its default pool
-    (mimalloc) keeps the pages of freed batches resident (MADV_FREE: the kernel reclaims them only under
-    pressure), so they counted in the peak of the quality run after the batches: 40 MB at 100,000 rows."""
-    import pyarrow as pa
-
-    if pa.default_memory_pool().backend_name != "system":
-        pa.set_memory_pool(pa.system_memory_pool())
 
 
 def _quality_run(store: Store, dataset: Dataset, today: date | None) -> QualityRun | None:

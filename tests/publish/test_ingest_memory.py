@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from publish.context import Hub
-from publish.pipeline import release_memory
+from publish.memory import release_memory
 from tests.publish.conftest import SAMPLES, ingest
 
 
