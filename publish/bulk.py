@@ -23,11 +23,14 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateTable
 
+from core.memory import trim_heap
 from publish.db import driver
 from publish.store import Store
 
 SQLITE_ANALYSIS_LIMIT = 1000  # rows ANALYZE reads per index on SQLite: enough for the planner, ms on a million
-SQLITE_CACHE_KIB = 64 * 1024  # page cache while applying: more speeds index builds, but counts in the ingest's 500 MB
+# page cache while applying; SQLite's sorter building an index holds as much again: more speeds index builds, but
+# both count in a million-row ingest's peak (issue 21: under 400 MB)
+SQLITE_CACHE_KIB = 32 * 1024
 PG_MEMORY = "256MB"
 # a row's hash is only ever compared with its staged twin, joined by key: its statistics (a sort of 30,000
 # random 32-character texts per load) steer no plan
@@ -168,6 +171,7 @@ def _sqlite(conn: sa.Connection, table: str, geometry: bool) -> Iterator[None]:
         conn.exec_driver_sql(
             "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
             "WHERE lower(f_table_name) = lower(?) AND lower(f_geometry_column) = '_geom'", (table,))
+    trim_heap()  # what the index builds freed, back to the system before the R*Tree is built in numpy
     if spatial and not _rtree_packed(conn, rtree, table):  # else what CreateSpatialIndex does, row by row
         conn.exec_driver_sql(
             f'INSERT INTO "{rtree}" (pkid, xmin, xmax, ymin, ymax) SELECT ROWID, MbrMinX(_geom), MbrMaxX(_geom), '
@@ -176,6 +180,7 @@ def _sqlite(conn: sa.Connection, table: str, geometry: bool) -> Iterator[None]:
 
 # -- SpatiaLite's R*Tree, packed -------------------------------------------------------------------------------
 _ROUND_TOWARDS, _ROUND_AWAY = 1.0 - 1.0 / 8388608.0, 1.0 + 1.0 / 8388608.0
+_NODES_AT_ONCE = 4096  # R*Tree nodes laid out together (~5 MB of cells)
 
 
 def _down(values: np.ndarray) -> np.ndarray:
@@ -210,12 +215,20 @@ def _tiles(boxes: np.ndarray, capacity: int) -> list[np.ndarray]:
     return groups
 
 
-def _node_rows(cells: np.ndarray, numbers: np.ndarray, starts: np.ndarray, sizes: np.ndarray, depth: int,
-               node_size: int) -> Iterator[tuple[int, bytes]]:
-    """(node number, node blob) of one level: a 4-byte head (depth, cell count), the cells, zero padding."""
-    for node, start, count in zip(numbers.tolist(), starts.tolist(), sizes.tolist(), strict=True):
-        body = cells[start:start + count].tobytes()
-        yield node, struct.pack(">HH", depth, count) + body + bytes(node_size - 4 - len(body))
+def _node_rows(ids: np.ndarray, boxes: np.ndarray, order: np.ndarray, numbers: np.ndarray, starts: np.ndarray,
+               sizes: np.ndarray, depth: int, node_size: int, cell: np.dtype) -> Iterator[tuple[int, bytes]]:
+    """(node number, node blob) of one level: a 4-byte head (depth, cell count), the cells, zero padding. The
+    cells (entries `order` of ids and boxes) are laid out a few thousand nodes at a time: a million entries'
+    cells at once would be 24 MB more at the load's peak."""
+    for first in range(0, len(numbers), _NODES_AT_ONCE):
+        last = min(first + _NODES_AT_ONCE, len(numbers))
+        begin, end = int(starts[first]), int(starts[last - 1] + sizes[last - 1])
+        cells = np.empty(end - begin, dtype=cell)
+        cells["id"], cells["box"] = ids[order[begin:end]], boxes[order[begin:end]]
+        for node, start, count in zip(numbers[first:last].tolist(), starts[first:last].tolist(),
+                                      sizes[first:last].tolist(), strict=True):
+            body = cells[start - begin:start - begin + count].tobytes()
+            yield node, struct.pack(">HH", depth, count) + body + bytes(node_size - 4 - len(body))
 
 
 def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
@@ -244,8 +257,10 @@ def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
     finally:
         cursor.close()
     entries = np.concatenate(id_parts) if id_parts else np.empty(0, dtype=np.int64)
+    del id_parts  # each list goes as soon as it is joined: the two are not copied at once
     boxes = np.concatenate(box_parts) if box_parts else np.empty((0, 4), dtype=np.float32)
-    del id_parts, box_parts
+    del box_parts
+    trim_heap()  # the fetched rows' Python floats, freed, back to the system before the tree is built
     ids = entries
     raw = driver(conn)
     raw.execute(f'DELETE FROM "{rtree}_node"')
@@ -263,12 +278,9 @@ def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         numbers = np.array([1], dtype=np.int64) if root else np.arange(number + 1, number + 1 + len(sizes))
         number = int(numbers[-1]) if not root else number
-        cells = np.empty(len(order), dtype=cell)
-        cells["id"], cells["box"] = ids[order], boxes[order]
         # one level's nodes are written as they are made: a million entries' nodes never sit in memory twice
         raw.executemany(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)',
-                        _node_rows(cells, numbers, starts, sizes, depth if root else 0, size))
-        del cells
+                        _node_rows(ids, boxes, order, numbers, starts, sizes, depth if root else 0, size, cell))
         if depth == 0:
             leaf_of = np.empty(len(order), dtype=np.int64)
             leaf_of[order] = np.repeat(numbers, sizes)  # the leaf of each entry
@@ -276,9 +288,9 @@ def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
             parents.extend(zip(ids[order].tolist(), np.repeat(numbers, sizes).tolist(), strict=True))
         if root:
             break
-        sorted_boxes = boxes[order]
-        boxes = np.column_stack([np.minimum.reduceat(sorted_boxes[:, 0], starts), np.maximum.reduceat(sorted_boxes[:, 1], starts),
-                                 np.minimum.reduceat(sorted_boxes[:, 2], starts), np.maximum.reduceat(sorted_boxes[:, 3], starts)])
+        # the parents' boxes, one bound at a time (a copy of one column, not of all four)
+        boxes = np.column_stack([reduce.reduceat(boxes[order, k], starts)
+                                 for k, reduce in enumerate((np.minimum, np.maximum, np.minimum, np.maximum))])
         ids, depth = numbers, depth + 1
     raw.executemany(f'INSERT INTO "{rtree}_parent" (nodeno, parentnode) VALUES (?, ?)', sorted(parents))
     by_rowid = np.argsort(entries, kind="stable")

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 
 from core.catalog import Dataset
 from core.errors import HubError, InputError, ShrinkRefused
+from core.memory import HeapTrimmer, arrow_in_system_heap, release_memory
 from publish.crash import crash_point
 from publish.db import storage_full
 from publish.guard import Impact, LoadPlan, Preview, check_scope, check_shrink, no_valid_rows
 from publish.loads import Loader, LoadResult
-from publish.memory import HeapTrimmer, arrow_in_system_heap, release_memory
 from publish.store import Store
 
 if TYPE_CHECKING:

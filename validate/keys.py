@@ -11,8 +11,8 @@ frictionless's rules (frictionless/resources/table.py, row stream), reproduced h
   is looked up among the referenced fields of *every* row of the file, including later ones.
 
 Memory: a million keys kept as Python objects in a dict cost about 150 MB. `KeyMemory` keeps, per distinct
-key, its 64-bit hash, the latest row and the key itself as UTF-8 bytes in one buffer per batch (~40 bytes a
-key). A hash found again is confirmed by comparing the stored key, so a hash collision never makes a repeat.
+key, its 64-bit hash, the latest row and the key itself as UTF-8 bytes in one buffer per batch (~32 bytes a
+key: 32-bit references, and offsets while a batch's buffer is under 2 GB). A hash found again is confirmed by comparing the stored key, so a hash collision never makes a repeat.
 Keys are encoded to text exactly (equal typed keys ⇔ equal text) for the types whose equality is their text:
 strings, integers, dates, booleans; other types (numbers as Decimal, GeoJSON...) keep an exact dict.
 """
@@ -93,7 +93,7 @@ class KeyMemory:
         self._hash = hash_function  # a poor one (tests) only makes more texts to compare
         self._hashes = np.empty(0, dtype=np.int64)  # sorted
         self._rows = np.empty(0, dtype=np.int64)  # latest row of each key, parallel to _hashes
-        self._refs = np.empty(0, dtype=np.int64)  # where the key's text is stored, parallel to _hashes
+        self._refs = np.empty(0, dtype=np.int32)  # where the key's text is stored, parallel to _hashes
         self._blobs: list[bytes] = []  # the keys' UTF-8 texts, one buffer per batch
         self._offsets: list[np.ndarray] = []
         self._starts: list[int] = []  # first ref of each buffer
@@ -160,7 +160,7 @@ class KeyMemory:
         self._starts.append(self._count)
         self._blobs.append(blob)
         self._offsets.append(offsets)
-        refs = np.arange(self._count, self._count + len(texts), dtype=np.int64)
+        refs = np.arange(self._count, self._count + len(texts), dtype=np.int32)
         self._count += len(texts)
         order = np.argsort(hashes, kind="stable")
         hashes, rows, refs = hashes[order], rows[order], refs[order]
@@ -180,14 +180,19 @@ def _utf8(texts: list[str]) -> tuple[bytes, np.ndarray]:
     """The texts' UTF-8 bytes in one buffer and where each starts (Arrow's string layout)."""
     try:
         arr = pa.array(texts, type=pa.large_string())
-        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=len(texts) + 1).copy()
+        offsets = _narrow(np.frombuffer(arr.buffers()[1], dtype=np.int64, count=len(texts) + 1))
         data = arr.buffers()[2]
         return (data.to_pybytes()[: int(offsets[-1])] if data is not None else b""), offsets
     except (pa.ArrowException, UnicodeError):  # a lone surrogate: Python's encoder keeps it
         encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
-        return b"".join(encoded), offsets
+        return b"".join(encoded), _narrow(offsets)
+
+
+def _narrow(offsets: np.ndarray) -> np.ndarray:
+    """32-bit offsets (a copy) when the buffer is under 2 GB, as a batch's keys are."""
+    return offsets.astype(np.int32) if offsets[-1] < 2**31 else offsets.copy()
 
 
 def row_tuples(columns: list[np.ndarray]) -> list[tuple[Any, ...]]:

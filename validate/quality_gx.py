@@ -26,6 +26,8 @@ from typing import Any
 
 import pandas as pd
 
+from core.memory import trim_heap
+
 _GX_LOCK = threading.Lock()  # one ephemeral context per process; GE is not made for concurrent use
 _CONTEXT: Any = None
 
@@ -105,6 +107,7 @@ def validate(frame: pd.DataFrame, configs: list[Any], examples: int) -> list[tup
 def _validate(source: Any, frame: pd.DataFrame, configs: list[Any],
               examples: int) -> list[tuple[dict[str, Any], list[int], str | None]]:
     out: list[list[Any]] = []
+    trim_heap()  # what the caller freed, back to the system before GX copies columns (a million rows: tens of MB)
     for found in _run(source, frame, configs, {"result_format": "BASIC", "partial_unexpected_count": 0}):
         info = found.get("exception_info") or {}
         error = info.get("exception_message") if info.get("raised_exception") else None
@@ -116,6 +119,7 @@ def _validate(source: Any, frame: pd.DataFrame, configs: list[Any],
         size = min(pending.values())
         group = [k for k, s in pending.items() if s == size]
         summary = {"result_format": "SUMMARY", "partial_unexpected_count": examples}
+        trim_heap()  # the previous pass's copies, freed, do not stay resident under this one's
         for k, found in zip(group, _run(source, frame.iloc[:size], [configs[k] for k in group], summary),
                             strict=True):
             rows = [int(item["_row"]) if isinstance(item, dict) else int(item)

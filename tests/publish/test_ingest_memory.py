@@ -7,8 +7,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from core.memory import release_memory
 from publish.context import Hub
-from publish.memory import release_memory
 from tests.publish.conftest import SAMPLES, ingest
 
 

@@ -1,5 +1,6 @@
-"""The process's heap during a big load: freed batches' memory back to the system, so the next steps do not
-stack on top of it in the resident size (issue 21: a million-row ingest's peak).
+"""The process's heap during a big load: freed memory back to the system, so the next step (batch, quality
+run, index build, R*Tree) does not stack on top of it in the resident size (issue 21: a million-row ingest's
+peak). Here, in core, so that every stage can trim between its memory-hungry steps.
 
 Freed batches leave free chunks all over glibc's heap (the rows' kept keys and quality columns sit between
 them); later batches reuse them piecemeal, so the pages a trim gave back are touched again and the resident
