@@ -55,6 +55,7 @@ _STAGE_TYPES = {
 _TEXT = ("TEXT", "TEXT")
 DIRECT_SLICE = 10_000  # rows per binary COPY block of a direct first load (Loader._copy_direct)
 REJECTS_KEPT = 5_000  # invalid rows kept in memory before they are copied (a few MB at most)
+SQLITE_STAGE_ROWS = 1_000  # rows made Python tuples at once (~2 KB a row, kept by Python's allocator once freed)
 
 
 @dataclass
@@ -215,10 +216,11 @@ class Loader:
                                                                                  *schema.field_names])
                 self._stream.write(copy_text(frame, schema))
         else:
-            rows = stored_rows_fast(frame, schema)
-            marks = ", ".join("?" for _ in range(len(rows[0])))
+            marks = ", ".join("?" for _ in range(3 + len(schema.field_names)))
             with self.conn.begin():
-                self.conn.exec_driver_sql(f"INSERT INTO {self._stage_name} VALUES ({marks})", rows)
+                for start in range(0, len(frame), SQLITE_STAGE_ROWS):
+                    self.conn.exec_driver_sql(f"INSERT INTO {self._stage_name} VALUES ({marks})",
+                                              stored_rows_fast(frame.iloc[start:start + SQLITE_STAGE_ROWS], schema))
         self.rows_staged += len(frame)
         return len(frame)
 

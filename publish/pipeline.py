@@ -34,7 +34,7 @@ Progress = Callable[[int], None]  # called with the number of source rows read s
 # rows per batch: each batch's text, typed and staged copies are alive at once, so smaller batches keep the
 # peak memory of a million-row file down; past a few thousand rows the per-batch overheads no longer matter
 BATCH_ROWS = 5_000
-TRIM_GROWTH_MB = 16  # resident growth between trims of the heap while batches go (publish/memory.py)
+TRIM_GROWTH_MB = 8  # resident growth between trims of the heap while batches go (core/memory.py)
 
 
 @dataclass

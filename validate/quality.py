@@ -144,7 +144,8 @@ class QualityRun:
             configs = self._configs(frame)
             # GE copies the frame it filters for each row condition: hand it only the columns it checks
             used = [c for c in frame.columns if c in self._checked_columns()]
-            results = quality_gx.validate(frame[used], configs, self.examples)
+            results = quality_gx.validate(frame[used], configs, self.examples,
+                                          columns=[self._columns_of(n, e) for n, e in enumerate(self.suite.expectations)])
         entries = [self._entry(n, e, frame, *results[n]) for n, e in enumerate(self.suite.expectations)]
         failed = [e for e in entries if e["success"] is False]
         return {
@@ -249,18 +250,20 @@ class QualityRun:
 
     def _checked_columns(self) -> set[str]:
         """The columns the GE expectations of _configs() read, row conditions included."""
-        out: set[str] = set()
-        for n, e in enumerate(self.suite.expectations):
-            if e.where:
-                out.add(f"hub_where_{n}")
-            if e.check == "not_before":
-                out.update((e.field, e.other))  # type: ignore[arg-type]  # the suite loader requires both
-            elif e.check == "unique_together":
-                out.add(f"hub_key_{n}")
-            elif e.check in ("inside_province", "inside_commune", "inside_own_boundary"):
-                out.add(f"hub_geo_{n}")
-            else:
-                out.add(f"hub_extract_{n}" if e.extract else e.field)  # type: ignore[arg-type]  # column checks name a field
+        return {c for n, e in enumerate(self.suite.expectations) for c in self._columns_of(n, e)}
+
+    @staticmethod
+    def _columns_of(n: int, e: Expectation) -> set[str]:
+        """The columns expectation `n`'s GE config reads, its row condition's included."""
+        out = {f"hub_where_{n}"} if e.where else set()
+        if e.check == "not_before":
+            out.update((e.field, e.other))  # type: ignore[arg-type]  # the suite loader requires both
+        elif e.check == "unique_together":
+            out.add(f"hub_key_{n}")
+        elif e.check in ("inside_province", "inside_commune", "inside_own_boundary"):
+            out.add(f"hub_geo_{n}")
+        else:
+            out.add(f"hub_extract_{n}" if e.extract else e.field)  # type: ignore[arg-type]  # column checks name a field
         return out
 
     def _bound(self, frame: pd.DataFrame, column: str | None, value: Any) -> Any:
