@@ -31,6 +31,7 @@ SQLITE_ANALYSIS_LIMIT = 1000  # rows ANALYZE reads per index on SQLite: enough f
 # page cache while applying; SQLite's sorter building an index holds as much again: more speeds index builds, but
 # both count in a million-row ingest's peak (issue 21: under 400 MB)
 SQLITE_CACHE_KIB = 32 * 1024
+SQLITE_RTREE_CACHE_KIB = 8 * 1024  # while the R*Tree is built (tuned() sets the usual size back afterwards)
 PG_MEMORY = "256MB"
 # a row's hash is only ever compared with its staged twin, joined by key: its statistics (a sort of 30,000
 # random 32-character texts per load) steer no plan
@@ -171,6 +172,8 @@ def _sqlite(conn: sa.Connection, table: str, geometry: bool) -> Iterator[None]:
         conn.exec_driver_sql(
             "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
             "WHERE lower(f_table_name) = lower(?) AND lower(f_geometry_column) = '_geom'", (table,))
+    if spatial:  # the page cache refilled by the R*Tree's scan would stack on its arrays: a smaller one for it
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_RTREE_CACHE_KIB}")
     trim_heap()  # what the index builds freed, back to the system before the R*Tree is built in numpy
     if spatial and not _rtree_packed(conn, rtree, table):  # else what CreateSpatialIndex does, row by row
         conn.exec_driver_sql(
@@ -206,8 +209,11 @@ def _tiles(boxes: np.ndarray, capacity: int) -> list[np.ndarray]:
     at least about half full."""
     count = len(boxes)
     nodes = -(-count // capacity)
-    order = np.argsort(boxes[:, 0].astype(np.float64) + boxes[:, 1], kind="stable")
-    centre_y = boxes[:, 2].astype(np.float64) + boxes[:, 3]
+    centre = boxes[:, 0].astype(np.float64)  # sums in place: a million boxes' temporaries are 8 MB each
+    centre += boxes[:, 1]
+    order = np.argsort(centre, kind="stable")
+    centre_y = centre  # reused
+    np.add(boxes[:, 2], boxes[:, 3], out=centre_y, dtype=np.float64)
     groups: list[np.ndarray] = []
     for column in np.array_split(order, math.ceil(math.sqrt(nodes))):
         column = column[np.argsort(centre_y[column], kind="stable")]
