@@ -16,7 +16,8 @@ from core.catalog import Dataset
 from core.errors import HubError, NotFound
 from publish import tables
 from publish.db import inserted_id
-from publish.loads import LoadResult, change_counts
+from publish.load_sql import change_counts
+from publish.loads import LoadResult
 from publish.locks import locked_transaction, next_version
 from publish.store import Store, utcnow
 
