@@ -53,7 +53,8 @@ def needing_work(rule: str, distinct: set[str]) -> set[str]:
     pattern = _ONE.get(rule)
     if pattern is None:
         return distinct
-    return distinct.difference(v for v in distinct if pattern.fullmatch(v))
+    values = list(distinct)  # C-level passes: a generator's frame per value cost as much as the regex
+    return set(compress(values, map(not_, map(pattern.fullmatch, values))))
 
 
 _COMMA_DECIMAL = re.compile(r"-?[0-9]+,[0-9]+")

@@ -40,7 +40,7 @@ from ingest.normalise.numbers import format_number, number_style_of_counts, pars
 from ingest.normalise.phones import normalise_phone
 from ingest.normalise.text import normalise_texts, normalise_texts_flagged
 
-__all__ = ["Change", "ChangeLog", "typed_text", "normalise_column", "by_codes", "REPEAT_SAMPLE"]
+__all__ = ["Change", "ChangeLog", "Memo", "typed_text", "normalise_column", "by_codes", "REPEAT_SAMPLE"]
 
 
 @dataclass(slots=True)  # up to MAX_CHANGES of them are kept per file
@@ -74,6 +74,36 @@ class ChangeLog:
         room = max(self.limit - len(self.kept), 0)
         self.kept.extend(Change(rows[i], field, originals[i], values[i], rule_of(i)) for i in indices[:room])
         self.not_kept += max(len(indices) - room, 0)
+
+
+class Memo:
+    """What a field's normaliser made of the distinct texts it saw in earlier batches of the file, so that each
+    distinct text is normalised once per file, not once per batch (dates, communes, kinds repeat across
+    batches). For the rules whose result depends on the text alone (`Memo.RULES`; a number's reading depends on
+    its batch's voted style). At most `limit` texts are remembered: a column of unique values stops adding."""
+
+    RULES = frozenset({"date", "commune", "enum", "boolean"})
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self.seen: set[str] = set()  # texts normalised (or found canonical) before
+        self.changed: dict[str, str] = {}  # those of them the normaliser changed: {text: value}
+        self.names: dict[str, str] = {}  # rule names the normaliser gave (communes)
+
+    def recall(self, distinct: set[str]) -> tuple[set[str], dict[str, str], dict[str, str]]:
+        """(the texts of `distinct` not seen before, {text: value} and {text: rule name} for those seen)."""
+        if not self.seen:
+            return distinct, {}, {}
+        known = distinct.intersection(self.changed)
+        return (distinct.difference(self.seen), {t: self.changed[t] for t in known},
+                {t: self.names[t] for t in known.intersection(self.names)})
+
+    def keep(self, texts: set[str], changed: dict[str, str], names: dict[str, str]) -> None:
+        if len(self.seen) + len(texts) > self.limit:
+            return
+        self.seen.update(texts)
+        self.changed.update(changed)
+        self.names.update(names)
 
 
 def typed_text(value: Any) -> str:
@@ -227,7 +257,7 @@ def _style(rule: str, texts: list[Any], typed: list[int], counts: Sequence[int] 
 
 def _apply_rule(
     rule: str, spec: Mapping, cells: Sequence[Any], texts: list[Any], typed: list[int],
-    counts: Sequence[int] | None = None,
+    counts: Sequence[int] | None = None, memo: Memo | None = None,
 ) -> tuple[list[Any], dict[str, str], dict[int, str], Callable[[str], str]]:
     """(values, {text: value} for the texts the normaliser changed, {index: value} for typed cells changed
     apart, the rule name of a changed text). Typed numbers are canonical already, except that degrees get
@@ -258,10 +288,17 @@ def _apply_rule(
     if rule != "text" and not all_canonical(rule, work):
         distinct = set(work)
         distinct.discard(None)
-        todo = list(needing_work(rule, distinct))
-        if todo:
-            style = _style(rule, texts, typed, counts)
-        changed, names = _normalise_distinct(rule, spec, style, todo)
+        if memo is not None and rule in Memo.RULES:
+            unseen, changed, names = memo.recall(distinct)
+            found, found_names = _normalise_distinct(rule, spec, style, list(needing_work(rule, unseen)))
+            memo.keep(unseen, found, found_names)
+            changed.update(found)
+            names.update(found_names)
+        else:
+            todo = list(needing_work(rule, distinct))
+            if todo:
+                style = _style(rule, texts, typed, counts)
+            changed, names = _normalise_distinct(rule, spec, style, todo)
     values = list(map(changed.get, work, work)) if changed else work  # C-level: dict.get(text, text) per cell
     if work is not texts:
         for i in typed:
@@ -305,6 +342,7 @@ def normalise_column(
     *,
     texts_only: bool = False,
     by_dictionary: bool | None = None,
+    memo: Memo | None = None,
 ) -> list[str | None]:
     """Canonical text for each cell of one field in a batch; changed cells go to `log` (None: not kept).
     `texts_only`: every cell is str or None (CSV). `by_dictionary` (texts only): work on the column's
@@ -312,9 +350,9 @@ def normalise_column(
     column's values repeat enough to pay for it (None); the values and the log are the same either way."""
     # a plain text column is one C-level pass on the cell path already: the dictionary would cost more
     if texts_only and by_dictionary is not False and (by_dictionary or rule != "text" and _repeats(cells)):
-        return _by_dictionary(field, rule, spec, cells, rows, missing_values, log)
+        return _by_dictionary(field, rule, spec, cells, rows, missing_values, log, memo)
     originals, texts, typed, text_changed = _texts(cells, missing_values, texts_only)
-    values, changed, apart, name = _apply_rule(rule, spec, cells, texts, typed)
+    values, changed, apart, name = _apply_rule(rule, spec, cells, texts, typed, memo=memo)
     if rule == "commune" and log is not None and (unsure := _unresolved(set(values) - changed.keys())):
         # left as written for validation to refuse; the log says why (an old name shared by several units)
         at = [i for i, v in enumerate(values) if v in unsure]
@@ -358,10 +396,11 @@ def _by_dictionary(
     rows: Sequence[int],
     missing_values: frozenset[str],
     log: ChangeLog | None,
+    memo: Memo | None = None,
 ) -> list[str | None]:
     """normalise_column of a column of str/None through its distinct values (pandas.factorize)."""
     codes, found = pandas.factorize(numpy.asarray(cells, dtype=object))  # None: code -1
-    return by_codes(field, rule, spec, codes, found.tolist(), rows, missing_values, log)
+    return by_codes(field, rule, spec, codes, found.tolist(), rows, missing_values, log, memo)
 
 
 class _Decoded(Sequence[str | None]):
@@ -388,6 +427,7 @@ def by_codes(
     rows: Sequence[int],
     missing_values: frozenset[str],
     log: ChangeLog | None,
+    memo: Memo | None = None,
 ) -> list[str | None]:
     """normalise_column of a column of str/None given as `codes` into its `distinct` values (in order of first
     appearance; code -1 for None): each value goes through the text step and the normaliser once (as the cell
@@ -396,7 +436,7 @@ def by_codes(
     order, as the cell path logs them."""
     counts = numpy.bincount(codes[codes >= 0], minlength=len(distinct)).tolist()
     _, texts, _, _ = _texts(distinct, missing_values, texts_only=True)
-    values, changed, _, name = _apply_rule(rule, spec, distinct, texts, [], counts)
+    values, changed, _, name = _apply_rule(rule, spec, distinct, texts, [], counts, memo)
     table = numpy.empty(len(distinct) + 1, dtype=object)  # the last entry is what code -1 (None) gives
     table[: len(distinct)] = values
     out: list[str | None] = table[codes].tolist()

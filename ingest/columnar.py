@@ -25,7 +25,7 @@ from typing import Any, TypeAlias
 import pyarrow
 import pyarrow.compute as pc
 
-from ingest.cells import REPEAT_SAMPLE, ChangeLog, by_codes, normalise_column
+from ingest.cells import REPEAT_SAMPLE, ChangeLog, Memo, by_codes, normalise_column
 from ingest.readers._table import Blocks, Row, plainly_data
 from ingest.readers.blocks import TypedBlock
 from ingest.readers.csv_arrow import Block
@@ -150,12 +150,15 @@ def _dictionary(column: pyarrow.Array) -> tuple[Any, list[str]] | None:
 
 
 def normalise_arrow(field: str, rule: str, spec: Mapping, column: Column, rows: Sequence[int],
-                    missing_values: frozenset[str], log: ChangeLog | None, *, texts_only: bool = True) -> list[str | None]:
+                    missing_values: frozenset[str], log: ChangeLog | None, *, texts_only: bool = True,
+                    memo: Memo | None = None) -> list[str | None]:
     """normalise_column of a column held by Arrow (texts), with the same values and change log; a column given
-    as a list, as normalise_column takes it (`texts_only`: its cells are str or None, as a CSV reader's)."""
+    as a list, as normalise_column takes it (`texts_only`: its cells are str or None, as a CSV reader's).
+    `memo`: the field's texts normalised in earlier batches (ingest.cells.Memo)."""
     if isinstance(column, list):
-        return normalise_column(field, rule, spec, column, rows, missing_values, log, texts_only=texts_only)
+        return normalise_column(field, rule, spec, column, rows, missing_values, log, texts_only=texts_only,
+                                memo=memo)
     if rule != "text" and (encoded := _dictionary(column)) is not None:
-        return by_codes(field, rule, spec, *encoded, rows, missing_values, log)
+        return by_codes(field, rule, spec, *encoded, rows, missing_values, log, memo)
     return normalise_column(field, rule, spec, cells_of(column), rows, missing_values, log, texts_only=True,
-                            by_dictionary=False)
+                            by_dictionary=False, memo=memo)

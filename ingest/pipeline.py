@@ -27,7 +27,7 @@ from typing import Any
 import pandas
 
 from core.errors import InputError
-from ingest.cells import Change, ChangeLog, normalise_column
+from ingest.cells import Change, ChangeLog, Memo, normalise_column
 from ingest.columnar import cells_of, normalise_arrow, take_columns
 from ingest.geometry import fix_points
 from ingest.headers import VN2000_X, VN2000_Y, HeaderMatcher, map_headers
@@ -75,6 +75,8 @@ class SourceTable:
         self._fields = [f["name"] for f in schema.get("fields", [])]
         self._specs = {f["name"]: f for f in schema.get("fields", [])}
         self._plan = plan_fields(schema)
+        # each distinct text of a field normalised once per file (ingest.cells.Memo)
+        self._memos = {name: Memo() for name, rule in self._plan.items() if rule in Memo.RULES}
         self._missing_values = frozenset(v for v in schema.get("missingValues", [""]) if v)
         self._width = len(raw.headers)  # source columns, blank-headed ones too: a full row's length
         self._columns: list[tuple[int, str]] = []  # (index in raw cells, target)
@@ -138,7 +140,8 @@ class SourceTable:
                                                  None)
                 continue
             data[target] = normalise_arrow(target, self._plan[target], self._specs[target], cells, rows,
-                                           self._missing_values, self._log, texts_only=self._raw.texts_only)
+                                           self._missing_values, self._log, texts_only=self._raw.texts_only,
+                                           memo=self._memos.get(target))
         geometry = self._schema.get("geometry") or {}
         if geometry.get("type") == "point" and geometry.get("latitude") in self._specs:
             lat, lon = geometry["latitude"], geometry["longitude"]

@@ -1,5 +1,7 @@
 """read_table end to end: columns, canonical text, changes recorded, coordinates fixed per row."""
 
+from operator import attrgetter
+
 import pandas
 import pytest
 
@@ -146,3 +148,21 @@ def test_degrees_typed_in_a_sheet_get_the_seven_decimals_of_degrees_typed_as_tex
     (a,), (b,) = list(text.batches()), list(typed.batches())
     assert a["lat"].tolist() == b["lat"].tolist() == ["10.1234568"]
     assert [(c.field, c.rule) for c in typed.changes] == [("lat", "coordinate")]
+
+
+def test_values_and_changes_are_the_same_in_any_batch_size(tmp_path, site_schema):
+    # dates, communes, booleans and kinds repeat across batches: later batches take what the first made of
+    # each text (ingest.cells.Memo), and must give the same values, changes and rule names
+    row = "19/11/2020,P. Tân Phong,Có,Quốc gia,2020-11-19,không rõ\n"
+    text = "Ngày QĐ,Xã/Phường,Mở cửa,Xếp hạng,Ngày quyết định,Diện tích\n" + row * 3 + row.replace("Có", "Không") * 3
+    path = _write(tmp_path, text)
+    whole = read_table(path, site_schema)
+    (frame,) = list(whole.batches())
+    pieces = read_table(path, site_schema)
+    batched = pandas.concat(list(pieces.batches(2)), ignore_index=True)
+    pandas.testing.assert_frame_equal(batched, frame)
+    order = attrgetter("row", "field")  # a batch's changes go field by field
+    assert sorted(pieces.changes, key=order) == sorted(whole.changes, key=order)
+    assert frame["commune_code"].tolist() == ["26188"] * 6
+    assert {c.rule for c in pieces.changes if c.field == "commune_code"} == {"commune-crosswalk"}
+    assert [c.row for c in pieces.changes if c.field == "decision_date"] == [2, 3, 4, 5, 6, 7]
