@@ -14,8 +14,11 @@ is committed, or raises if the batch failed (the interface then refuses the answ
 without its entry). Nothing is buffered past the caller's return, so there is no window in which an answered
 request's entry can be lost: a clean shutdown (gunicorn lets requests in flight finish, then `worker_exit`
 disposes the engines, which waits for a batch being written) and a crash alike. A batch that fails drops the
-connection; the next batch opens a fresh one (as the pool's ping did), and on PostgreSQL a connection idle for
-IDLE_PING seconds is pinged first, so a restarted server costs no refused answer.
+connection; the next batch opens a fresh one. Before each batch on PostgreSQL, a connection the server dropped
+(a restart, pg_terminate_backend) is seen on its socket without a round trip (publish/liveness.py), and one idle
+for IDLE_PING seconds is also pinged, so a restarted server costs no refused answer. A batch is never written
+twice: a batch whose connection fails under it may have been committed, so its callers refuse their answers
+rather than send it again (nothing is answered without its entry, nothing is logged twice).
 
 Why no writer thread: the request must wait for its entry's commit anyway (the rule above), so a writer thread
 would add two thread hand-offs per request and only move the CPU into another thread; under load the leader
@@ -40,6 +43,7 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from publish import audit, tables
 from publish.audit_guard import LOCK_KEY
+from publish.liveness import dropped
 
 __all__ = ["append", "close"]
 
@@ -94,7 +98,7 @@ class _Connection:
         """False when the connection is known broken, or (PostgreSQL) idle long and no longer answering."""
         if not self.postgres:
             return True
-        if self.dbapi.broken or self.dbapi.closed:
+        if dropped(self.dbapi):  # closed by the server (a look at the socket, no round trip)
             return False
         if time.monotonic() - self.used > IDLE_PING:
             try:

@@ -34,6 +34,7 @@ from core.errors import HubError, NotFound, Unauthenticated
 from publish import audit, tables
 from publish.access import Viewer
 from publish.db import inserted_id, locked, without_waiting
+from publish.liveness import once_more_if_dropped
 from publish.lru import LruCache
 from publish.response_cache import key_generation
 from publish.store import Store, utcnow
@@ -302,17 +303,20 @@ def _lookup(store: Store, prefix: str, digest: str) -> _Known:
     k, c, gen = tables.api_keys, tables.clients, tables.key_generation
     # the generation in the key's own statement: a change committed after it is a newer generation
     generation = sa.select(gen.c.n).where(gen.c.id == 1).scalar_subquery()
-    with store.read_engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(k.c.id.label("key_id"), k.c.hash, k.c.expires_at, k.c.revoked_at, k.c.last_used_at, c.c.name,
-                      generation.label("generation"))
-            .join(c, c.c.id == k.c.client_id).where(k.c.prefix == prefix)
-        ).all()
-        mine = [r for r in rows if hmac.compare_digest(r.hash, digest)]
-        if not mine:
-            raise _bad_key()
-        match = mine[0]
-        viewer = viewer_for_client(store, match.name, conn)
+
+    def read() -> tuple[Any, Viewer | None]:
+        with store.read_engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(k.c.id.label("key_id"), k.c.hash, k.c.expires_at, k.c.revoked_at, k.c.last_used_at,
+                          c.c.name, generation.label("generation"))
+                .join(c, c.c.id == k.c.client_id).where(k.c.prefix == prefix)
+            ).all()
+            mine = [r for r in rows if hmac.compare_digest(r.hash, digest)]
+            if not mine:
+                raise _bad_key()
+            return mine[0], viewer_for_client(store, mine[0].name, conn)
+
+    match, viewer = once_more_if_dropped(read)  # a read: again on a fresh connection if the server dropped it
     if match.revoked_at is not None or viewer is None:
         raise _bad_key(match.name)
     if match.expires_at is not None and match.expires_at < utcnow():

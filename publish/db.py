@@ -20,6 +20,7 @@ from sqlalchemy.sql.functions import GenericFunction
 
 from core.config import DEFAULT_LOCK_TIMEOUT
 from core.errors import StorageError, StoreError
+from publish.liveness import check_on_checkout
 
 SPATIALITE = "mod_spatialite"
 
@@ -41,7 +42,9 @@ def create_engine(url: str, *, readonly: bool = False, lock_timeout: int = DEFAU
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql"):
-        engine = sa.create_engine(url, pool_pre_ping=True, **kw)
+        # no pre-ping (a round trip per checkout): a dropped connection is seen on its socket (publish/liveness.py)
+        engine = sa.create_engine(url, **kw)
+        event.listen(engine, "checkout", check_on_checkout)
         return engine
     raise StoreError(f"Không hỗ trợ cơ sở dữ liệu {url!r}", f"Unsupported database URL {url!r}")
 

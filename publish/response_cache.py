@@ -12,7 +12,7 @@ never in Redis (shared by every worker and app server).
 An unpinned request must learn the current version before it can name its key. It asks the database every
 time (a new version is served the moment its load commits, whichever process or host committed it), but on a
 connection the process keeps for that one statement (`VersionReader`): one round trip, instead of a pool
-checkout's ping, BEGIN, the query and ROLLBACK. The same statement reads the key generation (publish/clients.py),
+checkout's BEGIN, the query and ROLLBACK. The same statement reads the key generation (publish/clients.py),
 so a keyed request learns whether any key changed anywhere without a round trip of its own.
 """
 
@@ -39,6 +39,7 @@ from sqlalchemy.engine import Engine
 from core.catalog import Catalog, Dataset
 from publish import tables
 from publish.access import Viewer, can_see_dataset
+from publish.liveness import dropped, once_more_if_dropped
 from publish.lru import LruCache
 from publish.store import Store
 
@@ -165,11 +166,12 @@ def _versions_and_generation(store: Store, wanted: list[str]) -> tuple[dict[str,
 class VersionReader:
     """`current_versions`, on database connections the process keeps for this one statement.
 
-    Every unpinned request asks, so it is one round trip: no pool checkout (whose ping is a round trip), and on
-    PostgreSQL in autocommit (no BEGIN and ROLLBACK around it; psycopg prepares it after a few runs). A thread
+    Every unpinned request asks, so it is one round trip: no pool checkout, and on PostgreSQL in autocommit (no
+    BEGIN and ROLLBACK around it; psycopg prepares it after a few runs). A thread
     takes an idle connection for the statement and puts it back: the process holds as many as ask at the same
     moment, not one per thread (most of a request's time is elsewhere, so a worker of 8 threads holds 2-3). A
-    failed statement drops its connection and asks once more through the pool, which raises as any read would.
+    kept connection the server dropped is seen on its socket and closed before use; a failed statement drops its
+    connection and asks once more through the pool, which raises as any read would.
     A forked worker opens its own connections (the pid is checked)."""
 
     def __init__(self, engine: Engine) -> None:
@@ -211,7 +213,7 @@ class VersionReader:
             log.info("current versions: the kept connection failed (%s); asking through the pool", exc)
             if conn is not None:
                 _close(conn)
-            return _versions_and_generation(store, wanted)
+            return once_more_if_dropped(lambda: _versions_and_generation(store, wanted))
         with self._lock:
             if self._pid == os.getpid():
                 self._idle.append(conn)
@@ -234,13 +236,18 @@ class VersionReader:
         with self._lock:
             if self._pid != os.getpid():  # a forked worker: the parent's connections are the parent's
                 self._pid, self._idle = os.getpid(), []
-            if self._idle:
-                return self._idle.pop()
+            kept = self._idle.pop() if self._idle else None
+        while kept is not None:
+            if not dropped(kept):  # (a look at its socket: the server dropped it, e.g. restarted)
+                return kept
+            _close(kept)
+            with self._lock:
+                kept = self._idle.pop() if self._idle else None
         fairy = self.engine.raw_connection()
         raw: Any = fairy.driver_connection  # (None once detached)
         fairy.detach()  # the reader's for good: out of the pool's count, closed when it fails or with the process
         if self._postgres:
-            raw.rollback()  # the pool's ping left a transaction open; autocommit may be set only outside one
+            raw.rollback()  # autocommit may be set only outside a transaction (none open: no round trip)
             raw.autocommit = True
         if self._libpq:
             prepared = raw.pgconn.prepare(PREPARED, self._postgres_sql.encode())

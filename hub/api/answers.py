@@ -21,6 +21,7 @@ from hub import audit
 from hub.context import current_hub
 from hub.headers import add_vary
 from publish.access import Viewer
+from publish.liveness import once_more_if_dropped
 from publish.response_cache import (
     Entry,
     ResponseCache,
@@ -98,7 +99,8 @@ def answer(dataset: Dataset, viewer: Viewer, parts: dict[str, Any], build: Calla
         with cache.one_builder(key) if pinned else nullcontext():  # a committed version's answer: built once
             entry = cache.get(key) if pinned else None  # built by the thread this one waited for
             if entry is None:
-                built = build(pinned)
+                # reads only: read again on a fresh connection if the server dropped the one it had
+                built = once_more_if_dropped(lambda: build(pinned))
                 entry = _entry(built, gzip_ok)
                 if built.version == pinned and pinned:
                     cache.put(key, entry)

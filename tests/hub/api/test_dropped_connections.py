@@ -1,0 +1,142 @@
+"""A connection the server dropped (a restart, pg_terminate_backend, an idle timeout) never fails a request, and
+no request pays a round trip to find out: a pooled connection is checked on checkout by looking at its socket
+(a dropped one has the server's goodbye or its end waiting there), not by a ping (publish/liveness.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from publish import audit
+from tests.conftest import POSTGRES_URL, require_postgres
+from tests.hub.api.conftest import PERSONAL, Secured, copy_secured
+from tests.hub_copies import HubCopy, Templates
+
+
+@pytest.fixture
+def own(templates: Templates, tmp_path: Path) -> Iterator[tuple[Secured, HubCopy]]:
+    """A PostGIS hub with a database of its own: every backend connected to it is the hub's."""
+    require_postgres()
+    made, copy = copy_secured(templates, "postgis", tmp_path)
+    yield made, copy
+    copy.close()
+
+
+def _terminate(pid: int) -> int:
+    """Terminate one backend from a connection of another engine, waiting until it is gone."""
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text("SELECT count(*) FILTER (WHERE pg_terminate_backend(:p, 5000))"),
+                                    {"p": pid}).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def _drop_every_connection(database: str) -> int:
+    """Terminate every backend of `database` from a connection of another engine, waiting until each is gone."""
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
+                "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": database}).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_keyed_requests_are_answered_after_the_server_dropped_every_connection(
+        own: tuple[Secured, HubCopy]) -> None:
+    secured, copy = own
+    assert copy.database
+    headers = secured.headers("department")
+    warm = secured.app().test_client()
+    page = f"/api/v1/datasets/{PERSONAL}/records?limit=5"
+    expected_page = warm.get(page, headers=headers)
+    key_field = secured.hub.catalog.dataset(PERSONAL).schema.primary_key[0]
+    record = f"/api/v1/datasets/{PERSONAL}/records/{expected_page.get_json()['records'][0][key_field]}"
+    expected_record = warm.get(record, headers=headers)
+    assert expected_page.status_code == expected_record.status_code == 200
+    # another app on the same store shares its pool, version reader and audit writer, not its answer cache: its
+    # answers are read through the pool
+    cold = secured.app().test_client()
+    answers = []
+    for client, url in ((warm, page), (cold, page), (cold, record)):
+        assert _drop_every_connection(copy.database) >= 1
+        answers.append((url, client.get(url, headers=headers)))
+    assert [a.status_code for _, a in answers] == [200, 200, 200]
+    assert [a.get_data() for _, a in answers] == [expected_page.get_data()] * 2 + [expected_record.get_data()]
+    logged = audit.entries(secured.hub.store, client="department", limit=3)
+    assert [(e["path"], e["status"]) for e in reversed(logged)] == [(u.split("?")[0], 200) for u, _ in answers]
+    assert audit.verify(secured.hub.store).ok
+
+
+def test_a_read_whose_connection_is_dropped_under_it_reads_again(own: tuple[Secured, HubCopy]) -> None:
+    """Dropped after the look at its socket, before its first statement (a backend still exiting when it was
+    checked out): the statement fails, and the page is read again on a fresh connection."""
+    secured, _ = own
+    store = secured.hub.store
+    headers = secured.headers("department")
+    url = f"/api/v1/datasets/{PERSONAL}/records?limit=4"
+    expected = secured.app().test_client().get(url, headers=headers)
+    dropped: list[int] = []
+    reading = f"FROM {store.table(PERSONAL).name}"
+    client = secured.app().test_client()  # another answer cache: the page is read again
+
+    def drop_once(conn: sa.Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        if not dropped and reading in statement:
+            pid = int(conn.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
+            dropped.append(_terminate(pid))
+
+    event.listen(store.engine, "before_cursor_execute", drop_once)
+    try:
+        again = client.get(url, headers=headers)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", drop_once)
+    assert dropped == [1]
+    assert again.status_code == 200 and again.get_data() == expected.get_data()
+
+
+def test_a_cold_keyed_page_pays_no_round_trip_to_check_its_connection(own: tuple[Secured, HubCopy]) -> None:
+    """A cold keyed page reads through the pool: the driver sends the statements SQLAlchemy issues for it, the
+    version read and the audit entry's call, and nothing to check the pooled connection first (the pre-ping's
+    `;`, a round trip per checkout)."""
+    import psycopg
+
+    secured, _ = own
+    store = secured.hub.store
+    sent: list[str] = []  # every statement a driver cursor ran on the hub's connections
+    issued: list[str] = []  # the ones SQLAlchemy issued
+
+    class Counting(psycopg.Cursor):  # type: ignore[type-arg]
+        def execute(self, query: Any, params: Any = None, **kw: Any) -> Any:
+            sent.append(query if isinstance(query, str) else repr(query))
+            return super().execute(query, params, **kw)
+
+    def connected(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.cursor_factory = Counting
+
+    def issuing(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        issued.append(statement)
+
+    event.listen(store.engine, "connect", connected)
+    store.dispose()  # every connection from here on is counted
+    headers = secured.headers("department")
+    client = secured.app().test_client()
+    for warm in (2, 4):  # the first opens the version reader's and the audit writer's connections too
+        assert client.get(f"/api/v1/datasets/{PERSONAL}/records?limit={warm}", headers=headers).status_code == 200
+    event.listen(store.engine, "before_cursor_execute", issuing)
+    sent.clear()
+    try:
+        answer = client.get(f"/api/v1/datasets/{PERSONAL}/records?limit=3", headers=headers)  # not cached yet
+    finally:
+        event.remove(store.engine, "before_cursor_execute", issuing)
+        event.remove(store.engine, "connect", connected)
+    print("SENT", sent, "ISSUED", issued)
+    assert answer.status_code == 200 and issued  # read through the pool
+    assert [s for s in sent if s not in issued and "hub_audit_append" not in s] == []
