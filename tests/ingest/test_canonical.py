@@ -16,7 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.canonical import _ONE, PATTERNS, all_canonical, degrees_by_text, phones_by_digits, with_decimal_point
+from ingest.canonical import (
+    _ONE,
+    PATTERNS,
+    _needing_work_re2,
+    all_canonical,
+    degrees_by_text,
+    phones_by_digits,
+    with_decimal_point,
+)
 from ingest.cells import _RULE_NAMES, Change, ChangeLog, _rule_function, normalise_column
 from ingest.normalise.numbers import number_style, reading_style
 from ingest.normalise.phones import normalise_phone
@@ -44,6 +52,22 @@ def test_a_text_called_canonical_is_left_as_it_is_by_its_normaliser(rule, data):
     text = data.draw(st.from_regex(LOOSE[rule], fullmatch=True).filter(_ONE[rule].fullmatch))
     for style in ("vi", "en"):
         assert _rule_function(rule, {}, style)(text) in (text, None)
+
+
+# near misses of every pattern: signs, zeros, points, commas, other scripts' digits, separators, line breaks
+NEAR = st.text(alphabet="0123456789-.,+ e\x00\n\u0663\uff12truefals", max_size=16)
+
+
+@pytest.mark.parametrize("rule", sorted(PATTERNS))
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_the_re2_patterns_call_canonical_the_texts_the_python_patterns_do(rule, data):
+    # needing_work tests a column's many distinct texts with Arrow's RE2 kernels (RE2_PATTERNS): same verdicts
+    texts = data.draw(st.lists(st.one_of(st.from_regex(LOOSE[rule], fullmatch=True), NEAR, st.sampled_from(
+        ["-0", "-0.0", "-0.", "-00", "-05", "0", "-", "true", "false", "2020-01-01", "0909123456", "02513822123"])),
+        min_size=1, max_size=60))
+    expected = {t for t in texts if not _ONE[rule].fullmatch(t)}
+    assert _needing_work_re2(rule, texts) == expected
 
 
 @FAST
