@@ -25,7 +25,8 @@ TABLE = "ds_" + DATASET.replace("-", "_")
 PAGE_SIZE = 100
 
 app = Flask(__name__)
-engine = sa.create_engine(os.environ.get("BARE_DATABASE_URL", "sqlite:///hub.db"), pool_pre_ping=True)
+# SQLAlchemy's defaults (no pre-ping): the hub no longer pings on checkout either (publish/liveness.py)
+engine = sa.create_engine(os.environ.get("BARE_DATABASE_URL", "sqlite:///hub.db"))
 # SQLite without table statistics (the hub's loads gather none) would answer from the `_to` index and sort
 # every current row; the floor is the plan that walks the current-key index in order and stops at 100.
 HINT = f" INDEXED BY ix_{TABLE}_current" if engine.dialect.name == "sqlite" else ""
