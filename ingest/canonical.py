@@ -70,24 +70,32 @@ def needing_work(rule: str, distinct: set[str]) -> set[str]:
     if pattern is None:
         return distinct
     values = list(distinct)
-    if len(values) >= _RE2_FROM:
-        found = _needing_work_re2(rule, values)
+    return set(compress(values, map(not_, _fullmatches(pattern, RE2_PATTERNS[rule], values))))
+
+
+def _fullmatches(pattern: re.Pattern[str], re2: tuple[str, str | None], texts: list[str]) -> list[bool]:
+    """Whether `pattern` matches each text whole: from _RE2_FROM texts by Arrow's RE2 kernels with `re2` (the
+    same test), else (or for a text Arrow cannot hold, a lone surrogate) by one call per text."""
+    if len(texts) >= _RE2_FROM:
+        found = re2_fullmatches(re2, texts)
         if found is not None:
             return found
-    return set(compress(values, map(not_, map(pattern.fullmatch, values))))  # C-level passes, no generator
+    return list(map(bool, map(pattern.fullmatch, texts)))
 
 
-def _needing_work_re2(rule: str, values: list[str]) -> set[str] | None:
-    """needing_work by Arrow's RE2 kernels (RE2_PATTERNS); None for a text Arrow cannot hold (a lone surrogate)."""
+def re2_fullmatches(re2: tuple[str, str | None], texts: list[str]) -> list[bool] | None:
+    """Whether each text matches the first RE2 pattern of `re2` and not the second; None when Arrow cannot hold
+    a text (a lone surrogate)."""
     try:
-        texts = pyarrow.array(values, type=pyarrow.string())
+        array = pyarrow.array(texts, type=pyarrow.string())
     except (pyarrow.ArrowException, UnicodeError):
         return None
-    pattern, but_not = RE2_PATTERNS[rule]
-    canonical = pc.match_substring_regex(texts, pattern)
+    pattern, but_not = re2
+    found = pc.match_substring_regex(array, pattern)
     if but_not is not None:
-        canonical = pc.and_(canonical, pc.invert(pc.match_substring_regex(texts, but_not)))
-    return set(compress(values, pc.invert(canonical).to_pylist()))
+        found = pc.and_(found, pc.invert(pc.match_substring_regex(array, but_not)))
+    matches: list[bool] = found.to_pylist()
+    return matches
 
 
 _COMMA_DECIMAL = re.compile(r"-?[0-9]+,[0-9]+")
@@ -105,6 +113,7 @@ def with_decimal_point(rule: str, text: str) -> str | None:
 # decimal degrees with at most 7 decimals and no leading zero: format_degrees(float(text)) is the text
 # itself without trailing zeros (the double is far closer to the text than half of the 7th decimal)
 _PLAIN_DEGREES = re.compile(r"-?(?:0|[1-9][0-9]{0,2})\.[0-9]{1,7}")
+PLAIN_DEGREES_RE2 = (r"^-?(?:0|[1-9][0-9]{0,2})\.[0-9]{1,7}$", None)
 
 
 def degrees_by_text(texts: list[str]) -> dict[str, str]:
@@ -115,7 +124,7 @@ def degrees_by_text(texts: list[str]) -> dict[str, str]:
     if joined.count("\n") != len(texts) - 1:
         return {}
     pointed = joined.replace(",", ".").split("\n")
-    picked = list(compress(zip(texts, pointed, strict=True), map(_PLAIN_DEGREES.fullmatch, pointed)))
+    picked = list(compress(zip(texts, pointed, strict=True), _fullmatches(_PLAIN_DEGREES, PLAIN_DEGREES_RE2, pointed)))
     if not picked:
         return {}
     originals, found = zip(*picked, strict=True)
@@ -135,7 +144,7 @@ def phones_by_digits(texts: list[str]) -> dict[str, str]:
         return {}
     digits = joined.encode("utf-8", "surrogatepass").translate(None, b" .()+").decode("utf-8", "surrogatepass")
     parts = digits.split("\n")
-    canonical = list(map(bool, map(_ONE["phone"].fullmatch, parts)))
+    canonical = _fullmatches(_ONE["phone"], RE2_PATTERNS["phone"], parts)
     # a canonical number is what it says ("+84 ..." gives digits "84...", never canonical)
     out = dict(compress(zip(texts, parts, strict=True), map(and_, canonical, map(ne, texts, parts))))
     for text, plain in compress(zip(texts, parts, strict=True), map(not_, canonical)):
