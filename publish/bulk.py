@@ -17,11 +17,9 @@ import math
 import struct
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.schema import CreateTable
 
 from core.memory import trim_heap
 from publish.db import driver
@@ -344,126 +342,3 @@ class CopyStream:
         finally:
             self._cursor.close()
 
-
-class DirectLoad:
-    """PostgreSQL, first load of a point (or geometry-less) dataset: rows are COPYed (binary, publish/copy_binary.py)
-    straight into a new table shaped like the dataset's, and at commit that table *becomes* the dataset's table
-    (drop the empty one, rename, recreate its indexes). Each row is written once instead of staged and copied
-    again. The point is made by the database as each row is stored: in the new table `_geom` is a generated
-    column (`point_sql`, the expression an ordinary apply inserts), made a plain column again at the swap.
-
-    The new table lives in one transaction held open from the first batch to the commit: nobody else sees
-    it, the dataset's table takes no lock until the swap, and a load killed part way leaves nothing behind.
-    If the swap cannot happen (another load got there first, something depends on the old table), the new
-    table serves as the staging table of an ordinary apply.
-    """
-
-    def __init__(self, conn: sa.Connection, table: sa.Table, name: str, version: int, geometry: dict[str, Any] | None,
-                 point_sql: str | None = None) -> None:
-        self.conn = conn
-        self.table = table
-        self.name = name
-        self.version = version
-        self.geometry = geometry
-        self._stream: CopyStream | None = None
-        self.transaction = conn.begin()
-        # from the table's definition, not `LIKE`: that would lock the dataset's table until commit, and a
-        # second load's swap would then wait for this one while this one waits for its lock
-        shape = table.to_metadata(sa.MetaData(), name=name)
-        self.generated = False
-        if point_sql is not None and "_geom" in table.c:
-            self.generated = True
-            shape.append_column(sa.Column("_geom", table.c._geom.type, sa.Computed(sa.text(point_sql), persisted=True)),
-                                replace_existing=True)
-        ddl = CreateTable(shape).compile(dialect=conn.dialect)
-        conn.exec_driver_sql(str(ddl).replace("%", "%%"))
-        # the primary key's index too is built after the rows (swap() adds it), not row by row
-        primary = conn.execute(sa.text("SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass) "
-                                       "AND contype = 'p'"), {"t": name}).scalar()
-        if primary:
-            conn.exec_driver_sql(f'ALTER TABLE {name} DROP CONSTRAINT "{primary}"')
-
-    @staticmethod
-    def possible(conn: sa.Connection, store: Store, table: sa.Table, geometry: dict[str, Any] | None) -> bool:
-        return (conn.dialect.name == "postgresql" and (geometry is None or geometry["type"] == "point")
-                and not conn.in_transaction() and is_empty(conn, table.name)
-                and driver(conn).info.server_version >= 130000)  # DROP EXPRESSION (swap)
-
-    def copy(self, data: bytes, columns: list[str]) -> None:
-        """One batch as binary COPY rows (publish.copy_binary.direct_batch: key, hash, version, search, fields).
-
-        One COPY stays open across batches (until finish()), its data sent by a writer thread: the server
-        stores batch k while Python prepares batch k+1, instead of each waiting for the other."""
-        if self._stream is None:
-            self._stream = CopyStream(self.conn, self.name, ["_key", "_hash", "_from", "_search", *columns], binary=True)
-        self._stream.write(data)
-
-    def finish(self, error: BaseException | None = None) -> None:
-        """End the open COPY (before any other statement on the connection); with `error`, abandon it."""
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
-            stream.finish(error)
-
-    def swap(self) -> bool:
-        """Inside the locked transaction: make the new table the dataset's, with the old one's names,
-        indexes, constraints, comments and grants. False (nothing changed) if not possible; then the caller
-        applies from the new table as from a staging table."""
-        self.finish()
-        conn, table = self.conn, self.table.name
-        savepoint = conn.begin_nested()
-        try:
-            if self.generated:  # the stored points stay; later versions' rows get theirs from the apply
-                conn.exec_driver_sql(f"ALTER TABLE {self.name} ALTER COLUMN _geom DROP EXPRESSION")
-
-            def one(sql: str, **params: Any) -> Any:
-                return conn.execute(sa.text(sql), params).scalar()
-
-            old, new = one("SELECT CAST(:t AS regclass)::oid", t=table), one("SELECT CAST(:t AS regclass)::oid", t=self.name)
-            indexes = conn.execute(sa.text("SELECT pg_get_indexdef(indexrelid) FROM pg_index "
-                                           "WHERE indrelid = :o AND NOT indisprimary"), {"o": old}).scalars().all()
-            constraints = conn.execute(sa.text("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                                               "WHERE conrelid = :o AND contype IN ('u', 'c', 'f', 'x')"), {"o": old}).all()
-            primary = "SELECT conname FROM pg_constraint WHERE conrelid = :o AND contype = 'p'"
-            old_pk, new_pk = one(primary, o=old), one(primary, o=new)
-            old_pk_definition = one("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = :o "
-                                    "AND contype = 'p'", o=old)
-            grants = conn.execute(sa.text(
-                "SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END "
-                "FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
-                "WHERE c.oid = :o AND a.grantee <> c.relowner"), {"o": old}).all()
-            old_seq = one("SELECT pg_get_serial_sequence(:t, '_id')", t=table)
-            new_seq = one("SELECT pg_get_serial_sequence(:t, '_id')", t=self.name)
-            conn.exec_driver_sql(f"DROP TABLE {table}")
-            conn.exec_driver_sql(f"ALTER TABLE {self.name} RENAME TO {table}")
-            if old_seq and new_seq:
-                conn.exec_driver_sql(f"ALTER SEQUENCE {new_seq} RENAME TO {old_seq.split('.')[-1]}")
-            if old_pk and new_pk:
-                conn.exec_driver_sql(f'ALTER TABLE {table} RENAME CONSTRAINT "{new_pk}" TO "{old_pk}"')
-            elif old_pk:  # dropped at the start, to build its index once
-                conn.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{old_pk}" {old_pk_definition}'
-                                     .replace("%", "%%"))
-            for name, definition in constraints:
-                conn.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'.replace("%", "%%"))
-            for definition in indexes:
-                conn.exec_driver_sql(definition.replace("%", "%%"))
-            self._comments(table)
-            for privilege, grantee in grants:
-                conn.exec_driver_sql(f"GRANT {privilege} ON {table} TO {grantee}")
-        except sa.exc.DBAPIError:
-            savepoint.rollback()
-            return False
-        savepoint.commit()
-        return True
-
-    def _comments(self, table: str) -> None:
-        """The comments the table's definition gives it (CREATE TABLE alone does not carry them)."""
-        from psycopg import sql
-
-        with driver(self.conn).cursor() as cur:
-            if self.table.comment:
-                cur.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(sql.Identifier(table),
-                                                                        sql.Literal(self.table.comment)))
-            for column in self.table.columns:
-                if column.comment:
-                    cur.execute(sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
-                        sql.Identifier(table), sql.Identifier(column.name), sql.Literal(column.comment)))

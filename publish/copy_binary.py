@@ -45,15 +45,23 @@ _BOOLEANS = {"true": True, "false": False}
 
 
 class Column:
-    """One field of a batch: its canonical `texts` (NULL for missing) and, as staging has them, its Python
-    `values` (None for missing) with their one Python type `known` when the dtype said it; `series`, the
-    pandas column they came from, when its dtype lets the column be converted without the Python values."""
+    """One field of a batch: its canonical `texts` (NULL for missing; a list, or Arrow strings made a list
+    when first asked for) and, as staging has them, its Python `values` (None for missing) with their one
+    Python type `known` when the dtype said it; `series`, the pandas column they came from, when its dtype lets
+    the column be converted without the Python values; `strings`, a text field's values as Arrow strings."""
 
-    __slots__ = ("name", "texts", "values", "known", "series")
+    __slots__ = ("name", "_texts", "values", "known", "series", "strings")
 
-    def __init__(self, name: str, texts: list[str], values: list[Any] | None = None, known: type | None = None,
-                 series: pd.Series | None = None) -> None:
-        self.name, self.texts, self.values, self.known, self.series = name, texts, values, known, series
+    def __init__(self, name: str, texts: list[str] | pa.Array, values: list[Any] | None = None,
+                 known: type | None = None, series: pd.Series | None = None, strings: pa.Array | None = None) -> None:
+        self.name, self._texts, self.values, self.known, self.series = name, texts, values, known, series
+        self.strings = strings
+
+    @property
+    def texts(self) -> list[str]:
+        if not isinstance(self._texts, list):
+            self._texts = self._texts.to_pylist()
+        return self._texts
 
 
 class Refused(ValueError):
@@ -97,21 +105,36 @@ def _packed(raw: np.ndarray, missing: np.ndarray) -> pa.Array:
 
 def _text(column: Column) -> tuple[pa.Array, pa.Array]:
     """(length prefixes, UTF-8 values) of a text field."""
-    strings = _arrow_strings(column.series) if column.known is str and column.series is not None else None
+    strings = column.strings
+    if strings is None and column.known is str and column.series is not None:
+        strings = _arrow_strings(column.series)
     if strings is None and column.known is str and column.values is not None:
         strings = pa.array(column.values, type=pa.string())
     elif strings is None:
         strings = pa.array([None if t == NULL else t for t in column.texts], type=pa.string())
     if column.name == "_key":  # a missing key part is NUL in the row's key (publish.rows): text COPY has always
         strings = pc.replace_substring(strings, NULL, "N")  # stored it as 'N' (staging), and reloads compare with that
-    nul = pc.match_substring(strings, NULL)
-    if pc.any(nul).as_py():  # PostgreSQL's text cannot hold it
-        index = pc.index(nul, True).as_py()
+    index = _first_nul(strings)
+    if index is not None:  # PostgreSQL's text cannot hold it
         raise Refused(column.name, index, strings[index].as_py(), "chứa ký tự NUL (mã 0), cơ sở dữ liệu không lưu được",
                       "holds a NUL character (code 0), which the database cannot store")
     lengths = pc.fill_null(pc.binary_length(strings), -1).to_numpy().astype(">i4")
     prefixes = pa.Array.from_buffers(pa.binary(4), len(lengths), [None, pa.py_buffer(lengths.tobytes())])
     return prefixes.cast(pa.binary()), strings.cast(pa.binary()).fill_null(b"")
+
+
+def _first_nul(strings: pa.Array) -> int | None:
+    """The position of the first value holding a NUL character, if any: one scan of the values' bytes."""
+    offsets, data = strings.buffers()[1:3]
+    if data is None or not len(strings):
+        return None
+    wide = strings.type in (pa.large_string(), pa.large_binary())
+    ends = np.frombuffer(offsets, dtype=np.int64 if wide else np.int32, count=len(strings) + 1,
+                         offset=strings.offset * (8 if wide else 4))
+    found = np.flatnonzero(np.frombuffer(data, dtype=np.uint8, count=int(ends[-1]))[int(ends[0]):] == 0)
+    if not len(found):
+        return None
+    return int(np.searchsorted(ends, int(ends[0]) + int(found[0]), side="right")) - 1
 
 
 def _arrow_strings(series: pd.Series) -> pa.Array | None:
@@ -241,21 +264,24 @@ def rows(columns: Sequence[tuple[str, Column | pa.Array]], count: int) -> bytes:
     return out
 
 
-def direct_batch(frame: pd.DataFrame, schema: Schema, *, version: int, rows_before: int = 0) -> bytes:
-    """A first load's batch as binary COPY rows of (_key, _hash, _from, _search, *fields): the same keys, hashes
-    and search text as publish.staging.copy_text (the geometry is made by the database). A value that cannot
-    be carried: `ValidationFailed` naming its source row (the frame's `_row`, else `rows_before` + position)."""
-    from publish.staging import _columns, _keys_hashes_search
+def direct_batch(frame: pd.DataFrame, schema: Schema, *, version: int, rows_before: int = 0,
+                 first_id: int | None = None) -> bytes:
+    """A first load's batch as binary COPY rows of ([_id,] _key, _hash, _from, _search, *fields): the same keys,
+    hashes and search text as publish.staging.copy_text (the geometry is made by the database), built as Arrow
+    arrays (publish/arrow_rows.py); with `first_id`, the rows' `_id` numbered from it. A value that cannot be
+    carried: `ValidationFailed` naming its source row (the frame's `_row`, else `rows_before` + position)."""
+    from publish.arrow_rows import build
 
-    values, texts, known = _columns(frame, schema.field_names)
-    keys, hashes, search, _ = _keys_hashes_search(schema, values, texts)
-    n = len(keys)
-    columns: list[tuple[str, Column | pa.Array]] = [
-        ("text", Column("_key", keys, keys, str)), ("text", Column("_hash", hashes, hashes, str)),
-        ("raw", constant("int4", version, n)), ("text", Column("_search", search, search, str))]
-    columns += [(KINDS.get(f.type, "text"), Column(f.name, t, v, k, frame[f.name] if f.name in frame.columns else None))
-                for f, v, t, k in zip(schema.fields, values, texts, known, strict=True)]
+    n = len(frame)
     try:
+        built = build(frame, schema)
+        columns: list[tuple[str, Column | pa.Array]] = [
+            ("text", Column("_key", built.keys, None, str, strings=built.keys)), ("raw", built.hashes),
+            ("raw", constant("int4", version, n)), ("text", Column("_search", built.search, None, str, strings=built.search))]
+        if first_id is not None:
+            columns.insert(0, ("raw", _cells("int4", np.arange(first_id, first_id + n, dtype=np.int64),
+                                             np.zeros(n, dtype=bool))))
+        columns += [(KINDS.get(f.type, "text"), column) for f, column in zip(schema.fields, built.fields, strict=True)]
         return rows(columns, n)
     except Refused as refused:
         numbers = frame["_row"] if "_row" in frame.columns else None

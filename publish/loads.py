@@ -17,7 +17,7 @@ The first load into an empty table is a bulk load (publish/bulk.py): indexes are
 instead of row by row (on SpatiaLite the R*Tree is written packed, in one go). On PostgreSQL a first load of
 a point or geometry-less dataset skips staging: rows go by binary COPY (publish/copy_binary.py) into a new
 table inside one open transaction, the points made by the database as each row is stored, and that table
-replaces the empty one at commit.
+replaces the empty one at commit (publish/direct_load.py).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from publish import bulk, leases, tables
 from publish.copy_binary import direct_batch
 from publish.crash import crash_point
 from publish.db import driver, inserted_id
+from publish.direct_load import DirectLoad
 from publish.guard import KEYS_SHOWN, Impact, LoadPlan, check_shrink
 from publish.load_sql import change_counts, geometry_sql
 from publish.locks import conflicts_reported, locked_transaction, next_version, take_lock
@@ -100,7 +101,7 @@ class Loader:
         self._stage_name = f"stg_{dataset.table_name}_{os.getpid()}"
         self._reject_name = f"rej_{dataset.table_name}_{os.getpid()}"
         self._finished = False
-        self._direct: bulk.DirectLoad | Literal[False] | None = None  # None: not decided yet; False: staging
+        self._direct: DirectLoad | Literal[False] | None = None  # None: not decided yet; False: staging
         self._stream: bulk.CopyStream | None = None  # PostgreSQL: the COPY into the staging table
         self._rejects: list[tuple[Any, ...]] = []  # PostgreSQL: invalid rows not yet copied (see reject())
         slot = 0 if self.store.dialect == "postgresql" else 1
@@ -185,7 +186,7 @@ class Loader:
         self.rows_staged += len(frame)
         return len(frame)
 
-    def _copy_direct(self, direct: bulk.DirectLoad, frame: pd.DataFrame) -> None:
+    def _copy_direct(self, direct: DirectLoad, frame: pd.DataFrame) -> None:
         """The batch into a direct load's COPY, DIRECT_SLICE rows at a time: the server stores a slice while the
         next is built (it starts sooner and is left less to finish at commit), and a slice's buffers are a fifth
         of a 50,000-row batch's. A slice refused after others went abandons the COPY: the load cannot commit
@@ -193,13 +194,14 @@ class Loader:
         schema = self.dataset.schema
         for start in range(0, len(frame), DIRECT_SLICE):
             try:
-                data = direct_batch(frame.iloc[start:start + DIRECT_SLICE], schema, version=direct.version,
-                                    rows_before=self.rows_staged + start)
+                part = frame.iloc[start:start + DIRECT_SLICE]
+                data = direct_batch(part, schema, version=direct.version, rows_before=self.rows_staged + start,
+                                    first_id=direct.rows + 1)
             except BaseException as exc:
                 if start:
                     direct.finish(exc)
                 raise
-            direct.copy(data, schema.field_names)
+            direct.copy(data, schema.field_names, len(part))
 
     def _end_stream(self, error: BaseException | None = None) -> None:
         """Finish the staging COPY (PostgreSQL), so the connection can run other statements."""
@@ -207,14 +209,14 @@ class Loader:
             stream, self._stream = self._stream, None
             stream.finish(error)
 
-    def _start_direct(self) -> bulk.DirectLoad | Literal[False]:
+    def _start_direct(self) -> DirectLoad | Literal[False]:
         assert self.conn is not None and self.load_id is not None
         geometry = self.dataset.schema.geometry
-        if not bulk.DirectLoad.possible(self.conn, self.store, self.table, geometry):
+        if not DirectLoad.possible(self.conn, self.store, self.table, geometry):
             return False
         version = next_version(self.store, self.conn, self.dataset.id)  # expected; checked again under the lock
         self.conn.rollback()  # the look-ups' implicit transaction; the direct load opens its own
-        return bulk.DirectLoad(self.conn, self.table, f"{self.table.name}__load_{self.load_id}", version, geometry,
+        return DirectLoad(self.conn, self.table, f"{self.table.name}__load_{self.load_id}", version, geometry,
                                geometry_sql(self.store, self.dataset, ""))
 
     def reject(self, frame: pd.DataFrame) -> int:
@@ -314,7 +316,7 @@ class Loader:
             bulk.truncate_wal(conn)
         return result
 
-    def _commit_direct(self, conn: sa.Connection, direct: bulk.DirectLoad, result: LoadResult,
+    def _commit_direct(self, conn: sa.Connection, direct: DirectLoad, result: LoadResult,
                        quality_score: float | None, keep_rejected_only: bool, error: str | None) -> None:
         """Finish a direct load in the transaction it began: swap its table in, or apply from it."""
         direct.finish()

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 
 from core.catalog import Schema
 from core.errors import ValidationFailed
-from publish import bulk, copy_binary
+from publish import copy_binary
 from publish.context import Hub
+from publish.direct_load import DirectLoad
 from publish.loads import DIRECT_SLICE, Loader
 from publish.staging import COPY_DELIMITER, copy_text
 from tests.conftest import database_url, drop_schema
@@ -71,7 +72,7 @@ def test_a_first_load_by_binary_copy_stores_what_the_staged_path_stores(
     assert (direct.version, direct.rows_added) == (1, len(frame))
     other = templates.copy("empty", backend, tmp_path / "staged")
     try:
-        monkeypatch.setattr(bulk.DirectLoad, "possible", staticmethod(lambda *a: False))
+        monkeypatch.setattr(DirectLoad, "possible", staticmethod(lambda *a: False))
         staged = _load(other.hub, "heritage-sites", [frame.iloc[:half], frame.iloc[half:]])
         assert (staged.version, staged.rows_added) == (1, len(frame))
         first = _stored(hub, "heritage-sites")
@@ -198,3 +199,47 @@ def test_a_value_binary_copy_cannot_carry_is_refused_naming_row_and_field(field:
     with pytest.raises(ValidationFailed, match=why) as raised:
         copy_binary.direct_batch(frame, SCHEMA, version=1)
     assert raised.value.context == {"row": 8, "field": field} and raised.value.vi.startswith("Dòng 8, trường")
+
+
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_a_first_load_numbers_its_rows_as_the_sequence_would_and_the_next_load_goes_on_from_there(hub: Hub) -> None:
+    """The direct load sends each row's `_id` (the server skips a sequence call per row): 1, 2, ... in the
+    order the rows came, across slices, and the table's sequence continues after them."""
+    first = accommodation_frame(1, DIRECT_SLICE + 5)
+    assert _load(hub, "accommodation", [first.iloc[:7], first.iloc[7:]]).version == 1
+    with hub.store.engine.connect() as conn:
+        ids = conn.exec_driver_sql("SELECT _id FROM ds_accommodation ORDER BY _key").scalars().all()
+    assert ids == list(range(1, len(first) + 1))
+    again = _load(hub, "accommodation", [accommodation_frame(1, DIRECT_SLICE + 6)])
+    assert (again.version, again.rows_added) == (2, 1)
+    with hub.store.engine.connect() as conn:
+        added = conn.exec_driver_sql("SELECT _id FROM ds_accommodation WHERE _from = 2").scalars().all()
+    assert added == [len(first) + 1]
+
+
+def _shape(hub: Hub, table: str) -> dict[str, Any]:
+    """What a reader, a later load or an operator sees of a table besides its rows."""
+    def rows(sql: str) -> list[tuple[Any, ...]]:
+        with hub.store.engine.connect() as conn:
+            return sorted(tuple(r) for r in conn.execute(sa.text(sql), {"t": table}))
+
+    return {
+        "indexes": rows("SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c "
+                        "ON c.oid = i.indexrelid WHERE i.indrelid = CAST(:t AS regclass)"),
+        "constraints": rows("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                            "WHERE conrelid = CAST(:t AS regclass)"),
+        "comments": rows("SELECT objsubid, description FROM pg_description WHERE objoid = CAST(:t AS regclass)"),
+        "grants": rows("SELECT a.privilege_type, a.grantee FROM pg_class c, aclexplode(c.relacl) a "
+                       "WHERE c.oid = CAST(:t AS regclass) AND a.grantee <> c.relowner"),
+        "sequence": rows("SELECT pg_get_serial_sequence(:t, '_id')"),
+    }
+
+
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_the_table_a_first_load_swaps_in_keeps_the_indexes_comments_and_grants_it_replaces(hub: Hub) -> None:
+    with hub.store.engine.begin() as conn:
+        conn.exec_driver_sql("GRANT SELECT ON ds_accommodation TO PUBLIC")
+    before = _shape(hub, "ds_accommodation")
+    assert before["grants"] and len(before["indexes"]) >= 5 and before["comments"]
+    assert _load(hub, "accommodation", [accommodation_frame(1, 40)]).version == 1
+    assert _shape(hub, "ds_accommodation") == before
