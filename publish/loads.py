@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -103,7 +105,10 @@ class Loader:
         self._finished = False
         self._direct: DirectLoad | Literal[False] | None = None  # None: not decided yet; False: staging
         self._stream: bulk.CopyStream | None = None  # PostgreSQL: the COPY into the staging table
-        self._rejects: list[tuple[Any, ...]] = []  # PostgreSQL: invalid rows not yet copied (see reject())
+        # PostgreSQL: invalid rows not yet copied (see reject()), pickled a batch to a blob: as thousands of
+        # strings they would sit among the freed batches and hold the heap's pages until the commit
+        self._rejects: list[bytes] = []
+        self._rejects_kept = 0
         slot = 0 if self.store.dialect == "postgresql" else 1
         self._column_types = [_STAGE_TYPES.get(f.type, _TEXT)[slot] for f in dataset.schema.fields]
 
@@ -228,8 +233,9 @@ class Loader:
         self.rows_rejected += len(rows)
         if self.store.dialect == "postgresql":  # copying them ends the rows' COPY, which then restarts after
             # waiting for the server: kept until enough of them (or the commit), the COPY stays open
-            self._rejects.extend(rows)
-            if len(self._rejects) >= REJECTS_KEPT:
+            self._rejects.append(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+            self._rejects_kept += len(rows)
+            if self._rejects_kept >= REJECTS_KEPT:
                 self._flush_rejects()
             return len(rows)
         with self.conn.begin():
@@ -244,11 +250,12 @@ class Loader:
         if self._direct:
             self._direct.finish()  # the connection runs one statement at a time
         self._end_stream()
-        rows, self._rejects = self._rejects, []
+        blobs, self._rejects, self._rejects_kept = self._rejects, [], 0
+        rows = (row for blob in blobs for row in pickle.loads(blob))  # our own bytes, from reject()
         with nullcontext() if self.conn.in_transaction() else self.conn.begin():  # a COPY's transaction is open
             self._copy(self._reject_name, ["row_number", "data", "errors"], rows)
 
-    def _copy(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    def _copy(self, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
         assert self.conn is not None
         raw = driver(self.conn)
         cols = ", ".join(f'"{c}"' for c in columns)

@@ -7,6 +7,7 @@ and background jobs all call `run()`.
 from __future__ import annotations
 
 import hashlib
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -173,20 +174,33 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
         report = validator.finish()
         del validator  # its key memory goes before the quality run and the commit need memory
         large = table.rows_read > BATCH_ROWS  # a small file leaves nothing worth a collection (0.3 s in a big process)
-        if large:
-            release_memory()
         schema_valid = report.valid
-        report_dict = _full_report(report.to_dict(), table, dataset)
-        del report  # the dict is what is kept
+        quality_section = None
         if quality is not None:
+            # the report waits pickled while the quality suite runs: its errors as objects (and as the report's
+            # dicts) would add tens of MB to the peak of a million rows with 1% errors
+            packed = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL) if large and report.errors else None
+            if packed is not None:
+                del report
+            if large:
+                release_memory()
             if table.rows_read > 100 * BATCH_ROWS:  # a big file's parts become one frame, then their scattered
                 # blocks go back to the system before Great Expectations needs memory
                 quality.frame()
                 release_memory()
-            report_dict["quality"] = quality.run()
+            quality_section = quality.run()
             quality = None  # the rows it kept go before the commit
             if large:
                 release_memory()
+            if packed is not None:
+                report = pickle.loads(packed)  # our own bytes, from this process
+                del packed
+        elif large:
+            release_memory()
+        report_dict = _full_report(report.to_dict(), table, dataset)
+        del report  # the dict is what is kept
+        if quality_section is not None:
+            report_dict["quality"] = quality_section
         from validate.quality import quality_score
 
         score = quality_score(table.rows_read, rows_valid, report_dict.get("quality"))

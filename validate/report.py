@@ -1,7 +1,8 @@
 """The validation report, in the shape of frictionless's `report.to_dict()` for one table task.
 
-Errors keep frictionless's type codes, titles, descriptions, tags and English message (read from the installed
-frictionless error classes, so they stay identical), plus our bilingual `messages` {vi, en}. The report is
+Errors keep frictionless's type codes, titles, descriptions, tags and English message (frictionless's own: those
+of the errors the validator finds are held equal to the installed error classes' by a test, others are read from
+them), plus our bilingual `messages` {vi, en}. The report is
 the single record of a validation: the CLI prints it, publish stores it with the load, and the steward's
 HTML/XLSX reports and the quality suites (Great Expectations) add to it later through `sections`, a dict of
 named, JSON-serialisable extra parts (e.g. "quality": {...}) that `to_dict` carries along.
@@ -24,9 +25,58 @@ class _Blank(dict):
         return ""
 
 
-@cache
+_CELL_TAGS = ["#table", "#row", "#cell"]
+_SHAPE = ("This row has {} values compared to the header row (the first row in the data source). A key concept is "
+          "that all the rows in tabular data must have the same number of columns.")
+# frictionless 5.21's title, description, tags and message template of each error the validator finds, so that
+# a report with errors does not import frictionless (0.4 s and ~9 MB more in a big ingest); a test holds them
+# equal to the installed frictionless's (tests/validate/test_reports.py)
+KNOWN_ERRORS: dict[str, dict[str, Any]] = {
+    "type-error": {
+        "title": "Type Error", "description": "The value does not match the schema type and format for this field.",
+        "tags": _CELL_TAGS,
+        "template": 'Type error in the cell "{cell}" in row "{rowNumber}" and field "{fieldName}" at position '
+                    '"{fieldNumber}": {note}'},
+    "constraint-error": {
+        "title": "Constraint Error", "description": "A field value does not conform to a constraint.",
+        "tags": _CELL_TAGS,
+        "template": 'The cell "{cell}" in row at position "{rowNumber}" and field "{fieldName}" at position '
+                    '"{fieldNumber}" does not conform to a constraint: {note}'},
+    "extra-cell": {
+        "title": "Extra Cell", "description": _SHAPE.format("more"), "tags": _CELL_TAGS,
+        "template": 'Row at position "{rowNumber}" has an extra value in field at position "{fieldNumber}"'},
+    "missing-cell": {
+        "title": "Missing Cell", "description": _SHAPE.format("less"), "tags": _CELL_TAGS,
+        "template": 'Row at position "{rowNumber}" has a missing cell in field "{fieldName}" at position '
+                    '"{fieldNumber}"'},
+    "blank-row": {
+        "title": "Blank Row", "description": "This row is empty. A row should contain at least one value.",
+        "tags": ["#table", "#row"], "template": 'Row at position "{rowNumber}" is completely blank'},
+    "unique-error": {
+        "title": "Unique Error",
+        "description": "This field is a unique field but it contains a value that has been used in another row.",
+        "tags": _CELL_TAGS,
+        "template": 'Row at position "{rowNumber}" has unique constraint violation in field "{fieldName}" at '
+                    'position "{fieldNumber}": {note}'},
+    "primary-key": {
+        "title": "PrimaryKey Error", "description": "Values in the primary key fields should be unique for every row",
+        "tags": ["#table", "#row"], "template": 'Row at position "{rowNumber}" violates the primary key: {note}'},
+    "foreign-key": {
+        "title": "ForeignKey Error",
+        "description": "Values in the foreign key fields should exist in the reference table",
+        "tags": ["#table", "#row"], "template": 'Row at position "{rowNumber}" violates the foreign key: {note}'},
+}
+
+
 def error_class_info(error_type: str) -> dict[str, Any]:
     """title, description, tags and message template of a frictionless error type."""
+    known = KNOWN_ERRORS.get(error_type)
+    return known if known is not None else frictionless_error_info(error_type)
+
+
+@cache
+def frictionless_error_info(error_type: str) -> dict[str, Any]:
+    """error_class_info read from the installed frictionless's error classes."""
     from frictionless import errors
 
     for item in vars(errors).values():

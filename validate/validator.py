@@ -20,6 +20,7 @@ integrity checks read their fields first):
 
 from __future__ import annotations
 
+import pickle
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,8 +81,13 @@ class Validator:
         self.source = source
         self.lang = lang
         self._started = time.perf_counter()
+        # the errors of the batch being checked; at its end they are pickled, one blob a batch: a million-row
+        # file's 10,000 errors as objects would stay scattered among the freed batches and hold the heap's
+        # pages (tens of MB of the peak); `finish` unpacks them
         self._errors: list[ReportError] = []
         self._order: list[tuple[int, int]] = []
+        self._packed: list[bytes] = []
+        self._packed_count = 0
         self._warnings: list[str] = []
         self._rows = 0
         self._row_chunks: list[np.ndarray] = []
@@ -151,19 +157,36 @@ class Validator:
             errors = self._assemble(batch, i)
             messages.append([e.messages.get(self.lang) or e.message for e in errors])
             self._record(errors, rows[i], i, n)
+        self._pack()
         return batch, bad, messages
+
+    def _pack(self) -> None:
+        if self._errors:
+            self._packed.append(pickle.dumps((self._errors, self._order), protocol=pickle.HIGHEST_PROTOCOL))
+            self._packed_count += len(self._errors)
+            self._errors, self._order = [], []
+
+    def _unpack(self) -> tuple[list[ReportError], list[tuple[int, int]]]:
+        errors: list[ReportError] = []
+        order: list[tuple[int, int]] = []
+        for blob in self._packed:
+            more, positions = pickle.loads(blob)  # our own bytes, made by _pack in this process
+            errors += more
+            order += positions
+        return errors + self._errors, order + self._order
 
     def finish(self) -> Report:
         """The report of every batch checked; references to the same file are decided here."""
         found_late, late = self._foreign.resolve()
+        errors, order_keys = self._unpack()
         for error, position in found_late:
-            self._errors.append(error)
-            self._order.append(position)
-        errors, rows = self._errors, self._rows
+            errors.append(error)
+            order_keys.append(position)
+        rows = self._rows
         warnings = list(self._warnings)
         limit = self.limit_errors
         if self._defer and limit and len(errors) >= limit:
-            order = sorted(range(len(errors)), key=self._order.__getitem__)
+            order = sorted(range(len(errors)), key=order_keys.__getitem__)
             errors = [errors[k] for k in order]
             limit_row = errors[limit - 1].rowNumber
             all_rows = np.sort(np.concatenate(self._row_chunks)) if self._row_chunks else np.array([])
@@ -175,7 +198,7 @@ class Validator:
             errors = errors[:limit]
             warnings.append(f"reached error limit: {limit}")
         elif self._defer:
-            order = sorted(range(len(errors)), key=self._order.__getitem__)
+            order = sorted(range(len(errors)), key=order_keys.__getitem__)
             errors = [errors[k] for k in order]
         return Report(
             valid=not errors,
@@ -400,6 +423,6 @@ class Validator:
             base = _FK_ORDER + self._foreign.position(error) if error.type == "foreign-key" else position
             self._order.append((row, base))
         limit = self.limit_errors
-        if limit and not self._defer and len(self._errors) >= limit:
+        if limit and not self._defer and self._packed_count + len(self._errors) >= limit:
             self._limit_row = row
             self._rows_at_limit = self._rows - (batch_size - index - 1)

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from validate import Report, Validator
+from validate.report import KNOWN_ERRORS, frictionless_error_info
 
 SCHEMA: dict[str, Any] = {
     "name": "heritage-sites",
@@ -160,3 +161,12 @@ def test_report_has_frictionless_shape() -> None:
     ]
     assert error["messages"]["vi"].startswith("Dòng 2, cột «Cấp di tích» (rank)")
     assert report.stats == {"rows": 1, "errors": 1, "warnings": 1, "seconds": report.stats["seconds"], "fields": 8}
+
+
+def test_error_texts_written_without_frictionless_are_frictionless_own() -> None:
+    """The titles, descriptions, tags and message templates a report takes without importing frictionless are
+    the installed frictionless's, for every error the validator finds."""
+    for error_type in ("type-error", "constraint-error", "extra-cell", "missing-cell", "blank-row", "unique-error",
+                       "primary-key", "foreign-key"):
+        assert error_type in KNOWN_ERRORS
+        assert KNOWN_ERRORS[error_type] == frictionless_error_info(error_type), error_type
