@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from core.catalog import Dataset
 from core.errors import DatasetNotFound, NotFound
 from publish.access import ANONYMOUS, Viewer, can_see_dataset, conditional_personal, redactor, visible_fields
+from publish.db import reading
 from publish.query import QueryError, jsonable
 from publish.rows import KEY_SEPARATOR
 from publish.store import Store
@@ -116,7 +117,10 @@ def changes(store: Store, dataset: Dataset | str, since: int, until: int | None 
     names = visible_fields(ds, viewer)
     extra = [cond for (_, cond, _) in conditional_personal(ds, viewer) if cond not in names]
     columns = [c[n] for n in [*names, *extra]]
-    with store.read_engine.connect() as conn:
+    # no transaction (publish.db.reading): rows of versions up to `until` (committed) never change but for a
+    # later load closing current ones with its newer version (`_to` NULL -> > until), which both statements'
+    # conditions read alike
+    with reading(store.read_engine) as conn:
         keys_stmt = sa.select(c._key).where(touched).distinct().order_by(c._key).limit(limit + 1)
         if after is not None:
             keys_stmt = keys_stmt.where(c._key > after)

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from core.errors import HubError, NotFound, Unauthenticated
 from publish import audit, tables
 from publish.access import Viewer
-from publish.db import inserted_id, locked, without_waiting
+from publish.db import inserted_id, locked, reading, without_waiting
 from publish.liveness import once_more_if_dropped
 from publish.lru import LruCache
 from publish.response_cache import key_generation
@@ -305,7 +305,10 @@ def _lookup(store: Store, prefix: str, digest: str) -> _Known:
     generation = sa.select(gen.c.n).where(gen.c.id == 1).scalar_subquery()
 
     def read() -> tuple[Any, Viewer | None]:
-        with store.read_engine.connect() as conn:
+        # no transaction (publish.db.reading): under READ COMMITTED each of the three statements had its own
+        # snapshot anyway. A change committed between them bumps the generation past the one read with the key,
+        # so the next request looks the key up again.
+        with reading(store.read_engine) as conn:
             rows = conn.execute(
                 sa.select(k.c.id.label("key_id"), k.c.hash, k.c.expires_at, k.c.revoked_at, k.c.last_used_at,
                           c.c.name, generation.label("generation"))

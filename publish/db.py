@@ -153,6 +153,22 @@ def is_sqlite(engine: Engine | sa.Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def reading(engine: Engine) -> sa.Connection:
+    """A pooled connection for reads only. On PostgreSQL in autocommit: psycopg would otherwise send BEGIN before
+    the first statement and the pool ROLLBACK when it is returned, two round trips. The hub's transactions are
+    READ COMMITTED (the server's default; nothing sets another level), where every statement of a transaction
+    takes its own snapshot anyway: without one, the reads see what they would have seen, and only stop holding
+    their tables' share locks between statements (nothing the API reads is dropped or altered while it serves: a
+    first load's table swap happens only to a table with no committed rows, publish/direct_load.py). Only for
+    callers whose statements are each right on their own, or whose rows cannot change between them.
+    Not on SQLite: pysqlite's AUTOCOMMIT switch would leave the pooled connection in the driver's own
+    transaction mode, which _sqlite_on_connect turns off."""
+    conn = engine.connect()
+    if engine.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    return conn
+
+
 def ping(engine: Engine) -> None:
     """One round trip to the database; raises the driver's error when it does not answer."""
     with engine.connect() as conn:

@@ -23,7 +23,7 @@ from publish.access import ANONYMOUS, Viewer, redactor, visible_fields
 from publish.cursor import MAX_INTEGER as MAX_INTEGER
 from publish.cursor import MAX_OFFSET as MAX_OFFSET
 from publish.cursor import OPEN as _OPEN
-from publish.db import unicode_lower
+from publish.db import reading, unicode_lower
 from publish.geo_filters import DISTANCE as DISTANCE
 from publish.lru import LruCache
 from publish.shape import jsonable as jsonable
@@ -306,14 +306,12 @@ def _total(conn: sa.Connection, store: Store, table: sa.Table,
 
 
 def _reading(store: Store) -> sa.Connection:
-    """A connection for a few reads. On PostgreSQL in autocommit: psycopg would otherwise send BEGIN before the
-    first query and the pool ROLLBACK when it is returned, two round trips of a page's six; the reads need no
-    shared snapshot, as they are pinned to one version. (Not on SQLite: pysqlite's AUTOCOMMIT switch would
-    leave the pooled connection in the driver's own transaction mode, which publish/db.py turns off.)"""
-    conn = store.read_engine.connect()
-    if store.read_engine.dialect.name == "postgresql":
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-    return conn
+    """A connection for a page's reads, without BEGIN and ROLLBACK on PostgreSQL (publish.db.reading): its
+    statements (the page, its count, the version's check) read rows of one committed version, which nothing
+    changes once committed: a load or a rollback only inserts rows of a newer version and closes current rows
+    with it (`_to IS NULL` -> the newer version), and no version's rows are ever deleted (a restore from
+    backup aside, which the remembered counts' minute already bounds)."""
+    return reading(store.read_engine)
 
 
 def _latest(dataset: Dataset) -> sa.ScalarSelect[int]:

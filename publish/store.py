@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from core.catalog import Catalog, Dataset
 from core.config import DEFAULT_LOCK_TIMEOUT
 from publish import tables
-from publish.db import check_connection, create_engine
+from publish.db import check_connection, create_engine, reading
 from publish.leases import HEARTBEAT_SECONDS, STALE_AFTER
 
 
@@ -119,7 +119,7 @@ class Store:
         )
         if conn is not None:
             return conn.execute(query).scalar()
-        with self.read_engine.connect() as c:
+        with reading(self.read_engine) as c:  # one statement: no transaction around it
             return c.execute(query).scalar()
 
     def key_set(self, dataset: str, fields: list[str]) -> set[tuple[str, ...]]:

@@ -4,6 +4,7 @@ no request pays a round trip to find out: a pooled connection is checked on chec
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from publish import audit
+from publish import audit, clients
 from tests.conftest import POSTGRES_URL, require_postgres
 from tests.hub.api.conftest import PERSONAL, Secured, copy_secured
 from tests.hub_copies import HubCopy, Templates
@@ -140,3 +141,59 @@ def test_a_cold_keyed_page_pays_no_round_trip_to_check_its_connection(own: tuple
     print("SENT", sent, "ISSUED", issued)
     assert answer.status_code == 200 and issued  # read through the pool
     assert [s for s in sent if s not in issued and "hub_audit_append" not in s] == []
+
+
+
+def _wire(traces: list[Path], since: list[int]) -> list[str]:
+    """What the driver sent on each traced connection since `since` (libpq's trace of the frontend's messages,
+    written out before each is sent): the simple queries' texts, and `extended` for each statement sent with
+    parameters (Parse/Bind...Sync)."""
+    sent = []
+    for path, start in zip(traces, since, strict=True):
+        with path.open("rb") as f:
+            f.seek(start)
+            for line in f.read().decode(errors="replace").splitlines():
+                fields = line.split("\t")
+                if len(fields) > 2 and fields[0] == "F" and fields[2] in ("Query", "Sync"):
+                    sent.append(fields[3].strip().strip('"') if fields[2] == "Query" else "extended")
+    return sent
+
+
+def test_cold_keyed_answers_read_without_a_transaction(own: tuple[Secured, HubCopy], tmp_path: Path) -> None:
+    """A cold keyed page, a cold record, a cold page of changes and a new key's first request read on PostgreSQL
+    without BEGIN and the pool's ROLLBACK (publish.db.reading): two round trips fewer each. The only transaction
+    left is the new key's first-use date, a write."""
+    import psycopg
+
+    secured, _ = own
+    store = secured.hub.store
+    traces: list[Path] = []
+
+    def connected(dbapi_conn: Any, _record: Any) -> None:
+        path = tmp_path / f"wire{len(traces)}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT)  # libpq's FILE owns it from here
+        traces.append(path)
+        dbapi_conn.pgconn.trace(fd)
+        dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    event.listen(store.engine, "connect", connected)
+    try:
+        store.dispose()  # every connection from here on is traced
+        client = secured.app().test_client()
+        headers = secured.headers("department")
+        assert client.get(f"/api/v1/datasets/{PERSONAL}/records?limit=2", headers=headers).status_code == 200
+        fresh = {"Authorization": "Bearer " + clients.issue_key(store, "department", days=1, actor="tests").token}
+        since = [p.stat().st_size for p in traces]
+        page = client.get(f"/api/v1/datasets/{PERSONAL}/records?limit=3", headers=fresh)  # a key not seen yet
+        key_field = secured.hub.catalog.dataset(PERSONAL).schema.primary_key[0]
+        record = client.get(f"/api/v1/datasets/{PERSONAL}/records/{page.get_json()['records'][1][key_field]}",
+                            headers=fresh)
+        feed = client.get(f"/api/v1/datasets/{PERSONAL}/changes?since=0&limit=2", headers=fresh)
+    finally:
+        event.remove(store.engine, "connect", connected)
+    assert [page.status_code, record.status_code, feed.status_code] == [200, 200, 200]
+    assert len(feed.get_json()["changes"]) == 2
+    sent = _wire(traces, since + [0] * (len(traces) - len(since)))  # (connections opened since: all of theirs)
+    assert "ROLLBACK" not in sent, sent
+    # the key's first-use date, a write; every other statement is a read of its own
+    assert [s.split()[0] for s in sent if s != "extended"] == ["BEGIN", "COMMIT"]
