@@ -4,11 +4,13 @@ The columnar twin of publish.staging's lists (value for value, hash for hash: te
 There every field's canonical text becomes a Python string, each row's texts are joined, encoded and hashed,
 and the key, hash and search columns go back to Arrow for the COPY: about two thirds of the batch's Python
 time. Here a text field's canonical texts are its Arrow strings (NUL where missing) and an integer field's are
-Arrow's decimal cast (the same digits as `str`); Arrow joins each row's texts into one UTF-8 buffer and Python
+Arrow's decimal cast (the same digits as `str`), a date field's are Arrow's date32 cast (ISO, as `isoformat`); Arrow joins each row's texts into one UTF-8 buffer and Python
 only hashes slices of it. Other fields (numbers, dates, mixed) take staging's path, their texts made Arrow.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -61,8 +63,28 @@ def _field(frame: pd.DataFrame, name: str, kind: str, searched: bool) -> tuple[C
     if kind == "float8" and not searched and pd.api.types.is_float_dtype(dtype):
         canon = _float_texts(series.to_numpy(dtype=np.float64, na_value=np.nan))
         return Column(name, canon, None, float, series), canon, None
+    if kind == "date" and pd.api.types.is_object_dtype(dtype):
+        days = _dates(series)
+        if days is not None:
+            texts = days.cast(_TEXT)
+            canon = pc.fill_null(texts, NULL)
+            return Column(name, canon, None, date, days=days), canon, pc.fill_null(texts, "") if searched else None
     values, texts, known = _column(series)
     return Column(name, texts, values, known, series), pa.array(texts, _TEXT), None
+
+
+def _dates(series: pd.Series) -> pa.Array | None:
+    """The column as Arrow date32 when it holds only `date`s and Nones (the validator's dates), else None. A
+    datetime is a date to Arrow, which would drop its time (its canonical text keeps it): such a column, or
+    any other value, goes the general way."""
+    objects = series.to_numpy(dtype=object)
+    if not set(map(type, objects)) <= {date, type(None)}:
+        return None
+    try:
+        days = pa.array(objects, type=pa.date32())
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    return days
 
 
 def _float_texts(numbers: np.ndarray) -> pa.Array:

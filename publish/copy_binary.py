@@ -40,6 +40,7 @@ _NUMPY = {"int8": ">i8", "int4": ">i4", "float8": ">f8", "bool": "u1", "date": "
 _INT4 = (-(1 << 31), (1 << 31) - 1)
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 _EPOCH_ORDINAL = date(2000, 1, 1).toordinal()
+_EPOCH_DAYS = _EPOCH_ORDINAL - date(1970, 1, 1).toordinal()  # 2000-01-01 in Arrow's days since 1970
 _EPOCH = datetime(2000, 1, 1)
 _BOOLEANS = {"true": True, "false": False}
 
@@ -48,14 +49,16 @@ class Column:
     """One field of a batch: its canonical `texts` (NULL for missing; a list, or Arrow strings made a list
     when first asked for) and, as staging has them, its Python `values` (None for missing) with their one
     Python type `known` when the dtype said it; `series`, the pandas column they came from, when its dtype lets
-    the column be converted without the Python values; `strings`, a text field's values as Arrow strings."""
+    the column be converted without the Python values; `strings`, a text field's values as Arrow strings;
+    `days`, a date field's values as Arrow date32 (then `values` may be None)."""
 
-    __slots__ = ("name", "_texts", "values", "known", "series", "strings")
+    __slots__ = ("name", "_texts", "values", "known", "series", "strings", "days")
 
     def __init__(self, name: str, texts: list[str] | pa.Array, values: list[Any] | None = None,
-                 known: type | None = None, series: pd.Series | None = None, strings: pa.Array | None = None) -> None:
+                 known: type | None = None, series: pd.Series | None = None, strings: pa.Array | None = None,
+                 days: pa.Array | None = None) -> None:
         self.name, self._texts, self.values, self.known, self.series = name, texts, values, known, series
-        self.strings = strings
+        self.strings, self.days = strings, days
 
     @property
     def texts(self) -> list[str]:
@@ -221,6 +224,10 @@ def _fields(kind: str, column: Column) -> list[pa.Array]:
     """The length-prefixed fields of one column, as one or two Arrow binary arrays."""
     if kind == "text":
         return list(_text(column))
+    if kind == "date" and column.days is not None:  # Arrow's days since 1970, made days since 2000
+        missing = column.days.is_null().to_numpy(zero_copy_only=False)
+        days = column.days.cast(pa.int32()).fill_null(0).to_numpy().astype(np.int64) - _EPOCH_DAYS
+        return [_cells(kind, days, missing)]
     typed = _typed(kind, column)
     if typed is not None:
         return [_cells(kind, *typed)]

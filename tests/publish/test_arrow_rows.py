@@ -4,14 +4,18 @@ built from Python values) would see every row as changed."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.catalog import Catalog, Schema
 from publish.arrow_rows import _float_texts, build
+from publish.copy_binary import Column, _fields
 from publish.rows import canonical, stored_rows
 from tests.publish.conftest import accommodation_frame
 from tests.publish.test_staging import SAMPLE_FILES, _validated
@@ -72,3 +76,32 @@ def test_float_texts_are_pythons_canonical_texts_for_any_double() -> None:
     numbers = np.concatenate([bits, scaled, np.round(scaled, 6), edges])
     expected = [canonical(None if v != v else v) for v in numbers.tolist()]
     assert _float_texts(numbers).to_pylist() == expected
+
+
+_DATES = Schema({"fields": [{"name": "id", "type": "integer"}, {"name": "day", "type": "date"},
+                            {"name": "note", "type": "string"}],
+                 "primaryKey": ["id"], "searchFields": ["note", "day"]}, Path("dates.json"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | st.dates(), min_size=1, max_size=40))
+def test_a_date_fields_arrow_texts_and_copy_days_equal_the_python_ones(days: list[date | None]) -> None:
+    """A date column (the validator's `date` objects and Nones) takes Arrow's date32 path: its canonical texts
+    (in the hash and the search text) and binary COPY days must be what canonical() and _moments() make of the
+    Python dates, years before 1000 and missing days included."""
+    frame = pd.DataFrame({"id": pd.array(range(len(days)), dtype="Int64"), "day": pd.Series(days, dtype=object),
+                          "note": pd.array(["x"] * len(days), dtype="string")})
+    assert build(frame, _DATES).fields[1].days is not None  # the Arrow path, not the general one
+    assert _built(frame, _DATES) == _expected(frame, _DATES)
+    arrow = _fields("date", build(frame, _DATES).fields[1])
+    python = _fields("date", Column("day", [canonical(d) for d in days], days, None))
+    assert arrow[0].to_pylist() == python[0].to_pylist()
+
+
+def test_a_date_column_holding_a_datetime_keeps_its_time_in_the_canonical_text() -> None:
+    """Arrow would read a datetime in a date column as its day alone; such a column goes the general way."""
+    frame = pd.DataFrame({"id": pd.array([1, 2, 3], dtype="Int64"),
+                          "day": pd.Series([date(2024, 1, 2), datetime(2024, 1, 2, 5, 6), None], dtype=object),
+                          "note": pd.array(["a", None, "c"], dtype="string")})
+    assert build(frame, _DATES).fields[1].days is None
+    assert _built(frame, _DATES) == _expected(frame, _DATES)
