@@ -75,9 +75,12 @@ def decode_cursor(cursor: str) -> tuple[int, int, str]:
         raise QueryError("Con trỏ trang không hợp lệ", "The page cursor is not valid", field="cursor") from None
 
 
-def check_versions(store: Store, dataset: Dataset, since: int, until: int | None) -> tuple[int, int]:
-    """(since, until) checked against the dataset's versions; `until` defaults to the current one."""
-    current = store.current_version(dataset.id) or 0
+def check_versions(store: Store, dataset: Dataset, since: int, until: int | None,
+                   current: int | None = None) -> tuple[int, int]:
+    """(since, until) checked against the dataset's versions; `until` defaults to the current one. `current`:
+    the dataset's current version when the caller read it already (the API's version reader), else read here."""
+    if current is None:
+        current = store.current_version(dataset.id) or 0
     until = current if until is None else until
     if since < 0:
         raise QueryError("«since» không được âm", "«since» must not be negative", field="since")
@@ -91,11 +94,12 @@ def check_versions(store: Store, dataset: Dataset, since: int, until: int | None
 
 
 def changes(store: Store, dataset: Dataset | str, since: int, until: int | None = None, viewer: Viewer = ANONYMOUS,
-            *, limit: int = 1000, cursor: str | None = None) -> ChangePage:
+            *, limit: int = 1000, cursor: str | None = None, current: int | None = None) -> ChangePage:
     """One page of the records added, changed and removed between versions `since` and `until`, in key order.
 
     `since=0` lists every record of `until` as added (a full copy to start from). A change only to fields the
-    viewer may not see is left out: the viewer's copy would not change.
+    viewer may not see is left out: the viewer's copy would not change. `current`: the dataset's current
+    version if the caller has read it in this request (a round trip fewer), else it is read here.
     """
     ds = store.catalog.dataset(dataset) if isinstance(dataset, str) else dataset
     if not can_see_dataset(ds, viewer):
@@ -103,7 +107,7 @@ def changes(store: Store, dataset: Dataset | str, since: int, until: int | None 
     after = None
     if cursor:
         since, until, after = decode_cursor(cursor)
-    since, until = check_versions(store, ds, since, until)
+    since, until = check_versions(store, ds, since, until, current)
     if limit < 1 or limit > MAX_LIMIT:
         raise QueryError(f"«limit» phải từ 1 đến {MAX_LIMIT}", f"«limit» must be between 1 and {MAX_LIMIT}",
                          field="limit")
@@ -117,24 +121,32 @@ def changes(store: Store, dataset: Dataset | str, since: int, until: int | None 
     names = visible_fields(ds, viewer)
     extra = [cond for (_, cond, _) in conditional_personal(ds, viewer) if cond not in names]
     columns = [c[n] for n in [*names, *extra]]
+    # one statement (one round trip): the page's keys, one more to know whether a next page exists, then every
+    # touched row between its first and last key (the rows of each of those keys, and of no other)
+    keys_stmt = sa.select(c._key).where(touched).distinct().order_by(c._key).limit(limit + 1)
+    if after is not None:
+        keys_stmt = keys_stmt.where(c._key > after)
+    page = keys_stmt.cte("page_keys")
+    rows_stmt = (sa.select(c._key, c._hash, c._from, c._to, *columns)
+                 .where(touched, c._key >= sa.select(sa.func.min(page.c._key)).scalar_subquery(),
+                        c._key <= sa.select(sa.func.max(page.c._key)).scalar_subquery())
+                 .order_by(c._key, c._from))
     # no transaction (publish.db.reading): rows of versions up to `until` (committed) never change but for a
-    # later load closing current ones with its newer version (`_to` NULL -> > until), which both statements'
+    # later load closing current ones with its newer version (`_to` NULL -> > until), which the statement's
     # conditions read alike
     with reading(store.read_engine) as conn:
-        keys_stmt = sa.select(c._key).where(touched).distinct().order_by(c._key).limit(limit + 1)
-        if after is not None:
-            keys_stmt = keys_stmt.where(c._key > after)
-        keys = conn.execute(keys_stmt).scalars().all()
-        more = len(keys) > limit
-        keys = keys[:limit]
-        if not keys:
-            return ChangePage(ds.id, since, until, [], None)
-        rows_stmt = (sa.select(c._key, c._hash, c._from, c._to, *columns)
-                     .where(touched, c._key >= keys[0], c._key <= keys[-1]).order_by(c._key, c._from))
         rows = conn.execute(rows_stmt).mappings().all()
+    keys = list(dict.fromkeys(row["_key"] for row in rows))  # in key order (the database's collation), each once
+    more = len(keys) > limit
+    beyond: str | None = keys[limit] if more else None  # the next page's first key: read only to know there is one
+    keys = keys[:limit]
+    if not keys:
+        return ChangePage(ds.id, since, until, [], None)
     redact = redactor(ds, viewer)
     pairs: dict[str, dict[str, Any]] = {}
     for row in rows:
+        if row["_key"] == beyond:
+            break  # (its rows come last)
         side = "new" if row["_from"] > since else "old"
         pairs.setdefault(row["_key"], {})[side] = row
     out: list[Change] = []

@@ -33,7 +33,7 @@ from publish.response_cache import (
     visibility_class,
 )
 
-__all__ = ["Built", "answer", "register"]
+__all__ = ["Built", "answer", "known_version", "register"]
 
 
 @dataclass
@@ -69,6 +69,13 @@ def _base_url(environ: dict[str, Any]) -> list[str]:
     return [environ.get("wsgi.url_scheme", ""), host, environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", "")]
 
 
+def known_version(dataset_id: str) -> int | None:
+    """The dataset's current version if this request has read it already (with the key generation, or by
+    `answer`), else None: a view that needs it again (the change feed's check of `until`) asks no second time."""
+    versions = g.get("current_versions")
+    return versions.get(dataset_id) if versions else None
+
+
 def answer(dataset: Dataset, viewer: Viewer, parts: dict[str, Any], build: Callable[[int], Built], *,
            version: int | None = None, labels: bool = False, fk_filters: bool = False,
            commune: bool = False) -> Response:
@@ -83,6 +90,7 @@ def answer(dataset: Dataset, viewer: Viewer, parts: dict[str, Any], build: Calla
         versions = g.get("current_versions") or {}  # read with the key generation (hub/auth.py)
         if any(d not in versions for d in (dataset.id, *deps)):
             versions = current_versions(hub.store, [dataset.id, *deps])
+            g.current_versions = {**(g.get("current_versions") or {}), **versions}  # for known_version()
     pinned = version if version is not None else versions[dataset.id]
     environ = request.environ
     key = cache_key({**parts, "dataset": dataset.id, "version": pinned, "deps": {d: versions[d] for d in deps},

@@ -14,7 +14,7 @@ from flask import request
 from flask_restx import Resource, fields
 
 from hub import audit
-from hub.api.answers import Built, answer
+from hub.api.answers import Built, answer, known_version
 from hub.api.datasets import ns, visible_dataset
 from hub.api.models import error, nullable
 from hub.api.params import MAX_VERSION
@@ -115,7 +115,9 @@ class Changes(Resource):
         personal = sees_personal(dataset, viewer) and bool(dataset.schema.personal_fields)
 
         def build(pinned: int) -> Built:
-            page = changes.changes(hub.store, dataset, since or 0, pinned, viewer, limit=limit, cursor=cursor)
+            # the current version as answer() read it (for `until`'s check): no second round trip for it
+            page = changes.changes(hub.store, dataset, since or 0, pinned, viewer, limit=limit, cursor=cursor,
+                                   current=known_version(dataset.id))
             audit.note(dataset=dataset.id, rows=len(page.changes), personal=personal)
             body = page.to_dict()
             body["next"] = None

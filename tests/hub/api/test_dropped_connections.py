@@ -197,3 +197,44 @@ def test_cold_keyed_answers_read_without_a_transaction(own: tuple[Secured, HubCo
     assert "ROLLBACK" not in sent, sent
     # the key's first-use date, a write; every other statement is a read of its own
     assert [s.split()[0] for s in sent if s != "extended"] == ["BEGIN", "COMMIT"]
+
+
+def test_a_cold_keyed_page_of_changes_reads_the_current_version_once_and_its_page_in_one_statement(own: tuple[Secured, HubCopy], tmp_path: Path) -> None:
+    """A page of changes not cached yet, with a key this process knows: the current versions with the key
+    generation, the page (its keys and their rows in one statement) and the audit call. The change feed's check
+    of `until` takes the current version read with the key (it read it again), with `until` named or not."""
+    import psycopg
+
+    secured, _ = own
+    store = secured.hub.store
+    traces: list[Path] = []
+
+    def connected(dbapi_conn: Any, _record: Any) -> None:
+        path = tmp_path / f"wire{len(traces)}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT)  # libpq's FILE owns it from here
+        traces.append(path)
+        dbapi_conn.pgconn.trace(fd)
+        dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    event.listen(store.engine, "connect", connected)
+    try:
+        store.dispose()  # every connection from here on is traced
+        client = secured.app().test_client()
+        headers = secured.headers("department")
+        assert client.get(f"/api/v1/datasets/{PERSONAL}/records?limit=2", headers=headers).status_code == 200
+        feeds, sent = [], []
+        for query in ("since=0&limit=2", "since=0&until=1&limit=3", "since=1&limit=2"):
+            since = [p.stat().st_size for p in traces]
+            feeds.append(client.get(f"/api/v1/datasets/{PERSONAL}/changes?{query}", headers=headers))
+            sent.append(_wire(traces, since + [0] * (len(traces) - len(since))))
+        walked = client.get(feeds[0].get_json()["next"], headers=headers)  # its cursor pins until
+    finally:
+        event.remove(store.engine, "connect", connected)
+    assert [f.status_code for f in feeds] == [200, 200, 200] and walked.status_code == 200
+    assert [len(f.get_json()["changes"]) for f in feeds] == [2, 3, 0]
+    first, second = feeds[0].get_json()["changes"], walked.get_json()["changes"]
+    assert [c["key"] for c in first + second] == [c["key"] for c in feeds[1].get_json()["changes"]][:2] + [
+        c["key"] for c in second]
+    assert first[-1]["key"] < second[0]["key"]
+    # main: 5, 5 and 3 (the current version read again; the keys, then their rows); since == until reads no page
+    assert sent == [["extended"] * 3, ["extended"] * 3, ["extended"] * 2], sent
