@@ -9,9 +9,13 @@ adds its module-level blueprint and the hooks it needs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from inspect import iscoroutinefunction
+from typing import Any
 
-from flask import Flask, Request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from werkzeug.datastructures import ImmutableMultiDict
 
 from core.config import Settings
 from core.errors import ConfigError
@@ -26,7 +30,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     if refusal:
         raise ConfigError(*refusal)
     hub = hub or Hub.open(settings, init=True)
-    app = Flask("hub", static_folder=None)
+    app = _Hub("hub", static_folder=None)
     app.session_interface = _SessionInterface()
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -55,12 +59,62 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     return app
 
 
+class _Params(ImmutableMultiDict[str, str]):
+    """Query and form parameters whose `get` of an absent name returns the default without raising (and
+    building) werkzeug's BadRequestKeyError first: a page request asks for a dozen parameters it was not given."""
+
+    def get(self, key: str, default: Any = None, type: Any = None) -> Any:  # type: ignore[override]  # noqa: A002 - werkzeug's overloads, one body
+        if key not in self:
+            return default
+        return super().get(key, default, type)
+
+
+class _Request(Request):
+    parameter_storage_class = _Params
+
+
+_SYNC_MEMO = 4096  # functions remembered as plain `def`s (hooks, views; bound methods by their function)
+
+
+class _Hub(Flask):
+    """Flask, less the per-request checks of work that never changes: whether each hook and view is a coroutine
+    function (asked a dozen times a request) is remembered."""
+
+    request_class = _Request
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain: set[Callable[..., Any]] = set()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        plain = getattr(func, "__func__", func)  # a bound method (flask-restx's Resource.get): a new object each time
+        try:
+            if plain in self._plain:
+                return func
+        except TypeError:  # an unhashable callable: asked every time, as Flask does
+            return super().ensure_sync(func)
+        if iscoroutinefunction(func):
+            return self.async_to_sync(func)
+        if len(self._plain) >= _SYNC_MEMO:  # (per-request closures, after_this_request: never unbounded)
+            self._plain.clear()
+        self._plain.add(plain)
+        return func
+
+
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, less the signer Flask builds on every request before it looks for the
-    cookie: API calls and most pages come without one (about 30 µs of a keyed API request's CPU)."""
+    cookie: API calls and most pages come without one (about 30 µs of a keyed API request's CPU). A request
+    without a Cookie header is not parsed for one, and an untouched empty session is not saved (Flask would
+    read the seven cookie settings and then do nothing)."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and (not request.environ.get("HTTP_COOKIE")
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()  # what Flask returns for a request without the cookie
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified and not session.accessed:
+            return  # what Flask's save_session does for it: no Vary, no cookie
+        super().save_session(app, session, response)
 

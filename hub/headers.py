@@ -31,13 +31,15 @@ def add_missing(headers: Headers, pairs: Iterable[tuple[str, str]], have: dict[s
 
 def add_vary(headers: Headers, *names: str) -> None:
     """Add `names` to the Vary header (once each, whatever their case)."""
-    current = ""
+    current, found = "", False
     for name, value in headers:
         if name.lower() == "vary":
-            current = value
+            current, found = value, True
             break
     tokens = [t.strip() for t in current.split(",") if t.strip()] if current else []
     known = {t.lower() for t in tokens}
     missing = [n for n in names if n.lower() not in known]
-    if missing:
+    if missing and not found:
+        headers.add("Vary", ", ".join(missing))  # what setting an absent header does, without its search
+    elif missing:
         headers["Vary"] = ", ".join(tokens + missing)

@@ -27,6 +27,9 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 
 request_log = logging.getLogger("hub.request")
 FIELDS = "_hub_fields"  # a record's attribute holding the fields a JSON line carries (the request log's)
+REQUEST_ID_FIELD = "_hub_request_id"  # and the request's id, read from flask.g when the record was made
+_NONE = object()
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # json.dumps(out, ensure_ascii=False, default=str)
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,7 +44,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if has_request_context() and "request_id" in g:
+        request_id = getattr(record, REQUEST_ID_FIELD, _NONE)  # the request log's own (no look into flask.g)
+        if request_id is not _NONE:
+            out["request_id"] = request_id
+        elif has_request_context() and "request_id" in g:
             out["request_id"] = g.request_id
         fields = getattr(record, FIELDS, None)  # the request log's own fields: no look through the record
         if fields is not None:
@@ -52,7 +58,7 @@ class JsonFormatter(logging.Formatter):
                     out[key] = value
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False, default=str)
+        return _ENCODER.encode(out)
 
     def _timestamp(self, created: float) -> str:
         """`created` as 2026-12-06T18:45:04.042Z (UTC, milliseconds)."""
@@ -101,12 +107,13 @@ def _start() -> None:
 
 
 def _finish(response: Response) -> Response:
-    request_id = g.get("request_id", "")
+    known = g.__dict__  # (one look through the proxy, not one per name)
+    request_id = known.get("request_id", "")
     response.headers["X-Request-ID"] = request_id
     if not request_log.isEnabledFor(logging.INFO):
         return response
-    started = g.get("request_started")
-    viewer = g.get("viewer")
+    started = known.get("request_started")
+    viewer = known.get("viewer")
     environ = request.environ
     method, path, status = request.method, request.path, response.status_code
     rule = request.url_rule
@@ -125,6 +132,8 @@ def _finish(response: Response) -> Response:
     record = request_log.makeRecord(request_log.name, logging.INFO, __file__, 0, "%s %s %s", (method, path, status),
                                     None, extra=extra)
     setattr(record, FIELDS, extra)
+    if "request_id" in known:
+        setattr(record, REQUEST_ID_FIELD, request_id)
     request_log.handle(record)
     return response
 

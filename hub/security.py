@@ -157,7 +157,7 @@ def _rate_headers(response: Response) -> None:
 def _conditional(response: Response) -> Response:
     """A weak ETag on JSON answers; a matching If-None-Match gets 304 with no body."""
     if (request.method not in ("GET", "HEAD") or response.status_code != 200 or response.is_streamed
-            or response.mimetype not in JSON_TYPES or response.headers.get("ETag")):
+            or response.mimetype not in JSON_TYPES or present(response.headers).get("etag")):
         return response
     response.set_etag(hashlib.blake2b(response.get_data(), digest_size=16).hexdigest(), weak=True)
     if request.if_none_match:

@@ -69,10 +69,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False), made once (every append asks)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(entry: dict[str, Any]) -> str:
     """The entry as the hash sees it: the FIELDS only, sorted keys, no spaces, text as is (UTF-8)."""
-    return json.dumps({k: _plain(entry.get(k)) for k in FIELDS}, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False)
+    return _CANONICAL.encode({k: _plain(entry.get(k)) for k in FIELDS})
 
 
 # the key of a store opened without settings (tests, tools): the one derived from the default secret

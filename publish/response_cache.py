@@ -121,7 +121,10 @@ def visibility_class(catalog: Catalog, viewer: Viewer) -> str:
 
 def cache_key(parts: Mapping[str, Any]) -> str:
     """A stable key of everything an answer follows from (sorted, so parameter order does not matter)."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    return hashlib.sha256(_KEY_JSON.encode(parts).encode()).hexdigest()
+
+
+_KEY_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)  # json.dumps's, made once
 
 
 def etag_for(key: str) -> str:

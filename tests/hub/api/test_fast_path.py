@@ -120,3 +120,40 @@ def test_a_hot_keyed_answer_reads_the_current_versions_once(secured: Secured, wh
         reads.stop()
     assert [a.status_code for a in answers] == [200] * 5
     assert ran == 5  # one round trip each, with the key check
+
+
+def test_query_parameters_answer_as_werkzeugs_without_raising_for_absent_names(secured: Secured) -> None:
+    """hub/app.py's parameters skip werkzeug's exception for an absent name; every answer stays werkzeug's."""
+    from flask import request
+    from werkzeug.datastructures import ImmutableMultiDict
+
+    with secured.app().test_request_context("/api/v1/datasets?a=1&b=x&a=2&e="):
+        args = request.args
+        assert isinstance(args, ImmutableMultiDict)
+        assert args.get("c") is None and args.get("c", "d") == "d" and args.get("e") == ""
+        assert args.get("a") == "1" and args.get("a", type=int) == 1 and args.getlist("a") == ["1", "2"]
+        assert args.get("b", type=int) is None and args.get("b", 5, type=int) == 5 and args.get("c", 7, int) == 7
+        assert "c" not in args and args["a"] == "1" and dict(args.items()) == {"a": "1", "b": "x", "e": ""}
+
+
+def test_a_hook_made_for_one_request_runs_for_that_request_each_time(secured: Secured) -> None:
+    """Whether a hook is a coroutine function is remembered (hub/app.py); a closure made per request (Flask's
+    after_this_request) is still called, each request its own."""
+    from flask import after_this_request
+
+    app = secured.app()
+    seen: list[int] = []
+
+    @app.get("/__test/hook/<int:n>")
+    def hooked(n: int) -> str:
+        @after_this_request
+        def mark(response):  # noqa: ANN001, ANN202 - Flask's hook
+            seen.append(n)
+            response.headers["X-Test-Hook"] = str(n)
+            return response
+
+        return "ok"
+
+    client = app.test_client()
+    assert [client.get(f"/__test/hook/{n}").headers["X-Test-Hook"] for n in (1, 2, 3)] == ["1", "2", "3"]
+    assert seen == [1, 2, 3]
