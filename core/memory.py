@@ -11,10 +11,17 @@ once the resident size has grown by a set amount instead (a million rows, 8 MB a
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import os
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
-__all__ = ["HeapTrimmer", "arrow_in_system_heap", "release_memory", "resident_bytes", "trim_heap"]
+__all__ = ["HeapTrimmer", "arrow_in_system_heap", "older_objects_frozen", "release_memory", "resident_bytes",
+           "trim_heap"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -85,3 +92,25 @@ def arrow_in_system_heap() -> None:
 
     if pa.default_memory_pool().backend_name != "system":
         pa.set_memory_pool(pa.system_memory_pool())
+
+
+def older_objects_frozen(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`function` with the objects that existed before the call left out of the cycle collector's passes while
+    it runs (gc.freeze, then gc.unfreeze): release_memory's collections and Python's own full ones then look
+    at what the call made, not at every module, catalogue and Great Expectations object of the process
+    (~0.13 CPU s a pass once GX is imported; a 100,000-row load makes two). Nothing is collected less: what
+    the call makes is collected as before, and an older object that became garbage meanwhile goes at the
+    next collection after. Where something else has frozen objects (another load in the process, a server's
+    own freeze), this leaves the freezing to it."""
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if gc.get_freeze_count():
+            return function(*args, **kwargs)
+        gc.freeze()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.unfreeze()
+
+    return wrapper

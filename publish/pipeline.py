@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from core.catalog import Dataset
 from core.errors import HubError, InputError, ShrinkRefused
-from core.memory import HeapTrimmer, arrow_in_system_heap, release_memory
+from core.memory import HeapTrimmer, arrow_in_system_heap, older_objects_frozen, release_memory
 from publish.crash import crash_point
 from publish.db import storage_full
 from publish.guard import Impact, LoadPlan, Preview, check_scope, check_shrink, no_valid_rows
@@ -109,6 +109,7 @@ def foreign_key_sets(store: Store, dataset: Dataset) -> dict[str, set[tuple[str,
     return out
 
 
+@older_objects_frozen  # the process's older objects out of the collections while batches go (core/memory.py)
 def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, encoding: str | None = None,
         sheet: str | None = None, format: str | None = None, user: str | None = None,
         source_name: str | None = None, progress: Progress | None = None, today: date | None = None,
