@@ -84,11 +84,12 @@ def instrument(app: Any, spent: defaultdict[str, int]) -> None:
 def measure(store: HubStore, requests: int) -> dict[str, Spent]:
     """Scenario -> layer -> CPU µs per request."""
     from core.config import Settings
-    from hub.app import create_app
+    from hub.app import create_app, freeze_startup
 
     settings = Settings(database_url=store.url, secret_key="bench-" + "x" * 40, rate_limit=10_000_000,
                         storage_dir=Path(tempfile.mkdtemp(prefix="hub-layers-")))
     app = create_app(settings)
+    freeze_startup()  # as the served app (deploy/gunicorn.conf.py): its objects out of garbage collection
     spent: defaultdict[str, int] = defaultdict(int)
     instrument(app, spent)
     client = app.test_client()

@@ -27,7 +27,9 @@ Worker model
   thread for the current-version lookup and one for the audit log, so budget PostgreSQL's max_connections
   ≥ app servers × HUB_WORKERS × (16 + HUB_THREADS) + workers × 2 + 10 for operators.
 - preload_app: the master builds the app once (catalogue, schemas, migrations) and forks; a configuration
-  or database mistake stops the master before any worker starts, with one clear line per mistake.
+  or database mistake stops the master before any worker starts, with one clear line per mistake. Before it
+  forks, the built app's objects are frozen out of garbage collection (hub.app.freeze_startup): a worker's
+  full collections scan only its own objects, and its pages of the master's stay shared.
 - A worker is recycled after 10,000 to 20,000 requests (bounded memory: pandas and large exports), and killed
   if one request runs past `timeout`; long work (large ingests, exports) belongs to background jobs instead.
   Recycling was the slow tail under load (issue 16): at 2000 ± 200 both workers reached their limit within a
@@ -98,10 +100,14 @@ def _hub(server):  # noqa: ANN001, ANN202
 
 
 def when_ready(server):  # noqa: ANN001, ANN201
-    """The master opened database connections while building the app: close them before forking."""
+    """The master opened database connections while building the app: close them before forking; and the app's
+    objects are frozen out of the workers' garbage collections (hub.app.freeze_startup)."""
+    from hub.app import freeze_startup
+
     hub = _hub(server)
     if hub is not None:
         hub.store.dispose()
+    freeze_startup()
     cfg = server.cfg  # what gunicorn runs with, `hub serve --port/--workers` included (not this file's defaults)
     server.log.info("hub web service ready on %s (%d workers × %d threads)", ", ".join(cfg.bind), cfg.workers,
                     cfg.threads)

@@ -228,8 +228,8 @@ def _compress(response: Response) -> Response:
     if "content-encoding" in have or not have.get("content-type", "").startswith(COMPRESSIBLE):
         return response
     add_vary(response.headers, "Accept-Encoding")
-    if request.accept_encodings.quality("gzip") <= 0:
-        return response
+    if not request.environ.get("HTTP_ACCEPT_ENCODING") or request.accept_encodings.quality("gzip") <= 0:
+        return response  # (no header: nothing accepted but identity, known without parsing one)
     if response.is_streamed:
         response.response = _gzip_stream(response.response)
         response.direct_passthrough = False  # a file sent as is (send_file) is now our generator

@@ -78,3 +78,20 @@ def test_gunicorn_configuration_follows_the_settings(tmp_path: Path) -> None:
     assert config["bind"] == ["unix:/run/hub/web.sock"] and config["preload_app"] is True
     assert config["logconfig_dict"]["root"]["level"] == "WARNING"
     assert (tmp_path / "metrics").is_dir()
+
+
+def test_the_master_freezes_the_built_app_before_forking(tmp_path: Path) -> None:
+    """gunicorn's `when_ready` (the master, the app built, no worker forked yet) moves the objects made so far
+    out of garbage collection (hub.app.freeze_startup), so the workers' full collections never scan them."""
+    env = hub_env(log_level="WARNING")
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")
+    script = ("import gc, runpy, sys, types; c = runpy.run_path(sys.argv[1]); before = gc.get_freeze_count(); "
+              "cfg = types.SimpleNamespace(bind=['127.0.0.1:8080'], workers=2, threads=4); "
+              "log = types.SimpleNamespace(info=lambda *a: None); "
+              "c['when_ready'](types.SimpleNamespace(app=None, cfg=cfg, log=log)); "
+              "print(before, gc.get_freeze_count())")
+    done = subprocess.run([sys.executable, "-c", script, str(DEPLOY / "gunicorn.conf.py")], env=env,
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    before, after = (int(n) for n in done.stdout.split()[-2:])
+    assert before == 0 and after > 10_000  # every module and object the configuration loaded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -46,6 +47,8 @@ def test_request_id_is_echoed_or_made(sample_client) -> None:  # noqa: ANN001
     assert given.headers["X-Request-ID"] == "so-vhttdl-20261127-0001"
     made = sample_client.get("/healthz")
     assert len(made.headers["X-Request-ID"]) == 32
+    made_id = uuid.UUID(hex=made.headers["X-Request-ID"])  # a version 4 UUID's hex, as uuid.uuid4().hex gives
+    assert made_id.version == 4 and made_id.variant == uuid.RFC_4122 and made_id.hex == made.headers["X-Request-ID"]
     hostile = sample_client.get("/healthz", headers={"X-Request-ID": "x\" onload=alert(1) " + "a" * 200})
     assert hostile.headers["X-Request-ID"] != hostile.request.headers["X-Request-ID"]
     assert len({given.headers["X-Request-ID"], made.headers["X-Request-ID"], hostile.headers["X-Request-ID"]}) == 3
