@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, abort, g, request
+from flask.globals import request_ctx
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -145,8 +146,9 @@ _COUNTERS: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 def _count(response: Response) -> Response:
-    rule = request.url_rule
-    method, route, status = request.method, rule.rule if rule else "<unmatched>", response.status_code
+    req = request_ctx.request  # (one look through the proxy)
+    rule = req.url_rule
+    method, route, status = req.method, rule.rule if rule else "<unmatched>", response.status_code
     series = _COUNTERS.get((method, route, status))
     if series is None:
         series = _COUNTERS[method, route, status] = (REQUESTS.labels(method, route, str(status)),

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+from flask.globals import request_ctx
 
 from core.config import Settings
 
@@ -122,9 +123,10 @@ def _finish(response: Response) -> Response:
         return response
     started = known.get("request_started")
     viewer = known.get("viewer")
-    environ = request.environ
-    method, path, status = request.method, request.path, response.status_code
-    rule = request.url_rule
+    req = request_ctx.request  # (one look through the proxy for the request's six fields)
+    environ = req.environ
+    method, path, status = req.method, req.path, response.status_code
+    rule = req.url_rule
     extra = {
         "method": method,
         "path": path,
@@ -133,7 +135,7 @@ def _finish(response: Response) -> Response:
         "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
         "bytes": response.calculate_content_length(),
         "client": getattr(viewer, "name", None),
-        "remote_addr": request.remote_addr,
+        "remote_addr": req.remote_addr,
         "user_agent": environ.get("HTTP_USER_AGENT", "")[:200] or None,
     }
     # as request_log.info would, less its look through the stack for the caller's file and line (not logged)
