@@ -40,7 +40,6 @@ CHUNK = 4 << 20  # bytes read at a time; a piece is a chunk cut after its last l
 _MAX_PIECE = 64 << 20  # a piece that has grown this large (a quote left open): the row reader
 _WINDOW = 64  # records turned into Python lists at a time for the row stream
 _BOM = b"\xef\xbb\xbf"
-_EMPTY_LINE = (b"\n\n", b"\r\r", b"\n\r")  # a line break right after another: an empty line
 Block: TypeAlias = Any  # a pyarrow.Table, or a list of records (lists of cells)
 
 
@@ -93,21 +92,24 @@ class Source:
                 fh.close()
 
 
-def _has_empty_line(piece: bytes) -> bool:
-    """Whether a line of `piece` is empty (perhaps inside a quoted field): a line break right after another."""
+def _lines(piece: bytes) -> tuple[bool, int]:
+    """(whether a line of `piece` is empty, perhaps inside a quoted field: a line break right after another;
+    an upper bound of the longest line's length in characters: bytes between line feeds), from one scan for
+    its line feeds (a byte search per kind of empty line took three passes over the piece)."""
+    data = numpy.frombuffer(piece, dtype=numpy.uint8)
+    feeds = numpy.flatnonzero(data == 10)
+    longest = len(piece) if not len(feeds) else int(
+        max(numpy.diff(feeds).max(initial=0), feeds[0] + 1, len(piece) - feeds[-1] - 1))
     if piece[:1] in (b"\n", b"\r"):
-        return True
-    if b"\r" in piece:  # one C-level search when the lines end with LF alone
-        return any(e in piece for e in _EMPTY_LINE)
-    return b"\n\n" in piece
-
-
-def _longest_line(piece: bytes) -> int:
-    """An upper bound of the longest line's length in characters: bytes between line feeds."""
-    feeds = numpy.flatnonzero(numpy.frombuffer(piece, dtype=numpy.uint8) == 10)
-    if not len(feeds):
-        return len(piece)
-    return int(max(numpy.diff(feeds).max(initial=0), feeds[0] + 1, len(piece) - feeds[-1] - 1))
+        return True, longest
+    after = data[feeds[:-1] + 1 if len(feeds) and feeds[-1] == len(data) - 1 else feeds + 1]
+    if ((after == 10) | (after == 13)).any():  # "\n\n", "\n\r"
+        return True, longest
+    if b"\r" in piece:  # "\r\r"
+        returns = numpy.flatnonzero(data[:-1] == 13)
+        if (data[returns + 1] == 13).any():
+            return True, longest
+    return False, longest
 
 
 class PieceReader:
@@ -128,9 +130,10 @@ class PieceReader:
 
     def arrow(self, piece: bytes, final: bool) -> pyarrow.Table | None:
         """Arrow's records of `piece` when they are the csv module's; None when that is not proven."""
-        if piece.startswith(_BOM) or _has_empty_line(piece):
+        if piece.startswith(_BOM):
             return None
-        if len(piece) > self.max_line and _longest_line(piece) > self.max_line:
+        empty_line, longest = _lines(piece)
+        if empty_line or longest > self.max_line:
             return None
         options = arrow_csv.ReadOptions(column_names=self._names, use_threads=True)
         try:

@@ -185,3 +185,25 @@ def test_lines_ended_by_carriage_returns_alone(tmp_path, monkeypatch):
     path = tmp_path / "rooms.csv"
     path.write_text(_text(_register(2000), ",", ["\r"]), encoding="utf-8", newline="")
     assert _same(path, monkeypatch, size=900)
+
+
+def _empty_line_by_searches(piece: bytes) -> bool:
+    """The former test, by byte searches: a line break right after another, or one first."""
+    return piece[:1] in (b"\n", b"\r") or any(e in piece for e in (b"\n\n", b"\r\r", b"\n\r"))
+
+
+def _longest_line_by_searches(piece: bytes) -> int:
+    lines = piece.split(b"\n")
+    return max(len(line) + (1 if k < len(lines) - 1 else 0) for k, line in enumerate(lines))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b"\xe1\xbb\x87", b",", b'"', b"\r", b"\n", b"\r\n"]), max_size=40))
+def test_one_scan_finds_empty_lines_and_the_longest_line_as_byte_searches_do(parts: list[bytes]) -> None:
+    """csv_arrow._lines scans a piece's line feeds once: an empty line (LF LF, CR CR, LF CR, or a break first)
+    and the longest line (bytes between line feeds, its feed counted) as the searches over the piece found
+    them, whatever the line ends (LF, CRLF, CR alone, mixed)."""
+    piece = b"".join(parts)
+    empty, longest = csv_arrow._lines(piece)
+    assert empty == _empty_line_by_searches(piece)
+    assert longest == _longest_line_by_searches(piece)
