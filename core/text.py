@@ -5,7 +5,8 @@ Two meanings, two names:
 - **Search folding** (`search_fold`, `search_words`): what the indexed text and the query both go through so that
   search is diacritic- and case-insensitive. NFD, marks (Mn) removed, casefold, 'đ' as 'd', whitespace collapsed:
   'Di tích Đình An Hòa' -> 'di tich dinh an hoa'. The batch fast path `search_fold_batch` (numpy, for loads and
-  duplicate checks over a million rows) gives exactly `search_fold` of every text (tests/core/test_text.py).
+  duplicate checks over a million rows) gives exactly `search_fold` of every text (tests/core/test_text.py), and so
+  does `search_fold_arrow`, the same folding of Arrow strings into Arrow strings.
 - **Matching keys** (`match_key`, `match_words`): how headers, enum values and place names typed in many ways are
   recognised. Letters and digits only: 'Tên cơ sở', 'TEN CO SO', 'ten_co_so' -> 'tencoso'; `match_words` keeps word
   breaks ('P. Tân  Phong' -> 'p tan phong').
@@ -18,10 +19,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["CONTROL_CHARACTERS", "MAX_NESTING", "TONE_MARKS", "control_characters", "input_problem", "match_key", "match_words", "nfc", "search_fold", "search_fold_batch", "search_words"]
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["CONTROL_CHARACTERS", "MAX_NESTING", "TONE_MARKS", "control_characters", "input_problem", "match_key", "match_words", "nfc", "fold_points", "search_fold", "search_fold_arrow", "search_fold_batch",
+           "search_words"]
 
 TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
 """The five Vietnamese tone marks (huyền, sắc, ngã, hỏi, nặng) as combining characters."""
@@ -110,6 +116,56 @@ def search_fold_batch(texts: list[str]) -> list[str]:
         points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     except UnicodeEncodeError:  # a lone surrogate
         return _search_fold_by_words(texts)
+    found = fold_points(points, len(texts))
+    if found is None:
+        return _search_fold_by_words(texts)
+    folded, odd = found
+    out: list[str] = folded.tobytes().decode("utf-32-le").split("\x00")
+    for row in odd:
+        out[row] = search_fold(texts[row])
+    return out
+
+
+def search_fold_arrow(texts: pa.Array) -> pa.Array:
+    """`search_fold` of every text of Arrow strings (a null as ""), as Arrow large strings: fold_points on the
+    texts' code points, read from and written to Arrow buffers without a Python string per text. The texts,
+    each ended by a NUL (one Arrow kernel), are decoded as a whole; the folded code points are encoded as a
+    whole and their NULs become the offsets of the result. A text holding a NUL: search_fold_batch's way."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.large_string()
+    count = len(texts)
+    strings = pc.fill_null(texts.cast(text), "")
+    if not count:
+        return strings
+    ended = pc.binary_join_element_wise(strings, pa.scalar("", text), pa.scalar("\x00", text))  # each text, a NUL
+    _, offsets, data = ended.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int64, count=count + 1, offset=ended.offset * 8)
+    body = memoryview(data)[int(ends[0]):int(ends[-1])]
+    points = np.frombuffer(str(body, "utf-8").encode("utf-32-le"), dtype=np.uint32)[:-1]  # the last NUL off
+    found = fold_points(points, count)
+    if found is None:  # a text holds a NUL
+        return pa.array(search_fold_batch(strings.to_pylist()), text)
+    folded, odd = found
+    utf8 = np.frombuffer(folded.tobytes().decode("utf-32-le").encode("utf-8"), dtype=np.uint8)
+    cuts = np.flatnonzero(utf8 == 0)  # the count - 1 separators: no other code point has a 0 byte in UTF-8
+    starts = np.empty(count + 1, dtype=np.int64)
+    starts[0] = 0
+    starts[1:count] = cuts - np.arange(count - 1)  # where each text starts once the separators are out
+    starts[count] = len(utf8) - (count - 1)
+    out = pa.LargeStringArray.from_buffers(count, pa.py_buffer(starts), pa.py_buffer(utf8[utf8 != 0]))
+    if odd:
+        mask = np.zeros(count, dtype=bool)
+        mask[odd] = True
+        out = pc.replace_with_mask(out, pa.array(mask), pa.array([search_fold(strings[k].as_py()) for k in odd], text))
+    return out
+
+
+def fold_points(points: np.ndarray, count: int) -> tuple[np.ndarray, list[int]] | None:
+    """The folding of `count` texts given as their code points joined by 0 (uint32): the folded code points,
+    still joined by 0, and the texts to fold one by one with `search_fold` (an odd letter: U+FFFD stands in
+    its place); None when a text holds a NUL."""
     folded = _FOLDED[points]
     unknown = folded == _UNKNOWN
     if unknown.any():  # a mark per code point rather than np.unique: no sort (hash) of millions of points
@@ -118,8 +174,8 @@ def search_fold_batch(texts: list[str]) -> list[str]:
         _learn(np.flatnonzero(seen).tolist())
         folded = _FOLDED[points]
     separators = folded == 0
-    if np.count_nonzero(separators) != len(texts) - 1:  # a text holds a NUL
-        return _search_fold_by_words(texts)
+    if np.count_nonzero(separators) != count - 1:  # a text holds a NUL
+        return None
     odd = np.flatnonzero(folded == _ODD)
     folded = folded[folded != _REMOVE]
     if len(folded):  # a space after a space, a separator or the start goes
@@ -132,13 +188,11 @@ def search_fold_batch(texts: list[str]) -> list[str]:
         last[-1] = True
         last[:-1] = folded[1:] == 0
         folded = folded[~((folded == _SPACE) & last)]
-    if len(odd):
-        folded[folded == _ODD] = 0xFFFD  # a placeholder: those texts are folded one by one below
-    out: list[str] = folded.tobytes().decode("utf-32-le").split("\x00")
+    if not len(odd):
+        return folded, []
+    folded[folded == _ODD] = 0xFFFD  # a placeholder: those texts are folded one by one
     # the row of each odd letter: how many separators precede it (no running count over every code point)
-    for row in np.unique(np.searchsorted(np.flatnonzero(separators), odd)).tolist():
-        out[row] = search_fold(texts[row])
-    return out
+    return folded, np.unique(np.searchsorted(np.flatnonzero(separators), odd)).tolist()
 
 
 # --- matching keys ------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.catalog import Schema
-from core.text import search_fold_batch
+from core.text import search_fold_arrow
 from publish.copy_binary import KINDS, NULL, Column
 from publish.rows import KEY_SEPARATOR
 from publish.staging import _column, _float_text, _md5
@@ -151,7 +151,7 @@ def build(frame: pd.DataFrame, schema: Schema) -> Built:
         [v if isinstance(v, str) else ("" if v is None else str(v)) for v in fields[index[name]].values or []], _TEXT)
         for name, part in ((name, parts[name]) for name in schema.search_fields if name in parts)]
     if searched:
-        search = pa.array(search_fold_batch(_joined(searched, " ").to_pylist()), _TEXT)
+        search = search_fold_arrow(_joined(searched, " "))
     else:
         search = _constant("", len(frame))
     return Built(keys, hashes, search, fields)

@@ -27,10 +27,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
 
 from core.catalog import Schema
-from core.text import search_fold_batch
+from core.text import search_fold_arrow, search_fold_batch
 
 from . import quality_gx
 from .quality_geo import Boundaries
@@ -366,16 +368,31 @@ def _mask(frame: pd.DataFrame, conditions: tuple[Condition, ...], today: date) -
 
 
 def _folded_hash(frame: pd.DataFrame, fields: list[str]) -> pd.arrays.IntegerArray:
-    """One int64 per row for the search-folded values of `fields` (core.text.search_fold_batch); NA where any of
+    """One int64 per row for the search-folded values of `fields` (core.text's search folding); NA where any of
     them is empty. The hashes are compared within one run only (Python's str hash, salted per process)."""
     missing = np.zeros(len(frame), dtype=bool)
     parts = []
     for name in fields:
         column = frame[name]
         missing |= column.isna().to_numpy()
-        parts.append(search_fold_batch(_strings(column)))
-    keys = parts[0] if len(parts) == 1 else ["\x1f".join(values) for values in zip(*parts, strict=True)]
-    return pd.arrays.IntegerArray(np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)), missing)
+        parts.append(_folded(column))
+    keys = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()))
+    return pd.arrays.IntegerArray(np.fromiter(map(hash, keys.to_pylist()), dtype=np.int64, count=len(keys)), missing)
+
+
+def _folded(column: pd.Series) -> pa.Array:
+    """The column's search-folded texts ("" for missing) as Arrow strings: a text column's straight from its
+    Arrow strings, another's through their Python texts."""
+    if isinstance(column.dtype, pd.StringDtype):
+        try:
+            strings = pa.array(column.array)
+        except (pa.ArrowException, UnicodeError):  # a lone surrogate, which Arrow cannot hold
+            return pa.array(search_fold_batch(_strings(column)), pa.large_string())
+        if isinstance(strings, pa.ChunkedArray):
+            strings = strings.combine_chunks()
+        if pa.types.is_string(strings.type) or pa.types.is_large_string(strings.type):
+            return search_fold_arrow(strings)
+    return pa.array(search_fold_batch(_strings(column)), pa.large_string())
 
 
 def _strings(column: pd.Series) -> list[str]:

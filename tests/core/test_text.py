@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.text import match_key, match_words, search_fold, search_fold_batch, search_words
+from core.text import match_key, match_words, search_fold, search_fold_arrow, search_fold_batch, search_words
 
 ROOT = Path(__file__).resolve().parents[2]
 VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵĐĂÂÊÔƠƯ"
@@ -48,6 +49,33 @@ def test_batch_fast_path_equals_search_fold_across_unicode() -> None:
         texts = letters[start:start + 500]
         texts += [a + b for a, b in zip(texts, reversed(texts), strict=True)]
         assert search_fold_batch(texts) == [search_fold(t) for t in texts]
+
+
+# Arrow holds no lone surrogate: the Arrow path is tested without one
+ARROW_ODD = ODD.replace("\ud800", "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.none() | st.text(alphabet=st.sampled_from(list(VIETNAMESE + ARROW_ODD)), max_size=40), max_size=20),
+       st.integers(0, 3))
+def test_arrow_fast_path_equals_search_fold_on_vietnamese(texts: list[str | None], skip: int) -> None:
+    """Nulls fold as "", and an array that is a slice of another (an offset into its buffers) too."""
+    array = pa.array(["x"] * skip + texts, pa.string()).slice(skip)
+    assert search_fold_arrow(array).to_pylist() == [search_fold(t) for t in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30), max_size=20))
+def test_arrow_fast_path_equals_search_fold_on_any_text(texts: list[str]) -> None:
+    assert search_fold_arrow(pa.array(texts, pa.large_string())).to_pylist() == [search_fold(t) for t in texts]
+
+
+def test_arrow_fast_path_equals_search_fold_across_unicode() -> None:
+    letters = [chr(i) for i in range(0, 0x30000, 7) if not 0xD800 <= i < 0xE000]
+    for start in range(0, len(letters), 500):
+        texts = letters[start:start + 500]
+        texts += [a + b for a, b in zip(texts, reversed(texts), strict=True)]
+        assert search_fold_arrow(pa.array(texts)).to_pylist() == [search_fold(t) for t in texts]
 
 
 def test_one_definition_per_meaning() -> None:

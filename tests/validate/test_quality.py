@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.catalog import Schema
 from core.errors import CatalogError
+from core.text import search_fold
 from publish import pipeline
 from tests.steward.reference import (
     DATASETS,
@@ -21,7 +24,7 @@ from tests.steward.reference import (
     reference_hub,
     write_admin_units_csv,
 )
-from validate.quality import QualityRun, quality_score
+from validate.quality import QualityRun, _folded_hash, quality_score
 from validate.quality_suite import load_suite
 
 #: findings on rows the sample did not plant, each explained: they are true problems of those rows
@@ -212,3 +215,24 @@ def test_a_big_files_quality_counted_column_by_column_reports_the_same(sid: str,
     _, split = _quality(sid, MESSY / f"{sid}.csv")
     assert [e["success"] for e in whole["expectations"]].count(False) > 0  # the messy sample fails some
     assert split == whole
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.none() | st.text(alphabet="aAđĐ ởờ\u0301ßﬁ\x00,", max_size=8),
+                          st.none() | st.text(alphabet="aAđĐ ởờ\u0301ßﬁ\x00,", max_size=8)), min_size=1, max_size=30),
+       st.sampled_from(["str", "string", "object"]))
+def test_duplicate_keys_are_the_search_folded_texts_hashes_whatever_the_columns_dtype(
+        rows: list[tuple[str | None, str | None]], dtype: str) -> None:
+    """`unique_together` compares hashes of the fields' search-folded texts, joined by U+001F (NA where one is
+    missing): a text column's are folded from its Arrow strings, another's from its Python texts; the same
+    hashes either way."""
+    frame = pd.DataFrame({"name": pd.Series([r[0] for r in rows], dtype=dtype),
+                          "address": pd.Series([r[1] for r in rows], dtype=dtype)})
+    keys = _folded_hash(frame, ["name", "address"])
+    expected = [hash("\x1f".join(search_fold(v if isinstance(v, str) else "") for v in row)) for row in rows]
+    assert keys.to_numpy(dtype=np.int64, na_value=0).tolist() == [
+        0 if None in row else h for row, h in zip(rows, expected, strict=True)]
+    assert keys.isna().tolist() == [None in row for row in rows]
+    alone = _folded_hash(frame, ["name"])
+    assert [h for h, row in zip(alone.to_numpy(dtype=np.int64, na_value=0).tolist(), rows, strict=True)
+            if row[0] is not None] == [hash(search_fold(row[0])) for row in rows if row[0] is not None]
