@@ -20,7 +20,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from core.config import Settings
 from core.errors import ConfigError
-from hub import ckan, cors, dcat, metrics, observability, ops, security, steward, web
+from hub import ckan, cors, dcat, metrics, observability, ops, optimistic, security, steward, web
 from hub.api import answers, make_blueprint
 from publish.context import Hub
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     observability.register(app)
     security.register(app)
     answers.register(app)
+    optimistic.register(app)
     cors.register(app)
     metrics.register(app)
     web.register(app)

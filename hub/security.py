@@ -35,7 +35,7 @@ from publish import audit
 from publish.audit_query import personal_names, redact_query
 from publish.context import Hub
 
-__all__ = ["register", "SMALL_BODY_LIMIT"]
+__all__ = ["register", "SMALL_BODY_LIMIT", "audit_entry", "unaudited", "would_change"]
 
 log = logging.getLogger("hub.security")
 
@@ -139,8 +139,10 @@ def _limit_rate(limiter: RateLimiter) -> Response | None:
     """Count this request against its client's limit on its route; over the limit, 429 with Retry-After."""
     if _exempt():
         return None
-    decision = limiter.acquire(f"{_client_key()}/{request.endpoint}")
-    g.rate_limit = decision
+    # (a request run again the ordinary way, hub/optimistic.py, was counted once already)
+    decision = g.get("rate_limit")
+    if decision is None:
+        decision = g.rate_limit = limiter.acquire(f"{_client_key()}/{request.endpoint}")
     return None if decision.allowed else _rate_limited(decision)
 
 
@@ -154,10 +156,15 @@ def _rate_headers(response: Response) -> None:
 
 # -- outgoing --------------------------------------------------------------------------------------------------
 
+def would_change(response: Response) -> bool:
+    """Whether `_conditional` would give `response` an ETag (and perhaps make it a 304)."""
+    return not (request.method not in ("GET", "HEAD") or response.status_code != 200 or response.is_streamed
+                or response.mimetype not in JSON_TYPES or bool(present(response.headers).get("etag")))
+
+
 def _conditional(response: Response) -> Response:
     """A weak ETag on JSON answers; a matching If-None-Match gets 304 with no body."""
-    if (request.method not in ("GET", "HEAD") or response.status_code != 200 or response.is_streamed
-            or response.mimetype not in JSON_TYPES or present(response.headers).get("etag")):
+    if not would_change(response):
         return response
     response.set_etag(hashlib.blake2b(response.get_data(), digest_size=16).hexdigest(), weak=True)
     if request.if_none_match:
@@ -165,14 +172,15 @@ def _conditional(response: Response) -> Response:
     return response
 
 
-def _audit(hub: Hub, response: Response) -> Response:
-    """One chained entry for every request that presented a key and every answer about a non-open dataset."""
+def audit_entry(hub: Hub, response: Response) -> dict[str, Any] | None:
+    """The audit entry of this request and `response`, or None when it needs none: every request that presented a
+    key and every answer about a non-open dataset has one."""
     token = bearer_token()
     dataset_id = g.get("audit_dataset") or (request.view_args or {}).get("dataset_id")
     dataset = hub.catalog.datasets.get(dataset_id) if dataset_id else None
     session_client = g.get("audit_client")  # a signed-in steward (workspace session): every request counts
     if not token and not session_client and not g.get("audit_always") and (dataset is None or dataset.is_open):
-        return response
+        return None
     viewer = g.get("viewer")
     if viewer is None and token and "refused_client" not in g:  # not looked up yet (a route that never asked)
         try:
@@ -196,6 +204,16 @@ def _audit(hub: Hub, response: Response) -> Response:
         "personal": g.get("audit_personal"),
         "detail": detail,
     }
+    return entry
+
+
+def _audit(hub: Hub, response: Response) -> Response:
+    """One chained entry for every request that presented a key and every answer about a non-open dataset."""
+    if g.get("audited"):  # written on condition before the hooks ran (hub/optimistic.py)
+        return response
+    entry = audit_entry(hub, response)
+    if entry is None:
+        return response
     counter = g.get("audit_counter")  # set by audit.counted() for streamed answers
     if response.is_streamed and counter is not None:
         # the rows are known once the answer has been sent; the entry is written then
@@ -213,10 +231,14 @@ def _audit(hub: Hub, response: Response) -> Response:
         audit.append(hub.store, **entry)
     except Exception:  # noqa: BLE001 - an answer that cannot be audited is not sent
         log.exception("audit entry could not be written: %s", entry)
-        exc = StoreError("Không ghi được nhật ký kiểm toán; yêu cầu bị từ chối",
-                         "The audit log could not be written; the request was refused")
-        return error_response(exc)
+        return unaudited()
     return response
+
+
+def unaudited() -> Response:
+    """The answer sent instead of one whose audit entry could not be written."""
+    return error_response(StoreError("Không ghi được nhật ký kiểm toán; yêu cầu bị từ chối",
+                                     "The audit log could not be written; the request was refused"))
 
 
 def _compress(response: Response) -> Response:

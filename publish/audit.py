@@ -46,7 +46,7 @@ from publish.audit_guard import (
 from publish.audit_guard import signed as _signed
 from publish.store import Store, utcnow
 
-__all__ = ["GENESIS", "FIELDS", "Verification", "anchor", "append", "canonical", "chain", "entry_hash", "entries",
+__all__ = ["GENESIS", "FIELDS", "Verification", "anchor", "append", "append_if", "canonical", "chain", "entry_hash", "entries",
            "verify", "ensure_append_only", "append_only_in_place", "read_anchors", "key_of", "anchors_path",
            "keep_anchor", "pads"]
 
@@ -123,6 +123,18 @@ def append(store: Store, **fields: Any) -> str:
     from publish import audit_writer  # it builds on this module's chain
 
     return audit_writer.append(store.audit_engine, _clean(fields), key_of(store))
+
+
+def append_if(store: Store, generation: int, versions: dict[str, int],
+              **fields: Any) -> tuple[str | None, tuple[int, dict[str, int]] | None]:
+    """Write one entry only if the key generation and the current versions of `versions`' datasets are still
+    those given when it is written (in the same transaction): an answer chosen from them is then the answer
+    they give now. Its hash or None (not written), and the generation and versions found (None where the
+    database cannot check, PostgreSQL's append function only: nothing is written there). See
+    publish.audit_writer.append_if."""
+    from publish import audit_writer
+
+    return audit_writer.append_if(store.audit_engine, _clean(fields), key_of(store), (generation, versions))
 
 
 def chain(prev: str, batch: list[dict[str, Any]], key: bytes) -> list[dict[str, Any]]:

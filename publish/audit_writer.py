@@ -45,7 +45,7 @@ from publish import audit, tables
 from publish.audit_guard import LOCK_KEY
 from publish.liveness import dropped
 
-__all__ = ["append", "close"]
+__all__ = ["Expect", "State", "append", "append_if", "close", "conditional"]
 
 log = logging.getLogger("publish.audit_writer")
 
@@ -56,13 +56,21 @@ _COLUMNS = [c.name for c in tables.audit_log.columns if c.name != "id"]  # at, F
 _LAST = "SELECT hash FROM hub_audit ORDER BY id DESC LIMIT 1"
 
 
-class _Ticket:
-    __slots__ = ("entry", "key", "digest", "error", "done")
+# An entry written on condition (append_if): the key generation and the current versions its answer was chosen
+# from; what the database held when the batch was written (the generation, the versions asked about)
+Expect = tuple[int, dict[str, int]]
+State = tuple[int, dict[str, int]]
 
-    def __init__(self, entry: dict[str, Any], key: bytes) -> None:
+
+class _Ticket:
+    __slots__ = ("entry", "key", "expect", "digest", "state", "error", "done")
+
+    def __init__(self, entry: dict[str, Any], key: bytes, expect: Expect | None = None) -> None:
         self.entry = entry
         self.key = key
-        self.digest: str | None = None
+        self.expect = expect
+        self.digest: str | None = None  # None once done: an entry on condition that did not hold (not written)
+        self.state: State | None = None
         self.error: BaseException | None = None
         self.done = False
 
@@ -109,11 +117,21 @@ class _Connection:
                 return False
         return True
 
-    def write(self, batch: list[dict[str, Any]], key: bytes) -> list[str]:
-        """Append `batch` in order in one transaction, under the chain's lock; their hashes."""
+    def write(self, batch: list[dict[str, Any]], key: bytes,
+              expects: list[Expect | None] | None = None) -> tuple[list[str | None], State | None]:
+        """Append `batch` in order in one transaction, under the chain's lock: their hashes (None for an entry on
+        condition that did not hold, or that this connection cannot check: not written), and what the
+        conditions were checked against."""
         self.used = time.monotonic()
+        expects = expects or [None] * len(batch)
+        if self.function is not None:
+            return _call_conditional(self.dbapi, batch, key, expects)
+        if any(expects):  # (only the append function checks them; the caller answers the way that needs none)
+            unconditional = [entry for entry, expect in zip(batch, expects, strict=True) if expect is None]
+            written = iter(self.write(unconditional, key, [None] * len(unconditional))[0]) if unconditional else iter(())
+            return [None if expect else next(written) for expect in expects], None
         if self.postgres and self.server_hashes:
-            return _write_pg(self.dbapi, batch, key, self.function)
+            return list(_write_pg(self.dbapi, batch, key, self.function)), None
         cur = self.dbapi.cursor()
         try:
             if self.postgres:  # (a server in another encoding: hashed here, as on SQLite)
@@ -132,7 +150,7 @@ class _Connection:
                 raise
         finally:
             cur.close()
-        return [r["hash"] for r in rows]
+        return [r["hash"] for r in rows], None
 
     def close(self) -> None:
         try:
@@ -159,9 +177,10 @@ class _Writer:
         self.writing = False
         self.batches = 0  # batches written so far: close() waits for the one in flight, not for a quiet moment
         self.conn: _Connection | None = None
+        self.checks = False  # the last connection opened checks conditions (append_if)
 
-    def append(self, entry: dict[str, Any], key: bytes) -> str:
-        ticket = _Ticket(entry, key)
+    def append(self, entry: dict[str, Any], key: bytes, expect: Expect | None = None) -> _Ticket:
+        ticket = _Ticket(entry, key, expect)
         with self.cond:
             self.pending.append(ticket)
         while True:
@@ -183,9 +202,10 @@ class _Writer:
                     conn = None
                 if conn is None:
                     conn = _Connection(self.engine)
-                digests = conn.write([t.entry for t in batch], batch[0].key)
+                    self.checks = conn.function is not None
+                digests, state = conn.write([t.entry for t in batch], batch[0].key, [t.expect for t in batch])
                 for t, digest in zip(batch, digests, strict=True):
-                    t.digest = digest
+                    t.digest, t.state = digest, state
             except BaseException as exc:  # every caller of the batch gets the failure (and refuses its answer)
                 for t in batch:
                     t.error = exc
@@ -205,8 +225,7 @@ class _Writer:
                     self.cond.notify_all()
         if ticket.error is not None:
             raise ticket.error
-        assert ticket.digest is not None
-        return ticket.digest
+        return ticket
 
     def close(self) -> None:
         """Close the connection, once a batch being written is committed (appends after this open a new one)."""
@@ -251,7 +270,25 @@ def _disposed(engine: Engine) -> None:
 
 def append(engine: Engine, entry: dict[str, Any], key: bytes) -> str:
     """Append one cleaned entry (audit.append's) to the chain in `engine`; its hash, once committed."""
-    return _writer(engine).append(entry, key)
+    digest = _writer(engine).append(entry, key).digest
+    assert digest is not None  # noqa: S101 - an entry without condition is written or raises
+    return digest
+
+
+def append_if(engine: Engine, entry: dict[str, Any], key: bytes, expect: Expect) -> tuple[str | None, State | None]:
+    """Append `entry` only if, in the batch's transaction under the chain's lock, the key generation and the
+    current versions of the datasets in `expect` are those given (what the answer was chosen from): its hash,
+    or None when they are not (nothing written); and the generation and versions found (None where the
+    connection cannot check: then nothing is written either)."""
+    ticket = _writer(engine).append(entry, key, expect)
+    return ticket.digest, ticket.state
+
+
+def conditional(engine: Engine) -> bool:
+    """Whether this process's audit connection to `engine` checks conditions (PostgreSQL's append function,
+    known once it was opened): append_if writes nothing anywhere else."""
+    writer = _WRITERS.get(engine)
+    return writer is not None and writer.pid == os.getpid() and writer.checks
 
 
 def close(engine: Engine) -> None:
@@ -299,8 +336,9 @@ _AT_NULL = '{"at":null,'
 _PADS: dict[bytes, tuple[bytes, bytes]] = {}
 
 
-def _rows_json(batch: list[dict[str, Any]]) -> str:
-    """The batch as the statement's one JSON parameter: each entry's fields and its canonical JSON without `at`."""
+def _rows_json(batch: list[dict[str, Any]], expects: list[Expect | None] | None = None) -> str:
+    """The batch as the statement's one JSON parameter: each entry's fields and its canonical JSON without `at`
+    (and for an entry on condition, what it expects: `eg` the key generation, `ev` the versions)."""
     rows = []
     for n, entry in enumerate(batch, 1):
         text = audit.canonical({**entry, "at": None})
@@ -308,6 +346,9 @@ def _rows_json(batch: list[dict[str, Any]]) -> str:
             raise AssertionError("canonical JSON does not start with at")
         row = {f: entry.get(f) for f in _PG_FIELDS}
         row["n"], row["rest"] = n, text[len(_AT_NULL):]
+        expect = expects[n - 1] if expects else None
+        if expect is not None:
+            row["eg"], row["ev"] = expect
         rows.append(row)
     # one JSON parameter for the batch: cheaper to send than a dozen arrays, whose text psycopg escapes
     return json.dumps(rows, ensure_ascii=False)
@@ -321,18 +362,12 @@ def _pads(key: bytes) -> tuple[bytes, bytes]:
 
 
 def _write_pg(raw: Any, batch: list[dict[str, Any]], key: bytes, function: str | None = None) -> list[str]:
-    """Append `batch` on PostgreSQL in one round trip: one call of the append function (`_pg_function`), or
-    where it could not be created BEGIN, the advisory lock, the statement and COMMIT sent as one query string
-    (each statement takes its own snapshot, so the insert reads the last hash every earlier batch committed; the
-    lock is held only while the server runs them)."""
+    """Append `batch` on PostgreSQL in one round trip where the append function (`_pg_function`) could not be
+    created: BEGIN, the advisory lock, the statement and COMMIT sent as one query string (each statement takes
+    its own snapshot, so the insert reads the last hash every earlier batch committed; the lock is held only
+    while the server runs them)."""
     ipad, opad = _pads(key)
     rows = _rows_json(batch)
-    if function is not None:
-        # autocommit: the call is its own transaction (the function plans its insert once per connection)
-        written = _call(raw, rows, ipad, opad)
-        if len(written) != len(batch):
-            raise RuntimeError(f"audit batch of {len(batch)} wrote {len(written)} entries")
-        return list(written)
     params = {"batch": rows, "genesis": audit.GENESIS, "ipad": ipad, "opad": opad}
     # a client-side cursor merges the parameters into the text (one simple query: several statements, one trip)
     from psycopg import ClientCursor  # PostgreSQL only: a SQLite hub never loads the driver
@@ -357,28 +392,48 @@ def _write_pg(raw: Any, batch: list[dict[str, Any]], key: bytes, function: str |
 
 
 _CALL = b"hub_audit_append"  # the function's call, prepared on each audit connection (_prepare_call)
-_TEXT, _BYTEA = 25, 17  # PostgreSQL's type oids of the call's parameters
+_TEXT, _BYTEA, _TEXT_ARRAY = 25, 17, 1009  # PostgreSQL's type oids of the call's parameters
 _TUPLES_OK, _COMMAND_OK = 2, 1  # libpq's PGRES_TUPLES_OK, PGRES_COMMAND_OK
 
 
 def _prepare_call(raw: Any, function: str) -> None:
     """Prepare the function's call on this connection for `_call`."""
-    done = raw.pgconn.prepare(_CALL, f"SELECT {function}($1, $2, $3, $4)".encode(),
-                              param_types=[_TEXT, _TEXT, _BYTEA, _BYTEA])
+    done = raw.pgconn.prepare(_CALL, f"SELECT {function}($1, $2, $3, $4, $5)".encode(),
+                              param_types=[_TEXT, _TEXT, _BYTEA, _BYTEA, _TEXT_ARRAY])
     if done.status != _COMMAND_OK:
         raise RuntimeError((done.error_message or b"").decode(errors="replace") or "audit: prepare failed")
 
 
-def _call(raw: Any, rows: str, ipad: bytes, opad: bytes) -> list[str]:
-    """The prepared call run through libpq directly, the pads sent as binary: psycopg's cursor (adapting the
-    parameters, its prepared-statement bookkeeping, loading the text[] back) cost a third of an append's CPU.
-    The hashes come back as a text array of hex digests (never quoted)."""
-    result = raw.pgconn.exec_prepared(_CALL, [rows.encode(), audit.GENESIS.encode(), ipad, opad],
-                                      param_formats=[0, 0, 1, 1])
+def _call_conditional(raw: Any, batch: list[dict[str, Any]], key: bytes,
+                      expects: list[Expect | None]) -> tuple[list[str | None], State | None]:
+    """The prepared call of the append function run through libpq directly, the pads sent as binary (psycopg's
+    cursor, adapting the parameters and loading the answer, cost a third of an append's CPU); in autocommit the
+    call is its own transaction (the function plans its statements once per connection). It answers four
+    lines: the key generation, the versions (JSON) and the written entries' places in the batch (both empty
+    when no entry had a condition), and their hashes, in chain order (hex digests)."""
+    ipad, opad = _pads(key)
+    ids = sorted({d for expect in expects if expect is not None for d in expect[1]})
+    array = "{" + ",".join('"' + d.replace("\\", "\\\\").replace('"', '\\"') + '"' for d in ids) + "}"
+    result = raw.pgconn.exec_prepared(_CALL, [_rows_json(batch, expects).encode(), audit.GENESIS.encode(), ipad,
+                                              opad, array.encode()], param_formats=[0, 0, 1, 1, 0])
     if result.status != _TUPLES_OK:
         raise RuntimeError((result.error_message or b"").decode(errors="replace") or "audit: append failed")
     value = result.get_value(0, 0) if result.ntuples else None
-    return value.decode()[1:-1].split(",") if value and value != b"{}" else []
+    generation, versions, places, hashes = (value or b"\n\n\n").decode().split("\n")
+    digests = hashes.split(",") if hashes else []
+    state: State | None = None
+    if generation:  # conditions were checked: only the entries at `places` (1-based) were written
+        found = json.loads(versions)
+        state = (int(generation), {d: int(found.get(d) or 0) for d in ids})
+        taken = [int(n) for n in places.split(",")] if places else []
+    else:
+        taken = list(range(1, len(batch) + 1))
+    if len(digests) != len(taken):
+        raise RuntimeError(f"audit batch of {len(taken)} wrote {len(digests)} entries")
+    written: list[str | None] = [None] * len(batch)
+    for n, digest in zip(taken, digests, strict=True):
+        written[n - 1] = digest
+    return written, state
 
 
 _PG_BATCH = f"BEGIN; SELECT pg_advisory_xact_lock({LOCK_KEY}); {_PG_APPEND.strip()}; COMMIT"
@@ -391,18 +446,38 @@ _PG_BATCH = f"BEGIN; SELECT pg_advisory_xact_lock({LOCK_KEY}); {_PG_APPEND.strip
 # (its statistics said a few rows) read the whole log on every append ever after, keyed req/s falling as the
 # log grew (the API benchmark: 420 to 90 within a minute). The primary key finds the head at any size.
 _PG_SETTINGS = "SET enable_seqscan = off"
-_PG_FUNCTION_SQL = (_PG_APPEND.replace("%(batch)s", "batch").replace("%(genesis)s", "genesis")
+_PG_FUNCTION_SQL = (_PG_APPEND.replace("%(batch)s", "kept").replace("%(genesis)s", "genesis")
                     .replace("%(ipad)s", "ipad").replace("%(opad)s", "opad").strip())
-_PG_FUNCTION = f"hub_audit_append_{zlib.crc32((_PG_FUNCTION_SQL + _PG_SETTINGS).encode()):08x}"
-_PG_FUNCTION_SIGNATURE = f"{_PG_FUNCTION}(text,text,bytea,bytea)"
-_PG_CREATE = f"""CREATE OR REPLACE FUNCTION {_PG_FUNCTION}(batch text, genesis text, ipad bytea, opad bytea)
-RETURNS text[] LANGUAGE plpgsql {_PG_SETTINGS} AS $hub$
-DECLARE hashes text[];
+# Entries on condition (append_if, `eg` and `ev` in the batch's JSON) are kept only if the key generation and
+# the current versions of `ids`, read under the lock, are those they expect; the others are always written.
+_PG_KEEP = f"""
+  IF cardinality(ids) > 0 THEN
+    SELECT g.n INTO gen FROM {tables.key_generation.name} g WHERE g.id = 1;
+    SELECT coalesce(jsonb_object_agg(l.dataset, l.v), '{{}}'::jsonb) INTO versions
+      FROM (SELECT dataset, max(version) AS v FROM {tables.loads.name}
+            WHERE status = 'committed' AND dataset = ANY(ids) GROUP BY dataset) l;
+    SELECT coalesce(jsonb_agg(jsonb_set(s.e, '{{n}}', to_jsonb(s.k)) ORDER BY s.k)::text, '[]'),
+           coalesce(array_agg(s.o ORDER BY s.k), '{{}}')
+      INTO kept, places
+      FROM (SELECT a.e, a.o, row_number() OVER (ORDER BY a.o) AS k
+            FROM jsonb_array_elements(batch::jsonb) WITH ORDINALITY AS a(e, o)
+            WHERE NOT (a.e ? 'eg') OR ((a.e->>'eg')::bigint = gen AND NOT EXISTS (
+              SELECT 1 FROM jsonb_each_text(a.e->'ev') w
+              WHERE coalesce((versions->>w.key)::bigint, 0) <> w.value::bigint))) s;
+  ELSE
+    kept := batch;
+  END IF;"""
+_PG_FUNCTION = f"hub_audit_append_{zlib.crc32((_PG_FUNCTION_SQL + _PG_KEEP + _PG_SETTINGS).encode()):08x}"
+_PG_FUNCTION_SIGNATURE = f"{_PG_FUNCTION}(text,text,bytea,bytea,text[])"
+_PG_CREATE = f"""CREATE OR REPLACE FUNCTION {_PG_FUNCTION}(batch text, genesis text, ipad bytea, opad bytea, ids text[])
+RETURNS text LANGUAGE plpgsql {_PG_SETTINGS} AS $hub$
+DECLARE hashes text[]; gen bigint; versions jsonb; kept text; places bigint[];
 BEGIN
-  PERFORM pg_advisory_xact_lock({LOCK_KEY});
+  PERFORM pg_advisory_xact_lock({LOCK_KEY});{_PG_KEEP}
   WITH written AS ({_PG_FUNCTION_SQL})
   SELECT array_agg(written.hash ORDER BY written.id) INTO hashes FROM written;
-  RETURN hashes;
+  RETURN concat_ws(E'\\n', coalesce(gen::text, ''), coalesce(versions::text, ''),
+                   coalesce(array_to_string(places, ','), ''), coalesce(array_to_string(hashes, ','), ''));
 END $hub$"""
 
 

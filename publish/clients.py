@@ -40,7 +40,7 @@ from publish.response_cache import key_generation
 from publish.store import Store, utcnow
 
 __all__ = ["ROLES", "IssuedKey", "create_client", "issue_key", "revoke_keys", "grant", "ungrant", "set_disabled",
-           "clients", "resolve_key", "forget_keys", "viewer_for_client", "KEY_CACHE_SECONDS"]
+           "clients", "remembered", "resolve_key", "forget_keys", "viewer_for_client", "KEY_CACHE_SECONDS"]
 
 ROLES = ("department", "steward", "admin")
 TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is refreshed at most this often (a write per request is too much)
@@ -237,6 +237,21 @@ def viewer_for_client(store: Store, name: str, conn: sa.Connection | None = None
         return build(conn)
     with store.engine.connect() as fresh:  # the primary: a client disabled a moment ago is disabled
         return build(fresh)
+
+
+def remembered(token: str, store: Store) -> tuple[Viewer, int] | None:
+    """A key this process remembers, not expired: its Viewer and the key generation it was looked up at (the
+    caller checks that generation still holds before its answer is sent: hub/optimistic.py). None when not
+    remembered; Unauthenticated when expired."""
+    parts = token.split("_")
+    if len(parts) < 3 or parts[0] != "hub":
+        return None
+    known = _KNOWN.get((_database(store), _digest(token)))
+    if known is None:
+        return None
+    if known.expires_at is not None and known.expires_at < utcnow():
+        raise _expired(known.viewer.name)
+    return known.viewer, known.generation
 
 
 def resolve_key(token: str, store: Store, generation: Callable[[], int] | None = None) -> Viewer:

@@ -190,6 +190,22 @@ class VersionReader:
                      f"GROUP BY {loads.c.dataset.name} "
                      f"UNION ALL SELECT NULL, n FROM {tables.key_generation.name} WHERE id = 1")
         self._postgres_sql = self._sql.replace("IN ({marks})", "= ANY($1::text[])")
+        # what the last answers said (hub/optimistic.py chooses from it, then checks it where it writes)
+        self._seen: dict[str, int] = {}
+        self._seen_generation: int | None = None
+
+    def learn(self, versions: Mapping[str, int], generation: int) -> None:
+        """Remember what the database said: the current versions of some datasets and the key generation."""
+        self._seen.update(versions)
+        self._seen_generation = generation
+
+    def last_seen(self, ids: Iterable[str]) -> tuple[int, dict[str, int]] | None:
+        """The key generation and the versions of `ids` last learnt, or None if any is unknown."""
+        generation, seen = self._seen_generation, self._seen
+        try:
+            return (generation, {d: seen[d] for d in ids}) if generation is not None else None
+        except KeyError:
+            return None
 
     def __call__(self, store: Store, ids: Iterable[str]) -> dict[str, int]:
         wanted = sorted(set(ids))
@@ -221,7 +237,9 @@ class VersionReader:
             if self._pid == os.getpid():
                 self._idle.append(conn)
         generation = found.pop(None, 0)  # the generation's row has no dataset
-        return {name: found.get(name, 0) for name in wanted}, generation
+        versions = {name: found.get(name, 0) for name in wanted}
+        self.learn(versions, generation)
+        return versions, generation
 
     def _ask_postgres(self, conn: Any, wanted: list[str]) -> dict[str | None, int]:
         """The statement, prepared once per connection, run through libpq directly (psycopg's cursor costs two

@@ -90,6 +90,8 @@ listing = ns.model("VersionList", {"dataset": fields.String, "current": nullable
 @ns.route("/<string:dataset_id>/changes")
 @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
 class Changes(Resource):
+    optimistic = True  # a keyed GET may be answered from what the process last saw (hub/optimistic.py)
+
     @ns.doc("list_changes", params=CHANGE_PARAMS)
     @ns.response(200, "Các thay đổi giữa hai phiên bản / changes between two versions", feed)
     @ns.response(400, "Tham số sai / bad parameter", error)

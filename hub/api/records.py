@@ -102,6 +102,8 @@ def _canonical(query: q.Query) -> dict[str, Any]:
 
 @ns.route("/<string:dataset_id>/records", doc=False)
 class Records(Resource):
+    optimistic = True  # a keyed GET may be answered from what the process last saw (hub/optimistic.py)
+
     def get(self, dataset_id: str) -> Any:
         return list_records(dataset_id)
 
@@ -110,6 +112,8 @@ class Records(Resource):
 @ns.param("dataset_id", "Mã bộ dữ liệu / dataset id")
 @ns.param("key", "Khoá chính / primary key (parts joined with ',')", pattern=TEXT_PATTERN)
 class Record(Resource):
+    optimistic = True
+
     @ns.doc("get_record", params={
         "as_of": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION,
                   "description": "Đọc theo phiên bản / read as of this version (404 if it does not exist)"},
@@ -173,7 +177,7 @@ def _document_dataset_route(ns: Namespace, dataset: Dataset, max_page_size: int)
     get = ns.response(200, "Một trang bản ghi (JSON, GeoJSON) hoặc CSV / one page of records (JSON, GeoJSON) or CSV",
                       dataset_page)(get)
     get = responses(ns, error, 400, 401, 404, 429)(get)
-    resource = type(f"Records_{dataset.id.replace('-', '_')}", (Resource,), {"get": get})
+    resource = type(f"Records_{dataset.id.replace('-', '_')}", (Resource,), {"get": get, "optimistic": True})
     # the URL names its dataset as every dataset route does (view_args): the key check reads that dataset's
     # current version with the key generation, and the answer cache needs no second round trip for it
     ns.route(f"/{dataset.id}/records", endpoint=f"records_{dataset.id}", defaults={"dataset_id": dataset.id})(resource)

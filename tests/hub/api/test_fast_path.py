@@ -119,7 +119,9 @@ def test_a_hot_keyed_answer_reads_the_current_versions_once(secured: Secured, wh
     finally:
         reads.stop()
     assert [a.status_code for a in answers] == [200] * 5
-    assert ran == 5  # one round trip each, with the key check
+    # one round trip each, with the key check; none on PostgreSQL, where they are known from the answers
+    # before and checked by the audit call (hub/optimistic.py)
+    assert ran == (0 if secured.hub.store.dialect == "postgresql" else 5)
 
 
 def test_query_parameters_answer_as_werkzeugs_without_raising_for_absent_names(secured: Secured) -> None:
