@@ -7,7 +7,8 @@ with a remembered key's generation, visibility class, cache look-up) are wrapped
 `client.get`. Nested layers are inside their parents (the cache's parts are inside `view`). Scenarios: a hot
 page (the same page again: from the answer cache), a cold page (the cache emptied before each request), one
 record hot and cold, a change-feed page, and `/healthz` (the pipeline alone); each anonymous and with a
-department's key (audit on every request).
+department's key (audit on every request). The app's objects are frozen out of garbage collection after it is
+built, as deploy/gunicorn.conf.py does before forking (hub.app.freeze_startup).
 
     python -m bench.layers --rows 20000 --requests 300            # SpatiaLite and PostGIS when present
     python -m bench.layers --write-docs                            # and into docs/benchmarks.md
