@@ -148,10 +148,11 @@ def _limit_rate(limiter: RateLimiter) -> Response | None:
 
 def _rate_headers(response: Response) -> None:
     decision: Decision | None = g.get("rate_limit")
-    if decision is not None:
-        response.headers.extend((("X-RateLimit-Limit", str(decision.limit)),
-                                 ("X-RateLimit-Remaining", str(decision.remaining)),
-                                 ("X-RateLimit-Reset", str(decision.reset_at))))
+    if decision is not None:  # (add, as extend would, without its look at what kind of collection it was given)
+        h = response.headers
+        h.add("X-RateLimit-Limit", str(decision.limit))
+        h.add("X-RateLimit-Remaining", str(decision.remaining))
+        h.add("X-RateLimit-Reset", str(decision.reset_at))
 
 
 # -- outgoing --------------------------------------------------------------------------------------------------
@@ -300,7 +301,8 @@ def _headers(response: Response) -> Response:
         add_vary(h, "Authorization")
         if "cache-control" not in have and response.status_code in (200, 304):
             viewer = g.get("viewer")
-            h["Cache-Control"] = "private, no-cache" if viewer is not None and viewer.authenticated else "no-cache"
+            # (known absent: added, as setting it would, without a search)
+            h.add("Cache-Control", "private, no-cache" if viewer is not None and viewer.authenticated else "no-cache")
     if response.status_code == 401:
         add_missing(h, [("WWW-Authenticate", 'Bearer realm="hub"')], have)
     return response

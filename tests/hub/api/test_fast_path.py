@@ -159,3 +159,23 @@ def test_a_hook_made_for_one_request_runs_for_that_request_each_time(secured: Se
     client = app.test_client()
     assert [client.get(f"/__test/hook/{n}").headers["X-Test-Hook"] for n in (1, 2, 3)] == ["1", "2", "3"]
     assert seen == [1, 2, 3]
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "department", "department-personal"])
+def test_a_cached_answer_is_the_built_answer_header_for_header(secured: Secured, caller: str) -> None:
+    """Status, every header in order (but the rate limit's count) and the body of an answer from the answer
+    cache are those of the answer built for the first caller, gzip or not."""
+    client = secured.app(rate_limit=50).test_client()
+    url = ("/api/v1/datasets/heritage-sites/records?limit=30" if caller == "anonymous"
+           else f"/api/v1/datasets/{PERSONAL}/records?limit=30")
+    for encoding in ("gzip", "identity"):
+        headers = {**secured.headers(caller), "Accept-Encoding": encoding, "X-Request-ID": "req-0123456789"}
+        client.application.extensions["hub_answers"].clear()
+        built, cached = client.get(url, headers=headers), client.get(url, headers=headers)
+
+        def shown(answer):  # noqa: ANN001, ANN202 - a test response
+            return (answer.status_code, [(k, v) for k, v in answer.headers if k != "X-RateLimit-Remaining"],
+                    answer.get_data())
+
+        assert shown(built) == shown(cached)
+        assert built.status_code == 200 and ("Content-Encoding" in built.headers) == (encoding == "gzip")
