@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from core.errors import NotFound
 from publish import tables
+from publish.db import reading
 from publish.store import Store
 
 SUMMARY_COLUMNS = [
@@ -37,11 +38,11 @@ def loads(store: Store, dataset: str | None = None, *, limit: int = 100) -> list
 
 
 def versions(store: Store, dataset: str) -> list[dict[str, Any]]:
-    """Committed versions, newest first."""
+    """Committed versions, newest first (the first is the current one)."""
     t = tables.loads
     stmt = (sa.select(*[t.c[n] for n in SUMMARY_COLUMNS])
             .where(t.c.dataset == dataset, t.c.status == "committed").order_by(t.c.version.desc()))
-    with store.read_engine.connect() as conn:
+    with reading(store.read_engine) as conn:  # one statement: no transaction around it
         return [_row(r) for r in conn.execute(stmt)]
 
 

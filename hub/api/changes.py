@@ -142,11 +142,13 @@ class Versions(Resource):
         hub = current_hub()
         dataset = visible_dataset(hub, dataset_id, current_viewer())
         rows = []
-        for row in versions.versions(hub.store, dataset.id):
+        committed = versions.versions(hub.store, dataset.id)
+        for row in committed:
             out = {name: row.get(name) for name in VERSION_FIELDS}
             out["changes"] = f"/api/v1/datasets/{dataset.id}/changes?since={row['version'] - 1}&until={row['version']}"
             rows.append(out)
-        return {"dataset": dataset.id, "current": hub.store.current_version(dataset.id), "versions": rows}
+        # the newest committed version is the current one (Store.current_version's max): no second statement
+        return {"dataset": dataset.id, "current": committed[0]["version"] if committed else None, "versions": rows}
 
 
 __all__ = ["Changes", "Versions"]

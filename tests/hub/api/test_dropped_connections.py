@@ -241,3 +241,37 @@ def test_a_cold_keyed_page_of_changes_reads_the_current_version_once_and_its_pag
     # keys, then their rows); the later ones are answered from what the worker saw (hub/optimistic.py): the page
     # and the audit call, and since == until the audit call alone (main: 5 and 3)
     assert sent == [["extended"] * 3, ["extended"] * 2, ["extended"]], sent
+
+
+def test_a_keyed_list_of_versions_is_one_statement_of_its_own(own: tuple[Secured, HubCopy], tmp_path: Path) -> None:
+    """/versions reads its list without BEGIN and ROLLBACK and takes the current version from it (the newest
+    committed): with a known key, the current versions with the key generation, the list, the audit call."""
+    import psycopg
+
+    secured, _ = own
+    store = secured.hub.store
+    traces: list[Path] = []
+
+    def connected(dbapi_conn: Any, _record: Any) -> None:
+        path = tmp_path / f"wire{len(traces)}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT)  # libpq's FILE owns it from here
+        traces.append(path)
+        dbapi_conn.pgconn.trace(fd)
+        dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    event.listen(store.engine, "connect", connected)
+    try:
+        store.dispose()  # every connection from here on is traced
+        client = secured.app().test_client()
+        headers = secured.headers("department")
+        for _ in range(2):  # the key looked up, then the version reader's connection opened
+            assert client.get(f"/api/v1/datasets/{PERSONAL}/versions", headers=headers).status_code == 200
+        since = [p.stat().st_size for p in traces]
+        listed = client.get(f"/api/v1/datasets/{PERSONAL}/versions", headers=headers)
+        sent = _wire(traces, since + [0] * (len(traces) - len(since)))
+    finally:
+        event.remove(store.engine, "connect", connected)
+    body = listed.get_json()
+    assert listed.status_code == 200 and body["current"] == body["versions"][0]["version"] == store.current_version(
+        PERSONAL)
+    assert sent == ["extended"] * 3, sent  # main: 6 (BEGIN, the list, ROLLBACK, then the current version alone)
