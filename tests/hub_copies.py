@@ -30,13 +30,14 @@ import sqlalchemy as sa
 
 from core.config import Settings
 from publish.context import Hub
-from tests.conftest import POSTGRES_URL, require_postgres
+from tests.conftest import PG_TEST_OPTIONS, PG_URL_OPTIONS, POSTGRES_URL, require_postgres
 
 Populate = Callable[[Hub], Any]  # fills a template's hub; what it returns is handed to every copy (e.g. keys)
 
 
 def _admin_engine() -> sa.Engine:
-    return sa.create_engine(sa.engine.make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    return sa.create_engine(sa.engine.make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT",
+                            connect_args={"options": PG_TEST_OPTIONS})
 
 
 SCHEMA = "hub"  # the hub's tables, as in tests.conftest.database_url: a schema of their own, PostGIS in public
@@ -44,7 +45,7 @@ SCHEMA = "hub"  # the hub's tables, as in tests.conftest.database_url: a schema 
 
 def _database_url(name: str) -> str:
     url = sa.engine.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{SCHEMA},public"
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{SCHEMA},public%20{PG_URL_OPTIONS}"
 
 
 def create_database(name: str, template: str | None = None) -> None:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from core.config import PROJECT_ROOT
 from publish import clients
 from publish.context import Hub
-from tests.conftest import POSTGRES_URL, require_postgres
+from tests.conftest import PG_URL_OPTIONS, POSTGRES_URL, require_postgres
 from tests.hub_copies import Templates, communes_copy
 
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -95,7 +95,8 @@ class PostgresDatabase:
     def __init__(self) -> None:
         self.name = "hub_ops_" + uuid.uuid4().hex[:10]
         base = sa.engine.make_url(POSTGRES_URL)
-        self.url = base.set(database=self.name).render_as_string(hide_password=False)
+        url = base.set(database=self.name).render_as_string(hide_password=False)
+        self.url = f"{url}{'&' if '?' in url else '?'}options={PG_URL_OPTIONS}"  # tests.conftest.PG_TEST_OPTIONS
         self._admin = base
 
     def create(self) -> PostgresDatabase:
