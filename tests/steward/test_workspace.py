@@ -73,6 +73,8 @@ def test_steward_checks_a_messy_file_fixes_nothing_discards_it_then_publishes_a_
     page.get_by_role("link", name="Xem báo cáo của lần nạp").click()
     assert page.locator("#report h1").inner_text() == "Báo cáo kiểm tra dữ liệu"
     page.get_by_role("link", name="Lịch sử nạp").first.click()
+    # count() does not wait: on a busy machine it ran on the new page's document before its rows were parsed
+    page.wait_for_url("**/steward/loads")
     assert page.locator("#loads tbody tr").filter(has_text="heritage-sites.csv").count() == 1
     screenshot(page, "steward-history")
     assert page.problems == [], page.problems  # no CSP violation, no script error
