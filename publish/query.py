@@ -493,5 +493,5 @@ def get_record(store: Store, dataset: Dataset, key: str, viewer: Viewer = ANONYM
 
 def count_current(store: Store, dataset: Dataset) -> int:
     table = store.table(dataset)
-    with store.read_engine.connect() as conn:
+    with reading(store.read_engine) as conn:  # one statement: no transaction around it
         return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c._to.is_(None))).scalar() or 0

@@ -51,7 +51,7 @@ def latest_load(store: Store, dataset: str) -> dict[str, Any] | None:
     t = tables.loads
     stmt = (sa.select(*[t.c[n] for n in SUMMARY_COLUMNS])
             .where(t.c.dataset == dataset, t.c.status.in_(("committed", "unchanged"))).order_by(t.c.id.desc()).limit(1))
-    with store.read_engine.connect() as conn:
+    with reading(store.read_engine) as conn:  # one statement: no transaction around it
         row = conn.execute(stmt).first()
     return _row(row) if row else None
 

@@ -36,6 +36,9 @@ def schema_for_viewer(dataset: Dataset, viewer: Viewer) -> dict[str, Any]:
 
 def dataset_summary(hub: Hub, dataset: Dataset, *, full: bool = False, viewer: Viewer | None = None) -> dict[str, Any]:
     latest = versions.latest_load(hub.store, dataset.id)
+    listed = versions.versions(hub.store, dataset.id) if full else None
+    # the current version: the newest committed one of the list when it is read anyway, else its own statement
+    current = (listed[0]["version"] if listed else None) if listed is not None else hub.store.current_version(dataset.id)
     out: dict[str, Any] = {
         "id": dataset.id,
         "title": dataset.entry.get("title"),
@@ -46,7 +49,7 @@ def dataset_summary(hub: Hub, dataset: Dataset, *, full: bool = False, viewer: V
         "themes": dataset.themes,
         "keywords": dataset.entry.get("keywords"),
         "frequency": dataset.entry.get("frequency"),
-        "version": hub.store.current_version(dataset.id),
+        "version": current,
         "records": q.count_current(hub.store, dataset),
         "last_updated": latest["finished_at"] if latest else None,
         "quality_score": latest["quality_score"] if latest else None,
@@ -58,7 +61,7 @@ def dataset_summary(hub: Hub, dataset: Dataset, *, full: bool = False, viewer: V
     }
     if full:
         out["schema"] = schema_for_viewer(dataset, viewer or Viewer())
-        out["versions"] = versions.versions(hub.store, dataset.id)
+        out["versions"] = listed
     return out
 
 

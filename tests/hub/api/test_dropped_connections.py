@@ -275,3 +275,40 @@ def test_a_keyed_list_of_versions_is_one_statement_of_its_own(own: tuple[Secured
     assert listed.status_code == 200 and body["current"] == body["versions"][0]["version"] == store.current_version(
         PERSONAL)
     assert sent == ["extended"] * 3, sent  # main: 6 (BEGIN, the list, ROLLBACK, then the current version alone)
+
+
+def test_a_keyed_dataset_description_reads_each_thing_once_without_a_transaction(own: tuple[Secured, HubCopy], tmp_path: Path) -> None:
+    """/datasets/<id> reads its latest load, its record count and its versions each in one statement without
+    BEGIN and ROLLBACK, and takes the current version from the versions (the newest committed)."""
+    import psycopg
+
+    secured, _ = own
+    store = secured.hub.store
+    traces: list[Path] = []
+
+    def connected(dbapi_conn: Any, _record: Any) -> None:
+        path = tmp_path / f"wire{len(traces)}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT)  # libpq's FILE owns it from here
+        traces.append(path)
+        dbapi_conn.pgconn.trace(fd)
+        dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    event.listen(store.engine, "connect", connected)
+    try:
+        store.dispose()  # every connection from here on is traced
+        client = secured.app().test_client()
+        headers = secured.headers("department")
+        for _ in range(2):  # the key looked up, then the version reader's connection opened
+            assert client.get(f"/api/v1/datasets/{PERSONAL}", headers=headers).status_code == 200
+        since = [p.stat().st_size for p in traces]
+        listed = client.get(f"/api/v1/datasets/{PERSONAL}", headers=headers)
+        sent = _wire(traces, since + [0] * (len(traces) - len(since)))
+    finally:
+        event.remove(store.engine, "connect", connected)
+    body = listed.get_json()
+    assert listed.status_code == 200 and body["version"] == body["versions"][0]["version"] == store.current_version(
+        PERSONAL)
+    assert body["records"] > 0 and body["last_updated"]
+    # the current versions with the key generation, the latest load, the count, the versions, the audit call
+    # (the count has no parameter: a simple query); main: 10 here (three reads in a transaction each, the version)
+    assert len(sent) == 5 and not {"BEGIN", "ROLLBACK"} & {s.split()[0] for s in sent}, sent
