@@ -21,6 +21,8 @@ no quality suite scores its share of valid rows.
 from __future__ import annotations
 
 import math
+import pickle
+import tempfile
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -67,6 +69,10 @@ class QualityRun:
         self.examples = examples
         self._boundaries = boundaries
         self._parts: list[pd.DataFrame] = []
+        # the batches' parts wait pickled in a temporary file until frame(): kept in memory they were ~40 MB
+        # of a million-row ingest's batch loop, beside the validator's keys and the batches themselves
+        self._spill: Any = None
+        self._spilled = 0
         hashed_only = {f for e in suite.expectations if e.check == "unique_together" for f in e.fields}
         others = {n for e in suite.expectations if e.check != "unique_together" for n in e.needs}
         self._keep = [n for n in suite.needs if n in others or n not in hashed_only]
@@ -90,8 +96,21 @@ class QualityRun:
                 found = text.str.extract(e.extract, expand=False)
                 part[f"hub_extract_{n}"] = pd.to_numeric(found, errors="coerce").astype("Float64")
         frame = pd.DataFrame(part, index=index)
-        self._parts.append(frame)
+        if self._spill is None:
+            self._spill = tempfile.TemporaryFile(prefix="hub-quality-")  # noqa: SIM115 (closed by frame())
+        pickle.dump(frame, self._spill, protocol=pickle.HIGHEST_PROTOCOL)
+        self._spilled += 1
         self.rows += len(frame)
+
+    def _unspill(self) -> None:
+        """The spilled parts back in memory, in the order they came (our own bytes, from add())."""
+        if self._spill is None:
+            return
+        spill, self._spill = self._spill, None
+        with spill:
+            spill.seek(0)
+            self._parts.extend(pickle.load(spill) for _ in range(self._spilled))
+        self._spilled = 0
 
     def _compact(self, name: str, series: pd.Series) -> pd.Series:
         """The column in the smallest dtype that keeps what the suite reads of it."""
@@ -111,6 +130,7 @@ class QualityRun:
         return self.schema.field(name).type == "string" and name not in self._presence
 
     def frame(self) -> pd.DataFrame:
+        self._unspill()
         if not self._parts:
             return pd.DataFrame({n: pd.Series(dtype=object) for n in self._keep},
                                 index=pd.Index([], dtype=np.int64, name="_row"))
@@ -294,18 +314,21 @@ class QualityRun:
         """The listed unexpected rows with the values a steward needs to see (personal values left out)."""
         shown = [f for f in dict.fromkeys([*e.report_fields, *e.condition_fields]) if f in frame.columns]
         personal = {f.name for f in self.schema.fields if f.personal}
+        listed = rows[: self.examples]
+        at = _positions(frame.index, listed)
         out = []
-        for row in rows[: self.examples]:
-            values = {f: (None if f in personal else _plain(frame.at[row, f])) for f in shown}
+        for row in listed:
+            where = at[row]
+            values = {f: (None if f in personal else _plain(frame[f].iat[where])) for f in shown}
             item: dict[str, Any] = {"rowNumber": int(row), "values": values}
             hidden = [f for f in shown if f in personal]
             if hidden:
                 item["hidden"] = hidden
             if e.check == "unique_together":
-                key = frame.at[row, f"hub_key_{n}"]
+                key = frame[f"hub_key_{n}"].iat[where]
                 item["same_as"] = [int(r) for r in frame.index[frame[f"hub_key_{n}"] == key][:10] if r != row]
             if e.extract:
-                item["values"][f"{e.field} → {e.extract}"] = _plain(frame.at[row, f"hub_extract_{n}"])
+                item["values"][f"{e.field} → {e.extract}"] = _plain(frame[f"hub_extract_{n}"].iat[where])
             out.append(item)
         return out
 
@@ -393,6 +416,15 @@ def _folded(column: pd.Series) -> pa.Array:
         if pa.types.is_string(strings.type) or pa.types.is_large_string(strings.type):
             return search_fold_arrow(strings)
     return pa.array(search_fold_batch(_strings(column)), pa.large_string())
+
+
+def _positions(index: pd.Index, rows: list[int]) -> dict[int, int]:
+    """Where each of `rows` (row numbers, the frame's index) is in the frame. Looked up by comparing, not by
+    label: pandas builds a hash table of the index for a label lookup (`.at`, `.loc`) on fewer than a million
+    rows, ~30 MB at 990,000 rows, kept as long as the frame."""
+    values = index.to_numpy()
+    found = np.flatnonzero(np.isin(values, rows))
+    return {int(values[p]): int(p) for p in found.tolist()}
 
 
 def _strings(column: pd.Series) -> list[str]:

@@ -1,7 +1,7 @@
 """CSV records under the header read by Arrow (pyarrow.csv, multi-threaded), piece by piece; a piece is used
 only when it is provably what the csv module gives, and read by the csv module otherwise.
 
-After the rows read for the header, the file is cut into pieces of about 4 MB, each ending after a line break,
+After the rows read for the header, the file is cut into pieces of about 1 MB, each ending after a line break,
 in UTF-8 (a file in another encoding is decoded and written as UTF-8 as it streams, by the codecs of
 ingest.encodings). Arrow reads a piece with the csv module's rules (a quote opens a field only at its start, a
 doubled quote inside stands for one, text after a closing quote is kept), every cell as text: no type or null
@@ -36,7 +36,9 @@ from ingest.readers._table import Row
 
 __all__ = ["ArrowRecords", "Block", "CHUNK", "PieceReader", "Source"]
 
-CHUNK = 4 << 20  # bytes read at a time; a piece is a chunk cut after its last line break
+# bytes read at a time; a piece is a chunk cut after its last line break. 1 MB (Arrow's own block): a 4 MB
+# piece, its copy and Arrow's table of it came to ~30 MB at once in a million-row ingest's batch loop, ~11 MB
+CHUNK = 1 << 20
 _MAX_PIECE = 64 << 20  # a piece that has grown this large (a quote left open): the row reader
 _WINDOW = 64  # records turned into Python lists at a time for the row stream
 _BOM = b"\xef\xbb\xbf"

@@ -236,3 +236,44 @@ def test_duplicate_keys_are_the_search_folded_texts_hashes_whatever_the_columns_
     alone = _folded_hash(frame, ["name"])
     assert [h for h, row in zip(alone.to_numpy(dtype=np.int64, na_value=0).tolist(), rows, strict=True)
             if row[0] is not None] == [hash(search_fold(row[0])) for row in rows if row[0] is not None]
+
+
+def test_listed_rows_show_their_own_values_whatever_the_order_of_the_batches() -> None:
+    """The listed rows' values are found by row number (without pandas' label lookup, whose hash table of a
+    big frame's index costs ~30 MB): right when the batches come in another order than the rows."""
+    schema = reference_hub().catalog.dataset("accommodation").schema
+    n = 4
+    frame = pd.DataFrame({
+        "code": [f"LT-{i:05d}" for i in range(n)], "name": ["Khách sạn A"] * n, "address": [f"Số {i}" for i in range(n)],
+        "type": ["khach_san"] * n, "star_rank": pd.array([1] * n, dtype="Int64"),
+        "rooms": pd.array([5, 20, 3, 30], dtype="Int64"), "phone": ["0251 3822 123"] * n,
+        "lat": pd.array([11.0] * n, dtype="Float64"), "lon": pd.array([107.0] * n, dtype="Float64"),
+        "commune_code": ["26041"] * n, "_row": [7, 3, 9, 5]})
+    run = QualityRun(load_suite(schema), schema, today=SAMPLES_DAY)
+    run.add(frame.iloc[2:])
+    run.add(frame.iloc[:2])
+    rooms = next(e for e in run.run()["expectations"] if e["id"] == "hotel-1-star-rooms")
+    assert [(r["rowNumber"], r["values"]["rooms"]) for r in rooms["rows"]] == [(7, 5), (9, 3)]
+
+
+def test_the_frame_of_spilled_batches_is_the_frame_of_all_rows_at_once() -> None:
+    """The batches' parts wait pickled in a temporary file until the run: read back, they make the same frame
+    (values, dtypes, row numbers) as the rows given in one batch."""
+    schema = reference_hub().catalog.dataset("accommodation").schema
+    n = 9
+    frame = pd.DataFrame({
+        "code": [f"LT-{i:05d}" for i in range(n)], "name": ["Khách sạn A", "Nhà nghỉ B", None] * 3,
+        "address": [f"Số {i}" for i in range(n)], "type": ["khach_san", "nha_nghi_du_lich", "khach_san"] * 3,
+        "star_rank": pd.array([1, None, 3] * 3, dtype="Int64"), "rooms": pd.array(range(n), dtype="Int64"),
+        "phone": ["0251 3822 123", None, "0251 3822 124"] * 3,
+        "lat": pd.array([11.0, None, 11.2] * 3, dtype="Float64"), "lon": pd.array([107.0] * n, dtype="Float64"),
+        "commune_code": ["26041", "26068", "26041"] * 3, "_row": np.arange(2, n + 2)})
+    whole, parts = QualityRun(load_suite(schema), schema), QualityRun(load_suite(schema), schema)
+    whole.add(frame)
+    for start in range(0, n, 4):
+        parts.add(frame.iloc[start:start + 4])
+    one, joined = whole.frame(), parts.frame()
+    assert parts.rows == n and list(joined.index) == list(range(2, n + 2))
+    for name in one.columns:
+        assert joined[name].astype(object).tolist() == one[name].astype(object).tolist(), name
+        assert str(joined[name].dtype).startswith(str(one[name].dtype).split("(")[0]), name
