@@ -220,3 +220,21 @@ def test_every_field_a_query_can_filter_on_has_statistics_after_a_load(hub: Hub)
                                             "WHERE star_rank = 3 AND _to IS NULL").scalar()
         assert wanted - {"_to"} <= sampled and "_hash" not in sampled  # _to: all NULL at first, no row of stats needed
         assert estimate[0]["Plan"]["Plan Rows"] == pytest.approx(400, rel=0.25)  # 2,000 current rows, one in five
+
+
+def test_the_stored_report_is_the_reports_json_text(units_loaded: Hub) -> None:
+    """hub_loads.report is json.dumps' text of the report, Vietnamese as it is, stored as text on both backends
+    (SQLite gets it as UTF-8 bytes cast to TEXT, issue 21's peak memory)."""
+    import json
+
+    hub = units_loaded
+    outcome = ingest(hub, "accommodation", SAMPLES / "messy" / "accommodation.csv")
+    assert outcome.report["tasks"][0]["errors"]  # the messy sample breaks its schema
+    loads = sa.table("hub_loads", sa.column("id"), sa.column("report"))
+    with hub.store.engine.connect() as conn:
+        text = conn.execute(sa.select(loads.c.report).where(loads.c.id == outcome.load.load_id)).scalar_one()
+        if hub.store.dialect == "sqlite":
+            assert conn.exec_driver_sql("SELECT typeof(report) FROM hub_loads WHERE id = ?",
+                                        (outcome.load.load_id,)).scalar() == "text"
+    assert isinstance(text, str) and text == json.dumps(outcome.report, ensure_ascii=False, default=str)
+    assert any(ord(c) > 127 for c in text)  # not escaped
