@@ -336,7 +336,11 @@ Where one API request's CPU goes, layer by layer (each request hook, security's 
 gzip, headers — the view, and inside it the answer cache's parts), in process without a server:
 `python -m bench.layers --write-docs` measures CPU µs per request for `/healthz`, a hot page (from the answer
 cache) anonymous and with a department's key, a cold page (the cache emptied before each request), one record
-hot and cold and a change-feed page, and writes the tables here.
+hot and cold and a change-feed page, and writes the tables here. The app's objects are frozen out of garbage
+collection once it is built, as the served app's are before gunicorn forks (hub.app.freeze_startup), so a
+full collection of them does not land on whichever layer allocated at that moment. `total` is the whole
+`client.get`, the test client's own work included; what the listed layers leave of it is Flask's and
+Werkzeug's dispatch (request context, routing, the response's WSGI headers) and the test client.
 
 {layers}
 
