@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from publish import audit, clients
+from publish.store import Store
 from tests.conftest import POSTGRES_URL, require_postgres
 from tests.hub.api.conftest import PERSONAL, Secured, copy_secured
 from tests.hub_copies import HubCopy, Templates
@@ -138,62 +139,75 @@ def test_a_cold_keyed_page_pays_no_round_trip_to_check_its_connection(own: tuple
     finally:
         event.remove(store.engine, "before_cursor_execute", issuing)
         event.remove(store.engine, "connect", connected)
-    print("SENT", sent, "ISSUED", issued)
     assert answer.status_code == 200 and issued  # read through the pool
     assert [s for s in sent if s not in issued and "hub_audit_append" not in s] == []
 
 
 
-def _wire(traces: list[Path], since: list[int]) -> list[str]:
-    """What the driver sent on each traced connection since `since` (libpq's trace of the frontend's messages,
-    written out before each is sent): the simple queries' texts, and `extended` for each statement sent with
-    parameters (Parse/Bind...Sync)."""
-    sent = []
-    for path, start in zip(traces, since, strict=True):
-        with path.open("rb") as f:
-            f.seek(start)
-            for line in f.read().decode(errors="replace").splitlines():
-                fields = line.split("\t")
-                if len(fields) > 2 and fields[0] == "F" and fields[2] in ("Query", "Sync"):
-                    sent.append(fields[3].strip().strip('"') if fields[2] == "Query" else "extended")
-    return sent
+class Wire:
+    """libpq's trace of every connection `store` opens while in use (one file each under `folder`; the pool is
+    emptied on entry, so every connection from there on is traced): `mark()` where each trace stands, `sent(mark)`
+    what the driver sent since then, on the connections opened before and after it."""
+
+    def __init__(self, store: Store, folder: Path) -> None:
+        self.store, self.folder = store, folder
+        self.traces: list[Path] = []
+
+    def _connected(self, dbapi_conn: Any, _record: Any) -> None:
+        import psycopg
+
+        path = self.folder / f"wire{len(self.traces)}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT)  # libpq's FILE owns it from here
+        self.traces.append(path)
+        dbapi_conn.pgconn.trace(fd)
+        dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    def __enter__(self) -> Wire:
+        event.listen(self.store.engine, "connect", self._connected)
+        self.store.dispose()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.store.engine, "connect", self._connected)
+
+    def mark(self) -> list[int]:
+        return [p.stat().st_size for p in self.traces]
+
+    def sent(self, since: list[int]) -> list[str]:
+        """What the driver sent on each traced connection since `since` (libpq's trace of the frontend's
+        messages, written out before each is sent): the simple queries' texts, and `extended` for each statement
+        sent with parameters (Parse/Bind...Sync). Connections opened after the mark count from their start."""
+        sent = []
+        for path, start in zip(self.traces, since + [0] * (len(self.traces) - len(since)), strict=True):
+            with path.open("rb") as f:
+                f.seek(start)
+                for line in f.read().decode(errors="replace").splitlines():
+                    fields = line.split("\t")
+                    if len(fields) > 2 and fields[0] == "F" and fields[2] in ("Query", "Sync"):
+                        sent.append(fields[3].strip().strip('"') if fields[2] == "Query" else "extended")
+        return sent
 
 
 def test_cold_keyed_answers_read_without_a_transaction(own: tuple[Secured, HubCopy], tmp_path: Path) -> None:
     """A cold keyed page, a cold record, a cold page of changes and a new key's first request read on PostgreSQL
     without BEGIN and the pool's ROLLBACK (publish.db.reading): two round trips fewer each. The only transaction
     left is the new key's first-use date, a write."""
-    import psycopg
-
     secured, _ = own
     store = secured.hub.store
-    traces: list[Path] = []
-
-    def connected(dbapi_conn: Any, _record: Any) -> None:
-        path = tmp_path / f"wire{len(traces)}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT)  # libpq's FILE owns it from here
-        traces.append(path)
-        dbapi_conn.pgconn.trace(fd)
-        dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
-
-    event.listen(store.engine, "connect", connected)
-    try:
-        store.dispose()  # every connection from here on is traced
+    with Wire(store, tmp_path) as wire:
         client = secured.app().test_client()
         headers = secured.headers("department")
         assert client.get(f"/api/v1/datasets/{PERSONAL}/records?limit=2", headers=headers).status_code == 200
         fresh = {"Authorization": "Bearer " + clients.issue_key(store, "department", days=1, actor="tests").token}
-        since = [p.stat().st_size for p in traces]
+        since = wire.mark()
         page = client.get(f"/api/v1/datasets/{PERSONAL}/records?limit=3", headers=fresh)  # a key not seen yet
         key_field = secured.hub.catalog.dataset(PERSONAL).schema.primary_key[0]
         record = client.get(f"/api/v1/datasets/{PERSONAL}/records/{page.get_json()['records'][1][key_field]}",
                             headers=fresh)
         feed = client.get(f"/api/v1/datasets/{PERSONAL}/changes?since=0&limit=2", headers=fresh)
-    finally:
-        event.remove(store.engine, "connect", connected)
     assert [page.status_code, record.status_code, feed.status_code] == [200, 200, 200]
     assert len(feed.get_json()["changes"]) == 2
-    sent = _wire(traces, since + [0] * (len(traces) - len(since)))  # (connections opened since: all of theirs)
+    sent = wire.sent(since)  # (connections opened since: all of theirs)
     assert "ROLLBACK" not in sent, sent
     # the key's first-use date, a write; every other statement is a read of its own
     assert [s.split()[0] for s in sent if s != "extended"] == ["BEGIN", "COMMIT"]
@@ -204,33 +218,18 @@ def test_a_cold_keyed_page_of_changes_reads_the_current_version_once_and_its_pag
     generation, the page (its keys and their rows in one statement) and the audit call. The change feed's check
     of `until` takes the current version read with the key (it read it again), with `until` named or not, or
     from what the worker last saw."""
-    import psycopg
-
     secured, _ = own
     store = secured.hub.store
-    traces: list[Path] = []
-
-    def connected(dbapi_conn: Any, _record: Any) -> None:
-        path = tmp_path / f"wire{len(traces)}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT)  # libpq's FILE owns it from here
-        traces.append(path)
-        dbapi_conn.pgconn.trace(fd)
-        dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
-
-    event.listen(store.engine, "connect", connected)
-    try:
-        store.dispose()  # every connection from here on is traced
+    with Wire(store, tmp_path) as wire:
         client = secured.app().test_client()
         headers = secured.headers("department")
         assert client.get(f"/api/v1/datasets/{PERSONAL}/records?limit=2", headers=headers).status_code == 200
         feeds, sent = [], []
         for query in ("since=0&limit=2", "since=0&until=1&limit=3", "since=1&limit=2"):
-            since = [p.stat().st_size for p in traces]
+            since = wire.mark()
             feeds.append(client.get(f"/api/v1/datasets/{PERSONAL}/changes?{query}", headers=headers))
-            sent.append(_wire(traces, since + [0] * (len(traces) - len(since))))
+            sent.append(wire.sent(since))
         walked = client.get(feeds[0].get_json()["next"], headers=headers)  # its cursor pins until
-    finally:
-        event.remove(store.engine, "connect", connected)
     assert [f.status_code for f in feeds] == [200, 200, 200] and walked.status_code == 200
     assert [len(f.get_json()["changes"]) for f in feeds] == [2, 3, 0]
     first, second = feeds[0].get_json()["changes"], walked.get_json()["changes"]
@@ -246,31 +245,16 @@ def test_a_cold_keyed_page_of_changes_reads_the_current_version_once_and_its_pag
 def test_a_keyed_list_of_versions_is_one_statement_of_its_own(own: tuple[Secured, HubCopy], tmp_path: Path) -> None:
     """/versions reads its list without BEGIN and ROLLBACK and takes the current version from it (the newest
     committed): with a known key, the current versions with the key generation, the list, the audit call."""
-    import psycopg
-
     secured, _ = own
     store = secured.hub.store
-    traces: list[Path] = []
-
-    def connected(dbapi_conn: Any, _record: Any) -> None:
-        path = tmp_path / f"wire{len(traces)}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT)  # libpq's FILE owns it from here
-        traces.append(path)
-        dbapi_conn.pgconn.trace(fd)
-        dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
-
-    event.listen(store.engine, "connect", connected)
-    try:
-        store.dispose()  # every connection from here on is traced
+    with Wire(store, tmp_path) as wire:
         client = secured.app().test_client()
         headers = secured.headers("department")
         for _ in range(2):  # the key looked up, then the version reader's connection opened
             assert client.get(f"/api/v1/datasets/{PERSONAL}/versions", headers=headers).status_code == 200
-        since = [p.stat().st_size for p in traces]
+        since = wire.mark()
         listed = client.get(f"/api/v1/datasets/{PERSONAL}/versions", headers=headers)
-        sent = _wire(traces, since + [0] * (len(traces) - len(since)))
-    finally:
-        event.remove(store.engine, "connect", connected)
+        sent = wire.sent(since)
     body = listed.get_json()
     assert listed.status_code == 200 and body["current"] == body["versions"][0]["version"] == store.current_version(
         PERSONAL)
@@ -280,31 +264,16 @@ def test_a_keyed_list_of_versions_is_one_statement_of_its_own(own: tuple[Secured
 def test_a_keyed_dataset_description_reads_each_thing_once_without_a_transaction(own: tuple[Secured, HubCopy], tmp_path: Path) -> None:
     """/datasets/<id> reads its latest load, its record count and its versions each in one statement without
     BEGIN and ROLLBACK, and takes the current version from the versions (the newest committed)."""
-    import psycopg
-
     secured, _ = own
     store = secured.hub.store
-    traces: list[Path] = []
-
-    def connected(dbapi_conn: Any, _record: Any) -> None:
-        path = tmp_path / f"wire{len(traces)}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT)  # libpq's FILE owns it from here
-        traces.append(path)
-        dbapi_conn.pgconn.trace(fd)
-        dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
-
-    event.listen(store.engine, "connect", connected)
-    try:
-        store.dispose()  # every connection from here on is traced
+    with Wire(store, tmp_path) as wire:
         client = secured.app().test_client()
         headers = secured.headers("department")
         for _ in range(2):  # the key looked up, then the version reader's connection opened
             assert client.get(f"/api/v1/datasets/{PERSONAL}", headers=headers).status_code == 200
-        since = [p.stat().st_size for p in traces]
+        since = wire.mark()
         listed = client.get(f"/api/v1/datasets/{PERSONAL}", headers=headers)
-        sent = _wire(traces, since + [0] * (len(traces) - len(since)))
-    finally:
-        event.remove(store.engine, "connect", connected)
+        sent = wire.sent(since)
     body = listed.get_json()
     assert listed.status_code == 200 and body["version"] == body["versions"][0]["version"] == store.current_version(
         PERSONAL)

@@ -6,7 +6,6 @@ audit entry."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from publish import tables
 from publish.context import Hub
 from publish.store import utcnow
 from tests.hub.api.conftest import PERSONAL, RESTRICTED, Secured
-from tests.hub.api.test_dropped_connections import _wire, own  # noqa: F401 - a fixture
+from tests.hub.api.test_dropped_connections import Wire, own  # noqa: F401 - a fixture
 from tests.hub_copies import HubCopy
 from tests.publish.conftest import SAMPLES, ingest, read_rows, write_rows
 
@@ -46,23 +44,10 @@ def _warm(client: FlaskClient, url: str, headers: dict[str, str]) -> None:
 
 def test_a_hot_keyed_answer_is_one_round_trip_and_a_cold_one_two(own: tuple[Secured, HubCopy],  # noqa: F811
                                                                   tmp_path: Path) -> None:
-    import psycopg
-
     secured, _ = own
     store = secured.hub.store
-    traces: list[Path] = []
-
-    def connected(dbapi_conn: Any, _record: Any) -> None:
-        path = tmp_path / f"wire{len(traces)}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT)  # libpq's FILE owns it from here
-        traces.append(path)
-        dbapi_conn.pgconn.trace(fd)
-        dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
-
     base = f"/api/v1/datasets/{PERSONAL}"
-    event.listen(store.engine, "connect", connected)
-    try:
-        store.dispose()  # every connection from here on is traced
+    with Wire(store, tmp_path) as wire:
         client = secured.app().test_client()
         headers = secured.headers("department")
         _warm(client, f"{base}/records?limit=2", headers)
@@ -73,11 +58,9 @@ def test_a_hot_keyed_answer_is_one_round_trip_and_a_cold_one_two(own: tuple[Secu
                           ("record cold", f"{base}/records/{key}"), ("record hot", f"{base}/records/{key}"),
                           ("changes cold", f"{base}/changes?since=0&limit=2"),
                           ("changes hot", f"{base}/changes?since=0&limit=2")]:
-            since = [p.stat().st_size for p in traces]
+            since = wire.mark()
             assert client.get(url, headers=headers).status_code == 200, name
-            sent[name] = len(_wire(traces, since + [0] * (len(traces) - len(since))))
-    finally:
-        event.remove(store.engine, "connect", connected)
+            sent[name] = len(wire.sent(since))
     # main: 3, 2, 3, 2, 3, 2 (the current versions with the key generation first)
     assert sent == {"page cold": 2, "page hot": 1, "record cold": 2, "record hot": 1, "changes cold": 2,
                     "changes hot": 1}
