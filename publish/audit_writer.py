@@ -18,7 +18,8 @@ connection; the next batch opens a fresh one. Before each batch on PostgreSQL, a
 (a restart, pg_terminate_backend) is seen on its socket without a round trip (publish/liveness.py), and one idle
 for IDLE_PING seconds is also pinged, so a restarted server costs no refused answer. A batch is never written
 twice: a batch whose connection fails under it may have been committed, so its callers refuse their answers
-rather than send it again (nothing is answered without its entry, nothing is logged twice).
+rather than send it again (nothing is answered without its entry, nothing is logged twice). On SQLite the
+writers of several processes queue for their turn on a file lock first (publish/write_turns.py).
 
 Why no writer thread: the request must wait for its entry's commit anyway (the rule above), so a writer thread
 would add two thread hand-offs per request and only move the CPU into another thread; under load the leader
@@ -35,6 +36,7 @@ import time
 import weakref
 import zlib
 from collections.abc import Callable
+from contextlib import closing, nullcontext
 from typing import Any
 
 from sqlalchemy import event
@@ -44,6 +46,7 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from publish import audit, tables
 from publish.audit_guard import LOCK_KEY
 from publish.liveness import dropped
+from publish.write_turns import Turns
 
 __all__ = ["Expect", "State", "append", "append_if", "close", "conditional"]
 
@@ -89,6 +92,8 @@ class _Connection:
             proxied.detach()  # ours until closed: never returned to the pool, never reset, never pinged by it
         self.proxied = proxied
         self.postgres = engine.dialect.name == "postgresql"
+        database = engine.url.database or ""  # a SQLite file's writers in other processes queue with this one's
+        self.turns = Turns(database) if self.own and not self.postgres and not database.startswith("file:") else None
         self.used = time.monotonic()
         self.function: str | None = None
         if self.postgres:
@@ -132,8 +137,7 @@ class _Connection:
             return [None if expect else next(written) for expect in expects], None
         if self.postgres and self.server_hashes:
             return list(_write_pg(self.dbapi, batch, key, self.function)), None
-        cur = self.dbapi.cursor()
-        try:
+        with self.turns.turn() if self.turns else nullcontext(), closing(self.dbapi.cursor()) as cur:
             if self.postgres:  # (a server in another encoding: hashed here, as on SQLite)
                 cur.execute("BEGIN")
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
@@ -148,11 +152,11 @@ class _Connection:
             except BaseException:
                 _rollback(cur)
                 raise
-        finally:
-            cur.close()
         return [r["hash"] for r in rows], None
 
     def close(self) -> None:
+        if self.turns is not None:
+            self.turns.close()
         try:
             self.proxied.close()  # detached: closes the DB-API connection itself (else: back to the pool)
         except Exception:  # noqa: BLE001, S110 - already broken: nothing left to close

@@ -4,6 +4,7 @@ and a connection the server dropped is replaced instead of refusing answers."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 from pathlib import Path
@@ -11,8 +12,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from publish import audit, audit_writer
+from publish import audit, audit_writer, write_turns
 from publish.context import Hub
+from publish.db import create_engine, write_transaction
 
 
 def _audit_connections(hub: Hub) -> int:
@@ -25,9 +27,9 @@ def _audit_connections(hub: Hub) -> int:
             targets.append(os.readlink(fd))
         except OSError:
             continue
-    if hub.store.dialect == "sqlite":
+    if hub.store.dialect == "sqlite":  # the file itself and the writers' turns file beside it
         database = str(hub.store.audit_engine.url.database)
-        return sum(1 for t in targets if t == database)
+        return sum(1 for t in targets if t in (database, database + write_turns.SUFFIX))
     port = f"{hub.store.audit_engine.url.port or 5432:04X}"
     sockets = {t[len("socket:["):-1] for t in targets if t.startswith("socket:[")}
     count = 0
@@ -130,6 +132,37 @@ def test_appends_of_two_processes_at_once_make_one_chain(hub: Hub) -> None:
     assert result.ok and result.checked == len(written) == 160
     assert len(set(written)) == 160  # each caller got its own entry's hash
     assert sorted(e["client"] for e in audit.entries(hub.store, limit=1000)) == ["w0"] * 40 + ["w1"] * 40 + ["w2"] * 40 + ["w3"] * 40
+
+
+def test_sqlite_appenders_of_several_processes_wait_their_turn_not_sqlites_back_off(hub: Hub) -> None:
+    """On SQLite an append first waits for its turn among every process's audit writers (the flock of the file
+    beside the log), and only then takes SQLite's write lock: while another process holds the turn, this one's
+    append neither writes nor holds SQLite's lock (so it is not asleep in SQLite's busy back-off, 1 to 100 ms
+    between tries, when the turn comes), and it lands the moment the turn is let go."""
+    if hub.store.dialect != "sqlite":
+        pytest.skip("PostgreSQL appenders queue on the server's advisory lock")
+    audit.append(hub.store, client="first", method="GET", path="/first", status=200)  # the writer's file is open
+    database = str(hub.store.audit_engine.url.database)
+    other = os.open(database + write_turns.SUFFIX, os.O_RDWR)  # another process's hold: its own open file
+    fcntl.flock(other, fcntl.LOCK_EX)
+    done = threading.Event()
+    waiting = threading.Thread(target=lambda: (audit.append(hub.store, client="second", method="GET",
+                                                            path="/second", status=200), done.set()))
+    try:
+        waiting.start()
+        assert not done.wait(0.5)  # still waiting for its turn
+        probe = create_engine(f"sqlite:///{database}", lock_timeout=0, spatial=False)  # (sqlean, as the hub's)
+        with write_transaction(probe):  # SQLite's write lock is free (else "locked"): the append has not taken it
+            pass
+        probe.dispose()
+        assert [e["client"] for e in audit.entries(hub.store, limit=10)] == ["first"]
+    finally:
+        fcntl.flock(other, fcntl.LOCK_UN)
+        os.close(other)
+    assert done.wait(30)
+    waiting.join(5)
+    assert [e["client"] for e in audit.entries(hub.store, limit=10)] == ["second", "first"]
+    assert audit.verify(hub.store).ok
 
 
 def _log_reads(hub: Hub, *connections: audit_writer._Connection) -> int:
