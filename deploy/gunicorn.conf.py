@@ -76,6 +76,7 @@ preload_app = True
 proc_name = "hub-web"
 forwarded_allow_ips = "127.0.0.1,::1"  # the scheme nginx saw (X-Forwarded-Proto) is trusted from here only
 accesslog = None  # hub/observability.py logs one JSON line per request, with its request id
+logger_class = "hub.access_log.Logger"  # gunicorn's, without building access-log fields for no log
 # gunicorn ≥ 23's control socket lives in $HOME and would be shared by two hubs on one machine; systemd's
 # signals (reload = HUP, stop = TERM) are how this service is managed.
 control_socket_disable = True

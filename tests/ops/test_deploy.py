@@ -6,6 +6,8 @@ import json
 import shutil
 import subprocess
 import sys
+import types
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -69,7 +71,7 @@ def test_gunicorn_configuration_follows_the_settings(tmp_path: Path) -> None:
     env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")
     script = ("import json, runpy, sys; c = runpy.run_path(sys.argv[1]); "
               "print(json.dumps({k: c[k] for k in ('workers', 'threads', 'worker_class', 'bind', 'preload_app', "
-              "'logconfig_dict')}))")
+              "'logconfig_dict', 'logger_class')}))")
     done = subprocess.run([sys.executable, "-c", script, str(DEPLOY / "gunicorn.conf.py")], env=env,
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -77,7 +79,37 @@ def test_gunicorn_configuration_follows_the_settings(tmp_path: Path) -> None:
     assert config["workers"] == 5 and config["threads"] == 3 and config["worker_class"] == "hub.gthread.ThreadWorker"
     assert config["bind"] == ["unix:/run/hub/web.sock"] and config["preload_app"] is True
     assert config["logconfig_dict"]["root"]["level"] == "WARNING"
+    assert config["logger_class"] == "hub.access_log.Logger"
     assert (tmp_path / "metrics").is_dir()
+
+
+def test_gunicorns_access_log_is_written_only_when_an_operator_sets_one(tmp_path: Path) -> None:
+    """The hub logs its own request lines (gunicorn's access log is off, deploy/gunicorn.conf.py); an operator
+    who sets `accesslog` still gets gunicorn's lines."""
+    from gunicorn.config import Config
+    from gunicorn.http.wsgi import Response
+
+    from hub.access_log import Logger
+
+    written = []
+    for accesslog in (None, str(tmp_path / "access.log")):
+        cfg = Config()
+        cfg.set("accesslog", accesslog)
+        if accesslog is None:  # a logging configuration given, as ours is (which made gunicorn count its log as on)
+            cfg.set("logconfig_dict", {"root": {"level": "INFO", "handlers": []}})
+        log = Logger(cfg)
+        req = types.SimpleNamespace(method="GET", path="/api/v1/datasets", query="", uri="/api/v1/datasets",
+                                    version=(1, 1), headers=[])
+        resp = Response(req, None, cfg)
+        resp.status = "200 OK"
+        log.access(resp, req, {"REMOTE_ADDR": "10.0.0.1", "RAW_URI": "/api/v1/datasets", "REQUEST_METHOD": "GET",
+                              "SERVER_PROTOCOL": "HTTP/1.1", "QUERY_STRING": ""}, timedelta(milliseconds=3))
+        for handler in log.access_log.handlers:
+            handler.flush()
+        written.append(sorted(p.name for p in tmp_path.iterdir()))
+    assert written[0] == []  # no access log of gunicorn's by default
+    line = (tmp_path / "access.log").read_text()
+    assert "10.0.0.1" in line and '"GET /api/v1/datasets HTTP/1.1" 200 ' in line
 
 
 def test_the_master_freezes_the_built_app_before_forking(tmp_path: Path) -> None:
