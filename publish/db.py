@@ -79,7 +79,13 @@ def _sqlite_pragmas(dbapi_conn: Any, busy_ms: int) -> Any:
     return cur
 
 
+# the execution option of a connection from `reading`: on SQLite its statements run without BEGIN
+_NO_BEGIN = "hub_no_begin"
+
+
 def _sqlite_begin(conn: sa.Connection) -> None:
+    if conn.get_execution_options().get(_NO_BEGIN):
+        return  # each statement its own snapshot (reading)
     mode = conn.info.get("sqlite_begin", "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
 
@@ -161,11 +167,15 @@ def reading(engine: Engine) -> sa.Connection:
     their tables' share locks between statements (nothing the API reads is dropped or altered while it serves: a
     first load's table swap happens only to a table with no committed rows, publish/direct_load.py). Only for
     callers whose statements are each right on their own, or whose rows cannot change between them.
-    Not on SQLite: pysqlite's AUTOCOMMIT switch would leave the pooled connection in the driver's own
-    transaction mode, which _sqlite_on_connect turns off."""
+    On SQLite without BEGIN (and so without the pool's ROLLBACK), each statement reading its own snapshot, as on
+    PostgreSQL: two calls into SQLite fewer, about 30 µs of a cold page's CPU. Not through pysqlite's AUTOCOMMIT
+    switch: it would leave the pooled connection in the driver's own transaction mode, which _sqlite_on_connect
+    turns off."""
     conn = engine.connect()
     if engine.dialect.name == "postgresql":
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    elif engine.dialect.name == "sqlite":
+        conn = conn.execution_options(**{_NO_BEGIN: True})
     return conn
 
 
