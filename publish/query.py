@@ -438,7 +438,7 @@ def records(store: Store, dataset: Dataset, query: Query | None = None, viewer: 
                      if count else None)
     more = len(fetched) > query.limit
     shape = shaper(dataset, table, viewer, names, keys, redact, query.with_geometry)
-    rows = [shape(r) for r in fetched[: query.limit]]
+    rows = shape(fetched[: query.limit])
     next_cursor = _next_cursor(query, keys, fetched[query.limit - 1]) if more else None
     return Page(rows=rows, version=query.version, total=total, next_cursor=next_cursor, fields=names)
 
