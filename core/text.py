@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = ["CONTROL_CHARACTERS", "MAX_NESTING", "TONE_MARKS", "control_characters", "input_problem", "match_key", "match_words", "nfc", "fold_points", "search_fold", "search_fold_arrow", "search_fold_batch",
+           "search_fold_joined", "FoldedColumns",
            "search_words"]
 
 TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
@@ -160,6 +161,35 @@ def search_fold_arrow(texts: pa.Array) -> pa.Array:
         mask[odd] = True
         out = pc.replace_with_mask(out, pa.array(mask), pa.array([search_fold(strings[k].as_py()) for k in odd], text))
     return out
+
+
+def search_fold_joined(folded: list[pa.Array]) -> pa.Array:
+    """`search_fold` of texts joined by spaces, row by row, from each text's own folding (Arrow strings without
+    nulls, as search_fold_arrow gives them). Folding goes word by word and then collapses whitespace (see
+    _search_fold_by_words), so the folding of "a b" is the non-empty ones of a's and b's joined by one space."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = folded[0]
+    for part in folded[1:]:
+        both = pc.binary_join_element_wise(out, part, pa.scalar(" ", out.type))
+        out = pc.if_else(pc.equal(out, ""), part, pc.if_else(pc.equal(part, ""), out, both))
+    return out
+
+
+class FoldedColumns:
+    """One batch's text columns, each folded once (search_fold_arrow) for every stage that folds it: the quality
+    check's duplicate keys and a first load's search text both fold a register's name and address."""
+
+    def __init__(self) -> None:
+        self._folded: dict[str, pa.Array] = {}
+
+    def get(self, name: str, texts: pa.Array) -> pa.Array:
+        """search_fold_arrow(texts), `texts` being the batch's column `name` (folded already: the same result)."""
+        found = self._folded.get(name)
+        if found is None or len(found) != len(texts):
+            found = self._folded[name] = search_fold_arrow(texts)
+        return found
 
 
 def fold_points(points: np.ndarray, count: int) -> tuple[np.ndarray, list[int]] | None:

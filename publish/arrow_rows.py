@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.catalog import Schema
-from core.text import search_fold_arrow
+from core.text import FoldedColumns, search_fold_arrow, search_fold_joined
 from publish.copy_binary import KINDS, NULL, Column
 from publish.rows import KEY_SEPARATOR
 from publish.staging import _column, _float_text, _md5
@@ -132,8 +132,10 @@ def _hashes(rows: pa.Array) -> pa.Array:
     return pa.Array.from_buffers(pa.binary(36), n, [None, pa.py_buffer(cells)]).cast(pa.binary())
 
 
-def build(frame: pd.DataFrame, schema: Schema) -> Built:
-    """The batch's keys, hashes, search text and fields, as publish.staging.stored_rows_fast makes them."""
+def build(frame: pd.DataFrame, schema: Schema, folds: FoldedColumns | None = None) -> Built:
+    """The batch's keys, hashes, search text and fields, as publish.staging.stored_rows_fast makes them.
+    `folds`: the batch's text columns folded by an earlier stage (the quality check), the search text made of
+    them (core.text.search_fold_joined) rather than folded again."""
     fields: list[Column] = []
     texts: list[pa.Array] = []
     search_fields = set(schema.search_fields)
@@ -150,7 +152,10 @@ def build(frame: pd.DataFrame, schema: Schema) -> Built:
     searched = [part if part is not None else pa.array(
         [v if isinstance(v, str) else ("" if v is None else str(v)) for v in fields[index[name]].values or []], _TEXT)
         for name, part in ((name, parts[name]) for name in schema.search_fields if name in parts)]
-    if searched:
+    if searched and folds is not None:
+        names = [name for name in schema.search_fields if name in parts]
+        search = search_fold_joined([folds.get(name, part) for name, part in zip(names, searched, strict=True)])
+    elif searched:
         search = search_fold_arrow(_joined(searched, " "))
     else:
         search = _constant("", len(frame))

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from core.catalog import Schema
 from core.errors import ValidationFailed
+from core.text import FoldedColumns
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # the header: signature, flags (none), header extension (none)
 TRAILER = b"\xff\xff"
@@ -272,16 +273,17 @@ def rows(columns: Sequence[tuple[str, Column | pa.Array]], count: int) -> bytes:
 
 
 def direct_batch(frame: pd.DataFrame, schema: Schema, *, version: int, rows_before: int = 0,
-                 first_id: int | None = None) -> bytes:
+                 first_id: int | None = None, folds: FoldedColumns | None = None) -> bytes:
     """A first load's batch as binary COPY rows of ([_id,] _key, _hash, _from, _search, *fields): the same keys,
     hashes and search text as publish.staging.copy_text (the geometry is made by the database), built as Arrow
     arrays (publish/arrow_rows.py); with `first_id`, the rows' `_id` numbered from it. A value that cannot be
-    carried: `ValidationFailed` naming its source row (the frame's `_row`, else `rows_before` + position)."""
+    carried: `ValidationFailed` naming its source row (the frame's `_row`, else `rows_before` + position).
+    `folds`: the frame's text columns folded already (publish.arrow_rows.build)."""
     from publish.arrow_rows import build
 
     n = len(frame)
     try:
-        built = build(frame, schema)
+        built = build(frame, schema, folds)
         columns: list[tuple[str, Column | pa.Array]] = [
             ("text", Column("_key", built.keys, None, str, strings=built.keys)), ("raw", built.hashes),
             ("raw", constant("int4", version, n)), ("text", Column("_search", built.search, None, str, strings=built.search))]

@@ -36,6 +36,7 @@ import sqlalchemy as sa
 
 from core.catalog import Dataset
 from core.errors import HubError, ShrinkRefused
+from core.text import FoldedColumns
 from publish import bulk, leases, tables
 from publish.copy_binary import direct_batch
 from publish.crash import crash_point
@@ -106,6 +107,9 @@ class Loader:
         self._finished = False
         self._direct: DirectLoad | Literal[False] | None = None  # None: not decided yet; False: staging
         self._stream: bulk.CopyStream | None = None  # PostgreSQL: the COPY into the staging table
+        # the next batch's text columns as the quality check folded them (core.text.FoldedColumns), set by the
+        # pipeline before stage(): a direct load's search text is made of them instead of folding them again
+        self.folds: FoldedColumns | None = None
         # PostgreSQL: invalid rows not yet copied (see reject()), pickled a batch to a blob: as thousands of
         # strings they would sit among the freed batches and hold the heap's pages until the commit
         self._rejects: list[bytes] = []
@@ -166,7 +170,9 @@ class Loader:
 
     # -- staging -----------------------------------------------------------------------------------------------
     def stage(self, frame: pd.DataFrame) -> int:
-        """Stage a batch of valid, typed rows. Returns how many."""
+        """Stage a batch of valid, typed rows. Returns how many. `self.folds`, when set, holds the batch's text
+        columns folded by an earlier stage, for a direct load's search text (used once, then cleared)."""
+        folds, self.folds = self.folds, None
         if frame.empty:
             return 0
         assert self.conn is not None
@@ -175,7 +181,7 @@ class Loader:
             if self._direct is None:
                 self._direct = self._start_direct()
             if self._direct:
-                self._copy_direct(self._direct, frame)
+                self._copy_direct(self._direct, frame, folds)
             else:
                 if self._stream is None:  # one COPY into the staging table, open until commit or reject
                     if not self.conn.in_transaction():
@@ -192,7 +198,7 @@ class Loader:
         self.rows_staged += len(frame)
         return len(frame)
 
-    def _copy_direct(self, direct: DirectLoad, frame: pd.DataFrame) -> None:
+    def _copy_direct(self, direct: DirectLoad, frame: pd.DataFrame, folds: FoldedColumns | None = None) -> None:
         """The batch into a direct load's COPY, DIRECT_SLICE rows at a time: the server stores a slice while the
         next is built (it starts sooner and is left less to finish at commit), and a slice's buffers are a fifth
         of a 50,000-row batch's. A slice refused after others went abandons the COPY: the load cannot commit
@@ -202,7 +208,7 @@ class Loader:
             try:
                 part = frame.iloc[start:start + DIRECT_SLICE]
                 data = direct_batch(part, schema, version=direct.version, rows_before=self.rows_staged + start,
-                                    first_id=direct.rows + 1)
+                                    first_id=direct.rows + 1, folds=folds if len(part) == len(frame) else None)
             except BaseException as exc:
                 if start:
                     direct.finish(exc)

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from core.catalog import Dataset
 from core.errors import HubError, InputError, ShrinkRefused
 from core.memory import HeapTrimmer, arrow_in_system_heap, older_objects_frozen, release_memory
+from core.text import FoldedColumns
 from publish.crash import crash_point
 from publish.db import storage_full
 from publish.guard import Impact, LoadPlan, Preview, check_scope, check_shrink, no_valid_rows
@@ -159,13 +160,15 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
             crash_point("validated")
             if preview is not None:
                 preview.add(valid)
+            folds = FoldedColumns()  # text columns the quality check and the load both fold, folded once
             if quality is not None:
-                quality.add(valid)
+                quality.add(valid, folds)
             if rows_rejected < keep_rejected and len(invalid):
                 kept.append(invalid.iloc[: keep_rejected - rows_rejected])
             rows_valid += len(valid)
             rows_rejected += len(invalid)
             if loader:
+                loader.folds = folds
                 loader.stage(valid)
                 loader.reject(invalid)
                 crash_point("staged")

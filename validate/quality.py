@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
 
 from core.catalog import Schema
-from core.text import search_fold_arrow, search_fold_batch
+from core.text import FoldedColumns, search_fold_arrow, search_fold_batch
 
 from . import quality_gx
 from .quality_geo import Boundaries
@@ -82,15 +82,16 @@ class QualityRun:
         self.rows = 0
 
     # -- collecting ---------------------------------------------------------------------------------------------
-    def add(self, valid: pd.DataFrame) -> None:
-        """Keep what the suite needs from one batch of valid, typed rows (the validator's first output)."""
+    def add(self, valid: pd.DataFrame, folds: FoldedColumns | None = None) -> None:
+        """Keep what the suite needs from one batch of valid, typed rows (the validator's first output).
+        `folds`: the batch's folded text columns, shared with the other stages that fold them."""
         if valid.empty:
             return
         index = pd.Index(valid["_row"].to_numpy(dtype=np.int64), name="_row")
         part: dict[str, Any] = {name: self._compact(name, valid[name]).set_axis(index) for name in self._keep}
         for n, e in enumerate(self.suite.expectations):
             if e.check == "unique_together":
-                part[f"hub_key_{n}"] = pd.Series(_folded_hash(valid, list(e.fields)), index=index)
+                part[f"hub_key_{n}"] = pd.Series(_folded_hash(valid, list(e.fields), folds), index=index)
             elif e.extract:
                 text = pd.Series(_texts(valid[e.field]), index=index, dtype=object)
                 found = text.str.extract(e.extract, expand=False)
@@ -390,7 +391,7 @@ def _mask(frame: pd.DataFrame, conditions: tuple[Condition, ...], today: date) -
     return mask
 
 
-def _folded_hash(frame: pd.DataFrame, fields: list[str]) -> pd.arrays.IntegerArray:
+def _folded_hash(frame: pd.DataFrame, fields: list[str], folds: FoldedColumns | None = None) -> pd.arrays.IntegerArray:
     """One int64 per row for the search-folded values of `fields` (core.text's search folding); NA where any of
     them is empty. The hashes are compared within one run only (Python's str hash, salted per process)."""
     missing = np.zeros(len(frame), dtype=bool)
@@ -398,14 +399,14 @@ def _folded_hash(frame: pd.DataFrame, fields: list[str]) -> pd.arrays.IntegerArr
     for name in fields:
         column = frame[name]
         missing |= column.isna().to_numpy()
-        parts.append(_folded(column))
+        parts.append(_folded(column, name, folds))
     keys = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()))
     return pd.arrays.IntegerArray(np.fromiter(map(hash, keys.to_pylist()), dtype=np.int64, count=len(keys)), missing)
 
 
-def _folded(column: pd.Series) -> pa.Array:
+def _folded(column: pd.Series, name: str = "", folds: FoldedColumns | None = None) -> pa.Array:
     """The column's search-folded texts ("" for missing) as Arrow strings: a text column's straight from its
-    Arrow strings, another's through their Python texts."""
+    Arrow strings (through `folds`, the batch's column `name` folded once), another's through their Python texts."""
     if isinstance(column.dtype, pd.StringDtype):
         try:
             strings = pa.array(column.array)
@@ -414,7 +415,7 @@ def _folded(column: pd.Series) -> pa.Array:
         if isinstance(strings, pa.ChunkedArray):
             strings = strings.combine_chunks()
         if pa.types.is_string(strings.type) or pa.types.is_large_string(strings.type):
-            return search_fold_arrow(strings)
+            return folds.get(name, strings) if folds is not None else search_fold_arrow(strings)
     return pa.array(search_fold_batch(_strings(column)), pa.large_string())
 
 

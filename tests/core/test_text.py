@@ -14,7 +14,15 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.text import match_key, match_words, search_fold, search_fold_arrow, search_fold_batch, search_words
+from core.text import (
+    match_key,
+    match_words,
+    search_fold,
+    search_fold_arrow,
+    search_fold_batch,
+    search_fold_joined,
+    search_words,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵĐĂÂÊÔƠƯ"
@@ -68,6 +76,17 @@ def test_arrow_fast_path_equals_search_fold_on_vietnamese(texts: list[str | None
 @given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30), max_size=20))
 def test_arrow_fast_path_equals_search_fold_on_any_text(texts: list[str]) -> None:
     assert search_fold_arrow(pa.array(texts, pa.large_string())).to_pylist() == [search_fold(t) for t in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.none() | st.text(alphabet=st.sampled_from(list(VIETNAMESE + ARROW_ODD + " \t\u00a0")),
+                                         max_size=12), min_size=5, max_size=5), min_size=1, max_size=3))
+def test_texts_folded_apart_then_joined_equal_the_folding_of_the_joined_texts(columns: list[list[str | None]]) -> None:
+    """A load's search text made of its fields' foldings (folded once for the quality check) is the folding of
+    the fields' texts joined by spaces, the empty and missing ones included."""
+    folded = search_fold_joined([search_fold_arrow(pa.array(c, pa.large_string())) for c in columns])
+    joined = [" ".join(t or "" for t in row) for row in zip(*columns, strict=True)]
+    assert folded.to_pylist() == [search_fold(t) for t in joined]
 
 
 def test_arrow_fast_path_equals_search_fold_across_unicode() -> None:

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.catalog import Catalog, Schema
+from core.text import FoldedColumns
 from publish.arrow_rows import _float_texts, build
 from publish.copy_binary import Column, _fields
 from publish.rows import canonical, stored_rows
@@ -21,8 +22,8 @@ from tests.publish.conftest import accommodation_frame
 from tests.publish.test_staging import SAMPLE_FILES, _validated
 
 
-def _built(frame: pd.DataFrame, schema: Schema) -> list[tuple[str, str, str]]:
-    built = build(frame, schema)
+def _built(frame: pd.DataFrame, schema: Schema, folds: FoldedColumns | None = None) -> list[tuple[str, str, str]]:
+    built = build(frame, schema, folds)
     hashes = [cell[4:].decode("ascii") for cell in built.hashes.to_pylist()]  # behind the 4-byte length
     return list(zip(built.keys.to_pylist(), hashes, built.search.to_pylist(), strict=True))
 
@@ -38,6 +39,14 @@ def test_keys_hashes_and_search_text_equal_stored_rows_for_every_sample(catalog:
     assert _built(frame, schema) == _expected(frame, schema)
 
 
+@pytest.mark.parametrize("dataset", sorted(SAMPLE_FILES))
+def test_a_search_text_made_of_columns_folded_once_equals_stored_rows(catalog: Catalog, dataset: str) -> None:
+    """The pipeline hands the load the text columns the quality check folded (core.text.FoldedColumns)."""
+    frame = _validated(catalog, dataset)
+    schema = catalog.dataset(dataset).schema
+    assert _built(frame, schema, FoldedColumns()) == _expected(frame, schema)
+
+
 def test_they_equal_stored_rows_for_odd_dtypes_and_missing_values(catalog: Catalog) -> None:
     schema = catalog.dataset("accommodation").schema
     frame = accommodation_frame(1, 50)
@@ -50,6 +59,7 @@ def test_they_equal_stored_rows_for_odd_dtypes_and_missing_values(catalog: Catal
     frame.loc[7, "name"] = "ﬁ Straße Ǆ Đình"  # letters folding to several
     frame = frame.drop(columns=["website"])  # a field missing from the frame
     assert _built(frame, schema) == _expected(frame, schema)
+    assert _built(frame, schema, FoldedColumns()) == _expected(frame, schema)
 
 
 def test_composite_keys_and_number_search_fields_equal_stored_rows() -> None:
@@ -63,6 +73,7 @@ def test_composite_keys_and_number_search_fields_equal_stored_rows() -> None:
         "note": pd.array(["  Đồng  Nai ", None, "", "x"], dtype="string"),
     })
     assert _built(frame, schema) == _expected(frame, schema)
+    assert _built(frame, schema, FoldedColumns()) == _expected(frame, schema)
 
 
 def test_float_texts_are_pythons_canonical_texts_for_any_double() -> None:
