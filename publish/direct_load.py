@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -25,6 +26,10 @@ class DirectLoad:
     it, the dataset's table takes no lock until the swap, and a load killed part way leaves nothing behind.
     If the swap cannot happen (another load got there first, something depends on the old table), the new
     table serves as the staging table of an ordinary apply.
+
+    Once every row is in, `index_early()` builds the dataset table's indexes and primary key on the new table
+    in a thread (the connection's only user meanwhile): the server builds them while the caller checks the
+    rows' quality, and the swap renames them instead of building them under the lock.
     """
 
     def __init__(self, conn: sa.Connection, table: sa.Table, name: str, version: int, geometry: dict[str, Any] | None,
@@ -35,6 +40,8 @@ class DirectLoad:
         self.version = version
         self.geometry = geometry
         self._stream: CopyStream | None = None
+        self._indexing: threading.Thread | None = None  # index_early()'s thread, until finish() joins it
+        self._indexing_error: BaseException | None = None
         self.rows = 0  # rows copied so far, numbered 1 to rows
         self.transaction = conn.begin()
         # from the table's definition, not `LIKE`: that would lock the dataset's table until commit, and a
@@ -86,10 +93,53 @@ class DirectLoad:
         self.rows += rows
 
     def finish(self, error: BaseException | None = None) -> None:
-        """End the open COPY (before any other statement on the connection); with `error`, abandon it."""
+        """End the open COPY (before any other statement on the connection), or wait for index_early()'s
+        statements; with `error`, abandon the COPY."""
+        if self._indexing is not None:
+            thread, self._indexing = self._indexing, None
+            thread.join()
+            failure, self._indexing_error = self._indexing_error, None
+            if failure is not None and error is None:
+                raise failure
         if self._stream is not None:
             stream, self._stream = self._stream, None
             stream.finish(error)
+
+    def index_early(self, memory: str) -> None:
+        """Every row is in: end the COPY, then build the dataset table's indexes (and primary key) on the new table
+        in a thread, with `memory` for the sorts, as the swap would; finish() waits for them. Built in a savepoint:
+        if one cannot be built, none is kept and the swap builds them itself, as it always did."""
+        self.finish()
+        self._indexing = threading.Thread(target=self._build_indexes, args=(memory,), name="hub-index-early",
+                                          daemon=True)
+        self._indexing.start()
+
+    def _build_indexes(self, memory: str) -> None:
+        conn = self.conn
+        try:
+            conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{memory}'")
+            conn.exec_driver_sql(f"SET LOCAL work_mem = '{memory}'")
+            old = self._facts(self.table.name)
+            made: dict[str, tuple[str, str]] = {}
+            savepoint = conn.begin_nested()
+            try:
+                if old.primary and old.primary_definition:
+                    conn.exec_driver_sql(f'ALTER TABLE {self.name} ADD CONSTRAINT "{self.name}_pkey" '
+                                         f'{old.primary_definition}'.replace("%", "%%"))
+                for index, definition in old.indexes:
+                    if index in self.premade:
+                        continue
+                    name, shared = f"{self.name}_ix{len(self.premade) + len(made)}", definition.split(" USING ", 1)[1]
+                    unique = "UNIQUE " if definition.startswith("CREATE UNIQUE ") else ""
+                    conn.exec_driver_sql(f"CREATE {unique}INDEX {name} ON {self.name} USING {shared}".replace("%", "%%"))
+                    made[index] = (name, shared)
+            except sa.exc.DBAPIError:
+                savepoint.rollback()
+                return
+            savepoint.commit()
+            self.premade.update(made)
+        except BaseException as exc:  # noqa: BLE001 (raised again by finish(), in the caller's thread)
+            self._indexing_error = exc
 
     def swap(self) -> bool:
         """Inside the locked transaction: make the new table the dataset's, with the old one's names,

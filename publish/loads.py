@@ -215,6 +215,12 @@ class Loader:
                 raise
             direct.copy(data, schema.field_names, len(part))
 
+    def index_early(self) -> None:
+        """Every batch is staged: a direct first load builds its table's indexes now, on the server, while the
+        caller goes on (the quality check); the commit waits for them (publish/direct_load.py)."""
+        if self._direct:  # invalid rows kept for the steward are copied at the commit, once the indexes are built
+            self._direct.index_early(bulk.PG_MEMORY)
+
     def _end_stream(self, error: BaseException | None = None) -> None:
         """Finish the staging COPY (PostgreSQL), so the connection can run other statements."""
         if self._stream is not None:

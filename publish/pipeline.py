@@ -177,6 +177,8 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
             trim()  # freed batches back to the system as they go
         report = validator.finish()
         del validator  # its key memory goes before the quality run and the commit need memory
+        if loader and not refuses(dataset, report.valid, False):
+            loader.index_early()  # the server builds a first load's indexes while the quality check runs
         large = table.rows_read > BATCH_ROWS  # a small file leaves nothing worth a collection (0.3 s in a big process)
         schema_valid = report.valid
         quality_section = None

@@ -243,3 +243,27 @@ def test_the_table_a_first_load_swaps_in_keeps_the_indexes_comments_and_grants_i
     assert before["grants"] and len(before["indexes"]) >= 5 and before["comments"]
     assert _load(hub, "accommodation", [accommodation_frame(1, 40)]).version == 1
     assert _shape(hub, "ds_accommodation") == before
+
+
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_indexes_built_while_the_quality_check_runs_give_the_table_the_same_shape_and_rows(hub: Hub) -> None:
+    """Loader.index_early (the pipeline calls it once every batch is in): the server builds the indexes and the
+    primary key on the new table before the commit, which renames them; the table ends as an ordinary first
+    load leaves it, its rows found through those indexes, and the next load goes on from it."""
+    with hub.store.engine.begin() as conn:
+        conn.exec_driver_sql("GRANT SELECT ON ds_accommodation TO PUBLIC")
+    before = _shape(hub, "ds_accommodation")
+    frame = accommodation_frame(1, 40)
+    with Loader(hub.store, hub.catalog.dataset("accommodation"), {"source_name": "accommodation.csv"}) as loader:
+        loader.stage(frame.iloc[:25])
+        loader.stage(frame.iloc[25:])
+        loader.index_early()
+        assert loader.commit().version == 1
+    assert _shape(hub, "ds_accommodation") == before
+    with hub.store.engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        found = conn.exec_driver_sql("SELECT _key FROM ds_accommodation WHERE _key = %(k)s AND _to IS NULL",
+                                     {"k": frame["code"].iloc[30]}).scalars().all()
+    assert found == [frame["code"].iloc[30]]
+    again = _load(hub, "accommodation", [accommodation_frame(1, 41)])
+    assert (again.version, again.rows_added, again.rows_unchanged) == (2, 1, 40)
