@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -42,6 +43,7 @@ class DirectLoad:
         self._stream: CopyStream | None = None
         self._indexing: threading.Thread | None = None  # index_early()'s thread, until finish() joins it
         self._indexing_error: BaseException | None = None
+        self.analyzed = False  # index_early() refreshed the new table's statistics
         self.rows = 0  # rows copied so far, numbered 1 to rows
         self.transaction = conn.begin()
         # from the table's definition, not `LIKE`: that would lock the dataset's table until commit, and a
@@ -105,16 +107,18 @@ class DirectLoad:
             stream, self._stream = self._stream, None
             stream.finish(error)
 
-    def index_early(self, memory: str) -> None:
+    def index_early(self, memory: str, analyze: Callable[[sa.Connection, str], None] | None = None) -> None:
         """Every row is in: end the COPY, then build the dataset table's indexes (and primary key) on the new table
         in a thread, with `memory` for the sorts, as the swap would; finish() waits for them. Built in a savepoint:
-        if one cannot be built, none is kept and the swap builds them itself, as it always did."""
+        if one cannot be built, none is kept and the swap builds them itself, as it always did. Then
+        `analyze(conn, table)` refreshes the new table's statistics (they stay with it through the renames):
+        `analyzed` says whether it did."""
         self.finish()
-        self._indexing = threading.Thread(target=self._build_indexes, args=(memory,), name="hub-index-early",
+        self._indexing = threading.Thread(target=self._build_indexes, args=(memory, analyze), name="hub-index-early",
                                           daemon=True)
         self._indexing.start()
 
-    def _build_indexes(self, memory: str) -> None:
+    def _build_indexes(self, memory: str, analyze: Callable[[sa.Connection, str], None] | None) -> None:
         conn = self.conn
         try:
             conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{memory}'")
@@ -138,6 +142,10 @@ class DirectLoad:
                 return
             savepoint.commit()
             self.premade.update(made)
+            if analyze is not None:
+                with conn.begin_nested():
+                    analyze(conn, self.name)
+                self.analyzed = True
         except BaseException as exc:  # noqa: BLE001 (raised again by finish(), in the caller's thread)
             self._indexing_error = exc
 

@@ -219,7 +219,11 @@ class Loader:
         """Every batch is staged: a direct first load builds its table's indexes now, on the server, while the
         caller goes on (the quality check); the commit waits for them (publish/direct_load.py)."""
         if self._direct:  # invalid rows kept for the steward are copied at the commit, once the indexes are built
-            self._direct.index_early(bulk.PG_MEMORY)
+            self._direct.index_early(bulk.PG_MEMORY, self._analyze)
+
+    def _analyze(self, conn: sa.Connection, table: str) -> None:
+        """The planner's statistics of a loaded table (its own name, or a direct load's new table)."""
+        bulk.analyze(conn, table, self.table.c.keys(), statistics_target=bulk.LOAD_STATISTICS_TARGET)
 
     def _end_stream(self, error: BaseException | None = None) -> None:
         """Finish the staging COPY (PostgreSQL), so the connection can run other statements."""
@@ -363,8 +367,8 @@ class Loader:
                     self._stage_name = staging
             if not swapped:
                 conn.exec_driver_sql(f"DROP TABLE {direct.name}")
-            if result.version is not None:
-                bulk.analyze(conn, self.table.name, self.table.c.keys(), statistics_target=bulk.LOAD_STATISTICS_TARGET)
+            if result.version is not None and not (swapped and direct.analyzed):
+                self._analyze(conn, self.table.name)
             self._record(conn, result, result.report, quality_score, error=error)
             crash_point("applied")
             direct.transaction.commit()

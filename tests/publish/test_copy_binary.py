@@ -248,8 +248,8 @@ def test_the_table_a_first_load_swaps_in_keeps_the_indexes_comments_and_grants_i
 @pytest.mark.parametrize("backend", ["postgis"])
 def test_indexes_built_while_the_quality_check_runs_give_the_table_the_same_shape_and_rows(hub: Hub) -> None:
     """Loader.index_early (the pipeline calls it once every batch is in): the server builds the indexes and the
-    primary key on the new table before the commit, which renames them; the table ends as an ordinary first
-    load leaves it, its rows found through those indexes, and the next load goes on from it."""
+    primary key on the new table, and its statistics, before the commit, which renames them; the table ends as
+    an ordinary first load leaves it, its rows found through those indexes, and the next load goes on from it."""
     with hub.store.engine.begin() as conn:
         conn.exec_driver_sql("GRANT SELECT ON ds_accommodation TO PUBLIC")
     before = _shape(hub, "ds_accommodation")
@@ -265,5 +265,9 @@ def test_indexes_built_while_the_quality_check_runs_give_the_table_the_same_shap
         found = conn.exec_driver_sql("SELECT _key FROM ds_accommodation WHERE _key = %(k)s AND _to IS NULL",
                                      {"k": frame["code"].iloc[30]}).scalars().all()
     assert found == [frame["code"].iloc[30]]
+    with hub.store.engine.connect() as conn:  # the planner knows the rows (statistics made before the renames)
+        assert conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = 'ds_accommodation'").scalar() == 40
+        analyzed = set(conn.exec_driver_sql("SELECT attname FROM pg_stats WHERE tablename = 'ds_accommodation'").scalars())
+    assert {"_key", "code", "name"} <= analyzed and "_hash" not in analyzed
     again = _load(hub, "accommodation", [accommodation_frame(1, 41)])
     assert (again.version, again.rows_added, again.rows_unchanged) == (2, 1, 40)
