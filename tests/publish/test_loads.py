@@ -224,7 +224,8 @@ def test_every_field_a_query_can_filter_on_has_statistics_after_a_load(hub: Hub)
 
 def test_the_stored_report_is_the_reports_json_text(units_loaded: Hub) -> None:
     """hub_loads.report is json.dumps' text of the report, Vietnamese as it is, stored as text on both backends
-    (SQLite gets it as UTF-8 bytes cast to TEXT, issue 21's peak memory)."""
+    (SQLite gets it as UTF-8 bytes cast to TEXT, PostgreSQL as a text parameter in binary format: its UTF-8
+    bytes; issue 21's peak memory)."""
     import json
 
     hub = units_loaded
