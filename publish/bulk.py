@@ -177,6 +177,7 @@ def _sqlite(conn: sa.Connection, table: str, geometry: bool) -> Iterator[None]:
         conn.exec_driver_sql(
             f'INSERT INTO "{rtree}" (pkid, xmin, xmax, ymin, ymax) SELECT ROWID, MbrMinX(_geom), MbrMaxX(_geom), '
             f'MbrMinY(_geom), MbrMaxY(_geom) FROM "{table}" WHERE MbrMinX(_geom) IS NOT NULL')
+    trim_heap()  # the tree's arrays, freed, back to the system before the load is recorded (its report)
 
 
 # -- SpatiaLite's R*Tree, packed -------------------------------------------------------------------------------
@@ -201,10 +202,11 @@ def _up(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _tiles(boxes: np.ndarray, capacity: int) -> list[np.ndarray]:
-    """Sort-Tile-Recursive packing: groups of at most `capacity` box indexes, neighbours together (vertical
-    slices by x centre, then runs by y centre); sizes within a slice differ by one at most, so every node is
-    at least about half full."""
+def _tiles(boxes: np.ndarray, capacity: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sort-Tile-Recursive packing: (order, sizes), the box indexes in groups of at most `capacity` laid end to
+    end and each group's size, neighbours together (vertical slices by x centre, then runs by y centre); sizes
+    within a slice differ by one at most, so every node is at least about half full. One array of indexes, not
+    one per group: a million boxes' ~24,000 small arrays and their joined copy were ~18 MB at a load's peak."""
     count = len(boxes)
     nodes = -(-count // capacity)
     centre = boxes[:, 0].astype(np.float64)  # sums in place: a million boxes' temporaries are 8 MB each
@@ -212,23 +214,27 @@ def _tiles(boxes: np.ndarray, capacity: int) -> list[np.ndarray]:
     order = np.argsort(centre, kind="stable")
     centre_y = centre  # reused
     np.add(boxes[:, 2], boxes[:, 3], out=centre_y, dtype=np.float64)
-    groups: list[np.ndarray] = []
-    for column in np.array_split(order, math.ceil(math.sqrt(nodes))):
-        column = column[np.argsort(centre_y[column], kind="stable")]
-        groups.extend(np.array_split(column, -(-len(column) // capacity)))
-    return groups
+    sizes: list[int] = []
+    for column in np.array_split(order, math.ceil(math.sqrt(nodes))):  # views of `order`, sorted in place
+        column[:] = column[np.argsort(centre_y[column], kind="stable")]
+        runs = -(-len(column) // capacity)
+        small, larger = divmod(len(column), runs)  # np.array_split's sizes: the first `larger` one more
+        sizes += [small + 1] * larger + [small] * (runs - larger)
+    return order, np.array(sizes, dtype=np.int64)
 
 
-def _node_rows(ids: np.ndarray, boxes: np.ndarray, order: np.ndarray, numbers: np.ndarray, starts: np.ndarray,
-               sizes: np.ndarray, depth: int, node_size: int, cell: np.dtype) -> Iterator[tuple[int, bytes]]:
+def _node_rows(ids: np.ndarray | None, boxes: np.ndarray, order: np.ndarray, numbers: np.ndarray,
+               starts: np.ndarray, sizes: np.ndarray, depth: int, node_size: int,
+               cell: np.dtype) -> Iterator[tuple[int, bytes]]:
     """(node number, node blob) of one level: a 4-byte head (depth, cell count), the cells, zero padding. The
-    cells (entries `order` of ids and boxes) are laid out a few thousand nodes at a time: a million entries'
-    cells at once would be 24 MB more at the load's peak."""
+    cells (entries `order` of ids and boxes; ids None: each entry's position + 1) are laid out a few thousand
+    nodes at a time: a million entries' cells at once would be 24 MB more at the load's peak."""
     for first in range(0, len(numbers), _NODES_AT_ONCE):
         last = min(first + _NODES_AT_ONCE, len(numbers))
         begin, end = int(starts[first]), int(starts[last - 1] + sizes[last - 1])
         cells = np.empty(end - begin, dtype=cell)
-        cells["id"], cells["box"] = ids[order[begin:end]], boxes[order[begin:end]]
+        cells["id"] = order[begin:end] + 1 if ids is None else ids[order[begin:end]]
+        cells["box"] = boxes[order[begin:end]]
         for node, start, count in zip(numbers[first:last].tolist(), starts[first:last].tolist(),
                                       sizes[first:last].tolist(), strict=True):
             body = cells[start - begin:start - begin + count].tobytes()
@@ -248,24 +254,31 @@ def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
     if columns != ["rowid", "nodeno"] or dimensions != 4 or not size or (size - 4) // cell.itemsize < 4:
         return False
     capacity = (size - 4) // cell.itemsize
+    # filled in place, in slices (a million rows as Python tuples would cost ~200 MB at once): the table's row
+    # count bounds the boxes, and pages of the arrays left unfilled are never touched (not resident)
+    bound = int(conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar() or 0)
+    entries, boxes, filled = np.empty(bound, dtype=np.int64), np.empty((bound, 4), dtype=np.float32), 0
     cursor = driver(conn).cursor()
     try:
         cursor.execute(f'SELECT ROWID, MbrMinX(_geom), MbrMaxX(_geom), MbrMinY(_geom), MbrMaxY(_geom) FROM "{table}" '
                        f"WHERE MbrMinX(_geom) IS NOT NULL")
-        id_parts, box_parts = [], []  # in slices: a million rows as Python tuples would cost ~200 MB at once
-        while chunk := cursor.fetchmany(50_000):
+        while chunk := cursor.fetchmany(10_000):
             found = np.array(chunk, dtype=np.float64)
-            id_parts.append(found[:, 0].astype(np.int64))
-            box_parts.append(np.column_stack([_down(found[:, 1]), _up(found[:, 2]), _down(found[:, 3]),
-                                              _up(found[:, 4])]))
+            end = filled + len(found)
+            entries[filled:end] = found[:, 0]
+            for k, bound_of in enumerate((_down, _up, _down, _up)):
+                boxes[filled:end, k] = bound_of(found[:, k + 1])
+            filled = end
     finally:
         cursor.close()
-    entries = np.concatenate(id_parts) if id_parts else np.empty(0, dtype=np.int64)
-    del id_parts  # each list goes as soon as it is joined: the two are not copied at once
-    boxes = np.concatenate(box_parts) if box_parts else np.empty((0, 4), dtype=np.float32)
-    del box_parts
+    entries, boxes = entries[:filled], boxes[:filled]
+    # a first load's ROWIDs are 1, 2, ... n: then they are not kept, each is its position + 1 (8 MB less at the peak)
+    numbered = bool(filled and entries[0] == 1 and entries[-1] == filled and (entries[1:] > entries[:-1]).all())
+    ids: np.ndarray | None = None if numbered else entries
+    rowids = ids  # the leaves' entries (ids is each level's in turn)
+    del entries
     trim_heap()  # the fetched rows' Python floats, freed, back to the system before the tree is built
-    ids = entries
+    count = len(boxes)
     raw = driver(conn)
     raw.execute(f'DELETE FROM "{rtree}_node"')
     raw.execute(f'DELETE FROM "{rtree}_parent"')
@@ -274,11 +287,11 @@ def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
     leaf_of = np.empty(0, dtype=np.int64)
     depth, number = 0, 1  # the root is node 1 and says how many levels lie below it
     while True:
-        groups = _tiles(boxes, capacity) if len(ids) > capacity else [np.arange(len(ids))]
-        root = len(groups) == 1
-        order = np.concatenate(groups) if groups else np.arange(0)
-        sizes = np.array([len(g) for g in groups], dtype=np.int64)
-        del groups
+        if count > capacity:
+            order, sizes = _tiles(boxes, capacity)
+        else:
+            order, sizes = np.arange(count), np.array([count], dtype=np.int64)
+        root = len(sizes) == 1
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         numbers = np.array([1], dtype=np.int64) if root else np.arange(number + 1, number + 1 + len(sizes))
         number = int(numbers[-1]) if not root else number
@@ -289,19 +302,23 @@ def _rtree_packed(conn: sa.Connection, rtree: str, table: str) -> bool:
             leaf_of = np.empty(len(order), dtype=np.int64)
             leaf_of[order] = np.repeat(numbers, sizes)  # the leaf of each entry
         else:
+            assert ids is not None  # the level below's node numbers
             parents.extend(zip(ids[order].tolist(), np.repeat(numbers, sizes).tolist(), strict=True))
         if root:
             break
         # the parents' boxes, one bound at a time (a copy of one column, not of all four)
         boxes = np.column_stack([reduce.reduceat(boxes[order, k], starts)
                                  for k, reduce in enumerate((np.minimum, np.maximum, np.minimum, np.maximum))])
-        ids, depth = numbers, depth + 1
+        ids, depth, count = numbers, depth + 1, len(numbers)
     raw.executemany(f'INSERT INTO "{rtree}_parent" (nodeno, parentnode) VALUES (?, ?)', sorted(parents))
-    by_rowid = np.argsort(entries, kind="stable")
-    rowids, leaves = entries[by_rowid], leaf_of[by_rowid]
-    for start in range(0, len(rowids), 50_000):  # in slices, for the same reason
+    if rowids is not None and len(rowids) > 1 and not (rowids[1:] > rowids[:-1]).all():  # read in ROWID order:
+        by_rowid = np.argsort(rowids, kind="stable")  # sorted already
+        rowids, leaf_of = rowids[by_rowid], leaf_of[by_rowid]
+    for start in range(0, len(leaf_of), 50_000):  # in slices, for the same reason
+        end = min(start + 50_000, len(leaf_of))
+        numbers_of = range(start + 1, end + 1) if rowids is None else rowids[start:end].tolist()
         raw.executemany(f'INSERT INTO "{rtree}_rowid" (rowid, nodeno) VALUES (?, ?)',
-                        zip(rowids[start:start + 50_000].tolist(), leaves[start:start + 50_000].tolist(), strict=True))
+                        zip(numbers_of, leaf_of[start:end].tolist(), strict=True))
     return True
 
 
