@@ -212,6 +212,7 @@ def _run(source: Any, frame: pd.DataFrame, configs: list[Any], result_format: di
     """Validate `frame` with a suite of (copies of) `configs`; each result as a JSON-able dict, in order."""
     name = f"rows-{uuid.uuid4().hex[:8]}"
     asset = source.add_dataframe_asset(name)
+    batch = None
     try:
         batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
         copies = []
@@ -223,4 +224,9 @@ def _run(source: Any, frame: pd.DataFrame, configs: list[Any], result_format: di
         by_id = {r.expectation_config.meta.get("hub_n"): r.to_json_dict() for r in results.results}
         return [by_id[c.meta.get("hub_n")] for c in copies]
     finally:
+        if batch is not None:  # the engine keeps every batch's frame until the data source goes (validate()):
+            # a big file's passes each hand it a copy of some columns, which piled up under the later passes
+            manager = batch.data.execution_engine.batch_manager
+            manager.batch_data_cache.pop(batch.id, None)
+            manager.reset_batch_cache()
         source.delete_asset(name)
