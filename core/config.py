@@ -85,7 +85,7 @@ class Settings:
     answer_cache_mb: int = 64
     bind: str = "127.0.0.1:8080"
     workers: int = 2
-    threads: int = 8
+    threads: int = 4
     job_timeout: int = 3600
     proxies: int = 0
     log_format: str = "json"

@@ -4,15 +4,16 @@
 
 Worker model
 ------------
-- HUB_WORKERS processes (default 2; about 2 per CPU core), each with HUB_THREADS threads (gthread, default 8).
+- HUB_WORKERS processes (default 2; about 2 per CPU core), each with HUB_THREADS threads (gthread, default 4).
   A request holds one thread; threads wait on PostgreSQL in parallel, processes use the cores. Requests in
-  flight at most: workers × threads (16 by default). A keyed API request waits on PostgreSQL twice (the
+  flight at most: workers × threads (8 by default). A keyed API request waits on PostgreSQL twice (the
   current version, the audit entry's commit): under wrk -c32 on a busy 2-core machine a worker's threads
   spent about 80% of their time waiting there, and 8 threads served 22-60% more keyed pages a second than 4
-  (larger audit batches too: one commit for more entries); measured again with the default at 4, 8 served
-  more of every keyed row tried (hot page +7-60%, one record by key cold +10-37%, SpatiaLite hot page
-  +12-26%; the more the machine was loaded, the larger), so 8 is the default. Each thread may hold a
-  PostgreSQL connection (below): budget them; 32 ran a shared test server out.
+  (larger audit batches too: one commit for more entries). But a cold page is CPU work under the GIL: on a
+  quiet 2-core machine 8 threads served hot pages 18% faster and cold ones 11-24% slower, p99 of a cold walk
+  49 -> 92 ms (`HUB_THREADS=4|8 python -m bench.api --backend PostGIS --no-nginx`), so 4 stays the default.
+  Each thread may hold a PostgreSQL connection
+  (below), so raise HUB_THREADS where the server has connections to spare; 32 ran a shared test server out.
   nginx in front buffers slow clients and uploads, so a thread is only held while the app works.
 - Spreading connections: the workers share one listening socket, and a kept-alive connection stays with the
   worker that accepted it. With gunicorn's gthread worker, whichever worker woke first took a burst of new
