@@ -25,18 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import pandas
-import pyarrow
 
 from core.errors import InputError
 from ingest.cells import Change, ChangeLog, Memo, normalise_column
 from ingest.columnar import cells_of, normalise_arrow, take_columns
 from ingest.geometry import fix_points
 from ingest.headers import VN2000_X, VN2000_Y, HeaderMatcher, map_headers
-from ingest.normalise.text import clean_texts
 from ingest.plan import plan_fields
 from ingest.readers._table import RawTable
 
-__all__ = ["read_table", "as_objects", "SourceTable", "Change", "MAX_CHANGES", "FORMATS", "READABLE", "READABLE_NAMES", "format_for"]
+__all__ = ["read_table", "SourceTable", "Change", "MAX_CHANGES", "FORMATS", "READABLE", "READABLE_NAMES", "format_for"]
 
 MAX_CHANGES = 10_000  # the report shows these; the rest are counted (changes_total)
 _BULK = 8192  # records taken at once in a block: a record that is not plainly data sends as many row by row
@@ -109,12 +107,8 @@ class SourceTable:
         """Every cell the normalisers changed, kept or not."""
         return len(self._log.kept) + self._log.not_kept
 
-    def batches(self, size: int = 50_000, *, arrow_texts: bool = False) -> Iterator[pandas.DataFrame]:
-        """DataFrames of at most `size` rows; the file is streamed, so this can be iterated once.
-
-        `arrow_texts`: a plain text column that no normaliser would change is handed over as it was read, Arrow
-        strings (pandas.ArrowDtype of large_string, null for None) instead of Python objects; the validator reads
-        it as it is (a caller that shows or stores cells wants `as_objects`)."""
+    def batches(self, size: int = 50_000) -> Iterator[pandas.DataFrame]:
+        """DataFrames of at most `size` rows; the file is streamed, so this can be iterated once."""
         if self._consumed:
             raise RuntimeError("SourceTable.batches() can be iterated only once")
         self._consumed = True
@@ -125,29 +119,25 @@ class SourceTable:
             with _gc_paused():  # the row lists die inside, before the collector is back
                 numbers, columns, clean = take_columns(rows, self._raw.records, size, clean, self._width, indices,
                                                        _BULK)
-                frame = self._frame(numbers, columns, arrow_texts)
+                frame = self._frame(numbers, columns)
             if frame is None:
                 return
             yield frame
 
-    def _frame(self, rows: list[int], columns: dict[int, Any], arrow_texts: bool = False) -> pandas.DataFrame | None:
+    def _frame(self, rows: list[int], columns: dict[int, Any]) -> pandas.DataFrame | None:
         """The batch of rows numbered `rows`, from the cells of each source column the schema takes (lists, or
         Arrow arrays, from ingest.columnar); a column's raw cells go once it is normalised."""
         if not rows:
             return None
         self.rows_read += len(rows)
         n = len(rows)
-        data: dict[str, Any] = {}  # lists of str/None, or Arrow strings left as read (arrow_texts)
+        data: dict[str, list[str | None]] = {}
         plane: dict[str, list[str | None]] = {}
         for index, target in self._columns:
             cells = columns.pop(index)
             if target in (VN2000_X, VN2000_Y):
                 plane[target] = normalise_column(target, "number", {}, cells_of(cells), rows, self._missing_values,
                                                  None)
-                continue
-            if arrow_texts and self._plan[target] == "text" and isinstance(cells, pyarrow.Array) \
-                    and self._raw.texts_only and clean_texts(cells, self._missing_values):
-                data[target] = cells  # nothing to normalise: no Python string per cell
                 continue
             data[target] = normalise_arrow(target, self._plan[target], self._specs[target], cells, rows,
                                            self._missing_values, self._log, texts_only=self._raw.texts_only,
@@ -172,8 +162,6 @@ class SourceTable:
         empty = [None] * n
         shapes = self._raw.shapes
         odd = [(k, shapes.pop(number)) for k, number in enumerate(rows) if number in shapes] if shapes else []
-        if odd:  # rows of another length: their cells are looked at and emptied one by one, in lists
-            data = {name: cells_of(cells) if isinstance(cells, pyarrow.Array) else cells for name, cells in data.items()}
         missing = [0] * n
         extra: list[list[str] | None] = [None] * n
         for k, (lacking, beyond) in odd:
@@ -182,7 +170,7 @@ class SourceTable:
                 if name in data:
                     data[name][k] = None  # the validator's contract: a missing cell holds nothing
             extra[k] = beyond
-        frame = pandas.DataFrame({name: _series(data.get(name, empty)) for name in self._fields})
+        frame = pandas.DataFrame({name: pandas.Series(data.get(name, empty), dtype=object) for name in self._fields})
         frame["_row"] = pandas.Series(rows, dtype="int64")
         if odd:  # rows of another length than the header: the validator reports missing and extra cells
             frame["_missing"] = pandas.Series(missing, dtype="int64")
@@ -207,24 +195,6 @@ class SourceTable:
         while count and self._fields[len(self._fields) - count] not in absent:
             count -= 1  # start at an absent field: a column the whole file lacks is not this row's fault
         return count
-
-
-def _series(cells: Any) -> pandas.Series:
-    if isinstance(cells, pyarrow.Array):
-        return pandas.Series(pandas.arrays.ArrowExtensionArray(cells.cast(pyarrow.large_string())))
-    return pandas.Series(cells, dtype=object)
-
-
-def as_objects(frame: pandas.DataFrame) -> pandas.DataFrame:
-    """The frame with the Arrow text columns of `batches(arrow_texts=True)` as Python objects (str, None for a
-    null), as every batch holds them otherwise."""
-    arrow = [name for name, dtype in frame.dtypes.items() if isinstance(dtype, pandas.ArrowDtype)]
-    if not arrow:
-        return frame
-    frame = frame.copy()
-    for name in arrow:
-        frame[name] = pandas.Series(pyarrow.array(frame[name].array).to_pylist(), index=frame.index, dtype=object)
-    return frame
 
 
 @contextmanager

@@ -131,7 +131,6 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
     `Outcome.refusal` say what the load would do.
     """
     from ingest import read_table
-    from ingest.pipeline import as_objects
     from validate import Validator
 
     path = Path(path)
@@ -154,10 +153,9 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
     try:
         if loader:
             loader.open()
-        for batch in table.batches(BATCH_ROWS, arrow_texts=True):
+        for batch in table.batches(BATCH_ROWS):
             crash_point("read")
             valid, invalid = validator.check(batch)
-            invalid = as_objects(invalid)  # the steward's rows as text, whatever the validator read them from
             check_scope(valid, dataset.schema, plan, source_name or path.name)
             crash_point("validated")
             if preview is not None:

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
 
-__all__ = ["clean_texts", "normalise_text", "normalise_texts", "normalise_texts_flagged", "SEP"]
+__all__ = ["normalise_text", "normalise_texts", "normalise_texts_flagged", "SEP"]
 
 SEP = "\x00"  # joins a column's cells for whole-column regexes (ingest.canonical); never in clean text
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
@@ -50,35 +49,6 @@ def _has_dirt(data: bytes) -> bool:
     if len(suspect) < 64:  # a few suspects (a "–", a "°"): look for the dirt itself
         return any(d in data for d in _DIRT_UTF8)
     return True
-
-
-def clean_texts(strings: Any, missing_values: frozenset[str] = frozenset()) -> bool:
-    """Whether normalise_texts would give every cell of an Arrow string array back as it is (nulls aside), none
-    of them one of `missing_values`: no empty cell, no space at a cell's start or end, no double space, none of
-    the dirt (DIRT) and NFC throughout, told by Arrow kernels and one look at the cells' bytes instead of a
-    Python string per cell. False also when it cannot tell cheaply (a suspect byte): the cells then take the
-    usual way."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    strings = strings.drop_null() if strings.null_count else strings
-    if not len(strings):
-        return True
-    checks = [pc.equal(strings, ""), pc.starts_with(strings, " "), pc.ends_with(strings, " "),
-              pc.match_substring(strings, "  ")]
-    if missing_values:
-        checks.append(pc.is_in(strings, value_set=pa.array(sorted(missing_values), strings.type)))
-    for found in checks:
-        if pc.any(found).as_py():
-            return False
-    large = pa.types.is_large_string(strings.type)
-    _, offsets, data = strings.buffers()
-    ends = memoryview(offsets).cast("q" if large else "i")
-    start, end = ends[strings.offset], ends[strings.offset + len(strings)]
-    body = data.slice(start, end - start).to_pybytes()
-    # the cells' bytes one after another: NFC as a whole only if each cell is (a cell's first marks would
-    # compose with the previous cell's last letter, or be reordered with its marks, only to fail the check)
-    return not _has_dirt(body) and (body.isascii() or unicodedata.is_normalized("NFC", body.decode("utf-8")))
 
 
 def normalise_texts(values: list[str]) -> list[str | None]:

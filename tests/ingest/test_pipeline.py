@@ -166,33 +166,3 @@ def test_values_and_changes_are_the_same_in_any_batch_size(tmp_path, site_schema
     assert frame["commune_code"].tolist() == ["26188"] * 6
     assert {c.rule for c in pieces.changes if c.field == "commune_code"} == {"commune-crosswalk"}
     assert [c.row for c in pieces.changes if c.field == "decision_date"] == [2, 3, 4, 5, 6, 7]
-
-
-def test_text_columns_handed_over_as_arrow_are_the_same_cells_and_changes(tmp_path):
-    """batches(arrow_texts=True), which the ingest pipeline uses: a plain text column no normaliser changes
-    stays Arrow strings; as Python objects again (as_objects) every batch, and the change log, are those of
-    batches(), on a generated register with planted errors, blank and short rows and dirty cells."""
-    from bench.generate import generate
-    from bench.ingest import bench_catalog
-    from core.catalog import load_catalog
-    from ingest.pipeline import as_objects
-
-    catalog = load_catalog(bench_catalog(tmp_path))
-    schema = catalog.dataset("accommodation").schema.descriptor
-    path = tmp_path / "register.csv"
-    generate("accommodation", 8000, path, seed=3, error_rate=0.05)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    lines[40] = ""  # a blank row
-    lines[41] = lines[41].rsplit(",", 3)[0]  # a short row
-    lines[700] = lines[700].replace("Số ", "Số  ", 1)  # a double space: that batch's column takes the usual way
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    plain, arrow = read_table(path, schema), read_table(path, schema)
-    taken = list(plain.batches(2000))
-    handed = list(arrow.batches(2000, arrow_texts=True))
-    assert any(isinstance(d, pandas.ArrowDtype) for frame in handed for d in frame.dtypes)
-    assert len(taken) == len(handed)
-    for a, b in zip(taken, handed, strict=True):
-        pandas.testing.assert_frame_equal(a, as_objects(b))
-        fields = [f["name"] for f in schema["fields"]]
-        assert all(v is None or isinstance(v, str) for col in fields for v in as_objects(b)[col])
-    assert arrow.changes == plain.changes and arrow.changes_total == plain.changes_total
