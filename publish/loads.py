@@ -22,8 +22,6 @@ replaces the empty one at commit (publish/direct_load.py).
 
 from __future__ import annotations
 
-import functools
-import io
 import json
 import os
 import pickle
@@ -49,6 +47,7 @@ from publish.locks import conflicts_reported, locked_transaction, next_version, 
 from publish.rows import rejected_records
 from publish.staging import copy_text, stored_rows_fast
 from publish.store import Store, utcnow
+from publish.stored_report import stored_report
 
 # staging column types per schema type: (PostgreSQL, SQLite)
 _STAGE_TYPES = {
@@ -461,7 +460,7 @@ class Loader:
                 rows_read=result.rows_read, rows_loaded=result.rows_loaded, rows_rejected=result.rows_rejected,
                 rows_unchanged=result.rows_unchanged, rows_added=result.rows_added, rows_changed=result.rows_changed,
                 rows_removed=result.rows_removed, quality_score=quality_score, error=error,
-                report=_stored_report(report, conn),
+                report=stored_report(report, conn),
             )
         )
 
@@ -491,47 +490,3 @@ class Loader:
 
     def _quoted_fields(self) -> list[str]:
         return [f'"{name}"' for name in self.dataset.schema.field_names]
-
-
-def _stored_report(report: dict[str, Any] | None, conn: sa.Connection) -> Any:
-    """The report as its JSON text, bound as its UTF-8 bytes (the same text is stored): a million rows' report
-    as one str is ~25 MB (2 bytes a Vietnamese character), with its JSON pieces while joined and its UTF-8 copy
-    made when bound as much again, at the load's peak (PostgreSQL: +83 MB while the load was recorded, issue
-    21). SQLite: the bytes cast to TEXT; PostgreSQL: the bytes sent as a text parameter in binary format, which
-    for text is its bytes in the client's encoding (UTF-8), checked by the server as any text."""
-    if report is None:
-        return None
-    text = io.BytesIO()
-    for piece in json.JSONEncoder(ensure_ascii=False, default=str).iterencode(report):  # json.dumps' text
-        text.write(piece.encode("utf-8"))
-    if conn.dialect.name == "sqlite":
-        return sa.cast(sa.literal(text.getvalue(), sa.LargeBinary), sa.Text)
-    if driver(conn).info.encoding != "utf-8":  # a client encoding other than UTF-8: psycopg encodes the str
-        return text.getvalue().decode("utf-8")
-    driver(conn).adapters.register_dumper(Utf8Text, _text_dumper())  # on this connection only
-    return Utf8Text(text.getvalue())
-
-
-class Utf8Text:
-    """A text already encoded as UTF-8, for a PostgreSQL text parameter (_stored_report)."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-
-@functools.cache
-def _text_dumper() -> type:
-    """psycopg's dumper of Utf8Text (psycopg imported only where PostgreSQL is used)."""
-    from psycopg.adapt import Dumper
-    from psycopg.pq import Format
-
-    class Utf8TextDumper(Dumper):
-        format = Format.BINARY
-        oid = 25  # text: in binary format its bytes in the client's encoding
-
-        def dump(self, obj: Utf8Text) -> bytes:
-            return obj.data
-
-    return Utf8TextDumper

@@ -242,19 +242,25 @@ def test_a_cold_keyed_page_of_changes_reads_the_current_version_once_and_its_pag
     assert sent == [["extended"] * 3, ["extended"] * 2, ["extended"]], sent
 
 
+def _third_keyed_get(secured: Secured, tmp_path: Path, path: str) -> tuple[Any, list[str]]:
+    """A department's third GET of `path` and the statements it sent (the first two look the key up and open the
+    version reader's connection)."""
+    with Wire(secured.hub.store, tmp_path) as wire:
+        client = secured.app().test_client()
+        headers = secured.headers("department")
+        for _ in range(2):
+            assert client.get(path, headers=headers).status_code == 200
+        since = wire.mark()
+        answer = client.get(path, headers=headers)
+        return answer, wire.sent(since)
+
+
 def test_a_keyed_list_of_versions_is_one_statement_of_its_own(own: tuple[Secured, HubCopy], tmp_path: Path) -> None:
     """/versions reads its list without BEGIN and ROLLBACK and takes the current version from it (the newest
     committed): with a known key, the current versions with the key generation, the list, the audit call."""
     secured, _ = own
     store = secured.hub.store
-    with Wire(store, tmp_path) as wire:
-        client = secured.app().test_client()
-        headers = secured.headers("department")
-        for _ in range(2):  # the key looked up, then the version reader's connection opened
-            assert client.get(f"/api/v1/datasets/{PERSONAL}/versions", headers=headers).status_code == 200
-        since = wire.mark()
-        listed = client.get(f"/api/v1/datasets/{PERSONAL}/versions", headers=headers)
-        sent = wire.sent(since)
+    listed, sent = _third_keyed_get(secured, tmp_path, f"/api/v1/datasets/{PERSONAL}/versions")
     body = listed.get_json()
     assert listed.status_code == 200 and body["current"] == body["versions"][0]["version"] == store.current_version(
         PERSONAL)
@@ -266,14 +272,7 @@ def test_a_keyed_dataset_description_reads_each_thing_once_without_a_transaction
     BEGIN and ROLLBACK, and takes the current version from the versions (the newest committed)."""
     secured, _ = own
     store = secured.hub.store
-    with Wire(store, tmp_path) as wire:
-        client = secured.app().test_client()
-        headers = secured.headers("department")
-        for _ in range(2):  # the key looked up, then the version reader's connection opened
-            assert client.get(f"/api/v1/datasets/{PERSONAL}", headers=headers).status_code == 200
-        since = wire.mark()
-        listed = client.get(f"/api/v1/datasets/{PERSONAL}", headers=headers)
-        sent = wire.sent(since)
+    listed, sent = _third_keyed_get(secured, tmp_path, f"/api/v1/datasets/{PERSONAL}")
     body = listed.get_json()
     assert listed.status_code == 200 and body["version"] == body["versions"][0]["version"] == store.current_version(
         PERSONAL)
