@@ -5,7 +5,7 @@
    data-base     URL of the commune boundaries drawn underneath, instead of a tile layer
    data-kind     point | polygon
    data-text-*   translated messages
-   It sets data-ready (true | error) once drawn and data-zoom after every zoom.
+   It sets data-ready (true | error) once drawn and still, and data-zoom after every zoom.
    Text from the data only ever reaches the page through textContent, never as HTML. */
 (function () {
   "use strict";
@@ -169,7 +169,9 @@
     legend(fc.legend);
     var bounds = layer.getBounds();
     if (bounds.isValid()) {
-      map.fitBounds(bounds, { padding: [20, 20], maxZoom: data.geometry ? 13 : 12 });
+      // at once, not zoomed to in an animation: data-ready below must mean the map holds still (a popup opened
+      // during the animation moved when it ended, and a click meant for its link landed on the map)
+      map.fitBounds(bounds, { padding: [20, 20], maxZoom: data.geometry ? 13 : 12, animate: false });
     }
     if (data.geojson) {
       var n = fc.features.length;
