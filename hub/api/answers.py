@@ -8,12 +8,12 @@ apply to cached answers as to any other: the view notes the dataset, rows and pe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from flask import Flask, Response, current_app, g, request
 
 from core.catalog import Dataset
@@ -55,15 +55,22 @@ def register(app: Flask) -> None:
     app.extensions["hub_versions"] = version_reader(hub.store.read_engine)
 
 
-# json.dumps(body, ensure_ascii=False, default=str)'s encoder, made once; the answers it encodes are trees of
-# dicts and lists read from rows, never circular, so without its check (a dict of ids per container): the same
-# bytes, a page of 100 encoded in 210 µs instead of 220
-_BODY_JSON = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False)
+# The answers are trees of dicts, lists, text and numbers read from rows. orjson writes them as UTF-8 about ten
+# times faster than json's C encoder (a page of 100 was 210 µs of a cold page's ~800 µs view); anything else is
+# written as str() gives it, datetimes and dataclasses included, as json.dumps(default=str) did. A newline after,
+# as flask-restx ends its bodies.
+_BODY_OPTIONS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+                 | orjson.OPT_APPEND_NEWLINE)
+
+
+def encode_body(body: Any) -> bytes:
+    """`body` as the answer's JSON bytes: what json.dumps(body, ensure_ascii=False, default=str) + newline says,
+    written compactly (and NaN as null: JSON has no NaN)."""
+    return orjson.dumps(body, default=str, option=_BODY_OPTIONS)
 
 
 def _entry(built: Built, gzip_ok: bool) -> Entry:
-    body = built.body if isinstance(built.body, bytes) else (_BODY_JSON.encode(  # a newline after, as flask-restx
-        built.body) + "\n").encode("utf-8")
+    body = built.body if isinstance(built.body, bytes) else encode_body(built.body)
     entry = Entry(body, None, built.mimetype, built.rows, built.personal)
     return entry.with_gzip() if gzip_ok else entry  # else made for the first caller that accepts it
 
