@@ -62,6 +62,16 @@ def test_each_request_is_one_json_log_line_with_its_id(sample_client, json_lines
     assert line["level"] == "INFO" and line["ts"].endswith("Z") and line["duration_ms"] >= 0
 
 
+def test_a_log_line_keeps_what_json_can_write(json_lines: list[str]) -> None:
+    # orjson writes the lines; what it refuses (an integer past 64 bits) still makes its line, as json wrote it
+    log = logging.getLogger("hub.request")
+    log.info("Đã nạp %s", "di tích", extra={"rows": 2**70, "when": uuid.UUID(int=7)})
+    log.info("ok", extra={"rows": 3, "ratio": 0.5})
+    first, second = (json.loads(x) for x in json_lines)
+    assert first["message"] == "Đã nạp di tích" and first["rows"] == 2**70 and first["when"] == str(uuid.UUID(int=7))
+    assert second["rows"] == 3 and second["ratio"] == 0.5
+
+
 def test_metrics_count_requests_by_route_and_status(sample_client) -> None:  # noqa: ANN001
     before = samples(sample_client)
     for _ in range(3):
