@@ -123,10 +123,13 @@ class DirectLoad:
         try:
             conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{memory}'")
             conn.exec_driver_sql(f"SET LOCAL work_mem = '{memory}'")
-            old = self._facts(self.table.name)
             made: dict[str, tuple[str, str]] = {}
             savepoint = conn.begin_nested()
             try:
+                # read in the savepoint too: the dataset's table takes no lock until the swap, so another first
+                # load's swap may drop it under this read ("could not open relation with OID ..."); then the
+                # swap, or the apply this load falls back to, builds the indexes, as when one cannot be built
+                old = self._facts(self.table.name)
                 if old.primary and old.primary_definition:
                     conn.exec_driver_sql(f'ALTER TABLE {self.name} ADD CONSTRAINT "{self.name}_pkey" '
                                          f'{old.primary_definition}'.replace("%", "%%"))

@@ -5,6 +5,7 @@ the field, nothing stored, the next load unaffected."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -271,3 +272,26 @@ def test_indexes_built_while_the_quality_check_runs_give_the_table_the_same_shap
     assert {"_key", "code", "name"} <= analyzed and "_hash" not in analyzed
     again = _load(hub, "accommodation", [accommodation_frame(1, 41)])
     assert (again.version, again.rows_added, again.rows_unchanged) == (2, 1, 40)
+
+
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_a_first_load_whose_early_index_build_cannot_read_the_dataset_table_still_commits(hub: Hub) -> None:
+    """Two first loads of one dataset at once (two workers publishing two periods of a report): the early index
+    build of one read the dataset table's indexes while the other's swap dropped that table, PostgreSQL said
+    "could not open relation with OID ...", and the load failed (a CI run). Here the dataset's table is away while
+    the early build reads it: the build is left to the commit, which loads the rows and builds the indexes."""
+    before = _shape(hub, "ds_accommodation")
+    frame = accommodation_frame(1, 40)
+    with Loader(hub.store, hub.catalog.dataset("accommodation"), {"source_name": "accommodation.csv"}) as loader:
+        loader.stage(frame)
+        with hub.store.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE ds_accommodation RENAME TO ds_accommodation_away")
+        loader.index_early()
+        for thread in threading.enumerate():  # the build has read, and given up, before the table comes back
+            if thread.name == "hub-index-early":
+                thread.join()
+        with hub.store.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE ds_accommodation_away RENAME TO ds_accommodation")
+        result = loader.commit()
+    assert (result.version, result.rows_added) == (1, 40)
+    assert _shape(hub, "ds_accommodation") == before
