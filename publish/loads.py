@@ -107,9 +107,6 @@ class Loader:
         self._finished = False
         self._direct: DirectLoad | Literal[False] | None = None  # None: not decided yet; False: staging
         self._stream: bulk.CopyStream | None = None  # PostgreSQL: the COPY into the staging table
-        # the next batch's text columns as the quality check folded them (core.text.FoldedColumns), set by the
-        # pipeline before stage(): a direct load's search text is made of them instead of folding them again
-        self.folds: FoldedColumns | None = None
         # PostgreSQL: invalid rows not yet copied (see reject()), pickled a batch to a blob: as thousands of
         # strings they would sit among the freed batches and hold the heap's pages until the commit
         self._rejects: list[bytes] = []
@@ -169,10 +166,9 @@ class Loader:
             self.conn = None
 
     # -- staging -----------------------------------------------------------------------------------------------
-    def stage(self, frame: pd.DataFrame) -> int:
-        """Stage a batch of valid, typed rows. Returns how many. `self.folds`, when set, holds the batch's text
-        columns folded by an earlier stage, for a direct load's search text (used once, then cleared)."""
-        folds, self.folds = self.folds, None
+    def stage(self, frame: pd.DataFrame, folds: FoldedColumns | None = None) -> int:
+        """Stage a batch of valid, typed rows. Returns how many. `folds`: the batch's text columns as an earlier
+        stage (the quality check) folded them, a direct load's search text made of them, not folded again."""
         if frame.empty:
             return 0
         assert self.conn is not None

@@ -168,8 +168,7 @@ def run(store: Store, dataset_id: str, path: Path | str, *, load: bool = True, e
             rows_valid += len(valid)
             rows_rejected += len(invalid)
             if loader:
-                loader.folds = folds
-                loader.stage(valid)
+                loader.stage(valid, folds)
                 loader.reject(invalid)
                 crash_point("staged")
             if progress:

@@ -35,8 +35,8 @@ def pause_after_staging(signal: Path) -> None:
     """Make every Loader of this process write `signal` and stop after the first batch that staged rows."""
     stage = Loader.stage
 
-    def stage_then_pause(self: Loader, frame: Any) -> int:
-        staged = stage(self, frame)
+    def stage_then_pause(self: Loader, frame: Any, *args: Any) -> int:
+        staged = stage(self, frame, *args)
         if self.rows_staged:
             _announce(signal, str(self.rows_staged))
             time.sleep(PAUSE_SECONDS)
@@ -50,8 +50,8 @@ def pause_when_armed(signal: Path, armed: Path) -> None:
     """Make the first Loader to stage rows after `armed` appears pause until SIGNAL.release exists."""
     stage = Loader.stage
 
-    def stage_maybe_pausing(self: Loader, frame: Any) -> int:
-        staged = stage(self, frame)
+    def stage_maybe_pausing(self: Loader, frame: Any, *args: Any) -> int:
+        staged = stage(self, frame, *args)
         if not self.rows_staged:
             return staged
         try:
