@@ -17,10 +17,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from flask import Flask, Response, g, has_request_context, request
 from flask.globals import request_ctx
 
+from core import json_bytes
 from core.config import Settings
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")  # longer, or other characters: not trusted, replaced
@@ -31,8 +31,6 @@ request_log = logging.getLogger("hub.request")
 FIELDS = "_hub_fields"  # a record's attribute holding the fields a JSON line carries (the request log's)
 REQUEST_ID_FIELD = "_hub_request_id"  # and the request's id, read from flask.g when the record was made
 _NONE = object()
-# what json.dumps(out, ensure_ascii=False, default=str) says, compactly, in 0.8 µs instead of 6.6 (every request logs)
-_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
 
 
 class JsonFormatter(logging.Formatter):
@@ -62,7 +60,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)
         try:
-            return orjson.dumps(out, default=str, option=_OPTIONS).decode("utf-8")
+            return json_bytes.dumps(out).decode("utf-8")  # 0.8 µs, json took 6.6 (every request logs a line)
         except TypeError:  # what orjson refuses (an integer past 64 bits): json writes it, the line is not lost
             return json.dumps(out, ensure_ascii=False, default=str)
 
