@@ -14,6 +14,10 @@ record each request), p50/p99, and two app servers behind nginx sharing Redis.
   against the first pages' `next`), Datasette's `next_url`s, the bare app's offsets.
 - Datasette: `datasette serve DB --setting suggest_facets off` (its own process model: one async process).
 - bare: bench/bare_app.py under gunicorn, 2 sync workers: the same rows and nothing else.
+- Flask ceiling: bench/ceiling_app.py under gunicorn with the hub's own worker model (2 workers, hub/gthread.py,
+  the hub's default threads), answering the bytes of the hub's hot page and record, read from it once, with
+  nothing else (no key, rules, audit, rate limit, log line, database): as fast as any Flask answer of those bytes
+  comes on this machine, so hub ÷ ceiling is the share of it the hub reaches.
 - nginx (bench/nginx.py): two hub servers on the PostGIS store, HUB_REDIS_URL shared (answers and rate
   limits), behind one nginx; measured after the others.
 
@@ -55,6 +59,7 @@ ENDPOINTS = {
 }
 JSON_ENDPOINTS = ("page", "walk", "filtered", "record", "record_cold")
 EXPECTED_ROWS = {"page": 100, "walk": 100, "filtered": 100, "record": 1, "record_cold": 1, "csv": CSV_ROWS}
+CEILING = "Flask ceiling"  # bench/ceiling_app.py's column
 # (label, endpoint, peer, goal): the issue's goals, as ratios of requests/second in the same run
 GOALS = [
     ("÷ bare, page hot", "page", "bare", 2.0),
@@ -65,6 +70,8 @@ GOALS = [
     ("÷ Datasette, record hot", "record", "Datasette", 1.5),
     ("÷ Datasette, record cold", "record_cold", "Datasette", 1.0),
     ("÷ Datasette, CSV rows/s", "csv", "Datasette", 1.0),
+    ("÷ Flask ceiling, page hot", "page", CEILING, None),  # no goal: how much of Flask's own speed is left
+    ("÷ Flask ceiling, record hot", "record", CEILING, None),
 ]
 P99_GOAL_MS = 100
 FILTER = ("type", "khach_san")
@@ -292,6 +299,26 @@ def _targets(work: Path, source: Path, rows: int, stores: list[HubStore], log: C
     return targets
 
 
+def _ceiling(work: Path, hub: Target) -> Target:
+    """The Flask ceiling's target, serving the bytes of `hub`'s own hot page and record (bench/ceiling_app.py)."""
+    from core.config import read_env
+
+    env = {}
+    for endpoint in ("page", "record"):
+        status, body = http_get(hub.base + hub.paths[endpoint], headers=hub.headers)
+        if status != 200:
+            raise RuntimeError(f"{hub.label} {endpoint}: HTTP {status}: {body[:300]!r}")
+        path = work / f"ceiling-{endpoint}.json"
+        path.write_bytes(body)
+        env[f"CEILING_{endpoint.upper()}"] = str(path)
+    port = free_port()
+    server = Server(CEILING, [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "hub.gthread.ThreadWorker", "--threads",
+                              str(read_env().settings.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                              "bench.ceiling_app:app"], port, env, work / "ceiling.log")
+    key = hub.paths["record"].rsplit("/", 1)[-1]  # (the answer names it: the row check reads it back)
+    return Target(CEILING, server, "/page", {"page": "/page", "record": f"/record/{key}"})
+
+
 def _measure(target: Target, endpoint: str, *, duration: int, connections: int) -> dict[str, Any]:
     csv = endpoint == "csv"
     return wrk(target.base + target.paths.get(endpoint, ""), headers=target.headers, paths=target.lists.get(endpoint),
@@ -338,6 +365,11 @@ def run(work: Path, source: Path, stores: list[HubStore], *, runs: int = 3, dura
             cleanup.insert(0, target.server.stop)
             target.server.start(f"{target.base}{target.ready}")
         _lists(work, source, targets)
+        if stores:
+            ceiling = _ceiling(work, next(t for t in targets if t.label == f"hub ({stores[0].backend})" and t.paths))
+            cleanup.insert(0, ceiling.server.stop)
+            ceiling.server.start(f"{ceiling.base}{ceiling.ready}")
+            targets.append(ceiling)
         postgis = next((s for s in stores if s.backend == "PostGIS"), None)
         if nginx and postgis is not None:
             from bench import nginx as pair

@@ -207,12 +207,12 @@ def render(results: dict[str, Any]) -> str:
 
 
 def _api(api: dict[str, Any]) -> list[str]:
-    from bench.api import ENDPOINTS, GOALS, JSON_ENDPOINTS, P99_GOAL_MS
+    from bench.api import CEILING, ENDPOINTS, GOALS, JSON_ENDPOINTS, P99_GOAL_MS
     from bench.nginx import LABEL as NGINX
 
     targets = api["targets"]
-    names = [n for n in ("hub (PostGIS)", "hub (SpatiaLite)", "Datasette", "bare (PostGIS)", "bare (SpatiaLite)", NGINX)
-             if n in targets]
+    names = [n for n in ("hub (PostGIS)", "hub (SpatiaLite)", "Datasette", "bare (PostGIS)", "bare (SpatiaLite)", NGINX,
+                         CEILING) if n in targets]
     width = 19
     out = [f"API — {api['rows']:,} rows, wrk -t2 -c{api['connections']} -d{api['duration']}s --latency: requests/s and "
            f"(p50 / p99 ms); hot page of 100:",
@@ -226,6 +226,8 @@ def _api(api: dict[str, Any]) -> list[str]:
            "  nothing else, walks by key (`_key > last`, as the hub's keyset cursor). CSV runs: 4 connections, ≥ 10 s.",
            f"  {NGINX}: two hub servers (2 workers each) sharing Redis (answers,",
            "  rate limits) behind one nginx. PostGIS tables analysed after filling; SQLite as loaded (no statistics).",
+           f"  {CEILING}: Flask under the hub's worker model (2 workers, hub/gthread.py) answering the hub's own",
+           "  hot page and record bytes with nothing else (no key, rules, audit, rate limit, log, database).",
            "  The machine is shared: absolute req/s move with its load; the ratios, measured side by side in one",
            "  run, are the figures to judge by.",
            f"{'':<22}" + "".join(f"{n:>{width}}" for n in names)]
@@ -246,7 +248,9 @@ def _api(api: dict[str, Any]) -> list[str]:
         hub = f"hub ({backend})"
         if hub not in targets:
             continue
-        for label, _, _, goal in GOALS:
+        for label, _, peer, goal in GOALS:
+            if peer == CEILING and CEILING not in targets:
+                continue
             out.append(f"{f'  {hub} {label}':<52}{_ratio(r.get(f'{hub} {label}'), goal):>9}"
                        + (f"   ≥ {goal:g}×" if goal else ""))
         slow = [(e, targets[hub][e].get("p99_ms")) for e in JSON_ENDPOINTS if e in targets[hub]]
@@ -306,9 +310,11 @@ What it does (bench/):
   clients ask) and cold (a cursor walk where every request is a new page, a filtered walk, a new record each
   request: `paths.lua` makes wrk ask the next path of a list, a real walk of each server's own cursors); cold
   hub answers come from a second hub server that keeps none (`HUB_ANSWER_CACHE_MB=0`), so every request is
-  built however often wrk wraps around the list. `nginx.py` then runs two hub servers sharing Redis
-  (`HUB_BENCH_REDIS_URL`, default database 15: the run deletes the answers and rate-limit counts it left there)
-  behind one nginx.
+  built however often wrk wraps around the list. `ceiling_app.py` answers the hub's own hot page and record
+  bytes through Flask under the hub's worker model with nothing else: the most any Flask answer of them gets
+  on the machine (hub ÷ ceiling is the share the hub's per-request rules leave). `nginx.py` then runs two hub
+  servers sharing Redis (`HUB_BENCH_REDIS_URL`, default database 15: the run deletes the answers and
+  rate-limit counts it left there) behind one nginx.
 - `soak.py` measures the hub's API p99 (page of 100, a department's key) quietly and while another process
   re-ingests the dataset back to back, on each backend, and prints the ratio (goal ≤ 2: issue 16's slow tail).
 - `exports.py` times `publish.exports.export_stream` (CSV, GeoJSON, XLSX) of the whole dataset.
