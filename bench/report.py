@@ -213,7 +213,7 @@ def _api(api: dict[str, Any]) -> list[str]:
     targets = api["targets"]
     names = [n for n in ("hub (PostGIS)", "hub (SpatiaLite)", "Datasette", "bare (PostGIS)", "bare (SpatiaLite)", NGINX,
                          CEILING) if n in targets]
-    width = 19
+    widths = [max(19, len(n) + 2) for n in names]  # (a long name gets a wider column, not a run-on header)
     out = [f"API — {api['rows']:,} rows, wrk -t2 -c{api['connections']} -d{api['duration']}s --latency: requests/s and "
            f"(p50 / p99 ms); hot page of 100:",
            f"  median of {api['runs']} rounds, other rows {api['other_runs']}. hub: `hub serve --workers 2` "
@@ -230,18 +230,18 @@ def _api(api: dict[str, Any]) -> list[str]:
            "  hot page and record bytes with nothing else (no key, rules, audit, rate limit, log, database).",
            "  The machine is shared: absolute req/s move with its load; the ratios, measured side by side in one",
            "  run, are the figures to judge by.",
-           f"{'':<22}" + "".join(f"{n:>{width}}" for n in names)]
+           f"{'':<22}" + "".join(f"{n:>{w}}" for n, w in zip(names, widths, strict=True))]
     for endpoint, label in ENDPOINTS.items():
         if not any(endpoint in targets[n] for n in names):
             continue
         rps = [_num(targets[n][endpoint].get("rps"), 1) if endpoint in targets[n] else "" for n in names]
         lat = [f"({_num(targets[n][endpoint].get('p50_ms'))} / {_num(targets[n][endpoint].get('p99_ms'))})"
                if endpoint in targets[n] else "" for n in names]
-        out.append(f"{label:<22}" + "".join(f"{c:>{width}}" for c in rps))
-        out.append(f"{'':<22}" + "".join(f"{c:>{width}}" for c in lat))
+        out.append(f"{label:<22}" + "".join(f"{c:>{w}}" for c, w in zip(rps, widths, strict=True)))
+        out.append(f"{'':<22}" + "".join(f"{c:>{w}}" for c, w in zip(lat, widths, strict=True)))
         if endpoint == "csv":
             rows = [_num(targets[n][endpoint].get("rows_per_second")) if endpoint in targets[n] else "" for n in names]
-            out.append(f"{'  CSV rows/s':<22}" + "".join(f"{c:>{width}}" for c in rows))
+            out.append(f"{'  CSV rows/s':<22}" + "".join(f"{c:>{w}}" for c, w in zip(rows, widths, strict=True)))
     r = api["ratios"]
     out.append("")
     for backend in ("PostGIS", "SpatiaLite"):
